@@ -1,0 +1,185 @@
+//! Command-line arguments (clap derive).
+
+use crate::data::{
+    ColumnRef, Delimiter, LoadOptions, RowPolicy, SpendSource, TableFormat, TransactionColumns,
+    parse_date_arg,
+};
+use crate::report::Format;
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "revgap",
+    version,
+    about = "Find, rank and explain customers whose spend is slipping"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse the data and print a report (markdown, JSON or CSV).
+    Analyze(AnalyzeArgs),
+    /// Write deterministic sample data (customers.csv, weekly_spend.csv).
+    Generate(GenerateArgs),
+}
+
+/// Where the data comes from and how to read it (shared by every data command).
+#[derive(Debug, Clone, Default, Args)]
+pub struct DataArgs {
+    /// Customers file (customer_id,age,household_size,loyalty_member[,extra columns]).
+    #[arg(long, value_name = "FILE")]
+    pub customers: Option<PathBuf>,
+    /// Weekly panel (customer_id,week_start_date,weekly_spend). Default: data/weekly_spend.csv.
+    #[arg(long, value_name = "FILE", conflicts_with = "transactions")]
+    pub weekly: Option<PathBuf>,
+    /// Transaction log, one purchase per row (customer_id,date[,amount] by default).
+    #[arg(long, value_name = "FILE")]
+    pub transactions: Option<PathBuf>,
+    /// Transaction id column: a header name, or a 1-based number.
+    #[arg(long, value_name = "NAME|N", requires = "transactions")]
+    pub id_col: Option<String>,
+    /// Transaction date column: a header name, or a 1-based number.
+    #[arg(long, value_name = "NAME|N", requires = "transactions")]
+    pub date_col: Option<String>,
+    /// Transaction amount column: a header name, or a 1-based number.
+    #[arg(
+        long,
+        value_name = "NAME|N",
+        requires = "transactions",
+        conflicts_with = "count_only"
+    )]
+    pub amount_col: Option<String>,
+    /// Ignore amounts: every transaction counts as one purchase.
+    #[arg(long, requires = "transactions")]
+    pub count_only: bool,
+    /// The spend file has no header line (name columns by number).
+    #[arg(long)]
+    pub no_header: bool,
+    /// Field separator of the spend file: a character, 'tab' or 'whitespace'.
+    #[arg(long, value_name = "SEP", default_value = ",", value_parser = Delimiter::parse)]
+    pub delimiter: Delimiter,
+    /// Analyse data up to and including this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    pub as_of: Option<NaiveDate>,
+    /// Stop at the first bad row instead of skipping and counting bad rows.
+    #[arg(long)]
+    pub strict: bool,
+    /// Configuration file (TOML) overriding thresholds, windows and weights.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+impl Default for Delimiter {
+    fn default() -> Self {
+        Self::Byte(b',')
+    }
+}
+
+/// The bundled sample directory: `./data` if present, else the one beside the sources.
+pub fn default_data_dir() -> PathBuf {
+    let local = Path::new("data");
+    if local.join("weekly_spend.csv").is_file() {
+        return local.to_path_buf();
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
+}
+
+impl DataArgs {
+    /// Turns the flags into load options; the default is the bundled sample in `data/`.
+    pub fn load_options(&self) -> Result<LoadOptions, String> {
+        let format = TableFormat {
+            delimiter: self.delimiter,
+            has_header: !self.no_header,
+        };
+        let (spend, customers) = match (&self.weekly, &self.transactions) {
+            (Some(path), _) => (SpendSource::Weekly(path.clone()), self.customers.clone()),
+            (None, Some(path)) => {
+                let columns = TransactionColumns {
+                    id: self
+                        .id_col
+                        .as_deref()
+                        .map_or(ColumnRef::Name("customer_id".into()), ColumnRef::parse),
+                    date: self
+                        .date_col
+                        .as_deref()
+                        .map_or(ColumnRef::Name("date".into()), ColumnRef::parse),
+                    amount: self.amount_col.as_deref().map(ColumnRef::parse),
+                    count_only: self.count_only,
+                };
+                (
+                    SpendSource::Transactions(path.clone(), columns),
+                    self.customers.clone(),
+                )
+            }
+            (None, None) => {
+                let dir = default_data_dir();
+                let customers = self
+                    .customers
+                    .clone()
+                    .or_else(|| Some(dir.join("customers.csv")));
+                (SpendSource::Weekly(dir.join("weekly_spend.csv")), customers)
+            }
+        };
+        if self.no_header {
+            for (flag, value) in [("--id-col", &self.id_col), ("--date-col", &self.date_col)] {
+                if self.transactions.is_some()
+                    && value.as_deref().is_none_or(|v| v.parse::<usize>().is_err())
+                {
+                    return Err(format!(
+                        "--no-header needs {flag} as a 1-based column number"
+                    ));
+                }
+            }
+        }
+        Ok(LoadOptions {
+            customers,
+            spend,
+            format,
+            policy: if self.strict {
+                RowPolicy::Strict
+            } else {
+                RowPolicy::Lenient
+            },
+            as_of: self.as_of,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    pub format: Format,
+    /// Write the report here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// List only the first N ranked customers (JSON/CSV list all by default).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    /// Number of customers.
+    #[arg(long, default_value_t = 200)]
+    pub customers: usize,
+    /// Number of weeks.
+    #[arg(long, default_value_t = 12)]
+    pub weeks: usize,
+    /// Random seed (same seed, same files).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// First week start date.
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg, default_value = "2025-09-06")]
+    pub start: NaiveDate,
+    /// Output directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}

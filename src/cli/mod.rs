@@ -1,0 +1,178 @@
+//! The command line: `revgap analyze | generate` (headless). Exit codes are documented in the
+//! README: 0 success, 2 usage, 65 bad input data, 66 input file unreadable, 73 output not
+//! writable, 78 bad config.
+
+mod args;
+
+pub use args::{AnalyzeArgs, Cli, Command, DataArgs, GenerateArgs};
+
+use crate::config::Config;
+use crate::data::{self, Dataset};
+use crate::engine::{self, Analysis};
+use crate::report::{self, ReportContext};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+/// A failure with the exit code it maps to; `message` is one line.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: i32,
+    pub message: String,
+}
+
+impl Failure {
+    fn new(code: i32, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<data::DataError> for Failure {
+    fn from(error: data::DataError) -> Self {
+        Self::new(error.exit_code(), error.to_string())
+    }
+}
+
+pub const EXIT_CONFIG: i32 = 78;
+pub const EXIT_OUTPUT: i32 = 73;
+
+/// Loads the configuration named by `--config`, or the defaults.
+pub fn load_config(path: Option<&PathBuf>) -> Result<Config, Failure> {
+    match path {
+        Some(path) => {
+            Config::from_toml_file(path).map_err(|e| Failure::new(EXIT_CONFIG, e.to_string()))
+        }
+        None => Ok(Config::default()),
+    }
+}
+
+/// Loads the dataset the data flags name, with a spinner on an interactive stderr.
+pub fn load_dataset(args: &DataArgs) -> Result<Dataset, Failure> {
+    let options = args.load_options().map_err(|m| Failure::new(2, m))?;
+    let spinner = indicatif::ProgressBar::new_spinner();
+    if std::io::stderr().is_terminal() {
+        spinner.set_message("loading data");
+        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    } else {
+        spinner.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let loaded = data::load(&options);
+    spinner.finish_and_clear();
+    Ok(loaded?)
+}
+
+/// Tells stderr what a lenient load skipped (stdout stays the report alone).
+pub fn warn_skipped(dataset: &Dataset) {
+    let load = &dataset.load;
+    let skipped = load.skipped_rows + load.skipped_customer_rows;
+    if skipped == 0 {
+        return;
+    }
+    let reasons = load
+        .skipped_by_reason
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(
+        stderr,
+        "revgap: warning: skipped {skipped} bad row(s) ({reasons}); use --strict to stop at the first"
+    );
+    for problem in &load.first_problems {
+        let _ = writeln!(stderr, "revgap: warning: {problem}");
+    }
+}
+
+/// `revgap analyze`.
+pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
+    let config = load_config(args.data.config.as_ref())?;
+    let dataset = load_dataset(&args.data)?;
+    warn_skipped(&dataset);
+    let analysis = engine::analyze(&dataset, &config);
+    let listed: Vec<usize> = match args.top {
+        Some(top) => analysis.ranking.iter().take(top).copied().collect(),
+        None => analysis.ranking.clone(),
+    };
+    let text = render_report(args.format, &dataset, &analysis, &config, &listed);
+    match &args.out {
+        Some(path) => std::fs::write(path, text).map_err(|e| {
+            Failure::new(
+                EXIT_OUTPUT,
+                format!("{}: cannot write report: {e}", path.display()),
+            )
+        }),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|_| stdout.flush())
+                .or_else(|e| {
+                    if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                })
+                .map_err(|e| Failure::new(EXIT_OUTPUT, format!("stdout: {e}")))
+        }
+    }
+}
+
+/// Renders a report with the current local time as its generation time.
+pub fn render_report(
+    format: report::Format,
+    dataset: &Dataset,
+    analysis: &Analysis,
+    config: &Config,
+    customers: &[usize],
+) -> String {
+    let context = ReportContext {
+        dataset,
+        analysis,
+        config,
+        customers,
+        generated_at: chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+    };
+    report::render(format, &context)
+}
+
+/// `revgap generate`.
+pub fn run_generate(args: &GenerateArgs) -> Result<(), Failure> {
+    let options = data::generate::GenerateOptions {
+        customers: args.customers,
+        weeks: args.weeks,
+        seed: args.seed,
+        start: args.start,
+    };
+    if options.weeks == 0 || options.customers == 0 {
+        return Err(Failure::new(
+            2,
+            "--customers and --weeks must be at least 1",
+        ));
+    }
+    data::generate::write_sample(&options, &args.out).map_err(|e| {
+        Failure::new(
+            EXIT_OUTPUT,
+            format!("{}: cannot write sample: {e}", args.out.display()),
+        )
+    })?;
+    eprintln!(
+        "revgap: wrote {} customers × {} weeks to {}",
+        options.customers,
+        options.weeks,
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Some(Command::Analyze(args)) => run_analyze(&args),
+        Some(Command::Generate(args)) => run_generate(&args),
+        None => run_analyze(&AnalyzeArgs::default()),
+    }
+}

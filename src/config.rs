@@ -1,0 +1,322 @@
+//! The typed configuration: every threshold, window, multiplier and weight the engine uses.
+//!
+//! Defaults are the original system's numbers (spec section 2 and the literals it hard-coded,
+//! listed in section 7.6). A TOML file may override any subset; unknown keys are rejected so a
+//! typo never silently falls back to a default.
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Everything the analysis needs to know besides the data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub windows: Windows,
+    pub gaps: GapThresholds,
+    pub churn: ChurnRules,
+    pub opportunity: OpportunityRules,
+    pub scoring: ScoringWeights,
+    pub report: ReportSettings,
+}
+
+/// Baseline / recent windows and the trend classification band.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Windows {
+    /// Number of leading weeks averaged into the baseline.
+    pub baseline_weeks: usize,
+    /// Number of trailing weeks averaged into the recent average (the original ignored this
+    /// setting and reused `baseline_weeks`; here it is honoured).
+    pub recent_weeks: usize,
+    /// A trend above +band % is "growing", below −band % "declining", else "stable".
+    pub trend_band_pct: f64,
+}
+
+impl Default for Windows {
+    fn default() -> Self {
+        Self {
+            baseline_weeks: 4,
+            recent_weeks: 4,
+            trend_band_pct: 5.0,
+        }
+    }
+}
+
+/// When a gap fires and how severe it is. All comparisons are strict (`<`), as in the original.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GapThresholds {
+    /// declining_revenue fires when trend % < this.
+    pub declining_revenue_pct: f64,
+    /// below_baseline fires when the latest week is this % (or more) below baseline.
+    pub below_baseline_pct: f64,
+    /// zero_spend fires when at least this many of the recent weeks are exactly zero.
+    pub zero_spend_weeks: usize,
+    /// Gap % strictly below this is "high" severity.
+    pub high_severity_pct: f64,
+    /// Gap % strictly below this (and not high) is "medium"; anything else is "low".
+    pub medium_severity_pct: f64,
+    /// A recent week counts as "at risk" for a declining gap when its spend is below this
+    /// fraction of baseline (the original's hard-coded 0.85).
+    pub at_risk_spend_ratio: f64,
+}
+
+impl Default for GapThresholds {
+    fn default() -> Self {
+        Self {
+            declining_revenue_pct: -15.0,
+            below_baseline_pct: -20.0,
+            zero_spend_weeks: 2,
+            high_severity_pct: -30.0,
+            medium_severity_pct: -15.0,
+            at_risk_spend_ratio: 0.85,
+        }
+    }
+}
+
+/// The rule-based churn score, in integer points out of 100 so that sums are exact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChurnRules {
+    /// Points when the zero_spend condition holds (recent zero weeks ≥ `gaps.zero_spend_weeks`).
+    pub zero_spend_points: u32,
+    /// Points when trend % < `strong_decline_pct`.
+    pub strong_decline_points: u32,
+    pub strong_decline_pct: f64,
+    /// Points when trend % < `mild_decline_pct` (and not strong).
+    pub mild_decline_points: u32,
+    pub mild_decline_pct: f64,
+    /// Points when recent / baseline < `significant_decline_ratio`.
+    pub significant_decline_points: u32,
+    pub significant_decline_ratio: f64,
+    /// Score (points) at or above which a customer is listed as a churn risk (0.30).
+    pub risk_points: u32,
+    /// Score (points) at or above which a customer is a *high* churn risk (0.70).
+    pub high_risk_points: u32,
+    /// Probability mapping: the first band whose `min_points` the score reaches wins.
+    pub probability_bands: Vec<ProbabilityBand>,
+}
+
+/// One row of the score → probability table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbabilityBand {
+    pub min_points: u32,
+    pub probability: f64,
+}
+
+impl Default for ChurnRules {
+    fn default() -> Self {
+        Self {
+            zero_spend_points: 40,
+            strong_decline_points: 30,
+            strong_decline_pct: -20.0,
+            mild_decline_points: 15,
+            mild_decline_pct: -10.0,
+            significant_decline_points: 30,
+            significant_decline_ratio: 0.5,
+            risk_points: 30,
+            high_risk_points: 70,
+            probability_bands: vec![
+                ProbabilityBand {
+                    min_points: 70,
+                    probability: 0.75,
+                },
+                ProbabilityBand {
+                    min_points: 50,
+                    probability: 0.50,
+                },
+                ProbabilityBand {
+                    min_points: 30,
+                    probability: 0.25,
+                },
+                ProbabilityBand {
+                    min_points: 0,
+                    probability: 0.10,
+                },
+            ],
+        }
+    }
+}
+
+/// Opportunity sizing (weeks of recovered spend) and the recovery-probability table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OpportunityRules {
+    /// zero_spend → win_back: baseline × this.
+    pub win_back_weeks: f64,
+    /// declining + high → retention: |gap| × this.
+    pub retention_high_weeks: f64,
+    /// declining + medium/low → retention: |gap| × this.
+    pub retention_weeks: f64,
+    /// below_baseline → re_engagement: |gap| × this.
+    pub re_engagement_weeks: f64,
+    /// Recovery-probability factor (0–10) per opportunity.
+    pub recovery_win_back: f64,
+    pub recovery_retention_high: f64,
+    pub recovery_retention: f64,
+    pub recovery_re_engagement: f64,
+}
+
+impl Default for OpportunityRules {
+    fn default() -> Self {
+        Self {
+            win_back_weeks: 4.0,
+            retention_high_weeks: 4.0,
+            retention_weeks: 2.0,
+            re_engagement_weeks: 4.0,
+            recovery_win_back: 6.0,
+            recovery_retention_high: 8.0,
+            recovery_retention: 7.0,
+            recovery_re_engagement: 6.0,
+        }
+    }
+}
+
+/// Weights of the four priority factors (each factor is on a 0–10 scale).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScoringWeights {
+    pub revenue_impact: f64,
+    pub churn_risk: f64,
+    pub customer_value: f64,
+    pub recovery_probability: f64,
+}
+
+impl Default for ScoringWeights {
+    fn default() -> Self {
+        Self {
+            revenue_impact: 0.35,
+            churn_risk: 0.30,
+            customer_value: 0.20,
+            recovery_probability: 0.15,
+        }
+    }
+}
+
+/// How many entries the reports list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportSettings {
+    /// Customers in the markdown "Top Priority Customers" section.
+    pub top_customers: usize,
+    /// Customers in the markdown "High Churn Risk" section.
+    pub top_churn: usize,
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        Self {
+            top_customers: 10,
+            top_churn: 10,
+        }
+    }
+}
+
+/// A configuration file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read config: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: invalid config: {message}")]
+    Parse { path: String, message: String },
+    #[error("{path}: invalid config: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl Config {
+    /// Loads a TOML file; keys it leaves out keep their defaults.
+    pub fn from_toml_file(path: &Path) -> Result<Self, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        Self::from_toml_str(&text)
+            .map_err(|message| ConfigError::Parse {
+                path: shown.clone(),
+                message,
+            })?
+            .validated()
+            .map_err(|message| ConfigError::Invalid {
+                path: shown,
+                message,
+            })
+    }
+
+    /// Parses TOML text; the error is a single line.
+    pub fn from_toml_str(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string().lines().collect::<Vec<_>>().join(" "))
+    }
+
+    /// Checks the relations the engine relies on.
+    pub fn validated(self) -> Result<Self, String> {
+        if self.windows.baseline_weeks == 0 || self.windows.recent_weeks == 0 {
+            return Err(
+                "windows.baseline_weeks and windows.recent_weeks must be at least 1".into(),
+            );
+        }
+        if self.gaps.high_severity_pct > self.gaps.medium_severity_pct {
+            return Err("gaps.high_severity_pct must not be above gaps.medium_severity_pct".into());
+        }
+        let weights = &self.scoring;
+        let all = [
+            weights.revenue_impact,
+            weights.churn_risk,
+            weights.customer_value,
+            weights.recovery_probability,
+        ];
+        if all.iter().any(|w| !w.is_finite() || *w < 0.0) {
+            return Err("scoring weights must be finite and non-negative".into());
+        }
+        if self.churn.probability_bands.is_empty() {
+            return Err("churn.probability_bands must not be empty".into());
+        }
+        Ok(self)
+    }
+
+    /// Sum of the four scoring weights (the score's maximum is 10 × this).
+    pub fn weight_total(&self) -> f64 {
+        let w = &self.scoring;
+        w.revenue_impact + w.churn_risk + w.customer_value + w.recovery_probability
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_toml_keeps_other_defaults() {
+        let cfg = Config::from_toml_str("[gaps]\ndeclining_revenue_pct = -25.0\n").unwrap();
+        assert_eq!(cfg.gaps.declining_revenue_pct, -25.0);
+        assert_eq!(cfg.gaps.below_baseline_pct, -20.0);
+        assert_eq!(cfg.scoring, ScoringWeights::default());
+    }
+
+    #[test]
+    fn unknown_key_is_rejected_with_its_name() {
+        let err = Config::from_toml_str("[gaps]\ndeclining_threshold = -25.0\n").unwrap_err();
+        assert!(err.contains("declining_threshold"), "{err}");
+        assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn defaults_are_the_originals_numbers() {
+        let cfg = Config::default();
+        assert_eq!(cfg.windows.baseline_weeks, 4);
+        assert_eq!(cfg.gaps.high_severity_pct, -30.0);
+        assert_eq!(cfg.churn.zero_spend_points, 40);
+        assert!((cfg.weight_total() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn zero_window_is_invalid() {
+        let mut cfg = Config::default();
+        cfg.windows.recent_weeks = 0;
+        assert!(cfg.validated().is_err());
+    }
+}

@@ -1,0 +1,187 @@
+//! Loader for the customers file: `customer_id,age,household_size,loyalty_member` plus any
+//! extra columns, which are kept as text attributes (e.g. name, region).
+//!
+//! An empty cell means "unknown". A bad row is skipped (its customer is analysed with unknown
+//! attributes) and counted, or is an error under the strict policy. Attribute rows for ids with
+//! no spend are counted as `customers_without_spend`.
+
+use super::dataset::{CustomerProfile, Dataset};
+use super::error::{DataError, LoadReport, Location, RowError, RowPolicy, RowProblem};
+use super::fields::{self, ColumnRef, field_error, parse_bool};
+use super::table::{TableFormat, for_each_record, open_table, ragged};
+use rustc_hash::FxHashMap;
+
+pub const EXPECTED_CUSTOMERS: &str = "customer_id,age,household_size,loyalty_member";
+
+type ParsedProfile = (u64, String, Result<CustomerProfile, RowError>);
+
+/// Reads the customers file at `path` and attaches the profiles to `dataset`.
+pub fn attach_customers(
+    dataset: &mut Dataset,
+    path: &str,
+    policy: RowPolicy,
+) -> Result<(), DataError> {
+    let format = TableFormat::default();
+    let (stream, header) = open_table(path, &format, EXPECTED_CUSTOMERS)?;
+    let header = header.unwrap_or_default();
+    let names = ["customer_id", "age", "household_size", "loyalty_member"];
+    let wanted: Vec<ColumnRef> = names
+        .iter()
+        .map(|n| ColumnRef::Name(n.to_string()))
+        .collect();
+    let positions = fields::resolve_columns(
+        path,
+        Some(&header),
+        &wanted.iter().collect::<Vec<_>>(),
+        EXPECTED_CUSTOMERS,
+    )?;
+    let extra_positions: Vec<usize> = (0..header.len())
+        .filter(|p| !positions.contains(p))
+        .collect();
+    dataset.extra_columns = extra_positions.iter().map(|p| header[*p].clone()).collect();
+
+    let index: FxHashMap<&str, usize> = dataset
+        .customer_ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    let mut profiles: Vec<Option<CustomerProfile>> = vec![None; dataset.customer_count()];
+    let mut report = LoadReport::default();
+    let mut seen_without_spend: rustc_hash::FxHashSet<String> = Default::default();
+    let width = header.len();
+    stream.scan(
+        |text, first_line| {
+            let parsed = std::cell::RefCell::new(Vec::<ParsedProfile>::new());
+            for_each_record(
+                path,
+                text,
+                first_line,
+                format.delimiter,
+                |line, record| {
+                    let id = record.get(positions[0]).unwrap_or_default().trim_ascii();
+                    let id = String::from_utf8_lossy(id).into_owned();
+                    let profile = if record.len() != width {
+                        Err(ragged(path, line, width, record.len(), true))
+                    } else {
+                        parse_profile(path, line, record, &positions, &extra_positions, &names)
+                    };
+                    parsed.borrow_mut().push((line, id, profile));
+                },
+                |error| {
+                    parsed
+                        .borrow_mut()
+                        .push((error.location.line, String::new(), Err(error)))
+                },
+            );
+            parsed.into_inner()
+        },
+        |parsed| {
+            for (line, id, profile) in parsed {
+                let profile = match profile {
+                    Ok(profile) => profile,
+                    Err(error) => {
+                        report.reject(policy, error)?;
+                        continue;
+                    }
+                };
+                match index.get(id.as_str()) {
+                    Some(&customer) if profiles[customer].is_some() => {
+                        report.reject(policy, duplicate(path, line, &id))?;
+                    }
+                    Some(&customer) => profiles[customer] = Some(profile),
+                    None => {
+                        if !seen_without_spend.insert(id.clone()) {
+                            report.reject(policy, duplicate(path, line, &id))?;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        },
+    )?;
+    let load = &mut dataset.load;
+    load.skipped_customer_rows = report.skipped_rows;
+    for problem in report.first_problems {
+        load.first_problems.push(problem);
+    }
+    load.customers_without_attributes = profiles.iter().filter(|p| p.is_none()).count() as u64;
+    load.customers_without_spend = seen_without_spend.len() as u64;
+    dataset.profiles = profiles;
+    Ok(())
+}
+
+fn duplicate(path: &str, line: u64, id: &str) -> RowError {
+    RowError {
+        location: Location {
+            path: path.to_string(),
+            line,
+            column: Some((1, "customer_id".into())),
+        },
+        problem: RowProblem::DuplicateRow,
+        message: format!("expected one row per customer, found a second row for '{id}'"),
+    }
+}
+
+fn parse_profile(
+    path: &str,
+    line: u64,
+    record: &csv::ByteRecord,
+    positions: &[usize],
+    extra_positions: &[usize],
+    names: &[&str; 4],
+) -> Result<CustomerProfile, RowError> {
+    let field = |i: usize| record[positions[i]].trim_ascii();
+    if field(0).is_empty() {
+        return Err(field_error(
+            path,
+            line,
+            (positions[0], names[0]),
+            RowProblem::EmptyId,
+            "a customer id",
+            field(0),
+        ));
+    }
+    let whole = |i: usize| -> Result<Option<u32>, RowError> {
+        let text = field(i);
+        if text.is_empty() {
+            return Ok(None);
+        }
+        std::str::from_utf8(text)
+            .ok()
+            .and_then(|t| t.parse::<u32>().ok())
+            .map(Some)
+            .ok_or_else(|| {
+                field_error(
+                    path,
+                    line,
+                    (positions[i], names[i]),
+                    RowProblem::BadNumber,
+                    "a whole number",
+                    text,
+                )
+            })
+    };
+    let loyalty = match field(3) {
+        [] => None,
+        text => Some(parse_bool(text).ok_or_else(|| {
+            field_error(
+                path,
+                line,
+                (positions[3], names[3]),
+                RowProblem::BadBool,
+                "True/False/true/false/1/0/yes/no",
+                text,
+            )
+        })?),
+    };
+    Ok(CustomerProfile {
+        age: whole(1)?,
+        household_size: whole(2)?,
+        loyalty_member: loyalty,
+        extra: extra_positions
+            .iter()
+            .map(|p| String::from_utf8_lossy(record[*p].trim_ascii()).into_owned())
+            .collect(),
+    })
+}

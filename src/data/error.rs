@@ -1,0 +1,190 @@
+//! Input errors and the bad-row policy.
+//!
+//! Every problem is one line that names the file, the 1-based line and column, and what was
+//! expected. File-level problems (unreadable, empty, missing column, wrong delimiter) are always
+//! fatal; row-level problems skip the row and are counted unless the policy is strict.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// What to do with a bad row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RowPolicy {
+    /// Skip the row, count it, keep going (the default).
+    #[default]
+    Lenient,
+    /// The first bad row is an error.
+    Strict,
+}
+
+/// Where in a file a problem is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub path: String,
+    /// 1-based line number (the header is line 1 when there is one).
+    pub line: u64,
+    /// 1-based column number and its name, when the problem is in one field.
+    pub column: Option<(usize, String)>,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.path, self.line)?;
+        if let Some((index, name)) = &self.column {
+            write!(f, ":{index} ({name})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a row was rejected; the key under which skipped rows are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RowProblem {
+    BadNumber,
+    NegativeSpend,
+    BadDate,
+    BadBool,
+    RaggedRow,
+    EmptyId,
+    DuplicateRow,
+    OffWeekGrid,
+    Malformed,
+}
+
+impl RowProblem {
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::BadNumber => "bad_number",
+            Self::NegativeSpend => "negative_spend",
+            Self::BadDate => "bad_date",
+            Self::BadBool => "bad_bool",
+            Self::RaggedRow => "ragged_row",
+            Self::EmptyId => "empty_id",
+            Self::DuplicateRow => "duplicate_row",
+            Self::OffWeekGrid => "off_week_grid",
+            Self::Malformed => "malformed",
+        }
+    }
+}
+
+/// A problem with one row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowError {
+    pub location: Location,
+    pub problem: RowProblem,
+    pub message: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.message)
+    }
+}
+
+/// An input that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: empty file; expected a header line with {expected}")]
+    Empty { path: String, expected: String },
+    #[error(
+        "{path}:1: missing column '{column}'; expected a header with {expected}, found: {found}{hint}"
+    )]
+    MissingColumn {
+        path: String,
+        column: String,
+        expected: String,
+        found: String,
+        hint: String,
+    },
+    #[error("{0}")]
+    Row(RowError),
+    #[error("{path}: no usable data rows ({skipped} skipped); expected rows of {expected}")]
+    NoRows {
+        path: String,
+        skipped: u64,
+        expected: String,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl DataError {
+    /// The process exit code for this error (documented in the README).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::Io { .. } => 66,
+            _ => 65,
+        }
+    }
+}
+
+/// Counts of what loading skipped, filled in or netted, reported in every output.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct LoadReport {
+    /// Data rows read from the spend file (header excluded).
+    pub rows_read: u64,
+    /// Rows skipped as bad, in total and by reason.
+    pub skipped_rows: u64,
+    pub skipped_by_reason: BTreeMap<String, u64>,
+    /// Bad rows in the customers file (skipped; their customers get unknown attributes).
+    pub skipped_customer_rows: u64,
+    /// The first few problems, as one-line messages, so a lenient run still shows them.
+    pub first_problems: Vec<String>,
+    /// (customer, week) cells absent from a weekly panel, counted as zero spend.
+    pub missing_weeks_filled: u64,
+    /// Transaction-log rows with a negative amount (returns), netted into their week.
+    pub returns_netted: u64,
+    /// Weeks whose net spend after returns was negative and was floored at zero.
+    pub weeks_floored_at_zero: u64,
+    /// Rows dated after the as-of date, left out by design (not errors).
+    pub rows_after_as_of: u64,
+    /// Customers with spend but no attribute row (analysed with unknown attributes).
+    pub customers_without_attributes: u64,
+    /// Customers with an attribute row but no spend rows (not analysed).
+    pub customers_without_spend: u64,
+}
+
+/// How many problem messages a lenient load keeps for display.
+const KEPT_PROBLEMS: usize = 5;
+
+impl LoadReport {
+    /// Applies the policy to a bad row: strict → error, lenient → counted.
+    pub fn reject(&mut self, policy: RowPolicy, error: RowError) -> Result<(), DataError> {
+        if policy == RowPolicy::Strict {
+            return Err(DataError::Row(error));
+        }
+        self.count_skip(error.problem, 1);
+        if self.first_problems.len() < KEPT_PROBLEMS {
+            self.first_problems.push(error.to_string());
+        }
+        Ok(())
+    }
+
+    /// Counts `count` skipped rows of one kind.
+    pub fn count_skip(&mut self, problem: RowProblem, count: u64) {
+        self.skipped_rows += count;
+        *self
+            .skipped_by_reason
+            .entry(problem.key().to_string())
+            .or_insert(0) += count;
+    }
+
+    /// Folds the counts of another partial report (from a parallel chunk) into this one.
+    pub fn absorb(&mut self, other: LoadReport) {
+        self.rows_read += other.rows_read;
+        self.skipped_rows += other.skipped_rows;
+        for (key, count) in other.skipped_by_reason {
+            *self.skipped_by_reason.entry(key).or_insert(0) += count;
+        }
+        for problem in other.first_problems {
+            if self.first_problems.len() < KEPT_PROBLEMS {
+                self.first_problems.push(problem);
+            }
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! Parsing of single fields (numbers, dates, booleans) and resolution of header columns.
+//!
+//! Each parser returns the text of what was expected on failure, so callers can build the
+//! one-line `file:line:column (name): expected …, found "…"` message.
+
+use super::error::{DataError, Location, RowError, RowProblem};
+use chrono::NaiveDate;
+
+/// How fields are separated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delimiter {
+    Byte(u8),
+    /// Runs of spaces and tabs (CDNOW-style files), leading blanks ignored.
+    Whitespace,
+}
+
+impl Delimiter {
+    /// Parses a `--delimiter` value: a single character, `tab`, `whitespace`, `comma`, …
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "whitespace" | "ws" => Ok(Self::Whitespace),
+            "tab" | "\\t" | "\t" => Ok(Self::Byte(b'\t')),
+            "comma" => Ok(Self::Byte(b',')),
+            "semicolon" => Ok(Self::Byte(b';')),
+            "pipe" => Ok(Self::Byte(b'|')),
+            other if other.len() == 1 && other.is_ascii() => Ok(Self::Byte(other.as_bytes()[0])),
+            other => Err(format!(
+                "expected one ASCII character, 'tab' or 'whitespace', found '{other}'"
+            )),
+        }
+    }
+}
+
+/// A column named by header text or by 1-based position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnRef {
+    Name(String),
+    Index(usize),
+}
+
+impl ColumnRef {
+    /// A flag value: all digits means a 1-based index, anything else a header name.
+    pub fn parse(text: &str) -> Self {
+        match text.parse::<usize>() {
+            Ok(index) if index >= 1 => Self::Index(index),
+            _ => Self::Name(text.to_string()),
+        }
+    }
+}
+
+/// Finds required columns in a header; returns 0-based positions in the order asked.
+pub fn resolve_columns(
+    path: &str,
+    header: Option<&[String]>,
+    wanted: &[&ColumnRef],
+    expected: &str,
+) -> Result<Vec<usize>, DataError> {
+    let mut positions = Vec::with_capacity(wanted.len());
+    for column in wanted {
+        let found = match (column, header) {
+            (ColumnRef::Index(index), _) => Some(index - 1),
+            (ColumnRef::Name(name), Some(names)) => names
+                .iter()
+                .position(|h| h.trim().eq_ignore_ascii_case(name.trim())),
+            (ColumnRef::Name(_), None) => None,
+        };
+        match found {
+            Some(position) => positions.push(position),
+            None => {
+                let column_name = match column {
+                    ColumnRef::Name(name) => name.clone(),
+                    ColumnRef::Index(index) => index.to_string(),
+                };
+                let found_text = header
+                    .map(|names| names.join(","))
+                    .unwrap_or_else(|| "no header (--no-header): name columns by number".into());
+                return Err(DataError::MissingColumn {
+                    path: path.to_string(),
+                    column: column_name,
+                    expected: expected.to_string(),
+                    hint: delimiter_hint(header),
+                    found: found_text,
+                });
+            }
+        }
+    }
+    Ok(positions)
+}
+
+/// When a header came out as one field that contains another likely separator, say so.
+fn delimiter_hint(header: Option<&[String]>) -> String {
+    let Some([only]) = header else {
+        return String::new();
+    };
+    for (byte, name) in [(';', ";"), ('\t', "tab"), ('|', "|"), (',', ",")] {
+        if only.contains(byte) {
+            return format!(
+                " (wrong delimiter? the header contains '{name}': try --delimiter '{name}')"
+            );
+        }
+    }
+    if only.trim().contains(' ') {
+        return " (wrong delimiter? try --delimiter whitespace)".into();
+    }
+    String::new()
+}
+
+/// The field as display text for an error message (lossy, trimmed to a sane length).
+pub fn shown(field: &[u8]) -> String {
+    let text = String::from_utf8_lossy(field);
+    let mut cut: String = text.chars().take(40).collect();
+    if text.chars().count() > 40 {
+        cut.push('…');
+    }
+    cut.escape_debug().to_string()
+}
+
+/// Builds a row error for one field.
+pub fn field_error(
+    path: &str,
+    line: u64,
+    column: (usize, &str),
+    problem: RowProblem,
+    expected: &str,
+    field: &[u8],
+) -> RowError {
+    RowError {
+        location: Location {
+            path: path.to_string(),
+            line,
+            column: Some((column.0 + 1, column.1.to_string())),
+        },
+        problem,
+        message: format!("expected {expected}, found \"{}\"", shown(field)),
+    }
+}
+
+/// Parses a finite decimal number (surrounding blanks allowed).
+pub fn parse_finite(field: &[u8]) -> Option<f64> {
+    let text = std::str::from_utf8(field).ok()?.trim();
+    let value: f64 = text.parse().ok()?;
+    value.is_finite().then_some(value)
+}
+
+/// Days since 0001-01-01 of a date in `YYYY-MM-DD`, `YYYYMMDD`, or an ISO timestamp
+/// (`YYYY-MM-DDTHH:MM:SS[.fff][Z|±hh:mm]` or with a space); the time part is ignored, so a
+/// timestamp belongs to its local calendar day as written.
+pub fn parse_day(field: &[u8]) -> Option<i32> {
+    let field = trim_ascii(field);
+    let (year, month, day) = if field.len() >= 10 && field[4] == b'-' && field[7] == b'-' {
+        if field.len() > 10 && !matches!(field[10], b'T' | b't' | b' ') {
+            return None;
+        }
+        (
+            digits(&field[0..4])?,
+            digits(&field[5..7])?,
+            digits(&field[8..10])?,
+        )
+    } else if field.len() == 8 {
+        (
+            digits(&field[0..4])?,
+            digits(&field[4..6])?,
+            digits(&field[6..8])?,
+        )
+    } else {
+        return None;
+    };
+    let date = NaiveDate::from_ymd_opt(year as i32, month, day)?;
+    Some(day_number(date))
+}
+
+/// The day number used throughout loading.
+pub fn day_number(date: NaiveDate) -> i32 {
+    use chrono::Datelike;
+    date.num_days_from_ce()
+}
+
+/// The date of a day number.
+pub fn date_of(day: i32) -> NaiveDate {
+    NaiveDate::from_num_days_from_ce_opt(day).unwrap_or(NaiveDate::MIN)
+}
+
+/// Parses a user-given date (flags such as `--as-of`).
+pub fn parse_date_arg(text: &str) -> Result<NaiveDate, String> {
+    parse_day(text.as_bytes())
+        .map(date_of)
+        .ok_or_else(|| format!("expected a date as YYYY-MM-DD or YYYYMMDD, found '{text}'"))
+}
+
+fn digits(bytes: &[u8]) -> Option<u32> {
+    bytes.iter().try_fold(0u32, |acc, b| {
+        b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
+    })
+}
+
+fn trim_ascii(bytes: &[u8]) -> &[u8] {
+    bytes.trim_ascii()
+}
+
+/// Parses a loyalty flag: True/False/true/false/1/0/yes/no (any case).
+pub fn parse_bool(field: &[u8]) -> Option<bool> {
+    let text = std::str::from_utf8(field).ok()?.trim();
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "y" | "t" => Some(true),
+        "false" | "0" | "no" | "n" | "f" => Some(false),
+        _ => None,
+    }
+}
+
+pub const EXPECTED_DATE: &str = "a date as YYYY-MM-DD, YYYYMMDD or an ISO timestamp";
+pub const EXPECTED_SPEND: &str = "a finite number >= 0";
+pub const EXPECTED_AMOUNT: &str = "a finite number";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_in_every_supported_form_agree() {
+        let plain = parse_day(b"2025-09-06").unwrap();
+        assert_eq!(parse_day(b"20250906"), Some(plain));
+        assert_eq!(parse_day(b"2025-09-06T13:45:00Z"), Some(plain));
+        assert_eq!(parse_day(b"2025-09-06 13:45:00+02:00"), Some(plain));
+        assert_eq!(parse_day(b" 2025-09-06 "), Some(plain));
+        assert_eq!(parse_day(b"2025-09-07").unwrap() - plain, 1);
+    }
+
+    #[test]
+    fn impossible_dates_are_rejected() {
+        for bad in [
+            &b"2025-02-30"[..],
+            b"2025-13-01",
+            b"06/09/2025",
+            b"2025-09-06x",
+            b"",
+        ] {
+            assert_eq!(parse_day(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn numbers_must_be_finite() {
+        assert_eq!(parse_finite(b" 12.5 "), Some(12.5));
+        assert_eq!(parse_finite(b"NaN"), None);
+        assert_eq!(parse_finite(b"inf"), None);
+        assert_eq!(parse_finite(b"12,5"), None);
+    }
+
+    #[test]
+    fn booleans_accept_the_documented_spellings() {
+        for yes in ["True", "true", "1", "yes", "YES"] {
+            assert_eq!(parse_bool(yes.as_bytes()), Some(true));
+        }
+        for no in ["False", "false", "0", "no"] {
+            assert_eq!(parse_bool(no.as_bytes()), Some(false));
+        }
+        assert_eq!(parse_bool(b"maybe"), None);
+    }
+
+    #[test]
+    fn delimiter_hint_names_the_separator() {
+        let header = vec!["customer_id;week_start_date;weekly_spend".to_string()];
+        let err = resolve_columns(
+            "f.csv",
+            Some(&header),
+            &[&ColumnRef::Name("customer_id".into())],
+            "customer_id",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("--delimiter ';'"), "{err}");
+    }
+}

@@ -1,0 +1,261 @@
+//! Deterministic sample data with the shape of the original's (spec section 1).
+//!
+//! Customer archetypes: slow decliners (most), churners that stop buying for good in the second
+//! half (about a quarter), a few stable and growing customers, and an occasional isolated zero
+//! week. Each customer draws from its own ChaCha8 stream seeded by (seed, index), so the output
+//! is identical for a seed whatever the thread count.
+
+use chrono::{Days, NaiveDate};
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
+use rand_distr::{Distribution, Normal};
+use rayon::prelude::*;
+use std::io::Write;
+use std::path::Path;
+
+/// What to generate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenerateOptions {
+    pub customers: usize,
+    pub weeks: usize,
+    pub seed: u64,
+    /// First week start (the original's panel starts on Saturday 2025-09-06).
+    pub start: NaiveDate,
+}
+
+impl Default for GenerateOptions {
+    fn default() -> Self {
+        Self {
+            customers: 200,
+            weeks: 12,
+            seed: 42,
+            start: NaiveDate::from_ymd_opt(2025, 9, 6).unwrap_or_default(),
+        }
+    }
+}
+
+/// The behaviour a generated customer follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Archetype {
+    Decliner,
+    Churner,
+    Stable,
+    Growing,
+}
+
+const REGIONS: [&str; 5] = ["North", "South", "East", "West", "Central"];
+const FIRST_NAMES: [&str; 16] = [
+    "Ava", "Ben", "Chloe", "Dev", "Ella", "Finn", "Grace", "Hugo", "Isla", "Jack", "Kira", "Leo",
+    "Maya", "Noah", "Omar", "Priya",
+];
+/// Household sizes 1–5 in the original's proportions (52/29/45/44/30 of 200).
+const HOUSEHOLD_WEIGHTS: [u32; 5] = [52, 29, 45, 44, 30];
+
+/// One generated customer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneratedCustomer {
+    pub archetype: Archetype,
+    pub age: u32,
+    pub household_size: u32,
+    pub loyalty_member: bool,
+    pub region: &'static str,
+    pub name: String,
+    pub weekly_spend: Vec<f64>,
+}
+
+/// Generates customer `index` (1-based ids are `index + 1`).
+pub fn generate_customer(options: &GenerateOptions, index: usize) -> GeneratedCustomer {
+    let mut rng = ChaCha8Rng::seed_from_u64(
+        options.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    );
+    let weeks = options.weeks;
+    let roll: f64 = rng.random();
+    let archetype = match roll {
+        r if r < 0.265 => Archetype::Churner,
+        r if r < 0.300 => Archetype::Stable,
+        r if r < 0.305 => Archetype::Growing,
+        _ => Archetype::Decliner,
+    };
+    let baseline: f64 = rng.random_range(20.0..220.0);
+    // Slopes are per week relative to baseline, scaled so a W-week panel declines as much in
+    // total as the original 12-week one did.
+    let span = 11.0 / (weeks.max(2) - 1) as f64;
+    let slope = span
+        * match archetype {
+            Archetype::Decliner => rng.random_range(-0.042..-0.010),
+            Archetype::Churner => rng.random_range(-0.02..0.0),
+            Archetype::Stable => rng.random_range(-0.004..0.004),
+            Archetype::Growing => rng.random_range(0.010..0.030),
+        };
+    let noise_share = rng.random_range(0.05..0.16);
+    let noise = Normal::new(0.0, noise_share * baseline).unwrap_or_else(|_| unreachable_normal());
+    let level = if archetype == Archetype::Churner {
+        baseline * rng.random_range(0.68..1.0)
+    } else {
+        baseline
+    };
+    // Churners stop in the second half: the original's weeks 7–12 of 12.
+    let churn_week = (archetype == Archetype::Churner)
+        .then(|| ((weeks as f64) * rng.random_range(0.55..1.0)).round() as usize);
+    let isolated_zero =
+        (archetype == Archetype::Decliner && rng.random::<f64>() < 0.007).then_some(weeks / 2);
+    let weekly_spend = (0..weeks)
+        .map(|week| {
+            if churn_week.is_some_and(|start| week >= start) || isolated_zero == Some(week) {
+                return 0.0;
+            }
+            let trend = level * (1.0 + slope * (week as f64 - 1.5));
+            let value: f64 = trend + noise.sample(&mut rng);
+            (value.max(0.57) * 100.0).round() / 100.0
+        })
+        .collect();
+    let household_roll = rng.random_range(0..HOUSEHOLD_WEIGHTS.iter().sum::<u32>());
+    let mut acc = 0;
+    let household_size = HOUSEHOLD_WEIGHTS
+        .iter()
+        .position(|w| {
+            acc += w;
+            household_roll < acc
+        })
+        .unwrap_or(0) as u32
+        + 1;
+    GeneratedCustomer {
+        archetype,
+        age: rng.random_range(18..80),
+        household_size,
+        loyalty_member: rng.random::<f64>() < 0.725,
+        region: REGIONS[rng.random_range(0..REGIONS.len())],
+        name: format!(
+            "{} {}.",
+            FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())],
+            (b'A' + rng.random_range(0..26u8)) as char
+        ),
+        weekly_spend,
+    }
+}
+
+fn unreachable_normal() -> Normal<f64> {
+    // Normal::new only fails for a non-finite or negative deviation, which the ranges exclude.
+    Normal::new(0.0, 1.0).unwrap_or_else(|_| unreachable!())
+}
+
+/// Writes `customers.csv` and `weekly_spend.csv` into `out`.
+pub fn write_sample(options: &GenerateOptions, out: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(out)?;
+    let week_starts: Vec<String> = (0..options.weeks)
+        .map(|w| {
+            options
+                .start
+                .checked_add_days(Days::new(7 * w as u64))
+                .unwrap_or(options.start)
+                .format("%Y-%m-%d")
+                .to_string()
+        })
+        .collect();
+    let mut customers_file = std::io::BufWriter::with_capacity(
+        1 << 20,
+        std::fs::File::create(out.join("customers.csv"))?,
+    );
+    let mut spend_file = std::io::BufWriter::with_capacity(
+        1 << 22,
+        std::fs::File::create(out.join("weekly_spend.csv"))?,
+    );
+    writeln!(
+        customers_file,
+        "customer_id,age,household_size,loyalty_member,name,region"
+    )?;
+    writeln!(spend_file, "customer_id,week_start_date,weekly_spend")?;
+    const BATCH: usize = 16_384;
+    for batch_start in (0..options.customers).step_by(BATCH) {
+        let batch_end = (batch_start + BATCH).min(options.customers);
+        let rendered: Vec<(Vec<u8>, Vec<u8>)> = (batch_start..batch_end)
+            .into_par_iter()
+            .map(|index| render(options, index, &week_starts))
+            .collect();
+        for (customer_line, spend_lines) in rendered {
+            customers_file.write_all(&customer_line)?;
+            spend_file.write_all(&spend_lines)?;
+        }
+    }
+    customers_file.flush()?;
+    spend_file.flush()
+}
+
+fn render(options: &GenerateOptions, index: usize, week_starts: &[String]) -> (Vec<u8>, Vec<u8>) {
+    let customer = generate_customer(options, index);
+    let id = index + 1;
+    let loyalty = if customer.loyalty_member {
+        "True"
+    } else {
+        "False"
+    };
+    let customer_line = format!(
+        "{id},{},{},{loyalty},{},{}\n",
+        customer.age, customer.household_size, customer.name, customer.region
+    )
+    .into_bytes();
+    let mut spend_lines = Vec::with_capacity(week_starts.len() * 28);
+    for (week, value) in customer.weekly_spend.iter().enumerate() {
+        let cents = (value * 100.0).round() as u64;
+        // Writing into a Vec cannot fail.
+        let _ = writeln!(
+            spend_lines,
+            "{id},{},{}.{:02}",
+            week_starts[week],
+            cents / 100,
+            cents % 100
+        );
+    }
+    (customer_line, spend_lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_customers_different_seed_different() {
+        let options = GenerateOptions::default();
+        let other = GenerateOptions {
+            seed: 7,
+            ..options.clone()
+        };
+        for index in [0, 5, 199] {
+            assert_eq!(
+                generate_customer(&options, index),
+                generate_customer(&options, index)
+            );
+        }
+        assert_ne!(generate_customer(&options, 3), generate_customer(&other, 3));
+    }
+
+    #[test]
+    fn shape_matches_the_original_mix() {
+        let options = GenerateOptions {
+            customers: 4000,
+            ..Default::default()
+        };
+        let customers: Vec<_> = (0..options.customers)
+            .map(|i| generate_customer(&options, i))
+            .collect();
+        let share = |kind| customers.iter().filter(|c| c.archetype == kind).count() as f64 / 4000.0;
+        assert!(
+            (0.22..0.31).contains(&share(Archetype::Churner)),
+            "{}",
+            share(Archetype::Churner)
+        );
+        assert!(share(Archetype::Decliner) > 0.6);
+        let churners_trailing_zero = customers
+            .iter()
+            .filter(|c| c.archetype == Archetype::Churner)
+            .filter(|c| c.weekly_spend.last() == Some(&0.0))
+            .count();
+        assert!(churners_trailing_zero as f64 > 0.8 * share(Archetype::Churner) * 4000.0);
+        assert!(customers.iter().all(|c| (18..80).contains(&c.age)));
+        assert!(
+            customers
+                .iter()
+                .all(|c| c.weekly_spend.iter().all(|v| *v >= 0.0))
+        );
+    }
+}

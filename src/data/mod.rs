@@ -1,0 +1,67 @@
+//! Loading and validating input, and generating sample data.
+//!
+//! Inputs: a customers file (attributes), and spend as either a weekly panel or a transaction
+//! log. Everything lands in one [`Dataset`]. Policy: lenient by default (bad rows are skipped
+//! and counted in [`LoadReport`]), strict on request (the first bad row is an error).
+
+mod customers;
+mod dataset;
+mod error;
+mod fields;
+pub mod generate;
+mod rows;
+mod table;
+mod transactions;
+mod weekly;
+
+pub use customers::attach_customers;
+pub use dataset::{CustomerProfile, Dataset};
+pub use error::{DataError, LoadReport, Location, RowError, RowPolicy, RowProblem};
+pub use fields::{ColumnRef, Delimiter, date_of, day_number, parse_date_arg};
+pub use table::TableFormat;
+pub use transactions::{TransactionColumns, load_transactions};
+pub use weekly::load_weekly;
+
+use chrono::NaiveDate;
+use std::path::PathBuf;
+
+/// Where the spend comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SpendSource {
+    Weekly(PathBuf),
+    Transactions(PathBuf, TransactionColumns),
+}
+
+/// Everything needed to load a dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadOptions {
+    pub customers: Option<PathBuf>,
+    pub spend: SpendSource,
+    pub format: TableFormat,
+    pub policy: RowPolicy,
+    pub as_of: Option<NaiveDate>,
+}
+
+/// Loads spend and (if given) customer attributes.
+pub fn load(options: &LoadOptions) -> Result<Dataset, DataError> {
+    let mut dataset = match &options.spend {
+        SpendSource::Weekly(path) => load_weekly(
+            &path.display().to_string(),
+            &options.format,
+            options.policy,
+            options.as_of,
+        )?,
+        SpendSource::Transactions(path, columns) => load_transactions(
+            &path.display().to_string(),
+            &options.format,
+            columns,
+            options.policy,
+            options.as_of,
+        )?,
+    };
+    match &options.customers {
+        Some(path) => attach_customers(&mut dataset, &path.display().to_string(), options.policy)?,
+        None => dataset.load.customers_without_attributes = dataset.customer_count() as u64,
+    }
+    Ok(dataset)
+}

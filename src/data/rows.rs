@@ -1,0 +1,256 @@
+//! Parsing of (customer id, date, value) rows, the shape shared by the weekly panel and the
+//! transaction log. Runs on one half-block at a time (see `table`), so it owns its output.
+
+use super::error::{DataError, LoadReport, RowError, RowPolicy, RowProblem};
+use super::fields::{
+    self, ColumnRef, Delimiter, EXPECTED_AMOUNT, EXPECTED_DATE, EXPECTED_SPEND, field_error,
+    parse_day, parse_finite,
+};
+use super::table::{for_each_record, ragged};
+use rustc_hash::FxHashMap;
+
+/// What a value column may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueRule {
+    /// Weekly spend: finite and ≥ 0.
+    NonNegative,
+    /// A transaction amount: finite, negative for a return.
+    Signed,
+    /// No value column: every row counts as 1 (count-only data).
+    CountOne,
+}
+
+/// Where the id, date and value fields are, and how to check them.
+pub struct RowLayout {
+    pub id: (usize, String),
+    pub date: (usize, String),
+    pub value: Option<(usize, String)>,
+    pub rule: ValueRule,
+    /// Number of header fields; every row must have exactly this many. Without a header a
+    /// row needs at least enough fields to reach the last wanted column.
+    pub header_width: Option<usize>,
+}
+
+impl RowLayout {
+    /// Resolves the wanted columns against the header.
+    pub fn resolve(
+        path: &str,
+        header: Option<&[String]>,
+        id: &ColumnRef,
+        date: &ColumnRef,
+        value: Option<&ColumnRef>,
+        rule: ValueRule,
+        expected: &str,
+    ) -> Result<Self, DataError> {
+        let mut wanted = vec![id, date];
+        wanted.extend(value);
+        let found = fields::resolve_columns(path, header, &wanted, expected)?;
+        let name = |position: usize, column: &ColumnRef| match (header, column) {
+            (Some(names), _) => names.get(position).cloned().unwrap_or_default(),
+            (None, ColumnRef::Name(name)) => name.clone(),
+            (None, ColumnRef::Index(index)) => format!("column {index}"),
+        };
+        Ok(Self {
+            id: (found[0], name(found[0], id)),
+            date: (found[1], name(found[1], date)),
+            value: value.map(|column| (found[2], name(found[2], column))),
+            rule: if value.is_some() {
+                rule
+            } else {
+                ValueRule::CountOne
+            },
+            header_width: header.map(<[String]>::len),
+        })
+    }
+
+    fn needed_width(&self) -> usize {
+        let last = self.id.0.max(self.date.0);
+        self.value.as_ref().map_or(last, |v| last.max(v.0)) + 1
+    }
+}
+
+/// One valid row; `run` indexes the chunk's runs of identical consecutive customer ids.
+pub struct DatedRow {
+    pub run: u32,
+    pub day: i32,
+    pub value: f64,
+    pub line: u64,
+}
+
+/// The parsed rows of one half-block.
+#[derive(Default)]
+pub struct RowChunk {
+    id_bytes: Vec<u8>,
+    run_ends: Vec<usize>,
+    pub rows: Vec<DatedRow>,
+    pub report: LoadReport,
+    /// Strict mode: the first bad row, after which the chunk stopped.
+    pub stopped: Option<RowError>,
+}
+
+impl RowChunk {
+    fn push(&mut self, id: &[u8], day: i32, value: f64, line: u64) {
+        let same = self
+            .run_ends
+            .last()
+            .is_some_and(|_| self.run_id(self.run_ends.len() - 1) == id);
+        if !same {
+            self.id_bytes.extend_from_slice(id);
+            self.run_ends.push(self.id_bytes.len());
+        }
+        self.rows.push(DatedRow {
+            run: (self.run_ends.len() - 1) as u32,
+            day,
+            value,
+            line,
+        });
+    }
+
+    fn reject(&mut self, policy: RowPolicy, error: RowError) {
+        if let Err(DataError::Row(error)) = self.report.reject(policy, error) {
+            self.stopped = Some(error);
+        }
+    }
+
+    /// The customer id of run `run`.
+    pub fn run_id(&self, run: usize) -> &[u8] {
+        let start = if run == 0 { 0 } else { self.run_ends[run - 1] };
+        &self.id_bytes[start..self.run_ends[run]]
+    }
+}
+
+/// Remembers the day number of each distinct date text: a panel repeats a few dozen dates
+/// millions of times, so each is parsed once per chunk.
+#[derive(Default)]
+pub struct DayCache {
+    days: FxHashMap<([u8; 32], u8), Option<i32>>,
+}
+
+impl DayCache {
+    pub fn day_of(&mut self, field: &[u8]) -> Option<i32> {
+        if field.len() > 32 {
+            return parse_day(field);
+        }
+        let mut key = [0u8; 32];
+        key[..field.len()].copy_from_slice(field);
+        *self
+            .days
+            .entry((key, field.len() as u8))
+            .or_insert_with(|| parse_day(field))
+    }
+}
+
+/// Parses the rows of `text` (first line number `first_line`).
+pub fn parse_rows(
+    path: &str,
+    text: &[u8],
+    first_line: u64,
+    delimiter: Delimiter,
+    layout: &RowLayout,
+    policy: RowPolicy,
+) -> RowChunk {
+    let mut chunk = RowChunk::default();
+    let mut day_cache = DayCache::default();
+    let needed = layout.needed_width();
+    let mut malformed = None;
+    for_each_record(
+        path,
+        text,
+        first_line,
+        delimiter,
+        |line, record| {
+            if chunk.stopped.is_some() {
+                return;
+            }
+            chunk.report.rows_read += 1;
+            match check_row(path, line, record, layout, needed, &mut day_cache) {
+                Ok((day, value)) => chunk.push(record[layout.id.0].trim_ascii(), day, value, line),
+                Err(error) => chunk.reject(policy, error),
+            }
+        },
+        |error| malformed = Some(error),
+    );
+    if let Some(error) = malformed
+        && chunk.stopped.is_none()
+    {
+        chunk.report.rows_read += 1;
+        chunk.reject(policy, error);
+    }
+    chunk
+}
+
+fn check_row(
+    path: &str,
+    line: u64,
+    record: &csv::ByteRecord,
+    layout: &RowLayout,
+    needed: usize,
+    day_cache: &mut DayCache,
+) -> Result<(i32, f64), RowError> {
+    let width_ok = match layout.header_width {
+        Some(width) => record.len() == width,
+        None => record.len() >= needed,
+    };
+    if !width_ok {
+        let want = layout.header_width.unwrap_or(needed);
+        return Err(ragged(
+            path,
+            line,
+            want,
+            record.len(),
+            layout.header_width.is_some(),
+        ));
+    }
+    fn column(c: &(usize, String)) -> (usize, &str) {
+        (c.0, c.1.as_str())
+    }
+    let id = record[layout.id.0].trim_ascii();
+    if id.is_empty() {
+        return Err(field_error(
+            path,
+            line,
+            column(&layout.id),
+            RowProblem::EmptyId,
+            "a customer id",
+            id,
+        ));
+    }
+    let date = &record[layout.date.0];
+    let day = day_cache.day_of(date).ok_or_else(|| {
+        field_error(
+            path,
+            line,
+            column(&layout.date),
+            RowProblem::BadDate,
+            EXPECTED_DATE,
+            date,
+        )
+    })?;
+    let Some(value_column) = &layout.value else {
+        return Ok((day, 1.0));
+    };
+    let field = &record[value_column.0];
+    let expected = match layout.rule {
+        ValueRule::NonNegative => EXPECTED_SPEND,
+        _ => EXPECTED_AMOUNT,
+    };
+    match parse_finite(field) {
+        Some(value) if value < 0.0 && layout.rule == ValueRule::NonNegative => Err(field_error(
+            path,
+            line,
+            column(value_column),
+            RowProblem::NegativeSpend,
+            expected,
+            field,
+        )),
+        Some(value) => Ok((day, value)),
+        None => Err(field_error(
+            path,
+            line,
+            column(value_column),
+            RowProblem::BadNumber,
+            expected,
+            field,
+        )),
+    }
+}

@@ -1,0 +1,259 @@
+//! Block-wise reading of delimited text files, parsed on both cores.
+//!
+//! A file is read in blocks of whole lines; each block is cut in two at a line boundary and the
+//! halves are parsed in parallel (`rayon::join`), then handed to a sequential `apply` step in
+//! file order, so line numbers and "first bad row" semantics stay exact. Memory stays bounded by
+//! the block size whatever the file size. A UTF-8 BOM is dropped, CRLF line ends are accepted,
+//! blank lines are skipped. Limitation (documented): a quoted field containing a line break may
+//! be cut at a block boundary and is then reported as a malformed row, never silently misread.
+
+use super::error::{DataError, Location, RowError, RowProblem};
+use super::fields::Delimiter;
+use csv::ByteRecord;
+use std::io::Read;
+
+/// Size of one read block.
+const BLOCK_BYTES: usize = 8 << 20;
+
+/// How a table file is laid out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableFormat {
+    pub delimiter: Delimiter,
+    pub has_header: bool,
+}
+
+impl Default for TableFormat {
+    fn default() -> Self {
+        Self {
+            delimiter: Delimiter::Byte(b','),
+            has_header: true,
+        }
+    }
+}
+
+/// Calls `each(line, record)` for every non-blank record in `text`, whose first line is
+/// `first_line`. A line the CSV reader cannot split becomes a `Malformed` row error.
+pub fn for_each_record(
+    path: &str,
+    text: &[u8],
+    first_line: u64,
+    delimiter: Delimiter,
+    mut each: impl FnMut(u64, &ByteRecord),
+    mut malformed: impl FnMut(RowError),
+) {
+    match delimiter {
+        Delimiter::Whitespace => {
+            let mut record = ByteRecord::new();
+            for (offset, line) in text.split(|b| *b == b'\n').enumerate() {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                record.clear();
+                for field in line
+                    .split(|b| *b == b' ' || *b == b'\t')
+                    .filter(|f| !f.is_empty())
+                {
+                    record.push_field(field);
+                }
+                if !record.is_empty() {
+                    each(first_line + offset as u64, &record);
+                }
+            }
+        }
+        Delimiter::Byte(byte) => {
+            let mut reader = csv::ReaderBuilder::new()
+                .delimiter(byte)
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(text);
+            let mut record = ByteRecord::new();
+            loop {
+                match reader.read_byte_record(&mut record) {
+                    Ok(false) => break,
+                    Ok(true) => {
+                        let line = record.position().map_or(0, |p| p.line()) + first_line - 1;
+                        if record.len() == 1 && record[0].trim_ascii().is_empty() {
+                            continue;
+                        }
+                        each(line, &record);
+                    }
+                    Err(error) => {
+                        let line = error.position().map_or(0, |p| p.line()) + first_line - 1;
+                        malformed(RowError {
+                            location: Location {
+                                path: path.to_string(),
+                                line,
+                                column: None,
+                            },
+                            problem: RowProblem::Malformed,
+                            message: format!("expected a well-formed delimited row: {error}"),
+                        });
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An open table positioned after its header.
+pub struct TableStream {
+    path: String,
+    delimiter: Delimiter,
+    file: std::fs::File,
+    buffer: Vec<u8>,
+    eof: bool,
+    next_line: u64,
+}
+
+/// Opens `path`, drops a BOM, rejects an empty file and reads the header (if the format has
+/// one). `expected` describes the wanted columns for error messages.
+pub fn open_table(
+    path: &str,
+    format: &TableFormat,
+    expected: &str,
+) -> Result<(TableStream, Option<Vec<String>>), DataError> {
+    let io_error = |source| DataError::Io {
+        path: path.to_string(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(io_error)?;
+    let mut buffer: Vec<u8> = Vec::with_capacity(BLOCK_BYTES + 4096);
+    let eof = fill(&mut file, &mut buffer, BLOCK_BYTES).map_err(io_error)?;
+    if buffer.starts_with(b"\xEF\xBB\xBF") {
+        buffer.drain(..3);
+    }
+    let leading_blank = buffer
+        .iter()
+        .take_while(|b| b.is_ascii_whitespace())
+        .count();
+    if leading_blank == buffer.len() {
+        return Err(DataError::Empty {
+            path: path.to_string(),
+            expected: expected.to_string(),
+        });
+    }
+    let mut next_line: u64 = 1;
+    let mut header = None;
+    if format.has_header {
+        // The header is the first non-blank line.
+        let start = buffer[..leading_blank]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |p| p + 1);
+        let blank_lines = buffer[..start].iter().filter(|b| **b == b'\n').count() as u64;
+        let end = memchr::memchr(b'\n', &buffer[start..]).map_or(buffer.len(), |p| start + p + 1);
+        let mut fields = Vec::new();
+        for_each_record(
+            path,
+            &buffer[start..end],
+            1,
+            format.delimiter,
+            |_, record| {
+                fields = record
+                    .iter()
+                    .map(|f| String::from_utf8_lossy(f).trim().to_string())
+                    .collect()
+            },
+            |_| {},
+        );
+        header = Some(fields);
+        next_line = blank_lines + 2;
+        buffer.drain(..end);
+    }
+    let stream = TableStream {
+        path: path.to_string(),
+        delimiter: format.delimiter,
+        file,
+        buffer,
+        eof,
+        next_line,
+    };
+    Ok((stream, header))
+}
+
+impl TableStream {
+    pub fn delimiter(&self) -> Delimiter {
+        self.delimiter
+    }
+
+    /// Reads the rest of the file block by block.
+    ///
+    /// `parse(text, first_line)` runs in parallel on the two halves of each block and must not
+    /// depend on order; `apply(result)` then runs on each half in file order and may fail.
+    pub fn scan<R: Send>(
+        mut self,
+        parse: impl Fn(&[u8], u64) -> R + Sync,
+        mut apply: impl FnMut(R) -> Result<(), DataError>,
+    ) -> Result<(), DataError> {
+        let path = self.path.clone();
+        let io_error = |source| DataError::Io {
+            path: path.clone(),
+            source,
+        };
+        loop {
+            if !self.eof && self.buffer.len() < BLOCK_BYTES {
+                self.eof = fill(&mut self.file, &mut self.buffer, BLOCK_BYTES).map_err(io_error)?;
+            }
+            let usable = if self.eof {
+                self.buffer.len()
+            } else {
+                match memchr::memrchr(b'\n', &self.buffer) {
+                    Some(last) => last + 1,
+                    None => {
+                        // One line longer than a block: read on until it ends.
+                        let target = self.buffer.len() + BLOCK_BYTES;
+                        self.eof =
+                            fill(&mut self.file, &mut self.buffer, target).map_err(io_error)?;
+                        continue;
+                    }
+                }
+            };
+            let block = &self.buffer[..usable];
+            let middle = block.len() / 2;
+            let cut =
+                memchr::memchr(b'\n', &block[middle..]).map_or(block.len(), |p| middle + p + 1);
+            let (first, second) = block.split_at(cut);
+            let first_lines = memchr::memchr_iter(b'\n', first).count() as u64;
+            let second_lines = memchr::memchr_iter(b'\n', second).count() as u64;
+            let next_line = self.next_line;
+            let (first_result, second_result) = rayon::join(
+                || parse(first, next_line),
+                || parse(second, next_line + first_lines),
+            );
+            apply(first_result)?;
+            apply(second_result)?;
+            self.next_line += first_lines + second_lines;
+            self.buffer.drain(..usable);
+            if self.eof && self.buffer.is_empty() {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Reads until `buffer` holds `target` bytes or the file ends; returns whether it ended.
+fn fill(file: &mut std::fs::File, buffer: &mut Vec<u8>, target: usize) -> std::io::Result<bool> {
+    while buffer.len() < target {
+        let start = buffer.len();
+        buffer.resize(target, 0);
+        let read = file.read(&mut buffer[start..])?;
+        buffer.truncate(start + read);
+        if read == 0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// A row whose field count does not match what the loader needs.
+pub fn ragged(path: &str, line: u64, needed: usize, found: usize, header: bool) -> RowError {
+    let why = if header { " (as in the header)" } else { "" };
+    RowError {
+        location: Location {
+            path: path.to_string(),
+            line,
+            column: None,
+        },
+        problem: RowProblem::RaggedRow,
+        message: format!("expected {needed} fields{why}, found {found}"),
+    }
+}

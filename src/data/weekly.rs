@@ -1,0 +1,244 @@
+//! Loader for the original's weekly panel: `customer_id,week_start_date,weekly_spend`.
+//!
+//! Weeks are ordered by date, not by text. The week grid runs from the earliest to the latest
+//! week start in 7-day steps; a week absent for a customer (or for everyone) is zero spend and
+//! counted in `missing_weeks_filled`. A week start off that 7-day grid is a bad row. A second
+//! row for the same (customer, week) is rejected as `duplicate_row` rather than summed: in a
+//! weekly panel a repeat is an export error, and summing it would double-count revenue.
+
+use super::dataset::{CustomerIndex, Dataset};
+use super::error::{DataError, LoadReport, Location, RowError, RowPolicy, RowProblem};
+use super::fields::{self, ColumnRef, date_of};
+use super::rows::{RowChunk, RowLayout, ValueRule, parse_rows};
+use super::table::{TableFormat, open_table};
+use chrono::NaiveDate;
+use rustc_hash::FxHashMap;
+
+pub const EXPECTED_WEEKLY: &str = "customer_id,week_start_date,weekly_spend";
+
+/// Loads a weekly panel.
+pub fn load_weekly(
+    path: &str,
+    format: &TableFormat,
+    policy: RowPolicy,
+    as_of: Option<NaiveDate>,
+) -> Result<Dataset, DataError> {
+    let (stream, header) = open_table(path, format, EXPECTED_WEEKLY)?;
+    let layout = RowLayout::resolve(
+        path,
+        header.as_deref(),
+        &ColumnRef::Name("customer_id".into()),
+        &ColumnRef::Name("week_start_date".into()),
+        Some(&ColumnRef::Name("weekly_spend".into())),
+        ValueRule::NonNegative,
+        EXPECTED_WEEKLY,
+    )?;
+    let delimiter = stream.delimiter();
+    let mut grid = PanelGrid::default();
+    let mut report = LoadReport::default();
+    stream.scan(
+        |text, first_line| parse_rows(path, text, first_line, delimiter, &layout, policy),
+        |chunk| grid.apply(path, chunk, policy, &mut report),
+    )?;
+    grid.finish(path, policy, as_of, report)
+}
+
+/// A customers × week-slots grid that grows as new customers and dates appear; slots are
+/// numbered in order of first appearance and sorted into weeks at the end.
+#[derive(Default)]
+struct PanelGrid {
+    customers: CustomerIndex,
+    stride: usize,
+    values: Vec<f64>,
+    present: Vec<u64>,
+    slot_of_day: FxHashMap<i32, usize>,
+    slot_days: Vec<i32>,
+    slot_rows: Vec<u64>,
+    slot_first_line: Vec<u64>,
+}
+
+impl PanelGrid {
+    fn apply(
+        &mut self,
+        path: &str,
+        chunk: RowChunk,
+        policy: RowPolicy,
+        report: &mut LoadReport,
+    ) -> Result<(), DataError> {
+        let mut current_run = usize::MAX;
+        let mut customer = 0;
+        for row in &chunk.rows {
+            if row.run as usize != current_run {
+                current_run = row.run as usize;
+                let (index, inserted) = self.customers.index_of(chunk.run_id(current_run));
+                if inserted {
+                    self.values.resize(self.values.len() + self.stride, 0.0);
+                    self.present.resize(self.bit_words(), 0);
+                }
+                customer = index;
+            }
+            let slot = self.slot(row.day, row.line);
+            let cell = customer * self.stride + slot;
+            let (word, bit) = (cell / 64, 1u64 << (cell % 64));
+            if self.present[word] & bit != 0 {
+                report.reject(
+                    policy,
+                    RowError {
+                        location: Location {
+                            path: path.to_string(),
+                            line: row.line,
+                            column: None,
+                        },
+                        problem: RowProblem::DuplicateRow,
+                        message: format!(
+                            "expected one row per (customer, week), found a second row for customer '{}' week {}",
+                            self.customers.ids[customer],
+                            date_of(row.day)
+                        ),
+                    },
+                )?;
+                continue;
+            }
+            self.present[word] |= bit;
+            self.values[cell] = row.value;
+            self.slot_rows[slot] += 1;
+        }
+        report.absorb(chunk.report);
+        match chunk.stopped {
+            Some(error) => Err(DataError::Row(error)),
+            None => Ok(()),
+        }
+    }
+
+    fn bit_words(&self) -> usize {
+        (self.customers.len() * self.stride).div_ceil(64)
+    }
+
+    /// The slot of a day, adding a slot (and widening the grid) for a new date.
+    fn slot(&mut self, day: i32, line: u64) -> usize {
+        if let Some(slot) = self.slot_of_day.get(&day) {
+            return *slot;
+        }
+        let slot = self.slot_days.len();
+        if slot == self.stride {
+            self.widen((self.stride * 2).max(16));
+        }
+        self.slot_of_day.insert(day, slot);
+        self.slot_days.push(day);
+        self.slot_rows.push(0);
+        self.slot_first_line.push(line);
+        slot
+    }
+
+    fn widen(&mut self, stride: usize) {
+        let customers = self.customers.len();
+        let mut values = vec![0.0; customers * stride];
+        let mut present = vec![0u64; (customers * stride).div_ceil(64)];
+        for customer in 0..customers {
+            for slot in 0..self.stride {
+                let old = customer * self.stride + slot;
+                let new = customer * stride + slot;
+                values[new] = self.values[old];
+                if self.present[old / 64] & (1 << (old % 64)) != 0 {
+                    present[new / 64] |= 1 << (new % 64);
+                }
+            }
+        }
+        self.values = values;
+        self.present = present;
+        self.stride = stride;
+    }
+
+    /// Sorts slots into a dense weekly grid and drops off-grid or post-as-of dates.
+    fn finish(
+        self,
+        path: &str,
+        policy: RowPolicy,
+        as_of: Option<NaiveDate>,
+        mut report: LoadReport,
+    ) -> Result<Dataset, DataError> {
+        if self.slot_days.is_empty() {
+            return Err(DataError::NoRows {
+                path: path.to_string(),
+                skipped: report.skipped_rows,
+                expected: EXPECTED_WEEKLY.to_string(),
+            });
+        }
+        let as_of_day = as_of.map(fields::day_number);
+        // The weekday that most rows use defines the grid.
+        let mut rows_by_weekday = [0u64; 7];
+        for (slot, day) in self.slot_days.iter().enumerate() {
+            rows_by_weekday[day.rem_euclid(7) as usize] += self.slot_rows[slot];
+        }
+        let grid_weekday = (0..7)
+            .max_by_key(|w| (rows_by_weekday[*w], 7 - *w))
+            .unwrap_or(0) as i32;
+        let mut kept: Vec<(i32, usize)> = Vec::new();
+        let mut off_grid: Vec<usize> = Vec::new();
+        for (slot, day) in self.slot_days.iter().enumerate() {
+            if as_of_day.is_some_and(|cut| *day > cut) {
+                report.rows_after_as_of += self.slot_rows[slot];
+            } else if day.rem_euclid(7) != grid_weekday {
+                off_grid.push(slot);
+            } else {
+                kept.push((*day, slot));
+            }
+        }
+        off_grid.sort_by_key(|slot| self.slot_first_line[*slot]);
+        let Some(first_day) = kept.iter().map(|k| k.0).min() else {
+            return Err(DataError::NoRows {
+                path: path.to_string(),
+                skipped: report.skipped_rows,
+                expected: EXPECTED_WEEKLY.to_string(),
+            });
+        };
+        for slot in off_grid {
+            let error = RowError {
+                location: Location {
+                    path: path.to_string(),
+                    line: self.slot_first_line[slot],
+                    column: None,
+                },
+                problem: RowProblem::OffWeekGrid,
+                message: format!(
+                    "expected week_start_date on the weekly grid (a multiple of 7 days from {}), found {}",
+                    date_of(first_day),
+                    date_of(self.slot_days[slot])
+                ),
+            };
+            let rows = self.slot_rows[slot];
+            report.reject(policy, error)?;
+            report.count_skip(RowProblem::OffWeekGrid, rows.saturating_sub(1));
+        }
+        let last_day = kept.iter().map(|k| k.0).max().unwrap_or(first_day);
+        let weeks = ((last_day - first_day) / 7 + 1) as usize;
+        let customers = self.customers.len();
+        let mut spend = vec![0.0; customers * weeks];
+        let mut present_cells: u64 = 0;
+        for customer in 0..customers {
+            for (day, slot) in &kept {
+                let week = ((day - first_day) / 7) as usize;
+                let old = customer * self.stride + slot;
+                if self.present[old / 64] & (1 << (old % 64)) != 0 {
+                    present_cells += 1;
+                    spend[customer * weeks + week] = self.values[old];
+                }
+            }
+        }
+        report.missing_weeks_filled = (customers * weeks) as u64 - present_cells;
+        let week_starts = (0..weeks)
+            .map(|w| date_of(first_day + 7 * w as i32))
+            .collect::<Vec<_>>();
+        let data_end = date_of(last_day + 6);
+        Ok(Dataset {
+            source: path.to_string(),
+            week_starts,
+            profiles: vec![None; customers],
+            customer_ids: self.customers.ids,
+            spend,
+            extra_columns: Vec::new(),
+            load: report,
+            as_of: Some(as_of.map_or(data_end, |cut| cut.min(data_end))),
+        })
+    }
+}

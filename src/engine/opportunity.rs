@@ -1,0 +1,96 @@
+//! Recovery opportunities, one per (customer, gap type): never looked up by customer alone.
+
+use super::gaps::{Gap, GapType, Severity};
+use crate::config::Config;
+use serde::Serialize;
+
+/// What kind of campaign recovers a gap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpportunityType {
+    WinBack,
+    Retention,
+    ReEngagement,
+}
+
+impl OpportunityType {
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::WinBack => "win_back",
+            Self::Retention => "retention",
+            Self::ReEngagement => "re_engagement",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::WinBack => "Win Back",
+            Self::Retention => "Retention",
+            Self::ReEngagement => "Re-engagement",
+        }
+    }
+}
+
+/// The opportunity attached to one gap.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Opportunity {
+    #[serde(rename = "type")]
+    pub kind: OpportunityType,
+    pub gap_type: GapType,
+    pub potential_revenue: f64,
+    pub actions: Vec<&'static str>,
+    /// Recovery-probability factor, 0–10.
+    pub recovery_probability: f64,
+}
+
+impl Opportunity {
+    /// The opportunity for `gap` of a customer (loyalty members also get loyalty benefits).
+    pub fn for_gap(gap: &Gap, loyalty_member: bool, config: &Config) -> Self {
+        let rules = &config.opportunity;
+        let size = gap.gap_amount.abs();
+        let (kind, potential_revenue, mut actions, recovery_probability) = match gap.kind {
+            GapType::ZeroSpend => (
+                OpportunityType::WinBack,
+                gap.expected * rules.win_back_weeks,
+                vec![
+                    "re_engagement_campaign",
+                    "win_back_offer",
+                    "loyalty_program",
+                ],
+                rules.recovery_win_back,
+            ),
+            GapType::DecliningRevenue if gap.severity == Severity::High => (
+                OpportunityType::Retention,
+                size * rules.retention_high_weeks,
+                vec![
+                    "retention_campaign",
+                    "personalized_offer",
+                    "loyalty_program",
+                ],
+                rules.recovery_retention_high,
+            ),
+            GapType::DecliningRevenue => (
+                OpportunityType::Retention,
+                size * rules.retention_weeks,
+                vec!["retention_campaign"],
+                rules.recovery_retention,
+            ),
+            GapType::BelowBaseline => (
+                OpportunityType::ReEngagement,
+                size * rules.re_engagement_weeks,
+                vec!["re_engagement_campaign", "personalized_offer"],
+                rules.recovery_re_engagement,
+            ),
+        };
+        if loyalty_member {
+            actions.push("loyalty_benefits");
+        }
+        Self {
+            kind,
+            gap_type: gap.kind,
+            potential_revenue,
+            actions,
+            recovery_probability,
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! revgap: predictive revenue-gap analysis for retail customers.
+//!
+//! `data` loads and validates input into a columnar dataset, `engine` finds and ranks gaps,
+//! `report` renders the results, `cli` is the headless command line.
+
+pub mod cli;
+pub mod config;
+pub mod data;
+pub mod engine;
+pub mod narrative;
+pub mod report;

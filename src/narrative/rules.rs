@@ -1,0 +1,60 @@
+//! The rule-based rationale and next step: built only from the engine's numbers, so it is
+//! always grounded, and used whenever generated text is absent or rejected.
+
+use crate::engine::{CustomerInsight, GapType, OpportunityType};
+use crate::report::format::{action_label, money};
+
+/// Why this customer is on the list, for the analyst (internal, not customer-facing).
+pub fn rationale(insight: &CustomerInsight) -> String {
+    let Some(gap) = &insight.primary_gap else {
+        return "No revenue gap: spend is within the configured thresholds.".into();
+    };
+    let profile = &insight.profile;
+    let mut text = gap.rationale();
+    text.push_str(&format!(
+        " Baseline {} per week, recent average {} ({:+.1}%).",
+        money(profile.baseline_avg),
+        money(profile.recent_avg),
+        profile.trend_pct
+    ));
+    if profile.weeks_since_last_purchase > 0 {
+        text.push_str(&format!(
+            " No purchase for {} week(s).",
+            profile.weeks_since_last_purchase
+        ));
+    }
+    let others: Vec<&str> = insight
+        .secondary_gaps
+        .iter()
+        .map(|g| g.kind.label())
+        .collect();
+    if !others.is_empty() {
+        text.push_str(&format!(" Also: {}.", others.join(", ")));
+    }
+    if insight.churn.points >= 50 {
+        text.push_str(&format!(" High churn risk ({:.2}).", insight.churn.score()));
+    }
+    text
+}
+
+/// The recommended next step.
+pub fn next_step(insight: &CustomerInsight) -> String {
+    let Some(opportunity) = &insight.opportunity else {
+        return "Keep monitoring weekly.".into();
+    };
+    let first_action = opportunity
+        .actions
+        .first()
+        .map(|a| action_label(a))
+        .unwrap_or_default();
+    let urgency = match (opportunity.kind, insight.primary_gap.map(|g| g.kind)) {
+        (OpportunityType::WinBack, _) | (_, Some(GapType::ZeroSpend)) => "this week",
+        _ => "within two weeks",
+    };
+    format!(
+        "Start a {} ({}) {urgency}; potential recovery {}.",
+        opportunity.kind.label().to_lowercase(),
+        first_action,
+        money(opportunity.potential_revenue)
+    )
+}

@@ -1,0 +1,63 @@
+//! Display formatting shared by every output: money, percentages, labels. Rounding happens
+//! here and nowhere else.
+
+/// `$1,234.56`, with a leading minus for negatives.
+pub fn money(value: f64) -> String {
+    let cents = (value.abs() * 100.0).round() as u128;
+    let sign = if value < 0.0 && cents > 0 { "-" } else { "" };
+    format!("{sign}${}.{:02}", group_thousands(cents / 100), cents % 100)
+}
+
+fn group_thousands(whole: u128) -> String {
+    let digits = whole.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// A whole number with thousands separators.
+pub fn count(value: usize) -> String {
+    group_thousands(value as u128)
+}
+
+/// Rounds to `places` decimals for machine outputs (JSON, CSV).
+pub fn round(value: f64, places: i32) -> f64 {
+    let scale = 10f64.powi(places);
+    let rounded = (value * scale).round() / scale;
+    if rounded == 0.0 { 0.0 } else { rounded }
+}
+
+/// "re_engagement_campaign" → "re-engagement campaign".
+pub fn action_label(action: &str) -> String {
+    match action {
+        "re_engagement_campaign" => "re-engagement campaign".into(),
+        "win_back_offer" => "win-back offer".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_groups_thousands_and_rounds_half_cents() {
+        assert_eq!(money(1234.5), "$1,234.50");
+        assert_eq!(money(9888.5249), "$9,888.52");
+        assert_eq!(money(0.0), "$0.00");
+        assert_eq!(money(-19.305), "-$19.31");
+        assert_eq!(money(1_000_000.0), "$1,000,000.00");
+        assert_eq!(money(-0.001), "$0.00");
+    }
+
+    #[test]
+    fn round_never_gives_negative_zero() {
+        assert_eq!(round(-0.0001, 2).to_string(), "0");
+        assert_eq!(round(2.345678, 4), 2.3457);
+    }
+}

@@ -1,0 +1,206 @@
+//! The JSON report. Its field names are a stable, documented schema (README, "JSON schema");
+//! add fields, never rename or remove them. Money is rounded to cents, percentages to 0.01,
+//! scores to 0.0001 at output time only.
+
+use super::ReportContext;
+use super::format::round;
+use crate::data::LoadReport;
+use crate::engine::{CustomerInsight, Gap, Summary};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Bumped only on an incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema_version: u32,
+    generated_at: &'a str,
+    source: &'a str,
+    weeks: usize,
+    summary: SummaryOut,
+    load: &'a LoadReport,
+    customers: Vec<CustomerOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct SummaryOut {
+    customers_analyzed: usize,
+    customers_with_gaps: usize,
+    gaps_total: usize,
+    gaps_by_type: BTreeMap<&'static str, usize>,
+    high_severity_gaps: usize,
+    churn_risk_customers: usize,
+    high_churn_risk_customers: usize,
+    total_revenue_gap: f64,
+    potential_recovery_revenue: f64,
+    skipped_rows: u64,
+    as_of: Option<String>,
+}
+
+#[derive(Serialize)]
+struct GapOut {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    severity: &'static str,
+    gap_amount: f64,
+    gap_pct: f64,
+    current: f64,
+    expected: f64,
+    weeks_at_risk: usize,
+}
+
+#[derive(Serialize)]
+struct ChurnOut {
+    score: f64,
+    probability: f64,
+    factors: Vec<&'static str>,
+    weeks_since_last_purchase: usize,
+}
+
+#[derive(Serialize)]
+struct OpportunityOut {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    potential_revenue: f64,
+    actions: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct SpendOut {
+    total_revenue: f64,
+    baseline_avg: f64,
+    recent_avg: f64,
+    latest_week: f64,
+    trend_pct: f64,
+    trend: crate::engine::Trend,
+}
+
+#[derive(Serialize)]
+struct NarrativeOut {
+    text: String,
+    next_step: String,
+    source: &'static str,
+}
+
+#[derive(Serialize)]
+struct CustomerOut<'a> {
+    customer_id: &'a str,
+    rank: Option<usize>,
+    priority_score: f64,
+    primary_gap: Option<GapOut>,
+    secondary_gaps: Vec<GapOut>,
+    churn: ChurnOut,
+    opportunity: Option<OpportunityOut>,
+    score_factors: Option<BTreeMap<&'static str, f64>>,
+    spend: SpendOut,
+    attributes: BTreeMap<String, serde_json::Value>,
+    rationale: NarrativeOut,
+}
+
+fn gap_out(gap: &Gap) -> GapOut {
+    GapOut {
+        kind: gap.kind.key(),
+        severity: gap.severity.key(),
+        gap_amount: round(gap.gap_amount, 2),
+        gap_pct: round(gap.gap_pct, 2),
+        current: round(gap.current, 2),
+        expected: round(gap.expected, 2),
+        weeks_at_risk: gap.weeks_at_risk,
+    }
+}
+
+fn summary_out(summary: &Summary) -> SummaryOut {
+    SummaryOut {
+        customers_analyzed: summary.customers_analyzed,
+        customers_with_gaps: summary.customers_with_gaps,
+        gaps_total: summary.gaps_total,
+        gaps_by_type: summary.gaps_by_type.clone(),
+        high_severity_gaps: summary.high_severity_gaps,
+        churn_risk_customers: summary.churn_risk_customers,
+        high_churn_risk_customers: summary.high_churn_risk_customers,
+        total_revenue_gap: round(summary.total_revenue_gap, 2),
+        potential_recovery_revenue: round(summary.potential_recovery_revenue, 2),
+        skipped_rows: summary.skipped_rows,
+        as_of: summary.as_of.map(|d| d.to_string()),
+    }
+}
+
+fn customer_out<'a>(context: &'a ReportContext, insight: &'a CustomerInsight) -> CustomerOut<'a> {
+    let profile = &insight.profile;
+    let mut attributes = BTreeMap::new();
+    if let Some(found) = context.profile(insight.customer) {
+        attributes.insert("age".into(), serde_json::json!(found.age));
+        attributes.insert(
+            "household_size".into(),
+            serde_json::json!(found.household_size),
+        );
+        attributes.insert(
+            "loyalty_member".into(),
+            serde_json::json!(found.loyalty_member),
+        );
+        for (name, value) in context.dataset.extra_columns.iter().zip(&found.extra) {
+            attributes.insert(name.clone(), serde_json::json!(value));
+        }
+    }
+    CustomerOut {
+        customer_id: &context.dataset.customer_ids[insight.customer],
+        rank: insight.rank,
+        priority_score: round(insight.priority_score, 4),
+        primary_gap: insight.primary_gap.as_ref().map(gap_out),
+        secondary_gaps: insight.secondary_gaps.iter().map(gap_out).collect(),
+        churn: ChurnOut {
+            score: insight.churn.score(),
+            probability: insight.churn.probability,
+            factors: insight.churn.factors.iter().map(|f| f.key()).collect(),
+            weeks_since_last_purchase: insight.churn.weeks_since_last_purchase,
+        },
+        opportunity: insight.opportunity.as_ref().map(|o| OpportunityOut {
+            kind: o.kind.key(),
+            potential_revenue: round(o.potential_revenue, 2),
+            actions: o.actions.clone(),
+        }),
+        score_factors: insight.score.map(|factors| {
+            factors
+                .rows(context.config)
+                .iter()
+                .map(|(name, value, _)| (*name, round(*value, 4)))
+                .collect()
+        }),
+        spend: SpendOut {
+            total_revenue: round(profile.total_revenue, 2),
+            baseline_avg: round(profile.baseline_avg, 2),
+            recent_avg: round(profile.recent_avg, 2),
+            latest_week: round(profile.latest_week, 2),
+            trend_pct: round(profile.trend_pct, 2),
+            trend: profile.trend,
+        },
+        attributes,
+        rationale: NarrativeOut {
+            text: crate::narrative::rules::rationale(insight),
+            next_step: crate::narrative::rules::next_step(insight),
+            source: "rule_based",
+        },
+    }
+}
+
+/// Renders the JSON document (pretty-printed, newline-terminated).
+pub fn render(context: &ReportContext) -> String {
+    let document = Document {
+        schema_version: SCHEMA_VERSION,
+        generated_at: &context.generated_at,
+        source: &context.dataset.source,
+        weeks: context.dataset.week_count(),
+        summary: summary_out(&context.analysis.summary),
+        load: &context.dataset.load,
+        customers: context
+            .customers
+            .iter()
+            .map(|i| customer_out(context, &context.analysis.insights[*i]))
+            .collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&document)
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    text.push('\n');
+    text
+}

@@ -1,0 +1,399 @@
+//! The markdown report, with the original's sections (executive summary, top priority
+//! customers, high churn risk, recommendations, methodology) plus data quality, correctly
+//! labelled and deduplicated per customer.
+
+use super::ReportContext;
+use super::format::{action_label, count, money};
+use crate::data::CustomerProfile;
+use crate::engine::{CustomerInsight, GapType};
+use crate::narrative::rules;
+use std::fmt::Write;
+
+/// Renders the report.
+pub fn render(context: &ReportContext) -> String {
+    let mut out = String::new();
+    header(context, &mut out);
+    executive_summary(context, &mut out);
+    top_customers(context, &mut out);
+    churn_section(context, &mut out);
+    recommendations(context, &mut out);
+    methodology(context, &mut out);
+    data_quality(context, &mut out);
+    out
+}
+
+fn header(context: &ReportContext, out: &mut String) {
+    let dataset = context.dataset;
+    let summary = &context.analysis.summary;
+    let _ = writeln!(out, "# Revenue Gap Analysis Report\n");
+    let _ = writeln!(out, "**Generated:** {}  ", context.generated_at);
+    let _ = writeln!(out, "**Analysis Scope:** All Customers  ");
+    let _ = writeln!(
+        out,
+        "**Data:** {} ({} weeks{})  ",
+        dataset.source,
+        dataset.week_count(),
+        summary
+            .as_of
+            .map(|d| format!(", as of {d}"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(
+        out,
+        "**Total Customers Analyzed:** {}\n",
+        count(summary.customers_analyzed)
+    );
+}
+
+fn executive_summary(context: &ReportContext, out: &mut String) {
+    let summary = &context.analysis.summary;
+    let by_type = GapType::ALL
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {}",
+                t.label().to_lowercase(),
+                count(summary.gaps_by_type.get(t.key()).copied().unwrap_or(0))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let churn = &context.config.churn;
+    let _ = writeln!(out, "## Executive Summary\n");
+    let _ = writeln!(
+        out,
+        "- **Customers With Gaps:** {} of {}",
+        count(summary.customers_with_gaps),
+        count(summary.customers_analyzed)
+    );
+    let _ = writeln!(
+        out,
+        "- **Total Weekly Revenue Gap:** {} (largest gap per customer, no double counting)",
+        money(summary.total_revenue_gap)
+    );
+    let _ = writeln!(
+        out,
+        "- **Gaps Detected:** {} ({by_type})",
+        count(summary.gaps_total)
+    );
+    let _ = writeln!(
+        out,
+        "- **High-Severity Gaps:** {}",
+        count(summary.high_severity_gaps)
+    );
+    let _ = writeln!(
+        out,
+        "- **Churn-Risk Customers (score ≥ {:.2}):** {}, of which high risk (≥ {:.2}): {}",
+        f64::from(churn.risk_points) / 100.0,
+        count(summary.churn_risk_customers),
+        f64::from(churn.high_risk_points) / 100.0,
+        count(summary.high_churn_risk_customers)
+    );
+    let _ = writeln!(
+        out,
+        "- **Potential Recovery Revenue:** {} (one opportunity per customer)\n",
+        money(summary.potential_recovery_revenue)
+    );
+}
+
+fn describe(profile: Option<&CustomerProfile>, with_household: bool) -> String {
+    let Some(profile) = profile else {
+        return "attributes unknown".into();
+    };
+    let age = profile.age.map_or("?".into(), |a| a.to_string());
+    let loyalty = match profile.loyalty_member {
+        Some(true) => "Loyalty Member",
+        Some(false) => "Non-Member",
+        None => "Loyalty Unknown",
+    };
+    if with_household {
+        let household = profile.household_size.map_or("?".into(), |h| h.to_string());
+        format!("Age: {age}, {loyalty}, Household: {household}")
+    } else {
+        format!("Age: {age}, {loyalty}")
+    }
+}
+
+fn top_customers(context: &ReportContext, out: &mut String) {
+    let listed = &context.customers[..context
+        .customers
+        .len()
+        .min(context.config.report.top_customers)];
+    let _ = writeln!(out, "## Top Priority Customers (Top {})\n", listed.len());
+    if listed.is_empty() {
+        let _ = writeln!(out, "No customer has a revenue gap.\n");
+    }
+    for (position, index) in listed.iter().enumerate() {
+        let insight = &context.analysis.insights[*index];
+        customer_entry(context, position + 1, insight, out);
+    }
+}
+
+fn customer_entry(
+    context: &ReportContext,
+    position: usize,
+    insight: &CustomerInsight,
+    out: &mut String,
+) {
+    let id = &context.dataset.customer_ids[insight.customer];
+    let _ = writeln!(
+        out,
+        "### {position}. Customer {id} ({})\n",
+        describe(context.profile(insight.customer), true)
+    );
+    let Some(gap) = &insight.primary_gap else {
+        return;
+    };
+    let profile = &insight.profile;
+    let _ = writeln!(out, "**Primary Gap:** {}\n", gap.kind.label());
+    let _ = writeln!(out, "- **Severity:** {}", gap.severity.key().to_uppercase());
+    let _ = writeln!(
+        out,
+        "- **Priority Score:** {:.2}/{:.1}",
+        insight.priority_score,
+        10.0 * context.config.weight_total()
+    );
+    let current_label = match gap.kind {
+        GapType::DecliningRevenue => "recent average",
+        _ => "latest week",
+    };
+    let _ = writeln!(
+        out,
+        "- **Current Weekly Spend:** {} ({current_label}); recent average {}",
+        money(gap.current),
+        money(profile.recent_avg)
+    );
+    let _ = writeln!(
+        out,
+        "- **Expected Weekly Spend:** {} (baseline)",
+        money(gap.expected)
+    );
+    let _ = writeln!(
+        out,
+        "- **Gap Amount:** {} below expected ({:.1}% below baseline)",
+        money(gap.gap_amount.abs()),
+        gap.gap_pct.abs()
+    );
+    let _ = writeln!(
+        out,
+        "- **Weeks at Risk:** {} · **Weeks Since Last Purchase:** {}",
+        gap.weeks_at_risk, insight.churn.weeks_since_last_purchase
+    );
+    if !insight.secondary_gaps.is_empty() {
+        let signals = insight
+            .secondary_gaps
+            .iter()
+            .map(|g| {
+                format!(
+                    "{} ({}, {:.1}%)",
+                    g.kind.label(),
+                    g.severity.key().to_uppercase(),
+                    g.gap_pct
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        let _ = writeln!(out, "- **Secondary Signals:** {signals}");
+    }
+    let _ = writeln!(
+        out,
+        "- **Churn Risk:** {:.2} ({:.0}% probability){}",
+        insight.churn.score(),
+        insight.churn.probability * 100.0,
+        factor_list(insight)
+    );
+    if let Some(opportunity) = &insight.opportunity {
+        let _ = writeln!(out, "- **Opportunity Type:** {}", opportunity.kind.label());
+        let _ = writeln!(
+            out,
+            "- **Potential Recovery:** {}",
+            money(opportunity.potential_revenue)
+        );
+        let actions = opportunity
+            .actions
+            .iter()
+            .map(|a| action_label(a))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(out, "- **Recommended Actions:** {actions}");
+    }
+    let _ = writeln!(
+        out,
+        "- **Rationale:** {} *(rule-based)*",
+        rules::rationale(insight)
+    );
+    let _ = writeln!(out, "- **Next Step:** {}\n", rules::next_step(insight));
+}
+
+fn factor_list(insight: &CustomerInsight) -> String {
+    if insight.churn.factors.is_empty() {
+        return String::new();
+    }
+    let factors: Vec<&str> = insight.churn.factors.iter().map(|f| f.key()).collect();
+    format!(": {}", factors.join(", "))
+}
+
+fn churn_section(context: &ReportContext, out: &mut String) {
+    let config = context.config;
+    let mut high: Vec<&CustomerInsight> = context
+        .analysis
+        .insights
+        .iter()
+        .filter(|i| i.churn.is_high_risk(config))
+        .collect();
+    // Highest score first; then longest lapse; then id, so the list is reproducible.
+    let ids = &context.dataset.customer_ids;
+    high.sort_by(|a, b| {
+        b.churn
+            .points
+            .cmp(&a.churn.points)
+            .then(
+                b.churn
+                    .weeks_since_last_purchase
+                    .cmp(&a.churn.weeks_since_last_purchase),
+            )
+            .then_with(|| crate::engine::compare_ids(&ids[a.customer], &ids[b.customer]))
+    });
+    let _ = writeln!(out, "## High Churn Risk Customers\n");
+    let _ = writeln!(
+        out,
+        "**Total:** {} customers with churn score ≥ {:.2} (high risk); {} more at ≥ {:.2}.\n",
+        count(high.len()),
+        f64::from(config.churn.high_risk_points) / 100.0,
+        count(
+            context
+                .analysis
+                .summary
+                .churn_risk_customers
+                .saturating_sub(high.len())
+        ),
+        f64::from(config.churn.risk_points) / 100.0
+    );
+    let shown = high.len().min(config.report.top_churn);
+    if shown > 0 {
+        let _ = writeln!(out, "**Showing Top {shown}:**\n");
+    }
+    for insight in &high[..shown] {
+        let _ = writeln!(
+            out,
+            "- **Customer {} ({}):** Risk Score {:.2} ({:.0}% probability)",
+            ids[insight.customer],
+            describe(context.profile(insight.customer), false),
+            insight.churn.score(),
+            insight.churn.probability * 100.0
+        );
+        let factors: Vec<&str> = insight.churn.factors.iter().map(|f| f.key()).collect();
+        let _ = writeln!(out, "  - Risk Factors: {}", factors.join(", "));
+        let _ = writeln!(
+            out,
+            "  - Weeks Since Last Purchase: {}",
+            insight.churn.weeks_since_last_purchase
+        );
+    }
+    out.push('\n');
+}
+
+fn recommendations(context: &ReportContext, out: &mut String) {
+    let summary = &context.analysis.summary;
+    let of_type = |t: GapType| summary.gaps_by_type.get(t.key()).copied().unwrap_or(0);
+    let _ = writeln!(out, "## Recommendations\n");
+    let _ = writeln!(
+        out,
+        "1. **Address high-severity gaps within 1 week** ({} gaps).",
+        count(summary.high_severity_gaps)
+    );
+    let _ = writeln!(
+        out,
+        "2. **Run retention campaigns for declining customers** ({} declining-revenue signals).",
+        count(of_type(GapType::DecliningRevenue))
+    );
+    let _ = writeln!(
+        out,
+        "3. **Launch win-back offers for zero-spend customers** ({} customers stopped buying).",
+        count(of_type(GapType::ZeroSpend))
+    );
+    let _ = writeln!(
+        out,
+        "4. **Monitor weekly** and re-run this analysis as new data arrives.\n"
+    );
+}
+
+fn methodology(context: &ReportContext, out: &mut String) {
+    let config = context.config;
+    let (windows, gaps, weights) = (&config.windows, &config.gaps, &config.scoring);
+    let _ = writeln!(out, "## Methodology\n");
+    let _ = writeln!(
+        out,
+        "- **Baseline:** mean weekly spend of the first {} weeks; **recent:** mean of the last {} weeks.",
+        windows.baseline_weeks, windows.recent_weeks
+    );
+    let _ = writeln!(
+        out,
+        "- **Gaps:** declining revenue when the trend is below {:.1}%; below baseline when the latest week is more than {:.1}% under baseline; zero spend with at least {} zero weeks in the recent window. Severity: high below {:.1}%, medium below {:.1}%.",
+        gaps.declining_revenue_pct,
+        -gaps.below_baseline_pct,
+        gaps.zero_spend_weeks,
+        gaps.high_severity_pct,
+        gaps.medium_severity_pct
+    );
+    let _ = writeln!(
+        out,
+        "- **One insight per customer:** the largest gap is primary, the others are secondary signals; totals count each customer once."
+    );
+    let _ = writeln!(
+        out,
+        "- **Priority score (0–10):** revenue impact {:.2} (percentile of the gap in dollars), churn risk {:.2} (churn points / 10), customer value {:.2} (percentile of total spend), recovery probability {:.2} (by opportunity type); ties broken by gap size, churn, then id.\n",
+        weights.revenue_impact,
+        weights.churn_risk,
+        weights.customer_value,
+        weights.recovery_probability
+    );
+}
+
+fn data_quality(context: &ReportContext, out: &mut String) {
+    let load = &context.dataset.load;
+    let _ = writeln!(out, "## Data Quality\n");
+    let _ = writeln!(
+        out,
+        "- **Input rows read:** {}",
+        count(load.rows_read as usize)
+    );
+    let reasons = load
+        .skipped_by_reason
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let _ = writeln!(
+        out,
+        "- **Skipped rows:** {}{}",
+        count(load.skipped_rows as usize),
+        if reasons.is_empty() {
+            String::new()
+        } else {
+            format!(" ({reasons})")
+        }
+    );
+    let _ = writeln!(
+        out,
+        "- **Missing weeks filled with zero:** {}",
+        count(load.missing_weeks_filled as usize)
+    );
+    if load.returns_netted > 0 || load.weeks_floored_at_zero > 0 {
+        let _ = writeln!(
+            out,
+            "- **Returns netted:** {}; weeks floored at zero: {}",
+            count(load.returns_netted as usize),
+            count(load.weeks_floored_at_zero as usize)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "- **Customers without attributes:** {}; attribute rows without spend: {}",
+        count(load.customers_without_attributes as usize),
+        count(load.customers_without_spend as usize)
+    );
+    for problem in &load.first_problems {
+        let _ = writeln!(out, "- `{problem}`");
+    }
+}
