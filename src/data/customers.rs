@@ -52,29 +52,25 @@ pub fn attach_customers(
     let width = header.len();
     stream.scan(
         |text, first_line| {
-            let parsed = std::cell::RefCell::new(Vec::<ParsedProfile>::new());
-            for_each_record(
-                path,
-                text,
-                first_line,
-                format.delimiter,
-                |line, record| {
-                    let id = record.get(positions[0]).unwrap_or_default().trim_ascii();
-                    let id = String::from_utf8_lossy(id).into_owned();
-                    let profile = if record.len() != width {
-                        Err(ragged(path, line, width, record.len(), true))
-                    } else {
-                        parse_profile(path, line, record, &positions, &extra_positions, &names)
-                    };
-                    parsed.borrow_mut().push((line, id, profile));
-                },
-                |error| {
-                    parsed
-                        .borrow_mut()
-                        .push((error.location.line, String::new(), Err(error)))
-                },
-            );
-            parsed.into_inner()
+            let mut parsed = Vec::<ParsedProfile>::new();
+            for_each_record(path, text, first_line, format.delimiter, |line, record| {
+                let record = match record {
+                    Ok(record) => record,
+                    Err(error) => {
+                        parsed.push((line, String::new(), Err(error)));
+                        return;
+                    }
+                };
+                let id = record.get(positions[0]).unwrap_or_default().trim_ascii();
+                let id = String::from_utf8_lossy(id).into_owned();
+                let profile = if record.len() != width {
+                    Err(ragged(path, line, width, record.len(), true))
+                } else {
+                    parse_profile(path, line, record, &positions, &extra_positions, &names)
+                };
+                parsed.push((line, id, profile));
+            });
+            parsed
         },
         |parsed| {
             for (line, id, profile) in parsed {

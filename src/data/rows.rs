@@ -152,30 +152,21 @@ pub fn parse_rows(
     let mut chunk = RowChunk::default();
     let mut day_cache = DayCache::default();
     let needed = layout.needed_width();
-    let mut malformed = None;
-    for_each_record(
-        path,
-        text,
-        first_line,
-        delimiter,
-        |line, record| {
-            if chunk.stopped.is_some() {
-                return;
-            }
-            chunk.report.rows_read += 1;
-            match check_row(path, line, record, layout, needed, &mut day_cache) {
-                Ok((day, value)) => chunk.push(record[layout.id.0].trim_ascii(), day, value, line),
-                Err(error) => chunk.reject(policy, error),
-            }
-        },
-        |error| malformed = Some(error),
-    );
-    if let Some(error) = malformed
-        && chunk.stopped.is_none()
-    {
+    for_each_record(path, text, first_line, delimiter, |line, record| {
+        if chunk.stopped.is_some() {
+            return;
+        }
         chunk.report.rows_read += 1;
-        chunk.reject(policy, error);
-    }
+        let checked = record.and_then(|record| {
+            check_row(path, line, record, layout, needed, &mut day_cache).map(|ok| (ok, record))
+        });
+        match checked {
+            Ok(((day, value), record)) => {
+                chunk.push(record[layout.id.0].trim_ascii(), day, value, line)
+            }
+            Err(error) => chunk.reject(policy, error),
+        }
+    });
     chunk
 }
 

@@ -32,15 +32,25 @@ impl Default for TableFormat {
 }
 
 /// Calls `each(line, record)` for every non-blank record in `text`, whose first line is
-/// `first_line`. A line the CSV reader cannot split becomes a `Malformed` row error.
+/// `first_line`. A row the CSV reader cannot split, or whose quote runs across a line break
+/// (none of our fields may hold one), is passed as an `Err` for its first line, and reading
+/// resumes on the next line, so one broken quote never swallows the rows after it.
 pub fn for_each_record(
     path: &str,
     text: &[u8],
     first_line: u64,
     delimiter: Delimiter,
-    mut each: impl FnMut(u64, &ByteRecord),
-    mut malformed: impl FnMut(RowError),
+    mut each: impl FnMut(u64, Result<&ByteRecord, RowError>),
 ) {
+    let malformed = |line: u64, message: String| RowError {
+        location: Location {
+            path: path.to_string(),
+            line,
+            column: None,
+        },
+        problem: RowProblem::Malformed,
+        message,
+    };
     match delimiter {
         Delimiter::Whitespace => {
             let mut record = ByteRecord::new();
@@ -54,39 +64,62 @@ pub fn for_each_record(
                     record.push_field(field);
                 }
                 if !record.is_empty() {
-                    each(first_line + offset as u64, &record);
+                    each(first_line + offset as u64, Ok(&record));
                 }
             }
         }
         Delimiter::Byte(byte) => {
-            let mut reader = csv::ReaderBuilder::new()
-                .delimiter(byte)
-                .has_headers(false)
-                .flexible(true)
-                .from_reader(text);
-            let mut record = ByteRecord::new();
-            loop {
-                match reader.read_byte_record(&mut record) {
-                    Ok(false) => break,
-                    Ok(true) => {
-                        let line = record.position().map_or(0, |p| p.line()) + first_line - 1;
-                        if record.len() == 1 && record[0].trim_ascii().is_empty() {
+            let mut start = 0;
+            let mut start_line = first_line;
+            'restart: while start < text.len() {
+                let mut reader = csv::ReaderBuilder::new()
+                    .delimiter(byte)
+                    .has_headers(false)
+                    .flexible(true)
+                    .from_reader(&text[start..]);
+                let mut record = ByteRecord::new();
+                loop {
+                    let outcome = reader.read_byte_record(&mut record);
+                    let position = match &outcome {
+                        Ok(_) => record.position().cloned(),
+                        Err(error) => error.position().cloned(),
+                    };
+                    let line = position.as_ref().map_or(1, |p| p.line()) + start_line - 1;
+                    let record_start = start + position.as_ref().map_or(0, |p| p.byte() as usize);
+                    let spans_lines = matches!(outcome, Ok(true))
+                        && memchr::memchr(b'\n', record.as_slice()).is_some();
+                    match outcome {
+                        Ok(false) => break 'restart,
+                        Ok(true) if !spans_lines => {
+                            if record.len() == 1 && record[0].trim_ascii().is_empty() {
+                                continue;
+                            }
+                            each(line, Ok(&record));
                             continue;
                         }
-                        each(line, &record);
-                    }
-                    Err(error) => {
-                        let line = error.position().map_or(0, |p| p.line()) + first_line - 1;
-                        malformed(RowError {
-                            location: Location {
-                                path: path.to_string(),
+                        Ok(true) => each(
+                            line,
+                            Err(malformed(
                                 line,
-                                column: None,
-                            },
-                            problem: RowProblem::Malformed,
-                            message: format!("expected a well-formed delimited row: {error}"),
-                        });
-                        break;
+                                "expected a closing quote before the end of the line".into(),
+                            )),
+                        ),
+                        Err(error) => each(
+                            line,
+                            Err(malformed(
+                                line,
+                                format!("expected a well-formed delimited row: {error}"),
+                            )),
+                        ),
+                    }
+                    // Resume on the line after the broken row's first line.
+                    match memchr::memchr(b'\n', &text[record_start..]) {
+                        Some(end) => {
+                            start = record_start + end + 1;
+                            start_line = line + 1;
+                            continue 'restart;
+                        }
+                        None => break 'restart,
                     }
                 }
             }
@@ -148,12 +181,13 @@ pub fn open_table(
             1,
             format.delimiter,
             |_, record| {
-                fields = record
-                    .iter()
-                    .map(|f| String::from_utf8_lossy(f).trim().to_string())
-                    .collect()
+                if let Ok(record) = record {
+                    fields = record
+                        .iter()
+                        .map(|f| String::from_utf8_lossy(f).trim().to_string())
+                        .collect()
+                }
             },
-            |_| {},
         );
         header = Some(fields);
         next_line = blank_lines + 2;
