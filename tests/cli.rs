@@ -1,0 +1,394 @@
+//! The headless command line, run as a person would: the real binary, real files.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn revgap(args: &[&str]) -> Output {
+    Command::new(common::binary())
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("binary runs")
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let output = revgap(args);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("valid JSON")
+}
+
+#[test]
+fn analyze_json_on_the_bundled_sample_prints_the_summary() {
+    let report = json(&["analyze", "--format", "json"]);
+    let summary = &report["summary"];
+    for key in [
+        "customers_analyzed",
+        "customers_with_gaps",
+        "gaps_total",
+        "gaps_by_type",
+        "high_severity_gaps",
+        "churn_risk_customers",
+        "high_churn_risk_customers",
+        "total_revenue_gap",
+        "potential_recovery_revenue",
+        "skipped_rows",
+        "as_of",
+    ] {
+        assert!(!summary[key].is_null(), "summary.{key} missing");
+    }
+    assert_eq!(summary["customers_analyzed"], 200);
+    let customers = report["customers"].as_array().unwrap();
+    assert_eq!(
+        customers.len(),
+        summary["customers_with_gaps"].as_u64().unwrap() as usize
+    );
+    let first = &customers[0];
+    assert_eq!(first["rank"], 1);
+    for key in [
+        "customer_id",
+        "priority_score",
+        "primary_gap",
+        "secondary_gaps",
+        "churn",
+        "opportunity",
+        "score_factors",
+    ] {
+        assert!(!first[key].is_null(), "customers[0].{key} missing");
+    }
+    for key in [
+        "type",
+        "severity",
+        "gap_amount",
+        "gap_pct",
+        "current",
+        "expected",
+        "weeks_at_risk",
+    ] {
+        assert!(
+            !first["primary_gap"][key].is_null(),
+            "primary_gap.{key} missing"
+        );
+    }
+    for key in [
+        "score",
+        "probability",
+        "factors",
+        "weeks_since_last_purchase",
+    ] {
+        assert!(!first["churn"][key].is_null(), "churn.{key} missing");
+    }
+    for key in ["type", "potential_revenue", "actions"] {
+        assert!(
+            !first["opportunity"][key].is_null(),
+            "opportunity.{key} missing"
+        );
+    }
+    // Ranks are 1..n and scores never increase.
+    let scores: Vec<f64> = customers
+        .iter()
+        .map(|c| c["priority_score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]));
+}
+
+#[test]
+fn no_arguments_runs_the_main_job_on_data() {
+    let output = revgap(&[]);
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.starts_with("# Revenue Gap Analysis Report"));
+}
+
+#[test]
+fn markdown_has_the_original_sections_and_money_format() {
+    let output = revgap(&["analyze", "--top", "3"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    for section in [
+        "## Executive Summary",
+        "## Top Priority Customers (Top 3)",
+        "## High Churn Risk Customers",
+        "## Recommendations",
+        "## Methodology",
+        "## Data Quality",
+    ] {
+        assert!(text.contains(section), "missing {section}");
+    }
+    assert!(text.contains("### 3. Customer"));
+    assert!(!text.contains("### 4. Customer"));
+    let money = regex_free_money_check(&text);
+    assert!(money > 5, "expected $x,xxx.xx amounts");
+}
+
+/// Counts `$` amounts and checks each has two decimals and grouped thousands.
+fn regex_free_money_check(text: &str) -> usize {
+    let mut seen = 0;
+    for piece in text.split('$').skip(1) {
+        let amount: String = piece
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == ',' || *c == '.')
+            .collect();
+        let amount = amount.trim_end_matches(['.', ',']);
+        let (whole, cents) = amount.split_once('.').expect("two decimals");
+        assert_eq!(cents.len(), 2, "{amount}");
+        let groups: Vec<&str> = whole.split(',').collect();
+        assert!(
+            groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3),
+            "{amount}"
+        );
+        seen += 1;
+    }
+    seen
+}
+
+#[test]
+fn csv_has_one_row_per_customer_and_the_counts_line() {
+    let output = revgap(&["analyze", "--format", "csv"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut lines = text.lines();
+    let comment = lines.next().unwrap();
+    assert!(
+        comment.starts_with("# revgap: customers_analyzed=200"),
+        "{comment}"
+    );
+    assert!(comment.contains("skipped_rows=0"));
+    let report = json(&["analyze", "--format", "json"]);
+    let mut reader = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), report["customers"].as_array().unwrap().len());
+    assert_eq!(
+        &rows[0][1],
+        report["customers"][0]["customer_id"].as_str().unwrap()
+    );
+}
+
+#[test]
+fn out_flag_writes_the_file_and_keeps_stdout_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.json");
+    let output = revgap(&[
+        "analyze",
+        "--format",
+        "json",
+        "--out",
+        path.to_str().unwrap(),
+    ]);
+    assert!(output.status.success());
+    assert!(output.stdout.is_empty());
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(written["summary"]["customers_analyzed"], 200);
+}
+
+#[test]
+fn bad_config_is_exit_78_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[gaps]\ndeclining = 3\n").unwrap();
+    let output = revgap(&["analyze", "--config", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(78));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("unknown field `declining`"), "{stderr}");
+}
+
+#[test]
+fn config_file_changes_the_analysis() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("strict.toml");
+    std::fs::write(
+        &path,
+        "[gaps]\ndeclining_revenue_pct = -60.0\nbelow_baseline_pct = -90.0\nzero_spend_weeks = 4\n",
+    )
+    .unwrap();
+    let loose = json(&["analyze", "--format", "json"]);
+    let tight = json(&[
+        "analyze",
+        "--format",
+        "json",
+        "--config",
+        path.to_str().unwrap(),
+    ]);
+    assert!(tight["summary"]["gaps_total"].as_u64() < loose["summary"]["gaps_total"].as_u64());
+}
+
+#[test]
+fn transaction_log_aggregates_to_weeks_ending_on_the_as_of_date() {
+    let path = common::fixture("valid/transactions.csv");
+    let data = revgap::data::load_transactions(
+        path.to_str().unwrap(),
+        &Default::default(),
+        &Default::default(),
+        revgap::data::RowPolicy::Strict,
+        None,
+    )
+    .unwrap();
+    // Weeks end on 2025-09-20 (the last date): 08-31..09-06, 09-07..09-13, 09-14..09-20.
+    assert_eq!(
+        data.week_starts
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>(),
+        ["2025-08-31", "2025-09-07", "2025-09-14"]
+    );
+    // Customer 1: 10 + 5 (timestamp, same day) − 3 (return) = 12; then 20; then nothing.
+    assert_eq!(data.weeks_of(0), [12.0, 20.0, 0.0]);
+    // Customer 2: a −9 return in an otherwise empty week is floored at zero and counted.
+    assert_eq!(data.weeks_of(1), [4.0, 0.0, 99.0]);
+    assert_eq!(data.load.returns_netted, 2);
+    assert_eq!(data.load.weeks_floored_at_zero, 1);
+}
+
+#[test]
+fn count_only_and_as_of_flags() {
+    let path = common::fixture("valid/transactions.csv");
+    let path = path.to_str().unwrap();
+    let report = json(&[
+        "analyze",
+        "--transactions",
+        path,
+        "--count-only",
+        "--as-of",
+        "2025-09-13",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(report["summary"]["as_of"], "2025-09-13");
+    assert_eq!(report["load"]["rows_after_as_of"], 1);
+    assert_eq!(report["weeks"], 2);
+    assert_eq!(report["load"]["returns_netted"], 0);
+}
+
+#[test]
+fn named_columns_and_numbered_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let named = dir.path().join("named.csv");
+    std::fs::write(&named, "household_id,transaction_timestamp,sales_value,store\nA,2025-09-01T10:00:00,5,1\nA,2025-09-09T10:00:00,6,1\n").unwrap();
+    let report = json(&[
+        "analyze",
+        "--transactions",
+        named.to_str().unwrap(),
+        "--id-col",
+        "household_id",
+        "--date-col",
+        "transaction_timestamp",
+        "--amount-col",
+        "sales_value",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(report["summary"]["customers_analyzed"], 1);
+    let numbered = dir.path().join("numbered.txt");
+    std::fs::write(
+        &numbered,
+        "x A 20250901 1 5.00\nx A 20250909 2 6.50\nx B 20250909 1 1.00\n",
+    )
+    .unwrap();
+    let report = json(&[
+        "analyze",
+        "--transactions",
+        numbered.to_str().unwrap(),
+        "--no-header",
+        "--delimiter",
+        "whitespace",
+        "--id-col",
+        "2",
+        "--date-col",
+        "3",
+        "--amount-col",
+        "5",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(report["summary"]["customers_analyzed"], 2);
+    let output = revgap(&[
+        "analyze",
+        "--transactions",
+        numbered.to_str().unwrap(),
+        "--no-header",
+        "--delimiter",
+        "whitespace",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("--no-header needs --id-col as a 1-based column number")
+    );
+}
+
+#[test]
+fn cdnow_transaction_file_loads_with_the_right_flags() {
+    let Some(path) = common::shared_file("data/cdnow/CDNOW_sample.txt") else {
+        return;
+    };
+    let report = json(&[
+        "analyze",
+        "--transactions",
+        path.to_str().unwrap(),
+        "--no-header",
+        "--delimiter",
+        "whitespace",
+        "--id-col",
+        "2",
+        "--date-col",
+        "3",
+        "--amount-col",
+        "5",
+        "--format",
+        "json",
+        "--top",
+        "1",
+    ]);
+    assert_eq!(report["summary"]["customers_analyzed"], 2357);
+    assert_eq!(report["load"]["rows_read"], 6919);
+    assert_eq!(report["summary"]["as_of"], "1998-06-30");
+}
+
+#[test]
+fn generate_is_deterministic_and_data_dir_is_its_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let output = revgap(&[
+        "generate",
+        "--customers",
+        "200",
+        "--weeks",
+        "12",
+        "--seed",
+        "42",
+        "--out",
+        out,
+    ]);
+    assert!(output.status.success());
+    let repo_data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    for file in ["customers.csv", "weekly_spend.csv"] {
+        assert_eq!(
+            std::fs::read(dir.path().join(file)).unwrap(),
+            std::fs::read(repo_data.join(file)).unwrap(),
+            "data/{file} is `revgap generate --seed 42` output"
+        );
+    }
+    let other = tempfile::tempdir().unwrap();
+    revgap(&[
+        "generate",
+        "--customers",
+        "200",
+        "--weeks",
+        "12",
+        "--seed",
+        "43",
+        "--out",
+        other.path().to_str().unwrap(),
+    ]);
+    assert_ne!(
+        std::fs::read(other.path().join("weekly_spend.csv")).unwrap(),
+        std::fs::read(repo_data.join("weekly_spend.csv")).unwrap()
+    );
+}
