@@ -32,7 +32,7 @@ fn render(dataset: &revgap::data::Dataset, analysis: &engine::Analysis, format: 
 fn defect_01_opportunity_is_keyed_by_customer_and_gap_type() {
     let data = dataset(&[("a", &DECLINER), ("b", &CHURNER)]);
     let analysis = engine::analyze(&data, &config());
-    let decliner = &analysis.insights[0];
+    let decliner = &analysis.insights(&data)[0];
     assert_eq!(
         decliner.primary_gap.unwrap().kind,
         GapType::DecliningRevenue
@@ -42,7 +42,11 @@ fn defect_01_opportunity_is_keyed_by_customer_and_gap_type() {
     assert_eq!(opportunity.kind, OpportunityType::Retention);
     assert_eq!(opportunity.recovery_probability, 8.0);
     assert_eq!(
-        analysis.insights[1].opportunity.as_ref().unwrap().kind,
+        analysis.insights(&data)[1]
+            .opportunity
+            .as_ref()
+            .unwrap()
+            .kind,
         OpportunityType::WinBack
     );
 }
@@ -75,12 +79,12 @@ fn defect_03_scores_do_not_saturate_and_ties_break_deterministically() {
         ("3", &CHURNER),
     ]);
     let analysis = engine::analyze(&data, &config());
-    let order: Vec<&str> = analysis
-        .ranked()
-        .map(|i| data.customer_ids[i.customer].as_str())
+    let order: Vec<String> = analysis
+        .ranked(&data)
+        .map(|i| data.customer_ids[i.customer].to_string())
         .collect();
     assert_eq!(order, ["big", "2", "3", "10"]);
-    let top = analysis.ranked().next().unwrap();
+    let top = analysis.ranked(&data).next().unwrap();
     // The original capped this customer at 9.40; here the maximum is reachable only by
     // being top on every factor, and the score reflects the factors exactly.
     let factors = top.score.unwrap();
@@ -97,7 +101,7 @@ fn defect_04_weeks_at_risk_matches_weeks_since_last_purchase() {
     ];
     let data = dataset(&[("c", &weeks)]);
     let analysis = engine::analyze(&data, &config());
-    let insight = &analysis.insights[0];
+    let insight = &analysis.insights(&data)[0];
     let zero_gap = insight
         .gaps()
         .find(|g| g.kind == GapType::ZeroSpend)
@@ -122,7 +126,7 @@ fn defect_05_zero_spend_current_is_the_real_latest_spend() {
     ];
     let data = dataset(&[("d", &weeks)]);
     let analysis = engine::analyze(&data, &config());
-    let zero_gap = analysis.insights[0]
+    let zero_gap = analysis.insights(&data)[0]
         .gaps()
         .find(|g| g.kind == GapType::ZeroSpend)
         .copied()
@@ -149,7 +153,7 @@ fn defect_06_hard_coded_constants_are_configurable() {
     let custom = Config::from_toml_str(text).unwrap().validated().unwrap();
     let data = dataset(&[("a", &DECLINER)]);
     let analysis = engine::analyze(&data, &custom);
-    let insight = &analysis.insights[0];
+    let insight = &analysis.insights(&data)[0];
     assert_eq!(insight.profile.baseline_avg, 100.0);
     assert_eq!(insight.profile.recent_avg, (60.0 + 60.0 + 64.0) / 3.0);
     let gap = insight.primary_gap.unwrap();
@@ -173,20 +177,23 @@ fn defect_07_low_severity_is_reachable_and_churn_points_have_no_float_edge() {
     let weeks = [
         100.0, 100.0, 100.0, 100.0, 95.0, 95.0, 95.0, 95.0, 90.0, 90.0, 90.0, 90.0,
     ];
-    let analysis = engine::analyze(&dataset(&[("e", &weeks)]), &custom);
+    let data = dataset(&[("e", &weeks)]);
+    let analysis = engine::analyze(&data, &custom);
     assert_eq!(
-        analysis.insights[0].primary_gap.unwrap().severity,
+        analysis.insights(&data)[0].primary_gap.unwrap().severity,
         Severity::Low
     );
     // 40 (zero weeks) + 30 (decline) is exactly 70 points → the ≥ 0.70 band, by integers.
-    let analysis = engine::analyze(&dataset(&[("f", &CHURNER)]), &config());
-    let churn = &analysis.insights[0].churn;
+    let data = dataset(&[("f", &CHURNER)]);
+    let analysis = engine::analyze(&data, &config());
+    let churn = &analysis.insights(&data)[0].churn;
     assert_eq!(churn.points, 100);
     let two_zeros = [
         44.0, 44.0, 44.0, 44.0, 40.0, 40.0, 40.0, 40.0, 50.0, 48.0, 0.0, 0.0,
     ];
-    let analysis = engine::analyze(&dataset(&[("g", &two_zeros)]), &config());
-    let churn = &analysis.insights[0].churn;
+    let data = dataset(&[("g", &two_zeros)]);
+    let analysis = engine::analyze(&data, &config());
+    let churn = &analysis.insights(&data)[0].churn;
     assert_eq!(churn.points, 70);
     assert_eq!(churn.probability, 0.75);
 }
@@ -198,8 +205,9 @@ fn defect_08_values_are_rounded_only_for_display() {
     let weeks = [
         10.0, 10.01, 10.01, 10.01, 10.0, 10.0, 10.0, 10.0, 0.0, 0.0, 0.0, 0.0,
     ];
-    let analysis = engine::analyze(&dataset(&[("h", &weeks)]), &config());
-    let gap = analysis.insights[0].primary_gap.unwrap();
+    let data = dataset(&[("h", &weeks)]);
+    let analysis = engine::analyze(&data, &config());
+    let gap = analysis.insights(&data)[0].primary_gap.unwrap();
     assert_eq!(gap.expected, (10.0 + 10.01 + 10.01 + 10.01) / 4.0);
     assert_eq!(revgap::report::format::money(gap.expected), "$10.01");
 }

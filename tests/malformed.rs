@@ -249,7 +249,11 @@ fn bom_and_crlf_files_load_like_plain_ones() {
     let plain = load("valid/weekly.csv");
     for name in ["valid/bom.csv", "valid/crlf.csv"] {
         let other = load(name);
-        assert_eq!(other.customer_ids, ["1", "2"], "{name}");
+        assert_eq!(
+            other.customer_ids.iter().collect::<Vec<_>>(),
+            ["1", "2"],
+            "{name}"
+        );
         assert_eq!(other.spend, plain.spend[..4], "{name}");
     }
 }

@@ -58,7 +58,12 @@ pub fn load_dataset(args: &DataArgs) -> Result<Dataset, Failure> {
     } else {
         spinner.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
+    let started = std::time::Instant::now();
     let loaded = data::load(&options);
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "data loaded"
+    );
     spinner.finish_and_clear();
     Ok(loaded?)
 }
@@ -91,7 +96,12 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
     let config = load_config(args.data.config.as_ref())?;
     let dataset = load_dataset(&args.data)?;
     warn_skipped(&dataset);
+    let started = std::time::Instant::now();
     let analysis = engine::analyze(&dataset, &config);
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "analysis done"
+    );
     let listed: Vec<usize> = match args.top {
         Some(top) => analysis.ranking.iter().take(top).copied().collect(),
         None => analysis.ranking.clone(),
@@ -168,8 +178,20 @@ pub fn run_generate(args: &GenerateArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Sends `tracing` events to stderr when `REVGAP_LOG` is set (e.g. `REVGAP_LOG=info`);
+/// headless commands only, the explorer logs to a file.
+pub fn init_stderr_logging() {
+    if let Ok(filter) = std::env::var("REVGAP_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+}
+
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<(), Failure> {
+    init_stderr_logging();
     match cli.command {
         Some(Command::Analyze(args)) => run_analyze(&args),
         Some(Command::Generate(args)) => run_generate(&args),

@@ -5,15 +5,20 @@
 //! attributes) and counted, or is an error under the strict policy. Attribute rows for ids with
 //! no spend are counted as `customers_without_spend`.
 
-use super::dataset::{CustomerProfile, Dataset};
+use super::dataset::{CustomerIndex, CustomerProfile, Dataset};
 use super::error::{DataError, LoadReport, Location, RowError, RowPolicy, RowProblem};
 use super::fields::{self, ColumnRef, field_error, parse_bool};
 use super::table::{TableFormat, for_each_record, open_table, ragged};
-use rustc_hash::FxHashMap;
 
 pub const EXPECTED_CUSTOMERS: &str = "customer_id,age,household_size,loyalty_member";
 
-type ParsedProfile = (u64, String, Result<CustomerProfile, RowError>);
+/// A parsed attribute row: line, the customer's index (or its id when it has no spend), and
+/// the profile or what was wrong with the row.
+type ParsedProfile = (
+    u64,
+    Result<usize, String>,
+    Result<CustomerProfile, RowError>,
+);
 
 /// Reads the customers file at `path` and attaches the profiles to `dataset`.
 pub fn attach_customers(
@@ -40,12 +45,7 @@ pub fn attach_customers(
         .collect();
     dataset.extra_columns = extra_positions.iter().map(|p| header[*p].clone()).collect();
 
-    let index: FxHashMap<&str, usize> = dataset
-        .customer_ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (id.as_str(), i))
-        .collect();
+    let index = CustomerIndex::of(&dataset.customer_ids);
     let mut profiles: Vec<Option<CustomerProfile>> = vec![None; dataset.customer_count()];
     let mut report = LoadReport::default();
     let mut seen_without_spend: rustc_hash::FxHashSet<String> = Default::default();
@@ -57,12 +57,17 @@ pub fn attach_customers(
                 let record = match record {
                     Ok(record) => record,
                     Err(error) => {
-                        parsed.push((line, String::new(), Err(error)));
+                        parsed.push((line, Err(String::new()), Err(error)));
                         return;
                     }
                 };
-                let id = record.get(positions[0]).unwrap_or_default().trim_ascii();
-                let id = String::from_utf8_lossy(id).into_owned();
+                let id = record
+                    .get(positions[0])
+                    .copied()
+                    .unwrap_or_default()
+                    .trim_ascii();
+                let id = String::from_utf8_lossy(id);
+                let id = index.find(&id).ok_or_else(|| id.into_owned());
                 let profile = if record.len() != width {
                     Err(ragged(path, line, width, record.len(), true))
                 } else {
@@ -73,7 +78,7 @@ pub fn attach_customers(
             parsed
         },
         |parsed| {
-            for (line, id, profile) in parsed {
+            for (line, customer, profile) in parsed {
                 let profile = match profile {
                     Ok(profile) => profile,
                     Err(error) => {
@@ -81,12 +86,13 @@ pub fn attach_customers(
                         continue;
                     }
                 };
-                match index.get(id.as_str()) {
-                    Some(&customer) if profiles[customer].is_some() => {
-                        report.reject(policy, duplicate(path, line, &id))?;
+                match customer {
+                    Ok(customer) if profiles[customer].is_some() => {
+                        let id = &dataset.customer_ids[customer];
+                        report.reject(policy, duplicate(path, line, id))?;
                     }
-                    Some(&customer) => profiles[customer] = Some(profile),
-                    None => {
+                    Ok(customer) => profiles[customer] = Some(profile),
+                    Err(id) => {
                         if !seen_without_spend.insert(id.clone()) {
                             report.reject(policy, duplicate(path, line, &id))?;
                         }
@@ -122,7 +128,7 @@ fn duplicate(path: &str, line: u64, id: &str) -> RowError {
 fn parse_profile(
     path: &str,
     line: u64,
-    record: &csv::ByteRecord,
+    record: &[&[u8]],
     positions: &[usize],
     extra_positions: &[usize],
     names: &[&str; 4],

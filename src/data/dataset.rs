@@ -5,7 +5,6 @@
 
 use super::error::LoadReport;
 use chrono::NaiveDate;
-use rustc_hash::FxHashMap;
 
 /// Attributes of one customer from the customers file; `None` fields were absent or unknown.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -25,7 +24,7 @@ pub struct Dataset {
     /// First day of each week, ascending, one week apart.
     pub week_starts: Vec<NaiveDate>,
     /// Customer ids in first-seen order.
-    pub customer_ids: Vec<String>,
+    pub customer_ids: IdColumn,
     /// `customer_ids.len() × week_starts.len()` spend values, customer-major.
     pub spend: Vec<f64>,
     /// One entry per customer; `None` when the customer has no attribute row.
@@ -68,7 +67,7 @@ impl Dataset {
                 weeks,
                 "row for {id} has the wrong number of weeks"
             );
-            dataset.customer_ids.push(id);
+            dataset.customer_ids.push(&id);
             dataset.spend.extend(values);
             dataset.profiles.push(None);
         }
@@ -76,26 +75,112 @@ impl Dataset {
     }
 }
 
-/// Assigns dense indices to customer ids as they are first seen.
+/// Customer ids stored as one text buffer plus end offsets: one allocation for a million ids.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdColumn {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl IdColumn {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn get(&self, index: usize) -> Option<&str> {
+        let end = *self.ends.get(index)?;
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        Some(&self.text[start..end])
+    }
+
+    pub fn push(&mut self, id: &str) {
+        self.text.push_str(id);
+        self.ends.push(self.text.len());
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| &self[i])
+    }
+
+    /// Index of `id` by linear search (tests and one-off lookups).
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.iter().position(|candidate| candidate == id)
+    }
+}
+
+impl std::ops::Index<usize> for IdColumn {
+    type Output = str;
+
+    fn index(&self, index: usize) -> &str {
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        &self.text[start..self.ends[index]]
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for IdColumn {
+    fn from_iter<I: IntoIterator<Item = S>>(items: I) -> Self {
+        let mut column = Self::default();
+        for item in items {
+            column.push(item.as_ref());
+        }
+        column
+    }
+}
+
+/// Assigns dense indices to customer ids as they are first seen, without an allocation per id.
 #[derive(Default)]
 pub struct CustomerIndex {
-    by_id: FxHashMap<Box<[u8]>, u32>,
-    pub ids: Vec<String>,
+    table: hashbrown::HashTable<u32>,
+    hasher: rustc_hash::FxBuildHasher,
+    pub ids: IdColumn,
 }
 
 impl CustomerIndex {
+    fn hash(&self, id: &[u8]) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(id)
+    }
+
     /// The index of `id`, inserting it when new; `true` when it was inserted.
     pub fn index_of(&mut self, id: &[u8]) -> (usize, bool) {
-        if let Some(index) = self.by_id.get(id) {
-            return (*index as usize, false);
+        let text = String::from_utf8_lossy(id);
+        let hash = self.hash(text.as_bytes());
+        let ids = &self.ids;
+        if let Some(found) = self.table.find(hash, |i| ids[*i as usize] == *text) {
+            return (*found as usize, false);
         }
         let index = self.ids.len();
-        self.by_id.insert(id.into(), index as u32);
-        self.ids.push(String::from_utf8_lossy(id).into_owned());
+        self.ids.push(&text);
+        let (ids, hasher) = (&self.ids, &self.hasher);
+        self.table.insert_unique(hash, index as u32, |i| {
+            use std::hash::BuildHasher;
+            hasher.hash_one(ids[*i as usize].as_bytes())
+        });
         (index, true)
+    }
+
+    /// The index of an id already seen.
+    pub fn find(&self, id: &str) -> Option<usize> {
+        let hash = self.hash(id.as_bytes());
+        self.table
+            .find(hash, |i| &self.ids[*i as usize] == id)
+            .map(|i| *i as usize)
     }
 
     pub fn len(&self) -> usize {
         self.ids.len()
+    }
+
+    /// Builds the index of an existing id column.
+    pub fn of(ids: &IdColumn) -> Self {
+        let mut index = Self::default();
+        for id in ids.iter() {
+            index.index_of(id.as_bytes());
+        }
+        index
     }
 }

@@ -15,7 +15,7 @@ mod transactions;
 mod weekly;
 
 pub use customers::attach_customers;
-pub use dataset::{CustomerProfile, Dataset};
+pub use dataset::{CustomerIndex, CustomerProfile, Dataset, IdColumn};
 pub use error::{DataError, LoadReport, Location, RowError, RowPolicy, RowProblem};
 pub use fields::{ColumnRef, Delimiter, date_of, day_number, parse_date_arg};
 pub use table::TableFormat;
@@ -59,6 +59,11 @@ pub fn load(options: &LoadOptions) -> Result<Dataset, DataError> {
             options.as_of,
         )?,
     };
+    tracing::info!(
+        customers = dataset.customer_count(),
+        weeks = dataset.week_count(),
+        "spend loaded"
+    );
     match &options.customers {
         Some(path) => attach_customers(&mut dataset, &path.display().to_string(), options.policy)?,
         None => dataset.load.customers_without_attributes = dataset.customer_count() as u64,

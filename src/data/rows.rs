@@ -119,29 +119,65 @@ impl RowChunk {
     }
 }
 
+/// Finished chunks handed back for reuse, so parsing does not fault in fresh pages for
+/// every block (that cost more than the parsing itself on large files).
+#[derive(Default)]
+pub struct ChunkPool(std::sync::Mutex<Vec<RowChunk>>);
+
+impl ChunkPool {
+    fn take(&self) -> RowChunk {
+        let reused = self.0.lock().ok().and_then(|mut pool| pool.pop());
+        let mut chunk = reused.unwrap_or_default();
+        chunk.id_bytes.clear();
+        chunk.run_ends.clear();
+        chunk.rows.clear();
+        chunk.report = LoadReport::default();
+        chunk.stopped = None;
+        chunk
+    }
+
+    /// Returns a chunk whose rows have been applied.
+    pub fn give_back(&self, chunk: RowChunk) {
+        if let Ok(mut pool) = self.0.lock() {
+            pool.push(chunk);
+        }
+    }
+}
+
 /// Remembers the day number of each distinct date text: a panel repeats a few dozen dates
-/// millions of times, so each is parsed once per chunk.
+/// millions of times, usually in the same order for every customer, so the next expected date
+/// is checked first and a hash lookup happens only when the sequence breaks.
 #[derive(Default)]
 pub struct DayCache {
-    days: FxHashMap<([u8; 32], u8), Option<i32>>,
+    seen: Vec<(Box<[u8]>, Option<i32>)>,
+    index: FxHashMap<Box<[u8]>, usize>,
+    next: usize,
 }
 
 impl DayCache {
     pub fn day_of(&mut self, field: &[u8]) -> Option<i32> {
-        if field.len() > 32 {
-            return parse_day(field);
+        if let Some((text, day)) = self.seen.get(self.next)
+            && **text == *field
+        {
+            self.next += 1;
+            return *day;
         }
-        let mut key = [0u8; 32];
-        key[..field.len()].copy_from_slice(field);
-        *self
-            .days
-            .entry((key, field.len() as u8))
-            .or_insert_with(|| parse_day(field))
+        let position = match self.index.get(field) {
+            Some(position) => *position,
+            None => {
+                self.seen.push((field.into(), parse_day(field)));
+                self.index.insert(field.into(), self.seen.len() - 1);
+                self.seen.len() - 1
+            }
+        };
+        self.next = position + 1;
+        self.seen[position].1
     }
 }
 
 /// Parses the rows of `text` (first line number `first_line`).
 pub fn parse_rows(
+    pool: &ChunkPool,
     path: &str,
     text: &[u8],
     first_line: u64,
@@ -149,7 +185,8 @@ pub fn parse_rows(
     layout: &RowLayout,
     policy: RowPolicy,
 ) -> RowChunk {
-    let mut chunk = RowChunk::default();
+    let mut chunk = pool.take();
+    chunk.rows.reserve(text.len() / 16);
     let mut day_cache = DayCache::default();
     let needed = layout.needed_width();
     for_each_record(path, text, first_line, delimiter, |line, record| {
@@ -173,7 +210,7 @@ pub fn parse_rows(
 fn check_row(
     path: &str,
     line: u64,
-    record: &csv::ByteRecord,
+    record: &[&[u8]],
     layout: &RowLayout,
     needed: usize,
     day_cache: &mut DayCache,

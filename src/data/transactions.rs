@@ -10,7 +10,7 @@
 use super::dataset::{CustomerIndex, Dataset};
 use super::error::{DataError, LoadReport};
 use super::fields::{ColumnRef, date_of, day_number};
-use super::rows::{RowLayout, ValueRule, parse_rows};
+use super::rows::{ChunkPool, RowLayout, ValueRule, parse_rows};
 use super::table::{TableFormat, open_table};
 use chrono::NaiveDate;
 
@@ -79,11 +79,12 @@ pub fn load_transactions(
         &expected,
     )?;
     let delimiter = stream.delimiter();
+    let pool = ChunkPool::default();
     let mut customers = CustomerIndex::default();
     let mut transactions: Vec<Transaction> = Vec::new();
     let mut report = LoadReport::default();
     stream.scan(
-        |text, first_line| parse_rows(path, text, first_line, delimiter, &layout, policy),
+        |text, first_line| parse_rows(&pool, path, text, first_line, delimiter, &layout, policy),
         |chunk| {
             let mut current_run = usize::MAX;
             let mut customer = 0;
@@ -99,7 +100,8 @@ pub fn load_transactions(
                 });
             }
             let stopped = chunk.stopped.clone();
-            report.absorb(chunk.report);
+            report.absorb(chunk.report.clone());
+            pool.give_back(chunk);
             stopped.map_or(Ok(()), |error| Err(DataError::Row(error)))
         },
     )?;
@@ -125,7 +127,7 @@ fn describe(columns: &TransactionColumns) -> String {
 
 /// Aggregates transactions into weeks ending on the as-of date. `None` when nothing is left.
 pub fn weekly_from_transactions(
-    customer_ids: Vec<String>,
+    customer_ids: super::dataset::IdColumn,
     transactions: &[Transaction],
     as_of: Option<NaiveDate>,
     report: &mut LoadReport,

@@ -9,10 +9,13 @@
 use super::dataset::{CustomerIndex, Dataset};
 use super::error::{DataError, LoadReport, Location, RowError, RowPolicy, RowProblem};
 use super::fields::{self, ColumnRef, date_of};
-use super::rows::{RowChunk, RowLayout, ValueRule, parse_rows};
+use super::rows::{ChunkPool, RowChunk, RowLayout, ValueRule, parse_rows};
 use super::table::{TableFormat, open_table};
 use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
+
+/// The shortest possible data row, `1,20250906,0\n`, bounds the number of cells.
+const MIN_ROW_BYTES: usize = 13;
 
 pub const EXPECTED_WEEKLY: &str = "customer_id,week_start_date,weekly_spend";
 
@@ -34,11 +37,19 @@ pub fn load_weekly(
         EXPECTED_WEEKLY,
     )?;
     let delimiter = stream.delimiter();
-    let mut grid = PanelGrid::default();
+    let pool = ChunkPool::default();
+    // Reserve for the most cells the file could hold (untouched capacity costs no memory),
+    // so the grid never reallocates and copies while it grows.
+    let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len()) as usize;
+    let mut grid = PanelGrid::with_capacity(file_bytes / MIN_ROW_BYTES);
     let mut report = LoadReport::default();
     stream.scan(
-        |text, first_line| parse_rows(path, text, first_line, delimiter, &layout, policy),
-        |chunk| grid.apply(path, chunk, policy, &mut report),
+        |text, first_line| parse_rows(&pool, path, text, first_line, delimiter, &layout, policy),
+        |chunk| {
+            let applied = grid.apply(path, &chunk, policy, &mut report);
+            pool.give_back(chunk);
+            applied
+        },
     )?;
     grid.finish(path, policy, as_of, report)
 }
@@ -55,13 +66,22 @@ struct PanelGrid {
     slot_days: Vec<i32>,
     slot_rows: Vec<u64>,
     slot_first_line: Vec<u64>,
+    next_slot: usize,
 }
 
 impl PanelGrid {
+    fn with_capacity(cells: usize) -> Self {
+        Self {
+            values: Vec::with_capacity(cells),
+            present: Vec::with_capacity(cells.div_ceil(64)),
+            ..Default::default()
+        }
+    }
+
     fn apply(
         &mut self,
         path: &str,
-        chunk: RowChunk,
+        chunk: &RowChunk,
         policy: RowPolicy,
         report: &mut LoadReport,
     ) -> Result<(), DataError> {
@@ -71,6 +91,10 @@ impl PanelGrid {
             if row.run as usize != current_run {
                 current_run = row.run as usize;
                 let (index, inserted) = self.customers.index_of(chunk.run_id(current_run));
+                if inserted && index == 1 && self.slot_days.len() < self.stride {
+                    // The first customer usually shows every week: size rows to that.
+                    self.widen(self.slot_days.len());
+                }
                 if inserted {
                     self.values.resize(self.values.len() + self.stride, 0.0);
                     self.present.resize(self.bit_words(), 0);
@@ -92,7 +116,7 @@ impl PanelGrid {
                         problem: RowProblem::DuplicateRow,
                         message: format!(
                             "expected one row per (customer, week), found a second row for customer '{}' week {}",
-                            self.customers.ids[customer],
+                            &self.customers.ids[customer],
                             date_of(row.day)
                         ),
                     },
@@ -103,9 +127,9 @@ impl PanelGrid {
             self.values[cell] = row.value;
             self.slot_rows[slot] += 1;
         }
-        report.absorb(chunk.report);
-        match chunk.stopped {
-            Some(error) => Err(DataError::Row(error)),
+        report.absorb(chunk.report.clone());
+        match &chunk.stopped {
+            Some(error) => Err(DataError::Row(error.clone())),
             None => Ok(()),
         }
     }
@@ -116,7 +140,13 @@ impl PanelGrid {
 
     /// The slot of a day, adding a slot (and widening the grid) for a new date.
     fn slot(&mut self, day: i32, line: u64) -> usize {
+        // Rows usually come in the same date order for every customer: try the next slot.
+        if self.slot_days.get(self.next_slot) == Some(&day) {
+            self.next_slot += 1;
+            return self.next_slot - 1;
+        }
         if let Some(slot) = self.slot_of_day.get(&day) {
+            self.next_slot = slot + 1;
             return *slot;
         }
         let slot = self.slot_days.len();
@@ -127,15 +157,23 @@ impl PanelGrid {
         self.slot_days.push(day);
         self.slot_rows.push(0);
         self.slot_first_line.push(line);
+        self.next_slot = slot + 1;
         slot
     }
 
     fn widen(&mut self, stride: usize) {
-        let customers = self.customers.len();
-        let mut values = vec![0.0; customers * stride];
-        let mut present = vec![0u64; (customers * stride).div_ceil(64)];
+        // Rows already laid out (a customer just inserted has none yet).
+        let customers = self
+            .values
+            .len()
+            .checked_div(self.stride)
+            .unwrap_or(self.customers.len());
+        let mut values = Vec::with_capacity(self.values.capacity().max(customers * stride));
+        values.resize(customers * stride, 0.0);
+        let mut present = Vec::with_capacity(self.present.capacity());
+        present.resize((customers * stride).div_ceil(64), 0u64);
         for customer in 0..customers {
-            for slot in 0..self.stride {
+            for slot in 0..self.slot_days.len() {
                 let old = customer * self.stride + slot;
                 let new = customer * stride + slot;
                 values[new] = self.values[old];
@@ -213,18 +251,33 @@ impl PanelGrid {
         let last_day = kept.iter().map(|k| k.0).max().unwrap_or(first_day);
         let weeks = ((last_day - first_day) / 7 + 1) as usize;
         let customers = self.customers.len();
-        let mut spend = vec![0.0; customers * weeks];
-        let mut present_cells: u64 = 0;
-        for customer in 0..customers {
-            for (day, slot) in &kept {
-                let week = ((day - first_day) / 7) as usize;
-                let old = customer * self.stride + slot;
-                if self.present[old / 64] & (1 << (old % 64)) != 0 {
-                    present_cells += 1;
-                    spend[customer * weeks + week] = self.values[old];
+        // Rows in date order with every slot a kept week: the grid already is the dataset.
+        let in_place = self.stride == weeks
+            && kept.len() == self.slot_days.len()
+            && kept
+                .iter()
+                .all(|(day, slot)| ((day - first_day) / 7) as usize == *slot);
+        let (spend, present_cells) = if in_place {
+            let present_cells = self.present.iter().map(|w| u64::from(w.count_ones())).sum();
+            let mut values = self.values;
+            values.truncate(customers * weeks);
+            values.shrink_to_fit();
+            (values, present_cells)
+        } else {
+            let mut spend = vec![0.0; customers * weeks];
+            let mut present_cells: u64 = 0;
+            for customer in 0..customers {
+                for (day, slot) in &kept {
+                    let week = ((day - first_day) / 7) as usize;
+                    let old = customer * self.stride + slot;
+                    if self.present[old / 64] & (1 << (old % 64)) != 0 {
+                        present_cells += 1;
+                        spend[customer * weeks + week] = self.values[old];
+                    }
                 }
             }
-        }
+            (spend, present_cells)
+        };
         report.missing_weeks_filled = (customers * weeks) as u64 - present_cells;
         let week_starts = (0..weeks)
             .map(|w| date_of(first_day + 7 * w as i32))

@@ -1,5 +1,9 @@
 //! The analysis pipeline: spend profile → gaps → churn → opportunity → one insight per
 //! customer → priority score → ranking → summary. Pure functions of (dataset, config).
+//!
+//! Only a compact [`CustomerScore`] is kept per customer (about 64 bytes); the full
+//! [`CustomerInsight`] is recomputed on demand from the dataset, which takes well under a
+//! microsecond, so reports and the explorer build only the customers they show.
 
 pub mod baseline;
 pub mod churn;
@@ -18,96 +22,183 @@ pub use scoring::ScoreFactors;
 pub use summary::Summary;
 
 use crate::config::Config;
-use crate::data::Dataset;
+use crate::data::{Dataset, IdColumn};
 use rayon::prelude::*;
 use scoring::PercentileScale;
 use std::cmp::Ordering;
 
+/// What the analysis keeps about every customer.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct CustomerScore {
+    pub total_revenue: f64,
+    /// |primary gap| in weekly dollars (0 without a gap).
+    pub gap_size: f64,
+    /// Potential revenue of the primary opportunity (0 without a gap).
+    pub potential_revenue: f64,
+    /// Recovery-probability factor of the primary opportunity.
+    pub recovery_probability: f64,
+    pub priority: f64,
+    pub churn_points: u32,
+    pub weeks_since_last_purchase: u32,
+    /// 1-based rank among customers with a gap; 0 for none.
+    pub rank: u32,
+    pub primary: Option<GapType>,
+    /// Bit per gap type present, and per gap type present with high severity.
+    pub gap_types: u8,
+    pub high_gap_types: u8,
+}
+
+impl CustomerScore {
+    fn of(insight: &CustomerInsight) -> Self {
+        let mut gap_types = 0;
+        let mut high_gap_types = 0;
+        for gap in insight.gaps() {
+            gap_types |= 1 << gap.kind as u8;
+            if gap.severity == Severity::High {
+                high_gap_types |= 1 << gap.kind as u8;
+            }
+        }
+        Self {
+            total_revenue: insight.profile.total_revenue,
+            gap_size: insight.gap_size(),
+            potential_revenue: insight
+                .opportunity
+                .as_ref()
+                .map_or(0.0, |o| o.potential_revenue),
+            recovery_probability: insight
+                .opportunity
+                .as_ref()
+                .map_or(0.0, |o| o.recovery_probability),
+            priority: 0.0,
+            churn_points: insight.churn.points,
+            weeks_since_last_purchase: insight.churn.weeks_since_last_purchase as u32,
+            rank: 0,
+            primary: insight.primary_gap.map(|g| g.kind),
+            gap_types,
+            high_gap_types,
+        }
+    }
+
+    pub fn has_gap(&self) -> bool {
+        self.primary.is_some()
+    }
+}
+
 /// The result of one analysis run.
 #[derive(Debug, Clone)]
 pub struct Analysis {
-    /// One insight per dataset customer, in dataset order.
-    pub insights: Vec<CustomerInsight>,
-    /// Indices into `insights` of the customers with a gap, best priority first.
+    /// One compact score per dataset customer, in dataset order.
+    pub scores: Vec<CustomerScore>,
+    /// Indices of the customers with a gap, best priority first.
     pub ranking: Vec<usize>,
     pub summary: Summary,
+    /// The configuration the analysis ran with.
+    pub config: Config,
+    value_scale: PercentileScale,
+    impact_scale: PercentileScale,
 }
 
 impl Analysis {
-    /// The ranked insights.
-    pub fn ranked(&self) -> impl Iterator<Item = &CustomerInsight> {
-        self.ranking.iter().map(|i| &self.insights[*i])
+    /// The full, scored insight of one customer (recomputed from the dataset).
+    pub fn insight(&self, dataset: &Dataset, customer: usize) -> CustomerInsight {
+        let mut insight = build_insight(dataset, &self.config, customer);
+        let score = &self.scores[customer];
+        if insight.opportunity.is_some() {
+            let factors = self.factors(score);
+            insight.priority_score = factors.priority(&self.config);
+            insight.score = Some(factors);
+        }
+        insight.rank = (score.rank > 0).then_some(score.rank as usize);
+        insight
     }
+
+    /// The insights of the ranked customers, best first.
+    pub fn ranked<'a>(
+        &'a self,
+        dataset: &'a Dataset,
+    ) -> impl Iterator<Item = CustomerInsight> + 'a {
+        self.ranking.iter().map(move |c| self.insight(dataset, *c))
+    }
+
+    /// Every customer's insight, in dataset order (convenient for small data and tests).
+    pub fn insights(&self, dataset: &Dataset) -> Vec<CustomerInsight> {
+        (0..self.scores.len())
+            .map(|c| self.insight(dataset, c))
+            .collect()
+    }
+
+    fn factors(&self, score: &CustomerScore) -> ScoreFactors {
+        ScoreFactors {
+            revenue_impact: self.impact_scale.score(score.gap_size),
+            churn_risk: f64::from(score.churn_points) / 10.0,
+            customer_value: self.value_scale.score(score.total_revenue),
+            recovery_probability: score.recovery_probability,
+        }
+    }
+}
+
+fn build_insight(dataset: &Dataset, config: &Config, customer: usize) -> CustomerInsight {
+    let loyal = dataset.profiles[customer]
+        .as_ref()
+        .and_then(|p| p.loyalty_member)
+        .unwrap_or(false);
+    CustomerInsight::of(customer, dataset.weeks_of(customer), loyal, config)
 }
 
 /// Runs the whole pipeline.
 pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
-    let mut insights: Vec<CustomerInsight> = (0..dataset.customer_count())
+    let mut scores: Vec<CustomerScore> = (0..dataset.customer_count())
         .into_par_iter()
-        .map(|customer| {
-            let loyal = dataset.profiles[customer]
-                .as_ref()
-                .and_then(|p| p.loyalty_member)
-                .unwrap_or(false);
-            CustomerInsight::of(customer, dataset.weeks_of(customer), loyal, config)
-        })
+        .map(|customer| CustomerScore::of(&build_insight(dataset, config, customer)))
         .collect();
-    score(&mut insights, config);
-    let ranking = rank(&insights, &dataset.customer_ids);
-    for (position, index) in ranking.iter().enumerate() {
-        insights[*index].rank = Some(position + 1);
-    }
-    let summary = Summary::of(&insights, config, dataset.load.skipped_rows, dataset.as_of);
-    Analysis {
-        insights,
-        ranking,
-        summary,
-    }
-}
-
-fn score(insights: &mut [CustomerInsight], config: &Config) {
-    let value_scale = PercentileScale::new(
-        insights
-            .par_iter()
-            .map(|i| i.profile.total_revenue)
-            .collect(),
-    );
+    let value_scale = PercentileScale::new(scores.par_iter().map(|s| s.total_revenue).collect());
     let impact_scale = PercentileScale::new(
-        insights
+        scores
             .par_iter()
-            .filter(|i| i.primary_gap.is_some())
-            .map(CustomerInsight::gap_size)
+            .filter(|s| s.has_gap())
+            .map(|s| s.gap_size)
             .collect(),
     );
-    insights.par_iter_mut().for_each(|insight| {
-        let Some(opportunity) = &insight.opportunity else {
-            return;
-        };
-        let factors = ScoreFactors {
-            revenue_impact: impact_scale.score(insight.gap_size()),
-            churn_risk: f64::from(insight.churn.points) / 10.0,
-            customer_value: value_scale.score(insight.profile.total_revenue),
-            recovery_probability: opportunity.recovery_probability,
-        };
-        insight.priority_score = factors.priority(config);
-        insight.score = Some(factors);
-    });
+    let mut analysis = Analysis {
+        scores: Vec::new(),
+        ranking: Vec::new(),
+        summary: Summary::default(),
+        config: config.clone(),
+        value_scale,
+        impact_scale,
+    };
+    scores
+        .par_iter_mut()
+        .filter(|s| s.has_gap())
+        .for_each(|score| {
+            score.priority = analysis.factors(score).priority(config);
+        });
+    let ranking = rank(&scores, &dataset.customer_ids);
+    for (position, customer) in ranking.iter().enumerate() {
+        scores[*customer].rank = position as u32 + 1;
+    }
+    analysis.summary = Summary::of(&scores, config, dataset.load.skipped_rows, dataset.as_of);
+    analysis.scores = scores;
+    analysis.ranking = ranking;
+    analysis
 }
 
 /// Orders gap customers: priority, then |gap|, then churn, then id (all deterministic).
-fn rank(insights: &[CustomerInsight], ids: &[String]) -> Vec<usize> {
-    let mut ranking: Vec<usize> = (0..insights.len())
-        .filter(|i| insights[*i].primary_gap.is_some())
+fn rank(scores: &[CustomerScore], ids: &IdColumn) -> Vec<usize> {
+    // Sorting compact keys keeps the comparisons in cache.
+    let mut keys: Vec<(f64, f64, u32, u32)> = scores
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.has_gap())
+        .map(|(c, s)| (s.priority, s.gap_size, s.churn_points, c as u32))
         .collect();
-    ranking.par_sort_unstable_by(|a, b| {
-        let (x, y) = (&insights[*a], &insights[*b]);
-        y.priority_score
-            .total_cmp(&x.priority_score)
-            .then_with(|| y.gap_size().total_cmp(&x.gap_size()))
-            .then_with(|| y.churn.points.cmp(&x.churn.points))
-            .then_with(|| compare_ids(&ids[x.customer], &ids[y.customer]))
+    keys.par_sort_unstable_by(|x, y| {
+        y.0.total_cmp(&x.0)
+            .then_with(|| y.1.total_cmp(&x.1))
+            .then_with(|| y.2.cmp(&x.2))
+            .then_with(|| compare_ids(&ids[x.3 as usize], &ids[y.3 as usize]))
     });
-    ranking
+    keys.into_iter().map(|k| k.3 as usize).collect()
 }
 
 /// Numeric ids in numeric order, others (and mixed) by text.

@@ -56,6 +56,7 @@ impl ScoreFactors {
 }
 
 /// Maps values to "share of the population at or below", × 10.
+#[derive(Debug, Clone, Default)]
 pub struct PercentileScale {
     sorted: Vec<f64>,
 }

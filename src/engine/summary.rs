@@ -1,14 +1,14 @@
 //! Portfolio totals. Money totals are deduplicated: one primary gap / opportunity per customer.
 
-use super::gaps::{GapType, Severity};
-use super::insight::CustomerInsight;
+use super::CustomerScore;
+use super::gaps::GapType;
 use crate::config::Config;
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// The summary block of every report (its field names are part of the JSON schema).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Summary {
     pub customers_analyzed: usize,
     pub customers_with_gaps: usize,
@@ -25,45 +25,43 @@ pub struct Summary {
 
 impl Summary {
     pub fn of(
-        insights: &[CustomerInsight],
+        scores: &[CustomerScore],
         config: &Config,
         skipped_rows: u64,
         as_of: Option<NaiveDate>,
     ) -> Self {
-        let mut gaps_by_type: BTreeMap<&'static str, usize> =
-            GapType::ALL.iter().map(|t| (t.key(), 0)).collect();
+        let mut by_type = [0usize; 3];
         let mut summary = Self {
-            customers_analyzed: insights.len(),
-            customers_with_gaps: 0,
-            gaps_total: 0,
-            gaps_by_type: BTreeMap::new(),
-            high_severity_gaps: 0,
-            churn_risk_customers: 0,
-            high_churn_risk_customers: 0,
-            total_revenue_gap: 0.0,
-            potential_recovery_revenue: 0.0,
+            customers_analyzed: scores.len(),
             skipped_rows,
             as_of,
+            ..Default::default()
         };
-        for insight in insights {
-            for gap in insight.gaps() {
-                summary.gaps_total += 1;
-                *gaps_by_type.entry(gap.kind.key()).or_insert(0) += 1;
-                if gap.severity == Severity::High {
+        for score in scores {
+            for kind in GapType::ALL {
+                let bit = 1 << kind as u8;
+                if score.gap_types & bit != 0 {
+                    by_type[kind as usize] += 1;
+                    summary.gaps_total += 1;
+                }
+                if score.high_gap_types & bit != 0 {
                     summary.high_severity_gaps += 1;
                 }
             }
-            if insight.primary_gap.is_some() {
+            if score.has_gap() {
                 summary.customers_with_gaps += 1;
-                summary.total_revenue_gap += insight.gap_size();
+                summary.total_revenue_gap += score.gap_size;
+                summary.potential_recovery_revenue += score.potential_revenue;
             }
-            if let Some(opportunity) = &insight.opportunity {
-                summary.potential_recovery_revenue += opportunity.potential_revenue;
-            }
-            summary.churn_risk_customers += usize::from(insight.churn.is_risk(config));
-            summary.high_churn_risk_customers += usize::from(insight.churn.is_high_risk(config));
+            summary.churn_risk_customers +=
+                usize::from(score.churn_points >= config.churn.risk_points);
+            summary.high_churn_risk_customers +=
+                usize::from(score.churn_points >= config.churn.high_risk_points);
         }
-        summary.gaps_by_type = gaps_by_type;
+        summary.gaps_by_type = GapType::ALL
+            .iter()
+            .map(|kind| (kind.key(), by_type[*kind as usize]))
+            .collect();
         summary
     }
 }

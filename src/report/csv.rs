@@ -49,7 +49,7 @@ pub fn render(context: &ReportContext) -> String {
     let _ = writer.write_record(COLUMNS);
     let number = |value: f64, places: i32| round(value, places).to_string();
     for index in context.customers {
-        let insight = &context.analysis.insights[*index];
+        let insight = &context.analysis.insight(context.dataset, *index);
         let gap = insight.primary_gap;
         let opportunity = insight.opportunity.as_ref();
         let factors = insight.score;
@@ -57,7 +57,7 @@ pub fn render(context: &ReportContext) -> String {
         let optional = |value: Option<String>| value.unwrap_or_default();
         let record = [
             optional(insight.rank.map(|r| r.to_string())),
-            context.dataset.customer_ids[insight.customer].clone(),
+            context.dataset.customer_ids[insight.customer].to_string(),
             number(insight.priority_score, 4),
             optional(gap.map(|g| g.kind.key().to_string())),
             optional(gap.map(|g| g.severity.key().to_string())),

@@ -126,7 +126,7 @@ fn summary_out(summary: &Summary) -> SummaryOut {
     }
 }
 
-fn customer_out<'a>(context: &'a ReportContext, insight: &'a CustomerInsight) -> CustomerOut<'a> {
+fn customer_out<'a>(context: &'a ReportContext, insight: &CustomerInsight) -> CustomerOut<'a> {
     let profile = &insight.profile;
     let mut attributes = BTreeMap::new();
     if let Some(found) = context.profile(insight.customer) {
@@ -196,7 +196,7 @@ pub fn render(context: &ReportContext) -> String {
         customers: context
             .customers
             .iter()
-            .map(|i| customer_out(context, &context.analysis.insights[*i]))
+            .map(|i| customer_out(context, &context.analysis.insight(context.dataset, *i)))
             .collect(),
     };
     let mut text = serde_json::to_string_pretty(&document)

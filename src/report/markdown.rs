@@ -124,7 +124,7 @@ fn top_customers(context: &ReportContext, out: &mut String) {
         let _ = writeln!(out, "No customer has a revenue gap.\n");
     }
     for (position, index) in listed.iter().enumerate() {
-        let insight = &context.analysis.insights[*index];
+        let insight = &context.analysis.insight(context.dataset, *index);
         customer_entry(context, position + 1, insight, out);
     }
 }
@@ -235,24 +235,21 @@ fn factor_list(insight: &CustomerInsight) -> String {
 
 fn churn_section(context: &ReportContext, out: &mut String) {
     let config = context.config;
-    let mut high: Vec<&CustomerInsight> = context
-        .analysis
-        .insights
-        .iter()
-        .filter(|i| i.churn.is_high_risk(config))
+    let scores = &context.analysis.scores;
+    let mut high: Vec<usize> = (0..scores.len())
+        .filter(|c| scores[*c].churn_points >= config.churn.high_risk_points)
         .collect();
     // Highest score first; then longest lapse; then id, so the list is reproducible.
     let ids = &context.dataset.customer_ids;
     high.sort_by(|a, b| {
-        b.churn
-            .points
-            .cmp(&a.churn.points)
+        let (x, y) = (&scores[*a], &scores[*b]);
+        y.churn_points
+            .cmp(&x.churn_points)
             .then(
-                b.churn
-                    .weeks_since_last_purchase
-                    .cmp(&a.churn.weeks_since_last_purchase),
+                y.weeks_since_last_purchase
+                    .cmp(&x.weeks_since_last_purchase),
             )
-            .then_with(|| crate::engine::compare_ids(&ids[a.customer], &ids[b.customer]))
+            .then_with(|| crate::engine::compare_ids(&ids[*a], &ids[*b]))
     });
     let _ = writeln!(out, "## High Churn Risk Customers\n");
     let _ = writeln!(
@@ -273,11 +270,12 @@ fn churn_section(context: &ReportContext, out: &mut String) {
     if shown > 0 {
         let _ = writeln!(out, "**Showing Top {shown}:**\n");
     }
-    for insight in &high[..shown] {
+    for customer in &high[..shown] {
+        let insight = context.analysis.insight(context.dataset, *customer);
         let _ = writeln!(
             out,
             "- **Customer {} ({}):** Risk Score {:.2} ({:.0}% probability)",
-            ids[insight.customer],
+            &ids[insight.customer],
             describe(context.profile(insight.customer), false),
             insight.churn.score(),
             insight.churn.probability * 100.0
