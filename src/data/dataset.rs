@@ -175,6 +175,10 @@ impl CustomerIndex {
         self.ids.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
     /// Builds the index of an existing id column.
     pub fn of(ids: &IdColumn) -> Self {
         let mut index = Self::default();
