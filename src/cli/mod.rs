@@ -107,6 +107,9 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
         None => analysis.ranking.clone(),
     };
     let text = render_report(args.format, &dataset, &analysis, &config, &listed);
+    // The process ends next: let the OS reclaim the dataset instead of freeing it piecemeal.
+    std::mem::forget(dataset);
+    std::mem::forget(analysis);
     match &args.out {
         Some(path) => std::fs::write(path, text).map_err(|e| {
             Failure::new(

@@ -5,7 +5,7 @@
 //! attributes) and counted, or is an error under the strict policy. Attribute rows for ids with
 //! no spend are counted as `customers_without_spend`.
 
-use super::dataset::{CustomerIndex, CustomerProfile, Dataset};
+use super::dataset::{CustomerIndex, CustomerProfile, Dataset, ExtraValues};
 use super::error::{DataError, LoadReport, Location, RowError, RowPolicy, RowProblem};
 use super::fields::{self, ColumnRef, field_error, parse_bool};
 use super::table::{TableFormat, for_each_record, open_table, ragged};
@@ -181,9 +181,10 @@ fn parse_profile(
         age: whole(1)?,
         household_size: whole(2)?,
         loyalty_member: loyalty,
-        extra: extra_positions
-            .iter()
-            .map(|p| String::from_utf8_lossy(record[*p].trim_ascii()).into_owned())
-            .collect(),
+        extra: ExtraValues::new(
+            extra_positions
+                .iter()
+                .map(|p| std::str::from_utf8(record[*p].trim_ascii()).unwrap_or("\u{fffd}")),
+        ),
     })
 }

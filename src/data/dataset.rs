@@ -13,7 +13,39 @@ pub struct CustomerProfile {
     pub household_size: Option<u32>,
     pub loyalty_member: Option<bool>,
     /// Values of the extra columns, in the order of `Dataset::extra_columns`.
-    pub extra: Vec<String>,
+    pub extra: ExtraValues,
+}
+
+/// The extra attribute values of one customer in a single allocation (a million customers
+/// with a few text columns each would otherwise cost millions of small strings).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExtraValues(Box<str>);
+
+/// Separates values inside `ExtraValues`; the ASCII unit separator never occurs in CSV text
+/// that means anything, and is replaced if it does.
+const UNIT_SEPARATOR: char = '\u{1f}';
+
+impl ExtraValues {
+    pub fn new<'a>(values: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut joined = String::new();
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                joined.push(UNIT_SEPARATOR);
+            }
+            joined.extend(
+                value
+                    .chars()
+                    .map(|c| if c == UNIT_SEPARATOR { ' ' } else { c }),
+            );
+        }
+        Self(joined.into_boxed_str())
+    }
+
+    /// The values in column order (none when there are no extra columns).
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        let empty = self.0.is_empty();
+        self.0.split(UNIT_SEPARATOR).filter(move |_| !empty)
+    }
 }
 
 /// Spend per customer per week, with attributes and what loading skipped.

@@ -137,6 +137,43 @@ pub fn field_error(
 
 /// Parses a finite decimal number (surrounding blanks allowed).
 pub fn parse_finite(field: &[u8]) -> Option<f64> {
+    plain_cents(field).or_else(|| parse_general(field))
+}
+
+/// The common case `123`, `123.4`, `123.45` (optionally negative): exact in cents, so
+/// `cents / 100` is the same correctly rounded double the general parser returns.
+fn plain_cents(field: &[u8]) -> Option<f64> {
+    let (negative, digits) = match field.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, field),
+    };
+    let mut cents: u64 = 0;
+    let mut whole_digits = 0;
+    let mut fraction_digits: Option<usize> = None;
+    for &byte in digits {
+        match (byte, fraction_digits.as_mut()) {
+            (b'0'..=b'9', None) => whole_digits += 1,
+            (b'0'..=b'9', Some(count)) => *count += 1,
+            (b'.', None) => {
+                fraction_digits = Some(0);
+                continue;
+            }
+            _ => return None,
+        }
+        cents = cents * 10 + u64::from(byte - b'0');
+    }
+    let fraction_digits = fraction_digits.unwrap_or(0);
+    if whole_digits == 0 || whole_digits > 15 || fraction_digits > 2 {
+        return None;
+    }
+    for _ in fraction_digits..2 {
+        cents *= 10;
+    }
+    let value = cents as f64 / 100.0;
+    Some(if negative { -value } else { value })
+}
+
+fn parse_general(field: &[u8]) -> Option<f64> {
     let text = std::str::from_utf8(field).ok()?.trim();
     let value: f64 = text.parse().ok()?;
     value.is_finite().then_some(value)
@@ -236,6 +273,28 @@ mod tests {
         ] {
             assert_eq!(parse_day(bad), None, "{}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn fast_cents_path_agrees_with_the_general_parser() {
+        for text in [
+            "0",
+            "7",
+            "12.5",
+            "230.12",
+            "0.57",
+            "-4.20",
+            "99999999.99",
+            "1.",
+            "-0",
+        ] {
+            let general: f64 = text.trim_end_matches('.').parse().unwrap();
+            assert_eq!(parse_finite(text.as_bytes()), Some(general), "{text}");
+        }
+        // Not plain: handled by the general parser.
+        assert_eq!(parse_finite(b"1.234"), Some(1.234));
+        assert_eq!(parse_finite(b"1e3"), Some(1000.0));
+        assert_eq!(parse_finite(b".5"), Some(0.5));
     }
 
     #[test]

@@ -71,14 +71,28 @@ pub fn for_each_record(
         // delimiters: split directly, several times faster than the general CSV reader.
         Delimiter::Byte(byte) if unquoted => {
             let mut fields: Vec<&[u8]> = Vec::with_capacity(8);
-            for (offset, line) in text.split(|b| *b == b'\n').enumerate() {
+            let mut line_start = 0;
+            let mut line_number = first_line;
+            while line_start < text.len() {
+                let line_end = memchr::memchr(b'\n', &text[line_start..])
+                    .map_or(text.len(), |p| line_start + p);
+                let line = &text[line_start..line_end];
                 let line = line.strip_suffix(b"\r").unwrap_or(line);
-                if line.trim_ascii().is_empty() {
-                    continue;
+                if !line.trim_ascii().is_empty() {
+                    fields.clear();
+                    // Lines are short: a plain scan beats a vectorised search per field.
+                    let mut field_start = 0;
+                    for (position, candidate) in line.iter().enumerate() {
+                        if *candidate == byte {
+                            fields.push(&line[field_start..position]);
+                            field_start = position + 1;
+                        }
+                    }
+                    fields.push(&line[field_start..]);
+                    each(line_number, Ok(&fields));
                 }
-                fields.clear();
-                fields.extend(line.split(|b| *b == byte));
-                each(first_line + offset as u64, Ok(&fields));
+                line_start = line_end + 1;
+                line_number += 1;
             }
         }
         Delimiter::Byte(byte) => {
@@ -225,70 +239,106 @@ impl TableStream {
 
     /// Reads the rest of the file block by block.
     ///
-    /// `parse(text, first_line)` runs in parallel on the two halves of each block and must not
-    /// depend on order; `apply(result)` then runs on each half in file order and may fail.
-    /// Applying block k overlaps with parsing block k + 1, so both cores stay busy.
+    /// A reader thread fills blocks of whole lines while the caller's cores parse: `parse(text,
+    /// first_line)` runs in parallel on the two halves of each block and must not depend on
+    /// order; `apply(result)` then runs on each half in file order and may fail. Applying
+    /// block k overlaps with parsing block k + 1.
     pub fn scan<R: Send>(
-        mut self,
+        self,
         parse: impl Fn(&[u8], u64) -> R + Sync,
         mut apply: impl FnMut(R) -> Result<(), DataError> + Send,
     ) -> Result<(), DataError> {
-        let path = self.path.clone();
+        let TableStream {
+            path,
+            mut file,
+            buffer,
+            eof,
+            mut next_line,
+            ..
+        } = self;
         let io_error = |source| DataError::Io {
             path: path.clone(),
             source,
         };
-        let mut pending: Option<(R, R)> = None;
-        let mut apply_pair = |pair: Option<(R, R)>| -> Result<(), DataError> {
-            if let Some((first, second)) = pair {
-                apply(first)?;
-                apply(second)?;
-            }
-            Ok(())
-        };
-        loop {
-            if !self.eof && self.buffer.len() < BLOCK_BYTES {
-                self.eof = fill(&mut self.file, &mut self.buffer, BLOCK_BYTES).map_err(io_error)?;
-            }
-            let usable = if self.eof {
-                self.buffer.len()
-            } else {
-                match memchr::memrchr(b'\n', &self.buffer) {
-                    Some(last) => last + 1,
-                    None => {
-                        // One line longer than a block: read on until it ends.
-                        let target = self.buffer.len() + BLOCK_BYTES;
-                        self.eof =
-                            fill(&mut self.file, &mut self.buffer, target).map_err(io_error)?;
-                        continue;
-                    }
+        let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
+        let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        std::thread::scope(|scope| {
+            scope.spawn(move || read_blocks(&mut file, buffer, eof, &full_tx, &empty_rx));
+            let mut pending: Option<(R, R)> = None;
+            let mut apply_pair = |pair: Option<(R, R)>| -> Result<(), DataError> {
+                if let Some((first, second)) = pair {
+                    apply(first)?;
+                    apply(second)?;
                 }
+                Ok(())
             };
-            let block = &self.buffer[..usable];
-            let middle = block.len() / 2;
-            let cut =
-                memchr::memchr(b'\n', &block[middle..]).map_or(block.len(), |p| middle + p + 1);
-            let (first, second) = block.split_at(cut);
-            let first_lines = memchr::memchr_iter(b'\n', first).count() as u64;
-            let second_lines = memchr::memchr_iter(b'\n', second).count() as u64;
-            let next_line = self.next_line;
-            let previous = pending.take();
-            let (parsed, applied) = rayon::join(
-                || {
-                    rayon::join(
-                        || parse(first, next_line),
-                        || parse(second, next_line + first_lines),
-                    )
-                },
-                || apply_pair(previous),
-            );
-            applied?;
-            pending = Some(parsed);
-            self.next_line += first_lines + second_lines;
-            self.buffer.drain(..usable);
-            if self.eof && self.buffer.is_empty() {
-                return apply_pair(pending);
+            for block in full_rx {
+                let block = block.map_err(io_error)?;
+                let middle = block.len() / 2;
+                let cut =
+                    memchr::memchr(b'\n', &block[middle..]).map_or(block.len(), |p| middle + p + 1);
+                let (first, second) = block.split_at(cut);
+                let first_lines = memchr::memchr_iter(b'\n', first).count() as u64;
+                let second_lines = memchr::memchr_iter(b'\n', second).count() as u64;
+                let line = next_line;
+                let previous = pending.take();
+                let (parsed, applied) = rayon::join(
+                    || rayon::join(|| parse(first, line), || parse(second, line + first_lines)),
+                    || apply_pair(previous),
+                );
+                applied?;
+                pending = Some(parsed);
+                next_line += first_lines + second_lines;
+                let _ = empty_tx.send(block);
             }
+            apply_pair(pending)
+        })
+    }
+}
+
+/// The reader thread: sends blocks that end on a line boundary (the last may not), reusing
+/// buffers that come back. Stops at the end of the file or when the receiver is gone.
+fn read_blocks(
+    file: &mut std::fs::File,
+    mut carry: Vec<u8>,
+    mut eof: bool,
+    full: &std::sync::mpsc::SyncSender<std::io::Result<Vec<u8>>>,
+    empty: &std::sync::mpsc::Receiver<Vec<u8>>,
+) {
+    loop {
+        let mut block = empty
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(BLOCK_BYTES + 4096));
+        block.clear();
+        block.extend_from_slice(&carry);
+        carry.clear();
+        if !eof {
+            let target = block.len() + BLOCK_BYTES;
+            match fill(file, &mut block, target) {
+                Ok(ended) => eof = ended,
+                Err(error) => {
+                    let _ = full.send(Err(error));
+                    return;
+                }
+            }
+            match memchr::memrchr(b'\n', &block) {
+                Some(last) => {
+                    carry.extend_from_slice(&block[last + 1..]);
+                    block.truncate(last + 1);
+                }
+                None if !eof => {
+                    // One line longer than a block: keep reading until it ends.
+                    carry = block;
+                    continue;
+                }
+                None => {}
+            }
+        }
+        if !block.is_empty() && full.send(Ok(block)).is_err() {
+            return;
+        }
+        if eof && carry.is_empty() {
+            return;
         }
     }
 }

@@ -139,7 +139,7 @@ fn customer_out<'a>(context: &'a ReportContext, insight: &CustomerInsight) -> Cu
             "loyalty_member".into(),
             serde_json::json!(found.loyalty_member),
         );
-        for (name, value) in context.dataset.extra_columns.iter().zip(&found.extra) {
+        for (name, value) in context.dataset.extra_columns.iter().zip(found.extra.iter()) {
             attributes.insert(name.clone(), serde_json::json!(value));
         }
     }
