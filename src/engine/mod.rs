@@ -24,7 +24,7 @@ pub use summary::Summary;
 use crate::config::Config;
 use crate::data::{Dataset, IdColumn};
 use rayon::prelude::*;
-use scoring::PercentileScale;
+use scoring::percentile_scores;
 use std::cmp::Ordering;
 
 /// What the analysis keeps about every customer.
@@ -38,6 +38,9 @@ pub struct CustomerScore {
     /// Recovery-probability factor of the primary opportunity.
     pub recovery_probability: f64,
     pub priority: f64,
+    /// Percentile factors (0–10), filled in by scoring.
+    pub revenue_impact: f64,
+    pub customer_value: f64,
     pub churn_points: u32,
     pub weeks_since_last_purchase: u32,
     /// 1-based rank among customers with a gap; 0 for none.
@@ -70,6 +73,8 @@ impl CustomerScore {
                 .as_ref()
                 .map_or(0.0, |o| o.recovery_probability),
             priority: 0.0,
+            revenue_impact: 0.0,
+            customer_value: 0.0,
             churn_points: insight.churn.points,
             weeks_since_last_purchase: insight.churn.weeks_since_last_purchase as u32,
             rank: 0,
@@ -94,8 +99,6 @@ pub struct Analysis {
     pub summary: Summary,
     /// The configuration the analysis ran with.
     pub config: Config,
-    value_scale: PercentileScale,
-    impact_scale: PercentileScale,
 }
 
 impl Analysis {
@@ -104,7 +107,7 @@ impl Analysis {
         let mut insight = build_insight(dataset, &self.config, customer);
         let score = &self.scores[customer];
         if insight.opportunity.is_some() {
-            let factors = self.factors(score);
+            let factors = score.factors();
             insight.priority_score = factors.priority(&self.config);
             insight.score = Some(factors);
         }
@@ -126,13 +129,16 @@ impl Analysis {
             .map(|c| self.insight(dataset, c))
             .collect()
     }
+}
 
-    fn factors(&self, score: &CustomerScore) -> ScoreFactors {
+impl CustomerScore {
+    /// The four priority factors.
+    pub fn factors(&self) -> ScoreFactors {
         ScoreFactors {
-            revenue_impact: self.impact_scale.score(score.gap_size),
-            churn_risk: f64::from(score.churn_points) / 10.0,
-            customer_value: self.value_scale.score(score.total_revenue),
-            recovery_probability: score.recovery_probability,
+            revenue_impact: self.revenue_impact,
+            churn_risk: f64::from(self.churn_points) / 10.0,
+            customer_value: self.customer_value,
+            recovery_probability: self.recovery_probability,
         }
     }
 }
@@ -151,36 +157,33 @@ pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
         .into_par_iter()
         .map(|customer| CustomerScore::of(&build_insight(dataset, config, customer)))
         .collect();
-    let value_scale = PercentileScale::new(scores.par_iter().map(|s| s.total_revenue).collect());
-    let impact_scale = PercentileScale::new(
-        scores
-            .par_iter()
-            .filter(|s| s.has_gap())
-            .map(|s| s.gap_size)
-            .collect(),
-    );
-    let mut analysis = Analysis {
-        scores: Vec::new(),
-        ranking: Vec::new(),
-        summary: Summary::default(),
-        config: config.clone(),
-        value_scale,
-        impact_scale,
-    };
-    scores
-        .par_iter_mut()
-        .filter(|s| s.has_gap())
-        .for_each(|score| {
-            score.priority = analysis.factors(score).priority(config);
-        });
+    score(&mut scores, config);
     let ranking = rank(&scores, &dataset.customer_ids);
     for (position, customer) in ranking.iter().enumerate() {
         scores[*customer].rank = position as u32 + 1;
     }
-    analysis.summary = Summary::of(&scores, config, dataset.load.skipped_rows, dataset.as_of);
-    analysis.scores = scores;
-    analysis.ranking = ranking;
-    analysis
+    Analysis {
+        summary: Summary::of(&scores, config, dataset.load.skipped_rows, dataset.as_of),
+        scores,
+        ranking,
+        config: config.clone(),
+    }
+}
+
+/// Fills in the percentile factors and the priority of every customer with a gap.
+fn score(scores: &mut [CustomerScore], config: &Config) {
+    let values: Vec<f64> = scores.par_iter().map(|s| s.total_revenue).collect();
+    for (score, value) in scores.iter_mut().zip(percentile_scores(&values)) {
+        score.customer_value = value;
+    }
+    let gapped: Vec<usize> = (0..scores.len()).filter(|c| scores[*c].has_gap()).collect();
+    let sizes: Vec<f64> = gapped.iter().map(|c| scores[*c].gap_size).collect();
+    for (customer, impact) in gapped.iter().zip(percentile_scores(&sizes)) {
+        scores[*customer].revenue_impact = impact;
+    }
+    scores.par_iter_mut().filter(|s| s.has_gap()).for_each(|score| {
+        score.priority = score.factors().priority(config);
+    });
 }
 
 /// Orders gap customers: priority, then |gap|, then churn, then id (all deterministic).
