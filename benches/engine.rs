@@ -16,9 +16,16 @@ fn sample(customers: usize) -> Dataset {
         ..Default::default()
     };
     let start = options.start;
-    let week_starts = (0..52u64).map(|w| start + chrono::Days::new(7 * w)).collect();
+    let week_starts = (0..52u64)
+        .map(|w| start + chrono::Days::new(7 * w))
+        .collect();
     let rows = (0..customers)
-        .map(|i| ((i + 1).to_string(), generate_customer(&options, i).weekly_spend))
+        .map(|i| {
+            (
+                (i + 1).to_string(),
+                generate_customer(&options, i).weekly_spend,
+            )
+        })
         .collect();
     Dataset::from_rows(week_starts, rows)
 }
@@ -29,9 +36,11 @@ fn analyze(c: &mut Criterion) {
     group.sample_size(10);
     for customers in [100_000, 1_000_000] {
         let dataset = sample(customers);
-        group.bench_with_input(BenchmarkId::from_parameter(customers), &dataset, |b, data| {
-            b.iter(|| engine::analyze(data, &config))
-        });
+        group.bench_with_input(
+            BenchmarkId::from_parameter(customers),
+            &dataset,
+            |b, data| b.iter(|| engine::analyze(data, &config)),
+        );
     }
     group.finish();
 }

@@ -181,9 +181,12 @@ fn score(scores: &mut [CustomerScore], config: &Config) {
     for (customer, impact) in gapped.iter().zip(percentile_scores(&sizes)) {
         scores[*customer].revenue_impact = impact;
     }
-    scores.par_iter_mut().filter(|s| s.has_gap()).for_each(|score| {
-        score.priority = score.factors().priority(config);
-    });
+    scores
+        .par_iter_mut()
+        .filter(|s| s.has_gap())
+        .for_each(|score| {
+            score.priority = score.factors().priority(config);
+        });
 }
 
 /// Orders gap customers: priority, then |gap|, then churn, then id (all deterministic).

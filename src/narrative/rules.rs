@@ -1,11 +1,12 @@
 //! The rule-based rationale and next step: built only from the engine's numbers, so it is
 //! always grounded, and used whenever generated text is absent or rejected.
 
+use crate::config::Config;
 use crate::engine::{CustomerInsight, GapType, OpportunityType};
 use crate::report::format::{action_label, money};
 
 /// Why this customer is on the list, for the analyst (internal, not customer-facing).
-pub fn rationale(insight: &CustomerInsight) -> String {
+pub fn rationale(insight: &CustomerInsight, config: &Config) -> String {
     let Some(gap) = &insight.primary_gap else {
         return "No revenue gap: spend is within the configured thresholds.".into();
     };
@@ -31,7 +32,7 @@ pub fn rationale(insight: &CustomerInsight) -> String {
     if !others.is_empty() {
         text.push_str(&format!(" Also: {}.", others.join(", ")));
     }
-    if insight.churn.points >= 50 {
+    if insight.churn.is_high_risk(config) {
         text.push_str(&format!(" High churn risk ({:.2}).", insight.churn.score()));
     }
     text
@@ -42,19 +43,20 @@ pub fn next_step(insight: &CustomerInsight) -> String {
     let Some(opportunity) = &insight.opportunity else {
         return "Keep monitoring weekly.".into();
     };
-    let first_action = opportunity
+    let actions: Vec<String> = opportunity
         .actions
-        .first()
+        .iter()
+        .take(2)
         .map(|a| action_label(a))
-        .unwrap_or_default();
+        .collect();
     let urgency = match (opportunity.kind, insight.primary_gap.map(|g| g.kind)) {
         (OpportunityType::WinBack, _) | (_, Some(GapType::ZeroSpend)) => "this week",
         _ => "within two weeks",
     };
     format!(
-        "Start a {} ({}) {urgency}; potential recovery {}.",
-        opportunity.kind.label().to_lowercase(),
-        first_action,
+        "{} {urgency}: {}; potential recovery {}.",
+        opportunity.kind.label(),
+        actions.join(", then "),
         money(opportunity.potential_revenue)
     )
 }

@@ -177,7 +177,7 @@ fn customer_out<'a>(context: &'a ReportContext, insight: &CustomerInsight) -> Cu
         },
         attributes,
         rationale: NarrativeOut {
-            text: crate::narrative::rules::rationale(insight),
+            text: crate::narrative::rules::rationale(insight, context.config),
             next_step: crate::narrative::rules::next_step(insight),
             source: "rule_based",
         },

@@ -220,7 +220,7 @@ fn customer_entry(
     let _ = writeln!(
         out,
         "- **Rationale:** {} *(rule-based)*",
-        rules::rationale(insight)
+        rules::rationale(insight, context.config)
     );
     let _ = writeln!(out, "- **Next Step:** {}\n", rules::next_step(insight));
 }
