@@ -105,6 +105,16 @@ pub struct ProbabilityBand {
     pub probability: f64,
 }
 
+impl ChurnRules {
+    /// The probability band a score (in points) falls in.
+    pub fn probability_of(&self, points: u32) -> f64 {
+        self.probability_bands
+            .iter()
+            .find(|band| points >= band.min_points)
+            .map_or(0.0, |band| band.probability)
+    }
+}
+
 impl Default for ChurnRules {
     fn default() -> Self {
         Self {

@@ -1,7 +1,7 @@
 //! revgap: predictive revenue-gap analysis for retail customers.
 //!
 //! `data` loads and validates input into a columnar dataset, `engine` finds and ranks gaps,
-//! `report` renders the results, `cli` is the headless command line.
+//! `report` renders the results, `cli` is the command line, `tui` the terminal explorer.
 
 pub mod cli;
 pub mod config;
@@ -9,3 +9,4 @@ pub mod data;
 pub mod engine;
 pub mod narrative;
 pub mod report;
+pub mod tui;

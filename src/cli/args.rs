@@ -22,6 +22,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the terminal explorer (the default with no command).
+    Tui(TuiArgs),
     /// Analyse the data and print a report (markdown, JSON or CSV).
     Analyze(AnalyzeArgs),
     /// Write deterministic sample data (customers.csv, weekly_spend.csv).
@@ -95,6 +97,7 @@ impl DataArgs {
         let format = TableFormat {
             delimiter: self.delimiter,
             has_header: !self.no_header,
+            ..TableFormat::default()
         };
         let (spend, customers) = match (&self.weekly, &self.transactions) {
             (Some(path), _) => (SpendSource::Weekly(path.clone()), self.customers.clone()),
@@ -148,6 +151,12 @@ impl DataArgs {
             as_of: self.as_of,
         })
     }
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct TuiArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
 }
 
 #[derive(Debug, Clone, Args, Default)]

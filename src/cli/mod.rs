@@ -4,7 +4,7 @@
 
 mod args;
 
-pub use args::{AnalyzeArgs, Cli, Command, DataArgs, GenerateArgs};
+pub use args::{AnalyzeArgs, Cli, Command, DataArgs, GenerateArgs, TuiArgs};
 
 use crate::config::Config;
 use crate::data::{self, Dataset};
@@ -21,7 +21,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn new(code: i32, message: impl Into<String>) -> Self {
+    pub fn new(code: i32, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -194,10 +194,29 @@ pub fn init_stderr_logging() {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<(), Failure> {
-    init_stderr_logging();
     match cli.command {
-        Some(Command::Analyze(args)) => run_analyze(&args),
-        Some(Command::Generate(args)) => run_generate(&args),
-        None => run_analyze(&AnalyzeArgs::default()),
+        Some(Command::Analyze(args)) => {
+            init_stderr_logging();
+            run_analyze(&args)
+        }
+        Some(Command::Generate(args)) => {
+            init_stderr_logging();
+            run_generate(&args)
+        }
+        Some(Command::Tui(args)) => {
+            if !std::io::stdout().is_terminal() {
+                return Err(Failure::new(
+                    2,
+                    "the explorer needs a terminal; use `revgap analyze` for a report",
+                ));
+            }
+            crate::tui::run(&args.data)
+        }
+        None if std::io::stdout().is_terminal() => crate::tui::run(&DataArgs::default()),
+        None => {
+            // Piped or redirected: the report is what fits, not a screen.
+            init_stderr_logging();
+            run_analyze(&AnalyzeArgs::default())
+        }
     }
 }

@@ -18,7 +18,7 @@ pub use customers::attach_customers;
 pub use dataset::{CustomerIndex, CustomerProfile, Dataset, IdColumn};
 pub use error::{DataError, LoadReport, Location, RowError, RowPolicy, RowProblem};
 pub use fields::{ColumnRef, Delimiter, date_of, day_number, parse_date_arg};
-pub use table::TableFormat;
+pub use table::{Progress, ProgressHandle, TableFormat};
 pub use transactions::{TransactionColumns, load_transactions};
 pub use weekly::load_weekly;
 

@@ -15,11 +15,12 @@ use std::io::Read;
 /// Size of one read block.
 const BLOCK_BYTES: usize = 8 << 20;
 
-/// How a table file is laid out.
+/// How a table file is laid out, and where to report reading progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableFormat {
     pub delimiter: Delimiter,
     pub has_header: bool,
+    pub progress: ProgressHandle,
 }
 
 impl Default for TableFormat {
@@ -27,9 +28,45 @@ impl Default for TableFormat {
         Self {
             delimiter: Delimiter::Byte(b','),
             has_header: true,
+            progress: ProgressHandle::default(),
         }
     }
 }
+
+/// Bytes read so far out of a file's size, updated by the reader thread.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub bytes_read: std::sync::atomic::AtomicU64,
+    pub bytes_total: std::sync::atomic::AtomicU64,
+}
+
+impl Progress {
+    /// The fraction read, 0–1.
+    pub fn fraction(&self) -> f64 {
+        use std::sync::atomic::Ordering::Relaxed;
+        let total = self.bytes_total.load(Relaxed);
+        if total == 0 {
+            return 0.0;
+        }
+        (self.bytes_read.load(Relaxed) as f64 / total as f64).min(1.0)
+    }
+}
+
+/// An optional shared progress counter (two handles are equal when they share one counter).
+#[derive(Debug, Clone, Default)]
+pub struct ProgressHandle(pub Option<std::sync::Arc<Progress>>);
+
+impl PartialEq for ProgressHandle {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for ProgressHandle {}
 
 /// Calls `each(line, record)` for every non-blank record in `text`, whose first line is
 /// `first_line`. A row the CSV reader cannot split, or whose quote runs across a line break
@@ -158,6 +195,7 @@ pub fn for_each_record(
 /// An open table positioned after its header.
 pub struct TableStream {
     path: String,
+    progress: ProgressHandle,
     delimiter: Delimiter,
     file: std::fs::File,
     buffer: Vec<u8>,
@@ -221,8 +259,18 @@ pub fn open_table(
         next_line = blank_lines + 2;
         buffer.drain(..end);
     }
+    if let Some(progress) = &format.progress.0 {
+        let total = file.metadata().map_or(0, |m| m.len());
+        progress
+            .bytes_total
+            .store(total, std::sync::atomic::Ordering::Relaxed);
+        progress
+            .bytes_read
+            .store(0, std::sync::atomic::Ordering::Relaxed);
+    }
     let stream = TableStream {
         path: path.to_string(),
+        progress: format.progress.clone(),
         delimiter: format.delimiter,
         file,
         buffer,
@@ -250,6 +298,7 @@ impl TableStream {
     ) -> Result<(), DataError> {
         let TableStream {
             path,
+            progress,
             mut file,
             buffer,
             eof,
@@ -263,7 +312,8 @@ impl TableStream {
         let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
         let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
         std::thread::scope(|scope| {
-            scope.spawn(move || read_blocks(&mut file, buffer, eof, &full_tx, &empty_rx));
+            scope
+                .spawn(move || read_blocks(&mut file, buffer, eof, &progress, &full_tx, &empty_rx));
             let mut pending: Option<(R, R)> = None;
             let mut apply_pair = |pair: Option<(R, R)>| -> Result<(), DataError> {
                 if let Some((first, second)) = pair {
@@ -302,6 +352,7 @@ fn read_blocks(
     file: &mut std::fs::File,
     mut carry: Vec<u8>,
     mut eof: bool,
+    progress: &ProgressHandle,
     full: &std::sync::mpsc::SyncSender<std::io::Result<Vec<u8>>>,
     empty: &std::sync::mpsc::Receiver<Vec<u8>>,
 ) {
@@ -314,8 +365,17 @@ fn read_blocks(
         carry.clear();
         if !eof {
             let target = block.len() + BLOCK_BYTES;
+            let before = block.len();
             match fill(file, &mut block, target) {
-                Ok(ended) => eof = ended,
+                Ok(ended) => {
+                    eof = ended;
+                    if let Some(progress) = &progress.0 {
+                        let read = (block.len() - before) as u64;
+                        progress
+                            .bytes_read
+                            .fetch_add(read, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
                 Err(error) => {
                     let _ = full.send(Err(error));
                     return;

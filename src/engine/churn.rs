@@ -63,11 +63,7 @@ impl ChurnAssessment {
             factors.push(ChurnFactor::SignificantDecline);
         }
         let points = points.min(100);
-        let probability = rules
-            .probability_bands
-            .iter()
-            .find(|band| points >= band.min_points)
-            .map_or(0.0, |band| band.probability);
+        let probability = rules.probability_of(points);
         Self {
             points,
             probability,

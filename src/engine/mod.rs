@@ -46,6 +46,7 @@ pub struct CustomerScore {
     /// 1-based rank among customers with a gap; 0 for none.
     pub rank: u32,
     pub primary: Option<GapType>,
+    pub primary_severity: Option<Severity>,
     /// Bit per gap type present, and per gap type present with high severity.
     pub gap_types: u8,
     pub high_gap_types: u8,
@@ -79,6 +80,7 @@ impl CustomerScore {
             weeks_since_last_purchase: insight.churn.weeks_since_last_purchase as u32,
             rank: 0,
             primary: insight.primary_gap.map(|g| g.kind),
+            primary_severity: insight.primary_gap.map(|g| g.severity),
             gap_types,
             high_gap_types,
         }

@@ -1,0 +1,72 @@
+//! What a key can ask the explorer to do. Actions are data: the keymap maps keys to them,
+//! `update` interprets them, and the help overlay describes them.
+
+use serde::{Deserialize, Serialize};
+
+/// A user action in the explorer's normal mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Quit,
+    MoveUp,
+    MoveDown,
+    PageUp,
+    PageDown,
+    HalfPageUp,
+    HalfPageDown,
+    Top,
+    Bottom,
+    FocusNext,
+    FocusPrevious,
+    FocusDetail,
+    Filter,
+    ClearFilter,
+    SortNext,
+    SortReverse,
+    ToggleHelp,
+    OpenSettings,
+    Export,
+    Suspend,
+}
+
+impl Action {
+    /// The text the help overlay shows.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Quit => "quit",
+            Self::MoveUp => "previous customer",
+            Self::MoveDown => "next customer",
+            Self::PageUp => "page up",
+            Self::PageDown => "page down",
+            Self::HalfPageUp => "half a page up",
+            Self::HalfPageDown => "half a page down",
+            Self::Top => "first customer",
+            Self::Bottom => "last customer",
+            Self::FocusNext => "next pane",
+            Self::FocusPrevious => "previous pane",
+            Self::FocusDetail => "focus the gap detail",
+            Self::Filter => "filter (id, gap type, severity, attributes)",
+            Self::ClearFilter => "clear the filter",
+            Self::SortNext => "sort by the next column",
+            Self::SortReverse => "reverse the sort",
+            Self::ToggleHelp => "show / hide this help",
+            Self::OpenSettings => "tune thresholds and weights",
+            Self::Export => "export the current view",
+            Self::Suspend => "suspend (resume with fg)",
+        }
+    }
+
+    /// A one-word hint for the footer, for the actions worth a hint there.
+    pub fn hint(self) -> Option<&'static str> {
+        match self {
+            Self::Quit => Some("quit"),
+            Self::Filter => Some("filter"),
+            Self::SortNext => Some("sort"),
+            Self::FocusNext => Some("pane"),
+            Self::OpenSettings => Some("tune"),
+            Self::Export => Some("export"),
+            Self::ToggleHelp => Some("help"),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! The explorer's runtime: terminal setup and restore, the event loop, and background work.
+//!
+//! One channel carries every message (keys, resizes, analysis results, export results). The
+//! loop drains it, updates the state, runs the returned commands, and draws only when
+//! something changed, at most `max_fps` times a second, inside synchronized output. Nothing
+//! ticks while idle; a 100 ms tick runs only while the data is loading.
+
+use super::keymap::Keymap;
+use super::state::{AppState, Loaded, Phase};
+use super::update::{Command, Msg, update};
+use super::{export, logging, user_config, view};
+use crate::cli::{DataArgs, Failure, load_config};
+use crate::config::Config;
+use crate::data::{self, LoadOptions, Progress, ProgressHandle};
+use crate::engine;
+use color_eyre::eyre::{Result, WrapErr};
+use crossterm::event::{Event, KeyEventKind};
+use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use std::io::Write;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+/// Runs the explorer on the data the flags name.
+pub fn run(args: &DataArgs) -> std::result::Result<(), Failure> {
+    let started = Instant::now();
+    // Fail on a bad command line or engine config before the screen changes.
+    let config = load_config(args.config.as_ref())?;
+    let mut options = args.load_options().map_err(|m| Failure {
+        code: 2,
+        message: m,
+    })?;
+    let progress = Arc::new(Progress::default());
+    options.format.progress = ProgressHandle(Some(progress.clone()));
+    let log_path = logging::init();
+    let (user, mut notices) = user_config::load();
+    let (keymap, key_problems) = Keymap::default().with_overrides(&user.keys);
+    notices.extend(key_problems);
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let source = describe_source(&options);
+    let mut state = AppState::new(source, config, keymap, user.ui.color && !no_color);
+    state.notices = notices;
+    tracing::info!(log = ?log_path, "explorer starting");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure {
+            code: 1,
+            message: format!("cannot start the runtime: {e}"),
+        })?;
+    let outcome = runtime.block_on(event_loop(
+        state,
+        options,
+        progress,
+        user.ui.max_fps,
+        started,
+    ));
+    outcome.map_err(|error| Failure {
+        code: 1,
+        message: format!("{error:#}"),
+    })
+}
+
+fn describe_source(options: &LoadOptions) -> String {
+    match &options.spend {
+        data::SpendSource::Weekly(path) | data::SpendSource::Transactions(path, _) => {
+            path.display().to_string()
+        }
+    }
+}
+
+async fn event_loop(
+    mut state: AppState,
+    options: LoadOptions,
+    progress: Arc<Progress>,
+    max_fps: u32,
+    started: Instant,
+) -> Result<()> {
+    // color-eyre first, then ratatui::init (which wraps the panic hook to restore the screen).
+    let _ = color_eyre::install();
+    let mut terminal = ratatui::init();
+    let size = terminal.size().wrap_err("reading the terminal size")?;
+    state.width = size.width;
+    state.height = size.height;
+    let (sender, mut receiver) = unbounded_channel();
+    spawn_input_reader(sender.clone());
+    start_loading(
+        options,
+        state.config.clone(),
+        state.generation,
+        sender.clone(),
+    );
+
+    let frame_time = Duration::from_secs_f64(1.0 / f64::from(max_fps.clamp(1, 240)));
+    let mut last_frame: Option<Instant> = None;
+    let mut dirty = true;
+    let result: Result<()> = loop {
+        if dirty && last_frame.is_none_or(|t| t.elapsed() >= frame_time) {
+            let frame_started = Instant::now();
+            if let Err(error) = draw(&mut terminal, &state) {
+                break Err(error);
+            }
+            if last_frame.is_none() {
+                tracing::info!(ms = started.elapsed().as_millis() as u64, "first frame");
+            }
+            tracing::trace!(us = frame_started.elapsed().as_micros() as u64, "frame");
+            last_frame = Some(Instant::now());
+            dirty = false;
+        }
+        if state.quit {
+            break Ok(());
+        }
+        let loading = state.loaded.is_none() && matches!(state.phase, Phase::Working { .. });
+        let wait = if dirty {
+            Some(frame_time.saturating_sub(last_frame.map_or(Duration::ZERO, |t| t.elapsed())))
+        } else if loading {
+            Some(Duration::from_millis(100))
+        } else {
+            None
+        };
+        let message = next_message(&mut receiver, wait).await;
+        let mut messages: Vec<Msg> = message.into_iter().collect();
+        while let Ok(more) = receiver.try_recv() {
+            messages.push(more);
+        }
+        if loading {
+            messages.push(Msg::Progress {
+                generation: state.generation,
+                progress: progress.fraction(),
+                what: "loading data".into(),
+            });
+        }
+        for message in messages {
+            let is_key = matches!(message, Msg::Key(_));
+            for command in update(&mut state, message) {
+                if let Err(error) = run_command(command, &mut state, &mut terminal, &sender) {
+                    state.status = Some(format!("{error:#}"));
+                }
+            }
+            dirty = true;
+            if is_key && state.quit {
+                break;
+            }
+        }
+    };
+    ratatui::restore();
+    result
+}
+
+/// Waits for a message, for `wait` at most (forever when `None`); Ctrl-C from outside the
+/// terminal (SIGINT) becomes a quit.
+async fn next_message(
+    receiver: &mut UnboundedReceiver<Msg>,
+    wait: Option<Duration>,
+) -> Option<Msg> {
+    let quit = || {
+        Msg::Key(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('c'),
+            crossterm::event::KeyModifiers::CONTROL,
+        ))
+    };
+    match wait {
+        Some(wait) => tokio::select! {
+            message = receiver.recv() => message,
+            _ = tokio::time::sleep(wait) => None,
+            _ = tokio::signal::ctrl_c() => Some(quit()),
+        },
+        None => tokio::select! {
+            message = receiver.recv() => message,
+            _ = tokio::signal::ctrl_c() => Some(quit()),
+        },
+    }
+}
+
+fn draw(terminal: &mut ratatui::DefaultTerminal, state: &AppState) -> Result<()> {
+    let mut stdout = std::io::stdout();
+    crossterm::queue!(stdout, BeginSynchronizedUpdate)?;
+    terminal.draw(|frame| view::render(state, frame))?;
+    crossterm::queue!(stdout, EndSynchronizedUpdate)?;
+    stdout.flush()?;
+    Ok(())
+}
+
+/// Reads terminal events on a thread of its own (crossterm's read blocks).
+fn spawn_input_reader(sender: UnboundedSender<Msg>) {
+    std::thread::spawn(move || {
+        loop {
+            let message = match crossterm::event::read() {
+                Ok(Event::Key(key)) if key.kind != KeyEventKind::Release => Msg::Key(key),
+                Ok(Event::Resize(width, height)) => Msg::Resize(width, height),
+                Ok(_) => continue,
+                Err(error) => {
+                    tracing::warn!(%error, "terminal input ended");
+                    return;
+                }
+            };
+            if sender.send(message).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+/// Loads and analyses off the UI thread.
+fn start_loading(
+    options: LoadOptions,
+    config: Config,
+    generation: u64,
+    sender: UnboundedSender<Msg>,
+) {
+    tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let result = data::load(&options)
+            .map_err(|e| e.to_string())
+            .map(|dataset| {
+                let analysis = engine::analyze(&dataset, &config);
+                Loaded {
+                    dataset: Arc::new(dataset),
+                    analysis: Arc::new(analysis),
+                }
+            });
+        tracing::info!(
+            ms = started.elapsed().as_millis() as u64,
+            ok = result.is_ok(),
+            "loaded"
+        );
+        let _ = sender.send(Msg::Analysed { generation, result });
+    });
+}
+
+fn run_command(
+    command: Command,
+    state: &mut AppState,
+    terminal: &mut ratatui::DefaultTerminal,
+    sender: &UnboundedSender<Msg>,
+) -> Result<()> {
+    match command {
+        Command::Analyze { generation, config } => {
+            let Some(loaded) = &state.loaded else {
+                return Ok(());
+            };
+            let dataset = loaded.dataset.clone();
+            let sender = sender.clone();
+            tokio::task::spawn_blocking(move || {
+                let analysis = engine::analyze(&dataset, &config);
+                let loaded = Loaded {
+                    dataset,
+                    analysis: Arc::new(analysis),
+                };
+                let _ = sender.send(Msg::Analysed {
+                    generation,
+                    result: Ok(loaded),
+                });
+            });
+        }
+        Command::Export(format) => {
+            let Some(loaded) = state.loaded.clone() else {
+                return Ok(());
+            };
+            let view = state.view.clone();
+            let sender = sender.clone();
+            tokio::task::spawn_blocking(move || {
+                let stamp = chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string();
+                let result =
+                    export::write_view(&loaded, &view, format, std::path::Path::new("."), &stamp)
+                        .map(|path| path.display().to_string());
+                let _ = sender.send(Msg::Exported(result));
+            });
+        }
+        Command::Suspend => suspend(terminal)?,
+    }
+    Ok(())
+}
+
+/// Ctrl-Z: give the terminal back, stop, and take it again on `fg`.
+fn suspend(terminal: &mut ratatui::DefaultTerminal) -> Result<()> {
+    ratatui::restore();
+    // SAFETY: raise only sends a signal to this process; SIGTSTP stops it until SIGCONT.
+    unsafe {
+        libc::raise(libc::SIGTSTP);
+    }
+    crossterm::terminal::enable_raw_mode()?;
+    crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+    terminal.clear()?;
+    Ok(())
+}

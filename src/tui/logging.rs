@@ -1,0 +1,36 @@
+//! The explorer logs to a file, never to the terminal it draws on.
+//!
+//! File: `$REVGAP_LOG_FILE`, else `revgap.log` in the user cache directory
+//! (`~/.cache/revgap/` on Linux). Level: `$REVGAP_LOG` (default `info`).
+
+use std::path::PathBuf;
+
+/// Where the log goes.
+pub fn log_path() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("REVGAP_LOG_FILE") {
+        return Some(PathBuf::from(path));
+    }
+    directories::ProjectDirs::from("", "", "revgap").map(|dirs| dirs.cache_dir().join("revgap.log"))
+}
+
+/// Starts file logging; returns the path used (None when no file could be opened, in which
+/// case nothing is logged rather than anything reaching the screen).
+pub fn init() -> Option<PathBuf> {
+    let path = log_path()?;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).ok()?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
+    let filter = std::env::var("REVGAP_LOG").unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .try_init()
+        .ok()?;
+    Some(path)
+}

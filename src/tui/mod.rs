@@ -1,0 +1,15 @@
+//! The terminal explorer: state, update and view are kept apart (see `state`, `update`,
+//! `view`); `app` owns the terminal, the event loop and the background work.
+
+pub mod action;
+pub mod app;
+pub mod export;
+pub mod keymap;
+pub mod logging;
+pub mod state;
+pub mod tuning;
+pub mod update;
+pub mod user_config;
+pub mod view;
+
+pub use app::run;

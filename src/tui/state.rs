@@ -1,0 +1,299 @@
+//! Everything the explorer shows, and nothing about the terminal: `update` changes it,
+//! `view` draws it. The customer list is a vector of customer indices (filtered, then
+//! sorted) so only the visible rows are ever formatted.
+
+use super::keymap::Keymap;
+use super::tuning::TuningForm;
+use crate::config::Config;
+use crate::data::Dataset;
+use crate::engine::{Analysis, CustomerScore, compare_ids};
+use rayon::prelude::*;
+use std::sync::Arc;
+
+/// The panes that can have focus, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    List,
+    Detail,
+    Scores,
+    Rationale,
+}
+
+impl Pane {
+    pub const ORDER: [Pane; 4] = [Pane::List, Pane::Detail, Pane::Scores, Pane::Rationale];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::List => "Customers",
+            Self::Detail => "Gap detail",
+            Self::Scores => "Scores",
+            Self::Rationale => "Rationale",
+        }
+    }
+}
+
+/// What the keyboard is talking to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    Normal,
+    /// Typing a filter; the text so far.
+    Filter(String),
+    Help,
+    Tuning(Box<TuningForm>),
+    Export,
+}
+
+/// Where the analysis is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    /// Loading or analysing; progress 0–1 and what is happening.
+    Working {
+        progress: f64,
+        what: String,
+    },
+    Ready,
+    Failed(String),
+}
+
+/// A finished analysis and its data.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub dataset: Arc<Dataset>,
+    pub analysis: Arc<Analysis>,
+}
+
+/// List columns the user can sort by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortColumn {
+    Rank,
+    Id,
+    GapType,
+    Severity,
+    GapAmount,
+    Churn,
+}
+
+impl SortColumn {
+    pub const ORDER: [SortColumn; 6] = [
+        SortColumn::Rank,
+        SortColumn::Id,
+        SortColumn::GapType,
+        SortColumn::Severity,
+        SortColumn::GapAmount,
+        SortColumn::Churn,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Rank => "rank",
+            Self::Id => "id",
+            Self::GapType => "gap type",
+            Self::Severity => "severity",
+            Self::GapAmount => "gap $",
+            Self::Churn => "churn",
+        }
+    }
+
+    pub fn next(self) -> Self {
+        let at = Self::ORDER.iter().position(|c| *c == self).unwrap_or(0);
+        Self::ORDER[(at + 1) % Self::ORDER.len()]
+    }
+}
+
+/// The explorer's whole state.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Where the data comes from, for the footer.
+    pub source: String,
+    pub phase: Phase,
+    pub loaded: Option<Loaded>,
+    /// Customer indices in display order (after filter and sort).
+    pub view: Vec<u32>,
+    /// Position of the selection in `view`.
+    pub selected: usize,
+    /// First visible position of the list.
+    pub offset: usize,
+    pub sort: SortColumn,
+    pub reversed: bool,
+    /// The applied filter (space-separated terms, all must match).
+    pub filter: String,
+    pub focus: Pane,
+    pub mode: Mode,
+    pub width: u16,
+    pub height: u16,
+    /// A transient message for the footer (cleared by the next key).
+    pub status: Option<String>,
+    /// Problems with the user's configuration, shown until dismissed by any key.
+    pub notices: Vec<String>,
+    pub keymap: Keymap,
+    /// The engine configuration the current analysis uses (tuning edits a copy).
+    pub config: Config,
+    /// Incremented for each analysis request; results of older requests are dropped.
+    pub generation: u64,
+    pub color: bool,
+    pub quit: bool,
+}
+
+impl AppState {
+    pub fn new(source: String, config: Config, keymap: Keymap, color: bool) -> Self {
+        Self {
+            source,
+            phase: Phase::Working {
+                progress: 0.0,
+                what: "loading data".into(),
+            },
+            loaded: None,
+            view: Vec::new(),
+            selected: 0,
+            offset: 0,
+            sort: SortColumn::Rank,
+            reversed: false,
+            filter: String::new(),
+            focus: Pane::List,
+            mode: Mode::Normal,
+            width: 80,
+            height: 24,
+            status: None,
+            notices: Vec::new(),
+            keymap,
+            config,
+            generation: 0,
+            color,
+            quit: false,
+        }
+    }
+
+    /// The selected customer's dataset index.
+    pub fn selected_customer(&self) -> Option<usize> {
+        self.view.get(self.selected).map(|c| *c as usize)
+    }
+
+    /// Rebuilds `view` after new results, a new filter or a new sort, keeping the selected
+    /// customer selected when it is still listed.
+    pub fn rebuild_view(&mut self) {
+        let keep = self.selected_customer();
+        let Some(loaded) = &self.loaded else {
+            self.view.clear();
+            return;
+        };
+        let (dataset, analysis) = (&*loaded.dataset, &*loaded.analysis);
+        let terms: Vec<String> = self
+            .filter
+            .split_whitespace()
+            .map(str::to_ascii_lowercase)
+            .collect();
+        let mut view: Vec<u32> = if terms.is_empty() {
+            analysis.ranking.iter().map(|c| *c as u32).collect()
+        } else {
+            analysis
+                .ranking
+                .par_iter()
+                .filter(|c| matches_all(dataset, &analysis.scores[**c], **c, &terms))
+                .map(|c| *c as u32)
+                .collect()
+        };
+        sort_view(
+            &mut view,
+            self.sort,
+            self.reversed,
+            dataset,
+            &analysis.scores,
+        );
+        self.view = view;
+        self.selected = keep
+            .and_then(|customer| self.view.iter().position(|c| *c as usize == customer))
+            .unwrap_or(0);
+        self.scroll_to_selection();
+    }
+
+    /// Rows the list shows at the current size (matches the view's layout).
+    pub fn list_rows(&self) -> usize {
+        super::view::layout::list_rows(self.width, self.height)
+    }
+
+    /// Keeps the selection inside the visible window.
+    pub fn scroll_to_selection(&mut self) {
+        let rows = self.list_rows().max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + rows {
+            self.offset = self.selected + 1 - rows;
+        }
+        let last_offset = self.view.len().saturating_sub(rows);
+        self.offset = self.offset.min(last_offset);
+    }
+
+    /// Moves the selection by `delta` rows, clamped to the list.
+    pub fn move_selection(&mut self, delta: isize) {
+        if self.view.is_empty() {
+            return;
+        }
+        let last = self.view.len() - 1;
+        self.selected = self.selected.saturating_add_signed(delta).min(last);
+        self.scroll_to_selection();
+    }
+}
+
+fn matches_all(
+    dataset: &Dataset,
+    score: &CustomerScore,
+    customer: usize,
+    terms: &[String],
+) -> bool {
+    let id = &dataset.customer_ids[customer];
+    let gap = score.primary.map_or("", |g| g.key());
+    let severity = score.primary_severity.map_or("", |s| s.key());
+    let profile = dataset.profiles[customer].as_ref();
+    terms.iter().all(|term| {
+        contains_ignore_case(id, term)
+            || contains_ignore_case(gap, term)
+            || contains_ignore_case(&gap.replace('_', " "), term)
+            || severity == term
+            || profile.is_some_and(|p| {
+                p.extra
+                    .iter()
+                    .any(|value| contains_ignore_case(value, term))
+            })
+    })
+}
+
+/// ASCII case-insensitive substring test (`needle` is already lower case).
+fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    let (hay, needle) = (haystack.as_bytes(), needle.as_bytes());
+    needle.is_empty()
+        || hay.windows(needle.len()).any(|window| {
+            window
+                .iter()
+                .zip(needle)
+                .all(|(a, b)| a.to_ascii_lowercase() == *b)
+        })
+}
+
+fn sort_view(
+    view: &mut [u32],
+    column: SortColumn,
+    reversed: bool,
+    dataset: &Dataset,
+    scores: &[CustomerScore],
+) {
+    let ids = &dataset.customer_ids;
+    let by_rank = |a: &u32, b: &u32| scores[*a as usize].rank.cmp(&scores[*b as usize].rank);
+    let compare = |a: &u32, b: &u32| {
+        let (x, y) = (&scores[*a as usize], &scores[*b as usize]);
+        let primary = match column {
+            SortColumn::Rank => std::cmp::Ordering::Equal,
+            SortColumn::Id => compare_ids(&ids[*a as usize], &ids[*b as usize]),
+            SortColumn::GapType => x.primary.cmp(&y.primary),
+            SortColumn::Severity => y.primary_severity.cmp(&x.primary_severity),
+            SortColumn::GapAmount => y.gap_size.total_cmp(&x.gap_size),
+            SortColumn::Churn => y.churn_points.cmp(&x.churn_points),
+        };
+        let ordering = primary.then_with(|| by_rank(a, b));
+        if reversed {
+            ordering.reverse()
+        } else {
+            ordering
+        }
+    };
+    view.par_sort_unstable_by(compare);
+}

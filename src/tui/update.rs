@@ -1,0 +1,233 @@
+//! `update(state, msg) -> commands`: all of the explorer's behaviour, with no terminal and no
+//! I/O, so it is tested directly. Side effects are returned as `Command`s for the app to run.
+
+use super::action::Action;
+use super::keymap::{Key, KeyCodeKey};
+use super::state::{AppState, Loaded, Mode, Pane, Phase};
+use super::tuning::TuningForm;
+use crate::config::Config;
+use crate::report::Format;
+use crossterm::event::KeyEvent;
+
+/// Something that happened.
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize(u16, u16),
+    /// Loading/analysis progress of request `generation`.
+    Progress {
+        generation: u64,
+        progress: f64,
+        what: String,
+    },
+    /// The result of analysis request `generation`.
+    Analysed {
+        generation: u64,
+        result: Result<Loaded, String>,
+    },
+    /// An export finished: the path written, or why not.
+    Exported(Result<String, String>),
+}
+
+/// Something the app must do outside `update`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Re-run the analysis on the loaded data with this configuration.
+    Analyze {
+        generation: u64,
+        config: Box<Config>,
+    },
+    /// Write the current view in this format.
+    Export(Format),
+    Suspend,
+}
+
+/// Applies one message.
+pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
+    match msg {
+        Msg::Key(event) => match Key::from_event(&event) {
+            Some(key) => on_key(state, key),
+            None => Vec::new(),
+        },
+        Msg::Resize(width, height) => {
+            state.width = width;
+            state.height = height;
+            state.scroll_to_selection();
+            Vec::new()
+        }
+        Msg::Progress {
+            generation,
+            progress,
+            what,
+        } => {
+            if generation == state.generation && state.loaded.is_none() {
+                state.phase = Phase::Working { progress, what };
+            }
+            Vec::new()
+        }
+        Msg::Analysed { generation, result } => {
+            if generation != state.generation {
+                return Vec::new();
+            }
+            match result {
+                Ok(loaded) => {
+                    let rerun = state.loaded.is_some();
+                    state.config = loaded.analysis.config.clone();
+                    state.loaded = Some(loaded);
+                    state.phase = Phase::Ready;
+                    state.rebuild_view();
+                    if rerun {
+                        state.status = Some("analysis updated with the new settings".into());
+                    }
+                }
+                Err(message) => state.phase = Phase::Failed(message),
+            }
+            Vec::new()
+        }
+        Msg::Exported(result) => {
+            state.status = Some(match result {
+                Ok(path) => format!("exported {} customers to {path}", state.view.len()),
+                Err(message) => format!("export failed: {message}"),
+            });
+            Vec::new()
+        }
+    }
+}
+
+fn on_key(state: &mut AppState, key: Key) -> Vec<Command> {
+    state.status = None;
+    state.notices.clear();
+    // Ctrl-C quits from anywhere, whatever the mode or keymap.
+    if key == Key::ctrl('c') {
+        state.quit = true;
+        return Vec::new();
+    }
+    match std::mem::replace(&mut state.mode, Mode::Normal) {
+        Mode::Normal => match state.keymap.action(key) {
+            Some(action) => on_action(state, action),
+            None => Vec::new(),
+        },
+        Mode::Filter(text) => {
+            on_filter_key(state, text, key);
+            Vec::new()
+        }
+        Mode::Help => Vec::new(),
+        Mode::Tuning(form) => on_tuning_key(state, form, key),
+        Mode::Export => on_export_key(key),
+    }
+}
+
+/// Applies a normal-mode action.
+pub fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
+    let page = state.list_rows().max(1) as isize;
+    match action {
+        Action::Quit => state.quit = true,
+        Action::MoveUp => state.move_selection(-1),
+        Action::MoveDown => state.move_selection(1),
+        Action::PageUp => state.move_selection(-page),
+        Action::PageDown => state.move_selection(page),
+        Action::HalfPageUp => state.move_selection(-(page / 2).max(1)),
+        Action::HalfPageDown => state.move_selection((page / 2).max(1)),
+        Action::Top => state.move_selection(isize::MIN / 2),
+        Action::Bottom => state.move_selection(isize::MAX / 2),
+        Action::FocusNext | Action::FocusPrevious => {
+            let at = Pane::ORDER
+                .iter()
+                .position(|p| *p == state.focus)
+                .unwrap_or(0);
+            let step = if action == Action::FocusNext {
+                1
+            } else {
+                Pane::ORDER.len() - 1
+            };
+            state.focus = Pane::ORDER[(at + step) % Pane::ORDER.len()];
+        }
+        Action::FocusDetail => state.focus = Pane::Detail,
+        Action::Filter => state.mode = Mode::Filter(state.filter.clone()),
+        Action::ClearFilter => {
+            state.filter.clear();
+            state.rebuild_view();
+        }
+        Action::SortNext => {
+            state.sort = state.sort.next();
+            state.reversed = false;
+            state.rebuild_view();
+        }
+        Action::SortReverse => {
+            state.reversed = !state.reversed;
+            state.rebuild_view();
+        }
+        Action::ToggleHelp => state.mode = Mode::Help,
+        Action::OpenSettings => state.mode = Mode::Tuning(Box::new(TuningForm::new(&state.config))),
+        Action::Export => {
+            if state.loaded.is_some() {
+                state.mode = Mode::Export;
+            } else {
+                state.status = Some("nothing to export yet".into());
+            }
+        }
+        Action::Suspend => return vec![Command::Suspend],
+    }
+    Vec::new()
+}
+
+/// Typing a filter: the list follows every keystroke; Enter keeps it, Esc clears it.
+fn on_filter_key(state: &mut AppState, mut text: String, key: Key) {
+    match key.code {
+        KeyCodeKey::Enter => return,
+        KeyCodeKey::Esc => text.clear(),
+        KeyCodeKey::Backspace => {
+            text.pop();
+        }
+        KeyCodeKey::Char(c) if !key.ctrl && !key.alt => text.push(c),
+        _ => {}
+    }
+    let finished = key.code == KeyCodeKey::Esc;
+    if text != state.filter {
+        state.filter = text.clone();
+        state.rebuild_view();
+    }
+    if !finished {
+        state.mode = Mode::Filter(text);
+    }
+}
+
+fn on_tuning_key(state: &mut AppState, mut form: Box<TuningForm>, key: Key) -> Vec<Command> {
+    match key.code {
+        KeyCodeKey::Esc | KeyCodeKey::Char('q') => return Vec::new(),
+        KeyCodeKey::Up | KeyCodeKey::Char('k') => form.move_cursor(-1),
+        KeyCodeKey::Down | KeyCodeKey::Char('j') => form.move_cursor(1),
+        KeyCodeKey::Left | KeyCodeKey::Char('h') | KeyCodeKey::Char('-') => form.adjust(-1.0),
+        KeyCodeKey::Right | KeyCodeKey::Char('l') | KeyCodeKey::Char('+') => form.adjust(1.0),
+        KeyCodeKey::Char('r') => *form = TuningForm::new(&Config::default()),
+        KeyCodeKey::Enter => match form.validated() {
+            Ok(config) if state.loaded.is_some() => {
+                state.generation += 1;
+                state.phase = Phase::Working {
+                    progress: 0.0,
+                    what: "re-analysing".into(),
+                };
+                state.status = Some("re-analysing with the new settings…".into());
+                return vec![Command::Analyze {
+                    generation: state.generation,
+                    config: Box::new(config),
+                }];
+            }
+            Ok(_) => form.error = Some("the data is still loading".into()),
+            Err(problem) => form.error = Some(problem),
+        },
+        _ => {}
+    }
+    state.mode = Mode::Tuning(form);
+    Vec::new()
+}
+
+fn on_export_key(key: Key) -> Vec<Command> {
+    let format = match key.code {
+        KeyCodeKey::Char('c') => Format::Csv,
+        KeyCodeKey::Char('j') => Format::Json,
+        KeyCodeKey::Char('m') => Format::Markdown,
+        _ => return Vec::new(),
+    };
+    vec![Command::Export(format)]
+}

@@ -1,0 +1,83 @@
+//! The header (data source, counts, sort, filter) and the footer (key hints generated from
+//! the keymap, and transient messages).
+
+use super::theme::Theme;
+use crate::report::format::count;
+use crate::tui::state::{AppState, Mode, Phase};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+pub fn header(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
+    let mut spans = vec![
+        Span::styled(" revgap ", theme.title()),
+        Span::raw(state.source.clone()),
+    ];
+    if let Some(loaded) = &state.loaded {
+        let summary = &loaded.analysis.summary;
+        spans.push(Span::raw(format!(
+            " · {} of {} customers with gaps",
+            count(summary.customers_with_gaps),
+            count(summary.customers_analyzed)
+        )));
+        if loaded.dataset.load.skipped_rows > 0 {
+            spans.push(Span::styled(
+                format!(
+                    " · {} rows skipped",
+                    count(loaded.dataset.load.skipped_rows as usize)
+                ),
+                theme.error(),
+            ));
+        }
+        let arrow = if state.reversed { "↓" } else { "↑" };
+        spans.push(Span::raw(format!(
+            " · sort: {} {arrow}",
+            state.sort.label()
+        )));
+        if !state.filter.is_empty() {
+            spans.push(Span::raw(format!(
+                " · filter \"{}\": {} match{}",
+                state.filter,
+                count(state.view.len()),
+                if state.view.len() == 1 { "" } else { "es" }
+            )));
+        }
+    }
+    if let (Phase::Working { what, .. }, Some(_)) = (&state.phase, &state.loaded) {
+        spans.push(Span::styled(format!(" · {what}…"), theme.key()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+pub fn footer(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
+    let line = match &state.mode {
+        Mode::Filter(text) => Line::from(vec![
+            Span::styled(" filter: ", theme.key()),
+            Span::raw(text.clone()),
+            Span::styled("█", theme.dim()),
+            Span::styled("   Enter keep · Esc clear", theme.dim()),
+        ]),
+        _ => match &state.status {
+            Some(message) => Line::from(Span::raw(format!(" {message}"))),
+            None => hints(state, theme),
+        },
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// "q quit  / filter  s sort …": the first key of each hinted action, from the keymap.
+fn hints(state: &AppState, theme: Theme) -> Line<'static> {
+    let mut spans = vec![Span::raw(" ")];
+    let mut seen = Vec::new();
+    for (key, action) in state.keymap.bindings() {
+        let Some(hint) = action.hint() else { continue };
+        if seen.contains(action) {
+            continue;
+        }
+        seen.push(*action);
+        spans.push(Span::styled(key.to_string(), theme.key()));
+        spans.push(Span::raw(format!(" {hint}  ")));
+    }
+    Line::from(spans)
+}

@@ -1,0 +1,133 @@
+//! The customer list: a table built from the visible slice of the view only.
+
+use super::theme::Theme;
+use crate::report::format::money;
+use crate::tui::state::{AppState, Pane, Phase};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, BorderType, Borders, Cell, Gauge, Paragraph, Row, Table, TableState, Wrap,
+};
+
+pub fn render(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
+    let focused = state.focus == Pane::List;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(if focused {
+            theme.focused_border()
+        } else {
+            theme.border()
+        })
+        .title(format!(" {}Customers ", if focused { "▶ " } else { "" }));
+    let Some(loaded) = &state.loaded else {
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        match &state.phase {
+            Phase::Failed(message) => {
+                let text = vec![
+                    Line::from(Span::styled("Could not load the data:", theme.error())),
+                    Line::from(message.clone()),
+                    Line::from(""),
+                    Line::from("Press q to quit."),
+                ];
+                frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), inner);
+            }
+            Phase::Working { progress, what } => {
+                let gauge_area = Rect::new(
+                    inner.x,
+                    inner.y + inner.height / 2,
+                    inner.width,
+                    1.min(inner.height),
+                );
+                let gauge = Gauge::default()
+                    .ratio(progress.clamp(0.0, 1.0))
+                    .label(format!("{what}… {:.0}%", progress * 100.0))
+                    .gauge_style(theme.title());
+                frame.render_widget(gauge, gauge_area);
+            }
+            Phase::Ready => {}
+        }
+        return;
+    };
+    let (dataset, analysis) = (&*loaded.dataset, &*loaded.analysis);
+    let rows_shown = state.list_rows();
+    let end = (state.offset + rows_shown).min(state.view.len());
+    let rows: Vec<Row> = state.view[state.offset..end]
+        .iter()
+        .map(|customer| {
+            let score = &analysis.scores[*customer as usize];
+            let gap = score.primary.map_or("-", |g| short_gap(g.key()));
+            let severity = score
+                .primary_severity
+                .map_or("-", |s| short_severity(s.key()));
+            Row::new(vec![
+                Cell::from(score.rank.to_string()),
+                Cell::from(dataset.customer_ids[*customer as usize].to_string()),
+                Cell::from(format!("{:.2}", score.priority)),
+                Cell::from(gap),
+                Cell::from(Span::styled(
+                    severity,
+                    theme.severity(score.primary_severity),
+                )),
+                Cell::from(Span::styled(money(score.gap_size), theme.money_lost())),
+                Cell::from(format!(
+                    "{:>3.0}%",
+                    analysis.config.churn.probability_of(score.churn_points) * 100.0
+                )),
+            ])
+        })
+        .collect();
+    if state.view.is_empty() {
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let message = if state.filter.is_empty() {
+            "No customer has a revenue gap."
+        } else {
+            "No customer matches the filter (x clears it)."
+        };
+        frame.render_widget(Paragraph::new(message), inner);
+        return;
+    }
+    let header =
+        Row::new(["#", "id", "score", "gap", "sev", "gap $/wk", "churn"]).style(theme.title());
+    let widths = [
+        Constraint::Length(6),
+        Constraint::Min(6),
+        Constraint::Length(5),
+        Constraint::Length(9),
+        Constraint::Length(4),
+        Constraint::Length(10),
+        Constraint::Length(5),
+    ];
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(block)
+        .column_spacing(1)
+        .row_highlight_style(theme.selection())
+        .highlight_symbol("> ");
+    let mut table_state = TableState::default().with_selected(Some(state.selected - state.offset));
+    frame.render_stateful_widget(table, area, &mut table_state);
+}
+
+fn short_gap(key: &str) -> &'static str {
+    match key {
+        "declining_revenue" => "declining",
+        "below_baseline" => "below",
+        "zero_spend" => "zero",
+        _ => "?",
+    }
+}
+
+fn short_severity(key: &str) -> &'static str {
+    match key {
+        "high" => "HIGH",
+        "medium" => "med",
+        _ => "low",
+    }
+}

@@ -1,0 +1,96 @@
+//! Drawing: a pure function of `AppState` onto a ratatui `Frame`. Only the visible list rows
+//! and the selected customer are formatted, whatever the data size.
+
+mod chrome;
+mod detail;
+pub mod layout;
+mod list;
+mod overlays;
+mod rationale;
+mod scores;
+pub mod theme;
+
+use super::state::{AppState, Mode, Pane};
+use crate::engine::CustomerInsight;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::widgets::{Block, BorderType, Borders};
+use theme::Theme;
+
+/// Draws the whole screen.
+pub fn render(state: &AppState, frame: &mut Frame) {
+    let area = frame.area();
+    let theme = Theme { color: state.color };
+    if layout::too_small(area.width, area.height) {
+        overlays::too_small(frame, area, theme);
+        return;
+    }
+    let areas = layout::areas(area.width, area.height, state.focus);
+    chrome::header(state, frame, areas.header, theme);
+    list::render(state, frame, areas.list, theme);
+    let insight = selected_insight(state);
+    for (pane, rect) in &areas.panes {
+        let block = pane_block(*pane, state.focus == *pane, theme, areas.panes.len() == 1);
+        match pane {
+            Pane::Detail => detail::render(state, insight.as_ref(), frame, *rect, block, theme),
+            Pane::Scores => scores::render(state, insight.as_ref(), frame, *rect, block, theme),
+            Pane::Rationale => {
+                rationale::render(state, insight.as_ref(), frame, *rect, block, theme)
+            }
+            Pane::List => {}
+        }
+    }
+    chrome::footer(state, frame, areas.footer, theme);
+    match &state.mode {
+        Mode::Help => overlays::help(state, frame, area, theme),
+        Mode::Tuning(form) => overlays::tuning(form, frame, area, theme),
+        Mode::Export => overlays::export(frame, area, theme),
+        Mode::Normal | Mode::Filter(_) => {}
+    }
+    if !state.notices.is_empty() {
+        overlays::notices(&state.notices, frame, area, theme);
+    }
+}
+
+/// The selected customer's full insight, rebuilt for this frame only.
+fn selected_insight(state: &AppState) -> Option<CustomerInsight> {
+    let loaded = state.loaded.as_ref()?;
+    let customer = state.selected_customer()?;
+    Some(loaded.analysis.insight(&loaded.dataset, customer))
+}
+
+/// A pane's frame; the focused one is drawn thick and bold. When one pane stands for all
+/// detail panes, its title says how to switch.
+fn pane_block(pane: Pane, focused: bool, theme: Theme, alone: bool) -> Block<'static> {
+    let marker = if focused { "▶ " } else { "" };
+    let title = if alone {
+        format!(" {marker}{} (Tab: next pane) ", pane.title())
+    } else {
+        format!(" {marker}{} ", pane.title())
+    };
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(if focused {
+            theme.focused_border()
+        } else {
+            theme.border()
+        })
+        .title(title)
+}
+
+/// A rectangle of `width` × `height` centred in `area` (clamped to it).
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    )
+}

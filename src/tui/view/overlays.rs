@@ -1,0 +1,154 @@
+//! Popups and full-screen notices: help (generated from the keymap), tuning, export,
+//! configuration problems, and "terminal too small".
+
+use super::theme::Theme;
+use super::{centered, layout};
+use crate::tui::action::Action;
+use crate::tui::state::AppState;
+use crate::tui::tuning::{FIELDS, TuningForm};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+/// Text safe to put on a terminal: control and escape characters become U+FFFD.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
+fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, theme: Theme) {
+    let width = lines.iter().map(Line::width).max().unwrap_or(10) as u16 + 4;
+    let height = lines.len() as u16 + 2;
+    let rect = centered(area, width.max(title.len() as u16 + 6), height);
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.focused_border())
+        .title(format!(" {title} "));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}
+
+/// Every binding, grouped by action in table order, then the popups' own keys.
+pub fn help(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
+    let mut actions: Vec<Action> = Vec::new();
+    for (_, action) in state.keymap.bindings() {
+        if !actions.contains(action) {
+            actions.push(*action);
+        }
+    }
+    let mut lines: Vec<Line> = actions
+        .iter()
+        .map(|action| {
+            let keys = state
+                .keymap
+                .keys_for(*action)
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            Line::from(vec![
+                Span::styled(format!("{keys:<18}"), theme.key()),
+                Span::raw(action.description()),
+            ])
+        })
+        .collect();
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        "filter: type, Enter keep, Esc clear · tune: j/k field, h/l change, r defaults, Enter apply",
+        theme.dim(),
+    )));
+    popup(frame, area, "Keys (any key closes)", lines, theme);
+}
+
+pub fn tuning(form: &TuningForm, frame: &mut Frame, area: Rect, theme: Theme) {
+    let mut lines: Vec<Line> = FIELDS
+        .iter()
+        .enumerate()
+        .map(|(i, field)| {
+            let value = field.value(&form.draft);
+            let shown = if field.step >= 1.0 {
+                format!("{value:.0}")
+            } else {
+                format!("{value:.2}")
+            };
+            let text = format!("{:<30}{shown:>8}", field.label);
+            if i == form.cursor {
+                Line::from(Span::styled(format!("> {text}"), theme.selection()))
+            } else {
+                Line::from(format!("  {text}"))
+            }
+        })
+        .collect();
+    lines.push(Line::from(""));
+    if let Some(error) = &form.error {
+        lines.push(Line::from(Span::styled(error.clone(), theme.error())));
+    }
+    lines.push(Line::from(Span::styled(
+        "j/k field · h/l change · r defaults · Enter apply · Esc cancel",
+        theme.dim(),
+    )));
+    popup(frame, area, "Tune thresholds and weights", lines, theme);
+}
+
+pub fn export(frame: &mut Frame, area: Rect, theme: Theme) {
+    let lines = vec![
+        Line::from("Write the current view (filter and sort) as:"),
+        Line::from(vec![
+            Span::styled("c", theme.key()),
+            Span::raw(" CSV   "),
+            Span::styled("j", theme.key()),
+            Span::raw(" JSON   "),
+            Span::styled("m", theme.key()),
+            Span::raw(" markdown report"),
+        ]),
+        Line::from(Span::styled("Esc cancel", theme.dim())),
+    ];
+    popup(frame, area, "Export", lines, theme);
+}
+
+pub fn notices(notices: &[String], frame: &mut Frame, area: Rect, theme: Theme) {
+    let mut lines: Vec<Line> = notices
+        .iter()
+        .map(|n| Line::from(Span::styled(printable(n), theme.error())))
+        .collect();
+    lines.push(Line::from(Span::styled("any key continues", theme.dim())));
+    let width = area.width.saturating_sub(4);
+    let rect = Rect::new(
+        area.x + 2,
+        area.y + 1,
+        width,
+        (lines.len() as u16 + 2).min(area.height),
+    );
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Configuration ");
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}
+
+pub fn too_small(frame: &mut Frame, area: Rect, theme: Theme) {
+    let lines = vec![
+        Line::from(Span::styled("Terminal too small", theme.error())),
+        Line::from(format!(
+            "{}×{} here; revgap needs at least {}×{}.",
+            area.width,
+            area.height,
+            layout::MIN_WIDTH,
+            layout::MIN_HEIGHT
+        )),
+        Line::from("Enlarge the window, or press q to quit."),
+    ];
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
+}

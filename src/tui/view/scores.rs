@@ -1,0 +1,87 @@
+//! The scores pane: the four priority factors with weights and contributions as bars, and
+//! the churn factors with their points.
+
+use super::theme::Theme;
+use crate::engine::{ChurnFactor, CustomerInsight};
+use crate::tui::state::AppState;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+/// A text bar of `width` cells for a 0–10 value (works without colour).
+fn bar(value: f64, width: usize) -> String {
+    let filled = ((value / 10.0).clamp(0.0, 1.0) * width as f64).round() as usize;
+    format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
+}
+
+pub fn render(
+    state: &AppState,
+    insight: Option<&CustomerInsight>,
+    frame: &mut Frame,
+    area: Rect,
+    block: Block,
+    theme: Theme,
+) {
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(insight) = insight else { return };
+    let config = &state.config;
+    let mut lines = Vec::new();
+    if let Some(factors) = &insight.score {
+        let bar_width = (inner.width as usize).saturating_sub(42).clamp(5, 20);
+        for (name, value, weight) in factors.rows(config) {
+            lines.push(Line::from(vec![
+                Span::raw(format!("{:<21}", name.replace('_', " "))),
+                Span::styled(bar(value, bar_width), theme.chart_spend()),
+                Span::raw(format!(
+                    " {value:>4.1} × {weight:.2} = {:.2}",
+                    value * weight
+                )),
+            ]));
+        }
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("priority {:.2}", insight.priority_score),
+                theme.title(),
+            ),
+            Span::raw(format!(
+                " of {:.1} · rank {}",
+                10.0 * config.weight_total(),
+                insight.rank.map_or("-".into(), |r| r.to_string())
+            )),
+        ]));
+    } else {
+        lines.push(Line::from(Span::styled("No gap: not ranked.", theme.dim())));
+    }
+    let churn = &insight.churn;
+    let factors = churn
+        .factors
+        .iter()
+        .map(|f| format!("{} +{}", f.key(), factor_points(*f, insight, config)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    lines.push(Line::from(format!(
+        "churn {:.2} ({:.0}%){}{factors}",
+        churn.score(),
+        churn.probability * 100.0,
+        if factors.is_empty() { "" } else { ": " }
+    )));
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn factor_points(
+    factor: ChurnFactor,
+    insight: &CustomerInsight,
+    config: &crate::config::Config,
+) -> u32 {
+    let rules = &config.churn;
+    match factor {
+        ChurnFactor::ZeroSpendWeeks => rules.zero_spend_points,
+        ChurnFactor::DecliningTrend if insight.profile.trend_pct < rules.strong_decline_pct => {
+            rules.strong_decline_points
+        }
+        ChurnFactor::DecliningTrend => rules.mild_decline_points,
+        ChurnFactor::SignificantDecline => rules.significant_decline_points,
+    }
+}
