@@ -26,8 +26,22 @@ pub fn render(
         return;
     };
     let dataset = &*loaded.dataset;
-    let lines = facts(state, insight, theme);
-    let text_height = (lines.len() as u16).min(inner.height);
+    // Short panes keep the chart: drop the lines the rationale pane repeats.
+    let compact = inner.height < 18;
+    let mut lines = facts(state, insight, theme, compact);
+    if !compact {
+        lines.push(Line::from(vec![
+            Span::styled("━ weekly spend  ", theme.chart_spend()),
+            Span::styled("•• baseline (all weeks)  ", theme.chart_baseline()),
+            Span::styled("•• recent average (recent weeks)", theme.chart_recent()),
+        ]));
+    }
+    // Wrapped height: each line takes ceil(width / pane width) rows.
+    let wrapped: usize = lines
+        .iter()
+        .map(|line| line.width().max(1).div_ceil(inner.width.max(1) as usize))
+        .sum();
+    let text_height = (wrapped as u16).min(inner.height);
     let [text_area, chart_area] =
         Layout::vertical([Constraint::Length(text_height), Constraint::Min(0)]).areas(inner);
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), text_area);
@@ -36,7 +50,12 @@ pub fn render(
     }
 }
 
-fn facts(state: &AppState, insight: &CustomerInsight, theme: Theme) -> Vec<Line<'static>> {
+fn facts(
+    state: &AppState,
+    insight: &CustomerInsight,
+    theme: Theme,
+    compact: bool,
+) -> Vec<Line<'static>> {
     let Some(loaded) = &state.loaded else {
         return Vec::new();
     };
@@ -52,16 +71,16 @@ fn facts(state: &AppState, insight: &CustomerInsight, theme: Theme) -> Vec<Line<
                 who.push(Span::raw(format!(" · age {age}")));
             }
             who.push(Span::raw(match attributes.loyalty_member {
-                Some(true) => " · loyalty member",
+                Some(true) => " · member",
                 Some(false) => " · non-member",
                 None => " · loyalty unknown",
             }));
             if let Some(size) = attributes.household_size {
                 who.push(Span::raw(format!(" · household {size}")));
             }
-            for (name, value) in dataset.extra_columns.iter().zip(attributes.extra.iter()) {
+            for value in attributes.extra.iter().filter(|v| !v.is_empty()) {
                 who.push(Span::raw(format!(
-                    " · {name} {}",
+                    " · {}",
                     super::overlays::printable(value)
                 )));
             }
@@ -81,7 +100,7 @@ fn facts(state: &AppState, insight: &CustomerInsight, theme: Theme) -> Vec<Line<
                 theme.severity(Some(gap.severity)),
             ),
             Span::raw(format!(
-                " {}/wk below expected ({:.1}%) · {} week(s) at risk",
+                " {}/wk below ({:.1}%) · {} wk at risk",
                 money(gap.gap_amount.abs()),
                 gap.gap_pct,
                 gap.weeks_at_risk
@@ -89,13 +108,16 @@ fn facts(state: &AppState, insight: &CustomerInsight, theme: Theme) -> Vec<Line<
         ]));
     }
     lines.push(Line::from(format!(
-        "Baseline {} · recent {} · latest {} · trend {:+.1}% · last purchase {} wk ago",
+        "Baseline {} · recent {} · latest {} · trend {:+.1}% · last buy {} wk ago",
         money(profile.baseline_avg),
         money(profile.recent_avg),
         money(profile.latest_week),
         profile.trend_pct,
         profile.weeks_since_last_purchase
     )));
+    if compact {
+        return lines;
+    }
     if !insight.secondary_gaps.is_empty() {
         let others = insight
             .secondary_gaps
@@ -148,12 +170,10 @@ fn chart(
         .collect();
     let profile = &insight.profile;
     let config = &state.config;
-    let baseline_end = (config.windows.baseline_weeks.min(weeks.len()) - 1) as f64;
     let recent_start = (weeks.len() - config.windows.recent_weeks.min(weeks.len())) as f64;
-    let baseline = [
-        (0.0, profile.baseline_avg),
-        (baseline_end.max(last), profile.baseline_avg),
-    ];
+    // The baseline is drawn across every week as the reference; the recent average only over
+    // the weeks it averages.
+    let baseline = [(0.0, profile.baseline_avg), (last, profile.baseline_avg)];
     let recent = [
         (recent_start, profile.recent_avg),
         (last, profile.recent_avg),
@@ -207,7 +227,6 @@ fn chart(
                 .labels([Span::raw("$0"), Span::raw(format!("${top:.0}"))])
                 .style(theme.dim()),
         )
-        .legend_position(Some(ratatui::widgets::LegendPosition::TopRight))
-        .hidden_legend_constraints((Constraint::Percentage(60), Constraint::Percentage(60)));
+        .legend_position(None);
     frame.render_widget(chart, area);
 }

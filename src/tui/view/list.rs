@@ -96,9 +96,15 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
     }
     let header =
         Row::new(["#", "id", "score", "gap", "sev", "gap $/wk", "churn"]).style(theme.title());
+    let id_width = state.view[state.offset..end]
+        .iter()
+        .map(|c| dataset.customer_ids[*c as usize].chars().count())
+        .max()
+        .unwrap_or(2)
+        .clamp(4, 14) as u16;
     let widths = [
         Constraint::Length(6),
-        Constraint::Min(6),
+        Constraint::Length(id_width),
         Constraint::Length(5),
         Constraint::Length(9),
         Constraint::Length(4),

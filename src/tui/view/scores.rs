@@ -7,7 +7,7 @@ use crate::tui::state::AppState;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 /// A text bar of `width` cells for a 0–10 value (works without colour).
 fn bar(value: f64, width: usize) -> String {
@@ -67,7 +67,7 @@ pub fn render(
         churn.probability * 100.0,
         if factors.is_empty() { "" } else { ": " }
     )));
-    frame.render_widget(Paragraph::new(lines), inner);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
 }
 
 fn factor_points(

@@ -1,0 +1,421 @@
+//! The explorer without a terminal: `update` behaviour, and whole frames rendered to a
+//! `TestBackend` and compared with insta snapshots (text at 120×40 and 80×24, plus a buffer
+//! snapshot that records the selection's style).
+
+mod common;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use revgap::config::Config;
+use revgap::engine::{self, GapType};
+use revgap::report::Format;
+use revgap::tui::keymap::Keymap;
+use revgap::tui::state::{AppState, Loaded, Mode, Pane, Phase, SortColumn};
+use revgap::tui::update::{Command, Msg, update};
+use revgap::tui::view;
+use std::sync::Arc;
+
+fn sample_loaded(config: &Config) -> Loaded {
+    let options = revgap::cli::DataArgs::default().load_options().unwrap();
+    let dataset = revgap::data::load(&options).unwrap();
+    let analysis = engine::analyze(&dataset, config);
+    Loaded {
+        dataset: Arc::new(dataset),
+        analysis: Arc::new(analysis),
+    }
+}
+
+/// A state with the bundled sample analysed, at `width` × `height`.
+fn ready(width: u16, height: u16) -> AppState {
+    let config = Config::default();
+    let mut state = AppState::new(
+        "data/weekly_spend.csv".into(),
+        config.clone(),
+        Keymap::default(),
+        false,
+    );
+    update(&mut state, Msg::Resize(width, height));
+    update(
+        &mut state,
+        Msg::Analysed {
+            generation: 0,
+            result: Ok(sample_loaded(&config)),
+        },
+    );
+    state
+}
+
+fn key(state: &mut AppState, code: KeyCode) -> Vec<Command> {
+    update(state, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn ctrl(state: &mut AppState, c: char) -> Vec<Command> {
+    update(
+        state,
+        Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
+    )
+}
+
+fn chars(state: &mut AppState, text: &str) {
+    for c in text.chars() {
+        key(state, KeyCode::Char(c));
+    }
+}
+
+fn selected_id(state: &AppState) -> String {
+    let loaded = state.loaded.as_ref().unwrap();
+    loaded.dataset.customer_ids[state.selected_customer().unwrap()].to_string()
+}
+
+fn draw(state: &AppState, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| view::render(state, frame)).unwrap();
+    terminal
+}
+
+fn screen_text(terminal: &Terminal<TestBackend>) -> String {
+    let buffer = terminal.backend().buffer();
+    let mut text = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            text.push_str(buffer[(x, y)].symbol());
+        }
+        text.push('\n');
+    }
+    text
+}
+
+#[test]
+fn navigation_moves_and_clamps() {
+    let mut state = ready(120, 40);
+    assert_eq!(state.selected, 0);
+    key(&mut state, KeyCode::Char('j'));
+    key(&mut state, KeyCode::Down);
+    assert_eq!(state.selected, 2);
+    key(&mut state, KeyCode::Char('k'));
+    assert_eq!(state.selected, 1);
+    key(&mut state, KeyCode::Char('G'));
+    assert_eq!(state.selected, state.view.len() - 1);
+    assert!(state.offset + state.list_rows() >= state.view.len());
+    key(&mut state, KeyCode::Char('j'));
+    assert_eq!(state.selected, state.view.len() - 1, "clamped at the end");
+    key(&mut state, KeyCode::Char('g'));
+    assert_eq!((state.selected, state.offset), (0, 0));
+    key(&mut state, KeyCode::PageDown);
+    assert_eq!(state.selected, state.list_rows());
+    ctrl(&mut state, 'u');
+    assert_eq!(state.selected, state.list_rows() - state.list_rows() / 2);
+}
+
+#[test]
+fn filter_narrows_live_keeps_on_enter_and_clears_on_esc() {
+    let mut state = ready(120, 40);
+    let all = state.view.len();
+    key(&mut state, KeyCode::Char('/'));
+    chars(&mut state, "zero");
+    assert!(matches!(state.mode, Mode::Filter(_)));
+    let loaded = state.loaded.clone().unwrap();
+    let zero = loaded.analysis.summary.gaps_by_type["zero_spend"];
+    // Every zero-spend signal here is a primary gap (it is the largest for a churner).
+    assert_eq!(state.view.len(), zero);
+    assert!(
+        state
+            .view
+            .iter()
+            .all(|c| loaded.analysis.scores[*c as usize].primary == Some(GapType::ZeroSpend))
+    );
+    key(&mut state, KeyCode::Enter);
+    assert_eq!(state.mode, Mode::Normal);
+    assert_eq!(state.filter, "zero");
+    // Several terms must all match; an id matches as text.
+    key(&mut state, KeyCode::Char('/'));
+    key(&mut state, KeyCode::Esc);
+    assert_eq!(state.view.len(), all);
+    key(&mut state, KeyCode::Char('/'));
+    chars(&mut state, "high declining");
+    assert!(state.view.len() < all && !state.view.is_empty());
+    key(&mut state, KeyCode::Enter);
+    key(&mut state, KeyCode::Char('x'));
+    assert_eq!(state.view.len(), all);
+}
+
+#[test]
+fn sorting_cycles_columns_and_keeps_the_selection() {
+    let mut state = ready(120, 40);
+    key(&mut state, KeyCode::Char('j'));
+    key(&mut state, KeyCode::Char('j'));
+    let chosen = selected_id(&state);
+    key(&mut state, KeyCode::Char('s'));
+    assert_eq!(state.sort, SortColumn::Id);
+    assert_eq!(
+        selected_id(&state),
+        chosen,
+        "selection survives the re-sort"
+    );
+    let loaded = state.loaded.clone().unwrap();
+    let ids: Vec<u64> = state
+        .view
+        .iter()
+        .map(|c| loaded.dataset.customer_ids[*c as usize].parse().unwrap())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "numeric id order");
+    key(&mut state, KeyCode::Char('S'));
+    assert!(state.reversed);
+    assert_eq!(selected_id(&state), chosen);
+    let first: u64 = loaded.dataset.customer_ids[state.view[0] as usize]
+        .parse()
+        .unwrap();
+    assert_eq!(first, *ids.last().unwrap());
+}
+
+#[test]
+fn focus_cycles_and_enter_focuses_detail() {
+    let mut state = ready(120, 40);
+    assert_eq!(state.focus, Pane::List);
+    key(&mut state, KeyCode::Tab);
+    assert_eq!(state.focus, Pane::Detail);
+    key(&mut state, KeyCode::Tab);
+    key(&mut state, KeyCode::Tab);
+    assert_eq!(state.focus, Pane::Rationale);
+    key(&mut state, KeyCode::Tab);
+    assert_eq!(state.focus, Pane::List);
+    key(&mut state, KeyCode::BackTab);
+    assert_eq!(state.focus, Pane::Rationale);
+    key(&mut state, KeyCode::Enter);
+    assert_eq!(state.focus, Pane::Detail);
+}
+
+#[test]
+fn resize_keeps_the_selection_visible() {
+    let mut state = ready(120, 40);
+    for _ in 0..30 {
+        key(&mut state, KeyCode::Char('j'));
+    }
+    let rows_before = state.list_rows();
+    update(&mut state, Msg::Resize(80, 24));
+    assert!(state.list_rows() < rows_before);
+    assert!(state.selected >= state.offset && state.selected < state.offset + state.list_rows());
+    update(&mut state, Msg::Resize(40, 10));
+    assert_eq!(state.list_rows(), 0, "too small: no rows");
+}
+
+#[test]
+fn help_opens_and_any_key_closes_it() {
+    let mut state = ready(120, 40);
+    key(&mut state, KeyCode::Char('?'));
+    assert_eq!(state.mode, Mode::Help);
+    let text = screen_text(&draw(&state, 120, 40));
+    // Generated from the key table: every action's description is on screen.
+    for (_, action) in state.keymap.bindings() {
+        assert!(
+            text.contains(action.description()),
+            "{}",
+            action.description()
+        );
+    }
+    key(&mut state, KeyCode::Char('j'));
+    assert_eq!(state.mode, Mode::Normal);
+    assert_eq!(state.selected, 0, "the closing key does nothing else");
+}
+
+#[test]
+fn tuning_reruns_the_analysis_and_drops_stale_results() {
+    let mut state = ready(120, 40);
+    key(&mut state, KeyCode::Char('j'));
+    let chosen = selected_id(&state);
+    key(&mut state, KeyCode::Char('t'));
+    assert!(matches!(state.mode, Mode::Tuning(_)));
+    // Loosen the declining threshold by 5 points: −15 → −10.
+    for _ in 0..5 {
+        key(&mut state, KeyCode::Char('l'));
+    }
+    let commands = key(&mut state, KeyCode::Enter);
+    let [Command::Analyze { generation, config }] = commands.as_slice() else {
+        panic!("expected one Analyze command, got {commands:?}");
+    };
+    assert_eq!(config.gaps.declining_revenue_pct, -10.0);
+    assert!(matches!(state.phase, Phase::Working { .. }));
+    let before = state.loaded.as_ref().unwrap().analysis.summary.gaps_total;
+    // A result for an older request is ignored.
+    update(
+        &mut state,
+        Msg::Analysed {
+            generation: generation - 1,
+            result: Ok(sample_loaded(&Config::default())),
+        },
+    );
+    assert!(matches!(state.phase, Phase::Working { .. }));
+    update(
+        &mut state,
+        Msg::Analysed {
+            generation: *generation,
+            result: Ok(sample_loaded(config)),
+        },
+    );
+    assert_eq!(state.phase, Phase::Ready);
+    let after = state.loaded.as_ref().unwrap().analysis.summary.gaps_total;
+    assert!(
+        after > before,
+        "a looser threshold finds more gaps ({before} → {after})"
+    );
+    assert_eq!(state.config.gaps.declining_revenue_pct, -10.0);
+    assert_eq!(
+        selected_id(&state),
+        chosen,
+        "selection kept across the re-run"
+    );
+}
+
+#[test]
+fn invalid_tuning_is_refused_in_the_popup() {
+    let mut state = ready(120, 40);
+    key(&mut state, KeyCode::Char('t'));
+    // Move to "high severity" and raise it above "medium severity".
+    for _ in 0..3 {
+        key(&mut state, KeyCode::Char('j'));
+    }
+    for _ in 0..20 {
+        key(&mut state, KeyCode::Char('l'));
+    }
+    assert!(key(&mut state, KeyCode::Enter).is_empty());
+    let Mode::Tuning(form) = &state.mode else {
+        panic!("popup stays open")
+    };
+    assert!(form.error.as_deref().unwrap().contains("high_severity_pct"));
+}
+
+#[test]
+fn export_asks_for_a_format() {
+    let mut state = ready(120, 40);
+    key(&mut state, KeyCode::Char('e'));
+    assert_eq!(state.mode, Mode::Export);
+    assert_eq!(
+        key(&mut state, KeyCode::Char('c')),
+        vec![Command::Export(Format::Csv)]
+    );
+    update(&mut state, Msg::Exported(Ok("./view.csv".into())));
+    assert!(state.status.as_deref().unwrap().contains("./view.csv"));
+}
+
+#[test]
+fn export_writes_the_filtered_sorted_view() {
+    let mut state = ready(120, 40);
+    key(&mut state, KeyCode::Char('/'));
+    chars(&mut state, "zero");
+    key(&mut state, KeyCode::Enter);
+    key(&mut state, KeyCode::Char('s'));
+    let dir = tempfile::tempdir().unwrap();
+    let loaded = state.loaded.clone().unwrap();
+    let path = revgap::tui::export::write_view(
+        &loaded,
+        &state.view,
+        Format::Csv,
+        dir.path(),
+        "2026-01-01 00:00:00",
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(path).unwrap();
+    let ids: Vec<&str> = text
+        .lines()
+        .skip(2)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    let expected: Vec<String> = state
+        .view
+        .iter()
+        .map(|c| loaded.dataset.customer_ids[*c as usize].to_string())
+        .collect();
+    assert_eq!(ids, expected);
+}
+
+#[test]
+fn quit_keys_and_ctrl_c_from_any_mode() {
+    let mut state = ready(120, 40);
+    key(&mut state, KeyCode::Char('q'));
+    assert!(state.quit);
+    let mut state = ready(120, 40);
+    key(&mut state, KeyCode::Char('/'));
+    ctrl(&mut state, 'c');
+    assert!(state.quit, "Ctrl-C quits while typing a filter");
+    let mut state = ready(120, 40);
+    assert_eq!(ctrl(&mut state, 'z'), vec![Command::Suspend]);
+}
+
+#[test]
+fn keys_work_while_loading() {
+    let mut state = AppState::new("x".into(), Config::default(), Keymap::default(), false);
+    update(&mut state, Msg::Resize(80, 24));
+    key(&mut state, KeyCode::Char('j'));
+    let text = screen_text(&draw(&state, 80, 24));
+    assert!(text.contains("loading data… 0%"), "{text}");
+    key(&mut state, KeyCode::Char('?'));
+    assert_eq!(state.mode, Mode::Help);
+    key(&mut state, KeyCode::Esc);
+    key(&mut state, KeyCode::Char('q'));
+    assert!(state.quit);
+}
+
+#[test]
+fn load_failure_is_shown_not_printed() {
+    let mut state = AppState::new("x".into(), Config::default(), Keymap::default(), false);
+    update(
+        &mut state,
+        Msg::Analysed {
+            generation: 0,
+            result: Err(
+                "spend.csv:3:3 (weekly_spend): expected a finite number >= 0, found \"abc\"".into(),
+            ),
+        },
+    );
+    let text = screen_text(&draw(&state, 120, 40));
+    assert!(text.contains("Could not load the data:"));
+    assert!(text.contains("spend.csv:3:3"));
+}
+
+#[test]
+fn snapshot_120x40() {
+    let mut state = ready(120, 40);
+    key(&mut state, KeyCode::Char('j'));
+    insta::assert_snapshot!("explorer_120x40", draw(&state, 120, 40).backend());
+}
+
+#[test]
+fn snapshot_80x24() {
+    let mut state = ready(80, 24);
+    key(&mut state, KeyCode::Char('j'));
+    insta::assert_snapshot!("explorer_80x24", draw(&state, 80, 24).backend());
+    key(&mut state, KeyCode::Tab);
+    key(&mut state, KeyCode::Tab);
+    insta::assert_snapshot!("explorer_80x24_scores", draw(&state, 80, 24).backend());
+}
+
+#[test]
+fn snapshot_too_small_and_filtered() {
+    let state = ready(50, 12);
+    insta::assert_snapshot!("explorer_too_small", draw(&state, 50, 12).backend());
+    let mut state = ready(120, 40);
+    key(&mut state, KeyCode::Char('/'));
+    chars(&mut state, "below");
+    insta::assert_snapshot!("explorer_filter_typing", draw(&state, 120, 40).backend());
+}
+
+#[test]
+fn selection_is_visible_without_colour() {
+    // No colour at all: the selected row must carry the "> " marker and REVERSED.
+    let state = ready(60, 15);
+    let terminal = draw(&state, 60, 15);
+    let buffer = terminal.backend().buffer();
+    let row = (0..buffer.area.height)
+        .find(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, *y)].symbol())
+                .collect::<String>()
+                .contains("> 1")
+        })
+        .expect("selected row with marker");
+    let cell = &buffer[(4, row)];
+    assert!(cell.modifier.contains(ratatui::style::Modifier::REVERSED));
+    assert_eq!(cell.fg, ratatui::style::Color::Reset);
+    insta::assert_debug_snapshot!("explorer_selection_buffer", buffer);
+}
