@@ -103,6 +103,10 @@ async fn event_loop(
             }
             if last_frame.is_none() {
                 tracing::info!(ms = started.elapsed().as_millis() as u64, "first frame");
+                // Diagnostic used by the end-to-end test of terminal restoration on panic.
+                if std::env::var_os("REVGAP_PANIC_AFTER_FIRST_FRAME").is_some() {
+                    panic!("deliberate panic (REVGAP_PANIC_AFTER_FIRST_FRAME)");
+                }
             }
             tracing::trace!(us = frame_started.elapsed().as_micros() as u64, "frame");
             last_frame = Some(Instant::now());
@@ -281,7 +285,14 @@ fn suspend(terminal: &mut ratatui::DefaultTerminal) -> Result<()> {
         libc::raise(libc::SIGTSTP);
     }
     crossterm::terminal::enable_raw_mode()?;
-    crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
-    terminal.clear()?;
+    crossterm::execute!(
+        std::io::stdout(),
+        crossterm::terminal::EnterAlternateScreen,
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+    )?;
+    // A fresh terminal has no previous frame, so the next draw repaints everything.
+    // (`Terminal::clear` would ask the terminal for the cursor position, and the input
+    // thread would swallow the answer.)
+    *terminal = ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))?;
     Ok(())
 }

@@ -1,0 +1,323 @@
+//! End to end: the real binary in tmux, driven with send-keys and read with capture-pane, as
+//! a person would use it. Each step waits (with a deadline) until the screen shows what it
+//! should. `.ci/run` installs tmux and points REVGAP_E2E_BIN at the release build; without
+//! tmux the test is skipped with a notice, except in CI where it fails.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn tmux_available() -> bool {
+    let found = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("tmux is required in CI for the end-to-end test");
+        }
+        eprintln!("SKIPPED: tmux not installed");
+    }
+    found
+}
+
+fn binary() -> PathBuf {
+    std::env::var_os("REVGAP_E2E_BIN").map_or_else(common::binary, PathBuf::from)
+}
+
+/// One tmux session running the explorer; killed on drop.
+struct Session {
+    name: String,
+}
+
+impl Session {
+    fn start(width: u16, height: u16, dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
+        let name = format!("revgap-e2e-{}-{}", std::process::id(), width);
+        let mut exports = String::new();
+        for (key, value) in env {
+            exports.push_str(&format!("{key}='{value}' "));
+        }
+        let command = format!(
+            "env {exports} '{}'; echo \"revgap exited with $?\"; sleep 30",
+            binary().display()
+        );
+        let status = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+            ])
+            .arg("-c")
+            .arg(dir)
+            .arg(command)
+            .status()
+            .expect("tmux runs");
+        assert!(status.success());
+        Self { name }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let status = Command::new("tmux")
+            .args(["send-keys", "-t", &self.name])
+            .args(keys)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    fn screen(&self) -> String {
+        let output = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.name])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Waits until the screen satisfies `test`; panics with the screen after 15 s.
+    fn wait_for(&self, what: &str, test: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let screen = self.screen();
+            if test(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_text(&self, text: &str) -> String {
+        self.wait_for(text, |screen| screen.contains(text))
+    }
+
+    fn resize(&self, width: u16, height: u16) {
+        let status = Command::new("tmux")
+            .args([
+                "resize-window",
+                "-t",
+                &self.name,
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .status();
+    }
+}
+
+#[test]
+fn a_person_finds_reads_filters_tunes_exports_and_quits() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("revgap.log");
+    let missing_config = dir.path().join("none.toml");
+    let session = Session::start(
+        120,
+        40,
+        dir.path(),
+        &[
+            ("REVGAP_LOG_FILE", log.to_str().unwrap()),
+            ("REVGAP_CONFIG", missing_config.to_str().unwrap()),
+        ],
+    );
+    // Start: the ranked list with the top customer selected, and why.
+    let screen = session.wait_text("customers with gaps");
+    assert!(screen.contains("> 1 "), "top customer selected:\n{screen}");
+    let screen = session.wait_text("Next step:");
+    assert!(
+        screen.contains("Primary:") && screen.contains("priority"),
+        "{screen}"
+    );
+    // Move.
+    session.keys(&["j"]);
+    session.wait_text("> 2 ");
+    // Filter to zero-spend customers.
+    session.keys(&["/", "z", "e", "r", "o", "Enter"]);
+    let screen = session.wait_text("filter \"zero\"");
+    assert!(screen.contains("matches"));
+    // Help overlay from the key table, then close it.
+    session.keys(&["?"]);
+    session.wait_text("Keys (any key closes)");
+    session.keys(&["Escape"]);
+    session.wait_for("help closed", |s| !s.contains("Keys (any key closes)"));
+    // Tune a threshold and apply: the analysis re-runs in place.
+    session.keys(&["t"]);
+    session.wait_text("Tune thresholds and weights");
+    session.keys(&["l", "Enter"]);
+    session.wait_text("analysis updated with the new settings");
+    // Export the view as CSV.
+    session.keys(&["e"]);
+    session.wait_text("Write the current view");
+    session.keys(&["c"]);
+    session.wait_text("exported");
+    let exported: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".csv"))
+        .collect();
+    assert_eq!(exported.len(), 1, "one CSV written");
+    // Resize to 80×24: panes collapse, the list stays usable.
+    session.resize(80, 24);
+    let screen = session.wait_text("(Tab: next pane)");
+    assert!(screen.lines().all(|l| l.chars().count() <= 80));
+    session.keys(&["j"]);
+    // Quit: the process exits and the shell's screen is back.
+    session.keys(&["q"]);
+    let screen = session.wait_text("revgap exited with 0");
+    assert!(
+        !screen.contains("customers with gaps"),
+        "alternate screen left:\n{screen}"
+    );
+    let log_text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        log_text.contains("first frame"),
+        "logs go to the file:\n{log_text}"
+    );
+}
+
+#[test]
+fn broken_user_config_is_reported_on_screen_and_defaults_apply() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[keys\nq = ").unwrap();
+    let log = dir.path().join("revgap.log");
+    let session = Session::start(
+        100,
+        30,
+        dir.path(),
+        &[
+            ("REVGAP_CONFIG", config.to_str().unwrap()),
+            ("REVGAP_LOG_FILE", log.to_str().unwrap()),
+        ],
+    );
+    session.wait_text("invalid config");
+    session.keys(&["j"]);
+    session.wait_for("notice dismissed", |s| !s.contains("invalid config"));
+    session.keys(&["q"]);
+    session.wait_text("revgap exited with 0");
+}
+
+#[test]
+fn ctrl_c_quits_and_restores_the_terminal() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("revgap.log");
+    let missing = dir.path().join("none.toml");
+    let session = Session::start(
+        90,
+        30,
+        dir.path(),
+        &[
+            ("REVGAP_CONFIG", missing.to_str().unwrap()),
+            ("REVGAP_LOG_FILE", log.to_str().unwrap()),
+        ],
+    );
+    session.wait_text("customers with gaps");
+    session.keys(&["C-c"]);
+    session.wait_text("revgap exited with 0");
+}
+
+#[test]
+fn ctrl_z_suspends_and_fg_resumes() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("revgap.log");
+    let missing = dir.path().join("none.toml");
+    // An interactive shell, so job control (Ctrl-Z, fg) works as for a person.
+    let name = format!("revgap-e2e-{}-suspend", std::process::id());
+    let status = Command::new("tmux")
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            &name,
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "bash",
+            "--norc",
+            "-i",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let session = Session { name };
+    let line = format!(
+        "REVGAP_CONFIG='{}' REVGAP_LOG_FILE='{}' '{}'",
+        missing.display(),
+        log.display(),
+        binary().display()
+    );
+    session.keys(&[&line, "Enter"]);
+    session.wait_text("customers with gaps");
+    session.keys(&["C-z"]);
+    session.wait_text("Stopped");
+    session.keys(&["fg", "Enter"]);
+    session.wait_for("explorer back", |s| {
+        s.contains("customers with gaps") && !s.contains("Stopped")
+    });
+    session.keys(&["q"]);
+    session.wait_for("shell back", |s| !s.contains("customers with gaps"));
+}
+
+#[test]
+fn a_panic_restores_the_terminal_and_reports() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("revgap.log");
+    let missing = dir.path().join("none.toml");
+    let session = Session::start(
+        100,
+        30,
+        dir.path(),
+        &[
+            ("REVGAP_CONFIG", missing.to_str().unwrap()),
+            ("REVGAP_LOG_FILE", log.to_str().unwrap()),
+            ("REVGAP_PANIC_AFTER_FIRST_FRAME", "1"),
+            ("RUST_BACKTRACE", "0"),
+        ],
+    );
+    let screen = session.wait_text("revgap exited with");
+    assert!(
+        screen.contains("deliberate panic"),
+        "the panic is reported:\n{screen}"
+    );
+    assert!(
+        !screen.contains("┏"),
+        "no frame left on the restored screen:\n{screen}"
+    );
+    // The terminal is out of raw mode: a typed line echoes normally.
+    session.keys(&["echo restored-ok", "Enter"]);
+}
