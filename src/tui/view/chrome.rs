@@ -10,10 +10,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 pub fn header(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
-    let mut spans = vec![
-        Span::styled(" revgap ", theme.title()),
-        Span::raw(state.source.clone()),
-    ];
+    // Most important first: a narrow terminal cuts the end of the line (the source).
+    let mut spans = vec![Span::styled(" revgap", theme.title())];
     if let Some(loaded) = &state.loaded {
         let summary = &loaded.analysis.summary;
         spans.push(Span::raw(format!(
@@ -47,6 +45,7 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
     if let (Phase::Working { what, .. }, Some(_)) = (&state.phase, &state.loaded) {
         spans.push(Span::styled(format!(" · {what}…"), theme.key()));
     }
+    spans.push(Span::styled(format!(" · {}", state.source), theme.dim()));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
