@@ -17,6 +17,7 @@ pub struct Config {
     pub opportunity: OpportunityRules,
     pub scoring: ScoringWeights,
     pub report: ReportSettings,
+    pub llm: LlmConfig,
 }
 
 /// Baseline / recent windows and the trend classification band.
@@ -219,6 +220,55 @@ impl Default for ReportSettings {
         Self {
             top_customers: 10,
             top_churn: 10,
+        }
+    }
+}
+
+/// Which request field carries the output-token limit: OpenAI honours
+/// `max_completion_tokens`; llama.cpp-based servers honour only `max_tokens`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenLimitField {
+    MaxTokens,
+    MaxCompletionTokens,
+}
+
+/// The OpenAI-compatible endpoint for generated narratives. `OPENAI_BASE_URL`,
+/// `REVGAP_LLM_MODEL` and the variable named by `api_key_env` override the file; command-line
+/// flags override those.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmConfig {
+    pub enabled: bool,
+    pub base_url: String,
+    pub model: String,
+    /// Name of the environment variable holding the API key (the key itself is never stored).
+    pub api_key_env: String,
+    pub temperature: f64,
+    pub max_output_tokens: u32,
+    pub token_limit_field: TokenLimitField,
+    /// Whole request, connect, and longest silence between streamed chunks.
+    pub timeout_s: f64,
+    pub connect_timeout_s: f64,
+    pub idle_timeout_s: f64,
+    /// Retries on 429, 5xx and connection errors (honouring Retry-After).
+    pub max_retries: u32,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            base_url: "https://api.openai.com/v1".into(),
+            model: "gpt-4o-mini".into(),
+            api_key_env: "OPENAI_API_KEY".into(),
+            temperature: 0.3,
+            max_output_tokens: 220,
+            token_limit_field: TokenLimitField::MaxTokens,
+            timeout_s: 60.0,
+            connect_timeout_s: 5.0,
+            idle_timeout_s: 20.0,
+            max_retries: 3,
         }
     }
 }

@@ -1,0 +1,331 @@
+//! The OpenAI-compatible chat client (async-openai), built once and reused.
+//!
+//! Connect and whole-request timeouts come from the HTTP client, a per-chunk idle timeout wraps
+//! every read of the stream, and retries (429, 5xx, connection errors; `Retry-After` honoured)
+//! happen in our own tower service so each one is reported as a visible `Retrying` event.
+//! The API key lives only inside the client's configuration: it is never logged, cached,
+//! exported or shown (`Debug` prints the endpoint and model only).
+
+use super::prompt::Message;
+use crate::config::{LlmConfig, TokenLimitField};
+use async_openai::Client;
+use async_openai::config::OpenAIConfig;
+use async_openai::error::OpenAIError;
+use async_openai::middleware::HttpRequestFactory;
+use async_openai::types::chat::{
+    ChatCompletionRequestMessage, ChatCompletionRequestSystemMessageArgs,
+    ChatCompletionRequestUserMessageArgs, CreateChatCompletionRequest,
+    CreateChatCompletionRequestArgs,
+};
+use futures_util::StreamExt;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// Where to send requests, after applying environment and flag overrides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    pub base_url: String,
+    pub model: String,
+    /// The variable the key came from (the key itself is not kept here).
+    pub api_key_env: String,
+}
+
+/// Command-line overrides (highest precedence).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+}
+
+/// Something that happens while a request runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LlmEvent {
+    /// An attempt failed retryably; the next starts after `wait`.
+    Retrying {
+        attempt: u32,
+        reason: String,
+        wait: Duration,
+    },
+    /// Streamed text (already stripped of control characters).
+    Token(String),
+}
+
+/// A finished generation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    pub text: String,
+    pub finish_reason: String,
+    /// Streamed chunks that carried text (a token count for local servers that send one
+    /// token per chunk; an estimate otherwise).
+    pub tokens: usize,
+    pub first_token: Option<Duration>,
+    pub elapsed: Duration,
+}
+
+/// Why a generation failed; every variant is a clear one-line message.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LlmError {
+    #[error("generated text is disabled ([llm] enabled = false)")]
+    Disabled,
+    #[error("the server rejected the API key (401); set ${0}")]
+    Unauthorized(String),
+    #[error("cannot connect to {0}")]
+    Connection(String),
+    #[error("bad LLM base URL '{0}'")]
+    BadUrl(String),
+    #[error("no answer within {0:.0} s")]
+    Timeout(f64),
+    #[error("the stream stalled for {0:.0} s")]
+    Idle(f64),
+    #[error("the stream ended without a finish reason (truncated)")]
+    Truncated,
+    #[error("malformed chunk from the server: {0}")]
+    Malformed(String),
+    #[error("server error: {0}")]
+    Server(String),
+}
+
+tokio::task_local! {
+    /// Where the retry service reports retries for the request running in this task.
+    static EVENTS: UnboundedSender<LlmEvent>;
+}
+
+/// The reusable client.
+#[derive(Clone)]
+pub struct LlmClient {
+    client: Client<OpenAIConfig>,
+    pub endpoint: Endpoint,
+    settings: LlmConfig,
+}
+
+impl std::fmt::Debug for LlmClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmClient")
+            .field("base_url", &self.endpoint.base_url)
+            .field("model", &self.endpoint.model)
+            .finish()
+    }
+}
+
+/// Resolves the endpoint: flags, then `OPENAI_BASE_URL` / `REVGAP_LLM_MODEL`, then the file.
+pub fn resolve_endpoint(config: &LlmConfig, overrides: &Overrides) -> Endpoint {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    Endpoint {
+        base_url: overrides
+            .base_url
+            .clone()
+            .or_else(|| env("OPENAI_BASE_URL"))
+            .unwrap_or_else(|| config.base_url.clone()),
+        model: overrides
+            .model
+            .clone()
+            .or_else(|| env("REVGAP_LLM_MODEL"))
+            .unwrap_or_else(|| config.model.clone()),
+        api_key_env: config.api_key_env.clone(),
+    }
+}
+
+impl LlmClient {
+    /// Builds the client; fails only on an unusable base URL or HTTP client.
+    pub fn new(config: &LlmConfig, overrides: &Overrides) -> Result<Self, LlmError> {
+        if !config.enabled {
+            return Err(LlmError::Disabled);
+        }
+        let endpoint = resolve_endpoint(config, overrides);
+        if reqwest::Url::parse(&endpoint.base_url).is_err() {
+            return Err(LlmError::BadUrl(endpoint.base_url));
+        }
+        let key = std::env::var(&endpoint.api_key_env).unwrap_or_default();
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs_f64(config.connect_timeout_s))
+            .timeout(Duration::from_secs_f64(config.timeout_s))
+            .build()
+            .map_err(|e| LlmError::BadUrl(format!("{}: {e}", endpoint.base_url)))?;
+        let max_retries = config.max_retries;
+        let service = tower::service_fn(move |factory: HttpRequestFactory| {
+            let http = http.clone();
+            async move { send_with_retries(&http, factory, max_retries).await }
+        });
+        let client = Client::with_config(
+            OpenAIConfig::new()
+                .with_api_base(endpoint.base_url.clone())
+                .with_api_key(key),
+        )
+        .with_http_service(service);
+        Ok(Self {
+            client,
+            endpoint,
+            settings: config.clone(),
+        })
+    }
+
+    fn request(&self, messages: &[Message]) -> Result<CreateChatCompletionRequest, LlmError> {
+        let converted: Vec<ChatCompletionRequestMessage> = messages
+            .iter()
+            .map(|m| match m.role {
+                "system" => ChatCompletionRequestSystemMessageArgs::default()
+                    .content(m.content.clone())
+                    .build()
+                    .map(Into::into),
+                _ => ChatCompletionRequestUserMessageArgs::default()
+                    .content(m.content.clone())
+                    .build()
+                    .map(Into::into),
+            })
+            .collect::<Result<_, _>>()
+            .map_err(|e| LlmError::Malformed(e.to_string()))?;
+        let mut builder = CreateChatCompletionRequestArgs::default();
+        builder
+            .model(self.endpoint.model.clone())
+            .temperature(self.settings.temperature as f32)
+            .messages(converted);
+        match self.settings.token_limit_field {
+            TokenLimitField::MaxCompletionTokens => {
+                builder.max_completion_tokens(self.settings.max_output_tokens);
+            }
+            TokenLimitField::MaxTokens => {
+                // Deprecated by OpenAI, but the only limit llama.cpp servers honour.
+                #[allow(deprecated)]
+                builder.max_tokens(self.settings.max_output_tokens);
+            }
+        }
+        builder.build().map_err(|e| LlmError::Malformed(e.to_string()))
+    }
+
+    /// Streams a completion, sending `Token` and `Retrying` events as they happen.
+    pub async fn stream(
+        &self,
+        messages: &[Message],
+        events: UnboundedSender<LlmEvent>,
+    ) -> Result<Completion, LlmError> {
+        let request = self.request(messages)?;
+        let started = Instant::now();
+        let overall = Duration::from_secs_f64(self.settings.timeout_s);
+        let idle = Duration::from_secs_f64(self.settings.idle_timeout_s);
+        let opened = EVENTS.scope(events.clone(), async {
+            tokio::time::timeout(overall, self.client.chat().create_stream(request)).await
+        });
+        let mut stream = match opened.await {
+            Err(_) => return Err(LlmError::Timeout(self.settings.timeout_s)),
+            Ok(Err(error)) => return Err(self.classify(error)),
+            Ok(Ok(stream)) => stream,
+        };
+        let mut text = String::new();
+        let mut tokens = 0;
+        let mut first_token = None;
+        let mut finish_reason = None;
+        loop {
+            let remaining = overall.saturating_sub(started.elapsed());
+            let next = match tokio::time::timeout(idle.min(remaining), stream.next()).await {
+                Err(_) if remaining <= idle => return Err(LlmError::Timeout(self.settings.timeout_s)),
+                Err(_) => return Err(LlmError::Idle(self.settings.idle_timeout_s)),
+                Ok(next) => next,
+            };
+            let chunk = match next {
+                None => break,
+                Some(Err(error)) => return Err(self.classify(error)),
+                Some(Ok(chunk)) => chunk,
+            };
+            for choice in chunk.choices {
+                if let Some(content) = choice.delta.content {
+                    let clean = super::sanitize::strip_control(&content);
+                    if !clean.is_empty() {
+                        first_token.get_or_insert_with(|| started.elapsed());
+                        tokens += 1;
+                        text.push_str(&clean);
+                        let _ = events.send(LlmEvent::Token(clean));
+                    }
+                }
+                if let Some(reason) = choice.finish_reason {
+                    finish_reason = Some(format!("{reason:?}").to_lowercase());
+                }
+            }
+        }
+        let finish_reason = finish_reason.ok_or(LlmError::Truncated)?;
+        Ok(Completion {
+            text,
+            finish_reason,
+            tokens,
+            first_token,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    fn classify(&self, error: OpenAIError) -> LlmError {
+        match error {
+            OpenAIError::ApiError(response) => match response.status_code.as_u16() {
+                401 | 403 => LlmError::Unauthorized(self.endpoint.api_key_env.clone()),
+                _ => LlmError::Server(one_line(&response.to_string())),
+            },
+            OpenAIError::JSONDeserialize(_, body) if body.contains("Invalid API key") => {
+                LlmError::Unauthorized(self.endpoint.api_key_env.clone())
+            }
+            OpenAIError::JSONDeserialize(error, _) => LlmError::Malformed(one_line(&error.to_string())),
+            OpenAIError::StreamError(error) => LlmError::Malformed(one_line(&error.to_string())),
+            OpenAIError::Reqwest(error) => self.classify_http(&error),
+            OpenAIError::Boxed(error) => match error.downcast::<reqwest::Error>() {
+                Ok(error) => self.classify_http(&error),
+                Err(error) => LlmError::Server(one_line(&error.to_string())),
+            },
+            other => LlmError::Server(one_line(&other.to_string())),
+        }
+    }
+
+    fn classify_http(&self, error: &reqwest::Error) -> LlmError {
+        if error.is_timeout() {
+            LlmError::Timeout(self.settings.timeout_s)
+        } else if error.is_connect() {
+            LlmError::Connection(self.endpoint.base_url.clone())
+        } else if error.is_builder() {
+            LlmError::BadUrl(self.endpoint.base_url.clone())
+        } else {
+            LlmError::Server(one_line(&error.to_string()))
+        }
+    }
+}
+
+fn one_line(text: &str) -> String {
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    joined.chars().take(200).collect()
+}
+
+/// Sends one request, retrying 429, 5xx and connection failures up to `max_retries` times.
+/// The wait is `Retry-After` (seconds, capped at 30 s) or 0.25 s × 2ⁿ.
+async fn send_with_retries(
+    http: &reqwest::Client,
+    factory: HttpRequestFactory,
+    max_retries: u32,
+) -> Result<reqwest::Response, OpenAIError> {
+    let mut attempt = 0;
+    loop {
+        let request = factory.build().await?;
+        let outcome = http.execute(request).await;
+        let backoff = Duration::from_millis(250 << attempt.min(6));
+        let (reason, wait) = match &outcome {
+            Ok(response) if response.status().as_u16() == 429 || response.status().is_server_error() => {
+                let retry_after = response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<f64>().ok())
+                    .map(|s| Duration::from_secs_f64(s.clamp(0.0, 30.0)));
+                (format!("HTTP {}", response.status().as_u16()), retry_after.unwrap_or(backoff))
+            }
+            Err(error) if error.is_connect() => ("connection failed".to_string(), backoff),
+            _ => return outcome.map_err(OpenAIError::Reqwest),
+        };
+        if attempt >= max_retries {
+            return outcome.map_err(OpenAIError::Reqwest);
+        }
+        attempt += 1;
+        let _ = EVENTS.try_with(|events| {
+            events.send(LlmEvent::Retrying {
+                attempt,
+                reason: reason.clone(),
+                wait,
+            })
+        });
+        tracing::info!(attempt, %reason, wait_ms = wait.as_millis() as u64, "llm retry");
+        tokio::time::sleep(wait).await;
+    }
+}
