@@ -44,7 +44,12 @@ impl Cache {
     }
 
     /// The cache key of a request.
-    pub fn key(model: &str, messages: &[Message], temperature: f64, max_output_tokens: u32) -> String {
+    pub fn key(
+        model: &str,
+        messages: &[Message],
+        temperature: f64,
+        max_output_tokens: u32,
+    ) -> String {
         let material = KeyMaterial {
             model,
             messages,
@@ -73,7 +78,9 @@ impl Cache {
         if answer.finish_reason != "stop" {
             return;
         }
-        let Ok(json) = serde_json::to_string(answer) else { return };
+        let Ok(json) = serde_json::to_string(answer) else {
+            return;
+        };
         if std::fs::create_dir_all(&self.dir).is_err() {
             return;
         }
@@ -113,7 +120,17 @@ mod tests {
         cache.put(&key, &answer);
         assert_eq!(cache.get(&key), Some(answer.clone()));
         let truncated_key = Cache::key("m", &messages("c"), 0.3, 100);
-        cache.put(&truncated_key, &CachedAnswer { finish_reason: "length".into(), ..answer });
-        assert_eq!(cache.get(&truncated_key), None, "incomplete answers are not cached");
+        cache.put(
+            &truncated_key,
+            &CachedAnswer {
+                finish_reason: "length".into(),
+                ..answer
+            },
+        );
+        assert_eq!(
+            cache.get(&truncated_key),
+            None,
+            "incomplete answers are not cached"
+        );
     }
 }

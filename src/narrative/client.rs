@@ -189,7 +189,9 @@ impl LlmClient {
                 builder.max_tokens(self.settings.max_output_tokens);
             }
         }
-        builder.build().map_err(|e| LlmError::Malformed(e.to_string()))
+        builder
+            .build()
+            .map_err(|e| LlmError::Malformed(e.to_string()))
     }
 
     /// Streams a completion, sending `Token` and `Retrying` events as they happen.
@@ -217,7 +219,9 @@ impl LlmClient {
         loop {
             let remaining = overall.saturating_sub(started.elapsed());
             let next = match tokio::time::timeout(idle.min(remaining), stream.next()).await {
-                Err(_) if remaining <= idle => return Err(LlmError::Timeout(self.settings.timeout_s)),
+                Err(_) if remaining <= idle => {
+                    return Err(LlmError::Timeout(self.settings.timeout_s));
+                }
                 Err(_) => return Err(LlmError::Idle(self.settings.idle_timeout_s)),
                 Ok(next) => next,
             };
@@ -260,7 +264,9 @@ impl LlmClient {
             OpenAIError::JSONDeserialize(_, body) if body.contains("Invalid API key") => {
                 LlmError::Unauthorized(self.endpoint.api_key_env.clone())
             }
-            OpenAIError::JSONDeserialize(error, _) => LlmError::Malformed(one_line(&error.to_string())),
+            OpenAIError::JSONDeserialize(error, _) => {
+                LlmError::Malformed(one_line(&error.to_string()))
+            }
             OpenAIError::StreamError(error) => LlmError::Malformed(one_line(&error.to_string())),
             OpenAIError::Reqwest(error) => self.classify_http(&error),
             OpenAIError::Boxed(error) => match error.downcast::<reqwest::Error>() {
@@ -302,14 +308,19 @@ async fn send_with_retries(
         let outcome = http.execute(request).await;
         let backoff = Duration::from_millis(250 << attempt.min(6));
         let (reason, wait) = match &outcome {
-            Ok(response) if response.status().as_u16() == 429 || response.status().is_server_error() => {
+            Ok(response)
+                if response.status().as_u16() == 429 || response.status().is_server_error() =>
+            {
                 let retry_after = response
                     .headers()
                     .get(reqwest::header::RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.trim().parse::<f64>().ok())
                     .map(|s| Duration::from_secs_f64(s.clamp(0.0, 30.0)));
-                (format!("HTTP {}", response.status().as_u16()), retry_after.unwrap_or(backoff))
+                (
+                    format!("HTTP {}", response.status().as_u16()),
+                    retry_after.unwrap_or(backoff),
+                )
             }
             Err(error) if error.is_connect() => ("connection failed".to_string(), backoff),
             _ => return outcome.map_err(OpenAIError::Reqwest),

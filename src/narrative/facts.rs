@@ -54,7 +54,10 @@ pub fn clean_field(text: &str) -> String {
 
 impl Facts {
     pub fn of(dataset: &Dataset, insight: &CustomerInsight, config: &Config) -> Self {
-        let profile = dataset.profiles.get(insight.customer).and_then(Option::as_ref);
+        let profile = dataset
+            .profiles
+            .get(insight.customer)
+            .and_then(Option::as_ref);
         let gap = insight.primary_gap;
         let p = &insight.profile;
         Self {
@@ -89,9 +92,15 @@ impl Facts {
             weeks_since_last_purchase: p.weeks_since_last_purchase,
             churn_score: insight.churn.score(),
             churn_probability_pct: round(insight.churn.probability * 100.0, 0),
-            opportunity: insight.opportunity.as_ref().map(|o| o.kind.key().to_string()),
+            opportunity: insight
+                .opportunity
+                .as_ref()
+                .map(|o| o.kind.key().to_string()),
             potential_recovery: round(
-                insight.opportunity.as_ref().map_or(0.0, |o| o.potential_revenue),
+                insight
+                    .opportunity
+                    .as_ref()
+                    .map_or(0.0, |o| o.potential_revenue),
                 2,
             ),
             recommended_actions: insight
@@ -106,7 +115,8 @@ impl Facts {
 
     /// Whether the customer has a gap of this kind (primary or secondary).
     pub fn has_gap(&self, kind: GapType) -> bool {
-        self.primary_gap.as_deref() == Some(kind.key()) || self.other_gaps.iter().any(|g| g == kind.key())
+        self.primary_gap.as_deref() == Some(kind.key())
+            || self.other_gaps.iter().any(|g| g == kind.key())
     }
 
     /// Every number the facts contain, as the model saw them (absolute values).

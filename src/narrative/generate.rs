@@ -75,16 +75,34 @@ impl<'a> Request<'a> {
 }
 
 /// The cache key of a request to `client`.
-pub fn cache_key(client: &LlmClient, config: &crate::config::LlmConfig, messages: &[Message]) -> String {
-    Cache::key(&client.endpoint.model, messages, config.temperature, config.max_output_tokens)
+pub fn cache_key(
+    client: &LlmClient,
+    config: &crate::config::LlmConfig,
+    messages: &[Message],
+) -> String {
+    Cache::key(
+        &client.endpoint.model,
+        messages,
+        config.temperature,
+        config.max_output_tokens,
+    )
 }
 
 /// Grounds a text and turns it into an outcome.
-pub fn judge(text: &str, facts: &Facts, source: Source, completion: Option<Completion>) -> Generated {
+pub fn judge(
+    text: &str,
+    facts: &Facts,
+    source: Source,
+    completion: Option<Completion>,
+) -> Generated {
     let clean = sanitize::clean_output(text);
     let verdict = grounding::check(&clean, facts);
     if clean.trim().is_empty() {
-        return Generated::fallback("the model returned no text".into(), Some(clean), Some(verdict));
+        return Generated::fallback(
+            "the model returned no text".into(),
+            Some(clean),
+            Some(verdict),
+        );
     }
     if verdict.is_grounded() {
         Generated {

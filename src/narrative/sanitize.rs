@@ -63,9 +63,14 @@ pub fn strip_labels(text: &str) -> String {
     loop {
         let unstarred = rest.trim_start_matches(['*', '#', ' ']);
         let lower = unstarred.to_lowercase();
-        match LEADING_LABELS.iter().find(|label| lower.starts_with(*label)) {
+        match LEADING_LABELS
+            .iter()
+            .find(|label| lower.starts_with(*label))
+        {
             Some(label) => {
-                rest = unstarred[label.len()..].trim_start_matches(['*', ' ']).trim_start();
+                rest = unstarred[label.len()..]
+                    .trim_start_matches(['*', ' '])
+                    .trim_start();
             }
             None => return rest.trim().to_string(),
         }
@@ -92,6 +97,9 @@ mod tests {
         let raw = "**Opportunity Description:** Opportunity Description: Customer 48 stopped.";
         assert_eq!(strip_labels(raw), "Customer 48 stopped.");
         assert_eq!(strip_labels("Rationale: spend fell"), "spend fell");
-        assert_eq!(strip_labels("Spend fell. Rationale: x"), "Spend fell. Rationale: x");
+        assert_eq!(
+            strip_labels("Spend fell. Rationale: x"),
+            "Spend fell. Rationale: x"
+        );
     }
 }

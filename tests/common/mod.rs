@@ -65,3 +65,4 @@ pub fn fixture(relative: &str) -> PathBuf {
         .join("tests/data")
         .join(relative)
 }
+pub mod fake_llm;
