@@ -24,6 +24,7 @@ fn render(dataset: &revgap::data::Dataset, analysis: &engine::Analysis, format: 
         config: &config,
         customers: &analysis.ranking,
         generated_at: "2026-01-01 00:00:00".into(),
+        narratives: None,
     };
     report::render(format, &context)
 }

@@ -153,10 +153,46 @@ impl DataArgs {
     }
 }
 
+/// Where generated narratives come from (shared by `analyze --llm` and the explorer).
+#[derive(Debug, Clone, Default, Args)]
+pub struct LlmArgs {
+    /// OpenAI-compatible base URL including /v1 (overrides OPENAI_BASE_URL and [llm] base_url).
+    #[arg(long, value_name = "URL")]
+    pub llm_base_url: Option<String>,
+    /// Model name (overrides REVGAP_LLM_MODEL and [llm] model).
+    #[arg(long, value_name = "NAME")]
+    pub llm_model: Option<String>,
+    /// Do not read or write the response cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl LlmArgs {
+    pub fn overrides(&self) -> crate::narrative::client::Overrides {
+        crate::narrative::client::Overrides {
+            base_url: self.llm_base_url.clone(),
+            model: self.llm_model.clone(),
+        }
+    }
+
+    /// The response cache, unless disabled.
+    pub fn cache(&self) -> Option<crate::narrative::cache::Cache> {
+        if self.no_cache {
+            return None;
+        }
+        let dir = std::env::var_os("REVGAP_CACHE_DIR")
+            .map(PathBuf::from)
+            .or_else(crate::narrative::cache::Cache::default_dir)?;
+        Some(crate::narrative::cache::Cache::new(dir))
+    }
+}
+
 #[derive(Debug, Clone, Args, Default)]
 pub struct TuiArgs {
     #[command(flatten)]
     pub data: DataArgs,
+    #[command(flatten)]
+    pub llm: LlmArgs,
 }
 
 #[derive(Debug, Clone, Args, Default)]
@@ -172,6 +208,23 @@ pub struct AnalyzeArgs {
     /// List only the first N ranked customers (JSON/CSV list all by default).
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+    /// Add generated, grounded narratives for the top customers.
+    #[arg(long)]
+    pub llm: bool,
+    /// How many top customers get a generated narrative.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub llm_top: usize,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub llm_concurrency: usize,
+    /// Estimated tokens (prompt + output) the run may use; customers beyond it stay rule-based.
+    #[arg(long, value_name = "TOKENS", default_value_t = 20_000)]
+    pub llm_token_budget: u32,
+    /// Print the exact messages and a token estimate, send nothing.
+    #[arg(long)]
+    pub llm_dry_run: bool,
+    #[command(flatten)]
+    pub llm_args: LlmArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -4,7 +4,7 @@
 
 mod args;
 
-pub use args::{AnalyzeArgs, Cli, Command, DataArgs, GenerateArgs, TuiArgs};
+pub use args::{AnalyzeArgs, Cli, Command, DataArgs, GenerateArgs, LlmArgs, TuiArgs};
 
 use crate::config::Config;
 use crate::data::{self, Dataset};
@@ -106,11 +106,71 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
         Some(top) => analysis.ranking.iter().take(top).copied().collect(),
         None => analysis.ranking.clone(),
     };
-    let text = render_report(args.format, &dataset, &analysis, &config, &listed);
+    let narratives = if args.llm || args.llm_dry_run {
+        let enhanced: Vec<usize> = analysis.ranking.iter().take(args.llm_top).copied().collect();
+        let plan = crate::narrative::batch::plan(&dataset, &analysis, &config, &enhanced);
+        if args.llm_dry_run {
+            let endpoint = crate::narrative::client::resolve_endpoint(&config.llm, &args.llm_args.overrides());
+            let text = crate::narrative::batch::dry_run(&dataset, &plan, &config, &endpoint.model);
+            return write_output(args.out.as_ref(), &text);
+        }
+        Some(run_batch(args, &config, plan)?)
+    } else {
+        None
+    };
+    let text = render_report_with(args.format, &dataset, &analysis, &config, &listed, narratives.as_ref());
     // The process ends next: let the OS reclaim the dataset instead of freeing it piecemeal.
     std::mem::forget(dataset);
     std::mem::forget(analysis);
-    match &args.out {
+    write_output(args.out.as_ref(), &text)
+}
+
+/// Runs the narrative batch on a small runtime of its own.
+fn run_batch(
+    args: &AnalyzeArgs,
+    config: &Config,
+    plan: Vec<(
+        usize,
+        crate::narrative::facts::Facts,
+        Vec<crate::narrative::prompt::Message>,
+    )>,
+) -> Result<std::collections::HashMap<usize, crate::narrative::generate::Generated>, Failure> {
+    use crate::narrative::generate::Source;
+    let client = crate::narrative::client::LlmClient::new(&config.llm, &args.llm_args.overrides())
+        .map_err(|e| Failure::new(EXIT_CONFIG, format!("--llm: {e}")))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(1, format!("cannot start the runtime: {e}")))?;
+    let options = crate::narrative::batch::BatchOptions {
+        concurrency: args.llm_concurrency,
+        token_budget: args.llm_token_budget,
+    };
+    let result = runtime.block_on(crate::narrative::batch::run(
+        std::sync::Arc::new(client),
+        config,
+        plan,
+        args.llm_args.cache(),
+        &options,
+    ));
+    let used = result
+        .narratives
+        .values()
+        .filter(|g| g.source != Source::RuleBased)
+        .count();
+    eprintln!(
+        "revgap: narratives: {used} generated and grounded, {} rule-based fallbacks ({} failed grounding); about {} tokens reserved",
+        result.narratives.len() - used,
+        result.grounding_failures,
+        result.tokens_reserved
+    );
+    Ok(result.narratives)
+}
+
+/// Writes a finished output to the file or stdout (a closed pipe is not an error).
+fn write_output(out: Option<&PathBuf>, text: &str) -> Result<(), Failure> {
+    match out {
         Some(path) => std::fs::write(path, text).map_err(|e| {
             Failure::new(
                 EXIT_OUTPUT,
@@ -135,12 +195,13 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
 }
 
 /// Renders a report with the current local time as its generation time.
-pub fn render_report(
+pub fn render_report_with(
     format: report::Format,
     dataset: &Dataset,
     analysis: &Analysis,
     config: &Config,
     customers: &[usize],
+    narratives: Option<&std::collections::HashMap<usize, crate::narrative::generate::Generated>>,
 ) -> String {
     let context = ReportContext {
         dataset,
@@ -148,6 +209,7 @@ pub fn render_report(
         config,
         customers,
         generated_at: chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+        narratives,
     };
     report::render(format, &context)
 }
@@ -210,9 +272,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                     "the explorer needs a terminal; use `revgap analyze` for a report",
                 ));
             }
-            crate::tui::run(&args.data)
+            crate::tui::run(&args)
         }
-        None if std::io::stdout().is_terminal() => crate::tui::run(&DataArgs::default()),
+        None if std::io::stdout().is_terminal() => crate::tui::run(&TuiArgs::default()),
         None => {
             // Piped or redirected: the report is what fits, not a screen.
             init_stderr_logging();

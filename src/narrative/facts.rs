@@ -19,7 +19,7 @@ pub struct Facts {
     pub household_size: Option<u32>,
     /// `Some(true)` member, `Some(false)` non-member, `None` unknown.
     pub loyalty_member: Option<bool>,
-    pub attributes: Vec<(String, String)>,
+    pub attributes: std::collections::BTreeMap<String, String>,
     pub primary_gap: Option<String>,
     pub severity: Option<String>,
     pub other_gaps: Vec<String>,

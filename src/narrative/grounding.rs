@@ -91,6 +91,13 @@ fn cited_numbers(text: &str) -> Vec<Cited> {
                 continue;
             }
         }
+        // "2. " or "2) " opening a line is list numbering, not a figure.
+        let line_start = chars[..start].iter().rev().take_while(|c| **c != '\n').all(|c| c.is_whitespace());
+        let marker = matches!(chars.get(i), Some('.') | Some(')'))
+            && chars.get(i + 1).is_none_or(|c| c.is_whitespace());
+        if line_start && marker && decimals < 0 {
+            continue;
+        }
         let percent = chars.get(i) == Some(&'%')
             || chars[i..]
                 .iter()
@@ -222,7 +229,7 @@ mod tests {
             age: Some(41),
             household_size: Some(3),
             loyalty_member: Some(false),
-            attributes: vec![("region".into(), "North".into())],
+            attributes: [("region".to_string(), "North".to_string())].into(),
             primary_gap: Some("zero_spend".into()),
             severity: Some("high".into()),
             other_gaps: vec!["declining_revenue".into()],
@@ -305,6 +312,12 @@ mod tests {
         )];
         let verdict = check("Customer value is 999999.", &injected);
         assert!(!verdict.is_grounded());
+    }
+
+    #[test]
+    fn list_numbering_is_not_a_figure() {
+        assert!(check("1. Spend fell.\n2. Next step: a win-back offer.\n 3) Call.", &facts()).is_grounded());
+        assert!(!check("Spend fell by 3. Next step: call.", &facts()).is_grounded());
     }
 
     #[test]

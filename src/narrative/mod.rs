@@ -2,6 +2,7 @@
 //! from an OpenAI-compatible model that is streamed, cached, and grounded against the facts
 //! before it is shown; anything ungrounded falls back to the rule-based text with a reason.
 
+pub mod batch;
 pub mod cache;
 pub mod client;
 pub mod facts;

@@ -5,7 +5,7 @@
 use super::ReportContext;
 use super::format::round;
 
-const COLUMNS: [&str; 27] = [
+const COLUMNS: [&str; 30] = [
     "rank",
     "customer_id",
     "priority_score",
@@ -33,6 +33,9 @@ const COLUMNS: [&str; 27] = [
     "trend_pct",
     "age",
     "loyalty_member",
+    "rationale_source",
+    "grounding",
+    "rationale",
 ];
 
 /// Renders the CSV text.
@@ -54,6 +57,7 @@ pub fn render(context: &ReportContext) -> String {
         let opportunity = insight.opportunity.as_ref();
         let factors = insight.score;
         let profile = context.profile(insight.customer);
+        let shown = context.rationale(insight);
         let optional = |value: Option<String>| value.unwrap_or_default();
         let record = [
             optional(insight.rank.map(|r| r.to_string())),
@@ -98,6 +102,9 @@ pub fn render(context: &ReportContext) -> String {
                     .and_then(|p| p.loyalty_member)
                     .map(|l| l.to_string()),
             ),
+            shown.source.key().to_string(),
+            shown.grounding.to_string(),
+            shown.text,
         ];
         let _ = writer.write_record(&record);
     }

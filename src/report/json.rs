@@ -81,6 +81,9 @@ struct NarrativeOut {
     text: String,
     next_step: String,
     source: &'static str,
+    grounding: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fallback_reason: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -176,10 +179,15 @@ fn customer_out<'a>(context: &'a ReportContext, insight: &CustomerInsight) -> Cu
             trend: profile.trend,
         },
         attributes,
-        rationale: NarrativeOut {
-            text: crate::narrative::rules::rationale(insight, context.config),
-            next_step: crate::narrative::rules::next_step(insight),
-            source: "rule_based",
+        rationale: {
+            let shown = context.rationale(insight);
+            NarrativeOut {
+                text: shown.text,
+                next_step: crate::narrative::rules::next_step(insight),
+                source: shown.source.key(),
+                grounding: shown.grounding,
+                fallback_reason: shown.fallback_reason,
+            }
         },
     }
 }

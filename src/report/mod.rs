@@ -8,7 +8,9 @@ pub mod markdown;
 
 use crate::config::Config;
 use crate::data::{CustomerProfile, Dataset};
-use crate::engine::Analysis;
+use crate::engine::{Analysis, CustomerInsight};
+use crate::narrative::generate::{Generated, Source};
+use std::collections::HashMap;
 
 /// Output format of `revgap analyze`.
 #[derive(
@@ -49,12 +51,51 @@ pub struct ReportContext<'a> {
     pub customers: &'a [usize],
     /// Shown as the generation time (injected so reports are reproducible in tests).
     pub generated_at: String,
+    /// Generated narratives by customer (from `analyze --llm`); others are rule-based.
+    pub narratives: Option<&'a HashMap<usize, Generated>>,
 }
 
 impl ReportContext<'_> {
     fn profile(&self, customer: usize) -> Option<&CustomerProfile> {
         self.dataset.profiles.get(customer).and_then(Option::as_ref)
     }
+
+    /// The rationale a report shows for a customer, labelled by source and grounding.
+    pub fn rationale(&self, insight: &CustomerInsight) -> ShownRationale {
+        let rule_text = crate::narrative::rules::rationale(insight, self.config);
+        let generated = self.narratives.and_then(|n| n.get(&insight.customer));
+        match generated {
+            Some(g) if g.source != Source::RuleBased => ShownRationale {
+                text: g.text.clone().unwrap_or(rule_text),
+                source: g.source,
+                grounding: "grounded",
+                fallback_reason: None,
+            },
+            Some(g) => ShownRationale {
+                text: rule_text,
+                source: Source::RuleBased,
+                grounding: if g.grounding.is_some() { "rejected" } else { "not_checked" },
+                fallback_reason: g.fallback_reason.clone(),
+            },
+            None => ShownRationale {
+                text: rule_text,
+                source: Source::RuleBased,
+                grounding: "not_applicable",
+                fallback_reason: None,
+            },
+        }
+    }
+}
+
+/// A rationale as a report shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShownRationale {
+    pub text: String,
+    pub source: Source,
+    /// "grounded", "rejected" (generated text failed the checks), "not_checked" (no text came
+    /// back), or "not_applicable" (rule-based by design).
+    pub grounding: &'static str,
+    pub fallback_reason: Option<String>,
 }
 
 /// Renders a report in `format`.

@@ -26,6 +26,8 @@ pub enum Action {
     ToggleHelp,
     OpenSettings,
     Export,
+    Generate,
+    CancelGeneration,
     Suspend,
 }
 
@@ -52,6 +54,8 @@ impl Action {
             Self::ToggleHelp => "show / hide this help",
             Self::OpenSettings => "tune thresholds and weights",
             Self::Export => "export the current view",
+            Self::Generate => "generate an LLM rationale for the selected customer",
+            Self::CancelGeneration => "cancel the LLM request",
             Self::Suspend => "suspend (resume with fg)",
         }
     }
@@ -65,6 +69,7 @@ impl Action {
             Self::FocusNext => Some("pane"),
             Self::OpenSettings => Some("tune"),
             Self::Export => Some("export"),
+            Self::Generate => Some("explain"),
             Self::ToggleHelp => Some("help"),
             _ => None,
         }

@@ -7,9 +7,14 @@
 
 use super::keymap::Keymap;
 use super::state::{AppState, Loaded, Phase};
-use super::update::{Command, Msg, update};
+use super::update::{Command, LlmUpdate, Msg, update};
 use super::{export, logging, user_config, view};
-use crate::cli::{DataArgs, Failure, load_config};
+use crate::cli::{Failure, TuiArgs, load_config};
+use crate::narrative::cache::Cache;
+use crate::narrative::client::LlmClient;
+use crate::narrative::facts::Facts;
+use crate::narrative::generate::{self, Request};
+use std::collections::HashMap;
 use crate::config::Config;
 use crate::data::{self, LoadOptions, Progress, ProgressHandle};
 use crate::engine;
@@ -21,8 +26,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
+/// What commands need besides the state: the LLM client, the cache, running requests.
+struct Services {
+    llm: Option<Arc<LlmClient>>,
+    llm_config: crate::config::LlmConfig,
+    cache: Option<Cache>,
+    requests: HashMap<u64, tokio::task::AbortHandle>,
+}
+
 /// Runs the explorer on the data the flags name.
-pub fn run(args: &DataArgs) -> std::result::Result<(), Failure> {
+pub fn run(tui_args: &TuiArgs) -> std::result::Result<(), Failure> {
+    let args = &tui_args.data;
     let started = Instant::now();
     // Fail on a bad command line or engine config before the screen changes.
     let config = load_config(args.config.as_ref())?;
@@ -38,8 +52,28 @@ pub fn run(args: &DataArgs) -> std::result::Result<(), Failure> {
     notices.extend(key_problems);
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let source = describe_source(&options);
+    let llm = match LlmClient::new(&config.llm, &tui_args.llm.overrides()) {
+        Ok(client) => Some(Arc::new(client)),
+        Err(error) => {
+            tracing::info!(%error, "generated narratives unavailable");
+            None
+        }
+    };
+    let services = Services {
+        llm_config: config.llm.clone(),
+        llm: llm.clone(),
+        cache: tui_args.llm.cache(),
+        requests: HashMap::new(),
+    };
     let mut state = AppState::new(source, config, keymap, user.ui.color && !no_color);
     state.notices = notices;
+    if llm.is_none() {
+        state.llm_unavailable = Some(if state.config.llm.enabled {
+            "no usable LLM endpoint (see [llm] base_url)".to_string()
+        } else {
+            "generated text is disabled ([llm] enabled = false)".to_string()
+        });
+    }
     tracing::info!(log = ?log_path, "explorer starting");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -51,6 +85,7 @@ pub fn run(args: &DataArgs) -> std::result::Result<(), Failure> {
         })?;
     let outcome = runtime.block_on(event_loop(
         state,
+        services,
         options,
         progress,
         user.ui.max_fps,
@@ -72,6 +107,7 @@ fn describe_source(options: &LoadOptions) -> String {
 
 async fn event_loop(
     mut state: AppState,
+    mut services: Services,
     options: LoadOptions,
     progress: Arc<Progress>,
     max_fps: u32,
@@ -116,9 +152,10 @@ async fn event_loop(
             break Ok(());
         }
         let loading = state.loaded.is_none() && matches!(state.phase, Phase::Working { .. });
+        let streaming = state.active_request.is_some();
         let wait = if dirty {
             Some(frame_time.saturating_sub(last_frame.map_or(Duration::ZERO, |t| t.elapsed())))
-        } else if loading {
+        } else if loading || streaming {
             Some(Duration::from_millis(100))
         } else {
             None
@@ -127,6 +164,9 @@ async fn event_loop(
         let mut messages: Vec<Msg> = message.into_iter().collect();
         while let Ok(more) = receiver.try_recv() {
             messages.push(more);
+        }
+        if streaming {
+            messages.push(Msg::Tick);
         }
         if loading {
             messages.push(Msg::Progress {
@@ -138,7 +178,9 @@ async fn event_loop(
         for message in messages {
             let is_key = matches!(message, Msg::Key(_));
             for command in update(&mut state, message) {
-                if let Err(error) = run_command(command, &mut state, &mut terminal, &sender) {
+                if let Err(error) =
+                    run_command(command, &mut state, &mut services, &mut terminal, &sender)
+                {
                     state.status = Some(format!("{error:#}"));
                 }
             }
@@ -236,6 +278,7 @@ fn start_loading(
 fn run_command(
     command: Command,
     state: &mut AppState,
+    services: &mut Services,
     terminal: &mut ratatui::DefaultTerminal,
     sender: &UnboundedSender<Msg>,
 ) -> Result<()> {
@@ -271,6 +314,41 @@ fn run_command(
                         .map(|path| path.display().to_string());
                 let _ = sender.send(Msg::Exported(result));
             });
+        }
+        Command::Generate { request, customer } => {
+            let (Some(loaded), Some(client)) = (&state.loaded, services.llm.clone()) else {
+                return Ok(());
+            };
+            let insight = loaded.analysis.insight(&loaded.dataset, customer);
+            let facts = Facts::of(&loaded.dataset, &insight, &loaded.analysis.config);
+            let (llm_config, cache, sender) = (services.llm_config.clone(), services.cache.clone(), sender.clone());
+            let task = tokio::spawn(async move {
+                let (events, mut received) = unbounded_channel();
+                let asked = Request::new(&facts, cache.as_ref());
+                let answer = generate::narrate(&client, &llm_config, &asked, events);
+                tokio::pin!(answer);
+                let forward = |update| {
+                    let _ = sender.send(Msg::Llm { request, customer, update });
+                };
+                let generated = loop {
+                    tokio::select! {
+                        Some(event) = received.recv() => forward(LlmUpdate::Event(event)),
+                        generated = &mut answer => break generated,
+                    }
+                };
+                while let Ok(event) = received.try_recv() {
+                    forward(LlmUpdate::Event(event));
+                }
+                forward(LlmUpdate::Finished(Box::new(generated)));
+            });
+            services.requests.retain(|_, handle| !handle.is_finished());
+            services.requests.insert(request, task.abort_handle());
+        }
+        Command::Cancel(request) => {
+            // Aborting drops the stream, which closes the HTTP connection.
+            if let Some(handle) = services.requests.remove(&request) {
+                handle.abort();
+            }
         }
         Command::Suspend => suspend(terminal)?,
     }

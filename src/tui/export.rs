@@ -19,6 +19,7 @@ pub fn write_view(
         config: &loaded.analysis.config,
         customers: &customers,
         generated_at: stamp.to_string(),
+        narratives: None,
     };
     let text = report::render(format, &context);
     let name = format!(

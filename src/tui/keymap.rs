@@ -194,6 +194,8 @@ impl Default for Keymap {
             (Key::plain('?'), ToggleHelp),
             (Key::plain('t'), OpenSettings),
             (Key::plain('e'), Export),
+            (Key::plain('r'), Generate),
+            (Key::plain('c'), CancelGeneration),
             (Key::ctrl('z'), Suspend),
         ];
         Self { bindings }

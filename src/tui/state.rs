@@ -8,6 +8,8 @@ use crate::config::Config;
 use crate::data::Dataset;
 use crate::engine::{Analysis, CustomerScore, compare_ids};
 use rayon::prelude::*;
+use crate::narrative::generate::Generated;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The panes that can have focus, in Tab order.
@@ -60,6 +62,27 @@ pub enum Phase {
 pub struct Loaded {
     pub dataset: Arc<Dataset>,
     pub analysis: Arc<Analysis>,
+}
+
+/// A generated narrative for one customer, as far as it has got.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NarrativePhase {
+    /// Tokens so far; `retry` describes a retry in progress.
+    Streaming {
+        text: String,
+        tokens: usize,
+        retry: Option<String>,
+    },
+    Done(Box<Generated>),
+    /// Cancelled by the user; the text so far is kept but not trusted.
+    Cancelled { text: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NarrativeView {
+    /// The request that produced it; updates for other requests are stale.
+    pub request: u64,
+    pub phase: NarrativePhase,
 }
 
 /// List columns the user can sort by.
@@ -132,6 +155,18 @@ pub struct AppState {
     pub generation: u64,
     pub color: bool,
     pub quit: bool,
+    /// Narratives by customer index (this session).
+    pub narratives: HashMap<usize, NarrativeView>,
+    /// The request in flight, and its customer.
+    pub active_request: Option<(u64, usize)>,
+    /// Request ids are never reused.
+    pub last_request: u64,
+    /// Why generated text cannot be had (e.g. no endpoint), if so.
+    pub llm_unavailable: Option<String>,
+    /// Generated texts rejected by grounding this session.
+    pub grounding_failures: usize,
+    /// Advances while a request streams (the spinner).
+    pub spinner: usize,
 }
 
 impl AppState {
@@ -160,6 +195,12 @@ impl AppState {
             generation: 0,
             color,
             quit: false,
+            narratives: HashMap::new(),
+            active_request: None,
+            last_request: 0,
+            llm_unavailable: None,
+            grounding_failures: 0,
+            spinner: 0,
         }
     }
 

@@ -5,7 +5,10 @@ use super::action::Action;
 use super::keymap::{Key, KeyCodeKey};
 use super::state::{AppState, Loaded, Mode, Pane, Phase};
 use super::tuning::TuningForm;
+use super::state::{NarrativePhase, NarrativeView};
 use crate::config::Config;
+use crate::narrative::client::LlmEvent;
+use crate::narrative::generate::{Generated, Source};
 use crate::report::Format;
 use crossterm::event::KeyEvent;
 
@@ -27,6 +30,21 @@ pub enum Msg {
     },
     /// An export finished: the path written, or why not.
     Exported(Result<String, String>),
+    /// Progress of LLM request `request` for dataset customer `customer`.
+    Llm {
+        request: u64,
+        customer: usize,
+        update: LlmUpdate,
+    },
+    /// Time passes while something animates (a request streams).
+    Tick,
+}
+
+/// What an LLM request reports.
+#[derive(Debug)]
+pub enum LlmUpdate {
+    Event(LlmEvent),
+    Finished(Box<Generated>),
 }
 
 /// Something the app must do outside `update`.
@@ -39,6 +57,10 @@ pub enum Command {
     },
     /// Write the current view in this format.
     Export(Format),
+    /// Start LLM request `request` for dataset customer `customer`.
+    Generate { request: u64, customer: usize },
+    /// Drop request `request` (its connection closes).
+    Cancel(u64),
     Suspend,
 }
 
@@ -82,6 +104,18 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
                 }
                 Err(message) => state.phase = Phase::Failed(message),
             }
+            Vec::new()
+        }
+        Msg::Tick => {
+            state.spinner = state.spinner.wrapping_add(1);
+            Vec::new()
+        }
+        Msg::Llm {
+            request,
+            customer,
+            update,
+        } => {
+            on_llm(state, request, customer, update);
             Vec::new()
         }
         Msg::Exported(result) => {
@@ -166,9 +200,95 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
                 state.status = Some("nothing to export yet".into());
             }
         }
+        Action::Generate => return start_generation(state),
+        Action::CancelGeneration => return cancel_generation(state),
         Action::Suspend => return vec![Command::Suspend],
     }
     Vec::new()
+}
+
+/// Starts a request for the selected customer (one at a time: a running one is cancelled).
+fn start_generation(state: &mut AppState) -> Vec<Command> {
+    let Some(customer) = state.selected_customer() else {
+        return Vec::new();
+    };
+    state.last_request += 1;
+    let request = state.last_request;
+    if let Some(reason) = state.llm_unavailable.clone() {
+        let fallback = Generated {
+            text: None,
+            source: Source::RuleBased,
+            grounding: None,
+            fallback_reason: Some(reason),
+            completion: None,
+        };
+        state.narratives.insert(
+            customer,
+            NarrativeView {
+                request,
+                phase: NarrativePhase::Done(Box::new(fallback)),
+            },
+        );
+        return Vec::new();
+    }
+    let mut commands = cancel_generation(state);
+    state.narratives.insert(
+        customer,
+        NarrativeView {
+            request,
+            phase: NarrativePhase::Streaming {
+                text: String::new(),
+                tokens: 0,
+                retry: None,
+            },
+        },
+    );
+    state.active_request = Some((request, customer));
+    commands.push(Command::Generate { request, customer });
+    commands
+}
+
+fn cancel_generation(state: &mut AppState) -> Vec<Command> {
+    let Some((request, customer)) = state.active_request.take() else {
+        return Vec::new();
+    };
+    if let Some(view) = state.narratives.get_mut(&customer)
+        && view.request == request
+        && let NarrativePhase::Streaming { text, .. } = &view.phase
+    {
+        view.phase = NarrativePhase::Cancelled { text: text.clone() };
+    }
+    vec![Command::Cancel(request)]
+}
+
+/// Applies a request's progress, if it is still the one shown for that customer.
+fn on_llm(state: &mut AppState, request: u64, customer: usize, update: LlmUpdate) {
+    let Some(view) = state.narratives.get_mut(&customer) else {
+        return;
+    };
+    if view.request != request {
+        return;
+    }
+    match (update, &mut view.phase) {
+        (LlmUpdate::Event(LlmEvent::Token(token)), NarrativePhase::Streaming { text, tokens, retry }) => {
+            text.push_str(&token);
+            *tokens += 1;
+            *retry = None;
+        }
+        (LlmUpdate::Event(LlmEvent::Retrying { attempt, reason, wait }), NarrativePhase::Streaming { retry, .. }) => {
+            *retry = Some(format!("retrying ({reason}, attempt {attempt}, in {:.1} s)", wait.as_secs_f64()));
+        }
+        (LlmUpdate::Finished(generated), NarrativePhase::Streaming { .. }) => {
+            if generated.grounding.as_ref().is_some_and(|g| !g.is_grounded()) {
+                state.grounding_failures += 1;
+            }
+            view.phase = NarrativePhase::Done(generated);
+            if state.active_request == Some((request, customer)) {
+                state.active_request = None;
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Typing a filter: the list follows every keystroke; Enter keeps it, Esc clears it.

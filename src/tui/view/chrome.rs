@@ -45,6 +45,12 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
     if let (Phase::Working { what, .. }, Some(_)) = (&state.phase, &state.loaded) {
         spans.push(Span::styled(format!(" · {what}…"), theme.key()));
     }
+    if state.grounding_failures > 0 {
+        spans.push(Span::styled(
+            format!(" · {} LLM text(s) rejected by grounding", state.grounding_failures),
+            theme.error(),
+        ));
+    }
     spans.push(Span::styled(format!(" · {}", state.source), theme.dim()));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -1,0 +1,116 @@
+//! `revgap analyze --llm`: narratives for the top customers, with a concurrency limit, a
+//! per-run token budget (checked before sending, from a conservative estimate), and a dry run
+//! that prints exactly what would be sent.
+
+use super::cache::Cache;
+use super::client::LlmClient;
+use super::facts::Facts;
+use super::generate::{self, Generated, Request, Source};
+use super::prompt::{self, Message};
+use crate::config::Config;
+use crate::data::Dataset;
+use crate::engine::Analysis;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchOptions {
+    pub concurrency: usize,
+    /// Estimated prompt + output tokens allowed for the whole run.
+    pub token_budget: u32,
+}
+
+/// What a batch produced.
+#[derive(Debug, Default)]
+pub struct BatchResult {
+    pub narratives: HashMap<usize, Generated>,
+    pub tokens_reserved: u32,
+    pub grounding_failures: usize,
+}
+
+/// The messages for each customer, in order.
+pub fn plan(dataset: &Dataset, analysis: &Analysis, config: &Config, customers: &[usize]) -> Vec<(usize, Facts, Vec<Message>)> {
+    customers
+        .iter()
+        .map(|customer| {
+            let insight = analysis.insight(dataset, *customer);
+            let facts = Facts::of(dataset, &insight, config);
+            let messages = prompt::messages(&facts);
+            (*customer, facts, messages)
+        })
+        .collect()
+}
+
+/// The dry run: the exact messages and token estimates; nothing is sent.
+pub fn dry_run(dataset: &Dataset, plan: &[(usize, Facts, Vec<Message>)], config: &Config, model: &str) -> String {
+    let mut total = 0;
+    let requests: Vec<serde_json::Value> = plan
+        .iter()
+        .map(|(customer, _, messages)| {
+            let estimate = prompt::estimate_tokens(messages) + config.llm.max_output_tokens;
+            total += estimate;
+            serde_json::json!({
+                "customer_id": &dataset.customer_ids[*customer],
+                "model": model,
+                "messages": messages,
+                "estimated_tokens": estimate,
+            })
+        })
+        .collect();
+    let document = serde_json::json!({
+        "dry_run": true,
+        "prompt_version": prompt::PROMPT_VERSION,
+        "requests": requests,
+        "estimated_tokens_total": total,
+    });
+    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Runs the plan against the model.
+pub async fn run(
+    client: Arc<LlmClient>,
+    config: &Config,
+    plan: Vec<(usize, Facts, Vec<Message>)>,
+    cache: Option<Cache>,
+    options: &BatchOptions,
+) -> BatchResult {
+    let mut result = BatchResult::default();
+    let permits = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (customer, facts, messages) in plan {
+        let cost = prompt::estimate_tokens(&messages) + config.llm.max_output_tokens;
+        if result.tokens_reserved + cost > options.token_budget {
+            let reason = format!("token budget of {} exhausted", options.token_budget);
+            result.narratives.insert(
+                customer,
+                Generated {
+                    text: None,
+                    source: Source::RuleBased,
+                    grounding: None,
+                    fallback_reason: Some(reason),
+                    completion: None,
+                },
+            );
+            continue;
+        }
+        result.tokens_reserved += cost;
+        let (client, permits, cache, llm) = (client.clone(), permits.clone(), cache.clone(), config.llm.clone());
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let request = Request { facts: &facts, messages, cache: cache.as_ref() };
+            let (events, _ignored) = tokio::sync::mpsc::unbounded_channel();
+            (customer, generate::narrate(&client, &llm, &request, events).await)
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((customer, generated)) = joined {
+            if generated.grounding.as_ref().is_some_and(|g| !g.is_grounded()) {
+                result.grounding_failures += 1;
+            }
+            result.narratives.insert(customer, generated);
+        }
+    }
+    result
+}
