@@ -419,3 +419,195 @@ fn selection_is_visible_without_colour() {
     assert_eq!(cell.fg, ratatui::style::Color::Reset);
     insta::assert_debug_snapshot!("explorer_selection_buffer", buffer);
 }
+
+mod narratives {
+    use super::*;
+    use revgap::narrative::client::LlmEvent;
+    use revgap::narrative::generate::{Generated, Source};
+    use revgap::narrative::grounding::Grounding;
+    use revgap::tui::state::NarrativePhase;
+    use revgap::tui::update::LlmUpdate;
+
+    fn token(state: &mut AppState, request: u64, customer: usize, text: &str) {
+        update(
+            state,
+            Msg::Llm {
+                request,
+                customer,
+                update: LlmUpdate::Event(LlmEvent::Token(text.into())),
+            },
+        );
+    }
+
+    fn finished(text: &str, problems: Vec<String>) -> Box<Generated> {
+        let grounded = problems.is_empty();
+        Box::new(Generated {
+            text: Some(text.into()),
+            source: if grounded {
+                Source::Llm
+            } else {
+                Source::RuleBased
+            },
+            grounding: Some(Grounding {
+                problems: problems.clone(),
+            }),
+            fallback_reason: (!grounded)
+                .then(|| format!("LLM text rejected: {}", problems.join("; "))),
+            completion: None,
+        })
+    }
+
+    #[test]
+    fn r_streams_into_the_selected_customer_and_finishes() {
+        let mut state = ready(120, 40);
+        let customer = state.selected_customer().unwrap();
+        let commands = key(&mut state, KeyCode::Char('r'));
+        assert_eq!(
+            commands,
+            vec![Command::Generate {
+                request: 1,
+                customer
+            }]
+        );
+        token(&mut state, 1, customer, "Spend ");
+        token(&mut state, 1, customer, "fell.");
+        let text = screen_text(&draw(&state, 120, 40));
+        assert!(text.contains("streaming · 2 tokens"), "{text}");
+        assert!(text.contains("Spend fell."));
+        // Browsing is not blocked while it streams.
+        key(&mut state, KeyCode::Char('j'));
+        assert_ne!(state.selected_customer(), Some(customer));
+        update(
+            &mut state,
+            Msg::Llm {
+                request: 1,
+                customer,
+                update: LlmUpdate::Finished(finished("Spend fell.", vec![])),
+            },
+        );
+        assert!(state.active_request.is_none());
+        key(&mut state, KeyCode::Char('k'));
+        let text = screen_text(&draw(&state, 120, 40));
+        assert!(text.contains("[llm · grounded"), "{text}");
+    }
+
+    #[test]
+    fn a_stale_request_never_lands() {
+        let mut state = ready(120, 40);
+        let first = state.selected_customer().unwrap();
+        key(&mut state, KeyCode::Char('r'));
+        key(&mut state, KeyCode::Char('j'));
+        let second = state.selected_customer().unwrap();
+        // A new request cancels the running one.
+        let commands = key(&mut state, KeyCode::Char('r'));
+        assert_eq!(
+            commands,
+            vec![
+                Command::Cancel(1),
+                Command::Generate {
+                    request: 2,
+                    customer: second
+                }
+            ]
+        );
+        // Late tokens of request 1 neither land on customer 1 nor on customer 2.
+        token(&mut state, 1, first, "late");
+        token(&mut state, 1, second, "wrong customer");
+        assert!(
+            matches!(&state.narratives[&first].phase, NarrativePhase::Cancelled { text } if text.is_empty())
+        );
+        token(&mut state, 2, second, "right");
+        assert!(
+            matches!(&state.narratives[&second].phase, NarrativePhase::Streaming { text, .. } if text == "right")
+        );
+    }
+
+    #[test]
+    fn c_cancels_and_keeps_the_unchecked_text_visibly_apart() {
+        let mut state = ready(120, 40);
+        let customer = state.selected_customer().unwrap();
+        key(&mut state, KeyCode::Char('r'));
+        token(&mut state, 1, customer, "partial");
+        assert_eq!(
+            key(&mut state, KeyCode::Char('c')),
+            vec![Command::Cancel(1)]
+        );
+        assert!(state.active_request.is_none());
+        let text = screen_text(&draw(&state, 120, 40));
+        assert!(
+            text.contains("[llm cancelled · text below not checked]"),
+            "{text}"
+        );
+        assert!(
+            key(&mut state, KeyCode::Char('c')).is_empty(),
+            "nothing left to cancel"
+        );
+    }
+
+    #[test]
+    fn rejected_text_falls_back_with_its_reason_and_is_counted() {
+        let mut state = ready(120, 40);
+        let customer = state.selected_customer().unwrap();
+        key(&mut state, KeyCode::Char('r'));
+        let rejected = finished(
+            "Recover $9,999 now.",
+            vec!["number 9,999 is not in the customer's facts".into()],
+        );
+        update(
+            &mut state,
+            Msg::Llm {
+                request: 1,
+                customer,
+                update: LlmUpdate::Finished(rejected),
+            },
+        );
+        assert_eq!(state.grounding_failures, 1);
+        let text = screen_text(&draw(&state, 120, 40));
+        assert!(
+            text.contains("[rule_based fallback: LLM text rejected: number 9,999"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("Recover $9,999"),
+            "rejected text is not shown as the rationale"
+        );
+        assert!(text.contains("1 LLM text(s) rejected by grounding"));
+    }
+
+    #[test]
+    fn retrying_is_visible() {
+        let mut state = ready(120, 40);
+        let customer = state.selected_customer().unwrap();
+        key(&mut state, KeyCode::Char('r'));
+        let retry = LlmEvent::Retrying {
+            attempt: 1,
+            reason: "HTTP 429".into(),
+            wait: std::time::Duration::from_secs(2),
+        };
+        update(
+            &mut state,
+            Msg::Llm {
+                request: 1,
+                customer,
+                update: LlmUpdate::Event(retry),
+            },
+        );
+        let text = screen_text(&draw(&state, 120, 40));
+        assert!(
+            text.contains("retrying (HTTP 429, attempt 1, in 2.0 s)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn without_an_endpoint_r_explains_why() {
+        let mut state = ready(120, 40);
+        state.llm_unavailable = Some("no usable LLM endpoint".into());
+        assert!(key(&mut state, KeyCode::Char('r')).is_empty());
+        let text = screen_text(&draw(&state, 120, 40));
+        assert!(
+            text.contains("[rule_based fallback: no usable LLM endpoint]"),
+            "{text}"
+        );
+    }
+}

@@ -107,10 +107,16 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
         None => analysis.ranking.clone(),
     };
     let narratives = if args.llm || args.llm_dry_run {
-        let enhanced: Vec<usize> = analysis.ranking.iter().take(args.llm_top).copied().collect();
+        let enhanced: Vec<usize> = analysis
+            .ranking
+            .iter()
+            .take(args.llm_top)
+            .copied()
+            .collect();
         let plan = crate::narrative::batch::plan(&dataset, &analysis, &config, &enhanced);
         if args.llm_dry_run {
-            let endpoint = crate::narrative::client::resolve_endpoint(&config.llm, &args.llm_args.overrides());
+            let endpoint =
+                crate::narrative::client::resolve_endpoint(&config.llm, &args.llm_args.overrides());
             let text = crate::narrative::batch::dry_run(&dataset, &plan, &config, &endpoint.model);
             return write_output(args.out.as_ref(), &text);
         }
@@ -118,7 +124,14 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
     } else {
         None
     };
-    let text = render_report_with(args.format, &dataset, &analysis, &config, &listed, narratives.as_ref());
+    let text = render_report_with(
+        args.format,
+        &dataset,
+        &analysis,
+        &config,
+        &listed,
+        narratives.as_ref(),
+    );
     // The process ends next: let the OS reclaim the dataset instead of freeing it piecemeal.
     std::mem::forget(dataset);
     std::mem::forget(analysis);

@@ -29,7 +29,12 @@ pub struct BatchResult {
 }
 
 /// The messages for each customer, in order.
-pub fn plan(dataset: &Dataset, analysis: &Analysis, config: &Config, customers: &[usize]) -> Vec<(usize, Facts, Vec<Message>)> {
+pub fn plan(
+    dataset: &Dataset,
+    analysis: &Analysis,
+    config: &Config,
+    customers: &[usize],
+) -> Vec<(usize, Facts, Vec<Message>)> {
     customers
         .iter()
         .map(|customer| {
@@ -42,7 +47,12 @@ pub fn plan(dataset: &Dataset, analysis: &Analysis, config: &Config, customers: 
 }
 
 /// The dry run: the exact messages and token estimates; nothing is sent.
-pub fn dry_run(dataset: &Dataset, plan: &[(usize, Facts, Vec<Message>)], config: &Config, model: &str) -> String {
+pub fn dry_run(
+    dataset: &Dataset,
+    plan: &[(usize, Facts, Vec<Message>)],
+    config: &Config,
+    model: &str,
+) -> String {
     let mut total = 0;
     let requests: Vec<serde_json::Value> = plan
         .iter()
@@ -96,17 +106,33 @@ pub async fn run(
             continue;
         }
         result.tokens_reserved += cost;
-        let (client, permits, cache, llm) = (client.clone(), permits.clone(), cache.clone(), config.llm.clone());
+        let (client, permits, cache, llm) = (
+            client.clone(),
+            permits.clone(),
+            cache.clone(),
+            config.llm.clone(),
+        );
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            let request = Request { facts: &facts, messages, cache: cache.as_ref() };
+            let request = Request {
+                facts: &facts,
+                messages,
+                cache: cache.as_ref(),
+            };
             let (events, _ignored) = tokio::sync::mpsc::unbounded_channel();
-            (customer, generate::narrate(&client, &llm, &request, events).await)
+            (
+                customer,
+                generate::narrate(&client, &llm, &request, events).await,
+            )
         });
     }
     while let Some(joined) = tasks.join_next().await {
         if let Ok((customer, generated)) = joined {
-            if generated.grounding.as_ref().is_some_and(|g| !g.is_grounded()) {
+            if generated
+                .grounding
+                .as_ref()
+                .is_some_and(|g| !g.is_grounded())
+            {
                 result.grounding_failures += 1;
             }
             result.narratives.insert(customer, generated);

@@ -74,7 +74,11 @@ impl ReportContext<'_> {
             Some(g) => ShownRationale {
                 text: rule_text,
                 source: Source::RuleBased,
-                grounding: if g.grounding.is_some() { "rejected" } else { "not_checked" },
+                grounding: if g.grounding.is_some() {
+                    "rejected"
+                } else {
+                    "not_checked"
+                },
                 fallback_reason: g.fallback_reason.clone(),
             },
             None => ShownRationale {

@@ -10,17 +10,17 @@ use super::state::{AppState, Loaded, Phase};
 use super::update::{Command, LlmUpdate, Msg, update};
 use super::{export, logging, user_config, view};
 use crate::cli::{Failure, TuiArgs, load_config};
+use crate::config::Config;
+use crate::data::{self, LoadOptions, Progress, ProgressHandle};
+use crate::engine;
 use crate::narrative::cache::Cache;
 use crate::narrative::client::LlmClient;
 use crate::narrative::facts::Facts;
 use crate::narrative::generate::{self, Request};
-use std::collections::HashMap;
-use crate::config::Config;
-use crate::data::{self, LoadOptions, Progress, ProgressHandle};
-use crate::engine;
 use color_eyre::eyre::{Result, WrapErr};
 use crossterm::event::{Event, KeyEventKind};
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -321,14 +321,22 @@ fn run_command(
             };
             let insight = loaded.analysis.insight(&loaded.dataset, customer);
             let facts = Facts::of(&loaded.dataset, &insight, &loaded.analysis.config);
-            let (llm_config, cache, sender) = (services.llm_config.clone(), services.cache.clone(), sender.clone());
+            let (llm_config, cache, sender) = (
+                services.llm_config.clone(),
+                services.cache.clone(),
+                sender.clone(),
+            );
             let task = tokio::spawn(async move {
                 let (events, mut received) = unbounded_channel();
                 let asked = Request::new(&facts, cache.as_ref());
                 let answer = generate::narrate(&client, &llm_config, &asked, events);
                 tokio::pin!(answer);
                 let forward = |update| {
-                    let _ = sender.send(Msg::Llm { request, customer, update });
+                    let _ = sender.send(Msg::Llm {
+                        request,
+                        customer,
+                        update,
+                    });
                 };
                 let generated = loop {
                     tokio::select! {

@@ -7,8 +7,8 @@ use super::tuning::TuningForm;
 use crate::config::Config;
 use crate::data::Dataset;
 use crate::engine::{Analysis, CustomerScore, compare_ids};
-use rayon::prelude::*;
 use crate::narrative::generate::Generated;
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -75,7 +75,9 @@ pub enum NarrativePhase {
     },
     Done(Box<Generated>),
     /// Cancelled by the user; the text so far is kept but not trusted.
-    Cancelled { text: String },
+    Cancelled {
+        text: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -4,8 +4,8 @@
 use super::action::Action;
 use super::keymap::{Key, KeyCodeKey};
 use super::state::{AppState, Loaded, Mode, Pane, Phase};
-use super::tuning::TuningForm;
 use super::state::{NarrativePhase, NarrativeView};
+use super::tuning::TuningForm;
 use crate::config::Config;
 use crate::narrative::client::LlmEvent;
 use crate::narrative::generate::{Generated, Source};
@@ -58,7 +58,10 @@ pub enum Command {
     /// Write the current view in this format.
     Export(Format),
     /// Start LLM request `request` for dataset customer `customer`.
-    Generate { request: u64, customer: usize },
+    Generate {
+        request: u64,
+        customer: usize,
+    },
     /// Drop request `request` (its connection closes).
     Cancel(u64),
     Suspend,
@@ -270,16 +273,37 @@ fn on_llm(state: &mut AppState, request: u64, customer: usize, update: LlmUpdate
         return;
     }
     match (update, &mut view.phase) {
-        (LlmUpdate::Event(LlmEvent::Token(token)), NarrativePhase::Streaming { text, tokens, retry }) => {
+        (
+            LlmUpdate::Event(LlmEvent::Token(token)),
+            NarrativePhase::Streaming {
+                text,
+                tokens,
+                retry,
+            },
+        ) => {
             text.push_str(&token);
             *tokens += 1;
             *retry = None;
         }
-        (LlmUpdate::Event(LlmEvent::Retrying { attempt, reason, wait }), NarrativePhase::Streaming { retry, .. }) => {
-            *retry = Some(format!("retrying ({reason}, attempt {attempt}, in {:.1} s)", wait.as_secs_f64()));
+        (
+            LlmUpdate::Event(LlmEvent::Retrying {
+                attempt,
+                reason,
+                wait,
+            }),
+            NarrativePhase::Streaming { retry, .. },
+        ) => {
+            *retry = Some(format!(
+                "retrying ({reason}, attempt {attempt}, in {:.1} s)",
+                wait.as_secs_f64()
+            ));
         }
         (LlmUpdate::Finished(generated), NarrativePhase::Streaming { .. }) => {
-            if generated.grounding.as_ref().is_some_and(|g| !g.is_grounded()) {
+            if generated
+                .grounding
+                .as_ref()
+                .is_some_and(|g| !g.is_grounded())
+            {
                 state.grounding_failures += 1;
             }
             view.phase = NarrativePhase::Done(generated);

@@ -100,10 +100,7 @@ impl FakeServer {
 async fn read_request(socket: &mut tokio::net::TcpStream) -> String {
     let mut data = Vec::new();
     let mut buffer = [0u8; 4096];
-    loop {
-        let Ok(read) = socket.read(&mut buffer).await else {
-            break;
-        };
+    while let Ok(read) = socket.read(&mut buffer).await {
         if read == 0 {
             break;
         }

@@ -47,7 +47,10 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
     }
     if state.grounding_failures > 0 {
         spans.push(Span::styled(
-            format!(" · {} LLM text(s) rejected by grounding", state.grounding_failures),
+            format!(
+                " · {} LLM text(s) rejected by grounding",
+                state.grounding_failures
+            ),
             theme.error(),
         ));
     }

@@ -56,11 +56,17 @@ fn generated_lines(state: &AppState, customer: usize, theme: Theme) -> Vec<Line<
         return vec![Line::from(Span::styled(hint, theme.dim()))];
     };
     match &view.phase {
-        NarrativePhase::Streaming { text, tokens, retry } => {
+        NarrativePhase::Streaming {
+            text,
+            tokens,
+            retry,
+        } => {
             let spinner = SPINNER[state.spinner % SPINNER.len()];
             let status = match retry {
                 Some(retry) => format!("[llm {spinner} {retry}]"),
-                None => format!("[llm {spinner} streaming · {tokens} tokens · c cancels · not yet checked]"),
+                None => format!(
+                    "[llm {spinner} streaming · {tokens} tokens · c cancels · not yet checked]"
+                ),
             };
             vec![
                 Line::from(Span::styled(status, theme.key())),
@@ -68,7 +74,10 @@ fn generated_lines(state: &AppState, customer: usize, theme: Theme) -> Vec<Line<
             ]
         }
         NarrativePhase::Cancelled { text } => vec![
-            Line::from(Span::styled("[llm cancelled · text below not checked]", theme.dim())),
+            Line::from(Span::styled(
+                "[llm cancelled · text below not checked]",
+                theme.dim(),
+            )),
             Line::from(Span::styled(text.clone(), theme.dim())),
         ],
         NarrativePhase::Done(generated) => {
