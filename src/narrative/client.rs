@@ -79,7 +79,7 @@ pub enum LlmError {
     Idle(f64),
     #[error("the stream ended without a finish reason (truncated)")]
     Truncated,
-    #[error("malformed chunk from the server: {0}")]
+    #[error("malformed response from the server: {0}")]
     Malformed(String),
     #[error("server error: {0}")]
     Server(String),

@@ -217,11 +217,13 @@ fn customer_entry(
             .join(", ");
         let _ = writeln!(out, "- **Recommended Actions:** {actions}");
     }
-    let _ = writeln!(
-        out,
-        "- **Rationale:** {} *(rule-based)*",
-        rules::rationale(insight, context.config)
-    );
+    let shown = context.rationale(insight);
+    let label = match (&shown.fallback_reason, shown.source) {
+        (Some(reason), _) => format!("rule-based; generated text not used: {reason}"),
+        (None, crate::narrative::generate::Source::RuleBased) => "rule-based".to_string(),
+        (None, source) => format!("{}, grounded", source.key()),
+    };
+    let _ = writeln!(out, "- **Rationale:** {} *({label})*", shown.text);
     let _ = writeln!(out, "- **Next Step:** {}\n", rules::next_step(insight));
 }
 

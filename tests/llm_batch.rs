@@ -1,0 +1,210 @@
+//! `revgap analyze --llm` against the in-process fake server: every enhanced customer is
+//! labelled (grounded, or rule-based with a reason) in every format; the budget and the dry
+//! run send nothing they should not.
+
+mod common;
+
+use common::fake_llm::{FakeServer, status, tokens};
+use std::process::Output;
+use std::time::Duration;
+
+async fn revgap(args: Vec<String>, base_url: &str, cache: &std::path::Path) -> Output {
+    let base_url = base_url.to_string();
+    let cache = cache.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(common::binary())
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("OPENAI_BASE_URL", base_url)
+            .env("OPENAI_API_KEY", "sk-batch-secret")
+            .env("REVGAP_LLM_MODEL", "fake-model")
+            .env("REVGAP_CACHE_DIR", cache)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+const SERVER_ERROR: &str =
+    r#"{"error":{"message":"boom","type":"server_error","param":null,"code":null}}"#;
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|a| a.to_string()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_enhanced_customer_is_grounded_or_falls_back_with_a_reason() {
+    let server = FakeServer::start(vec![
+        tokens(
+            &[
+                "Spend stopped; ",
+                "the customer needs a re-engagement campaign.",
+            ],
+            Duration::ZERO,
+        ),
+        tokens(
+            &["They could recover $12,345 next quarter."],
+            Duration::ZERO,
+        ),
+        status(500, SERVER_ERROR),
+        status(500, SERVER_ERROR),
+        status(500, SERVER_ERROR),
+        status(500, SERVER_ERROR),
+    ])
+    .await;
+    let cache = tempfile::tempdir().unwrap();
+    let args = strings(&[
+        "analyze",
+        "--llm",
+        "--llm-top",
+        "3",
+        "--llm-concurrency",
+        "1",
+        "--format",
+        "json",
+        "--top",
+        "5",
+    ]);
+    let output = revgap(args, &server.base_url, cache.path()).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("sk-batch-secret"));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let customers = report["customers"].as_array().unwrap();
+    let rationale = |i: usize| &customers[i]["rationale"];
+    assert_eq!(rationale(0)["source"], "llm");
+    assert_eq!(rationale(0)["grounding"], "grounded");
+    assert_eq!(rationale(1)["source"], "rule_based");
+    assert_eq!(rationale(1)["grounding"], "rejected");
+    assert!(
+        rationale(1)["fallback_reason"]
+            .as_str()
+            .unwrap()
+            .contains("12,345")
+    );
+    assert_eq!(rationale(2)["source"], "rule_based");
+    assert_eq!(rationale(2)["grounding"], "not_checked");
+    assert!(
+        rationale(2)["fallback_reason"]
+            .as_str()
+            .unwrap()
+            .contains("server error")
+    );
+    // Beyond --llm-top: rule-based by design.
+    assert_eq!(rationale(3)["source"], "rule_based");
+    assert_eq!(rationale(3)["grounding"], "not_applicable");
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("sk-batch-secret"));
+    // The grounded answer was cached: a second run answers it without the server.
+    let args = strings(&[
+        "analyze",
+        "--llm",
+        "--llm-top",
+        "1",
+        "--format",
+        "markdown",
+        "--top",
+        "1",
+    ]);
+    let output = revgap(args, "http://127.0.0.1:9/v1", cache.path()).await;
+    let markdown = String::from_utf8_lossy(&output.stdout);
+    assert!(markdown.contains("*(cached, grounded)*"), "{markdown}");
+    let cached: String = std::fs::read_dir(cache.path())
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(
+        !cached.contains("sk-batch-secret"),
+        "the key is never cached"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn csv_labels_each_rationale() {
+    let server = FakeServer::start(vec![tokens(&["Spend stopped."], Duration::ZERO)]).await;
+    let cache = tempfile::tempdir().unwrap();
+    let args = strings(&[
+        "analyze",
+        "--llm",
+        "--llm-top",
+        "1",
+        "--format",
+        "csv",
+        "--top",
+        "2",
+        "--no-cache",
+    ]);
+    let output = revgap(args, &server.base_url, cache.path()).await;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut reader = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let source = headers
+        .iter()
+        .position(|h| h == "rationale_source")
+        .unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(&rows[0][source], "llm");
+    assert_eq!(&rows[1][source], "rule_based");
+    assert_eq!(
+        std::fs::read_dir(cache.path()).unwrap().count(),
+        0,
+        "--no-cache writes nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_token_budget_keeps_customers_rule_based() {
+    let server = FakeServer::start(vec![tokens(&["Spend stopped."], Duration::ZERO)]).await;
+    let cache = tempfile::tempdir().unwrap();
+    let args = strings(&[
+        "analyze",
+        "--llm",
+        "--llm-top",
+        "3",
+        "--llm-token-budget",
+        "900",
+        "--format",
+        "json",
+        "--top",
+        "3",
+        "--no-cache",
+    ]);
+    let output = revgap(args, &server.base_url, cache.path()).await;
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let reasons: Vec<String> = report["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            c["rationale"]["fallback_reason"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert!(reasons[0].is_empty());
+    assert!(
+        reasons[1].contains("token budget of 900 exhausted"),
+        "{reasons:?}"
+    );
+    assert_eq!(server.request_count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_prints_the_messages_and_sends_nothing() {
+    let server = FakeServer::start(vec![]).await;
+    let cache = tempfile::tempdir().unwrap();
+    let args = strings(&["analyze", "--llm-dry-run", "--llm-top", "2"]);
+    let output = revgap(args, &server.base_url, cache.path()).await;
+    assert!(output.status.success());
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let requests = plan["requests"].as_array().unwrap();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0]["model"], "fake-model");
+    let user = requests[0]["messages"][1]["content"].as_str().unwrap();
+    assert!(user.starts_with("<customer_data>"));
+    assert!(plan["estimated_tokens_total"].as_u64().unwrap() > 0);
+    assert_eq!(server.request_count(), 0);
+}
