@@ -321,3 +321,37 @@ fn a_panic_restores_the_terminal_and_reports() {
     // The terminal is out of raw mode: a typed line echoes normally.
     session.keys(&["echo restored-ok", "Enter"]);
 }
+
+#[test]
+fn with_the_server_down_r_shows_the_fallback_and_why() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("revgap.log");
+    let missing = dir.path().join("none.toml");
+    // A port nothing listens on: the request is refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/v1", closed.local_addr().unwrap());
+    drop(closed);
+    let session = Session::start(
+        120,
+        40,
+        dir.path(),
+        &[
+            ("REVGAP_CONFIG", missing.to_str().unwrap()),
+            ("REVGAP_LOG_FILE", log.to_str().unwrap()),
+            ("OPENAI_BASE_URL", &base),
+            ("REVGAP_CACHE_DIR", dir.path().to_str().unwrap()),
+        ],
+    );
+    session.wait_text("customers with gaps");
+    session.keys(&["r"]);
+    let screen = session.wait_text("[rule_based fallback: cannot connect to");
+    assert!(
+        screen.contains("Next step:"),
+        "the rule-based text stays:\n{screen}"
+    );
+    session.keys(&["q"]);
+    session.wait_text("revgap exited with 0");
+}
