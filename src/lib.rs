@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod data;
 pub mod engine;
+pub mod model;
 pub mod narrative;
 pub mod report;
 pub mod tui;

@@ -1,0 +1,199 @@
+//! BG/NBD (Fader, Hardie & Lee 2005): purchases at a Poisson rate λ ~ Gamma(r, α) while
+//! alive; after each purchase the customer drops out with probability p ~ Beta(a, b).
+//!
+//! The log-likelihood is evaluated in log space (log-sum-exp of the two terms, ln Γ and ln B
+//! from `libm::lgamma`), so x in the hundreds cannot overflow. Identical (x, t_x, T) rows are
+//! compressed into weights before fitting.
+
+use super::fit::{FitError, maximize, standard_errors};
+use super::hyp2f1::hyp2f1;
+use super::summary::Rfm;
+use serde::Serialize;
+
+/// Model parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Params {
+    pub r: f64,
+    pub alpha: f64,
+    pub a: f64,
+    pub b: f64,
+}
+
+fn ln_gamma(value: f64) -> f64 {
+    libm::lgamma(value)
+}
+
+fn ln_beta(u: f64, v: f64) -> f64 {
+    ln_gamma(u) + ln_gamma(v) - ln_gamma(u + v)
+}
+
+fn log_sum_exp(u: f64, v: f64) -> f64 {
+    let high = u.max(v);
+    high + ((u - high).exp() + (v - high).exp()).ln()
+}
+
+impl Params {
+    pub fn as_vec(&self) -> Vec<f64> {
+        vec![self.r, self.alpha, self.a, self.b]
+    }
+
+    pub fn from_slice(values: &[f64]) -> Self {
+        Self {
+            r: values[0],
+            alpha: values[1],
+            a: values[2],
+            b: values[3],
+        }
+    }
+
+    /// Log-likelihood of one customer's (x, t_x, T).
+    pub fn log_likelihood(&self, x: f64, t_x: f64, t: f64) -> f64 {
+        let Params { r, alpha, a, b } = *self;
+        let base = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
+        let still_alive = ln_beta(a, b + x) - ln_beta(a, b) - (r + x) * (alpha + t).ln();
+        if x > 0.0 {
+            let dropped =
+                ln_beta(a + 1.0, b + x - 1.0) - ln_beta(a, b) - (r + x) * (alpha + t_x).ln();
+            base + log_sum_exp(still_alive, dropped)
+        } else {
+            base + still_alive
+        }
+    }
+
+    /// Σ weight × log-likelihood.
+    pub fn total_log_likelihood(&self, rows: &[Rfm]) -> f64 {
+        use rayon::prelude::*;
+        rows.par_iter()
+            .with_min_len(4096)
+            .map(|row| row.weight * self.log_likelihood(row.x, row.t_x, row.t))
+            .sum()
+    }
+
+    /// ln of a/(b+x−1) · ((α+T)/(α+t_x))^(r+x): the odds of having dropped out.
+    fn log_dropout_odds(&self, x: f64, t_x: f64, t: f64) -> Option<f64> {
+        (x > 0.0).then(|| {
+            self.a.ln() - (self.b + x - 1.0).ln()
+                + (self.r + x) * ((self.alpha + t).ln() - (self.alpha + t_x).ln())
+        })
+    }
+
+    /// P(alive at T | x, t_x, T). 1 for a customer with no repeat purchase.
+    pub fn p_alive(&self, x: f64, t_x: f64, t: f64) -> f64 {
+        self.log_dropout_odds(x, t_x, t)
+            .map_or(1.0, |odds| 1.0 / (1.0 + odds.exp()))
+    }
+
+    /// E[purchases in (T, T + horizon] | x, t_x, T].
+    pub fn expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> Option<f64> {
+        let Params { r, alpha, a, b } = *self;
+        let z = horizon / (alpha + t + horizon);
+        let series = hyp2f1(r + x, b + x, a + b + x - 1.0, z)?;
+        let shrink = ((r + x) * ((alpha + t).ln() - (alpha + t + horizon).ln())).exp();
+        let while_alive = (a + b + x - 1.0) / (a - 1.0) * (1.0 - shrink * series);
+        Some(while_alive * self.p_alive(x, t_x, t))
+    }
+
+    /// E[X(t)] for a customer just acquired.
+    pub fn expected_purchases_new(&self, horizon: f64) -> Option<f64> {
+        let Params { r, alpha, a, b } = *self;
+        let series = hyp2f1(r, b, a + b - 1.0, horizon / (alpha + horizon))?;
+        Some((a + b - 1.0) / (a - 1.0) * (1.0 - (alpha / (alpha + horizon)).powf(r) * series))
+    }
+
+    /// P(no purchase in (T, T + horizon] | x, t_x, T): dropped out, or alive with a Poisson
+    /// rate drawn from the posterior Gamma(r + x, α + T) that yields no purchase.
+    pub fn p_no_purchase(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> f64 {
+        let alive = self.p_alive(x, t_x, t);
+        let quiet =
+            ((self.r + x) * ((self.alpha + t).ln() - (self.alpha + t + horizon).ln())).exp();
+        (1.0 - alive) + alive * quiet
+    }
+}
+
+/// A fitted model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fit {
+    pub params: Params,
+    pub log_likelihood: f64,
+    /// From the inverse of the observed information (numerical Hessian at the optimum).
+    pub std_errors: Option<Params>,
+}
+
+/// Maximum-likelihood fit on compressed rows.
+pub fn fit(rows: &[Rfm]) -> Result<Fit, FitError> {
+    if rows.iter().all(|row| row.x == 0.0) {
+        return Err(FitError::TooFewData(
+            "no repeat purchases to fit BG/NBD".into(),
+        ));
+    }
+    let objective = |values: &[f64]| Params::from_slice(values).total_log_likelihood(rows);
+    let best = maximize(&objective, &[1.0, 1.0, 1.0, 1.0])?;
+    let params = Params::from_slice(&best);
+    let std_errors = standard_errors(&objective, &best).map(|se| Params::from_slice(&se));
+    Ok(Fit {
+        params,
+        log_likelihood: params.total_log_likelihood(rows),
+        std_errors,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_customer_log_likelihood_is_stable_for_large_x() {
+        // Hardie note 027 / pymc-marketing test_numerically_stable_logp.
+        let params = Params {
+            r: 0.25,
+            alpha: 4.0,
+            a: 0.8,
+            b: 2.5,
+        };
+        assert!((params.log_likelihood(0.0, 0.0, 40.0) - (-0.5994738182)).abs() < 1e-9);
+        assert!((params.log_likelihood(200.0, 38.0, 40.0) - 100.7956931).abs() < 1e-6);
+        let huge = params.log_likelihood(3000.0, 38.0, 40.0);
+        assert!(huge.is_finite(), "x = 3000 stays finite: {huge}");
+    }
+
+    #[test]
+    fn published_point_predictions() {
+        // BTYD vignette run-1 parameters (README §2.6).
+        let params = Params {
+            r: 0.2425982,
+            alpha: 4.4136842,
+            a: 0.7929899,
+            b: 2.4261667,
+        };
+        let new = params.expected_purchases_new(52.0).unwrap();
+        assert!((new - 1.4440048).abs() < 1e-6, "{new}");
+        let conditional = params
+            .expected_purchases(52.0, 26.0, 30.857143, 31.0)
+            .unwrap();
+        assert!((conditional - 25.756536).abs() < 1e-5, "{conditional}");
+        assert!((params.p_alive(26.0, 30.857143, 31.0) - 0.9688521).abs() < 1e-6);
+        for (x, expected) in [
+            (10.0, 0.3474602),
+            (15.0, 0.04283395),
+            (20.0, 0.004158986),
+            (25.0, 0.0003583704),
+        ] {
+            let value = params.expected_purchases(52.0, x, 20.0, 39.0).unwrap();
+            assert!((value - expected).abs() / expected < 1e-5, "x={x}: {value}");
+        }
+    }
+
+    #[test]
+    fn no_purchase_probability_is_consistent() {
+        let params = Params {
+            r: 0.24,
+            alpha: 4.4,
+            a: 0.79,
+            b: 2.4,
+        };
+        let p = params.p_no_purchase(39.0, 2.0, 30.43, 38.86);
+        assert!((0.0..1.0).contains(&p));
+        assert!(params.p_no_purchase(0.0, 2.0, 30.43, 38.86) > 0.999_999);
+        assert!(params.p_no_purchase(200.0, 2.0, 30.43, 38.86) < p);
+    }
+}

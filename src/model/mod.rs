@@ -1,0 +1,9 @@
+//! Probability models of repeat buying: BG/NBD (is the customer still active, how many
+//! purchases next) and Gamma-Gamma (how much per purchase), fitted by maximum likelihood on
+//! repeat-purchase summaries.
+
+pub mod bgnbd;
+pub mod fit;
+pub mod gamma_gamma;
+pub mod hyp2f1;
+pub mod summary;

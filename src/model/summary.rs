@@ -1,0 +1,121 @@
+//! Per-customer repeat-purchase summaries for the probability models, with the standard
+//! definitions: x = repeat purchases (distinct purchase days after the first; same-day
+//! purchases merged, their amounts summed), t_x = time of the last purchase after the first,
+//! T = time from the first purchase to the calibration end, mean repeat spend = average of the
+//! repeat purchases' amounts (first purchase excluded). Time unit: weeks (days / 7).
+
+use serde::Serialize;
+
+/// One summary row; `weight` counts identical rows after compression.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Rfm {
+    pub x: f64,
+    pub t_x: f64,
+    pub t: f64,
+    pub weight: f64,
+}
+
+/// A customer's summary with spend.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CustomerSummary {
+    pub x: u32,
+    pub t_x: f64,
+    pub t: f64,
+    /// Mean amount of the repeat purchases (0 when x = 0).
+    pub mean_repeat_spend: f64,
+    /// Purchase days in the holdout (after the calibration end), for backtests.
+    pub holdout_purchases: u32,
+    pub holdout_spend: f64,
+}
+
+/// Summaries from purchase days: `purchases` holds (day, amount) per customer, in any order;
+/// days after `calibration_end` count as holdout. Customers whose first purchase is after the
+/// calibration end get `None`.
+pub fn summarize(purchases: &mut [(i32, f64)], calibration_end: i32) -> Option<CustomerSummary> {
+    purchases.sort_unstable_by_key(|p| p.0);
+    let mut days: Vec<(i32, f64)> = Vec::with_capacity(purchases.len());
+    for (day, amount) in purchases.iter() {
+        match days.last_mut() {
+            Some(last) if last.0 == *day => last.1 += amount,
+            _ => days.push((*day, *amount)),
+        }
+    }
+    let first = days.first()?.0;
+    if first > calibration_end {
+        return None;
+    }
+    let calibration: Vec<&(i32, f64)> = days.iter().filter(|d| d.0 <= calibration_end).collect();
+    let holdout: Vec<&(i32, f64)> = days.iter().filter(|d| d.0 > calibration_end).collect();
+    let repeats = &calibration[1..];
+    let last = calibration.last().map_or(first, |d| d.0);
+    Some(CustomerSummary {
+        x: repeats.len() as u32,
+        t_x: if repeats.is_empty() {
+            0.0
+        } else {
+            f64::from(last - first) / 7.0
+        },
+        t: f64::from(calibration_end - first) / 7.0,
+        mean_repeat_spend: if repeats.is_empty() {
+            0.0
+        } else {
+            repeats.iter().map(|d| d.1).sum::<f64>() / repeats.len() as f64
+        },
+        holdout_purchases: holdout.len() as u32,
+        holdout_spend: holdout.iter().map(|d| d.1).sum(),
+    })
+}
+
+/// Compresses identical (x, t_x, T) rows into weights (order of first appearance irrelevant).
+pub fn compress(rows: impl IntoIterator<Item = (f64, f64, f64)>) -> Vec<Rfm> {
+    let mut all: Vec<(f64, f64, f64)> = rows.into_iter().collect();
+    all.sort_unstable_by(|a, b| {
+        a.0.total_cmp(&b.0)
+            .then(a.1.total_cmp(&b.1))
+            .then(a.2.total_cmp(&b.2))
+    });
+    let mut compressed: Vec<Rfm> = Vec::new();
+    for (x, t_x, t) in all {
+        match compressed.last_mut() {
+            Some(last) if last.x == x && last.t_x == t_x && last.t == t => last.weight += 1.0,
+            _ => compressed.push(Rfm {
+                x,
+                t_x,
+                t,
+                weight: 1.0,
+            }),
+        }
+    }
+    compressed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_day_purchases_merge_and_first_purchase_is_not_a_repeat() {
+        // Days 0 (twice), 14, 14, 28; calibration ends on day 35; day 40 is holdout.
+        let mut purchases = vec![
+            (14, 5.0),
+            (0, 10.0),
+            (28, 7.0),
+            (0, 2.0),
+            (14, 3.0),
+            (40, 9.0),
+        ];
+        let summary = summarize(&mut purchases, 35).unwrap();
+        assert_eq!(summary.x, 2);
+        assert_eq!(summary.t_x, 4.0);
+        assert_eq!(summary.t, 5.0);
+        assert_eq!(summary.mean_repeat_spend, (8.0 + 7.0) / 2.0);
+        assert_eq!((summary.holdout_purchases, summary.holdout_spend), (1, 9.0));
+    }
+
+    #[test]
+    fn compression_counts_identical_rows() {
+        let rows = compress([(0.0, 0.0, 30.0), (1.0, 2.0, 30.0), (0.0, 0.0, 30.0)]);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].weight, 2.0);
+    }
+}
