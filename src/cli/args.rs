@@ -28,6 +28,8 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Write deterministic sample data (customers.csv, weekly_spend.csv).
     Generate(GenerateArgs),
+    /// Fit BG/NBD and Gamma-Gamma on the data up to a calibration end date.
+    Fit(FitArgs),
 }
 
 /// Where the data comes from and how to read it (shared by every data command).
@@ -244,4 +246,22 @@ pub struct GenerateArgs {
     /// Output directory.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FitArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Last day of the calibration period (YYYY-MM-DD); later purchases are the holdout.
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    pub calibration_end: NaiveDate,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FitFormat::Text)]
+    pub format: FitFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FitFormat {
+    Text,
+    Json,
 }

@@ -4,7 +4,9 @@
 
 mod args;
 
-pub use args::{AnalyzeArgs, Cli, Command, DataArgs, GenerateArgs, LlmArgs, TuiArgs};
+pub use args::{
+    AnalyzeArgs, Cli, Command, DataArgs, FitArgs, FitFormat, GenerateArgs, LlmArgs, TuiArgs,
+};
 
 use crate::config::Config;
 use crate::data::{self, Dataset};
@@ -267,6 +269,85 @@ pub fn init_stderr_logging() {
     }
 }
 
+/// `revgap fit`.
+pub fn run_fit(args: &FitArgs) -> Result<(), Failure> {
+    use crate::model::{bgnbd, gamma_gamma, summary};
+    let mut data_args = args.data.clone();
+    // The holdout is needed too: do not cut the data at the calibration end.
+    data_args.as_of = None;
+    let dataset = load_dataset(&data_args)?;
+    warn_skipped(&dataset);
+    let calibration_end = crate::data::day_number(args.calibration_end);
+    let summaries: Vec<summary::CustomerSummary> = summary::from_dataset(&dataset, calibration_end)
+        .into_iter()
+        .flatten()
+        .collect();
+    let rows = summary::compress(summaries.iter().map(|s| (f64::from(s.x), s.t_x, s.t)));
+    let bgnbd = bgnbd::fit(&rows).map_err(|e| Failure::new(65, format!("BG/NBD: {e}")))?;
+    let pairs: Vec<(f64, f64)> = summaries
+        .iter()
+        .map(|s| (f64::from(s.x), s.mean_repeat_spend))
+        .collect();
+    let spend =
+        gamma_gamma::fit(&pairs).map_err(|e| Failure::new(65, format!("Gamma-Gamma: {e}")))?;
+    let repeat_customers = summaries.iter().filter(|s| s.x > 0).count();
+    let text = match args.format {
+        FitFormat::Json => {
+            let document = serde_json::json!({
+                "calibration_end": args.calibration_end.to_string(),
+                "customers": summaries.len(),
+                "repeat_customers": repeat_customers,
+                "distinct_rows": rows.len(),
+                "bgnbd": {
+                    "r": bgnbd.params.r, "alpha": bgnbd.params.alpha, "a": bgnbd.params.a, "b": bgnbd.params.b,
+                    "log_likelihood": bgnbd.log_likelihood,
+                    "std_errors": bgnbd.std_errors,
+                },
+                "gamma_gamma": {
+                    "p": spend.params.p, "q": spend.params.q, "gamma": spend.params.gamma,
+                    "log_likelihood": spend.log_likelihood,
+                    "std_errors": spend.std_errors,
+                },
+            });
+            let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+            text.push('\n');
+            text
+        }
+        FitFormat::Text => {
+            let se = |value: Option<f64>| value.map_or("n/a".to_string(), |v| format!("{v:.6}"));
+            let b = &bgnbd.params;
+            let g = &spend.params;
+            let bse = bgnbd.std_errors;
+            let gse = spend.std_errors;
+            format!(
+                "calibration end {}: {} customers, {} with repeat purchases\n\
+                 BG/NBD       r {:.7} (se {})  alpha {:.7} (se {})  a {:.7} (se {})  b {:.7} (se {})  LL {:.6}\n\
+                 Gamma-Gamma  p {:.7} (se {})  q {:.7} (se {})  gamma {:.7} (se {})  LL {:.6}\n",
+                args.calibration_end,
+                summaries.len(),
+                repeat_customers,
+                b.r,
+                se(bse.map(|s| s.r)),
+                b.alpha,
+                se(bse.map(|s| s.alpha)),
+                b.a,
+                se(bse.map(|s| s.a)),
+                b.b,
+                se(bse.map(|s| s.b)),
+                bgnbd.log_likelihood,
+                g.p,
+                se(gse.map(|s| s.p)),
+                g.q,
+                se(gse.map(|s| s.q)),
+                g.gamma,
+                se(gse.map(|s| s.gamma)),
+                spend.log_likelihood,
+            )
+        }
+    };
+    write_output(None, &text)
+}
+
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
@@ -277,6 +358,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Generate(args)) => {
             init_stderr_logging();
             run_generate(&args)
+        }
+        Some(Command::Fit(args)) => {
+            init_stderr_logging();
+            run_fit(&args)
         }
         Some(Command::Tui(args)) => {
             if !std::io::stdout().is_terminal() {

@@ -67,6 +67,9 @@ pub struct Dataset {
     pub load: LoadReport,
     /// The last day covered by the data (the as-of date).
     pub as_of: Option<NaiveDate>,
+    /// Day-level purchases, kept when the spend came from a transaction log (the probability
+    /// models work at day resolution); `None` for a weekly panel.
+    pub transactions: Option<Vec<super::transactions::Transaction>>,
 }
 
 impl Dataset {

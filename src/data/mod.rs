@@ -19,7 +19,7 @@ pub use dataset::{CustomerIndex, CustomerProfile, Dataset, IdColumn};
 pub use error::{DataError, LoadReport, Location, RowError, RowPolicy, RowProblem};
 pub use fields::{ColumnRef, Delimiter, date_of, day_number, parse_date_arg};
 pub use table::{Progress, ProgressHandle, TableFormat};
-pub use transactions::{TransactionColumns, load_transactions};
+pub use transactions::{Transaction, TransactionColumns, load_transactions};
 pub use weekly::load_weekly;
 
 use chrono::NaiveDate;

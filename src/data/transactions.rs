@@ -113,6 +113,7 @@ pub fn load_transactions(
         })?;
     dataset.source = path.to_string();
     dataset.load = report;
+    dataset.transactions = Some(transactions);
     Ok(dataset)
 }
 
@@ -169,5 +170,6 @@ pub fn weekly_from_transactions(
         extra_columns: Vec::new(),
         load: LoadReport::default(),
         as_of: Some(date_of(last_day)),
+        transactions: None,
     })
 }

@@ -292,6 +292,7 @@ impl PanelGrid {
             extra_columns: Vec::new(),
             load: report,
             as_of: Some(as_of.map_or(data_end, |cut| cut.min(data_end))),
+            transactions: None,
         })
     }
 }

@@ -89,6 +89,42 @@ pub fn compress(rows: impl IntoIterator<Item = (f64, f64, f64)>) -> Vec<Rfm> {
     compressed
 }
 
+/// Summaries of every dataset customer at `calibration_end` (a day number): from day-level
+/// transactions when the data has them, else from the weekly grid (a week with spend > 0 is
+/// one purchase, dated at its start). Returns `None` for customers with no calibration purchase.
+pub fn from_dataset(
+    dataset: &crate::data::Dataset,
+    calibration_end: i32,
+) -> Vec<Option<CustomerSummary>> {
+    use rayon::prelude::*;
+    let mut by_customer: Vec<Vec<(i32, f64)>> = vec![Vec::new(); dataset.customer_count()];
+    match &dataset.transactions {
+        Some(transactions) => {
+            for t in transactions {
+                by_customer[t.customer as usize].push((t.day, t.amount));
+            }
+        }
+        None => {
+            let starts: Vec<i32> = dataset
+                .week_starts
+                .iter()
+                .map(|d| crate::data::day_number(*d))
+                .collect();
+            for (customer, purchases) in by_customer.iter_mut().enumerate() {
+                for (week, spend) in dataset.weeks_of(customer).iter().enumerate() {
+                    if *spend > 0.0 {
+                        purchases.push((starts[week], *spend));
+                    }
+                }
+            }
+        }
+    }
+    by_customer
+        .par_iter_mut()
+        .map(|purchases| summarize(purchases, calibration_end))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

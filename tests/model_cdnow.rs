@@ -1,0 +1,189 @@
+//! Reproduces the published BG/NBD and Gamma-Gamma results on CDNOW
+//! (`../shared/data/cdnow/README.md`): parameters, log-likelihoods, standard errors, and
+//! per-customer predictions to rtol 1e-7 at the reference optimum.
+
+mod common;
+
+use revgap::model::{bgnbd, gamma_gamma, summary};
+
+fn rows(file: &str) -> Option<Vec<Vec<f64>>> {
+    let path = common::shared_file(&format!("data/cdnow/{file}"))?;
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    Some(
+        reader
+            .records()
+            .map(|r| {
+                r.unwrap()
+                    .iter()
+                    .map(|v| v.parse::<f64>().unwrap_or(f64::NAN))
+                    .collect()
+            })
+            .collect(),
+    )
+}
+
+fn close(value: f64, expected: f64, rtol: f64) -> bool {
+    (value - expected).abs() <= rtol * expected.abs()
+}
+
+const REF: bgnbd::Params = bgnbd::Params {
+    r: 0.2425929,
+    alpha: 4.4135316,
+    a: 0.7928861,
+    b: 2.4257532,
+};
+
+#[test]
+fn bgnbd_fit_reproduces_the_reference_on_the_2dp_summary() {
+    let Some(data) = rows("cdnow_customers_summary.csv") else {
+        return;
+    };
+    assert_eq!(data.len(), 2357);
+    let compressed = summary::compress(data.iter().map(|r| (r[1], r[2], r[3])));
+    assert_eq!(compressed.len(), 1016, "distinct (x, t_x, T) triples");
+    let fit = bgnbd::fit(&compressed).unwrap();
+    let p = fit.params;
+    for (value, expected) in [
+        (p.r, REF.r),
+        (p.alpha, REF.alpha),
+        (p.a, REF.a),
+        (p.b, REF.b),
+    ] {
+        assert!(close(value, expected, 1e-4), "{value} vs {expected}");
+    }
+    assert!(
+        (fit.log_likelihood - (-9582.425561)).abs() < 1e-4,
+        "{}",
+        fit.log_likelihood
+    );
+    let se = fit.std_errors.unwrap();
+    for (value, expected) in [
+        (se.r, 0.012557),
+        (se.alpha, 0.378221),
+        (se.a, 0.185718),
+        (se.b, 0.705340),
+    ] {
+        assert!(
+            close(value, expected, 2e-3),
+            "std error {value} vs {expected}"
+        );
+    }
+}
+
+#[test]
+fn gamma_gamma_fit_reproduces_the_reference() {
+    let Some(data) = rows("cdnow_customers_summary_with_transactions.csv") else {
+        return;
+    };
+    let pairs: Vec<(f64, f64)> = data.iter().map(|r| (r[1], r[4])).collect();
+    assert_eq!(pairs.iter().filter(|(x, _)| *x > 0.0).count(), 946);
+    let fit = gamma_gamma::fit(&pairs).unwrap();
+    let p = fit.params;
+    for (value, expected) in [(p.p, 6.2488031), (p.q, 3.7445884), (p.gamma, 15.4477463)] {
+        assert!(close(value, expected, 1e-4), "{value} vs {expected}");
+    }
+    assert!(
+        (fit.log_likelihood - (-4055.923244)).abs() < 1e-4,
+        "{}",
+        fit.log_likelihood
+    );
+    let se = fit.std_errors.unwrap();
+    for (value, expected) in [(se.p, 1.18968), (se.q, 0.29016), (se.gamma, 4.15996)] {
+        assert!(
+            close(value, expected, 5e-3),
+            "std error {value} vs {expected}"
+        );
+    }
+}
+
+#[test]
+fn per_customer_predictions_match_the_reference_file() {
+    let Some(data) = rows("cdnow_reference_predictions.csv") else {
+        return;
+    };
+    let gg = gamma_gamma::Params {
+        p: 6.2488031,
+        q: 3.7445884,
+        gamma: 15.4477463,
+    };
+    for row in &data {
+        let (x, t_x, t, m) = (row[1], row[2], row[3], row[4]);
+        let p_alive = REF.p_alive(x, t_x, t);
+        let expected = REF.expected_purchases(39.0, x, t_x, t).unwrap();
+        let ll = REF.log_likelihood(x, t_x, t);
+        let spend = gg.conditional_mean_spend(x, m);
+        assert!(
+            close(p_alive, row[6], 1e-7),
+            "customer {}: P(alive) {p_alive} vs {}",
+            row[0],
+            row[6]
+        );
+        assert!(
+            close(expected, row[7], 1e-7),
+            "customer {}: E[X(39)] {expected} vs {}",
+            row[0],
+            row[7]
+        );
+        assert!(
+            close(ll, row[8], 1e-7),
+            "customer {}: LL {ll} vs {}",
+            row[0],
+            row[8]
+        );
+        assert!(
+            close(spend, row[14], 1e-7),
+            "customer {}: spend {spend} vs {}",
+            row[0],
+            row[14]
+        );
+    }
+}
+
+#[test]
+fn fit_command_on_the_raw_transaction_log_reproduces_the_raw_reference() {
+    let Some(path) = common::shared_file("data/cdnow/CDNOW_sample.txt") else {
+        return;
+    };
+    let output = std::process::Command::new(common::binary())
+        .args(["fit", "--transactions"])
+        .arg(&path)
+        .args([
+            "--no-header",
+            "--delimiter",
+            "whitespace",
+            "--id-col",
+            "2",
+            "--date-col",
+            "3",
+            "--amount-col",
+            "5",
+        ])
+        .args(["--calibration-end", "1997-09-30", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let fit: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(fit["customers"], 2357);
+    assert_eq!(fit["repeat_customers"], 946);
+    let value = |section: &str, key: &str| fit[section][key].as_f64().unwrap();
+    assert!((value("bgnbd", "log_likelihood") - (-9582.429207)).abs() < 1e-4);
+    for (key, expected) in [
+        ("r", 0.2425945),
+        ("alpha", 4.4136022),
+        ("a", 0.7929219),
+        ("b", 2.4259062),
+    ] {
+        assert!(close(value("bgnbd", key), expected, 1e-4), "{key}");
+    }
+    assert!((value("gamma_gamma", "log_likelihood") - (-4055.917695)).abs() < 1e-4);
+    for (key, expected) in [("p", 6.2495741), ("q", 3.7442245), ("gamma", 15.4435158)] {
+        assert!(close(value("gamma_gamma", key), expected, 1e-4), "{key}");
+    }
+    for key in ["r", "alpha", "a", "b"] {
+        assert!(fit["bgnbd"]["std_errors"][key].as_f64().unwrap() > 0.0);
+    }
+}
