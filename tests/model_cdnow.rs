@@ -187,3 +187,61 @@ fn fit_command_on_the_raw_transaction_log_reproduces_the_raw_reference() {
         assert!(fit["bgnbd"]["std_errors"][key].as_f64().unwrap() > 0.0);
     }
 }
+
+#[test]
+fn backtest_on_cdnow_reproduces_the_anchors() {
+    let Some(path) = common::shared_file("data/cdnow/CDNOW_sample.txt") else {
+        return;
+    };
+    let output = std::process::Command::new(common::binary())
+        .args(["backtest", "--transactions"])
+        .arg(&path)
+        .args([
+            "--no-header",
+            "--delimiter",
+            "whitespace",
+            "--id-col",
+            "2",
+            "--date-col",
+            "3",
+            "--amount-col",
+            "5",
+        ])
+        .args([
+            "--calibration-end",
+            "1997-09-30",
+            "--horizon-weeks",
+            "39",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["holdout_customers"], 2357);
+    assert_eq!(
+        report["holdout_churned"], 1673,
+        "71 % made no holdout purchase"
+    );
+    let value = |key: &str| report[key].as_f64().unwrap();
+    // The original rules flag nearly everyone: AUC 0.531 (README anchor).
+    assert!(
+        (value("auc_rules") - 0.531).abs() < 0.001,
+        "{}",
+        value("auc_rules")
+    );
+    assert!(
+        (value("auc_recency") - 0.771).abs() < 0.001,
+        "{}",
+        value("auc_recency")
+    );
+    assert!(value("auc_model") > value("auc_rules") + 0.2);
+    // BG/NBD holdout purchase errors (README §2.7: MAE 0.785, RMSE 1.608).
+    assert!((value("mae_purchases_model") - 0.785).abs() < 0.002);
+    assert!((value("rmse_purchases_model") - 1.608).abs() < 0.002);
+}

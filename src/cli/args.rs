@@ -30,6 +30,8 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Fit BG/NBD and Gamma-Gamma on the data up to a calibration end date.
     Fit(FitArgs),
+    /// Detect on the calibration period, score against the holdout (rules vs model).
+    Backtest(BacktestArgs),
 }
 
 /// Where the data comes from and how to read it (shared by every data command).
@@ -264,4 +266,13 @@ pub struct FitArgs {
 pub enum FitFormat {
     Text,
     Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BacktestArgs {
+    #[command(flatten)]
+    pub fit: FitArgs,
+    /// Holdout length in weeks after the calibration end.
+    #[arg(long, value_name = "WEEKS", default_value_t = 39.0)]
+    pub horizon_weeks: f64,
 }

@@ -5,7 +5,8 @@
 mod args;
 
 pub use args::{
-    AnalyzeArgs, Cli, Command, DataArgs, FitArgs, FitFormat, GenerateArgs, LlmArgs, TuiArgs,
+    AnalyzeArgs, BacktestArgs, Cli, Command, DataArgs, FitArgs, FitFormat, GenerateArgs, LlmArgs,
+    TuiArgs,
 };
 
 use crate::config::Config;
@@ -278,10 +279,11 @@ pub fn run_fit(args: &FitArgs) -> Result<(), Failure> {
     let dataset = load_dataset(&data_args)?;
     warn_skipped(&dataset);
     let calibration_end = crate::data::day_number(args.calibration_end);
-    let summaries: Vec<summary::CustomerSummary> = summary::from_dataset(&dataset, calibration_end)
-        .into_iter()
-        .flatten()
-        .collect();
+    let summaries: Vec<summary::CustomerSummary> =
+        summary::from_dataset(&dataset, calibration_end, i32::MAX)
+            .into_iter()
+            .flatten()
+            .collect();
     let rows = summary::compress(summaries.iter().map(|s| (f64::from(s.x), s.t_x, s.t)));
     let bgnbd = bgnbd::fit(&rows).map_err(|e| Failure::new(65, format!("BG/NBD: {e}")))?;
     let pairs: Vec<(f64, f64)> = summaries
@@ -348,6 +350,98 @@ pub fn run_fit(args: &FitArgs) -> Result<(), Failure> {
     write_output(None, &text)
 }
 
+/// `revgap backtest`.
+pub fn run_backtest(args: &BacktestArgs) -> Result<(), Failure> {
+    use crate::model::{backtest, bgnbd, gamma_gamma, summary};
+    let config = load_config(args.fit.data.config.as_ref())?;
+    let mut full_args = args.fit.data.clone();
+    full_args.as_of = None;
+    let full = load_dataset(&full_args)?;
+    let calibration_end = crate::data::day_number(args.fit.calibration_end);
+    let holdout_end = calibration_end + (7.0 * args.horizon_weeks).round() as i32;
+    let summaries = summary::from_dataset(&full, calibration_end, holdout_end);
+    // The rules see only the calibration period.
+    let mut cut_args = args.fit.data.clone();
+    cut_args.as_of = Some(args.fit.calibration_end);
+    let cut = load_dataset(&cut_args)?;
+    let analysis = engine::analyze(&cut, &config);
+    let cut_index = crate::data::CustomerIndex::of(&cut.customer_ids);
+    let mut cases = Vec::new();
+    for (customer, summary) in summaries.iter().enumerate() {
+        let Some(summary) = summary else { continue };
+        let Some(position) = cut_index.find(&full.customer_ids[customer]) else {
+            continue;
+        };
+        let score = &analysis.scores[position];
+        let profile = crate::engine::SpendProfile::of(cut.weeks_of(position), &config);
+        cases.push(backtest::Case {
+            summary: *summary,
+            rule_points: score.churn_points,
+            rule_has_gap: score.has_gap(),
+            rule_risk_points: config.churn.risk_points,
+            calibration_weekly_spend: summary.calibration_spend / summary.t.max(1.0),
+            recent_weekly_spend: profile.recent_avg,
+        });
+    }
+    let rows = summary::compress(
+        cases
+            .iter()
+            .map(|c| (f64::from(c.summary.x), c.summary.t_x, c.summary.t)),
+    );
+    let model = bgnbd::fit(&rows).map_err(|e| Failure::new(65, format!("BG/NBD: {e}")))?;
+    let pairs: Vec<(f64, f64)> = cases
+        .iter()
+        .map(|c| (f64::from(c.summary.x), c.summary.mean_repeat_spend))
+        .collect();
+    let spend = gamma_gamma::fit(&pairs).ok();
+    let report = backtest::run(
+        &cases,
+        &model.params,
+        spend.as_ref().map(|f| &f.params),
+        args.horizon_weeks,
+        config.gaps.declining_revenue_pct,
+    );
+    let text = match args.fit.format {
+        FitFormat::Json => {
+            let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
+            text.push('\n');
+            text
+        }
+        FitFormat::Text => format!(
+            "holdout: {} customers, {} made no purchase in {} weeks\n\
+             AUC for \"no purchase in the holdout\": rules {:.4}, model {:.4}, recency alone {:.4}\n\
+             churn flag precision/recall: rules {:.3}/{:.3} ({} flagged), model {:.3}/{:.3} ({} flagged)\n\
+             gap flag vs actual decline ({} declines): precision {:.3}, recall {:.3}\n\
+             holdout purchases MAE/RMSE: model {:.3}/{:.3}, rules {:.3}/{:.3}\n\
+             holdout spend MAE/RMSE: model {:.2}/{:.2}, rules {:.2}/{:.2}\n",
+            report.holdout_customers,
+            report.holdout_churned,
+            report.holdout_weeks,
+            report.auc_rules,
+            report.auc_model,
+            report.auc_recency,
+            report.rules_churn_flag.precision,
+            report.rules_churn_flag.recall,
+            report.rules_churn_flag.flagged,
+            report.model_churn_flag.precision,
+            report.model_churn_flag.recall,
+            report.model_churn_flag.flagged,
+            report.actual_declines,
+            report.rules_gap_flag_vs_decline.precision,
+            report.rules_gap_flag_vs_decline.recall,
+            report.mae_purchases_model,
+            report.rmse_purchases_model,
+            report.mae_purchases_rules,
+            report.rmse_purchases_rules,
+            report.mae_spend_model,
+            report.rmse_spend_model,
+            report.mae_spend_rules,
+            report.rmse_spend_rules,
+        ),
+    };
+    write_output(None, &text)
+}
+
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
@@ -362,6 +456,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Fit(args)) => {
             init_stderr_logging();
             run_fit(&args)
+        }
+        Some(Command::Backtest(args)) => {
+            init_stderr_logging();
+            run_backtest(&args)
         }
         Some(Command::Tui(args)) => {
             if !std::io::stdout().is_terminal() {

@@ -2,6 +2,7 @@
 //! purchases next) and Gamma-Gamma (how much per purchase), fitted by maximum likelihood on
 //! repeat-purchase summaries.
 
+pub mod backtest;
 pub mod bgnbd;
 pub mod fit;
 pub mod gamma_gamma;

@@ -23,6 +23,8 @@ pub struct CustomerSummary {
     pub t: f64,
     /// Mean amount of the repeat purchases (0 when x = 0).
     pub mean_repeat_spend: f64,
+    /// Total spend in the calibration period, first purchase included.
+    pub calibration_spend: f64,
     /// Purchase days in the holdout (after the calibration end), for backtests.
     pub holdout_purchases: u32,
     pub holdout_spend: f64,
@@ -32,6 +34,15 @@ pub struct CustomerSummary {
 /// days after `calibration_end` count as holdout. Customers whose first purchase is after the
 /// calibration end get `None`.
 pub fn summarize(purchases: &mut [(i32, f64)], calibration_end: i32) -> Option<CustomerSummary> {
+    summarize_until(purchases, calibration_end, i32::MAX)
+}
+
+/// As [`summarize`], counting holdout purchases only up to `holdout_end` (a day number).
+pub fn summarize_until(
+    purchases: &mut [(i32, f64)],
+    calibration_end: i32,
+    holdout_end: i32,
+) -> Option<CustomerSummary> {
     purchases.sort_unstable_by_key(|p| p.0);
     let mut days: Vec<(i32, f64)> = Vec::with_capacity(purchases.len());
     for (day, amount) in purchases.iter() {
@@ -45,7 +56,10 @@ pub fn summarize(purchases: &mut [(i32, f64)], calibration_end: i32) -> Option<C
         return None;
     }
     let calibration: Vec<&(i32, f64)> = days.iter().filter(|d| d.0 <= calibration_end).collect();
-    let holdout: Vec<&(i32, f64)> = days.iter().filter(|d| d.0 > calibration_end).collect();
+    let holdout: Vec<&(i32, f64)> = days
+        .iter()
+        .filter(|d| d.0 > calibration_end && d.0 <= holdout_end)
+        .collect();
     let repeats = &calibration[1..];
     let last = calibration.last().map_or(first, |d| d.0);
     Some(CustomerSummary {
@@ -61,6 +75,7 @@ pub fn summarize(purchases: &mut [(i32, f64)], calibration_end: i32) -> Option<C
         } else {
             repeats.iter().map(|d| d.1).sum::<f64>() / repeats.len() as f64
         },
+        calibration_spend: calibration.iter().map(|d| d.1).sum(),
         holdout_purchases: holdout.len() as u32,
         holdout_spend: holdout.iter().map(|d| d.1).sum(),
     })
@@ -95,6 +110,7 @@ pub fn compress(rows: impl IntoIterator<Item = (f64, f64, f64)>) -> Vec<Rfm> {
 pub fn from_dataset(
     dataset: &crate::data::Dataset,
     calibration_end: i32,
+    holdout_end: i32,
 ) -> Vec<Option<CustomerSummary>> {
     use rayon::prelude::*;
     let mut by_customer: Vec<Vec<(i32, f64)>> = vec![Vec::new(); dataset.customer_count()];
@@ -121,7 +137,7 @@ pub fn from_dataset(
     }
     by_customer
         .par_iter_mut()
-        .map(|purchases| summarize(purchases, calibration_end))
+        .map(|purchases| summarize_until(purchases, calibration_end, holdout_end))
         .collect()
 }
 

@@ -1,0 +1,245 @@
+//! Backtest: detect on the calibration period, score on the holdout.
+//!
+//! Definitions (per customer with a purchase in the calibration period):
+//! - **churned**: no purchase in the holdout (calibration end, + horizon weeks].
+//! - **actual decline**: holdout average weekly spend more than |declining_revenue_pct| % below
+//!   the customer's calibration-period average weekly spend since the first purchase.
+//! - **rules**: the original's churn points on the data cut at the calibration end; the churn
+//!   flag is "churn risk" (≥ 0.30), the gap flag is "has a gap".
+//! - **model**: BG/NBD P(no purchase in the horizon) fitted on the calibration period; its
+//!   flag is P ≥ 0.5. Predicted holdout purchases: BG/NBD E[X(H)]; spend: E[X(H)] × the
+//!   Gamma-Gamma conditional mean spend. The rules' baseline predictions: the calibration
+//!   purchase rate and weekly spend carried forward.
+
+use super::bgnbd;
+use super::gamma_gamma;
+use super::summary::CustomerSummary;
+use serde::Serialize;
+
+/// One customer's inputs to the scores.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Case {
+    pub summary: CustomerSummary,
+    pub rule_points: u32,
+    pub rule_has_gap: bool,
+    pub rule_risk_points: u32,
+    /// Calibration-period average weekly spend since the first purchase.
+    pub calibration_weekly_spend: f64,
+    /// Recent weekly spend (the rules' recent window average).
+    pub recent_weekly_spend: f64,
+}
+
+/// Precision and recall of a flag.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Flagging {
+    pub flagged: usize,
+    pub precision: f64,
+    pub recall: f64,
+}
+
+/// Everything the backtest reports (JSON field names are documented in the README).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub holdout_customers: usize,
+    pub holdout_churned: usize,
+    pub holdout_weeks: f64,
+    pub auc_rules: f64,
+    pub auc_model: f64,
+    pub auc_recency: f64,
+    pub rules_churn_flag: Flagging,
+    pub model_churn_flag: Flagging,
+    pub rules_gap_flag_vs_decline: Flagging,
+    pub actual_declines: usize,
+    pub mae_purchases_model: f64,
+    pub rmse_purchases_model: f64,
+    pub mae_purchases_rules: f64,
+    pub rmse_purchases_rules: f64,
+    pub mae_spend_model: f64,
+    pub rmse_spend_model: f64,
+    pub mae_spend_rules: f64,
+    pub rmse_spend_rules: f64,
+}
+
+/// Area under the ROC curve of `scores` for `positives` (ties count half: Mann-Whitney).
+pub fn auc(scores: &[f64], positives: &[bool]) -> f64 {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|a, b| scores[*a].total_cmp(&scores[*b]));
+    let mut ranks = vec![0.0; scores.len()];
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start;
+        while end + 1 < order.len() && scores[order[end + 1]] == scores[order[start]] {
+            end += 1;
+        }
+        let mid_rank = (start + end) as f64 / 2.0 + 1.0;
+        for position in start..=end {
+            ranks[order[position]] = mid_rank;
+        }
+        start = end + 1;
+    }
+    let positive_count = positives.iter().filter(|p| **p).count() as f64;
+    let negative_count = positives.len() as f64 - positive_count;
+    if positive_count == 0.0 || negative_count == 0.0 {
+        return f64::NAN;
+    }
+    let rank_sum: f64 = ranks
+        .iter()
+        .zip(positives)
+        .filter(|(_, p)| **p)
+        .map(|(r, _)| r)
+        .sum();
+    (rank_sum - positive_count * (positive_count + 1.0) / 2.0) / (positive_count * negative_count)
+}
+
+fn flagging(flags: &[bool], truth: &[bool]) -> Flagging {
+    let flagged = flags.iter().filter(|f| **f).count();
+    let hits = flags.iter().zip(truth).filter(|(f, t)| **f && **t).count();
+    let actual = truth.iter().filter(|t| **t).count();
+    Flagging {
+        flagged,
+        precision: if flagged == 0 {
+            0.0
+        } else {
+            hits as f64 / flagged as f64
+        },
+        recall: if actual == 0 {
+            0.0
+        } else {
+            hits as f64 / actual as f64
+        },
+    }
+}
+
+fn errors(predicted: &[f64], actual: &[f64]) -> (f64, f64) {
+    let n = predicted.len().max(1) as f64;
+    let mae = predicted
+        .iter()
+        .zip(actual)
+        .map(|(p, a)| (p - a).abs())
+        .sum::<f64>()
+        / n;
+    let rmse = (predicted
+        .iter()
+        .zip(actual)
+        .map(|(p, a)| (p - a).powi(2))
+        .sum::<f64>()
+        / n)
+        .sqrt();
+    (mae, rmse)
+}
+
+/// Scores the cases.
+pub fn run(
+    cases: &[Case],
+    model: &bgnbd::Params,
+    spend: Option<&gamma_gamma::Params>,
+    horizon_weeks: f64,
+    decline_pct: f64,
+) -> Report {
+    let churned: Vec<bool> = cases
+        .iter()
+        .map(|c| c.summary.holdout_purchases == 0)
+        .collect();
+    let model_churn: Vec<f64> = cases
+        .iter()
+        .map(|c| {
+            let s = &c.summary;
+            model.p_no_purchase(horizon_weeks, f64::from(s.x), s.t_x, s.t)
+        })
+        .collect();
+    let rule_scores: Vec<f64> = cases.iter().map(|c| f64::from(c.rule_points)).collect();
+    let recency: Vec<f64> = cases.iter().map(|c| c.summary.t - c.summary.t_x).collect();
+    let predicted_purchases: Vec<f64> = cases
+        .iter()
+        .map(|c| {
+            let s = &c.summary;
+            model
+                .expected_purchases(horizon_weeks, f64::from(s.x), s.t_x, s.t)
+                .unwrap_or(0.0)
+        })
+        .collect();
+    let actual_purchases: Vec<f64> = cases
+        .iter()
+        .map(|c| f64::from(c.summary.holdout_purchases))
+        .collect();
+    let rule_purchases: Vec<f64> = cases
+        .iter()
+        .map(|c| {
+            let s = &c.summary;
+            // Purchases per week since the first purchase (the first one included).
+            (f64::from(s.x) + 1.0) / s.t.max(1.0) * horizon_weeks
+        })
+        .collect();
+    let predicted_spend: Vec<f64> = cases
+        .iter()
+        .zip(&predicted_purchases)
+        .map(|(c, purchases)| {
+            let mean = spend.map_or(c.summary.mean_repeat_spend, |g| {
+                g.conditional_mean_spend(f64::from(c.summary.x), c.summary.mean_repeat_spend)
+            });
+            purchases * mean
+        })
+        .collect();
+    let actual_spend: Vec<f64> = cases.iter().map(|c| c.summary.holdout_spend).collect();
+    let rule_spend: Vec<f64> = cases
+        .iter()
+        .map(|c| c.recent_weekly_spend * horizon_weeks)
+        .collect();
+    let declines: Vec<bool> = cases
+        .iter()
+        .map(|c| {
+            let holdout_rate = c.summary.holdout_spend / horizon_weeks;
+            holdout_rate < (1.0 + decline_pct / 100.0) * c.calibration_weekly_spend
+        })
+        .collect();
+    let (mae_purchases_model, rmse_purchases_model) =
+        errors(&predicted_purchases, &actual_purchases);
+    let (mae_purchases_rules, rmse_purchases_rules) = errors(&rule_purchases, &actual_purchases);
+    let (mae_spend_model, rmse_spend_model) = errors(&predicted_spend, &actual_spend);
+    let (mae_spend_rules, rmse_spend_rules) = errors(&rule_spend, &actual_spend);
+    Report {
+        holdout_customers: cases.len(),
+        holdout_churned: churned.iter().filter(|c| **c).count(),
+        holdout_weeks: horizon_weeks,
+        auc_rules: auc(&rule_scores, &churned),
+        auc_model: auc(&model_churn, &churned),
+        auc_recency: auc(&recency, &churned),
+        rules_churn_flag: flagging(
+            &cases
+                .iter()
+                .map(|c| c.rule_points >= c.rule_risk_points)
+                .collect::<Vec<_>>(),
+            &churned,
+        ),
+        model_churn_flag: flagging(
+            &model_churn.iter().map(|p| *p >= 0.5).collect::<Vec<_>>(),
+            &churned,
+        ),
+        rules_gap_flag_vs_decline: flagging(
+            &cases.iter().map(|c| c.rule_has_gap).collect::<Vec<_>>(),
+            &declines,
+        ),
+        actual_declines: declines.iter().filter(|d| **d).count(),
+        mae_purchases_model,
+        rmse_purchases_model,
+        mae_purchases_rules,
+        rmse_purchases_rules,
+        mae_spend_model,
+        rmse_spend_model,
+        mae_spend_rules,
+        rmse_spend_rules,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auc_of_perfect_random_and_tied_scores() {
+        assert_eq!(auc(&[0.1, 0.2, 0.8, 0.9], &[false, false, true, true]), 1.0);
+        assert_eq!(auc(&[0.9, 0.8, 0.2, 0.1], &[false, false, true, true]), 0.0);
+        assert_eq!(auc(&[0.5, 0.5, 0.5, 0.5], &[false, true, false, true]), 0.5);
+        assert!(auc(&[1.0, 2.0], &[true, true]).is_nan());
+    }
+}
