@@ -240,8 +240,57 @@ fn backtest_on_cdnow_reproduces_the_anchors() {
         "{}",
         value("auc_recency")
     );
-    assert!(value("auc_model") > value("auc_rules") + 0.2);
+    // revgap's churn probability beats every anchor: rules 0.531, BG/NBD 1−P(alive) 0.316,
+    // −E[X(39)] 0.7725, recency 0.771; the bar is 0.78.
+    assert!(value("auc_model") >= 0.78, "{}", value("auc_model"));
+    assert!((value("auc_bgnbd_expected_purchases") - 0.7725).abs() < 0.001);
     // BG/NBD holdout purchase errors (README §2.7: MAE 0.785, RMSE 1.608).
     assert!((value("mae_purchases_model") - 0.785).abs() < 0.002);
     assert!((value("rmse_purchases_model") - 1.608).abs() < 0.002);
+}
+
+#[test]
+fn backtest_beats_the_rules_on_weekly_shopper_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let generated = std::process::Command::new(common::binary())
+        .args([
+            "generate",
+            "--customers",
+            "3000",
+            "--weeks",
+            "52",
+            "--seed",
+            "3",
+            "--out",
+            out,
+        ])
+        .output()
+        .unwrap();
+    assert!(generated.status.success());
+    let output = std::process::Command::new(common::binary())
+        .args(["backtest", "--weekly"])
+        .arg(dir.path().join("weekly_spend.csv"))
+        .args([
+            "--calibration-end",
+            "2026-06-05",
+            "--horizon-weeks",
+            "13",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let (rules, model) = (
+        report["auc_rules"].as_f64().unwrap(),
+        report["auc_model"].as_f64().unwrap(),
+    );
+    assert!(rules > 0.8, "the rules work on weekly data: {rules}");
+    assert!(model > rules, "model {model} vs rules {rules}");
 }

@@ -350,6 +350,51 @@ pub fn run_fit(args: &FitArgs) -> Result<(), Failure> {
     write_output(None, &text)
 }
 
+/// The calibration-trained churn probability for each case (see `model::churn`), or `None`
+/// when the calibration period is too short to split.
+fn learned_churn(
+    full: &Dataset,
+    cases: &[crate::model::backtest::Case],
+    summaries: &[Option<crate::model::summary::CustomerSummary>],
+    calibration_end: i32,
+    horizon_weeks: f64,
+    model: &crate::model::bgnbd::Params,
+) -> Option<Vec<f64>> {
+    use crate::model::{bgnbd, churn, summary};
+    // Train on an inner split whose "holdout" is the last third of the calibration window.
+    let first_day = summaries
+        .iter()
+        .flatten()
+        .map(|s| calibration_end - (s.t * 7.0).round() as i32)
+        .min()?;
+    let inner_weeks = (f64::from(calibration_end - first_day) / 7.0 / 3.0).min(horizon_weeks);
+    let inner_end = calibration_end - (inner_weeks * 7.0).round() as i32;
+    let inner: Vec<summary::CustomerSummary> =
+        summary::from_dataset(full, inner_end, calibration_end)
+            .into_iter()
+            .flatten()
+            .collect();
+    let rows = summary::compress(inner.iter().map(|s| (f64::from(s.x), s.t_x, s.t)));
+    let inner_model = bgnbd::fit(&rows).ok()?;
+    let features: Vec<Vec<f64>> = inner
+        .iter()
+        .map(|s| churn::features(s, &inner_model.params))
+        .collect();
+    let labels: Vec<bool> = inner.iter().map(|s| s.holdout_purchases == 0).collect();
+    // Both outcomes must occur in the split for the weights to mean anything.
+    let churned = labels.iter().filter(|l| **l).count();
+    if churned < 10 || labels.len() - churned < 10 {
+        return None;
+    }
+    let logistic = churn::Logistic::fit(&features, &labels)?;
+    let scores: Vec<f64> = cases
+        .iter()
+        .map(|c| logistic.probability(&churn::features(&c.summary, model)))
+        .collect();
+    // A degenerate split (e.g. everyone buys every week) falls back to BG/NBD alone.
+    scores.iter().all(|p| p.is_finite()).then_some(scores)
+}
+
 /// `revgap backtest`.
 pub fn run_backtest(args: &BacktestArgs) -> Result<(), Failure> {
     use crate::model::{backtest, bgnbd, gamma_gamma, summary};
@@ -394,10 +439,19 @@ pub fn run_backtest(args: &BacktestArgs) -> Result<(), Failure> {
         .map(|c| (f64::from(c.summary.x), c.summary.mean_repeat_spend))
         .collect();
     let spend = gamma_gamma::fit(&pairs).ok();
+    let learned = learned_churn(
+        &full,
+        &cases,
+        &summaries,
+        calibration_end,
+        args.horizon_weeks,
+        &model.params,
+    );
     let report = backtest::run(
         &cases,
         &model.params,
         spend.as_ref().map(|f| &f.params),
+        learned.as_deref(),
         args.horizon_weeks,
         config.gaps.declining_revenue_pct,
     );
@@ -409,7 +463,7 @@ pub fn run_backtest(args: &BacktestArgs) -> Result<(), Failure> {
         }
         FitFormat::Text => format!(
             "holdout: {} customers, {} made no purchase in {} weeks\n\
-             AUC for \"no purchase in the holdout\": rules {:.4}, model {:.4}, recency alone {:.4}\n\
+             AUC for \"no purchase in the holdout\": rules {:.4}, model {:.4} (BG/NBD P(no purchase) {:.4}, -E[X] {:.4}), recency alone {:.4}\n\
              churn flag precision/recall: rules {:.3}/{:.3} ({} flagged), model {:.3}/{:.3} ({} flagged)\n\
              gap flag vs actual decline ({} declines): precision {:.3}, recall {:.3}\n\
              holdout purchases MAE/RMSE: model {:.3}/{:.3}, rules {:.3}/{:.3}\n\
@@ -419,6 +473,8 @@ pub fn run_backtest(args: &BacktestArgs) -> Result<(), Failure> {
             report.holdout_weeks,
             report.auc_rules,
             report.auc_model,
+            report.auc_bgnbd_no_purchase,
+            report.auc_bgnbd_expected_purchases,
             report.auc_recency,
             report.rules_churn_flag.precision,
             report.rules_churn_flag.recall,

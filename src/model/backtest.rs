@@ -44,7 +44,11 @@ pub struct Report {
     pub holdout_churned: usize,
     pub holdout_weeks: f64,
     pub auc_rules: f64,
+    /// The product's churn probability: the calibration-trained logistic model when it could
+    /// be trained, else BG/NBD P(no purchase).
     pub auc_model: f64,
+    pub auc_bgnbd_no_purchase: f64,
+    pub auc_bgnbd_expected_purchases: f64,
     pub auc_recency: f64,
     pub rules_churn_flag: Flagging,
     pub model_churn_flag: Flagging,
@@ -133,6 +137,7 @@ pub fn run(
     cases: &[Case],
     model: &bgnbd::Params,
     spend: Option<&gamma_gamma::Params>,
+    learned: Option<&[f64]>,
     horizon_weeks: f64,
     decline_pct: f64,
 ) -> Report {
@@ -140,13 +145,14 @@ pub fn run(
         .iter()
         .map(|c| c.summary.holdout_purchases == 0)
         .collect();
-    let model_churn: Vec<f64> = cases
+    let bgnbd_churn: Vec<f64> = cases
         .iter()
         .map(|c| {
             let s = &c.summary;
             model.p_no_purchase(horizon_weeks, f64::from(s.x), s.t_x, s.t)
         })
         .collect();
+    let model_churn: Vec<f64> = learned.map_or_else(|| bgnbd_churn.clone(), <[f64]>::to_vec);
     let rule_scores: Vec<f64> = cases.iter().map(|c| f64::from(c.rule_points)).collect();
     let recency: Vec<f64> = cases.iter().map(|c| c.summary.t - c.summary.t_x).collect();
     let predicted_purchases: Vec<f64> = cases
@@ -203,6 +209,11 @@ pub fn run(
         holdout_weeks: horizon_weeks,
         auc_rules: auc(&rule_scores, &churned),
         auc_model: auc(&model_churn, &churned),
+        auc_bgnbd_no_purchase: auc(&bgnbd_churn, &churned),
+        auc_bgnbd_expected_purchases: auc(
+            &predicted_purchases.iter().map(|p| -p).collect::<Vec<_>>(),
+            &churned,
+        ),
         auc_recency: auc(&recency, &churned),
         rules_churn_flag: flagging(
             &cases

@@ -4,6 +4,7 @@
 
 pub mod backtest;
 pub mod bgnbd;
+pub mod churn;
 pub mod fit;
 pub mod gamma_gamma;
 pub mod hyp2f1;

@@ -1,0 +1,129 @@
+//! A churn probability learned inside the calibration period: the calibration window is split
+//! at `calibration end − horizon`, a logistic regression learns "no purchase in the last part"
+//! from features of the first part (recency, frequency, age, BG/NBD P(alive), spend), and the
+//! learned weights are applied to the same features at the calibration end. No holdout data is
+//! used, so a backtest of it is honest.
+
+use super::bgnbd;
+use super::summary::CustomerSummary;
+
+/// Features of one customer (standardised before fitting).
+pub fn features(summary: &CustomerSummary, model: &bgnbd::Params) -> Vec<f64> {
+    let x = f64::from(summary.x);
+    vec![
+        summary.t - summary.t_x,
+        (1.0 + x).ln(),
+        summary.t,
+        model.p_alive(x, summary.t_x, summary.t),
+        (1.0 + summary.mean_repeat_spend).ln(),
+    ]
+}
+
+/// A fitted logistic model with its standardisation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Logistic {
+    means: Vec<f64>,
+    scales: Vec<f64>,
+    /// Intercept first.
+    weights: Vec<f64>,
+}
+
+impl Logistic {
+    /// Fits by Newton's method (IRLS) with a small ridge penalty for stability.
+    pub fn fit(rows: &[Vec<f64>], labels: &[bool]) -> Option<Self> {
+        let n = rows.len();
+        let k = rows.first()?.len();
+        let means: Vec<f64> = (0..k)
+            .map(|j| rows.iter().map(|r| r[j]).sum::<f64>() / n as f64)
+            .collect();
+        let scales: Vec<f64> = (0..k)
+            .map(|j| {
+                let variance =
+                    rows.iter().map(|r| (r[j] - means[j]).powi(2)).sum::<f64>() / n as f64;
+                variance.sqrt().max(1e-12)
+            })
+            .collect();
+        let design: Vec<Vec<f64>> = rows
+            .iter()
+            .map(|r| {
+                std::iter::once(1.0)
+                    .chain((0..k).map(|j| (r[j] - means[j]) / scales[j]))
+                    .collect()
+            })
+            .collect();
+        let mut weights = vec![0.0; k + 1];
+        for _ in 0..50 {
+            let mut gradient = vec![0.0; k + 1];
+            let mut hessian = vec![vec![0.0; k + 1]; k + 1];
+            for (row, label) in design.iter().zip(labels) {
+                let eta: f64 = row.iter().zip(&weights).map(|(x, w)| x * w).sum();
+                let p = 1.0 / (1.0 + (-eta).exp());
+                let y = f64::from(u8::from(*label));
+                for a in 0..=k {
+                    gradient[a] += (y - p) * row[a];
+                    for b in 0..=k {
+                        hessian[a][b] += p * (1.0 - p) * row[a] * row[b];
+                    }
+                }
+            }
+            for a in 1..=k {
+                gradient[a] -= 1e-3 * weights[a];
+                hessian[a][a] += 1e-3;
+            }
+            let step = solve(hessian, gradient)?;
+            let size: f64 = step.iter().map(|s| s.abs()).sum();
+            for (w, s) in weights.iter_mut().zip(&step) {
+                *w += s;
+            }
+            if size < 1e-10 {
+                break;
+            }
+        }
+        Some(Self {
+            means,
+            scales,
+            weights,
+        })
+    }
+
+    /// P(label) for one row of features.
+    pub fn probability(&self, row: &[f64]) -> f64 {
+        let eta = self.weights[0]
+            + row
+                .iter()
+                .enumerate()
+                .map(|(j, x)| self.weights[j + 1] * (x - self.means[j]) / self.scales[j])
+                .sum::<f64>();
+        1.0 / (1.0 + (-eta).exp())
+    }
+}
+
+/// Solves `matrix · x = vector` by Gaussian elimination with partial pivoting.
+fn solve(mut matrix: Vec<Vec<f64>>, mut vector: Vec<f64>) -> Option<Vec<f64>> {
+    let n = vector.len();
+    for column in 0..n {
+        let pivot = (column..n).max_by(|a, b| {
+            matrix[*a][column]
+                .abs()
+                .total_cmp(&matrix[*b][column].abs())
+        })?;
+        if matrix[pivot][column].abs() < 1e-300 {
+            return None;
+        }
+        matrix.swap(column, pivot);
+        vector.swap(column, pivot);
+        for row in column + 1..n {
+            let factor = matrix[row][column] / matrix[column][column];
+            for k in column..n {
+                matrix[row][k] -= factor * matrix[column][k];
+            }
+            vector[row] -= factor * vector[column];
+        }
+    }
+    let mut solution = vec![0.0; n];
+    for row in (0..n).rev() {
+        let known: f64 = (row + 1..n).map(|k| matrix[row][k] * solution[k]).sum();
+        solution[row] = (vector[row] - known) / matrix[row][row];
+    }
+    Some(solution)
+}
