@@ -70,7 +70,7 @@ impl Logistic {
                 gradient[a] -= 1e-3 * weights[a];
                 hessian[a][a] += 1e-3;
             }
-            let step = solve(hessian, gradient)?;
+            let step = super::linalg::solve(hessian, gradient)?;
             let size: f64 = step.iter().map(|s| s.abs()).sum();
             for (w, s) in weights.iter_mut().zip(&step) {
                 *w += s;
@@ -96,34 +96,4 @@ impl Logistic {
                 .sum::<f64>();
         1.0 / (1.0 + (-eta).exp())
     }
-}
-
-/// Solves `matrix · x = vector` by Gaussian elimination with partial pivoting.
-fn solve(mut matrix: Vec<Vec<f64>>, mut vector: Vec<f64>) -> Option<Vec<f64>> {
-    let n = vector.len();
-    for column in 0..n {
-        let pivot = (column..n).max_by(|a, b| {
-            matrix[*a][column]
-                .abs()
-                .total_cmp(&matrix[*b][column].abs())
-        })?;
-        if matrix[pivot][column].abs() < 1e-300 {
-            return None;
-        }
-        matrix.swap(column, pivot);
-        vector.swap(column, pivot);
-        for row in column + 1..n {
-            let factor = matrix[row][column] / matrix[column][column];
-            for k in column..n {
-                matrix[row][k] -= factor * matrix[column][k];
-            }
-            vector[row] -= factor * vector[column];
-        }
-    }
-    let mut solution = vec![0.0; n];
-    for row in (0..n).rev() {
-        let known: f64 = (row + 1..n).map(|k| matrix[row][k] * solution[k]).sum();
-        solution[row] = (vector[row] - known) / matrix[row][row];
-    }
-    Some(solution)
 }

@@ -100,43 +100,8 @@ pub fn standard_errors(objective: &(dyn Fn(&[f64]) -> f64 + Sync), at: &[f64]) -
             information[j][i] = -second;
         }
     }
-    let inverse = invert(information)?;
+    let inverse = super::linalg::invert(&information)?;
     (0..n)
         .map(|i| (inverse[i][i] > 0.0).then(|| inverse[i][i].sqrt()))
         .collect()
-}
-
-/// Gauss-Jordan inversion with partial pivoting.
-fn invert(mut matrix: Vec<Vec<f64>>) -> Option<Vec<Vec<f64>>> {
-    let n = matrix.len();
-    let mut inverse: Vec<Vec<f64>> = (0..n)
-        .map(|i| (0..n).map(|j| f64::from(u8::from(i == j))).collect())
-        .collect();
-    for column in 0..n {
-        let pivot = (column..n).max_by(|a, b| {
-            matrix[*a][column]
-                .abs()
-                .total_cmp(&matrix[*b][column].abs())
-        })?;
-        if matrix[pivot][column].abs() < 1e-300 {
-            return None;
-        }
-        matrix.swap(column, pivot);
-        inverse.swap(column, pivot);
-        let scale = matrix[column][column];
-        for k in 0..n {
-            matrix[column][k] /= scale;
-            inverse[column][k] /= scale;
-        }
-        for row in 0..n {
-            if row != column {
-                let factor = matrix[row][column];
-                for k in 0..n {
-                    matrix[row][k] -= factor * matrix[column][k];
-                    inverse[row][k] -= factor * inverse[column][k];
-                }
-            }
-        }
-    }
-    Some(inverse)
 }

@@ -8,4 +8,5 @@ pub mod churn;
 pub mod fit;
 pub mod gamma_gamma;
 pub mod hyp2f1;
+pub mod linalg;
 pub mod summary;
