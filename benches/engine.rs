@@ -6,7 +6,7 @@
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use revgap::config::Config;
 use revgap::data::Dataset;
-use revgap::data::generate::{GenerateOptions, generate_customer};
+use revgap::data::generate::GenerateOptions;
 use revgap::engine;
 
 fn sample(customers: usize) -> Dataset {
@@ -15,19 +15,7 @@ fn sample(customers: usize) -> Dataset {
         weeks: 52,
         ..Default::default()
     };
-    let start = options.start;
-    let week_starts = (0..52u64)
-        .map(|w| start + chrono::Days::new(7 * w))
-        .collect();
-    let rows = (0..customers)
-        .map(|i| {
-            (
-                (i + 1).to_string(),
-                generate_customer(&options, i).weekly_spend,
-            )
-        })
-        .collect();
-    Dataset::from_rows(week_starts, rows)
+    revgap::data::generate::in_memory(&options)
 }
 
 fn analyze(c: &mut Criterion) {

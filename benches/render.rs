@@ -7,8 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use revgap::config::Config;
-use revgap::data::Dataset;
-use revgap::data::generate::{GenerateOptions, generate_customer};
+use revgap::data::generate::GenerateOptions;
 use revgap::engine;
 use revgap::tui::keymap::Keymap;
 use revgap::tui::state::{AppState, Loaded};
@@ -22,19 +21,7 @@ fn loaded(customers: usize) -> Loaded {
         weeks: 52,
         ..Default::default()
     };
-    let start = options.start;
-    let week_starts = (0..52u64)
-        .map(|w| start + chrono::Days::new(7 * w))
-        .collect();
-    let rows = (0..customers)
-        .map(|i| {
-            (
-                (i + 1).to_string(),
-                generate_customer(&options, i).weekly_spend,
-            )
-        })
-        .collect();
-    let dataset = Dataset::from_rows(week_starts, rows);
+    let dataset = revgap::data::generate::in_memory(&options);
     let analysis = engine::analyze(&dataset, &Config::default());
     Loaded {
         dataset: Arc::new(dataset),

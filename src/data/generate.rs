@@ -139,6 +139,23 @@ fn unreachable_normal() -> Normal<f64> {
     Normal::new(0.0, 1.0).unwrap_or_else(|_| unreachable!())
 }
 
+/// The same customers as `write_sample` writes, built in memory (spend only; for benchmarks).
+pub fn in_memory(options: &GenerateOptions) -> super::Dataset {
+    let week_starts = (0..options.weeks as u64)
+        .map(|w| options.start + Days::new(7 * w))
+        .collect();
+    let rows = (0..options.customers)
+        .into_par_iter()
+        .map(|i| {
+            (
+                (i + 1).to_string(),
+                generate_customer(options, i).weekly_spend,
+            )
+        })
+        .collect();
+    super::Dataset::from_rows(week_starts, rows)
+}
+
 /// Writes `customers.csv` and `weekly_spend.csv` into `out`.
 pub fn write_sample(options: &GenerateOptions, out: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(out)?;

@@ -32,6 +32,30 @@ pub fn round(value: f64, places: i32) -> f64 {
     if rounded == 0.0 { 0.0 } else { rounded }
 }
 
+/// Secondary gaps as "Declining Revenue (HIGH, -52.7%); …".
+pub fn secondary_signals(gaps: &[crate::engine::Gap]) -> String {
+    gaps.iter()
+        .map(|g| {
+            format!(
+                "{} ({}, {:.1}%)",
+                g.kind.label(),
+                g.severity.key().to_uppercase(),
+                g.gap_pct
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Actions as people read them, comma-separated.
+pub fn action_list(actions: &[&str]) -> String {
+    actions
+        .iter()
+        .map(|a| action_label(a))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// "re_engagement_campaign" → "re-engagement campaign".
 pub fn action_label(action: &str) -> String {
     match action {

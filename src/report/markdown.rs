@@ -3,7 +3,7 @@
 //! labelled and deduplicated per customer.
 
 use super::ReportContext;
-use super::format::{action_label, count, money};
+use super::format::{count, money};
 use crate::data::CustomerProfile;
 use crate::engine::{CustomerInsight, GapType};
 use crate::narrative::rules;
@@ -180,19 +180,7 @@ fn customer_entry(
         gap.weeks_at_risk, insight.churn.weeks_since_last_purchase
     );
     if !insight.secondary_gaps.is_empty() {
-        let signals = insight
-            .secondary_gaps
-            .iter()
-            .map(|g| {
-                format!(
-                    "{} ({}, {:.1}%)",
-                    g.kind.label(),
-                    g.severity.key().to_uppercase(),
-                    g.gap_pct
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("; ");
+        let signals = super::format::secondary_signals(&insight.secondary_gaps);
         let _ = writeln!(out, "- **Secondary Signals:** {signals}");
     }
     let _ = writeln!(
@@ -209,12 +197,7 @@ fn customer_entry(
             "- **Potential Recovery:** {}",
             money(opportunity.potential_revenue)
         );
-        let actions = opportunity
-            .actions
-            .iter()
-            .map(|a| action_label(a))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let actions = super::format::action_list(&opportunity.actions);
         let _ = writeln!(out, "- **Recommended Actions:** {actions}");
     }
     let shown = context.rationale(insight);

@@ -3,7 +3,7 @@
 
 use super::theme::Theme;
 use crate::engine::CustomerInsight;
-use crate::report::format::{action_label, money};
+use crate::report::format::money;
 use crate::tui::state::AppState;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -119,28 +119,11 @@ fn facts(
         return lines;
     }
     if !insight.secondary_gaps.is_empty() {
-        let others = insight
-            .secondary_gaps
-            .iter()
-            .map(|g| {
-                format!(
-                    "{} ({}, {:.1}%)",
-                    g.kind.label(),
-                    g.severity.key(),
-                    g.gap_pct
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("; ");
+        let others = crate::report::format::secondary_signals(&insight.secondary_gaps);
         lines.push(Line::from(format!("Also: {others}")));
     }
     if let Some(opportunity) = &insight.opportunity {
-        let actions = opportunity
-            .actions
-            .iter()
-            .map(|a| action_label(a))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let actions = crate::report::format::action_list(&opportunity.actions);
         lines.push(Line::from(format!(
             "Opportunity: {} · potential {} · {actions}",
             opportunity.kind.label(),

@@ -6,25 +6,10 @@ use crate::tui::state::{AppState, Pane, Phase};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Block, BorderType, Borders, Cell, Gauge, Paragraph, Row, Table, TableState, Wrap,
-};
+use ratatui::widgets::{Cell, Gauge, Paragraph, Row, Table, TableState, Wrap};
 
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
-    let focused = state.focus == Pane::List;
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_type(if focused {
-            BorderType::Thick
-        } else {
-            BorderType::Plain
-        })
-        .border_style(if focused {
-            theme.focused_border()
-        } else {
-            theme.border()
-        })
-        .title(format!(" {}Customers ", if focused { "▶ " } else { "" }));
+    let block = super::pane_block(Pane::List, state.focus == Pane::List, theme, false);
     let Some(loaded) = &state.loaded else {
         let inner = block.inner(area);
         frame.render_widget(block, area);

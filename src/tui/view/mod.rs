@@ -61,7 +61,7 @@ fn selected_insight(state: &AppState) -> Option<CustomerInsight> {
 
 /// A pane's frame; the focused one is drawn thick and bold. When one pane stands for all
 /// detail panes, its title says how to switch.
-fn pane_block(pane: Pane, focused: bool, theme: Theme, alone: bool) -> Block<'static> {
+pub(super) fn pane_block(pane: Pane, focused: bool, theme: Theme, alone: bool) -> Block<'static> {
     let marker = if focused { "▶ " } else { "" };
     let title = if alone {
         format!(" {marker}{} (Tab: next pane) ", pane.title())
