@@ -29,29 +29,51 @@ async fn revgap(args: Vec<String>, base_url: &str, cache: &std::path::Path) -> O
 const SERVER_ERROR: &str =
     r#"{"error":{"message":"boom","type":"server_error","param":null,"code":null}}"#;
 
+/// The ids of the first `n` ranked customers of the bundled sample.
+fn top_ids(n: usize) -> Vec<String> {
+    let output = std::process::Command::new(common::binary())
+        .args(["analyze", "--format", "json", "--top", &n.to_string()])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    report["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["customer_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
 fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|a| a.to_string()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_enhanced_customer_is_grounded_or_falls_back_with_a_reason() {
-    let server = FakeServer::start(vec![
-        tokens(
-            &[
-                "Spend stopped; ",
-                "the customer needs a re-engagement campaign.",
-            ],
-            Duration::ZERO,
-        ),
-        tokens(
-            &["They could recover $12,345 next quarter."],
-            Duration::ZERO,
-        ),
-        status(500, SERVER_ERROR),
-        status(500, SERVER_ERROR),
-        status(500, SERVER_ERROR),
-        status(500, SERVER_ERROR),
-    ])
+    // Replies chosen by the customer in the prompt: order, retries and concurrency cannot
+    // shift them. The first is grounded, the second invents a figure, the third always fails.
+    let top = top_ids(3);
+    let (first, second) = (top[0].clone(), top[1].clone());
+    let server = FakeServer::routed(move |request| {
+        let mentions = |id: &str| request.contains(&format!("\\\"customer_id\\\": \\\"{id}\\\""));
+        if mentions(&first) {
+            tokens(
+                &[
+                    "Spend stopped; ",
+                    "the customer needs a re-engagement campaign.",
+                ],
+                Duration::ZERO,
+            )
+        } else if mentions(&second) {
+            tokens(
+                &["They could recover $12,345 next quarter."],
+                Duration::ZERO,
+            )
+        } else {
+            status(500, SERVER_ERROR)
+        }
+    })
     .await;
     let cache = tempfile::tempdir().unwrap();
     let args = strings(&[
@@ -59,8 +81,6 @@ async fn every_enhanced_customer_is_grounded_or_falls_back_with_a_reason() {
         "--llm",
         "--llm-top",
         "3",
-        "--llm-concurrency",
-        "1",
         "--format",
         "json",
         "--top",

@@ -12,20 +12,22 @@ use super::table::{TableFormat, for_each_record, open_table, ragged};
 
 pub const EXPECTED_CUSTOMERS: &str = "customer_id,age,household_size,loyalty_member";
 
-/// A parsed attribute row: line, the customer's index (or its id when it has no spend), and
-/// the profile or what was wrong with the row.
-type ParsedProfile = (
-    u64,
-    Result<usize, String>,
-    Result<CustomerProfile, RowError>,
-);
+/// A parsed attribute row: line, customer id, and the profile or what was wrong with it.
+type ParsedProfile = (u64, String, Result<CustomerProfile, RowError>);
 
-/// Reads the customers file at `path` and attaches the profiles to `dataset`.
-pub fn attach_customers(
-    dataset: &mut Dataset,
-    path: &str,
-    policy: RowPolicy,
-) -> Result<(), DataError> {
+/// The customers file as read, before it is matched to the spend data.
+#[derive(Debug, Default)]
+pub struct CustomersFile {
+    path: String,
+    ids: super::dataset::IdColumn,
+    lines: Vec<u64>,
+    profiles: Vec<CustomerProfile>,
+    extra_columns: Vec<String>,
+    report: LoadReport,
+}
+
+/// Reads and checks the customers file at `path` (it can run while the spend file loads).
+pub fn read_customers(path: &str, policy: RowPolicy) -> Result<CustomersFile, DataError> {
     let format = TableFormat::default();
     let (stream, header) = open_table(path, &format, EXPECTED_CUSTOMERS)?;
     let header = header.unwrap_or_default();
@@ -43,12 +45,11 @@ pub fn attach_customers(
     let extra_positions: Vec<usize> = (0..header.len())
         .filter(|p| !positions.contains(p))
         .collect();
-    dataset.extra_columns = extra_positions.iter().map(|p| header[*p].clone()).collect();
-
-    let index = CustomerIndex::of(&dataset.customer_ids);
-    let mut profiles: Vec<Option<CustomerProfile>> = vec![None; dataset.customer_count()];
-    let mut report = LoadReport::default();
-    let mut seen_without_spend: rustc_hash::FxHashSet<String> = Default::default();
+    let mut file = CustomersFile {
+        path: path.to_string(),
+        extra_columns: extra_positions.iter().map(|p| header[*p].clone()).collect(),
+        ..Default::default()
+    };
     let width = header.len();
     stream.scan(
         |text, first_line| {
@@ -57,7 +58,7 @@ pub fn attach_customers(
                 let record = match record {
                     Ok(record) => record,
                     Err(error) => {
-                        parsed.push((line, Err(String::new()), Err(error)));
+                        parsed.push((line, String::new(), Err(error)));
                         return;
                     }
                 };
@@ -66,8 +67,7 @@ pub fn attach_customers(
                     .copied()
                     .unwrap_or_default()
                     .trim_ascii();
-                let id = String::from_utf8_lossy(id);
-                let id = index.find(&id).ok_or_else(|| id.into_owned());
+                let id = String::from_utf8_lossy(id).into_owned();
                 let profile = if record.len() != width {
                     Err(ragged(path, line, width, record.len(), true))
                 } else {
@@ -78,30 +78,54 @@ pub fn attach_customers(
             parsed
         },
         |parsed| {
-            for (line, customer, profile) in parsed {
-                let profile = match profile {
-                    Ok(profile) => profile,
-                    Err(error) => {
-                        report.reject(policy, error)?;
-                        continue;
+            for (line, id, profile) in parsed {
+                match profile {
+                    Ok(profile) => {
+                        file.ids.push(&id);
+                        file.lines.push(line);
+                        file.profiles.push(profile);
                     }
-                };
-                match customer {
-                    Ok(customer) if profiles[customer].is_some() => {
-                        let id = &dataset.customer_ids[customer];
-                        report.reject(policy, duplicate(path, line, id))?;
-                    }
-                    Ok(customer) => profiles[customer] = Some(profile),
-                    Err(id) => {
-                        if !seen_without_spend.insert(id.clone()) {
-                            report.reject(policy, duplicate(path, line, &id))?;
-                        }
-                    }
+                    Err(error) => file.report.reject(policy, error)?,
                 }
             }
             Ok(())
         },
     )?;
+    Ok(file)
+}
+
+/// Attaches the profiles to the customers of `dataset`, by id.
+pub fn attach_customers(
+    dataset: &mut Dataset,
+    file: CustomersFile,
+    policy: RowPolicy,
+) -> Result<(), DataError> {
+    let CustomersFile {
+        path,
+        ids,
+        lines,
+        profiles: read,
+        extra_columns,
+        mut report,
+    } = file;
+    dataset.extra_columns = extra_columns;
+    let index = CustomerIndex::of(&dataset.customer_ids);
+    let mut profiles: Vec<Option<CustomerProfile>> = vec![None; dataset.customer_count()];
+    let mut seen_without_spend: rustc_hash::FxHashSet<&str> = Default::default();
+    for (row, profile) in read.into_iter().enumerate() {
+        let id = &ids[row];
+        match index.find(id) {
+            Some(customer) if profiles[customer].is_some() => {
+                report.reject(policy, duplicate(&path, lines[row], id))?;
+            }
+            Some(customer) => profiles[customer] = Some(profile),
+            None => {
+                if !seen_without_spend.insert(id) {
+                    report.reject(policy, duplicate(&path, lines[row], id))?;
+                }
+            }
+        }
+    }
     let load = &mut dataset.load;
     load.skipped_customer_rows = report.skipped_rows;
     for problem in report.first_problems {

@@ -14,7 +14,7 @@ mod table;
 mod transactions;
 mod weekly;
 
-pub use customers::attach_customers;
+pub use customers::{CustomersFile, attach_customers, read_customers};
 pub use dataset::{CustomerIndex, CustomerProfile, Dataset, IdColumn};
 pub use error::{DataError, LoadReport, Location, RowError, RowPolicy, RowProblem};
 pub use fields::{ColumnRef, Delimiter, date_of, day_number, parse_date_arg};
@@ -42,31 +42,44 @@ pub struct LoadOptions {
     pub as_of: Option<NaiveDate>,
 }
 
-/// Loads spend and (if given) customer attributes.
+/// Loads spend and (if given) customer attributes; the two files are read concurrently.
 pub fn load(options: &LoadOptions) -> Result<Dataset, DataError> {
-    let mut dataset = match &options.spend {
+    let (spend, customers) = rayon::join(
+        || load_spend(options),
+        || {
+            options
+                .customers
+                .as_ref()
+                .map(|path| read_customers(&path.display().to_string(), options.policy))
+        },
+    );
+    let mut dataset = spend?;
+    tracing::info!(
+        customers = dataset.customer_count(),
+        weeks = dataset.week_count(),
+        "spend loaded"
+    );
+    match customers {
+        Some(file) => attach_customers(&mut dataset, file?, options.policy)?,
+        None => dataset.load.customers_without_attributes = dataset.customer_count() as u64,
+    }
+    Ok(dataset)
+}
+
+fn load_spend(options: &LoadOptions) -> Result<Dataset, DataError> {
+    match &options.spend {
         SpendSource::Weekly(path) => load_weekly(
             &path.display().to_string(),
             &options.format,
             options.policy,
             options.as_of,
-        )?,
+        ),
         SpendSource::Transactions(path, columns) => load_transactions(
             &path.display().to_string(),
             &options.format,
             columns,
             options.policy,
             options.as_of,
-        )?,
-    };
-    tracing::info!(
-        customers = dataset.customer_count(),
-        weeks = dataset.week_count(),
-        "spend loaded"
-    );
-    match &options.customers {
-        Some(path) => attach_customers(&mut dataset, &path.display().to_string(), options.policy)?,
-        None => dataset.load.customers_without_attributes = dataset.customer_count() as u64,
+        ),
     }
-    Ok(dataset)
 }

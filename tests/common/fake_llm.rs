@@ -92,6 +92,33 @@ impl FakeServer {
         Self { base_url, log }
     }
 
+    /// A server that answers every connection with `route(request text)`, for as long as the
+    /// test runs (so retries and concurrency cannot shift which reply goes where).
+    pub async fn routed(route: impl Fn(&str) -> Reply + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
+        let log = Arc::new(Mutex::new(Log::default()));
+        let server_log = log.clone();
+        let route = Arc::new(route);
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let (log, route) = (server_log.clone(), route.clone());
+                tokio::spawn(async move {
+                    let request = read_request(&mut socket).await;
+                    let reply = route(&request);
+                    log.lock().unwrap().requests.push(request);
+                    if !write_reply(&mut socket, &reply).await {
+                        log.lock().unwrap().client_gone = true;
+                    }
+                });
+            }
+        });
+        Self { base_url, log }
+    }
+
     pub fn request_count(&self) -> usize {
         self.log.lock().unwrap().requests.len()
     }
