@@ -355,3 +355,43 @@ fn with_the_server_down_r_shows_the_fallback_and_why() {
     session.keys(&["q"]);
     session.wait_text("revgap exited with 0");
 }
+
+#[test]
+fn no_color_keeps_the_selection_visible_without_colours() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("revgap.log");
+    let missing = dir.path().join("none.toml");
+    let session = Session::start(
+        100,
+        30,
+        dir.path(),
+        &[
+            ("REVGAP_CONFIG", missing.to_str().unwrap()),
+            ("REVGAP_LOG_FILE", log.to_str().unwrap()),
+            ("NO_COLOR", "1"),
+        ],
+    );
+    session.wait_text("customers with gaps");
+    let output = Command::new("tmux")
+        .args(["capture-pane", "-p", "-e", "-t", &session.name])
+        .output()
+        .unwrap();
+    let styled = String::from_utf8_lossy(&output.stdout);
+    // Reverse video (SGR 7) marks the selection; no foreground or background colour is set.
+    assert!(
+        styled.contains("\u{1b}[7m") || styled.contains(";7m"),
+        "reversed selection:\n{styled}"
+    );
+    for colour in ["\u{1b}[3", "\u{1b}[9", "\u{1b}[4", ";3", ";9"] {
+        let coloured = styled
+            .match_indices(colour)
+            .any(|(i, _)| styled[i + colour.len()..].starts_with(|c: char| c.is_ascii_digit()));
+        assert!(!coloured, "colour escape {colour:?} found:\n{styled}");
+    }
+    assert!(session.screen().contains("> 1 "));
+    session.keys(&["q"]);
+    session.wait_text("revgap exited with 0");
+}

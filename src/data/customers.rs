@@ -109,12 +109,22 @@ pub fn attach_customers(
         mut report,
     } = file;
     dataset.extra_columns = extra_columns;
-    let index = CustomerIndex::of(&dataset.customer_ids);
+    let index = dataset
+        .index
+        .take()
+        .unwrap_or_else(|| CustomerIndex::of(&dataset.customer_ids));
+    let matched: Vec<Option<usize>> = {
+        use rayon::prelude::*;
+        (0..ids.len())
+            .into_par_iter()
+            .map(|row| index.find(&ids[row]))
+            .collect()
+    };
     let mut profiles: Vec<Option<CustomerProfile>> = vec![None; dataset.customer_count()];
     let mut seen_without_spend: rustc_hash::FxHashSet<&str> = Default::default();
     for (row, profile) in read.into_iter().enumerate() {
         let id = &ids[row];
-        match index.find(id) {
+        match matched[row] {
             Some(customer) if profiles[customer].is_some() => {
                 report.reject(policy, duplicate(&path, lines[row], id))?;
             }

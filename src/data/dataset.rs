@@ -67,6 +67,9 @@ pub struct Dataset {
     pub load: LoadReport,
     /// The last day covered by the data (the as-of date).
     pub as_of: Option<NaiveDate>,
+    /// The id → index lookup the loader built, reused to match the customers file (rebuilt
+    /// from `customer_ids` when absent).
+    pub index: Option<CustomerIndex>,
     /// Day-level purchases, kept when the spend came from a transaction log (the probability
     /// models work at day resolution); `None` for a weekly panel.
     pub transactions: Option<Vec<super::transactions::Transaction>>,
@@ -167,11 +170,17 @@ impl<S: AsRef<str>> FromIterator<S> for IdColumn {
 }
 
 /// Assigns dense indices to customer ids as they are first seen, without an allocation per id.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct CustomerIndex {
     table: hashbrown::HashTable<u32>,
     hasher: rustc_hash::FxBuildHasher,
     pub ids: IdColumn,
+}
+
+impl std::fmt::Debug for CustomerIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CustomerIndex({} ids)", self.ids.len())
+    }
 }
 
 impl CustomerIndex {

@@ -170,6 +170,7 @@ pub fn weekly_from_transactions(
         extra_columns: Vec::new(),
         load: LoadReport::default(),
         as_of: Some(date_of(last_day)),
+        index: None,
         transactions: None,
     })
 }

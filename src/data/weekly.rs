@@ -62,6 +62,8 @@ struct PanelGrid {
     stride: usize,
     values: Vec<f64>,
     present: Vec<u64>,
+    /// Customer rows laid out in `values` (the vectors are longer: zeroed spare capacity).
+    laid_out: usize,
     slot_of_day: FxHashMap<i32, usize>,
     slot_days: Vec<i32>,
     slot_rows: Vec<u64>,
@@ -72,8 +74,10 @@ struct PanelGrid {
 impl PanelGrid {
     fn with_capacity(cells: usize) -> Self {
         Self {
-            values: Vec::with_capacity(cells),
-            present: Vec::with_capacity(cells.div_ceil(64)),
+            // Zeroed up front: the allocator hands out untouched zero pages, so a missing week
+            // costs nothing and no pass clears memory before it is written.
+            values: vec![0.0; cells],
+            present: vec![0; cells.div_ceil(64)],
             ..Default::default()
         }
     }
@@ -96,8 +100,8 @@ impl PanelGrid {
                     self.widen(self.slot_days.len());
                 }
                 if inserted {
-                    self.values.resize(self.values.len() + self.stride, 0.0);
-                    self.present.resize(self.bit_words(), 0);
+                    self.laid_out += 1;
+                    self.make_room(self.laid_out * self.stride);
                 }
                 customer = index;
             }
@@ -134,8 +138,13 @@ impl PanelGrid {
         }
     }
 
-    fn bit_words(&self) -> usize {
-        (self.customers.len() * self.stride).div_ceil(64)
+    /// Grows the zeroed grid (doubling) so it holds `cells` cells.
+    fn make_room(&mut self, cells: usize) {
+        if cells > self.values.len() {
+            let size = cells.max(self.values.len() * 2);
+            self.values.resize(size, 0.0);
+            self.present.resize(size.div_ceil(64), 0);
+        }
     }
 
     /// The slot of a day, adding a slot (and widening the grid) for a new date.
@@ -163,15 +172,10 @@ impl PanelGrid {
 
     fn widen(&mut self, stride: usize) {
         // Rows already laid out (a customer just inserted has none yet).
-        let customers = self
-            .values
-            .len()
-            .checked_div(self.stride)
-            .unwrap_or(self.customers.len());
-        let mut values = Vec::with_capacity(self.values.capacity().max(customers * stride));
-        values.resize(customers * stride, 0.0);
-        let mut present = Vec::with_capacity(self.present.capacity());
-        present.resize((customers * stride).div_ceil(64), 0u64);
+        let customers = self.laid_out;
+        let cells = self.values.len().max(customers * stride);
+        let mut values = vec![0.0; cells];
+        let mut present = vec![0u64; cells.div_ceil(64)];
         for customer in 0..customers {
             for slot in 0..self.slot_days.len() {
                 let old = customer * self.stride + slot;
@@ -287,7 +291,8 @@ impl PanelGrid {
             source: path.to_string(),
             week_starts,
             profiles: vec![None; customers],
-            customer_ids: self.customers.ids,
+            customer_ids: self.customers.ids.clone(),
+            index: Some(self.customers),
             spend,
             extra_columns: Vec::new(),
             load: report,
