@@ -18,6 +18,7 @@ pub struct Config {
     pub scoring: ScoringWeights,
     pub report: ReportSettings,
     pub llm: LlmConfig,
+    pub model: ModelSettings,
 }
 
 /// Baseline / recent windows and the trend classification band.
@@ -220,6 +221,41 @@ impl Default for ReportSettings {
         Self {
             top_customers: 10,
             top_churn: 10,
+        }
+    }
+}
+
+/// Where the churn probability comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChurnModel {
+    /// The original's point rules (transparent, no fitting).
+    Rules,
+    /// BG/NBD P(no purchase in the horizon); the rules stay as a factor and the fallback.
+    Bgnbd,
+}
+
+/// The predictive layer inside the analysis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelSettings {
+    pub churn_model: ChurnModel,
+    /// Weeks ahead for P(no purchase) and revenue at risk (the original's
+    /// prediction_horizon_weeks).
+    pub horizon_weeks: f64,
+    /// Central probability of the revenue-at-risk interval.
+    pub interval: f64,
+    /// Parameter draws for the interval (parametric bootstrap).
+    pub bootstrap_draws: u32,
+}
+
+impl Default for ModelSettings {
+    fn default() -> Self {
+        Self {
+            churn_model: ChurnModel::Rules,
+            horizon_weeks: 4.0,
+            interval: 0.9,
+            bootstrap_draws: 200,
         }
     }
 }

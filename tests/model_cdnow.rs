@@ -294,3 +294,81 @@ fn backtest_beats_the_rules_on_weekly_shopper_data() {
     assert!(rules > 0.8, "the rules work on weekly data: {rules}");
     assert!(model > rules, "model {model} vs rules {rules}");
 }
+
+fn cdnow_analysis(churn_model: &str) -> Option<serde_json::Value> {
+    let path = common::shared_file("data/cdnow/CDNOW_sample.txt")?;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("model.toml");
+    std::fs::write(
+        &config,
+        format!("[model]\nchurn_model = \"{churn_model}\"\n"),
+    )
+    .unwrap();
+    let output = std::process::Command::new(common::binary())
+        .args(["analyze", "--transactions"])
+        .arg(&path)
+        .args([
+            "--no-header",
+            "--delimiter",
+            "whitespace",
+            "--id-col",
+            "2",
+            "--date-col",
+            "3",
+            "--amount-col",
+            "5",
+        ])
+        .arg("--config")
+        .arg(&config)
+        .args(["--format", "json", "--top", "20"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(serde_json::from_slice(&output.stdout).unwrap())
+}
+
+#[test]
+fn bgnbd_churn_model_puts_predictions_into_the_report() {
+    let Some(report) = cdnow_analysis("bgnbd") else {
+        return;
+    };
+    assert_eq!(report["summary"]["churn_model"], "bgnbd");
+    for customer in report["customers"].as_array().unwrap() {
+        let prediction = &customer["prediction"];
+        let value = |key: &str| prediction[key].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&value("p_alive")));
+        assert_eq!(
+            customer["churn"]["probability"].as_f64().unwrap(),
+            value("p_no_purchase")
+        );
+        assert!(value("expected_purchases") >= 0.0);
+        let (low, high) = (value("revenue_at_risk_low"), value("revenue_at_risk_high"));
+        assert!(0.0 <= low && low <= high, "{prediction}");
+        assert!(value("revenue_at_risk") >= 0.0);
+    }
+    let rules = cdnow_analysis("rules").unwrap();
+    assert_eq!(rules["summary"]["churn_model"], "rules");
+    assert!(rules["customers"][0].get("prediction").is_none());
+}
+
+#[test]
+fn bgnbd_churn_model_falls_back_to_the_rules_where_it_does_not_fit() {
+    // Weekly shoppers (the bundled sample) push BG/NBD to a boundary: the rules stay in use.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("model.toml");
+    std::fs::write(&config, "[model]\nchurn_model = \"bgnbd\"\n").unwrap();
+    let output = std::process::Command::new(common::binary())
+        .args(["analyze", "--format", "json", "--top", "1", "--config"])
+        .arg(&config)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let used = report["summary"]["churn_model"].as_str().unwrap();
+    assert!(used.starts_with("rules (BG/NBD fit failed"), "{used}");
+    assert!(report["customers"][0].get("prediction").is_none());
+}

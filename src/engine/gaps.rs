@@ -111,7 +111,7 @@ impl Gap {
                 self.expected
             ),
             GapType::ZeroSpend => format!(
-                "Customer has {} zero-spend weeks in the recent period (churn risk).",
+                "No spend in {} week(s), zero spend in the recent period (churn risk).",
                 self.weeks_at_risk
             ),
         }

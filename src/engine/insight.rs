@@ -26,6 +26,8 @@ pub struct CustomerInsight {
     pub priority_score: f64,
     /// 1-based rank among customers with a gap.
     pub rank: Option<usize>,
+    /// Model predictions (when `[model] churn_model = "bgnbd"` and the fit succeeded).
+    pub prediction: Option<crate::model::predict::Prediction>,
 }
 
 impl CustomerInsight {
@@ -54,6 +56,7 @@ impl CustomerInsight {
             score: None,
             priority_score: 0.0,
             rank: None,
+            prediction: None,
         }
     }
 

@@ -42,6 +42,8 @@ pub struct CustomerScore {
     pub revenue_impact: f64,
     pub customer_value: f64,
     pub churn_points: u32,
+    /// Model P(no purchase in the horizon), when the model is in use.
+    pub model_churn: Option<f64>,
     pub weeks_since_last_purchase: u32,
     /// 1-based rank among customers with a gap; 0 for none.
     pub rank: u32,
@@ -77,6 +79,7 @@ impl CustomerScore {
             revenue_impact: 0.0,
             customer_value: 0.0,
             churn_points: insight.churn.points,
+            model_churn: None,
             weeks_since_last_purchase: insight.churn.weeks_since_last_purchase as u32,
             rank: 0,
             primary: insight.primary_gap.map(|g| g.kind),
@@ -101,6 +104,10 @@ pub struct Analysis {
     pub summary: Summary,
     /// The configuration the analysis ran with.
     pub config: Config,
+    /// The fitted models, when `[model] churn_model = "bgnbd"` and the fit succeeded.
+    pub models: Option<std::sync::Arc<crate::model::predict::Models>>,
+    /// Which churn probability is in use ("rules", "bgnbd", or the fallback and why).
+    pub churn_model: String,
 }
 
 impl Analysis {
@@ -114,6 +121,18 @@ impl Analysis {
             insight.score = Some(factors);
         }
         insight.rank = (score.rank > 0).then_some(score.rank as usize);
+        if let Some(models) = &self.models {
+            let settings = &self.config.model;
+            insight.prediction = models.predict(
+                customer,
+                insight.profile.baseline_avg,
+                settings.interval,
+                settings.bootstrap_draws,
+            );
+            if let Some(prediction) = &insight.prediction {
+                insight.churn.probability = prediction.p_no_purchase;
+            }
+        }
         insight
     }
 
@@ -138,7 +157,9 @@ impl CustomerScore {
     pub fn factors(&self) -> ScoreFactors {
         ScoreFactors {
             revenue_impact: self.revenue_impact,
-            churn_risk: f64::from(self.churn_points) / 10.0,
+            churn_risk: self
+                .model_churn
+                .map_or(f64::from(self.churn_points) / 10.0, |p| 10.0 * p),
             customer_value: self.customer_value,
             recovery_probability: self.recovery_probability,
         }
@@ -159,16 +180,49 @@ pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
         .into_par_iter()
         .map(|customer| CustomerScore::of(&build_insight(dataset, config, customer)))
         .collect();
+    let (models, churn_model) = fit_models(dataset, config, &mut scores);
     score(&mut scores, config);
     let ranking = rank(&scores, &dataset.customer_ids);
     for (position, customer) in ranking.iter().enumerate() {
         scores[*customer].rank = position as u32 + 1;
     }
     Analysis {
-        summary: Summary::of(&scores, config, dataset.load.skipped_rows, dataset.as_of),
+        summary: Summary {
+            churn_model: churn_model.clone(),
+            ..Summary::of(&scores, config, dataset.load.skipped_rows, dataset.as_of)
+        },
         scores,
         ranking,
         config: config.clone(),
+        models,
+        churn_model,
+    }
+}
+
+/// Fits the models when configured and puts their churn probability into the scores; on a
+/// failed fit the rules stay in use and the reason is kept.
+fn fit_models(
+    dataset: &Dataset,
+    config: &Config,
+    scores: &mut [CustomerScore],
+) -> (
+    Option<std::sync::Arc<crate::model::predict::Models>>,
+    String,
+) {
+    if config.model.churn_model == crate::config::ChurnModel::Rules {
+        return (None, "rules".into());
+    }
+    match crate::model::predict::fit(dataset, config.model.horizon_weeks) {
+        Ok(models) => {
+            scores
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(customer, score)| {
+                    score.model_churn = models.p_no_purchase(customer);
+                });
+            (Some(std::sync::Arc::new(models)), "bgnbd".into())
+        }
+        Err(error) => (None, format!("rules (BG/NBD fit failed: {error})")),
     }
 }
 

@@ -21,6 +21,8 @@ pub struct Summary {
     pub potential_recovery_revenue: f64,
     pub skipped_rows: u64,
     pub as_of: Option<NaiveDate>,
+    /// Which churn probability the analysis used ("rules", "bgnbd", or a fallback note).
+    pub churn_model: String,
 }
 
 impl Summary {

@@ -11,6 +11,8 @@ pub enum FitError {
     TooFewData(String),
     #[error("the optimiser failed: {0}")]
     Optimizer(String),
+    #[error("the model does not describe these data: {0}")]
+    Degenerate(String),
 }
 
 struct NegativeLogLikelihood<'a> {

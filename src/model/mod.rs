@@ -9,4 +9,5 @@ pub mod fit;
 pub mod gamma_gamma;
 pub mod hyp2f1;
 pub mod linalg;
+pub mod predict;
 pub mod summary;

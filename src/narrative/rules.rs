@@ -18,7 +18,7 @@ pub fn rationale(insight: &CustomerInsight, config: &Config) -> String {
         money(profile.recent_avg),
         profile.trend_pct
     ));
-    if profile.weeks_since_last_purchase > 0 {
+    if profile.weeks_since_last_purchase > 0 && gap.kind != GapType::ZeroSpend {
         text.push_str(&format!(
             " No purchase for {} week(s).",
             profile.weeks_since_last_purchase

@@ -5,7 +5,7 @@
 use super::ReportContext;
 use super::format::round;
 
-const COLUMNS: [&str; 30] = [
+const COLUMNS: [&str; 33] = [
     "rank",
     "customer_id",
     "priority_score",
@@ -36,6 +36,9 @@ const COLUMNS: [&str; 30] = [
     "rationale_source",
     "grounding",
     "rationale",
+    "p_alive",
+    "revenue_at_risk",
+    "revenue_at_risk_interval",
 ];
 
 /// Renders the CSV text.
@@ -105,6 +108,15 @@ pub fn render(context: &ReportContext) -> String {
             shown.source.key().to_string(),
             shown.grounding.to_string(),
             shown.text,
+            optional(insight.prediction.map(|p| number(p.p_alive, 4))),
+            optional(insight.prediction.map(|p| number(p.revenue_at_risk, 2))),
+            optional(insight.prediction.map(|p| {
+                format!(
+                    "{}-{}",
+                    number(p.revenue_at_risk_low, 2),
+                    number(p.revenue_at_risk_high, 2)
+                )
+            })),
         ];
         let _ = writer.write_record(&record);
     }

@@ -36,6 +36,7 @@ struct SummaryOut {
     potential_recovery_revenue: f64,
     skipped_rows: u64,
     as_of: Option<String>,
+    churn_model: String,
 }
 
 #[derive(Serialize)]
@@ -99,6 +100,20 @@ struct CustomerOut<'a> {
     spend: SpendOut,
     attributes: BTreeMap<String, serde_json::Value>,
     rationale: NarrativeOut,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prediction: Option<PredictionOut>,
+}
+
+#[derive(Serialize)]
+struct PredictionOut {
+    horizon_weeks: f64,
+    p_alive: f64,
+    p_no_purchase: f64,
+    expected_purchases: f64,
+    expected_spend: f64,
+    revenue_at_risk: f64,
+    revenue_at_risk_low: f64,
+    revenue_at_risk_high: f64,
 }
 
 fn gap_out(gap: &Gap) -> GapOut {
@@ -126,6 +141,7 @@ fn summary_out(summary: &Summary) -> SummaryOut {
         potential_recovery_revenue: round(summary.potential_recovery_revenue, 2),
         skipped_rows: summary.skipped_rows,
         as_of: summary.as_of.map(|d| d.to_string()),
+        churn_model: summary.churn_model.clone(),
     }
 }
 
@@ -154,7 +170,7 @@ fn customer_out<'a>(context: &'a ReportContext, insight: &CustomerInsight) -> Cu
         secondary_gaps: insight.secondary_gaps.iter().map(gap_out).collect(),
         churn: ChurnOut {
             score: insight.churn.score(),
-            probability: insight.churn.probability,
+            probability: round(insight.churn.probability, 4),
             factors: insight.churn.factors.iter().map(|f| f.key()).collect(),
             weeks_since_last_purchase: insight.churn.weeks_since_last_purchase,
         },
@@ -179,6 +195,16 @@ fn customer_out<'a>(context: &'a ReportContext, insight: &CustomerInsight) -> Cu
             trend: profile.trend,
         },
         attributes,
+        prediction: insight.prediction.map(|p| PredictionOut {
+            horizon_weeks: p.horizon_weeks,
+            p_alive: round(p.p_alive, 4),
+            p_no_purchase: round(p.p_no_purchase, 4),
+            expected_purchases: round(p.expected_purchases, 4),
+            expected_spend: round(p.expected_spend, 2),
+            revenue_at_risk: round(p.revenue_at_risk, 2),
+            revenue_at_risk_low: round(p.revenue_at_risk_low, 2),
+            revenue_at_risk_high: round(p.revenue_at_risk_high, 2),
+        }),
         rationale: {
             let shown = context.rationale(insight);
             NarrativeOut {

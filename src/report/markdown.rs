@@ -83,7 +83,7 @@ fn executive_summary(context: &ReportContext, out: &mut String) {
     );
     let _ = writeln!(
         out,
-        "- **Churn-Risk Customers (score ≥ {:.2}):** {}, of which high risk (≥ {:.2}): {}",
+        "- **Churn-Risk Customers (rule score ≥ {:.2}):** {}, of which high risk (≥ {:.2}): {}",
         f64::from(churn.risk_points) / 100.0,
         count(summary.churn_risk_customers),
         f64::from(churn.high_risk_points) / 100.0,
@@ -190,6 +190,13 @@ fn customer_entry(
         insight.churn.probability * 100.0,
         factor_list(insight)
     );
+    if let Some(prediction) = &insight.prediction {
+        let _ = writeln!(
+            out,
+            "- **Model (BG/NBD + Gamma-Gamma):** {}",
+            super::format::prediction_line(prediction, context.config.model.interval)
+        );
+    }
     if let Some(opportunity) = &insight.opportunity {
         let _ = writeln!(out, "- **Opportunity Type:** {}", opportunity.kind.label());
         let _ = writeln!(

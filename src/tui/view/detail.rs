@@ -115,6 +115,12 @@ fn facts(
         profile.trend_pct,
         profile.weeks_since_last_purchase
     )));
+    if let Some(prediction) = &insight.prediction {
+        lines.push(Line::from(Span::styled(
+            crate::report::format::prediction_line(prediction, state.config.model.interval),
+            theme.key(),
+        )));
+    }
     if compact {
         return lines;
     }

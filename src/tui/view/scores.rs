@@ -61,10 +61,15 @@ pub fn render(
         .map(|f| format!("{} +{}", f.key(), factor_points(*f, insight, config)))
         .collect::<Vec<_>>()
         .join(", ");
+    let source = if insight.prediction.is_some() {
+        "BG/NBD"
+    } else {
+        "rules"
+    };
     lines.push(Line::from(format!(
-        "churn {:.2} ({:.0}%){}{factors}",
-        churn.score(),
+        "churn probability {:.0}% ({source}) · rule score {:.2}{}{factors}",
         churn.probability * 100.0,
+        churn.score(),
         if factors.is_empty() { "" } else { ": " }
     )));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
