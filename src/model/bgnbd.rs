@@ -127,7 +127,11 @@ pub fn fit(rows: &[Rfm]) -> Result<Fit, FitError> {
         ));
     }
     let objective = |values: &[f64]| Params::from_slice(values).total_log_likelihood(rows);
-    let best = maximize(&objective, &[1.0, 1.0, 1.0, 1.0])?;
+    // The optimiser sees the mean per customer, so its tolerance means the same for 2,000
+    // customers as for a million (an absolute tolerance on a total of −10⁶ is never met).
+    let customers: f64 = rows.iter().map(|row| row.weight).sum();
+    let mean = |values: &[f64]| objective(values) / customers;
+    let best = maximize(&mean, &[1.0, 1.0, 1.0, 1.0])?;
     let params = Params::from_slice(&best);
     let std_errors = standard_errors(&objective, &best).map(|se| Params::from_slice(&se));
     Ok(Fit {

@@ -68,7 +68,9 @@ pub fn fit(rows: &[(f64, f64)]) -> Result<Fit, FitError> {
             .map(|(x, z)| params.log_likelihood(*x, *z))
             .sum::<f64>()
     };
-    let best = maximize(&objective, &[1.0, 1.0, 1.0])?;
+    let count = usable.len() as f64;
+    let mean = |values: &[f64]| objective(values) / count;
+    let best = maximize(&mean, &[1.0, 1.0, 1.0])?;
     let std_errors = standard_errors(&objective, &best).map(|se| Params::from_slice(&se));
     Ok(Fit {
         params: Params::from_slice(&best),
