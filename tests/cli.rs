@@ -291,22 +291,10 @@ fn named_columns_and_numbered_columns() {
         "x A 20250901 1 5.00\nx A 20250909 2 6.50\nx B 20250909 1 1.00\n",
     )
     .unwrap();
-    let report = json(&[
-        "analyze",
-        "--transactions",
-        numbered.to_str().unwrap(),
-        "--no-header",
-        "--delimiter",
-        "whitespace",
-        "--id-col",
-        "2",
-        "--date-col",
-        "3",
-        "--amount-col",
-        "5",
-        "--format",
-        "json",
-    ]);
+    let mut args = vec!["analyze", "--transactions", numbered.to_str().unwrap()];
+    args.extend(common::CDNOW_FLAGS);
+    args.extend(["--format", "json"]);
+    let report = json(&args);
     assert_eq!(report["summary"]["customers_analyzed"], 2);
     let output = revgap(&[
         "analyze",
@@ -328,24 +316,10 @@ fn cdnow_transaction_file_loads_with_the_right_flags() {
     let Some(path) = common::shared_file("data/cdnow/CDNOW_sample.txt") else {
         return;
     };
-    let report = json(&[
-        "analyze",
-        "--transactions",
-        path.to_str().unwrap(),
-        "--no-header",
-        "--delimiter",
-        "whitespace",
-        "--id-col",
-        "2",
-        "--date-col",
-        "3",
-        "--amount-col",
-        "5",
-        "--format",
-        "json",
-        "--top",
-        "1",
-    ]);
+    let mut args = vec!["analyze", "--transactions", path.to_str().unwrap()];
+    args.extend(common::CDNOW_FLAGS);
+    args.extend(["--format", "json", "--top", "1"]);
+    let report = json(&args);
     assert_eq!(report["summary"]["customers_analyzed"], 2357);
     assert_eq!(report["load"]["rows_read"], 6919);
     assert_eq!(report["summary"]["as_of"], "1998-06-30");

@@ -147,17 +147,7 @@ fn fit_command_on_the_raw_transaction_log_reproduces_the_raw_reference() {
     let output = std::process::Command::new(common::binary())
         .args(["fit", "--transactions"])
         .arg(&path)
-        .args([
-            "--no-header",
-            "--delimiter",
-            "whitespace",
-            "--id-col",
-            "2",
-            "--date-col",
-            "3",
-            "--amount-col",
-            "5",
-        ])
+        .args(common::CDNOW_FLAGS)
         .args(["--calibration-end", "1997-09-30", "--format", "json"])
         .output()
         .unwrap();
@@ -196,17 +186,7 @@ fn backtest_on_cdnow_reproduces_the_anchors() {
     let output = std::process::Command::new(common::binary())
         .args(["backtest", "--transactions"])
         .arg(&path)
-        .args([
-            "--no-header",
-            "--delimiter",
-            "whitespace",
-            "--id-col",
-            "2",
-            "--date-col",
-            "3",
-            "--amount-col",
-            "5",
-        ])
+        .args(common::CDNOW_FLAGS)
         .args([
             "--calibration-end",
             "1997-09-30",
@@ -307,17 +287,7 @@ fn cdnow_analysis(churn_model: &str) -> Option<serde_json::Value> {
     let output = std::process::Command::new(common::binary())
         .args(["analyze", "--transactions"])
         .arg(&path)
-        .args([
-            "--no-header",
-            "--delimiter",
-            "whitespace",
-            "--id-col",
-            "2",
-            "--date-col",
-            "3",
-            "--amount-col",
-            "5",
-        ])
+        .args(common::CDNOW_FLAGS)
         .arg("--config")
         .arg(&config)
         .args(["--format", "json", "--top", "20"])

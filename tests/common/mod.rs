@@ -66,3 +66,17 @@ pub fn fixture(relative: &str) -> PathBuf {
         .join(relative)
 }
 pub mod fake_llm;
+
+/// How to read `CDNOW_sample.txt`: no header, whitespace-separated, customer id in column 2,
+/// date in 3, dollars in 5.
+pub const CDNOW_FLAGS: [&str; 9] = [
+    "--no-header",
+    "--delimiter",
+    "whitespace",
+    "--id-col",
+    "2",
+    "--date-col",
+    "3",
+    "--amount-col",
+    "5",
+];
