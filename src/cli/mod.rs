@@ -351,7 +351,7 @@ pub fn run_fit(args: &FitArgs) -> Result<(), Failure> {
 }
 
 /// The calibration-trained churn probability for each case (see `model::churn`), or `None`
-/// when the calibration period is too short to split.
+/// when it cannot be trained.
 fn learned_churn(
     full: &Dataset,
     cases: &[crate::model::backtest::Case],
@@ -360,39 +360,14 @@ fn learned_churn(
     horizon_weeks: f64,
     model: &crate::model::bgnbd::Params,
 ) -> Option<Vec<f64>> {
-    use crate::model::{bgnbd, churn, summary};
-    // Train on an inner split whose "holdout" is the last third of the calibration window.
-    let first_day = summaries
-        .iter()
-        .flatten()
-        .map(|s| calibration_end - (s.t * 7.0).round() as i32)
-        .min()?;
-    let inner_weeks = (f64::from(calibration_end - first_day) / 7.0 / 3.0).min(horizon_weeks);
-    let inner_end = calibration_end - (inner_weeks * 7.0).round() as i32;
-    let inner: Vec<summary::CustomerSummary> =
-        summary::from_dataset(full, inner_end, calibration_end)
-            .into_iter()
-            .flatten()
-            .collect();
-    let rows = summary::compress(inner.iter().map(|s| (f64::from(s.x), s.t_x, s.t)));
-    let inner_model = bgnbd::fit(&rows).ok()?;
-    let features: Vec<Vec<f64>> = inner
-        .iter()
-        .map(|s| churn::features(s, &inner_model.params))
-        .collect();
-    let labels: Vec<bool> = inner.iter().map(|s| s.holdout_purchases == 0).collect();
-    // Both outcomes must occur in the split for the weights to mean anything.
-    let churned = labels.iter().filter(|l| **l).count();
-    if churned < 10 || labels.len() - churned < 10 {
-        return None;
-    }
-    let logistic = churn::Logistic::fit(&features, &labels)?;
-    let scores: Vec<f64> = cases
-        .iter()
-        .map(|c| logistic.probability(&churn::features(&c.summary, model)))
-        .collect();
-    // A degenerate split (e.g. everyone buys every week) falls back to BG/NBD alone.
-    scores.iter().all(|p| p.is_finite()).then_some(scores)
+    use crate::model::churn;
+    let logistic = churn::train(full, summaries, calibration_end, horizon_weeks)?;
+    Some(
+        cases
+            .iter()
+            .map(|c| logistic.probability(&churn::features(&c.summary, model)))
+            .collect(),
+    )
 }
 
 /// `revgap backtest`.

@@ -130,7 +130,7 @@ impl Analysis {
                 settings.bootstrap_draws,
             );
             if let Some(prediction) = &insight.prediction {
-                insight.churn.probability = prediction.p_no_purchase;
+                insight.churn.probability = prediction.churn_probability;
             }
         }
         insight
@@ -218,9 +218,10 @@ fn fit_models(
                 .par_iter_mut()
                 .enumerate()
                 .for_each(|(customer, score)| {
-                    score.model_churn = models.p_no_purchase(customer);
+                    score.model_churn = models.churn_probability(customer);
                 });
-            (Some(std::sync::Arc::new(models)), "bgnbd".into())
+            let method = models.method().to_string();
+            (Some(std::sync::Arc::new(models)), method)
         }
         Err(error) => (None, format!("rules (BG/NBD fit failed: {error})")),
     }

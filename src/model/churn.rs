@@ -97,3 +97,44 @@ impl Logistic {
         1.0 / (1.0 + (-eta).exp())
     }
 }
+
+/// Trains the logistic model inside the period that ends on `calibration_end` (a day
+/// number): the last third of the period (at most `horizon_weeks`) plays the holdout. `None`
+/// when the period is too short, BG/NBD cannot be fitted on the first part, or the split has
+/// fewer than 10 churners or 10 buyers to learn from.
+pub fn train(
+    dataset: &crate::data::Dataset,
+    summaries: &[Option<CustomerSummary>],
+    calibration_end: i32,
+    horizon_weeks: f64,
+) -> Option<Logistic> {
+    use super::summary;
+    let first_day = summaries
+        .iter()
+        .flatten()
+        .map(|s| calibration_end - (s.t * 7.0).round() as i32)
+        .min()?;
+    let inner_weeks = (f64::from(calibration_end - first_day) / 7.0 / 3.0).min(horizon_weeks);
+    let inner_end = calibration_end - (inner_weeks * 7.0).round() as i32;
+    let inner: Vec<CustomerSummary> = summary::from_dataset(dataset, inner_end, calibration_end)
+        .into_iter()
+        .flatten()
+        .collect();
+    let rows = summary::compress(inner.iter().map(|s| (f64::from(s.x), s.t_x, s.t)));
+    let inner_model = bgnbd::fit(&rows).ok()?;
+    let features: Vec<Vec<f64>> = inner
+        .iter()
+        .map(|s| features(s, &inner_model.params))
+        .collect();
+    let labels: Vec<bool> = inner.iter().map(|s| s.holdout_purchases == 0).collect();
+    let churned = labels.iter().filter(|l| **l).count();
+    if churned < 10 || labels.len() - churned < 10 {
+        return None;
+    }
+    let logistic = Logistic::fit(&features, &labels)?;
+    // A degenerate fit (constant or non-finite output) is no model.
+    let outputs: Vec<f64> = features.iter().map(|f| logistic.probability(f)).collect();
+    let finite = outputs.iter().all(|p| p.is_finite());
+    let varies = outputs.iter().any(|p| (p - outputs[0]).abs() > 1e-9);
+    (finite && varies).then_some(logistic)
+}

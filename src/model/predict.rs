@@ -24,6 +24,8 @@ pub struct Models {
     pub spend: Option<gamma_gamma::Fit>,
     pub summaries: Vec<Option<CustomerSummary>>,
     pub horizon_weeks: f64,
+    /// The churn model learned inside the data's own period (see `churn`), when trainable.
+    pub logistic: Option<super::churn::Logistic>,
 }
 
 /// A customer's predictions.
@@ -31,6 +33,8 @@ pub struct Models {
 pub struct Prediction {
     pub p_alive: f64,
     pub p_no_purchase: f64,
+    /// The churn probability in use: the learned model's when it exists, else p_no_purchase.
+    pub churn_probability: f64,
     pub expected_purchases: f64,
     pub expected_spend: f64,
     pub revenue_at_risk: f64,
@@ -70,23 +74,35 @@ pub fn fit(dataset: &Dataset, horizon_weeks: f64) -> Result<Models, super::fit::
         .flatten()
         .map(|s| (f64::from(s.x), s.mean_repeat_spend))
         .collect();
+    let logistic = super::churn::train(dataset, &summaries, end, horizon_weeks);
     Ok(Models {
         bgnbd,
         spend: gamma_gamma::fit(&pairs).ok(),
         summaries,
         horizon_weeks,
+        logistic,
     })
 }
 
 impl Models {
-    /// P(no purchase in the horizon) of a customer (None without a calibration purchase).
-    pub fn p_no_purchase(&self, customer: usize) -> Option<f64> {
+    /// The churn probability of a customer: the learned model's when there is one, else
+    /// BG/NBD P(no purchase in the horizon). None without a purchase in the data.
+    pub fn churn_probability(&self, customer: usize) -> Option<f64> {
         let s = self.summaries.get(customer)?.as_ref()?;
-        Some(
-            self.bgnbd
-                .params
-                .p_no_purchase(self.horizon_weeks, f64::from(s.x), s.t_x, s.t),
-        )
+        let bg = &self.bgnbd.params;
+        Some(match &self.logistic {
+            Some(logistic) => logistic.probability(&super::churn::features(s, bg)),
+            None => bg.p_no_purchase(self.horizon_weeks, f64::from(s.x), s.t_x, s.t),
+        })
+    }
+
+    /// "bgnbd+logistic" or "bgnbd".
+    pub fn method(&self) -> &'static str {
+        if self.logistic.is_some() {
+            "bgnbd+logistic"
+        } else {
+            "bgnbd"
+        }
     }
 
     fn expected_spend(
@@ -159,6 +175,7 @@ impl Models {
         Some(Prediction {
             p_alive: bg.p_alive(x, s.t_x, s.t),
             p_no_purchase: bg.p_no_purchase(self.horizon_weeks, x, s.t_x, s.t),
+            churn_probability: self.churn_probability(customer).unwrap_or(f64::NAN),
             expected_purchases,
             expected_spend,
             revenue_at_risk: at_risk(expected_spend),
