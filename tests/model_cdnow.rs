@@ -344,3 +344,66 @@ fn bgnbd_churn_model_falls_back_to_the_rules_where_it_does_not_fit() {
     assert!(used.starts_with("rules (BG/NBD fit failed"), "{used}");
     assert!(report["customers"][0].get("prediction").is_none());
 }
+
+#[test]
+fn explorer_shows_p_alive_and_revenue_at_risk_for_the_selected_customer() {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use revgap::config::{ChurnModel, Config};
+    use revgap::tui::state::{AppState, Loaded};
+    use revgap::tui::update::{Msg, update};
+    let Some(path) = common::shared_file("data/cdnow/CDNOW_sample.txt") else {
+        return;
+    };
+    let mut args = revgap::cli::DataArgs {
+        transactions: Some(path),
+        ..Default::default()
+    };
+    args.no_header = true;
+    args.delimiter = revgap::data::Delimiter::Whitespace;
+    args.id_col = Some("2".into());
+    args.date_col = Some("3".into());
+    args.amount_col = Some("5".into());
+    let dataset = revgap::data::load(&args.load_options().unwrap()).unwrap();
+    let mut config = Config::default();
+    config.model.churn_model = ChurnModel::Bgnbd;
+    let analysis = revgap::engine::analyze(&dataset, &config);
+    let mut state = AppState::new(
+        "cdnow".into(),
+        config,
+        revgap::tui::keymap::Keymap::default(),
+        false,
+    );
+    update(&mut state, Msg::Resize(140, 45));
+    let loaded = Loaded {
+        dataset: std::sync::Arc::new(dataset),
+        analysis: std::sync::Arc::new(analysis),
+    };
+    update(
+        &mut state,
+        Msg::Analysed {
+            generation: 0,
+            result: Ok(loaded),
+        },
+    );
+    let mut terminal = Terminal::new(TestBackend::new(140, 45)).unwrap();
+    terminal
+        .draw(|frame| revgap::tui::view::render(&state, frame))
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    let text: String = (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+                + "\n"
+        })
+        .collect();
+    assert!(text.contains("P(alive)"), "{text}");
+    assert!(text.contains("revenue at risk $"), "{text}");
+    assert!(text.contains("interval $"), "{text}");
+    assert!(
+        text.contains("(BG/NBD)"),
+        "the scores pane names the churn source:\n{text}"
+    );
+}

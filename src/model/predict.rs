@@ -3,7 +3,8 @@
 //!
 //! Revenue at risk = baseline weekly spend × horizon − expected spend over the horizon
 //! (E[X(H)] from BG/NBD × the Gamma-Gamma conditional mean spend), floored at 0. Its interval
-//! is a parametric bootstrap: parameters are drawn independently, log-normally, with the
+//! and that of expected spend are a parametric bootstrap: parameters are drawn independently,
+//! log-normally, with the
 //! fitted standard errors (the delta method on log θ), the prediction is recomputed per draw,
 //! and the central `interval` share of the draws is reported. Draws are seeded by the
 //! customer, so the interval is reproducible.
@@ -37,6 +38,8 @@ pub struct Prediction {
     pub churn_probability: f64,
     pub expected_purchases: f64,
     pub expected_spend: f64,
+    pub expected_spend_low: f64,
+    pub expected_spend_high: f64,
     pub revenue_at_risk: f64,
     pub revenue_at_risk_low: f64,
     pub revenue_at_risk_high: f64,
@@ -142,7 +145,7 @@ impl Models {
             let z: f64 = StandardNormal.sample(&mut rng);
             value * (z * se / value).exp()
         };
-        let mut risks: Vec<f64> = (0..draws)
+        let mut spends: Vec<f64> = (0..draws)
             .filter_map(|_| {
                 let bse = self.bgnbd.std_errors?;
                 let params = bgnbd::Params {
@@ -160,16 +163,17 @@ impl Models {
                     })
                 });
                 let (_, spend) = self.expected_spend(&params, spend_params.as_ref(), s);
-                spend.is_finite().then(|| at_risk(spend))
+                spend.is_finite().then_some(spend)
             })
             .collect();
-        risks.sort_by(f64::total_cmp);
+        spends.sort_by(f64::total_cmp);
         let tail = (1.0 - interval) / 2.0;
+        // Revenue at risk falls as expected spend rises: its low end is spend's high end.
         let quantile = |q: f64| -> f64 {
-            if risks.is_empty() {
-                at_risk(expected_spend)
+            if spends.is_empty() {
+                expected_spend
             } else {
-                risks[((risks.len() - 1) as f64 * q).round() as usize]
+                spends[((spends.len() - 1) as f64 * q).round() as usize]
             }
         };
         Some(Prediction {
@@ -178,9 +182,11 @@ impl Models {
             churn_probability: self.churn_probability(customer).unwrap_or(f64::NAN),
             expected_purchases,
             expected_spend,
+            expected_spend_low: quantile(tail),
+            expected_spend_high: quantile(1.0 - tail),
             revenue_at_risk: at_risk(expected_spend),
-            revenue_at_risk_low: quantile(tail),
-            revenue_at_risk_high: quantile(1.0 - tail),
+            revenue_at_risk_low: at_risk(quantile(1.0 - tail)),
+            revenue_at_risk_high: at_risk(quantile(tail)),
             horizon_weeks: self.horizon_weeks,
         })
     }

@@ -63,7 +63,11 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
                 Cell::from(Span::styled(money(score.gap_size), theme.money_lost())),
                 Cell::from(format!(
                     "{:>3.0}%",
-                    analysis.config.churn.probability_of(score.churn_points) * 100.0
+                    score.model_churn.unwrap_or_else(|| analysis
+                        .config
+                        .churn
+                        .probability_of(score.churn_points))
+                        * 100.0
                 )),
             ])
         })
