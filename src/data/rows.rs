@@ -63,6 +63,14 @@ impl RowLayout {
         })
     }
 
+    /// Exactly three columns, id, date, value, in that order, with a header of three.
+    fn is_three_columns_in_order(&self) -> bool {
+        self.header_width == Some(3)
+            && self.id.0 == 0
+            && self.date.0 == 1
+            && self.value.as_ref().is_some_and(|v| v.0 == 2)
+    }
+
     fn needed_width(&self) -> usize {
         let last = self.id.0.max(self.date.0);
         self.value.as_ref().map_or(last, |v| last.max(v.0)) + 1
@@ -189,6 +197,22 @@ pub fn parse_rows(
     chunk.rows.reserve(text.len() / 16);
     let mut day_cache = DayCache::default();
     let needed = layout.needed_width();
+    if let Delimiter::Byte(separator) = delimiter
+        && layout.is_three_columns_in_order()
+        && memchr::memchr(b'"', text).is_none()
+    {
+        scan_three_fields(
+            path,
+            text,
+            first_line,
+            separator,
+            layout,
+            policy,
+            &mut chunk,
+            &mut day_cache,
+        );
+        return chunk;
+    }
     for_each_record(path, text, first_line, delimiter, |line, record| {
         if chunk.stopped.is_some() {
             return;
@@ -205,6 +229,69 @@ pub fn parse_rows(
         }
     });
     chunk
+}
+
+/// The common case, a plain `id,date,value` file: each line is split at its two separators
+/// directly, without building a field list. Any line that is not exactly that (wrong field
+/// count, bad value, …) goes through `check_row`, so every message is the general one.
+#[allow(clippy::too_many_arguments)]
+fn scan_three_fields(
+    path: &str,
+    text: &[u8],
+    first_line: u64,
+    separator: u8,
+    layout: &RowLayout,
+    policy: RowPolicy,
+    chunk: &mut RowChunk,
+    day_cache: &mut DayCache,
+) {
+    let needed = layout.needed_width();
+    let mut start = 0;
+    let mut line_number = first_line;
+    while start < text.len() && chunk.stopped.is_none() {
+        let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |p| start + p);
+        let line = &text[start..end];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let this_line = line_number;
+        start = end + 1;
+        line_number += 1;
+        if line.trim_ascii().is_empty() {
+            continue;
+        }
+        chunk.report.rows_read += 1;
+        let first = memchr::memchr(separator, line);
+        let second =
+            first.and_then(|f| memchr::memchr(separator, &line[f + 1..]).map(|p| f + 1 + p));
+        let fast = match (first, second) {
+            (Some(first), Some(second))
+                if memchr::memchr(separator, &line[second + 1..]).is_none() =>
+            {
+                let id = line[..first].trim_ascii();
+                let day = day_cache.day_of(&line[first + 1..second]);
+                let value = parse_finite(&line[second + 1..]);
+                let sign_ok = |v: f64| v >= 0.0 || layout.rule == ValueRule::Signed;
+                match (day, value) {
+                    (Some(day), Some(value)) if !id.is_empty() && sign_ok(value) => {
+                        Some((id, day, value))
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        match fast {
+            Some((id, day, value)) => chunk.push(id, day, value, this_line),
+            None => {
+                let fields: Vec<&[u8]> = line.split(|b| *b == separator).collect();
+                match check_row(path, this_line, &fields, layout, needed, day_cache) {
+                    Ok((day, value)) => {
+                        chunk.push(fields[layout.id.0].trim_ascii(), day, value, this_line)
+                    }
+                    Err(error) => chunk.reject(policy, error),
+                }
+            }
+        }
+    }
 }
 
 fn check_row(
