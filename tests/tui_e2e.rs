@@ -63,6 +63,19 @@ impl Session {
         Self { name }
     }
 
+    /// The explorer in `dir`, logging to `dir/revgap.log`, with no user config unless `env`
+    /// names one; `env` entries come last, so they win.
+    fn explorer(width: u16, height: u16, dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
+        let log = dir.join("revgap.log");
+        let missing = dir.join("none.toml");
+        let mut all = vec![
+            ("REVGAP_LOG_FILE", log.to_str().unwrap_or_default()),
+            ("REVGAP_CONFIG", missing.to_str().unwrap_or_default()),
+        ];
+        all.extend_from_slice(env);
+        Self::start(width, height, dir, &all)
+    }
+
     fn keys(&self, keys: &[&str]) {
         let status = Command::new("tmux")
             .args(["send-keys", "-t", &self.name])
@@ -131,17 +144,7 @@ fn a_person_finds_reads_filters_tunes_exports_and_quits() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("revgap.log");
-    let missing_config = dir.path().join("none.toml");
-    let session = Session::start(
-        120,
-        40,
-        dir.path(),
-        &[
-            ("REVGAP_LOG_FILE", log.to_str().unwrap()),
-            ("REVGAP_CONFIG", missing_config.to_str().unwrap()),
-        ],
-    );
+    let session = Session::explorer(120, 40, dir.path(), &[]);
     // Start: the ranked list with the top customer selected, and why.
     let screen = session.wait_text("customers with gaps");
     assert!(screen.contains("> 1 "), "top customer selected:\n{screen}");
@@ -190,7 +193,7 @@ fn a_person_finds_reads_filters_tunes_exports_and_quits() {
         !screen.contains("customers with gaps"),
         "alternate screen left:\n{screen}"
     );
-    let log_text = std::fs::read_to_string(&log).unwrap();
+    let log_text = std::fs::read_to_string(dir.path().join("revgap.log")).unwrap();
     assert!(
         log_text.contains("first frame"),
         "logs go to the file:\n{log_text}"
@@ -205,15 +208,11 @@ fn broken_user_config_is_reported_on_screen_and_defaults_apply() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");
     std::fs::write(&config, "[keys\nq = ").unwrap();
-    let log = dir.path().join("revgap.log");
-    let session = Session::start(
+    let session = Session::explorer(
         100,
         30,
         dir.path(),
-        &[
-            ("REVGAP_CONFIG", config.to_str().unwrap()),
-            ("REVGAP_LOG_FILE", log.to_str().unwrap()),
-        ],
+        &[("REVGAP_CONFIG", config.to_str().unwrap())],
     );
     session.wait_text("invalid config");
     session.keys(&["j"]);
@@ -228,17 +227,7 @@ fn ctrl_c_quits_and_restores_the_terminal() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("revgap.log");
-    let missing = dir.path().join("none.toml");
-    let session = Session::start(
-        90,
-        30,
-        dir.path(),
-        &[
-            ("REVGAP_CONFIG", missing.to_str().unwrap()),
-            ("REVGAP_LOG_FILE", log.to_str().unwrap()),
-        ],
-    );
+    let session = Session::explorer(90, 30, dir.path(), &[]);
     session.wait_text("customers with gaps");
     session.keys(&["C-c"]);
     session.wait_text("revgap exited with 0");
@@ -296,15 +285,11 @@ fn a_panic_restores_the_terminal_and_reports() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("revgap.log");
-    let missing = dir.path().join("none.toml");
-    let session = Session::start(
+    let session = Session::explorer(
         100,
         30,
         dir.path(),
         &[
-            ("REVGAP_CONFIG", missing.to_str().unwrap()),
-            ("REVGAP_LOG_FILE", log.to_str().unwrap()),
             ("REVGAP_PANIC_AFTER_FIRST_FRAME", "1"),
             ("RUST_BACKTRACE", "0"),
         ],
@@ -328,19 +313,15 @@ fn with_the_server_down_r_shows_the_fallback_and_why() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("revgap.log");
-    let missing = dir.path().join("none.toml");
     // A port nothing listens on: the request is refused.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}/v1", closed.local_addr().unwrap());
     drop(closed);
-    let session = Session::start(
+    let session = Session::explorer(
         120,
         40,
         dir.path(),
         &[
-            ("REVGAP_CONFIG", missing.to_str().unwrap()),
-            ("REVGAP_LOG_FILE", log.to_str().unwrap()),
             ("OPENAI_BASE_URL", &base),
             ("REVGAP_CACHE_DIR", dir.path().to_str().unwrap()),
         ],
@@ -362,18 +343,7 @@ fn no_color_keeps_the_selection_visible_without_colours() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("revgap.log");
-    let missing = dir.path().join("none.toml");
-    let session = Session::start(
-        100,
-        30,
-        dir.path(),
-        &[
-            ("REVGAP_CONFIG", missing.to_str().unwrap()),
-            ("REVGAP_LOG_FILE", log.to_str().unwrap()),
-            ("NO_COLOR", "1"),
-        ],
-    );
+    let session = Session::explorer(100, 30, dir.path(), &[("NO_COLOR", "1")]);
     session.wait_text("customers with gaps");
     let output = Command::new("tmux")
         .args(["capture-pane", "-p", "-e", "-t", &session.name])

@@ -78,12 +78,7 @@ pub fn warn_skipped(dataset: &Dataset) {
     if skipped == 0 {
         return;
     }
-    let reasons = load
-        .skipped_by_reason
-        .iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let reasons = load.reasons();
     let mut stderr = std::io::stderr().lock();
     let _ = writeln!(
         stderr,

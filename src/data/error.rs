@@ -174,6 +174,15 @@ impl LoadReport {
             .or_insert(0) += count;
     }
 
+    /// "bad_number 3, ragged_row 1": the skipped rows by reason, for messages.
+    pub fn reasons(&self) -> String {
+        self.skipped_by_reason
+            .iter()
+            .map(|(reason, count)| format!("{reason} {count}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Folds the counts of another partial report (from a parallel chunk) into this one.
     pub fn absorb(&mut self, other: LoadReport) {
         self.rows_read += other.rows_read;

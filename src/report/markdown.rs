@@ -348,12 +348,7 @@ fn data_quality(context: &ReportContext, out: &mut String) {
         "- **Input rows read:** {}",
         count(load.rows_read as usize)
     );
-    let reasons = load
-        .skipped_by_reason
-        .iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let reasons = load.reasons();
     let _ = writeln!(
         out,
         "- **Skipped rows:** {}{}",
