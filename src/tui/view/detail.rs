@@ -9,18 +9,15 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Wrap};
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph, Wrap};
 
 pub fn render(
     state: &AppState,
     insight: Option<&CustomerInsight>,
     frame: &mut Frame,
-    area: Rect,
-    block: Block,
+    inner: Rect,
     theme: Theme,
 ) {
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
     let (Some(insight), Some(loaded)) = (insight, &state.loaded) else {
         frame.render_widget(Paragraph::new("No customer selected."), inner);
         return;

@@ -11,8 +11,7 @@ use ratatui::widgets::{Cell, Gauge, Paragraph, Row, Table, TableState, Wrap};
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
     let block = super::pane_block(Pane::List, state.focus == Pane::List, theme, false);
     let Some(loaded) = &state.loaded else {
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
+        let inner = super::framed(frame, area, block);
         match &state.phase {
             Phase::Failed(message) => {
                 let text = vec![
@@ -73,8 +72,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
         })
         .collect();
     if state.view.is_empty() {
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
+        let inner = super::framed(frame, area, block);
         let message = if state.filter.is_empty() {
             "No customer has a revenue gap."
         } else {

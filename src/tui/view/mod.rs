@@ -31,12 +31,12 @@ pub fn render(state: &AppState, frame: &mut Frame) {
     let insight = selected_insight(state);
     for (pane, rect) in &areas.panes {
         let block = pane_block(*pane, state.focus == *pane, theme, areas.panes.len() == 1);
+        let inner = framed(frame, *rect, block);
+        let insight = insight.as_ref();
         match pane {
-            Pane::Detail => detail::render(state, insight.as_ref(), frame, *rect, block, theme),
-            Pane::Scores => scores::render(state, insight.as_ref(), frame, *rect, block, theme),
-            Pane::Rationale => {
-                rationale::render(state, insight.as_ref(), frame, *rect, block, theme)
-            }
+            Pane::Detail => detail::render(state, insight, frame, inner, theme),
+            Pane::Scores => scores::render(state, insight, frame, inner, theme),
+            Pane::Rationale => rationale::render(state, insight, frame, inner, theme),
             Pane::List => {}
         }
     }
@@ -81,6 +81,13 @@ pub(super) fn pane_block(pane: Pane, focused: bool, theme: Theme, alone: bool) -
             theme.border()
         })
         .title(title)
+}
+
+/// Draws `block` over `area` and returns the area inside its border.
+pub(super) fn framed(frame: &mut Frame, area: Rect, block: Block) -> Rect {
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
 }
 
 /// A rectangle of `width` × `height` centred in `area` (clamped to it).

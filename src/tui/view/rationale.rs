@@ -9,7 +9,7 @@ use crate::tui::state::{AppState, NarrativePhase};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
 
@@ -17,12 +17,9 @@ pub fn render(
     state: &AppState,
     insight: Option<&CustomerInsight>,
     frame: &mut Frame,
-    area: Rect,
-    block: Block,
+    inner: Rect,
     theme: Theme,
 ) {
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
     let Some(insight) = insight else { return };
     let rule_based = vec![
         Line::from(Span::styled("[rule_based]", theme.dim())),

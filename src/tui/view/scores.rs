@@ -7,7 +7,7 @@ use crate::tui::state::AppState;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 /// A text bar of `width` cells for a 0–10 value (works without colour).
 fn bar(value: f64, width: usize) -> String {
@@ -19,12 +19,9 @@ pub fn render(
     state: &AppState,
     insight: Option<&CustomerInsight>,
     frame: &mut Frame,
-    area: Rect,
-    block: Block,
+    inner: Rect,
     theme: Theme,
 ) {
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
     let Some(insight) = insight else { return };
     let config = &state.config;
     let mut lines = Vec::new();
