@@ -313,9 +313,7 @@ fn named_columns_and_numbered_columns() {
 
 #[test]
 fn cdnow_transaction_file_loads_with_the_right_flags() {
-    let Some(path) = common::shared_file("data/cdnow/CDNOW_sample.txt") else {
-        return;
-    };
+    let path = common::fixture("cdnow/CDNOW_sample.txt");
     let mut args = vec!["analyze", "--transactions", path.to_str().unwrap()];
     args.extend(common::CDNOW_FLAGS);
     args.extend(["--format", "json", "--top", "1"]);

@@ -1,25 +1,23 @@
 //! Reproduces the published BG/NBD and Gamma-Gamma results on CDNOW
-//! (`../shared/data/cdnow/README.md`): parameters, log-likelihoods, standard errors, and
+//! (`tests/data/cdnow/README.md`): parameters, log-likelihoods, standard errors, and
 //! per-customer predictions to rtol 1e-7 at the reference optimum.
 
 mod common;
 
 use revgap::model::{bgnbd, gamma_gamma, summary};
 
-fn rows(file: &str) -> Option<Vec<Vec<f64>>> {
-    let path = common::shared_file(&format!("data/cdnow/{file}"))?;
+fn rows(file: &str) -> Vec<Vec<f64>> {
+    let path = common::fixture(&format!("cdnow/{file}"));
     let mut reader = csv::Reader::from_path(path).unwrap();
-    Some(
-        reader
-            .records()
-            .map(|r| {
-                r.unwrap()
-                    .iter()
-                    .map(|v| v.parse::<f64>().unwrap_or(f64::NAN))
-                    .collect()
-            })
-            .collect(),
-    )
+    reader
+        .records()
+        .map(|r| {
+            r.unwrap()
+                .iter()
+                .map(|v| v.parse::<f64>().unwrap_or(f64::NAN))
+                .collect()
+        })
+        .collect()
 }
 
 fn close(value: f64, expected: f64, rtol: f64) -> bool {
@@ -35,9 +33,7 @@ const REF: bgnbd::Params = bgnbd::Params {
 
 #[test]
 fn bgnbd_fit_reproduces_the_reference_on_the_2dp_summary() {
-    let Some(data) = rows("cdnow_customers_summary.csv") else {
-        return;
-    };
+    let data = rows("cdnow_customers_summary.csv");
     assert_eq!(data.len(), 2357);
     let compressed = summary::compress(data.iter().map(|r| (r[1], r[2], r[3])));
     assert_eq!(compressed.len(), 1016, "distinct (x, t_x, T) triples");
@@ -72,9 +68,7 @@ fn bgnbd_fit_reproduces_the_reference_on_the_2dp_summary() {
 
 #[test]
 fn gamma_gamma_fit_reproduces_the_reference() {
-    let Some(data) = rows("cdnow_customers_summary_with_transactions.csv") else {
-        return;
-    };
+    let data = rows("cdnow_customers_summary_with_transactions.csv");
     let pairs: Vec<(f64, f64)> = data.iter().map(|r| (r[1], r[4])).collect();
     assert_eq!(pairs.iter().filter(|(x, _)| *x > 0.0).count(), 946);
     let fit = gamma_gamma::fit(&pairs).unwrap();
@@ -98,9 +92,7 @@ fn gamma_gamma_fit_reproduces_the_reference() {
 
 #[test]
 fn per_customer_predictions_match_the_reference_file() {
-    let Some(data) = rows("cdnow_reference_predictions.csv") else {
-        return;
-    };
+    let data = rows("cdnow_reference_predictions.csv");
     let gg = gamma_gamma::Params {
         p: 6.2488031,
         q: 3.7445884,
@@ -141,9 +133,7 @@ fn per_customer_predictions_match_the_reference_file() {
 
 #[test]
 fn fit_command_on_the_raw_transaction_log_reproduces_the_raw_reference() {
-    let Some(path) = common::shared_file("data/cdnow/CDNOW_sample.txt") else {
-        return;
-    };
+    let path = common::fixture("cdnow/CDNOW_sample.txt");
     let output = std::process::Command::new(common::binary())
         .args(["fit", "--transactions"])
         .arg(&path)
@@ -180,9 +170,7 @@ fn fit_command_on_the_raw_transaction_log_reproduces_the_raw_reference() {
 
 #[test]
 fn backtest_on_cdnow_reproduces_the_anchors() {
-    let Some(path) = common::shared_file("data/cdnow/CDNOW_sample.txt") else {
-        return;
-    };
+    let path = common::fixture("cdnow/CDNOW_sample.txt");
     let output = std::process::Command::new(common::binary())
         .args(["backtest", "--transactions"])
         .arg(&path)
@@ -275,8 +263,8 @@ fn backtest_beats_the_rules_on_weekly_shopper_data() {
     assert!(model > rules, "model {model} vs rules {rules}");
 }
 
-fn cdnow_analysis(churn_model: &str) -> Option<serde_json::Value> {
-    let path = common::shared_file("data/cdnow/CDNOW_sample.txt")?;
+fn cdnow_analysis(churn_model: &str) -> serde_json::Value {
+    let path = common::fixture("cdnow/CDNOW_sample.txt");
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("model.toml");
     std::fs::write(
@@ -298,14 +286,12 @@ fn cdnow_analysis(churn_model: &str) -> Option<serde_json::Value> {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    Some(serde_json::from_slice(&output.stdout).unwrap())
+    serde_json::from_slice(&output.stdout).unwrap()
 }
 
 #[test]
 fn bgnbd_churn_model_puts_predictions_into_the_report() {
-    let Some(report) = cdnow_analysis("bgnbd") else {
-        return;
-    };
+    let report = cdnow_analysis("bgnbd");
     // The churn probability is the model learned inside the data's own period.
     assert_eq!(report["summary"]["churn_model"], "bgnbd+logistic");
     for customer in report["customers"].as_array().unwrap() {
@@ -322,7 +308,7 @@ fn bgnbd_churn_model_puts_predictions_into_the_report() {
         assert!(0.0 <= low && low <= high, "{prediction}");
         assert!(value("revenue_at_risk") >= 0.0);
     }
-    let rules = cdnow_analysis("rules").unwrap();
+    let rules = cdnow_analysis("rules");
     assert_eq!(rules["summary"]["churn_model"], "rules");
     assert!(rules["customers"][0].get("prediction").is_none());
 }
@@ -352,9 +338,7 @@ fn explorer_shows_p_alive_and_revenue_at_risk_for_the_selected_customer() {
     use revgap::config::{ChurnModel, Config};
     use revgap::tui::state::{AppState, Loaded};
     use revgap::tui::update::{Msg, update};
-    let Some(path) = common::shared_file("data/cdnow/CDNOW_sample.txt") else {
-        return;
-    };
+    let path = common::fixture("cdnow/CDNOW_sample.txt");
     let mut args = revgap::cli::DataArgs {
         transactions: Some(path),
         ..Default::default()

@@ -136,6 +136,9 @@ impl LlmClient {
             return Err(LlmError::BadUrl(endpoint.base_url));
         }
         let key = std::env::var(&endpoint.api_key_env).unwrap_or_default();
+        // rustls with the ring provider: pure Rust plus a small C/asm core, no system OpenSSL.
+        // A second install (another client) fails harmlessly: the provider is already set.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs_f64(config.connect_timeout_s))
             .timeout(Duration::from_secs_f64(config.timeout_s))
@@ -316,7 +319,8 @@ async fn send_with_retries(
                     .get(reqwest::header::RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.trim().parse::<f64>().ok())
-                    .map(|s| Duration::from_secs_f64(s.clamp(0.0, 30.0)));
+                    // A server may send "nan" or "1e400": only a finite delay is honoured.
+                    .and_then(|s| Duration::try_from_secs_f64(s.clamp(0.0, 30.0)).ok());
                 (
                     format!("HTTP {}", response.status().as_u16()),
                     retry_after.unwrap_or(backoff),

@@ -5,36 +5,18 @@ use revgap::config::Config;
 use revgap::data::{self, Dataset, LoadOptions, RowPolicy, SpendSource, TableFormat};
 use std::path::{Path, PathBuf};
 
-/// A file from `../shared` (reference data). In CI (`CI=true`) a missing file fails the
-/// test; elsewhere the test is skipped with a printed notice.
-pub fn shared_file(relative: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared")
-        .join(relative);
-    if path.is_file() {
-        return Some(path);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("reference file missing in CI: {}", path.display());
-    }
-    eprintln!("SKIPPED: reference file {} not found", path.display());
-    None
-}
-
-/// The original's own data (200 customers × 12 weeks), if present.
-pub fn seed_dataset() -> Option<Dataset> {
-    let weekly = shared_file("data/seed/retail_weekly_sales.csv")?;
-    let customers = shared_file("data/seed/retail_customers.csv")?;
+/// The original's own data (200 customers × 12 weeks), kept under `tests/data/seed` so every
+/// clone checks the conformance claims.
+pub fn seed_dataset() -> Dataset {
     let options = LoadOptions {
-        customers: Some(customers),
-        spend: SpendSource::Weekly(weekly),
+        customers: Some(fixture("seed/retail_customers.csv")),
+        spend: SpendSource::Weekly(fixture("seed/retail_weekly_sales.csv")),
         format: TableFormat::default(),
         policy: RowPolicy::Strict,
         as_of: None,
     };
-    Some(data::load(&options).expect("seed data loads strictly"))
+    data::load(&options).expect("seed data loads strictly")
 }
-
 /// A dataset from literal weekly rows starting 2025-09-06.
 pub fn dataset(rows: &[(&str, &[f64])]) -> Dataset {
     let weeks = rows.first().map_or(0, |r| r.1.len());
