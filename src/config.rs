@@ -34,6 +34,13 @@ pub struct Windows {
     pub trend_band_pct: f64,
 }
 
+impl Windows {
+    /// Weeks of history a customer needs before the rules judge them: both windows, apart.
+    pub fn history_weeks_needed(&self) -> usize {
+        self.baseline_weeks + self.recent_weeks
+    }
+}
+
 impl Default for Windows {
     fn default() -> Self {
         Self {
@@ -309,6 +316,79 @@ impl Default for LlmConfig {
     }
 }
 
+/// Longest window, horizon or opportunity span accepted (10 years of weeks).
+const MAX_WINDOW_WEEKS: usize = 520;
+/// More draws than this cost seconds per customer and do not narrow a 90 % interval.
+const MAX_BOOTSTRAP_DRAWS: usize = 10_000;
+/// A timeout longer than an hour is a typo (and an infinite one panics a timer).
+const MAX_TIMEOUT_S: f64 = 3600.0;
+
+/// Collects the first failed check of a configuration.
+#[derive(Default)]
+struct Checks {
+    first: Option<String>,
+}
+
+impl Checks {
+    fn fail(&mut self, message: String) {
+        self.first.get_or_insert(message);
+    }
+
+    fn bounded(&mut self, key: &str, value: f64, ok: bool, expected: String) {
+        if !(value.is_finite() && ok) {
+            self.fail(format!("{key} = {value}: expected {expected}"));
+        }
+    }
+
+    fn range(&mut self, key: &str, value: f64, low: f64, high: f64) {
+        self.bounded(
+            key,
+            value,
+            (low..=high).contains(&value),
+            format!("a number from {low} to {high}"),
+        );
+    }
+
+    fn open_closed(&mut self, key: &str, value: f64, low: f64, high: f64) {
+        let ok = value > low && value <= high;
+        self.bounded(
+            key,
+            value,
+            ok,
+            format!("a number above {low} and at most {high}"),
+        );
+    }
+
+    fn open_open(&mut self, key: &str, value: f64, low: f64, high: f64) {
+        let ok = value > low && value < high;
+        self.bounded(
+            key,
+            value,
+            ok,
+            format!("a number strictly between {low} and {high}"),
+        );
+    }
+
+    /// A decline threshold: a negative percentage.
+    fn decline(&mut self, key: &str, value: f64) {
+        let ok = (-100.0..0.0).contains(&value);
+        self.bounded(
+            key,
+            value,
+            ok,
+            "a negative percentage from -100 to below 0 (a decline)".into(),
+        );
+    }
+
+    fn whole(&mut self, key: &str, value: usize, low: usize, high: usize) {
+        if !(low..=high).contains(&value) {
+            self.fail(format!(
+                "{key} = {value}: expected a whole number from {low} to {high}"
+            ));
+        }
+    }
+}
+
 /// A configuration file that could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -348,30 +428,163 @@ impl Config {
         toml::from_str(text).map_err(|e| e.to_string().lines().collect::<Vec<_>>().join(" "))
     }
 
-    /// Checks the relations the engine relies on.
+    /// Checks every value for meaning (not only for type): the first problem is one line
+    /// naming the key, the value and what was expected.
     pub fn validated(self) -> Result<Self, String> {
-        if self.windows.baseline_weeks == 0 || self.windows.recent_weeks == 0 {
-            return Err(
-                "windows.baseline_weeks and windows.recent_weeks must be at least 1".into(),
+        let mut check = Checks::default();
+        let w = &self.windows;
+        check.whole(
+            "windows.baseline_weeks",
+            w.baseline_weeks,
+            1,
+            MAX_WINDOW_WEEKS,
+        );
+        check.whole("windows.recent_weeks", w.recent_weeks, 1, MAX_WINDOW_WEEKS);
+        check.range("windows.trend_band_pct", w.trend_band_pct, 0.0, 100.0);
+        let g = &self.gaps;
+        for (key, value) in [
+            ("gaps.declining_revenue_pct", g.declining_revenue_pct),
+            ("gaps.below_baseline_pct", g.below_baseline_pct),
+            ("gaps.high_severity_pct", g.high_severity_pct),
+            ("gaps.medium_severity_pct", g.medium_severity_pct),
+            ("churn.strong_decline_pct", self.churn.strong_decline_pct),
+            ("churn.mild_decline_pct", self.churn.mild_decline_pct),
+        ] {
+            check.decline(key, value);
+        }
+        check.whole(
+            "gaps.zero_spend_weeks",
+            g.zero_spend_weeks,
+            1,
+            w.recent_weeks,
+        );
+        check.open_closed("gaps.at_risk_spend_ratio", g.at_risk_spend_ratio, 0.0, 1.0);
+        if g.high_severity_pct > g.medium_severity_pct {
+            check.fail("gaps.high_severity_pct must not be above gaps.medium_severity_pct".into());
+        }
+        let c = &self.churn;
+        check.open_open(
+            "churn.significant_decline_ratio",
+            c.significant_decline_ratio,
+            0.0,
+            1.0,
+        );
+        for (key, points) in [
+            ("churn.zero_spend_points", c.zero_spend_points),
+            ("churn.strong_decline_points", c.strong_decline_points),
+            ("churn.mild_decline_points", c.mild_decline_points),
+            (
+                "churn.significant_decline_points",
+                c.significant_decline_points,
+            ),
+            ("churn.risk_points", c.risk_points),
+            ("churn.high_risk_points", c.high_risk_points),
+        ] {
+            check.whole(key, points as usize, 0, 100);
+        }
+        if c.risk_points > c.high_risk_points {
+            check.fail("churn.risk_points must not be above churn.high_risk_points".into());
+        }
+        if c.probability_bands.is_empty() {
+            check.fail("churn.probability_bands must not be empty".into());
+        }
+        for band in &c.probability_bands {
+            check.range(
+                "churn.probability_bands.probability",
+                band.probability,
+                0.0,
+                1.0,
+            );
+            check.whole(
+                "churn.probability_bands.min_points",
+                band.min_points as usize,
+                0,
+                100,
             );
         }
-        if self.gaps.high_severity_pct > self.gaps.medium_severity_pct {
-            return Err("gaps.high_severity_pct must not be above gaps.medium_severity_pct".into());
+        let o = &self.opportunity;
+        for (key, weeks) in [
+            ("opportunity.win_back_weeks", o.win_back_weeks),
+            ("opportunity.retention_high_weeks", o.retention_high_weeks),
+            ("opportunity.retention_weeks", o.retention_weeks),
+            ("opportunity.re_engagement_weeks", o.re_engagement_weeks),
+        ] {
+            check.open_closed(key, weeks, 0.0, MAX_WINDOW_WEEKS as f64);
         }
-        let weights = &self.scoring;
-        let all = [
-            weights.revenue_impact,
-            weights.churn_risk,
-            weights.customer_value,
-            weights.recovery_probability,
-        ];
-        if all.iter().any(|w| !w.is_finite() || *w < 0.0) {
-            return Err("scoring weights must be finite and non-negative".into());
+        for (key, factor) in [
+            ("opportunity.recovery_win_back", o.recovery_win_back),
+            (
+                "opportunity.recovery_retention_high",
+                o.recovery_retention_high,
+            ),
+            ("opportunity.recovery_retention", o.recovery_retention),
+            (
+                "opportunity.recovery_re_engagement",
+                o.recovery_re_engagement,
+            ),
+        ] {
+            check.range(key, factor, 0.0, 10.0);
         }
-        if self.churn.probability_bands.is_empty() {
-            return Err("churn.probability_bands must not be empty".into());
+        let s = &self.scoring;
+        for (key, weight) in [
+            ("scoring.revenue_impact", s.revenue_impact),
+            ("scoring.churn_risk", s.churn_risk),
+            ("scoring.customer_value", s.customer_value),
+            ("scoring.recovery_probability", s.recovery_probability),
+        ] {
+            check.range(key, weight, 0.0, 1e6);
         }
-        Ok(self)
+        if check.first.is_none() && self.weight_total() <= 0.0 {
+            check
+                .fail("scoring weights are all zero: expected at least one positive weight".into());
+        }
+        let m = &self.model;
+        check.open_closed(
+            "model.horizon_weeks",
+            m.horizon_weeks,
+            0.0,
+            MAX_WINDOW_WEEKS as f64,
+        );
+        check.open_open("model.interval", m.interval, 0.0, 1.0);
+        check.whole(
+            "model.bootstrap_draws",
+            m.bootstrap_draws as usize,
+            1,
+            MAX_BOOTSTRAP_DRAWS,
+        );
+        let l = &self.llm;
+        check.range("llm.temperature", l.temperature, 0.0, 2.0);
+        check.whole(
+            "llm.max_output_tokens",
+            l.max_output_tokens as usize,
+            1,
+            100_000,
+        );
+        for (key, seconds) in [
+            ("llm.timeout_s", l.timeout_s),
+            ("llm.connect_timeout_s", l.connect_timeout_s),
+            ("llm.idle_timeout_s", l.idle_timeout_s),
+        ] {
+            check.open_closed(key, seconds, 0.0, MAX_TIMEOUT_S);
+        }
+        check.whole("llm.max_retries", l.max_retries as usize, 0, 20);
+        match check.first {
+            Some(problem) => Err(problem),
+            None => Ok(self),
+        }
+    }
+
+    /// Checks windows the user chose against the data they will run on (known only after
+    /// loading). The default windows never fail: on data shorter than they need, every
+    /// customer is reported as new instead.
+    pub fn check_data_weeks(&self, weeks: usize) -> Result<(), String> {
+        let needed = self.windows.history_weeks_needed();
+        if needed > weeks && self.windows != Windows::default() {
+            return Err(format!(
+                "windows.baseline_weeks + windows.recent_weeks = {needed} weeks, longer than the data's {weeks} weeks; expected at most {weeks}"
+            ));
+        }
+        Ok(())
     }
 
     /// Sum of the four scoring weights (the score's maximum is 10 × this).

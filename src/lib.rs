@@ -10,4 +10,5 @@ pub mod engine;
 pub mod model;
 pub mod narrative;
 pub mod report;
+pub mod text;
 pub mod tui;

@@ -246,14 +246,27 @@ fn transaction_log_aggregates_to_weeks_ending_on_the_as_of_date() {
     assert_eq!(data.load.weeks_floored_at_zero, 1);
 }
 
+/// Windows of one week each, for two-week test files (the default windows need 8 weeks, and
+/// longer windows than the data are a configuration error).
+fn short_windows(_dir: &std::path::Path) -> String {
+    common::fixture("valid/short_windows.toml")
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
 #[test]
 fn count_only_and_as_of_flags() {
     let path = common::fixture("valid/transactions.csv");
     let path = path.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = short_windows(dir.path());
     let report = json(&[
         "analyze",
         "--transactions",
         path,
+        "--config",
+        &config,
         "--count-only",
         "--as-of",
         "2025-09-13",
@@ -271,10 +284,13 @@ fn named_columns_and_numbered_columns() {
     let dir = tempfile::tempdir().unwrap();
     let named = dir.path().join("named.csv");
     std::fs::write(&named, "household_id,transaction_timestamp,sales_value,store\nA,2025-09-01T10:00:00,5,1\nA,2025-09-09T10:00:00,6,1\n").unwrap();
+    let config = short_windows(dir.path());
     let report = json(&[
         "analyze",
         "--transactions",
         named.to_str().unwrap(),
+        "--config",
+        &config,
         "--id-col",
         "household_id",
         "--date-col",
@@ -291,7 +307,13 @@ fn named_columns_and_numbered_columns() {
         "x A 20250901 1 5.00\nx A 20250909 2 6.50\nx B 20250909 1 1.00\n",
     )
     .unwrap();
-    let mut args = vec!["analyze", "--transactions", numbered.to_str().unwrap()];
+    let mut args = vec![
+        "analyze",
+        "--transactions",
+        numbered.to_str().unwrap(),
+        "--config",
+        &config,
+    ];
     args.extend(common::CDNOW_FLAGS);
     args.extend(["--format", "json"]);
     let report = json(&args);

@@ -345,9 +345,9 @@ fn explorer_shows_p_alive_and_revenue_at_risk_for_the_selected_customer() {
     };
     args.no_header = true;
     args.delimiter = revgap::data::Delimiter::Whitespace;
-    args.id_col = Some("2".into());
-    args.date_col = Some("3".into());
-    args.amount_col = Some("5".into());
+    args.id_col = Some(revgap::data::ColumnRef::Index(2));
+    args.date_col = Some(revgap::data::ColumnRef::Index(3));
+    args.amount_col = Some(revgap::data::ColumnRef::Index(5));
     let dataset = revgap::data::load(&args.load_options().unwrap()).unwrap();
     let mut config = Config::default();
     config.model.churn_model = ChurnModel::Bgnbd;

@@ -47,19 +47,20 @@ pub struct DataArgs {
     #[arg(long, value_name = "FILE")]
     pub transactions: Option<PathBuf>,
     /// Transaction id column: a header name, or a 1-based number.
-    #[arg(long, value_name = "NAME|N", requires = "transactions")]
-    pub id_col: Option<String>,
+    #[arg(long, value_name = "NAME|N", requires = "transactions", value_parser = ColumnRef::parse)]
+    pub id_col: Option<ColumnRef>,
     /// Transaction date column: a header name, or a 1-based number.
-    #[arg(long, value_name = "NAME|N", requires = "transactions")]
-    pub date_col: Option<String>,
+    #[arg(long, value_name = "NAME|N", requires = "transactions", value_parser = ColumnRef::parse)]
+    pub date_col: Option<ColumnRef>,
     /// Transaction amount column: a header name, or a 1-based number.
     #[arg(
         long,
         value_name = "NAME|N",
         requires = "transactions",
-        conflicts_with = "count_only"
+        conflicts_with = "count_only",
+        value_parser = ColumnRef::parse
     )]
-    pub amount_col: Option<String>,
+    pub amount_col: Option<ColumnRef>,
     /// Ignore amounts: every transaction counts as one purchase.
     #[arg(long, requires = "transactions")]
     pub count_only: bool,
@@ -86,13 +87,19 @@ impl Default for Delimiter {
     }
 }
 
-/// The bundled sample directory: `./data` if present, else the one beside the sources.
-pub fn default_data_dir() -> PathBuf {
+/// The default data: `data/` in the current directory (the bundled sample when run from a
+/// clone). Never a path fixed at build time: a binary copied elsewhere must not silently read
+/// the build tree's files.
+pub fn default_data_dir() -> Result<PathBuf, String> {
     let local = Path::new("data");
     if local.join("weekly_spend.csv").is_file() {
-        return local.to_path_buf();
+        return Ok(local.to_path_buf());
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
+    Err(
+        "no data given: pass --weekly FILE or --transactions FILE, or run from a directory \
+         that has data/weekly_spend.csv (the repository's sample)"
+            .into(),
+    )
 }
 
 impl DataArgs {
@@ -109,13 +116,13 @@ impl DataArgs {
                 let columns = TransactionColumns {
                     id: self
                         .id_col
-                        .as_deref()
-                        .map_or(ColumnRef::Name("customer_id".into()), ColumnRef::parse),
+                        .clone()
+                        .unwrap_or(ColumnRef::Name("customer_id".into())),
                     date: self
                         .date_col
-                        .as_deref()
-                        .map_or(ColumnRef::Name("date".into()), ColumnRef::parse),
-                    amount: self.amount_col.as_deref().map(ColumnRef::parse),
+                        .clone()
+                        .unwrap_or(ColumnRef::Name("date".into())),
+                    amount: self.amount_col.clone(),
                     count_only: self.count_only,
                 };
                 (
@@ -124,7 +131,7 @@ impl DataArgs {
                 )
             }
             (None, None) => {
-                let dir = default_data_dir();
+                let dir = default_data_dir()?;
                 let customers = self
                     .customers
                     .clone()
@@ -134,9 +141,7 @@ impl DataArgs {
         };
         if self.no_header {
             for (flag, value) in [("--id-col", &self.id_col), ("--date-col", &self.date_col)] {
-                if self.transactions.is_some()
-                    && value.as_deref().is_none_or(|v| v.parse::<usize>().is_err())
-                {
+                if self.transactions.is_some() && !matches!(value, Some(ColumnRef::Index(_))) {
                     return Err(format!(
                         "--no-header needs {flag} as a 1-based column number"
                     ));
@@ -273,6 +278,16 @@ pub struct BacktestArgs {
     #[command(flatten)]
     pub fit: FitArgs,
     /// Holdout length in weeks after the calibration end.
-    #[arg(long, value_name = "WEEKS", default_value_t = 39.0)]
+    #[arg(long, value_name = "WEEKS", default_value_t = 39.0, value_parser = parse_horizon_weeks)]
     pub horizon_weeks: f64,
+}
+
+/// A horizon in weeks: a finite number above 0 and at most 520 (ten years).
+fn parse_horizon_weeks(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(weeks) if weeks.is_finite() && weeks > 0.0 && weeks <= 520.0 => Ok(weeks),
+        _ => Err(format!(
+            "expected a number of weeks above 0 and at most 520, found '{text}'"
+        )),
+    }
 }

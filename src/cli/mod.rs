@@ -51,6 +51,13 @@ pub fn load_config(path: Option<&PathBuf>) -> Result<Config, Failure> {
     }
 }
 
+/// Checks the configuration's windows against the loaded data (exit 78 when they do not fit).
+pub fn check_config_fits(config: &Config, dataset: &Dataset) -> Result<(), Failure> {
+    config
+        .check_data_weeks(dataset.week_count())
+        .map_err(|message| Failure::new(EXIT_CONFIG, format!("invalid config: {message}")))
+}
+
 /// Loads the dataset the data flags name, with a spinner on an interactive stderr.
 pub fn load_dataset(args: &DataArgs) -> Result<Dataset, Failure> {
     let options = args.load_options().map_err(|m| Failure::new(2, m))?;
@@ -93,6 +100,7 @@ pub fn warn_skipped(dataset: &Dataset) {
 pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
     let config = load_config(args.data.config.as_ref())?;
     let dataset = load_dataset(&args.data)?;
+    check_config_fits(&config, &dataset)?;
     warn_skipped(&dataset);
     let started = std::time::Instant::now();
     let analysis = engine::analyze(&dataset, &config);
@@ -280,7 +288,7 @@ pub fn run_fit(args: &FitArgs) -> Result<(), Failure> {
             .flatten()
             .collect();
     let rows = summary::compress(summaries.iter().map(|s| (f64::from(s.x), s.t_x, s.t)));
-    let bgnbd = bgnbd::fit(&rows).map_err(|e| Failure::new(65, format!("BG/NBD: {e}")))?;
+    let bgnbd = bgnbd::fit_checked(&rows).map_err(|e| Failure::new(65, format!("BG/NBD: {e}")))?;
     let pairs: Vec<(f64, f64)> = summaries
         .iter()
         .map(|s| (f64::from(s.x), s.mean_repeat_spend))
@@ -379,6 +387,7 @@ pub fn run_backtest(args: &BacktestArgs) -> Result<(), Failure> {
     let mut cut_args = args.fit.data.clone();
     cut_args.as_of = Some(args.fit.calibration_end);
     let cut = load_dataset(&cut_args)?;
+    check_config_fits(&config, &cut)?;
     let analysis = engine::analyze(&cut, &config);
     let cut_index = crate::data::CustomerIndex::of(&cut.customer_ids);
     let mut cases = Vec::new();
@@ -403,7 +412,7 @@ pub fn run_backtest(args: &BacktestArgs) -> Result<(), Failure> {
             .iter()
             .map(|c| (f64::from(c.summary.x), c.summary.t_x, c.summary.t)),
     );
-    let model = bgnbd::fit(&rows).map_err(|e| Failure::new(65, format!("BG/NBD: {e}")))?;
+    let model = bgnbd::fit_checked(&rows).map_err(|e| Failure::new(65, format!("BG/NBD: {e}")))?;
     let pairs: Vec<(f64, f64)> = cases
         .iter()
         .map(|c| (f64::from(c.summary.x), c.summary.mean_repeat_spend))

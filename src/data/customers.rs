@@ -168,16 +168,7 @@ fn parse_profile(
     names: &[&str; 4],
 ) -> Result<CustomerProfile, RowError> {
     let field = |i: usize| record[positions[i]].trim_ascii();
-    if field(0).is_empty() {
-        return Err(field_error(
-            path,
-            line,
-            (positions[0], names[0]),
-            RowProblem::EmptyId,
-            "a customer id",
-            field(0),
-        ));
-    }
+    fields::check_id(path, line, (positions[0], names[0]), field(0))?;
     let whole = |i: usize| -> Result<Option<u32>, RowError> {
         let text = field(i);
         if text.is_empty() {

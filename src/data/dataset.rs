@@ -70,6 +70,8 @@ pub struct Dataset {
     /// The id → index lookup the loader built, reused to match the customers file (rebuilt
     /// from `customer_ids` when absent).
     pub index: Option<CustomerIndex>,
+    /// What the spend values count: money, or purchases for a log read without amounts.
+    pub unit: crate::text::ValueUnit,
     /// Day-level purchases, kept when the spend came from a transaction log (the probability
     /// models work at day resolution); `None` for a weekly panel.
     pub transactions: Option<Vec<super::transactions::Transaction>>,

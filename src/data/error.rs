@@ -49,6 +49,10 @@ pub enum RowProblem {
     DuplicateRow,
     OffWeekGrid,
     Malformed,
+    BadId,
+    /// A quoted field runs across a line break: the rows after it cannot be trusted, so the
+    /// file is refused whatever the policy.
+    MultilineField,
 }
 
 impl RowProblem {
@@ -63,7 +67,14 @@ impl RowProblem {
             Self::DuplicateRow => "duplicate_row",
             Self::OffWeekGrid => "off_week_grid",
             Self::Malformed => "malformed",
+            Self::BadId => "bad_id",
+            Self::MultilineField => "multiline_field",
         }
+    }
+
+    /// Problems that make the whole file unusable, whatever the policy.
+    pub fn is_fatal(self) -> bool {
+        self == Self::MultilineField
     }
 }
 
@@ -103,10 +114,11 @@ pub enum DataError {
     },
     #[error("{0}")]
     Row(RowError),
-    #[error("{path}: no usable data rows ({skipped} skipped); expected rows of {expected}")]
+    #[error("{path}: no usable data rows{why}; expected rows of {expected}")]
     NoRows {
         path: String,
-        skipped: u64,
+        /// Why, when rows were skipped: the most common reasons with an example each.
+        why: String,
         expected: String,
     },
     #[error("{0}")]
@@ -135,6 +147,9 @@ pub struct LoadReport {
     pub skipped_customer_rows: u64,
     /// The first few problems, as one-line messages, so a lenient run still shows them.
     pub first_problems: Vec<String>,
+    /// The first problem of each kind, so a summary can show an example per reason.
+    #[serde(skip)]
+    pub example_by_reason: BTreeMap<String, String>,
     /// (customer, week) cells absent from a weekly panel, counted as zero spend.
     pub missing_weeks_filled: u64,
     /// Transaction-log rows with a negative amount (returns), netted into their week.
@@ -155,14 +170,38 @@ const KEPT_PROBLEMS: usize = 5;
 impl LoadReport {
     /// Applies the policy to a bad row: strict → error, lenient → counted.
     pub fn reject(&mut self, policy: RowPolicy, error: RowError) -> Result<(), DataError> {
-        if policy == RowPolicy::Strict {
+        if policy == RowPolicy::Strict || error.problem.is_fatal() {
             return Err(DataError::Row(error));
         }
         self.count_skip(error.problem, 1);
+        self.example_by_reason
+            .entry(error.problem.key().to_string())
+            .or_insert_with(|| error.to_string());
         if self.first_problems.len() < KEPT_PROBLEMS {
             self.first_problems.push(error.to_string());
         }
         Ok(())
+    }
+
+    /// " (2400 skipped: bad_date 2400, e.g. f.csv:2:2 (date): expected …)": why no row was
+    /// usable, the most common reasons first with one example each; empty when none skipped.
+    pub fn why_none_usable(&self) -> String {
+        if self.skipped_rows == 0 {
+            return String::new();
+        }
+        let mut reasons: Vec<(&String, &u64)> = self.skipped_by_reason.iter().collect();
+        reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let shown: Vec<String> = reasons
+            .iter()
+            .take(3)
+            .map(
+                |(reason, count)| match self.example_by_reason.get(*reason) {
+                    Some(example) => format!("{reason} {count}, e.g. {example}"),
+                    None => format!("{reason} {count}"),
+                },
+            )
+            .collect();
+        format!(" ({} skipped: {})", self.skipped_rows, shown.join("; "))
     }
 
     /// Counts `count` skipped rows of one kind.
@@ -194,6 +233,9 @@ impl LoadReport {
             if self.first_problems.len() < KEPT_PROBLEMS {
                 self.first_problems.push(problem);
             }
+        }
+        for (reason, example) in other.example_by_reason {
+            self.example_by_reason.entry(reason).or_insert(example);
         }
     }
 }

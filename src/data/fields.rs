@@ -40,10 +40,12 @@ pub enum ColumnRef {
 
 impl ColumnRef {
     /// A flag value: all digits means a 1-based index, anything else a header name.
-    pub fn parse(text: &str) -> Self {
-        match text.parse::<usize>() {
-            Ok(index) if index >= 1 => Self::Index(index),
-            _ => Self::Name(text.to_string()),
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text.trim().parse::<usize>() {
+            Ok(0) => Err("column numbers start at 1, found 0".into()),
+            Ok(index) => Ok(Self::Index(index)),
+            Err(_) if text.trim().is_empty() => Err("expected a column name or number".into()),
+            Err(_) => Ok(Self::Name(text.to_string())),
         }
     }
 }
@@ -59,9 +61,23 @@ pub fn resolve_columns(
     for column in wanted {
         let found = match (column, header) {
             (ColumnRef::Index(index), _) => Some(index - 1),
-            (ColumnRef::Name(name), Some(names)) => names
-                .iter()
-                .position(|h| h.trim().eq_ignore_ascii_case(name.trim())),
+            (ColumnRef::Name(name), Some(names)) => {
+                let mut matching = names
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, h)| h.trim().eq_ignore_ascii_case(name.trim()))
+                    .map(|(position, _)| position);
+                let first = matching.next();
+                if let (Some(first), Some(second)) = (first, matching.next()) {
+                    return Err(DataError::Invalid(format!(
+                        "{path}:1: column '{}' appears twice (columns {} and {}); expected each column name once",
+                        shown(name.as_bytes()),
+                        first + 1,
+                        second + 1
+                    )));
+                }
+                first
+            }
             (ColumnRef::Name(_), None) => None,
         };
         match found {
@@ -72,7 +88,7 @@ pub fn resolve_columns(
                     ColumnRef::Index(index) => index.to_string(),
                 };
                 let found_text = header
-                    .map(|names| names.join(","))
+                    .map(|names| shown_long(names.join(",").as_bytes()))
                     .unwrap_or_else(|| "no header (--no-header): name columns by number".into());
                 return Err(DataError::MissingColumn {
                     path: path.to_string(),
@@ -105,14 +121,61 @@ fn delimiter_hint(header: Option<&[String]>) -> String {
     String::new()
 }
 
-/// The field as display text for an error message (lossy, trimmed to a sane length).
+/// The field as display text for an error message (lossy, cut to 40 characters, escaped).
 pub fn shown(field: &[u8]) -> String {
-    let text = String::from_utf8_lossy(field);
-    let mut cut: String = text.chars().take(40).collect();
-    if text.chars().count() > 40 {
+    shown_at_most(field, 40)
+}
+
+/// A longer excerpt (a header line) for an error message: at most 200 characters.
+pub fn shown_long(field: &[u8]) -> String {
+    shown_at_most(field, 200)
+}
+
+fn shown_at_most(field: &[u8], limit: usize) -> String {
+    // Only the start is decoded: a 10 MB field must not be copied into a message.
+    let head = &field[..field.len().min(limit * 4)];
+    let text = String::from_utf8_lossy(head);
+    let mut cut: String = text.chars().take(limit).collect();
+    if head.len() < field.len() || text.chars().count() > limit {
         cut.push('…');
     }
     cut.escape_debug().to_string()
+}
+
+/// Longest customer id accepted, in bytes (an id is a key, not a document).
+pub const MAX_ID_BYTES: usize = 256;
+
+/// Largest magnitude a spend or amount may have: beyond a trillion in one row a value is an
+/// export error, and sums of such values lose cents or overflow.
+pub const MAX_ABS_VALUE: f64 = 1e12;
+
+/// Checks a (trimmed) customer id: present, UTF-8, short, and free of control and
+/// direction-changing characters (a NUL or an escape would make a second, invisible customer).
+pub fn check_id(path: &str, line: u64, column: (usize, &str), id: &[u8]) -> Result<(), RowError> {
+    let problem = if id.is_empty() {
+        Some((RowProblem::EmptyId, "a customer id"))
+    } else if id.len() > MAX_ID_BYTES {
+        Some((RowProblem::BadId, "a customer id of at most 256 bytes"))
+    } else if !id_is_clean(id) {
+        Some((
+            RowProblem::BadId,
+            "a customer id of UTF-8 text without control or bidi characters",
+        ))
+    } else {
+        None
+    };
+    match problem {
+        Some((problem, expected)) => Err(field_error(path, line, column, problem, expected, id)),
+        None => Ok(()),
+    }
+}
+
+/// True when `id` is UTF-8 without control or bidi-override characters (ASCII fast path).
+pub fn id_is_clean(id: &[u8]) -> bool {
+    if id.iter().all(|b| (0x20..0x7f).contains(b)) {
+        return true;
+    }
+    std::str::from_utf8(id).is_ok_and(|text| !text.chars().any(crate::text::is_unsafe_char))
 }
 
 /// Builds a row error for one field.
@@ -135,9 +198,11 @@ pub fn field_error(
     }
 }
 
-/// Parses a finite decimal number (surrounding blanks allowed).
+/// Parses a finite decimal number of at most [`MAX_ABS_VALUE`] (surrounding blanks allowed).
 pub fn parse_finite(field: &[u8]) -> Option<f64> {
-    plain_cents(field).or_else(|| parse_general(field))
+    plain_cents(field)
+        .or_else(|| parse_general(field))
+        .filter(|v| v.abs() <= MAX_ABS_VALUE)
 }
 
 /// The common case `123`, `123.4`, `123.45` (optionally negative): exact in cents, so
@@ -245,8 +310,8 @@ pub fn parse_bool(field: &[u8]) -> Option<bool> {
 }
 
 pub const EXPECTED_DATE: &str = "a date as YYYY-MM-DD, YYYYMMDD or an ISO timestamp";
-pub const EXPECTED_SPEND: &str = "a finite number >= 0";
-pub const EXPECTED_AMOUNT: &str = "a finite number";
+pub const EXPECTED_SPEND: &str = "a number from 0 to 1e12";
+pub const EXPECTED_AMOUNT: &str = "a number from -1e12 to 1e12";
 
 #[cfg(test)]
 mod tests {

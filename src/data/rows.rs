@@ -271,7 +271,12 @@ fn scan_three_fields(
                 let value = parse_finite(&line[second + 1..]);
                 let sign_ok = |v: f64| v >= 0.0 || layout.rule == ValueRule::Signed;
                 match (day, value) {
-                    (Some(day), Some(value)) if !id.is_empty() && sign_ok(value) => {
+                    (Some(day), Some(value))
+                        if !id.is_empty()
+                            && id.len() <= fields::MAX_ID_BYTES
+                            && fields::id_is_clean(id)
+                            && sign_ok(value) =>
+                    {
                         Some((id, day, value))
                     }
                     _ => None,
@@ -319,17 +324,12 @@ fn check_row(
     fn column(c: &(usize, String)) -> (usize, &str) {
         (c.0, c.1.as_str())
     }
-    let id = record[layout.id.0].trim_ascii();
-    if id.is_empty() {
-        return Err(field_error(
-            path,
-            line,
-            column(&layout.id),
-            RowProblem::EmptyId,
-            "a customer id",
-            id,
-        ));
-    }
+    fields::check_id(
+        path,
+        line,
+        column(&layout.id),
+        record[layout.id.0].trim_ascii(),
+    )?;
     let date = &record[layout.date.0];
     let day = day_cache.day_of(date).ok_or_else(|| {
         field_error(

@@ -4,16 +4,20 @@
 //! halves are parsed in parallel (`rayon::join`), then handed to a sequential `apply` step in
 //! file order, so line numbers and "first bad row" semantics stay exact. Memory stays bounded by
 //! the block size whatever the file size. A UTF-8 BOM is dropped, CRLF line ends are accepted,
-//! blank lines are skipped. Limitation (documented): a quoted field containing a line break may
-//! be cut at a block boundary and is then reported as a malformed row, never silently misread.
+//! blank lines are skipped. A quoted field containing a line break (legal CSV, but never
+//! meaningful in our inputs) makes the whole file an error: skipping its first line would turn
+//! the rest of the field into phantom rows. A line longer than a block is an error too.
 
 use super::error::{DataError, Location, RowError, RowProblem};
 use super::fields::Delimiter;
 use csv::ByteRecord;
 use std::io::Read;
 
-/// Size of one read block.
+/// Size of one read block, and so the longest line accepted.
 const BLOCK_BYTES: usize = 8 << 20;
+
+const LONG_LINE: &str =
+    "line longer than 8 MiB without a line break; expected delimited text with one record per line";
 
 /// How a table file is laid out, and where to report reading progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,10 +168,13 @@ pub fn for_each_record(
                         }
                         Ok(true) => each(
                             line,
-                            Err(malformed(
-                                line,
-                                "expected a closing quote before the end of the line".into(),
-                            )),
+                            Err(RowError {
+                                problem: RowProblem::MultilineField,
+                                ..malformed(
+                                    line,
+                                    "a quoted field runs across a line break (or its quote is never closed); expected one record per line, with each quote closed on its line".into(),
+                                )
+                            }),
                         ),
                         Err(error) => each(
                             line,
@@ -239,7 +246,14 @@ pub fn open_table(
             .rposition(|b| *b == b'\n')
             .map_or(0, |p| p + 1);
         let blank_lines = buffer[..start].iter().filter(|b| **b == b'\n').count() as u64;
-        let end = memchr::memchr(b'\n', &buffer[start..]).map_or(buffer.len(), |p| start + p + 1);
+        let end = match memchr::memchr(b'\n', &buffer[start..]) {
+            Some(p) => start + p + 1,
+            None if !eof => {
+                let line = buffer[..start].iter().filter(|b| **b == b'\n').count() + 1;
+                return Err(DataError::Invalid(format!("{path}:{line}: {LONG_LINE}")));
+            }
+            None => buffer.len(),
+        };
         let mut fields = Vec::new();
         for_each_record(
             path,
@@ -323,7 +337,14 @@ impl TableStream {
                 Ok(())
             };
             for block in full_rx {
-                let block = block.map_err(io_error)?;
+                let block = block.map_err(|error| {
+                    // Every earlier block has arrived, so the long line is the next one.
+                    if error.kind() == std::io::ErrorKind::InvalidData {
+                        DataError::Invalid(format!("{path}:{next_line}: {error}"))
+                    } else {
+                        io_error(error)
+                    }
+                })?;
                 let middle = block.len() / 2;
                 let cut =
                     memchr::memchr(b'\n', &block[middle..]).map_or(block.len(), |p| middle + p + 1);
@@ -347,7 +368,8 @@ impl TableStream {
 }
 
 /// The reader thread: sends blocks that end on a line boundary (the last may not), reusing
-/// buffers that come back. Stops at the end of the file or when the receiver is gone.
+/// buffers that come back. Stops at the end of the file, at a line longer than a block (an
+/// endless line such as `/dev/zero` must not be read into memory), or when the receiver is gone.
 fn read_blocks(
     file: &mut std::fs::File,
     mut carry: Vec<u8>,
@@ -387,9 +409,11 @@ fn read_blocks(
                     block.truncate(last + 1);
                 }
                 None if !eof => {
-                    // One line longer than a block: keep reading until it ends.
-                    carry = block;
-                    continue;
+                    let _ = full.send(Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        LONG_LINE,
+                    )));
+                    return;
                 }
                 None => {}
             }

@@ -105,15 +105,19 @@ pub fn load_transactions(
             stopped.map_or(Ok(()), |error| Err(DataError::Row(error)))
         },
     )?;
-    let mut dataset = weekly_from_transactions(customers.ids, &transactions, as_of, &mut report)
-        .ok_or_else(|| DataError::NoRows {
+    if transactions.is_empty() {
+        return Err(DataError::NoRows {
             path: path.to_string(),
-            skipped: report.skipped_rows,
-            expected: expected.clone(),
-        })?;
-    dataset.source = path.to_string();
+            why: report.why_none_usable(),
+            expected,
+        });
+    }
+    let mut dataset =
+        weekly_from_transactions(path, customers.ids, transactions, as_of, &mut report)?;
     dataset.load = report;
-    dataset.transactions = Some(transactions);
+    if layout.value.is_none() {
+        dataset.unit = crate::text::ValueUnit::Purchases;
+    }
     Ok(dataset)
 }
 
@@ -126,25 +130,88 @@ fn describe(columns: &TransactionColumns) -> String {
     format!("{},{},{}", name(&columns.id), name(&columns.date), amount)
 }
 
-/// Aggregates transactions into weeks ending on the as-of date. `None` when nothing is left.
+/// The longest span of weeks a dataset may cover (20 years): the grid is customers × weeks,
+/// so one row dated 0001-01-01 must not make it 2,000 years wide.
+pub const MAX_SPAN_WEEKS: usize = 1044;
+
+/// Checks that `first_day..=last_day` fits in [`MAX_SPAN_WEEKS`]; the message names the dates
+/// and what to do.
+pub fn check_span(
+    path: &str,
+    first_day: i32,
+    last_day: i32,
+    cut: Option<NaiveDate>,
+) -> Result<usize, DataError> {
+    let weeks = ((i64::from(last_day) - i64::from(first_day)) / 7 + 1) as usize;
+    if weeks <= MAX_SPAN_WEEKS {
+        return Ok(weeks);
+    }
+    let cause = match cut {
+        Some(date) if day_number(date) == last_day => {
+            format!(" (--as-of {date} is far after the data)")
+        }
+        _ => " (an outlier date? check the earliest and latest rows, or cut with --as-of)"
+            .to_string(),
+    };
+    Err(DataError::Invalid(format!(
+        "{path}: the data spans {} to {} ({weeks} weeks), more than the {MAX_SPAN_WEEKS}-week (20-year) limit{cause}",
+        date_of(first_day),
+        date_of(last_day),
+    )))
+}
+
+/// Aggregates transactions into weeks ending on the as-of date. Only customers with a
+/// purchase on or before that date exist in the result (a customer's history starts at their
+/// first purchase); rows after it are counted and dropped, and customer indices renumbered.
 pub fn weekly_from_transactions(
+    path: &str,
     customer_ids: super::dataset::IdColumn,
-    transactions: &[Transaction],
+    mut transactions: Vec<Transaction>,
     as_of: Option<NaiveDate>,
     report: &mut LoadReport,
-) -> Option<Dataset> {
-    let last_day = match as_of {
-        Some(date) => day_number(date),
-        None => transactions.iter().map(|t| t.day).max()?,
+) -> Result<Dataset, DataError> {
+    let latest = transactions.iter().map(|t| t.day).max();
+    let last_day = match (as_of, latest) {
+        (Some(date), _) => day_number(date),
+        (None, Some(day)) => day,
+        (None, None) => {
+            return Err(DataError::NoRows {
+                path: path.to_string(),
+                why: report.why_none_usable(),
+                expected: "customer_id,date[,amount]".into(),
+            });
+        }
     };
-    let kept = || transactions.iter().filter(move |t| t.day <= last_day);
-    report.rows_after_as_of += (transactions.len() - kept().count()) as u64;
-    let first_day = kept().map(|t| t.day).min()?;
-    let weeks = ((last_day - first_day) / 7 + 1) as usize;
+    let before = transactions.len();
+    transactions.retain(|t| t.day <= last_day);
+    report.rows_after_as_of += (before - transactions.len()) as u64;
+    let Some(first_day) = transactions.iter().map(|t| t.day).min() else {
+        let earliest = transactions_earliest(latest, report);
+        return Err(DataError::Invalid(format!(
+            "{path}: no rows on or before --as-of {}{earliest}; expected an as-of date inside the data",
+            date_of(last_day)
+        )));
+    };
+    let weeks = check_span(path, first_day, last_day, as_of)?;
+    // Renumber the customers that exist by the as-of date, in first-seen order.
+    let mut renumbered = vec![u32::MAX; customer_ids.len()];
+    for t in &transactions {
+        renumbered[t.customer as usize] = 0;
+    }
+    let mut kept_ids = super::dataset::IdColumn::default();
+    for (old, slot) in renumbered.iter_mut().enumerate() {
+        if *slot == 0 {
+            *slot = kept_ids.len() as u32;
+            kept_ids.push(&customer_ids[old]);
+        }
+    }
+    for t in &mut transactions {
+        t.customer = renumbered[t.customer as usize];
+    }
     let week_of = |day: i32| weeks - 1 - ((last_day - day) / 7) as usize;
-    let customers = customer_ids.len();
+    let customers = kept_ids.len();
     let mut spend = vec![0.0; customers * weeks];
-    for transaction in kept() {
+    for transaction in &transactions {
         if transaction.amount < 0.0 {
             report.returns_netted += 1;
         }
@@ -159,18 +226,31 @@ pub fn weekly_from_transactions(
         *cell = 0.0;
     }
     let first_start = last_day - 7 * weeks as i32 + 1;
-    Some(Dataset {
-        source: String::new(),
+    Ok(Dataset {
+        source: path.to_string(),
         week_starts: (0..weeks)
             .map(|w| date_of(first_start + 7 * w as i32))
             .collect(),
         profiles: vec![None; customers],
-        customer_ids,
+        customer_ids: kept_ids,
         spend,
         extra_columns: Vec::new(),
         load: LoadReport::default(),
         as_of: Some(date_of(last_day)),
         index: None,
-        transactions: None,
+        unit: crate::text::ValueUnit::Currency,
+        transactions: Some(transactions),
     })
+}
+
+/// "; the data starts …" when the earliest row is known.
+fn transactions_earliest(latest: Option<i32>, report: &LoadReport) -> String {
+    match latest {
+        Some(day) => format!(
+            " ({} row(s) are all later; the latest is {})",
+            report.rows_after_as_of,
+            date_of(day)
+        ),
+        None => String::new(),
+    }
 }

@@ -202,7 +202,7 @@ impl PanelGrid {
         if self.slot_days.is_empty() {
             return Err(DataError::NoRows {
                 path: path.to_string(),
-                skipped: report.skipped_rows,
+                why: report.why_none_usable(),
                 expected: EXPECTED_WEEKLY.to_string(),
             });
         }
@@ -228,9 +228,15 @@ impl PanelGrid {
         }
         off_grid.sort_by_key(|slot| self.slot_first_line[*slot]);
         let Some(first_day) = kept.iter().map(|k| k.0).min() else {
+            if let (Some(cut), true) = (as_of, report.rows_after_as_of > 0) {
+                return Err(DataError::Invalid(format!(
+                    "{path}: no rows on or before --as-of {cut} ({} row(s) are all later); expected an as-of date inside the data",
+                    report.rows_after_as_of
+                )));
+            }
             return Err(DataError::NoRows {
                 path: path.to_string(),
-                skipped: report.skipped_rows,
+                why: report.why_none_usable(),
                 expected: EXPECTED_WEEKLY.to_string(),
             });
         };
@@ -253,7 +259,7 @@ impl PanelGrid {
             report.count_skip(RowProblem::OffWeekGrid, rows.saturating_sub(1));
         }
         let last_day = kept.iter().map(|k| k.0).max().unwrap_or(first_day);
-        let weeks = ((last_day - first_day) / 7 + 1) as usize;
+        let weeks = super::transactions::check_span(path, first_day, last_day, None)?;
         let customers = self.customers.len();
         // Rows in date order with every slot a kept week: the grid already is the dataset.
         let in_place = self.stride == weeks
@@ -297,6 +303,7 @@ impl PanelGrid {
             extra_columns: Vec::new(),
             load: report,
             as_of: Some(as_of.map_or(data_end, |cut| cut.min(data_end))),
+            unit: crate::text::ValueUnit::Currency,
             transactions: None,
         })
     }

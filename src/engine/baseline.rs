@@ -1,5 +1,10 @@
 //! Per-customer spend facts: baseline and recent windows, trend, and the one zero-streak /
 //! recency definition every later rule uses.
+//!
+//! A customer's history starts at their first purchase, not at the file's first week: on a
+//! transaction log most customers arrive later, and the file's first weeks would give them a $0
+//! baseline. A customer whose history is shorter than the two windows together is *new*: the
+//! profile says so and no rule judges them.
 
 use crate::config::Config;
 use serde::Serialize;
@@ -36,11 +41,18 @@ pub struct SpendProfile {
     pub weeks_since_last_purchase: usize,
     /// Zero weeks anywhere in the history (an isolated zero shows here, not in recency).
     pub zero_weeks_total: usize,
+    /// Weeks from the first purchase to the end of the data (0: no purchase at all).
+    pub history_weeks: usize,
+    /// Too little history for the baseline and recent windows: reported, not judged.
+    pub is_new: bool,
 }
 
 impl SpendProfile {
-    /// Computes the profile from a customer's weeks, oldest first.
+    /// Computes the profile from a customer's weeks, oldest first; the history starts at the
+    /// first week with spend.
     pub fn of(weeks: &[f64], config: &Config) -> Self {
+        let first_purchase = weeks.iter().position(|v| *v > 0.0).unwrap_or(weeks.len());
+        let weeks = &weeks[first_purchase..];
         let count = weeks.len();
         if count == 0 {
             return Self {
@@ -55,6 +67,8 @@ impl SpendProfile {
                 recent_weeks_below_par: 0,
                 weeks_since_last_purchase: 0,
                 zero_weeks_total: 0,
+                history_weeks: 0,
+                is_new: true,
             };
         }
         let baseline_window = &weeks[..config.windows.baseline_weeks.min(count)];
@@ -89,6 +103,8 @@ impl SpendProfile {
             recent_weeks_below_par: recent_window.iter().filter(|v| **v < par).count(),
             weeks_since_last_purchase: weeks.iter().rev().take_while(|v| **v == 0.0).count(),
             zero_weeks_total: weeks.iter().filter(|v| **v == 0.0).count(),
+            history_weeks: count,
+            is_new: count < config.windows.history_weeks_needed(),
         }
     }
 }
@@ -134,10 +150,23 @@ mod tests {
     }
 
     #[test]
-    fn shorter_history_than_windows_uses_what_there_is() {
+    fn shorter_history_than_windows_is_new() {
         let profile = SpendProfile::of(&[10.0, 20.0], &Config::default());
-        assert_eq!(profile.baseline_avg, 15.0);
-        assert_eq!(profile.recent_avg, 15.0);
+        assert!(profile.is_new);
+        assert_eq!(profile.history_weeks, 2);
+    }
+
+    #[test]
+    fn history_starts_at_the_first_purchase() {
+        // Bought first in week 5 of 14: the baseline is weeks 5–8, not the file's $0 weeks.
+        let mut weeks = [0.0; 14];
+        for week in weeks.iter_mut().skip(4) {
+            *week = 40.0;
+        }
+        let profile = SpendProfile::of(&weeks, &Config::default());
+        assert_eq!(profile.baseline_avg, 40.0);
+        assert_eq!(profile.history_weeks, 10);
+        assert!(!profile.is_new);
         assert_eq!(profile.trend, Trend::Stable);
     }
 }

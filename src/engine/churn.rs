@@ -45,6 +45,15 @@ impl ChurnAssessment {
         let rules = &config.churn;
         let mut points = 0;
         let mut factors = Vec::new();
+        if profile.is_new {
+            // Too little history to judge: no points, and the lowest band's probability.
+            return Self {
+                points: 0,
+                probability: rules.probability_of(0),
+                factors,
+                weeks_since_last_purchase: profile.weeks_since_last_purchase,
+            };
+        }
         if profile.recent_zero_weeks >= config.gaps.zero_spend_weeks {
             points += rules.zero_spend_points;
             factors.push(ChurnFactor::ZeroSpendWeeks);

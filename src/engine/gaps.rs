@@ -96,7 +96,7 @@ impl Gap {
     }
 
     /// One sentence, as the original's rule-based rationale.
-    pub fn rationale(&self) -> String {
+    pub fn rationale(&self, unit: crate::text::ValueUnit) -> String {
         match self.kind {
             GapType::DecliningRevenue => {
                 format!(
@@ -105,10 +105,10 @@ impl Gap {
                 )
             }
             GapType::BelowBaseline => format!(
-                "Latest week's spend ${:.2} is {:.1}% below baseline ${:.2}.",
-                self.current,
+                "Latest week's spend {} is {:.1}% below baseline {}.",
+                unit.amount(self.current),
                 self.gap_pct.abs(),
-                self.expected
+                unit.amount(self.expected)
             ),
             GapType::ZeroSpend => format!(
                 "No spend in {} week(s), zero spend in the recent period (churn risk).",
@@ -118,8 +118,19 @@ impl Gap {
     }
 }
 
-/// Detects every gap the rules find for one customer, in detection order.
+/// Detects every gap the rules find for one customer, in detection order. A new customer is
+/// not judged, and a gap is always spend *below* expectation: a rule that fires while the
+/// current spend is at or above the expected spend found no gap.
 pub fn detect_gaps(profile: &SpendProfile, config: &Config) -> Vec<Gap> {
+    let mut gaps = rule_gaps(profile, config);
+    if profile.is_new {
+        gaps.clear();
+    }
+    gaps.retain(|gap| gap.gap_amount < 0.0);
+    gaps
+}
+
+fn rule_gaps(profile: &SpendProfile, config: &Config) -> Vec<Gap> {
     let thresholds = &config.gaps;
     let baseline = profile.baseline_avg;
     let mut gaps = Vec::new();

@@ -28,6 +28,8 @@ pub struct CustomerInsight {
     pub rank: Option<usize>,
     /// Model predictions (when `[model] churn_model = "bgnbd"` and the fit succeeded).
     pub prediction: Option<crate::model::predict::Prediction>,
+    /// What the amounts count (money, or purchases), for every text built from them.
+    pub unit: crate::text::ValueUnit,
 }
 
 impl CustomerInsight {
@@ -57,6 +59,7 @@ impl CustomerInsight {
             priority_score: 0.0,
             rank: None,
             prediction: None,
+            unit: crate::text::ValueUnit::Currency,
         }
     }
 

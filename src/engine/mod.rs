@@ -52,6 +52,8 @@ pub struct CustomerScore {
     /// Bit per gap type present, and per gap type present with high severity.
     pub gap_types: u8,
     pub high_gap_types: u8,
+    /// Too little history to judge (see `SpendProfile::is_new`).
+    pub is_new: bool,
 }
 
 impl CustomerScore {
@@ -86,6 +88,7 @@ impl CustomerScore {
             primary_severity: insight.primary_gap.map(|g| g.severity),
             gap_types,
             high_gap_types,
+            is_new: insight.profile.is_new,
         }
     }
 
@@ -171,7 +174,10 @@ fn build_insight(dataset: &Dataset, config: &Config, customer: usize) -> Custome
         .as_ref()
         .and_then(|p| p.loyalty_member)
         .unwrap_or(false);
-    CustomerInsight::of(customer, dataset.weeks_of(customer), loyal, config)
+    CustomerInsight {
+        unit: dataset.unit,
+        ..CustomerInsight::of(customer, dataset.weeks_of(customer), loyal, config)
+    }
 }
 
 /// Runs the whole pipeline.
@@ -189,6 +195,7 @@ pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
     Analysis {
         summary: Summary {
             churn_model: churn_model.clone(),
+            value_unit: dataset.unit,
             ..Summary::of(&scores, config, dataset.load.skipped_rows, dataset.as_of)
         },
         scores,

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Summary {
     pub customers_analyzed: usize,
+    /// Customers with less history than the windows need: reported, not judged.
+    pub new_customers: usize,
     pub customers_with_gaps: usize,
     pub gaps_total: usize,
     pub gaps_by_type: BTreeMap<&'static str, usize>,
@@ -23,9 +25,18 @@ pub struct Summary {
     pub as_of: Option<NaiveDate>,
     /// Which churn probability the analysis used ("rules", "bgnbd", or a fallback note).
     pub churn_model: String,
+    /// What the amounts count: "currency", or "purchases" for a log read without amounts.
+    pub value_unit: crate::text::ValueUnit,
 }
 
 impl Summary {
+    /// The model the user asked for could not be used: what happened instead, and why.
+    pub fn model_fallback(&self) -> Option<&str> {
+        self.churn_model
+            .starts_with("rules (")
+            .then_some(self.churn_model.as_str())
+    }
+
     pub fn of(
         scores: &[CustomerScore],
         config: &Config,
@@ -50,6 +61,7 @@ impl Summary {
                     summary.high_severity_gaps += 1;
                 }
             }
+            summary.new_customers += usize::from(score.is_new);
             if score.has_gap() {
                 summary.customers_with_gaps += 1;
                 summary.total_revenue_gap += score.gap_size;

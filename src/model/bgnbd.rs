@@ -162,12 +162,55 @@ pub fn fit(rows: &[Rfm]) -> Result<Fit, FitError> {
     let mean = |values: &[f64]| objective(values) / customers;
     let best = maximize(&mean, &[1.0, 1.0, 1.0, 1.0])?;
     let params = Params::from_slice(&best);
-    let std_errors = standard_errors(&objective, &best).map(|se| Params::from_slice(&se));
+    let std_errors = standard_errors(&objective, &best)
+        .or_else(|| boundary_std_errors(&objective, &best))
+        .map(|se| Params::from_slice(&se));
     Ok(Fit {
         params,
         log_likelihood: params.total_log_likelihood(rows),
         std_errors,
     })
+}
+
+/// Below this `a` the dropout probability is pinned at its boundary (hardly anyone drops out):
+/// a legitimate fit (BG/NBD tends to the NBD model), whose likelihood is flat in `a`.
+const DROPOUT_BOUNDARY: f64 = 1e-3;
+
+/// At the dropout boundary the Hessian is singular in `a`: the other three standard errors
+/// are estimated with `a` held at its value, whose own error is reported as 0.
+fn boundary_std_errors(
+    objective: &(dyn Fn(&[f64]) -> f64 + Sync),
+    best: &[f64],
+) -> Option<Vec<f64>> {
+    if best[2] >= DROPOUT_BOUNDARY {
+        return None;
+    }
+    let a = best[2];
+    let without_a = |v: &[f64]| objective(&[v[0], v[1], a, v[2]]);
+    let se = standard_errors(&without_a, &[best[0], best[1], best[3]])?;
+    Some(vec![se[0], se[1], 0.0, se[2]])
+}
+
+/// The one fitting path of every command (analyze, fit, backtest, the churn model): fits, then
+/// refuses a fit the model cannot use. Shoppers who buy every period push BG/NBD to a boundary
+/// where heterogeneity vanishes (r and α without bound: a constant rate), and `a = 1` exactly
+/// is a pole of the expectation formula; a fit without standard errors cannot give intervals.
+pub fn fit_checked(rows: &[Rfm]) -> Result<Fit, FitError> {
+    let fit = fit(rows)?;
+    let p = fit.params;
+    let degenerate = p.r > 1e4 || p.alpha > 1e6 || (p.a - 1.0).abs() < 1e-6;
+    if degenerate || fit.std_errors.is_none() {
+        let why = if degenerate {
+            "customers buy at one common, steady rate (purchases nearly every week?)"
+        } else {
+            "its standard errors cannot be estimated"
+        };
+        return Err(FitError::Degenerate(format!(
+            "fitted r {:.3e}, alpha {:.3e}, a {:.3}, b {:.3e}: {why}",
+            p.r, p.alpha, p.a, p.b
+        )));
+    }
+    Ok(fit)
 }
 
 #[cfg(test)]

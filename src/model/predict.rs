@@ -59,19 +59,7 @@ pub fn fit(dataset: &Dataset, horizon_weeks: f64) -> Result<Models, super::fit::
             .flatten()
             .map(|s| (f64::from(s.x), s.t_x, s.t)),
     );
-    let bgnbd = bgnbd::fit(&rows)?;
-    let p = bgnbd.params;
-    // Customers who buy every period push BG/NBD to a boundary (no dropout, a constant rate):
-    // its forecasts are then meaningless, so say so instead of using them. (a = 1 exactly is a
-    // pole of the E[X] formula.)
-    let degenerate =
-        p.a < 1e-3 || (p.a - 1.0).abs() < 1e-6 || p.r > 1e4 || p.alpha > 1e6 || p.b > 1e6;
-    if degenerate || bgnbd.std_errors.is_none() {
-        return Err(super::fit::FitError::Degenerate(format!(
-            "fitted r {:.3e}, alpha {:.3e}, a {:.3}, b {:.3e} (purchases nearly every week?)",
-            p.r, p.alpha, p.a, p.b
-        )));
-    }
+    let bgnbd = bgnbd::fit_checked(&rows)?;
     let pairs: Vec<(f64, f64)> = summaries
         .iter()
         .flatten()

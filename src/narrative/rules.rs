@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::engine::{CustomerInsight, GapType, OpportunityType};
-use crate::report::format::{action_label, money};
+use crate::report::format::action_label;
 
 /// Why this customer is on the list, for the analyst (internal, not customer-facing).
 pub fn rationale(insight: &CustomerInsight, config: &Config) -> String {
@@ -11,11 +11,11 @@ pub fn rationale(insight: &CustomerInsight, config: &Config) -> String {
         return "No revenue gap: spend is within the configured thresholds.".into();
     };
     let profile = &insight.profile;
-    let mut text = gap.rationale();
+    let mut text = gap.rationale(insight.unit);
     text.push_str(&format!(
         " Baseline {} per week, recent average {} ({:+.1}%).",
-        money(profile.baseline_avg),
-        money(profile.recent_avg),
+        insight.unit.amount(profile.baseline_avg),
+        insight.unit.amount(profile.recent_avg),
         profile.trend_pct
     ));
     if profile.weeks_since_last_purchase > 0 && gap.kind != GapType::ZeroSpend {
@@ -57,6 +57,6 @@ pub fn next_step(insight: &CustomerInsight) -> String {
         "{} {urgency}: {}; potential recovery {}.",
         opportunity.kind.label(),
         actions.join(", then "),
-        money(opportunity.potential_revenue)
+        insight.unit.amount(opportunity.potential_revenue)
     )
 }

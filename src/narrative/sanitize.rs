@@ -1,49 +1,7 @@
 //! Model output is untrusted: escape sequences and control characters are removed before it is
 //! shown or written, and leading labels the model likes to add are stripped.
 
-/// Removes ANSI escape sequences (CSI, OSC and two-character escapes) and every control
-/// character except newline.
-pub fn strip_control(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\u{1b}' => match chars.peek() {
-                Some('[') => {
-                    chars.next();
-                    // CSI: parameters and intermediates, then one final byte in @..~.
-                    for next in chars.by_ref() {
-                        if ('@'..='~').contains(&next) {
-                            break;
-                        }
-                    }
-                }
-                Some(']') => {
-                    chars.next();
-                    // OSC: until BEL or ESC \.
-                    while let Some(next) = chars.next() {
-                        if next == '\u{7}' {
-                            break;
-                        }
-                        if next == '\u{1b}' && chars.peek() == Some(&'\\') {
-                            chars.next();
-                            break;
-                        }
-                    }
-                }
-                Some(_) => {
-                    chars.next();
-                }
-                None => {}
-            },
-            '\n' => out.push('\n'),
-            '\t' => out.push(' '),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::text::strip_control;
 
 /// Labels a model may put before its answer; removed (repeatedly) from the start.
 const LEADING_LABELS: [&str; 8] = [
@@ -85,12 +43,6 @@ pub fn clean_output(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ansi_and_control_sequences_are_removed() {
-        let raw = "Spend \u{1b}[31mfell\u{1b}[0m\u{7} by \u{1b}]0;owned\u{7}half.\u{1b}c\r";
-        assert_eq!(strip_control(raw), "Spend fell by half.");
-    }
 
     #[test]
     fn repeated_leading_labels_are_stripped() {

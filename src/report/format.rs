@@ -1,24 +1,7 @@
 //! Display formatting shared by every output: money, percentages, labels. Rounding happens
 //! here and nowhere else.
 
-/// `$1,234.56`, with a leading minus for negatives.
-pub fn money(value: f64) -> String {
-    let cents = (value.abs() * 100.0).round() as u128;
-    let sign = if value < 0.0 && cents > 0 { "-" } else { "" };
-    format!("{sign}${}.{:02}", group_thousands(cents / 100), cents % 100)
-}
-
-fn group_thousands(whole: u128) -> String {
-    let digits = whole.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
+pub use crate::text::{group_thousands, money};
 
 /// A whole number with thousands separators.
 pub fn count(value: usize) -> String {

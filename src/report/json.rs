@@ -37,6 +37,8 @@ struct SummaryOut {
     skipped_rows: u64,
     as_of: Option<String>,
     churn_model: String,
+    new_customers: usize,
+    value_unit: crate::text::ValueUnit,
 }
 
 #[derive(Serialize)]
@@ -145,6 +147,8 @@ fn summary_out(summary: &Summary) -> SummaryOut {
         skipped_rows: summary.skipped_rows,
         as_of: summary.as_of.map(|d| d.to_string()),
         churn_model: summary.churn_model.clone(),
+        new_customers: summary.new_customers,
+        value_unit: summary.value_unit,
     }
 }
 

@@ -3,7 +3,7 @@
 //! labelled and deduplicated per customer.
 
 use super::ReportContext;
-use super::format::{count, money};
+use super::format::count;
 use crate::data::CustomerProfile;
 use crate::engine::{CustomerInsight, GapType};
 use crate::narrative::rules;
@@ -66,10 +66,27 @@ fn executive_summary(context: &ReportContext, out: &mut String) {
         count(summary.customers_with_gaps),
         count(summary.customers_analyzed)
     );
+    if summary.new_customers > 0 {
+        let _ = writeln!(
+            out,
+            "- **New Customers (not judged):** {} with less than {} weeks since their first purchase",
+            count(summary.new_customers),
+            context.config.windows.history_weeks_needed()
+        );
+    }
+    if let Some(why) = summary.model_fallback() {
+        let _ = writeln!(out, "- **Churn Model:** {why}");
+    }
+    if summary.value_unit == crate::text::ValueUnit::Purchases {
+        let _ = writeln!(
+            out,
+            "- **Amounts:** purchase counts (the data has no amounts), not money"
+        );
+    }
     let _ = writeln!(
         out,
         "- **Total Weekly Revenue Gap:** {} (largest gap per customer, no double counting)",
-        money(summary.total_revenue_gap)
+        context.dataset.unit.amount(summary.total_revenue_gap)
     );
     let _ = writeln!(
         out,
@@ -92,7 +109,10 @@ fn executive_summary(context: &ReportContext, out: &mut String) {
     let _ = writeln!(
         out,
         "- **Potential Recovery Revenue:** {} (one opportunity per customer)\n",
-        money(summary.potential_recovery_revenue)
+        context
+            .dataset
+            .unit
+            .amount(summary.potential_recovery_revenue)
     );
 }
 
@@ -160,18 +180,18 @@ fn customer_entry(
     let _ = writeln!(
         out,
         "- **Current Weekly Spend:** {} ({current_label}); recent average {}",
-        money(gap.current),
-        money(profile.recent_avg)
+        context.dataset.unit.amount(gap.current),
+        context.dataset.unit.amount(profile.recent_avg)
     );
     let _ = writeln!(
         out,
         "- **Expected Weekly Spend:** {} (baseline)",
-        money(gap.expected)
+        context.dataset.unit.amount(gap.expected)
     );
     let _ = writeln!(
         out,
         "- **Gap Amount:** {} below expected ({:.1}% below baseline)",
-        money(gap.gap_amount.abs()),
+        context.dataset.unit.amount(gap.gap_amount.abs()),
         gap.gap_pct.abs()
     );
     let _ = writeln!(
@@ -202,7 +222,7 @@ fn customer_entry(
         let _ = writeln!(
             out,
             "- **Potential Recovery:** {}",
-            money(opportunity.potential_revenue)
+            context.dataset.unit.amount(opportunity.potential_revenue)
         );
         let actions = super::format::action_list(&opportunity.actions);
         let _ = writeln!(out, "- **Recommended Actions:** {actions}");

@@ -259,6 +259,12 @@ fn start_loading(
         let started = Instant::now();
         let result = data::load(&options)
             .map_err(|e| e.to_string())
+            .and_then(|dataset| {
+                config
+                    .check_data_weeks(dataset.week_count())
+                    .map(|()| dataset)
+                    .map_err(|m| format!("invalid config: {m}"))
+            })
             .map(|dataset| {
                 let analysis = engine::analyze(&dataset, &config);
                 Loaded {

@@ -19,6 +19,13 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
             count(summary.customers_with_gaps),
             count(summary.customers_analyzed)
         )));
+        if summary.model_fallback().is_some() {
+            // The reason is in the scores pane; the header says only that it happened.
+            spans.push(Span::styled(
+                " · BG/NBD unusable: rules in use",
+                theme.error(),
+            ));
+        }
         if loaded.dataset.load.skipped_rows > 0 {
             spans.push(Span::styled(
                 format!(

@@ -3,7 +3,6 @@
 
 use super::theme::Theme;
 use crate::engine::CustomerInsight;
-use crate::report::format::money;
 use crate::tui::state::AppState;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -98,7 +97,7 @@ fn facts(
             ),
             Span::raw(format!(
                 " {}/wk below ({:.1}%) · {} wk at risk",
-                money(gap.gap_amount.abs()),
+                insight.unit.amount(gap.gap_amount.abs()),
                 gap.gap_pct,
                 gap.weeks_at_risk
             )),
@@ -106,9 +105,9 @@ fn facts(
     }
     lines.push(Line::from(format!(
         "Baseline {} · recent {} · latest {} · trend {:+.1}% · last buy {} wk ago",
-        money(profile.baseline_avg),
-        money(profile.recent_avg),
-        money(profile.latest_week),
+        insight.unit.amount(profile.baseline_avg),
+        insight.unit.amount(profile.recent_avg),
+        insight.unit.amount(profile.latest_week),
         profile.trend_pct,
         profile.weeks_since_last_purchase
     )));
@@ -130,7 +129,7 @@ fn facts(
         lines.push(Line::from(format!(
             "Opportunity: {} · potential {} · {actions}",
             opportunity.kind.label(),
-            money(opportunity.potential_revenue)
+            insight.unit.amount(opportunity.potential_revenue)
         )));
     }
     lines

@@ -1,7 +1,6 @@
 //! The customer list: a table built from the visible slice of the view only.
 
 use super::theme::Theme;
-use crate::report::format::money;
 use crate::tui::state::{AppState, Pane, Phase};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -59,7 +58,10 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
                     severity,
                     theme.severity(score.primary_severity),
                 )),
-                Cell::from(Span::styled(money(score.gap_size), theme.money_lost())),
+                Cell::from(Span::styled(
+                    dataset.unit.amount(score.gap_size),
+                    theme.money_lost(),
+                )),
                 Cell::from(format!(
                     "{:>3.0}%",
                     score.model_churn.unwrap_or_else(|| analysis

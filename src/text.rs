@@ -1,0 +1,253 @@
+//! Untrusted text on its way to a person: model output, customer ids and attributes, server
+//! error bodies. Owns the one definition of an unsafe character (controls, escapes, bidi
+//! overrides), the stripping every human-facing output applies, CSV formula neutralising, and
+//! the redaction of secrets.
+
+use std::borrow::Cow;
+
+/// Characters that must never reach a terminal, a report or a spreadsheet as they are: C0 and
+/// C1 controls (ESC among them), DEL, line/paragraph separators, and the bidi controls that
+/// reorder what a reader sees (U+202E "RIGHT-TO-LEFT OVERRIDE" and friends).
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{2028}'
+                | '\u{2029}'
+        )
+}
+
+/// Removes ANSI escape sequences (CSI, OSC and two-character escapes) and every unsafe
+/// character except newline; a tab becomes a space.
+pub fn strip_control(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => match chars.peek() {
+                Some('[') => {
+                    chars.next();
+                    // CSI: parameters and intermediates, then one final byte in @..~.
+                    for next in chars.by_ref() {
+                        if ('@'..='~').contains(&next) {
+                            break;
+                        }
+                    }
+                }
+                Some(']') => {
+                    chars.next();
+                    // OSC: until BEL or ESC \.
+                    while let Some(next) = chars.next() {
+                        if next == '\u{7}' {
+                            break;
+                        }
+                        if next == '\u{1b}' && chars.peek() == Some(&'\\') {
+                            chars.next();
+                            break;
+                        }
+                    }
+                }
+                Some(_) => {
+                    chars.next();
+                }
+                None => {}
+            },
+            '\n' => out.push('\n'),
+            '\t' => out.push(' '),
+            c if is_unsafe_char(c) => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A field for one line of output (ids, attributes): unsafe characters removed, line breaks
+/// turned into spaces. Borrows when there is nothing to change, the common case.
+pub fn one_line(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(strip_control(text).replace('\n', " "))
+}
+
+/// A text cell for CSV: one line, and a cell a spreadsheet would run as a formula (starting
+/// with `=`, `+`, `-` or `@`) gets a leading apostrophe (OWASP's advice), so it shows as text.
+pub fn csv_cell(text: &str) -> Cow<'_, str> {
+    let line = one_line(text);
+    if line.starts_with(['=', '+', '-', '@']) {
+        return Cow::Owned(format!("'{line}"));
+    }
+    line
+}
+
+/// `$1,234.56`, with a leading minus for negatives (rounded to cents for display only).
+pub fn money(value: f64) -> String {
+    let cents = (value.abs() * 100.0).round() as u128;
+    let sign = if value < 0.0 && cents > 0 { "-" } else { "" };
+    format!("{sign}${}.{:02}", group_thousands(cents / 100), cents % 100)
+}
+
+/// `1,234` from 1234.
+pub fn group_thousands(whole: u128) -> String {
+    let digits = whole.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// What the spend values of a dataset count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueUnit {
+    /// Money in the data's currency (shown as `$1,234.56`).
+    #[default]
+    Currency,
+    /// Purchase counts (`--count-only`, or a log without amounts): never shown as money.
+    Purchases,
+}
+
+impl ValueUnit {
+    /// A value for people: `$12.50`, or `12.50 purchases`.
+    pub fn amount(self, value: f64) -> String {
+        match self {
+            Self::Currency => money(value),
+            Self::Purchases => {
+                let hundredths = (value.abs() * 100.0).round() as u128;
+                let sign = if value < 0.0 && hundredths > 0 {
+                    "-"
+                } else {
+                    ""
+                };
+                format!(
+                    "{sign}{}.{:02} purchases",
+                    group_thousands(hundredths / 100),
+                    hundredths % 100
+                )
+            }
+        }
+    }
+}
+
+/// What replaces a secret in any text revgap shows, logs, caches or exports.
+pub const REDACTED: &str = "[redacted]";
+
+/// Replaces every occurrence of each secret (of 4 characters or more), and anything that looks
+/// like a bearer token or an OpenAI-style key, with [`REDACTED`].
+pub fn redact<'a>(text: &'a str, secrets: &[&str]) -> Cow<'a, str> {
+    let mut out = Cow::Borrowed(text);
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        if out.contains(secret) {
+            out = Cow::Owned(out.replace(secret, REDACTED));
+        }
+    }
+    if looks_like_token_present(&out) {
+        out = Cow::Owned(redact_token_shapes(&out));
+    }
+    out
+}
+
+/// True when `text` holds a secret or a token-shaped word (checked before caching or export).
+pub fn contains_secret(text: &str, secrets: &[&str]) -> bool {
+    secrets
+        .iter()
+        .any(|secret| secret.len() >= 4 && text.contains(secret))
+        || looks_like_token_present(text)
+}
+
+fn looks_like_token_present(text: &str) -> bool {
+    text.split(is_token_boundary).any(is_token_shaped)
+        || text.to_ascii_lowercase().contains("bearer ")
+}
+
+fn is_token_boundary(c: char) -> bool {
+    !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+}
+
+/// `sk-…` keys of 20+ characters, and long runs that mix letters and digits like API tokens.
+fn is_token_shaped(word: &str) -> bool {
+    let long_mixed = word.len() >= 32
+        && word.chars().any(|c| c.is_ascii_digit())
+        && word.chars().any(|c| c.is_ascii_alphabetic());
+    (word.starts_with("sk-") && word.len() >= 20) || long_mixed
+}
+
+fn redact_token_shapes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let mut after_bearer = false;
+    let flush = |word: &mut String, out: &mut String, after_bearer: &mut bool| {
+        if word.is_empty() {
+            return;
+        }
+        if is_token_shaped(word) || *after_bearer {
+            out.push_str(REDACTED);
+            *after_bearer = false;
+        } else {
+            *after_bearer = word.eq_ignore_ascii_case("bearer");
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if is_token_boundary(c) {
+            flush(&mut word, &mut out, &mut after_bearer);
+            out.push(c);
+        } else {
+            word.push(c);
+        }
+    }
+    flush(&mut word, &mut out, &mut after_bearer);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ansi_and_control_sequences_are_removed() {
+        let raw = "Spend \u{1b}[31mfell\u{1b}[0m\u{7} by \u{1b}]0;owned\u{7}half.\u{1b}c\r";
+        assert_eq!(strip_control(raw), "Spend fell by half.");
+    }
+
+    #[test]
+    fn bidi_overrides_and_c1_controls_are_removed() {
+        assert_eq!(one_line("abc\u{202e}fed\u{2066}x\u{85}y"), "abcfedxy");
+        assert_eq!(one_line("two\nlines"), "two lines");
+        assert!(matches!(one_line("plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(csv_cell("+1"), "'+1");
+        assert_eq!(csv_cell("-2"), "'-2");
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_cell("\u{1b}[2J=1"), "'=1");
+        assert_eq!(csv_cell("north"), "north");
+    }
+
+    #[test]
+    fn secrets_and_token_shapes_are_redacted() {
+        let key = "sk-test-0123456789abcdefSECRET";
+        let text = format!("invalid key {key}; Authorization: Bearer abc.def");
+        let clean = redact(&text, &[key]);
+        assert!(!clean.contains(key), "{clean}");
+        assert!(!clean.contains("abc.def"), "{clean}");
+        assert!(clean.contains(REDACTED));
+        assert!(contains_secret(&text, &[key]));
+        assert!(!contains_secret("Spend fell by 40% to $12.50.", &[key]));
+        // A short custom key is still removed when named.
+        assert_eq!(redact("key=hunter22!", &["hunter22"]), "key=[redacted]!");
+    }
+}
