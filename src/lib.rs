@@ -3,6 +3,7 @@
 //! `data` loads and validates input into a columnar dataset, `engine` finds and ranks gaps,
 //! `report` renders the results, `cli` is the command line, `tui` the terminal explorer.
 
+pub mod atomic;
 pub mod cli;
 pub mod config;
 pub mod data;

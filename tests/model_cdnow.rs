@@ -197,9 +197,11 @@ fn backtest_on_cdnow_reproduces_the_anchors() {
         "71 % made no holdout purchase"
     );
     let value = |key: &str| report[key].as_f64().unwrap();
-    // The original rules flag nearly everyone: AUC 0.531 (README anchor).
+    // The rules on per-customer history (new customers not judged, no "gap" above
+    // expectation) rank at 0.558; with the file's first weeks as everyone's baseline they
+    // flagged nearly everyone and ranked at 0.531.
     assert!(
-        (value("auc_rules") - 0.531).abs() < 0.001,
+        (value("auc_rules") - 0.5575).abs() < 0.001,
         "{}",
         value("auc_rules")
     );

@@ -190,12 +190,13 @@ fn run_batch(
 /// Writes a finished output to the file or stdout (a closed pipe is not an error).
 fn write_output(out: Option<&PathBuf>, text: &str) -> Result<(), Failure> {
     match out {
-        Some(path) => std::fs::write(path, text).map_err(|e| {
-            Failure::new(
-                EXIT_OUTPUT,
-                format!("{}: cannot write report: {e}", path.display()),
-            )
-        }),
+        Some(path) => crate::atomic::write(path, crate::atomic::Access::Shared, text.as_bytes())
+            .map_err(|e| {
+                Failure::new(
+                    EXIT_OUTPUT,
+                    format!("{}: cannot write report: {e}", path.display()),
+                )
+            }),
         None => {
             let mut stdout = std::io::stdout().lock();
             stdout
@@ -412,7 +413,11 @@ pub fn run_backtest(args: &BacktestArgs) -> Result<(), Failure> {
             .iter()
             .map(|c| (f64::from(c.summary.x), c.summary.t_x, c.summary.t)),
     );
-    let model = bgnbd::fit_checked(&rows).map_err(|e| Failure::new(65, format!("BG/NBD: {e}")))?;
+    let model = bgnbd::fit(&rows).map_err(|e| Failure::new(65, format!("BG/NBD: {e}")))?;
+    let bgnbd_warning = bgnbd::check(&model).err().map(|e| format!("BG/NBD: {e}"));
+    if let Some(warning) = &bgnbd_warning {
+        eprintln!("revgap: warning: {warning}; analyze uses the rules on such data");
+    }
     let pairs: Vec<(f64, f64)> = cases
         .iter()
         .map(|c| (f64::from(c.summary.x), c.summary.mean_repeat_spend))
@@ -426,7 +431,7 @@ pub fn run_backtest(args: &BacktestArgs) -> Result<(), Failure> {
         args.horizon_weeks,
         &model.params,
     );
-    let report = backtest::run(
+    let mut report = backtest::run(
         &cases,
         &model.params,
         spend.as_ref().map(|f| &f.params),
@@ -434,6 +439,7 @@ pub fn run_backtest(args: &BacktestArgs) -> Result<(), Failure> {
         args.horizon_weeks,
         config.gaps.declining_revenue_pct,
     );
+    report.bgnbd_warning = bgnbd_warning;
     let text = match args.fit.format {
         FitFormat::Json => {
             let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();

@@ -32,8 +32,10 @@ impl ExtraValues {
             if i > 0 {
                 joined.push(UNIT_SEPARATOR);
             }
+            // Attribute text is untrusted: escapes, controls and bidi overrides never reach
+            // a report, a spreadsheet or the screen.
             joined.extend(
-                value
+                crate::text::one_line(value)
                     .chars()
                     .map(|c| if c == UNIT_SEPARATOR { ' ' } else { c }),
             );

@@ -169,33 +169,40 @@ pub fn write_sample(options: &GenerateOptions, out: &Path) -> std::io::Result<()
                 .to_string()
         })
         .collect();
-    let mut customers_file = std::io::BufWriter::with_capacity(
-        1 << 20,
-        std::fs::File::create(out.join("customers.csv"))?,
-    );
-    let mut spend_file = std::io::BufWriter::with_capacity(
-        1 << 22,
-        std::fs::File::create(out.join("weekly_spend.csv"))?,
-    );
-    writeln!(
-        customers_file,
-        "customer_id,age,household_size,loyalty_member,name,region"
-    )?;
-    writeln!(spend_file, "customer_id,week_start_date,weekly_spend")?;
-    const BATCH: usize = 16_384;
-    for batch_start in (0..options.customers).step_by(BATCH) {
-        let batch_end = (batch_start + BATCH).min(options.customers);
-        let rendered: Vec<(Vec<u8>, Vec<u8>)> = (batch_start..batch_end)
-            .into_par_iter()
-            .map(|index| render(options, index, &week_starts))
-            .collect();
-        for (customer_line, spend_lines) in rendered {
-            customers_file.write_all(&customer_line)?;
-            spend_file.write_all(&spend_lines)?;
+    // Each file is written whole to a temporary and renamed into place: a generator killed
+    // midway never leaves a truncated panel that a later analysis would accept. Customers
+    // and spend are rendered in one pass per batch, so the two files are written together.
+    let customers_path = out.join("customers.csv");
+    let spend_path = out.join("weekly_spend.csv");
+    let write_both = |customers_file: &mut dyn Write, spend_file: &mut dyn Write| {
+        writeln!(
+            customers_file,
+            "customer_id,age,household_size,loyalty_member,name,region"
+        )?;
+        writeln!(spend_file, "customer_id,week_start_date,weekly_spend")?;
+        const BATCH: usize = 16_384;
+        for batch_start in (0..options.customers).step_by(BATCH) {
+            let batch_end = (batch_start + BATCH).min(options.customers);
+            let rendered: Vec<(Vec<u8>, Vec<u8>)> = (batch_start..batch_end)
+                .into_par_iter()
+                .map(|index| render(options, index, &week_starts))
+                .collect();
+            for (customer_line, spend_lines) in rendered {
+                customers_file.write_all(&customer_line)?;
+                spend_file.write_all(&spend_lines)?;
+            }
         }
-    }
-    customers_file.flush()?;
-    spend_file.flush()
+        Ok(())
+    };
+    crate::atomic::write_with(
+        &customers_path,
+        crate::atomic::Access::Shared,
+        |customers_file| {
+            crate::atomic::write_with(&spend_path, crate::atomic::Access::Shared, |spend_file| {
+                write_both(customers_file, spend_file)
+            })
+        },
+    )
 }
 
 fn render(options: &GenerateOptions, index: usize, week_starts: &[String]) -> (Vec<u8>, Vec<u8>) {

@@ -40,6 +40,9 @@ pub struct Flagging {
 /// Everything the backtest reports (JSON field names are documented in the README).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
+    /// Why BG/NBD's own forecasts are not usable on these data, when they are not (its
+    /// rankings are still scored; the product falls back to the rules there).
+    pub bgnbd_warning: Option<String>,
     pub holdout_customers: usize,
     pub holdout_churned: usize,
     pub holdout_weeks: f64,
@@ -204,6 +207,7 @@ pub fn run(
     let (mae_spend_model, rmse_spend_model) = errors(&predicted_spend, &actual_spend);
     let (mae_spend_rules, rmse_spend_rules) = errors(&rule_spend, &actual_spend);
     Report {
+        bgnbd_warning: None,
         holdout_customers: cases.len(),
         holdout_churned: churned.iter().filter(|c| **c).count(),
         holdout_weeks: horizon_weeks,

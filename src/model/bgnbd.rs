@@ -197,6 +197,12 @@ fn boundary_std_errors(
 /// is a pole of the expectation formula; a fit without standard errors cannot give intervals.
 pub fn fit_checked(rows: &[Rfm]) -> Result<Fit, FitError> {
     let fit = fit(rows)?;
+    check(&fit)?;
+    Ok(fit)
+}
+
+/// Whether a fit is usable for forecasts and intervals (see [`fit_checked`]).
+pub fn check(fit: &Fit) -> Result<(), FitError> {
     let p = fit.params;
     let degenerate = p.r > 1e4 || p.alpha > 1e6 || (p.a - 1.0).abs() < 1e-6;
     if degenerate || fit.std_errors.is_none() {
@@ -210,7 +216,7 @@ pub fn fit_checked(rows: &[Rfm]) -> Result<Fit, FitError> {
             p.r, p.alpha, p.a, p.b
         )));
     }
-    Ok(fit)
+    Ok(())
 }
 
 #[cfg(test)]

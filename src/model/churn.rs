@@ -121,7 +121,8 @@ pub fn train(
         .flatten()
         .collect();
     let rows = summary::compress(inner.iter().map(|s| (f64::from(s.x), s.t_x, s.t)));
-    let inner_model = bgnbd::fit_checked(&rows).ok()?;
+    // Only a feature (P(alive)) comes from this fit, so a degenerate one still serves.
+    let inner_model = bgnbd::fit(&rows).ok()?;
     let features: Vec<Vec<f64>> = inner
         .iter()
         .map(|s| features(s, &inner_model.params))

@@ -74,20 +74,23 @@ impl Cache {
     }
 
     /// Stores a complete answer; failures only cost a future cache miss.
+    /// Never stores a text that holds anything secret-shaped. Files are owner-only (0600)
+    /// in an owner-only directory (0700), written atomically.
     pub fn put(&self, key: &str, answer: &CachedAnswer) {
-        if answer.finish_reason != "stop" {
+        if answer.finish_reason != "stop" || crate::text::contains_secret(&answer.text, &[]) {
             return;
         }
         let Ok(json) = serde_json::to_string(answer) else {
             return;
         };
-        if std::fs::create_dir_all(&self.dir).is_err() {
+        if crate::atomic::private_dir(&self.dir).is_err() {
             return;
         }
-        let temporary = self.dir.join(format!("{key}.{}.tmp", std::process::id()));
-        if std::fs::write(&temporary, json).is_ok() {
-            let _ = std::fs::rename(&temporary, self.path(key));
-        }
+        let _ = crate::atomic::write(
+            &self.path(key),
+            crate::atomic::Access::Private,
+            json.as_bytes(),
+        );
     }
 }
 

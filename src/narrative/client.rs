@@ -58,6 +58,9 @@ pub struct Completion {
     /// Streamed chunks that carried text (a token count for local servers that send one
     /// token per chunk; an estimate otherwise).
     pub tokens: usize,
+    /// The server sent the API key or a token-shaped secret back; it was replaced, and such
+    /// an answer is never cached.
+    pub redacted: bool,
     pub first_token: Option<Duration>,
     pub elapsed: Duration,
 }
@@ -67,6 +70,10 @@ pub struct Completion {
 pub enum LlmError {
     #[error("generated text is disabled ([llm] enabled = false)")]
     Disabled,
+    #[error(
+        "no LLM endpoint configured: set OPENAI_BASE_URL (or [llm] base_url) to an OpenAI-compatible server, and ${0} if it needs a key"
+    )]
+    NotConfigured(String),
     #[error("the server rejected the API key (401); set ${0}")]
     Unauthorized(String),
     #[error("cannot connect to {0}")]
@@ -96,6 +103,8 @@ pub struct LlmClient {
     client: Client<OpenAIConfig>,
     pub endpoint: Endpoint,
     settings: LlmConfig,
+    /// Kept only to scrub it from whatever the server sends back (never printed).
+    key: String,
 }
 
 impl std::fmt::Debug for LlmClient {
@@ -136,6 +145,11 @@ impl LlmClient {
             return Err(LlmError::BadUrl(endpoint.base_url));
         }
         let key = std::env::var(&endpoint.api_key_env).unwrap_or_default();
+        // The public endpoint without a key would only fail after retries: say what is missing.
+        let default_endpoint = endpoint.base_url == LlmConfig::default().base_url;
+        if key.trim().is_empty() && default_endpoint {
+            return Err(LlmError::NotConfigured(endpoint.api_key_env));
+        }
         // rustls with the ring provider: pure Rust plus a small C/asm core, no system OpenSSL.
         // A second install (another client) fails harmlessly: the provider is already set.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -152,13 +166,14 @@ impl LlmClient {
         let client = Client::with_config(
             OpenAIConfig::new()
                 .with_api_base(endpoint.base_url.clone())
-                .with_api_key(key),
+                .with_api_key(key.clone()),
         )
         .with_http_service(service);
         Ok(Self {
             client,
             endpoint,
             settings: config.clone(),
+            key,
         })
     }
 
@@ -219,7 +234,15 @@ impl LlmClient {
         let mut tokens = 0;
         let mut first_token = None;
         let mut finish_reason = None;
+        let mut scrubber = Scrubber::new(&self.key);
+        let limit = answer_limit(self.settings.max_output_tokens);
         loop {
+            if text.chars().count() >= limit {
+                // A server that ignores the token limit must not fill memory and the screen:
+                // stop reading (dropping the stream closes the connection) and say so.
+                finish_reason = Some("length".to_string());
+                break;
+            }
             let remaining = overall.saturating_sub(started.elapsed());
             let next = match tokio::time::timeout(idle.min(remaining), stream.next()).await {
                 Err(_) if remaining <= idle => {
@@ -239,8 +262,11 @@ impl LlmClient {
                     if !clean.is_empty() {
                         first_token.get_or_insert_with(|| started.elapsed());
                         tokens += 1;
-                        text.push_str(&clean);
-                        let _ = events.send(LlmEvent::Token(clean));
+                        let shown = scrubber.push(&clean);
+                        if !shown.is_empty() {
+                            text.push_str(&shown);
+                            let _ = events.send(LlmEvent::Token(shown));
+                        }
                     }
                 }
                 if let Some(reason) = choice.finish_reason {
@@ -248,9 +274,17 @@ impl LlmClient {
                 }
             }
         }
+        let rest = scrubber.finish();
+        if !rest.is_empty() {
+            text.push_str(&rest);
+            let _ = events.send(LlmEvent::Token(rest));
+        }
         let finish_reason = finish_reason.ok_or(LlmError::Truncated)?;
+        // Token-shaped secrets split across chunks are caught on the whole text.
+        let whole = crate::text::redact(&text, &[&self.key]).into_owned();
         Ok(Completion {
-            text,
+            redacted: scrubber.redacted || whole != text,
+            text: whole,
             finish_reason,
             tokens,
             first_token,
@@ -258,7 +292,22 @@ impl LlmClient {
         })
     }
 
+    /// Every error leaves the client scrubbed of the key: servers echo it in error bodies.
     fn classify(&self, error: OpenAIError) -> LlmError {
+        match self.classify_raw(error) {
+            LlmError::Server(text) => LlmError::Server(self.scrub(&text)),
+            LlmError::Malformed(text) => LlmError::Malformed(self.scrub(&text)),
+            LlmError::BadUrl(text) => LlmError::BadUrl(self.scrub(&text)),
+            LlmError::Connection(text) => LlmError::Connection(self.scrub(&text)),
+            other => other,
+        }
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        crate::text::redact(text, &[&self.key]).into_owned()
+    }
+
+    fn classify_raw(&self, error: OpenAIError) -> LlmError {
         match error {
             OpenAIError::ApiError(response) => match response.status_code.as_u16() {
                 401 | 403 => LlmError::Unauthorized(self.endpoint.api_key_env.clone()),
@@ -293,8 +342,55 @@ impl LlmClient {
     }
 }
 
+/// The longest answer read, in characters: eight per allowed token (tokens average about
+/// four), at least 2,000. A 5 MB answer is cut here.
+fn answer_limit(max_output_tokens: u32) -> usize {
+    (max_output_tokens as usize).saturating_mul(8).max(2000)
+}
+
+/// Streams text onward with the API key replaced: the last `key length − 1` characters are
+/// held back until the next chunk shows whether they begin the key.
+struct Scrubber<'a> {
+    key: &'a str,
+    pending: String,
+    redacted: bool,
+}
+
+impl<'a> Scrubber<'a> {
+    fn new(key: &'a str) -> Self {
+        Self {
+            key,
+            pending: String::new(),
+            redacted: false,
+        }
+    }
+
+    fn push(&mut self, chunk: &str) -> String {
+        self.pending.push_str(chunk);
+        if self.key.len() < 4 {
+            return std::mem::take(&mut self.pending);
+        }
+        if self.pending.contains(self.key) {
+            self.pending = self.pending.replace(self.key, crate::text::REDACTED);
+            self.redacted = true;
+        }
+        let hold = self.key.len() - 1;
+        let mut cut = self.pending.len().saturating_sub(hold);
+        while !self.pending.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let rest = self.pending.split_off(cut);
+        std::mem::replace(&mut self.pending, rest)
+    }
+
+    fn finish(&mut self) -> String {
+        std::mem::take(&mut self.pending)
+    }
+}
+
 fn one_line(text: &str) -> String {
-    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let clean = crate::text::one_line(text);
+    let joined = clean.split_whitespace().collect::<Vec<_>>().join(" ");
     joined.chars().take(200).collect()
 }
 

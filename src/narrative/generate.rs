@@ -131,8 +131,13 @@ pub async fn narrate(
         return judge(&answer.text, request.facts, Source::Cached, None);
     }
     match client.stream(&request.messages, events).await {
+        Ok(completion) if completion.finish_reason == "length" => Generated::fallback(
+            "LLM text cut off at the token limit (finish_reason: length)".into(),
+            Some(sanitize::clean_output(&completion.text)),
+            None,
+        ),
         Ok(completion) => {
-            if let Some(cache) = request.cache {
+            if let (Some(cache), false) = (request.cache, completion.redacted) {
                 cache.put(
                     &key,
                     &CachedAnswer {

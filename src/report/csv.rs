@@ -64,7 +64,7 @@ pub fn render(context: &ReportContext) -> String {
         let optional = |value: Option<String>| value.unwrap_or_default();
         let record = [
             optional(insight.rank.map(|r| r.to_string())),
-            context.dataset.customer_ids[insight.customer].to_string(),
+            crate::text::csv_cell(&context.dataset.customer_ids[insight.customer]).into_owned(),
             number(insight.priority_score, 4),
             optional(gap.map(|g| g.kind.key().to_string())),
             optional(gap.map(|g| g.severity.key().to_string())),
@@ -107,7 +107,7 @@ pub fn render(context: &ReportContext) -> String {
             ),
             shown.source.key().to_string(),
             shown.grounding.to_string(),
-            shown.text,
+            crate::text::csv_cell(&shown.text).into_owned(),
             optional(insight.prediction.map(|p| number(p.p_alive, 4))),
             optional(insight.prediction.map(|p| number(p.revenue_at_risk, 2))),
             optional(insight.prediction.map(|p| {

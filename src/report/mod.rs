@@ -79,7 +79,11 @@ impl ReportContext<'_> {
                 } else {
                     "not_checked"
                 },
-                fallback_reason: g.fallback_reason.clone(),
+                // Server-derived text: one clean line, whatever the server sent.
+                fallback_reason: g
+                    .fallback_reason
+                    .as_deref()
+                    .map(|reason| crate::text::one_line(reason).into_owned()),
             },
             None => ShownRationale {
                 text: rule_text,

@@ -52,11 +52,11 @@ pub fn run(tui_args: &TuiArgs) -> std::result::Result<(), Failure> {
     notices.extend(key_problems);
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let source = describe_source(&options);
-    let llm = match LlmClient::new(&config.llm, &tui_args.llm.overrides()) {
-        Ok(client) => Some(Arc::new(client)),
+    let (llm, llm_problem) = match LlmClient::new(&config.llm, &tui_args.llm.overrides()) {
+        Ok(client) => (Some(Arc::new(client)), None),
         Err(error) => {
             tracing::info!(%error, "generated narratives unavailable");
-            None
+            (None, Some(error.to_string()))
         }
     };
     let services = Services {
@@ -67,13 +67,7 @@ pub fn run(tui_args: &TuiArgs) -> std::result::Result<(), Failure> {
     };
     let mut state = AppState::new(source, config, keymap, user.ui.color && !no_color);
     state.notices = notices;
-    if llm.is_none() {
-        state.llm_unavailable = Some(if state.config.llm.enabled {
-            "no usable LLM endpoint (see [llm] base_url)".to_string()
-        } else {
-            "generated text is disabled ([llm] enabled = false)".to_string()
-        });
-    }
+    state.llm_unavailable = llm_problem;
     tracing::info!(log = ?log_path, "explorer starting");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -91,10 +85,17 @@ pub fn run(tui_args: &TuiArgs) -> std::result::Result<(), Failure> {
         user.ui.max_fps,
         started,
     ));
-    outcome.map_err(|error| Failure {
-        code: 1,
-        message: format!("{error:#}"),
-    })
+    // Quit is immediate: a load or analysis still running is abandoned, not waited for
+    // (dropping the runtime would block until its blocking tasks finish).
+    runtime.shutdown_background();
+    match outcome {
+        Ok(Some(signal)) => std::process::exit(128 + signal),
+        Ok(None) => Ok(()),
+        Err(error) => Err(Failure {
+            code: 1,
+            message: format!("{error:#}"),
+        }),
+    }
 }
 
 fn describe_source(options: &LoadOptions) -> String {
@@ -105,6 +106,34 @@ fn describe_source(options: &LoadOptions) -> String {
     }
 }
 
+/// Signals that end the process; each restores the terminal first.
+struct EndingSignals {
+    terminate: tokio::signal::unix::Signal,
+    hangup: tokio::signal::unix::Signal,
+    quit: tokio::signal::unix::Signal,
+}
+
+impl EndingSignals {
+    fn install() -> Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            terminate: signal(SignalKind::terminate()).wrap_err("installing SIGTERM")?,
+            hangup: signal(SignalKind::hangup()).wrap_err("installing SIGHUP")?,
+            quit: signal(SignalKind::quit()).wrap_err("installing SIGQUIT")?,
+        })
+    }
+
+    /// The number of the next ending signal.
+    async fn next(&mut self) -> i32 {
+        tokio::select! {
+            _ = self.terminate.recv() => libc::SIGTERM,
+            _ = self.hangup.recv() => libc::SIGHUP,
+            _ = self.quit.recv() => libc::SIGQUIT,
+        }
+    }
+}
+
+/// Runs the app until quit; returns the ending signal's number when one ended it.
 async fn event_loop(
     mut state: AppState,
     mut services: Services,
@@ -112,7 +141,9 @@ async fn event_loop(
     progress: Arc<Progress>,
     max_fps: u32,
     started: Instant,
-) -> Result<()> {
+) -> Result<Option<i32>> {
+    let mut signals = EndingSignals::install()?;
+    let mut ending_signal = None;
     // color-eyre first, then ratatui::init (which wraps the panic hook to restore the screen).
     let _ = color_eyre::install();
     let mut terminal = ratatui::init();
@@ -160,7 +191,14 @@ async fn event_loop(
         } else {
             None
         };
-        let message = next_message(&mut receiver, wait).await;
+        let message = match next_message(&mut receiver, &mut signals, wait).await {
+            Ok(message) => message,
+            Err(signal) => {
+                tracing::info!(signal, "ending on a signal");
+                ending_signal = Some(signal);
+                break Ok(());
+            }
+        };
         let mut messages: Vec<Msg> = message.into_iter().collect();
         while let Ok(more) = receiver.try_recv() {
             messages.push(more);
@@ -191,31 +229,33 @@ async fn event_loop(
         }
     };
     ratatui::restore();
-    result
+    result.map(|()| ending_signal)
 }
 
 /// Waits for a message, for `wait` at most (forever when `None`); Ctrl-C from outside the
-/// terminal (SIGINT) becomes a quit.
+/// terminal (SIGINT) becomes a quit; SIGTERM, SIGHUP and SIGQUIT are `Err(signal)`.
 async fn next_message(
     receiver: &mut UnboundedReceiver<Msg>,
+    signals: &mut EndingSignals,
     wait: Option<Duration>,
-) -> Option<Msg> {
+) -> std::result::Result<Option<Msg>, i32> {
     let quit = || {
         Msg::Key(crossterm::event::KeyEvent::new(
             crossterm::event::KeyCode::Char('c'),
             crossterm::event::KeyModifiers::CONTROL,
         ))
     };
-    match wait {
-        Some(wait) => tokio::select! {
-            message = receiver.recv() => message,
-            _ = tokio::time::sleep(wait) => None,
-            _ = tokio::signal::ctrl_c() => Some(quit()),
-        },
-        None => tokio::select! {
-            message = receiver.recv() => message,
-            _ = tokio::signal::ctrl_c() => Some(quit()),
-        },
+    let sleep = async {
+        match wait {
+            Some(wait) => tokio::time::sleep(wait).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        message = receiver.recv() => Ok(message),
+        _ = sleep => Ok(None),
+        _ = tokio::signal::ctrl_c() => Ok(Some(quit())),
+        signal = signals.next() => Err(signal),
     }
 }
 

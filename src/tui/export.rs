@@ -22,12 +22,16 @@ pub fn write_view(
         narratives: None,
     };
     let text = report::render(format, &context);
-    let name = format!(
-        "revgap-view-{}.{}",
-        stamp.replace([' ', ':'], "-"),
-        format.extension()
-    );
-    let path = directory.join(name);
-    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    // A unique name: two exports in the same second get -2, -3, … and never overwrite.
+    let stem = format!("revgap-view-{}", stamp.replace([' ', ':'], "-"));
+    let path = (1..)
+        .map(|n| match n {
+            1 => directory.join(format!("{stem}.{}", format.extension())),
+            n => directory.join(format!("{stem}-{n}.{}", format.extension())),
+        })
+        .find(|candidate| !candidate.exists())
+        .unwrap_or_else(|| directory.join(format!("{stem}.{}", format.extension())));
+    crate::atomic::write(&path, crate::atomic::Access::Private, text.as_bytes())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(path)
 }

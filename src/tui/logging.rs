@@ -17,14 +17,20 @@ pub fn log_path() -> Option<PathBuf> {
 /// case nothing is logged rather than anything reaching the screen).
 pub fn init() -> Option<PathBuf> {
     let path = log_path()?;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).ok()?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        crate::atomic::private_dir(parent).ok()?;
     }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .ok()?;
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(&path).ok()?;
+    #[cfg(unix)]
+    {
+        // A log created by an older revgap may be world-readable.
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    }
     let filter = std::env::var("REVGAP_LOG").unwrap_or_else(|_| "info".into());
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))

@@ -85,7 +85,12 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
             progress,
             what,
         } => {
-            if generation == state.generation && state.loaded.is_none() {
+            // Progress only moves a running load: a message queued behind a failure must not
+            // turn the error view back into "loading… 0 %".
+            if generation == state.generation
+                && state.loaded.is_none()
+                && matches!(state.phase, Phase::Working { .. })
+            {
                 state.phase = Phase::Working { progress, what };
             }
             Vec::new()

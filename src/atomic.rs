@@ -1,0 +1,120 @@
+//! Every file revgap writes goes through here: streamed into a temporary file in the target's
+//! own directory, synced, then renamed over the target. A kill, a crash or a full disk at any
+//! moment leaves either the old file or the new one, never a mixture, and the temporary file is
+//! removed on every error path. Files are created owner-only (0600) where they may hold
+//! customer data or generated text.
+
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+/// Who may read the finished file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// The owner only (0600): caches, logs, exports of customer data.
+    Private,
+    /// 0644: reports and samples the user asked for with `--out`.
+    Shared,
+}
+
+/// Writes `path` atomically from what `fill` streams into the writer.
+pub fn write_with(
+    path: &Path,
+    access: Access,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let temporary = tempfile::Builder::new()
+        .prefix(".revgap-")
+        .suffix(".tmp")
+        .tempfile_in(directory)?;
+    set_access(temporary.path(), access)?;
+    {
+        let mut writer = BufWriter::with_capacity(1 << 20, temporary.as_file());
+        fill(&mut writer)?;
+        writer.flush()?;
+    }
+    temporary.as_file().sync_all()?;
+    temporary.persist(path).map_err(|error| error.error)?;
+    // The rename itself survives a crash only once the directory is synced.
+    if let Ok(dir) = std::fs::File::open(directory) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically.
+pub fn write(path: &Path, access: Access, bytes: &[u8]) -> io::Result<()> {
+    write_with(path, access, |writer| writer.write_all(bytes))
+}
+
+/// Creates `directory` (and parents) owner-only (0700) when it does not exist.
+pub fn private_dir(directory: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(directory)
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(directory)
+    }
+}
+
+fn set_access(path: &Path, access: Access) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = match access {
+            Access::Private => 0o600,
+            Access::Shared => 0o644,
+        };
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, access);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_and_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("report.json");
+        std::fs::write(&target, "old").unwrap();
+        let failed = write_with(&target, Access::Shared, |writer| {
+            writer.write_all(b"half of the new")?;
+            Err(io::Error::other("disk full"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "old");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file is left behind");
+        write(&target, Access::Shared, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn private_files_and_directories_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("cache/llm");
+        private_dir(&nested).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&nested), 0o700);
+        let file = nested.join("entry.json");
+        write(&file, Access::Private, b"{}").unwrap();
+        assert_eq!(mode(&file), 0o600);
+    }
+}
