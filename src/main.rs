@@ -3,7 +3,19 @@
 use clap::Parser;
 
 fn main() {
-    let cli = revgap::cli::Cli::parse();
+    let cli = match revgap::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) if error.use_stderr() => {
+            // A usage error is one line, like every other error (clap adds a blank line and
+            // a --help hint; the first line says it all).
+            let rendered = error.render().to_string();
+            let first = rendered.lines().next().unwrap_or_default();
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("revgap: error: {first} (see --help)");
+            std::process::exit(2);
+        }
+        Err(help_or_version) => help_or_version.exit(),
+    };
     if let Err(failure) = revgap::cli::run(cli) {
         eprintln!("revgap: error: {}", failure.message);
         std::process::exit(failure.code);

@@ -251,3 +251,82 @@ async fn cancelling_drops_the_connection() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+const ECHOED_KEY: &str = "sk-echo-0123456789abcdefghij";
+
+fn echo_config() -> LlmConfig {
+    // SAFETY: every test that reads this variable sets it to the same value.
+    unsafe { std::env::set_var("REVGAP_TEST_ECHO_KEY", ECHOED_KEY) };
+    LlmConfig {
+        api_key_env: "REVGAP_TEST_ECHO_KEY".into(),
+        max_retries: 0,
+        ..config()
+    }
+}
+
+#[tokio::test]
+async fn item_13_a_key_echoed_in_an_error_body_is_redacted() {
+    let body = format!(r#"{{"error":{{"message":"quota exceeded for key {ECHOED_KEY}"}}}}"#);
+    let server = FakeServer::start(vec![status(500, &body)]).await;
+    let (result, _) = run(&client(&server.base_url, &echo_config())).await;
+    let error = result.unwrap_err().to_string();
+    assert!(!error.contains(ECHOED_KEY), "{error}");
+    assert!(!error.contains("0123456789abcdefghij"), "{error}");
+}
+
+#[tokio::test]
+async fn item_13_a_key_echoed_in_model_text_never_streams_or_stays() {
+    // The key arrives split across chunks, as tokenisers split it.
+    let server = FakeServer::start(vec![tokens(
+        &["Your key is sk-echo-0123", "456789abc", "defghij, noted."],
+        Duration::ZERO,
+    )])
+    .await;
+    let (result, events) = run(&client(&server.base_url, &echo_config())).await;
+    let completion = result.unwrap();
+    assert!(
+        completion.redacted,
+        "the answer is marked so it is never cached"
+    );
+    assert_eq!(completion.text, "Your key is [redacted], noted.");
+    let streamed: String = events
+        .iter()
+        .filter_map(|e| match e {
+            LlmEvent::Token(text) => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        streamed, completion.text,
+        "the screen sees the same scrubbed text"
+    );
+}
+
+#[tokio::test]
+async fn item_15_a_runaway_answer_is_cut_and_labelled_as_cut() {
+    let piece = "spend fell by a lot. ".repeat(5);
+    let many: Vec<&str> = std::iter::repeat_n(piece.as_str(), 50_000).collect();
+    let server = FakeServer::start(vec![tokens(&many, Duration::ZERO)]).await;
+    let (result, _) = run(&client(&server.base_url, &config())).await;
+    let completion = result.unwrap();
+    assert_eq!(completion.finish_reason, "length");
+    let limit = (config().max_output_tokens as usize * 8).max(2000);
+    let length = completion.text.chars().count();
+    assert!(length >= limit && length < limit + piece.len(), "{length}");
+}
+
+#[test]
+fn item_21_no_endpoint_says_what_is_missing() {
+    let config = LlmConfig {
+        api_key_env: "REVGAP_TEST_NEVER_SET_KEY".into(),
+        ..LlmConfig::default()
+    };
+    let error = LlmClient::new(&config, &Overrides::default()).unwrap_err();
+    assert_eq!(
+        error,
+        LlmError::NotConfigured("REVGAP_TEST_NEVER_SET_KEY".into())
+    );
+    let message = error.to_string();
+    assert!(message.contains("OPENAI_BASE_URL"), "{message}");
+    assert!(message.contains("$REVGAP_TEST_NEVER_SET_KEY"), "{message}");
+}

@@ -13,14 +13,52 @@ fn binary() -> PathBuf {
     std::env::var_os("REVGAP_E2E_BIN").map_or_else(common::binary, PathBuf::from)
 }
 
+/// A tmux session name no other test of this run uses (tests run in parallel).
+fn unique_name(kind: &str, width: u16) -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("revgap-e2e-{}-{kind}-{width}-{n}", std::process::id())
+}
+
 /// One tmux session running the explorer; killed on drop.
 struct Session {
     name: String,
 }
 
 impl Session {
+    /// The explorer with these arguments, no user config, logging into `dir`.
+    fn start_with_args(width: u16, height: u16, dir: &std::path::Path, args: &str) -> Self {
+        let log = dir.join("revgap.log");
+        let missing = dir.join("none.toml");
+        let name = unique_name("args", width);
+        let command = format!(
+            "env REVGAP_LOG_FILE='{}' REVGAP_CONFIG='{}' '{}' {args}; echo \"revgap exited with $?\"; sleep 30",
+            log.display(),
+            missing.display(),
+            binary().display()
+        );
+        let status = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+            ])
+            .arg("-c")
+            .arg(dir)
+            .arg(command)
+            .status()
+            .expect("tmux runs");
+        assert!(status.success());
+        Self { name }
+    }
+
     fn start(width: u16, height: u16, dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
-        let name = format!("revgap-e2e-{}-{}", std::process::id(), width);
+        let name = unique_name("explorer", width);
         let mut exports = String::new();
         for (key, value) in env {
             exports.push_str(&format!("{key}='{value}' "));
@@ -52,6 +90,15 @@ impl Session {
     /// The explorer in `dir`, logging to `dir/revgap.log`, with no user config unless `env`
     /// names one; `env` entries come last, so they win.
     fn explorer(width: u16, height: u16, dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
+        // The explorer reads `data/` in its working directory, as from a clone.
+        let data = dir.join("data");
+        if !data.exists() {
+            std::os::unix::fs::symlink(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data"),
+                &data,
+            )
+            .unwrap();
+        }
         let log = dir.join("revgap.log");
         let missing = dir.join("none.toml");
         let mut all = vec![
@@ -93,6 +140,44 @@ impl Session {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// A tmux format value of the pane, e.g. `alternate_on` or `cursor_flag`.
+    fn pane(&self, format: &str) -> String {
+        let output = Command::new("tmux")
+            .args([
+                "display-message",
+                "-p",
+                "-t",
+                &self.name,
+                &format!("#{{{format}}}"),
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    }
+
+    /// The explorer's process id (the pane's shell runs it as its only child).
+    fn explorer_pid(&self) -> String {
+        let shell = self.pane("pane_pid");
+        let output = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
+        let pid = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        assert!(
+            !pid.is_empty() && !pid.contains('\n'),
+            "one child of {shell}: {pid:?}"
+        );
+        pid
+    }
+
+    /// After the explorer exits: main screen, visible cursor, cooked mode, no frame left.
+    fn assert_terminal_restored(&self) {
+        assert_eq!(self.pane("alternate_on"), "0", "left the alternate screen");
+        assert_eq!(self.pane("cursor_flag"), "1", "cursor visible");
+        let screen = self.screen();
+        assert!(
+            !screen.contains("┏"),
+            "no frame left on the screen:\n{screen}"
+        );
     }
 
     fn wait_text(&self, text: &str) -> String {
@@ -338,6 +423,90 @@ fn no_color_keeps_the_selection_visible_without_colours() {
     }
     assert!(reversed, "reversed selection:\n{styled}");
     assert!(session.screen().contains("> 1 "));
+    session.keys(&["q"]);
+    session.wait_text("revgap exited with 0");
+}
+
+/// SIGTERM, SIGHUP and SIGQUIT end the explorer with the screen, cursor and tty restored and
+/// the conventional exit status (128 + the signal).
+#[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed (.ci/run installs it)")]
+fn ending_signals_restore_the_terminal() {
+    for (signal, status) in [("TERM", 143), ("HUP", 129), ("QUIT", 131)] {
+        let dir = tempfile::tempdir().unwrap();
+        let session = Session::explorer(100, 30, dir.path(), &[]);
+        session.wait_text("customers with gaps");
+        assert_eq!(session.pane("alternate_on"), "1");
+        let pid = session.explorer_pid();
+        let killed = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        session.wait_text(&format!("revgap exited with {status}"));
+        session.assert_terminal_restored();
+        // The tty is back in cooked mode: the shell echoes what is typed.
+        drop(session);
+    }
+}
+
+/// Quit while the data is still loading ends at once: the load here can never finish (a FIFO
+/// that stays open), so a quit that waited for it would hang.
+#[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed (.ci/run installs it)")]
+fn quit_while_loading_is_immediate() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("endless.csv");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    // Read-write: opening does not wait for the reader, and the pipe never reaches its end.
+    let mut writer = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&fifo)
+        .unwrap();
+    use std::io::Write;
+    writer
+        .write_all(b"customer_id,week_start_date,weekly_spend\n1,2025-01-04,5\n")
+        .unwrap();
+    for key in ["q", "C-c"] {
+        let session = Session::start_with_args(
+            100,
+            30,
+            dir.path(),
+            &format!("tui --weekly '{}'", fifo.display()),
+        );
+        session.wait_text("loading data");
+        let asked = Instant::now();
+        session.keys(&[key]);
+        session.wait_text("revgap exited with 0");
+        assert!(
+            asked.elapsed() < Duration::from_secs(3),
+            "{key} took {:?}",
+            asked.elapsed()
+        );
+        session.assert_terminal_restored();
+    }
+    drop(writer);
+}
+
+/// A load error stays on screen (a progress message queued behind it once reset it to
+/// "loading… 0 %" forever).
+#[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed (.ci/run installs it)")]
+fn a_load_error_shows_the_error_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.csv");
+    std::fs::write(&broken, "customer_id,week,weekly_spend\n1,2025-01-04,5\n").unwrap();
+    let session = Session::start_with_args(
+        110,
+        30,
+        dir.path(),
+        &format!("tui --weekly '{}'", broken.display()),
+    );
+    let screen = session.wait_text("Could not load the data:");
+    assert!(screen.contains("missing column"), "{screen}");
+    assert!(!screen.contains("loading data"), "{screen}");
     session.keys(&["q"]);
     session.wait_text("revgap exited with 0");
 }

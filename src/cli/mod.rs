@@ -98,6 +98,7 @@ pub fn warn_skipped(dataset: &Dataset) {
 
 /// `revgap analyze`.
 pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
+    refuse_output_over_input(args.out.as_deref(), &args.data)?;
     let config = load_config(args.data.config.as_ref())?;
     let dataset = load_dataset(&args.data)?;
     check_config_fits(&config, &dataset)?;
@@ -188,6 +189,33 @@ fn run_batch(
 }
 
 /// Writes a finished output to the file or stdout (a closed pipe is not an error).
+/// `--out` naming one of the inputs would replace the data with the report: refused before
+/// anything is read.
+fn refuse_output_over_input(out: Option<&std::path::Path>, data: &DataArgs) -> Result<(), Failure> {
+    let Some(out) = out else { return Ok(()) };
+    let same = |input: &PathBuf| match (std::fs::canonicalize(out), std::fs::canonicalize(input)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    let inputs = [
+        &data.weekly,
+        &data.transactions,
+        &data.customers,
+        &data.config,
+    ];
+    match inputs.into_iter().flatten().find(|input| same(input)) {
+        Some(input) => Err(Failure::new(
+            2,
+            format!(
+                "--out {} is an input file ({}); expected a different output path",
+                out.display(),
+                input.display()
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 fn write_output(out: Option<&PathBuf>, text: &str) -> Result<(), Failure> {
     match out {
         Some(path) => crate::atomic::write(path, crate::atomic::Access::Shared, text.as_bytes())

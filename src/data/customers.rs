@@ -138,6 +138,7 @@ pub fn attach_customers(
     }
     let load = &mut dataset.load;
     load.skipped_customer_rows = report.skipped_rows;
+    load.skipped_customer_rows_by_reason = report.skipped_by_reason;
     for problem in report.first_problems {
         load.first_problems.push(problem);
     }

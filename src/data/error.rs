@@ -145,6 +145,8 @@ pub struct LoadReport {
     pub skipped_by_reason: BTreeMap<String, u64>,
     /// Bad rows in the customers file (skipped; their customers get unknown attributes).
     pub skipped_customer_rows: u64,
+    /// The customers file's skipped rows by reason.
+    pub skipped_customer_rows_by_reason: BTreeMap<String, u64>,
     /// The first few problems, as one-line messages, so a lenient run still shows them.
     pub first_problems: Vec<String>,
     /// The first problem of each kind, so a summary can show an example per reason.
@@ -213,13 +215,27 @@ impl LoadReport {
             .or_insert(0) += count;
     }
 
-    /// "bad_number 3, ragged_row 1": the skipped rows by reason, for messages.
+    /// "bad_number 3, ragged_row 1; customers file: bad_bool 1": the skipped rows by reason
+    /// and file, for messages.
     pub fn reasons(&self) -> String {
-        self.skipped_by_reason
-            .iter()
-            .map(|(reason, count)| format!("{reason} {count}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        let list = |counts: &BTreeMap<String, u64>| {
+            counts
+                .iter()
+                .map(|(reason, count)| format!("{reason} {count}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut parts = Vec::new();
+        if !self.skipped_by_reason.is_empty() {
+            parts.push(list(&self.skipped_by_reason));
+        }
+        if !self.skipped_customer_rows_by_reason.is_empty() {
+            parts.push(format!(
+                "customers file: {}",
+                list(&self.skipped_customer_rows_by_reason)
+            ));
+        }
+        parts.join("; ")
     }
 
     /// Folds the counts of another partial report (from a parallel chunk) into this one.

@@ -225,6 +225,10 @@ fn plain_cents(field: &[u8]) -> Option<f64> {
             }
             _ => return None,
         }
+        if whole_digits > 15 || fraction_digits.is_some_and(|count| count > 2) {
+            // Not plain cents (and a longer run would overflow): the general parser decides.
+            return None;
+        }
         cents = cents * 10 + u64::from(byte - b'0');
     }
     let fraction_digits = fraction_digits.unwrap_or(0);

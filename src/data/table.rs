@@ -403,6 +403,15 @@ fn read_blocks(
                     return;
                 }
             }
+            let last_line_start = memchr::memrchr(b'\n', &block).map_or(0, |p| p + 1);
+            if block.len() - last_line_start > BLOCK_BYTES {
+                // Also at the end of the file: a line is never longer than a block.
+                let _ = full.send(Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    LONG_LINE,
+                )));
+                return;
+            }
             match memchr::memrchr(b'\n', &block) {
                 Some(last) => {
                     carry.extend_from_slice(&block[last + 1..]);

@@ -348,8 +348,8 @@ fn answer_limit(max_output_tokens: u32) -> usize {
     (max_output_tokens as usize).saturating_mul(8).max(2000)
 }
 
-/// Streams text onward with the API key replaced: the last `key length − 1` characters are
-/// held back until the next chunk shows whether they begin the key.
+/// Streams text onward with the API key replaced: only a tail that could be the start of the
+/// key is held back until the next chunk shows whether it is (usually nothing is held).
 struct Scrubber<'a> {
     key: &'a str,
     pending: String,
@@ -374,12 +374,15 @@ impl<'a> Scrubber<'a> {
             self.pending = self.pending.replace(self.key, crate::text::REDACTED);
             self.redacted = true;
         }
-        let hold = self.key.len() - 1;
-        let mut cut = self.pending.len().saturating_sub(hold);
-        while !self.pending.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let rest = self.pending.split_off(cut);
+        let longest = (self.key.len() - 1).min(self.pending.len());
+        let hold = (1..=longest)
+            .rev()
+            .find(|n| {
+                let start = self.pending.len() - n;
+                self.pending.is_char_boundary(start) && self.key.starts_with(&self.pending[start..])
+            })
+            .unwrap_or(0);
+        let rest = self.pending.split_off(self.pending.len() - hold);
         std::mem::replace(&mut self.pending, rest)
     }
 
