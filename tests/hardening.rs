@@ -345,3 +345,19 @@ fn item_18_customer_file_problems_name_their_reasons() {
     );
     assert!(!stderr.contains("()"), "{stderr}");
 }
+
+#[test]
+fn item_20_no_system_openssl_in_the_build() {
+    // rustls with the ring provider: a fresh machine needs neither libssl-dev nor pkg-config.
+    let lock = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock"),
+    )
+    .unwrap();
+    for system_tls in [
+        "name = \"openssl-sys\"",
+        "name = \"native-tls\"",
+        "name = \"aws-lc-sys\"",
+    ] {
+        assert!(!lock.contains(system_tls), "{system_tls} is in the build");
+    }
+}

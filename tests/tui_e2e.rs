@@ -296,6 +296,13 @@ fn ctrl_c_quits_and_restores_the_terminal() {
     session.wait_text("customers with gaps");
     session.keys(&["C-c"]);
     session.wait_text("revgap exited with 0");
+    // The log may hold customer ids: owner-only.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir.path().join("revgap.log"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
 }
 
 #[test]

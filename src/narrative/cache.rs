@@ -105,6 +105,33 @@ mod tests {
         }]
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn entries_are_owner_only_and_secrets_are_never_stored() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().join("llm"));
+        let answer = |text: &str| CachedAnswer {
+            text: text.into(),
+            finish_reason: "stop".into(),
+            model: "m".into(),
+        };
+        let key = Cache::key("m", &messages("a"), 0.3, 100);
+        cache.put(&key, &answer("Spend fell by half."));
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir.path().join("llm")), 0o700);
+        assert_eq!(mode(&cache.path(&key)), 0o600);
+        let other = Cache::key("m", &messages("b"), 0.3, 100);
+        cache.put(
+            &other,
+            &answer("Use Bearer sk-abcdefghijklmnopqrstuvwxyz0123 to log in."),
+        );
+        assert!(
+            cache.get(&other).is_none(),
+            "a secret-shaped answer is not cached"
+        );
+    }
+
     #[test]
     fn round_trip_and_keys_differ_by_every_part() {
         let dir = tempfile::tempdir().unwrap();
