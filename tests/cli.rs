@@ -2,26 +2,10 @@
 
 mod common;
 
+use common::{json, revgap};
+
 use std::path::Path;
 use std::process::{Command, Output};
-
-fn revgap(args: &[&str]) -> Output {
-    Command::new(common::binary())
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("binary runs")
-}
-
-fn json(args: &[&str]) -> serde_json::Value {
-    let output = revgap(args);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("valid JSON")
-}
 
 #[test]
 fn analyze_json_on_the_bundled_sample_prints_the_summary() {

@@ -8,24 +8,9 @@
 
 mod common;
 
+use common::{json, revgap};
+
 use std::process::Command;
-
-fn revgap(args: &[&str]) -> std::process::Output {
-    Command::new(common::binary())
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
-
-fn json(args: &[&str]) -> serde_json::Value {
-    let output = revgap(args);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("JSON report")
-}
 
 fn cdnow(extra: &[&str]) -> Vec<String> {
     let path = common::fixture("cdnow/CDNOW_sample.txt");

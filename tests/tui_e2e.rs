@@ -28,37 +28,16 @@ struct Session {
 impl Session {
     /// The explorer with these arguments, no user config, logging into `dir`.
     fn start_with_args(width: u16, height: u16, dir: &std::path::Path, args: &str) -> Self {
-        let log = dir.join("revgap.log");
-        let missing = dir.join("none.toml");
-        let name = unique_name("args", width);
         let command = format!(
             "env REVGAP_LOG_FILE='{}' REVGAP_CONFIG='{}' '{}' {args}; echo \"revgap exited with $?\"; sleep 30",
-            log.display(),
-            missing.display(),
+            dir.join("revgap.log").display(),
+            dir.join("none.toml").display(),
             binary().display()
         );
-        let status = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                &width.to_string(),
-                "-y",
-                &height.to_string(),
-            ])
-            .arg("-c")
-            .arg(dir)
-            .arg(command)
-            .status()
-            .expect("tmux runs");
-        assert!(status.success());
-        Self { name }
+        Self::launch(unique_name("args", width), width, height, dir, &command)
     }
 
     fn start(width: u16, height: u16, dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
-        let name = unique_name("explorer", width);
         let mut exports = String::new();
         for (key, value) in env {
             exports.push_str(&format!("{key}='{value}' "));
@@ -67,6 +46,11 @@ impl Session {
             "env {exports} '{}'; echo \"revgap exited with $?\"; sleep 30",
             binary().display()
         );
+        Self::launch(unique_name("explorer", width), width, height, dir, &command)
+    }
+
+    /// A detached tmux session of this size running `command` in `dir`.
+    fn launch(name: String, width: u16, height: u16, dir: &std::path::Path, command: &str) -> Self {
         let status = Command::new("tmux")
             .args([
                 "new-session",

@@ -41,6 +41,26 @@ pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_revgap"))
 }
 
+/// Runs the binary from the repository root (where `data/` is), as a person in a clone would.
+pub fn revgap(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(binary())
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("binary runs")
+}
+
+/// Runs the binary, expects success, and parses its stdout as JSON.
+pub fn json(args: &[&str]) -> serde_json::Value {
+    let output = revgap(args);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("valid JSON")
+}
+
 /// A fixture under tests/data.
 pub fn fixture(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
