@@ -5,7 +5,6 @@ mod common;
 use common::{json, revgap};
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 #[test]
 fn analyze_json_on_the_bundled_sample_prints_the_summary() {
