@@ -19,6 +19,7 @@ pub struct Config {
     pub report: ReportSettings,
     pub llm: LlmConfig,
     pub model: ModelSettings,
+    pub segments: SegmentSettings,
 }
 
 /// Baseline / recent windows and the trend classification band.
@@ -263,6 +264,42 @@ impl Default for ModelSettings {
             horizon_weeks: 4.0,
             interval: 0.9,
             bootstrap_draws: 200,
+        }
+    }
+}
+
+/// How customers are segmented (see `segment`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SegmentSettings {
+    /// Value tiers by total spend: below the first quantile "low", from it "medium", from the
+    /// second "high".
+    pub value_tier_quantiles: [f64; 2],
+    /// Fixed spend amounts instead of quantiles: [medium from, high from].
+    pub value_tier_amounts: Option<[f64; 2]>,
+    /// Weeks without a purchase after which a customer is "lapsed" (and, having come back
+    /// after such a pause, "reactivated").
+    pub lapsed_weeks: usize,
+    /// Below this model P(alive) a customer who still buys is "at risk".
+    pub at_risk_p_alive: f64,
+    /// First ages of the age bands.
+    pub age_band_starts: Vec<u32>,
+    /// Share of weeks with a purchase from which a customer is weekly, regular, occasional.
+    pub frequency_band_shares: [f64; 3],
+    /// Extra customer columns to segment by in every report (e.g. ["region"]).
+    pub extra_dimensions: Vec<String>,
+}
+
+impl Default for SegmentSettings {
+    fn default() -> Self {
+        Self {
+            value_tier_quantiles: [0.5, 0.8],
+            value_tier_amounts: None,
+            lapsed_weeks: 8,
+            at_risk_p_alive: 0.5,
+            age_band_starts: vec![25, 35, 45, 55, 65],
+            frequency_band_shares: [0.75, 0.4, 0.15],
+            extra_dimensions: Vec::new(),
         }
     }
 }
@@ -552,6 +589,32 @@ impl Config {
             1,
             MAX_BOOTSTRAP_DRAWS,
         );
+        let g = &self.segments;
+        for quantile in g.value_tier_quantiles {
+            check.open_open("segments.value_tier_quantiles", quantile, 0.0, 1.0);
+        }
+        if g.value_tier_quantiles[0] > g.value_tier_quantiles[1] {
+            check.fail("segments.value_tier_quantiles must be in increasing order".into());
+        }
+        if let Some(amounts) = g.value_tier_amounts {
+            for amount in amounts {
+                check.range("segments.value_tier_amounts", amount, 0.0, 1e15);
+            }
+            if amounts[0] > amounts[1] {
+                check.fail("segments.value_tier_amounts must be in increasing order".into());
+            }
+        }
+        check.whole("segments.lapsed_weeks", g.lapsed_weeks, 1, MAX_WINDOW_WEEKS);
+        check.range("segments.at_risk_p_alive", g.at_risk_p_alive, 0.0, 1.0);
+        if g.age_band_starts.is_empty() || !g.age_band_starts.windows(2).all(|w| w[0] < w[1]) {
+            check.fail("segments.age_band_starts must be a non-empty, increasing list".into());
+        }
+        for share in g.frequency_band_shares {
+            check.open_closed("segments.frequency_band_shares", share, 0.0, 1.0);
+        }
+        if !g.frequency_band_shares.windows(2).all(|w| w[0] > w[1]) {
+            check.fail("segments.frequency_band_shares must be decreasing".into());
+        }
         let l = &self.llm;
         check.range("llm.temperature", l.temperature, 0.0, 2.0);
         check.whole(

@@ -11,5 +11,6 @@ pub mod engine;
 pub mod model;
 pub mod narrative;
 pub mod report;
+pub mod segment;
 pub mod text;
 pub mod tui;

@@ -32,6 +32,42 @@ pub enum Command {
     Fit(FitArgs),
     /// Detect on the calibration period, score against the holdout (rules vs model).
     Backtest(BacktestArgs),
+    /// Summarise customers, gaps and recovery by segment (one dimension or several, crossed).
+    Segments(SegmentsArgs),
+    /// Acquisition cohorts: share still buying and revenue per member, by period since.
+    Cohorts(CohortsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SegmentsArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Dimensions, comma-separated: value_tier, lifecycle, rfm, age_band, household, loyalty,
+    /// frequency_band, or an extra customer column.
+    #[arg(long, value_name = "DIM[,DIM...]", default_value = "value_tier")]
+    pub by: String,
+    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    pub format: Format,
+    /// Write here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CohortsArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Cohort and follow-up period.
+    #[arg(long, value_enum, default_value_t = crate::segment::cohort::Period::Month)]
+    pub period: crate::segment::cohort::Period,
+    /// What the markdown table shows (JSON and CSV carry both).
+    #[arg(long, value_enum, default_value_t = crate::report::segments::CohortMetric::Retention)]
+    pub metric: crate::report::segments::CohortMetric,
+    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    pub format: Format,
+    /// Write here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// Where the data comes from and how to read it (shared by every data command).

@@ -3,10 +3,11 @@
 //! writable, 78 bad config.
 
 mod args;
+mod segments;
 
 pub use args::{
-    AnalyzeArgs, BacktestArgs, Cli, Command, DataArgs, FitArgs, FitFormat, GenerateArgs, LlmArgs,
-    TuiArgs,
+    AnalyzeArgs, BacktestArgs, Cli, CohortsArgs, Command, DataArgs, FitArgs, FitFormat,
+    GenerateArgs, LlmArgs, SegmentsArgs, TuiArgs,
 };
 
 use crate::config::Config;
@@ -191,7 +192,10 @@ fn run_batch(
 /// Writes a finished output to the file or stdout (a closed pipe is not an error).
 /// `--out` naming one of the inputs would replace the data with the report: refused before
 /// anything is read.
-fn refuse_output_over_input(out: Option<&std::path::Path>, data: &DataArgs) -> Result<(), Failure> {
+pub(crate) fn refuse_output_over_input(
+    out: Option<&std::path::Path>,
+    data: &DataArgs,
+) -> Result<(), Failure> {
     let Some(out) = out else { return Ok(()) };
     let same = |input: &PathBuf| match (std::fs::canonicalize(out), std::fs::canonicalize(input)) {
         (Ok(a), Ok(b)) => a == b,
@@ -216,7 +220,7 @@ fn refuse_output_over_input(out: Option<&std::path::Path>, data: &DataArgs) -> R
     }
 }
 
-fn write_output(out: Option<&PathBuf>, text: &str) -> Result<(), Failure> {
+pub(crate) fn write_output(out: Option<&PathBuf>, text: &str) -> Result<(), Failure> {
     match out {
         Some(path) => crate::atomic::write(path, crate::atomic::Access::Shared, text.as_bytes())
             .map_err(|e| {
@@ -529,6 +533,14 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Backtest(args)) => {
             init_stderr_logging();
             run_backtest(&args)
+        }
+        Some(Command::Segments(args)) => {
+            init_stderr_logging();
+            segments::run_segments(&args)
+        }
+        Some(Command::Cohorts(args)) => {
+            init_stderr_logging();
+            segments::run_cohorts(&args)
         }
         Some(Command::Tui(args)) => {
             if !std::io::stdout().is_terminal() {

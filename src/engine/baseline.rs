@@ -9,6 +9,10 @@
 use crate::config::Config;
 use serde::Serialize;
 
+/// The baseline every profile uses: the original's (the mean of the first weeks of the
+/// customer's own history). Reports name it, so a later seasonal baseline is told apart.
+pub const BASELINE_KIND: &str = "original";
+
 /// Direction of the recent average against the baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

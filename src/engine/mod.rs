@@ -111,6 +111,8 @@ pub struct Analysis {
     pub models: Option<std::sync::Arc<crate::model::predict::Models>>,
     /// Which churn probability is in use ("rules", "bgnbd", or the fallback and why).
     pub churn_model: String,
+    /// Every customer's segments (value tier, lifecycle, RFM, bands, configured extras).
+    pub segments: crate::segment::Segmentation,
 }
 
 impl Analysis {
@@ -145,6 +147,19 @@ impl Analysis {
         dataset: &'a Dataset,
     ) -> impl Iterator<Item = CustomerInsight> + 'a {
         self.ranking.iter().map(move |c| self.insight(dataset, *c))
+    }
+
+    /// What the segment summaries count for every customer, in dataset order.
+    pub fn segment_outcomes(&self) -> Vec<crate::segment::summary::Outcome> {
+        self.scores
+            .iter()
+            .map(|score| crate::segment::summary::Outcome {
+                has_gap: score.has_gap(),
+                revenue_gap: if score.has_gap() { score.gap_size } else { 0.0 },
+                potential_recovery: score.potential_revenue,
+                churn_risk: score.churn_points >= self.config.churn.risk_points,
+            })
+            .collect()
     }
 
     /// Every customer's insight, in dataset order (convenient for small data and tests).
@@ -187,6 +202,16 @@ pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
         .map(|customer| CustomerScore::of(&build_insight(dataset, config, customer)))
         .collect();
     let (models, churn_model) = fit_models(dataset, config, &mut scores);
+    let p_alive: Option<Vec<Option<f64>>> = models.as_ref().map(|m| {
+        m.summaries
+            .iter()
+            .map(|s| {
+                s.as_ref()
+                    .map(|s| m.bgnbd.params.p_alive(f64::from(s.x), s.t_x, s.t))
+            })
+            .collect()
+    });
+    let segments = crate::segment::segment(dataset, config, p_alive.as_deref());
     score(&mut scores, config);
     let ranking = rank(&scores, &dataset.customer_ids);
     for (position, customer) in ranking.iter().enumerate() {
@@ -203,6 +228,7 @@ pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
         config: config.clone(),
         models,
         churn_model,
+        segments,
     }
 }
 

@@ -52,7 +52,11 @@ pub fn render(context: &ReportContext) -> String {
         summary.as_of.map(|d| d.to_string()).unwrap_or_default()
     );
     let mut writer = ::csv::Writer::from_writer(Vec::new());
-    let _ = writer.write_record(COLUMNS);
+    let segments = &context.analysis.segments;
+    let mut header: Vec<&str> = COLUMNS.to_vec();
+    header.extend(segments.dimensions.iter().map(|l| l.dimension.key()));
+    header.push("baseline_kind");
+    let _ = writer.write_record(&header);
     let number = |value: f64, places: i32| round(value, places).to_string();
     for index in context.customers {
         let insight = &context.analysis.insight(context.dataset, *index);
@@ -118,6 +122,13 @@ pub fn render(context: &ReportContext) -> String {
                 )
             })),
         ];
+        let mut record = record.to_vec();
+        record.extend(
+            segments
+                .of(insight.customer)
+                .map(|(_, label)| crate::text::csv_cell(label).into_owned()),
+        );
+        record.push(crate::engine::baseline::BASELINE_KIND.to_string());
         let _ = writer.write_record(&record);
     }
     let bytes = writer.into_inner().unwrap_or_default();

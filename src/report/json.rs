@@ -104,6 +104,10 @@ struct CustomerOut<'a> {
     rationale: NarrativeOut,
     #[serde(skip_serializing_if = "Option::is_none")]
     prediction: Option<PredictionOut>,
+    /// Label per segment dimension (value_tier, lifecycle, rfm, …).
+    segments: BTreeMap<&'a str, &'a str>,
+    /// Which expected-spend baseline the gap rules compared against.
+    baseline_kind: &'static str,
 }
 
 #[derive(Serialize)]
@@ -170,6 +174,8 @@ fn customer_out<'a>(context: &'a ReportContext, insight: &CustomerInsight) -> Cu
         }
     }
     CustomerOut {
+        segments: context.analysis.segments.of(insight.customer).collect(),
+        baseline_kind: crate::engine::baseline::BASELINE_KIND,
         customer_id: &context.dataset.customer_ids[insight.customer],
         rank: insight.rank,
         priority_score: round(insight.priority_score, 4),

@@ -14,12 +14,37 @@ pub fn render(context: &ReportContext) -> String {
     let mut out = String::new();
     header(context, &mut out);
     executive_summary(context, &mut out);
+    segment_summary(context, &mut out);
     top_customers(context, &mut out);
     churn_section(context, &mut out);
     recommendations(context, &mut out);
     methodology(context, &mut out);
     data_quality(context, &mut out);
     out
+}
+
+/// Which kinds of customers are slipping: the summary by value tier, lifecycle stage and RFM
+/// segment (and any extra dimension the config names), largest revenue gap first.
+fn segment_summary(context: &ReportContext, out: &mut String) {
+    let analysis = context.analysis;
+    let outcomes = analysis.segment_outcomes();
+    let _ = writeln!(out, "## Segments\n");
+    for labels in &analysis.segments.dimensions {
+        let dimension = &labels.dimension;
+        let shown = matches!(
+            dimension,
+            crate::segment::Dimension::ValueTier
+                | crate::segment::Dimension::Lifecycle
+                | crate::segment::Dimension::Rfm
+                | crate::segment::Dimension::Extra(_)
+        );
+        if !shown {
+            continue;
+        }
+        let rows = crate::segment::summary::summarize(&[labels], &outcomes);
+        let _ = writeln!(out, "### By {}\n", dimension.key().replace('_', " "));
+        super::segments::segment_table(out, &[dimension.key()], &rows, context.dataset.unit);
+    }
 }
 
 fn header(context: &ReportContext, out: &mut String) {

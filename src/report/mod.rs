@@ -5,6 +5,7 @@ pub mod csv;
 pub mod format;
 pub mod json;
 pub mod markdown;
+pub mod segments;
 
 use crate::config::Config;
 use crate::data::{CustomerProfile, Dataset};

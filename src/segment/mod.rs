@@ -1,0 +1,410 @@
+//! Customer segments: which kind of customer each one is, along several dimensions (value
+//! tier, lifecycle stage, RFM segment, demographic bands, purchase-frequency band, and extra
+//! customer columns named in the config). Labels come from the data (and the model's P(alive)
+//! when it is fitted), never from the gap rules, so the engine can use them without a loop.
+//! The rules and cut-offs live in `[segments]` of the configuration.
+
+pub mod cohort;
+mod rfm;
+pub mod summary;
+
+use crate::config::{Config, SegmentSettings};
+use crate::data::Dataset;
+use rayon::prelude::*;
+use std::collections::HashMap;
+
+/// A dimension customers can be grouped by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Dimension {
+    ValueTier,
+    Lifecycle,
+    Rfm,
+    AgeBand,
+    Household,
+    Loyalty,
+    FrequencyBand,
+    /// An extra column of the customers file, by name.
+    Extra(String),
+}
+
+impl Dimension {
+    /// The built-in dimensions, in report order.
+    pub const BUILT_IN: [Dimension; 7] = [
+        Self::ValueTier,
+        Self::Lifecycle,
+        Self::Rfm,
+        Self::AgeBand,
+        Self::Household,
+        Self::Loyalty,
+        Self::FrequencyBand,
+    ];
+
+    /// The stable machine name (CLI `--by`, JSON keys).
+    pub fn key(&self) -> &str {
+        match self {
+            Self::ValueTier => "value_tier",
+            Self::Lifecycle => "lifecycle",
+            Self::Rfm => "rfm",
+            Self::AgeBand => "age_band",
+            Self::Household => "household",
+            Self::Loyalty => "loyalty",
+            Self::FrequencyBand => "frequency_band",
+            Self::Extra(name) => name,
+        }
+    }
+
+    /// Parses a `--by` name: a built-in key, or an extra column of `dataset`.
+    pub fn parse(name: &str, dataset: &Dataset) -> Result<Self, String> {
+        let name = name.trim();
+        if let Some(found) = Self::BUILT_IN.iter().find(|d| d.key() == name) {
+            return Ok(found.clone());
+        }
+        if dataset.extra_columns.iter().any(|c| c == name) {
+            return Ok(Self::Extra(name.to_string()));
+        }
+        let mut known: Vec<&str> = Self::BUILT_IN.iter().map(Dimension::key).collect();
+        known.extend(dataset.extra_columns.iter().map(String::as_str));
+        Err(format!(
+            "unknown segment dimension '{name}'; expected one of {}",
+            known.join(", ")
+        ))
+    }
+}
+
+/// One dimension's label for every customer: a small code per customer into `names`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Labels {
+    pub dimension: Dimension,
+    pub names: Vec<String>,
+    pub codes: Vec<u16>,
+}
+
+impl Labels {
+    /// The label of customer `customer`.
+    pub fn of(&self, customer: usize) -> &str {
+        &self.names[self.codes[customer] as usize]
+    }
+
+    fn from_names(dimension: Dimension, per_customer: Vec<&str>) -> Self {
+        let mut names: Vec<String> = Vec::new();
+        let mut index: HashMap<String, u16> = HashMap::new();
+        let codes = per_customer
+            .into_iter()
+            .map(|name| {
+                *index.entry(name.to_string()).or_insert_with(|| {
+                    names.push(name.to_string());
+                    (names.len() - 1) as u16
+                })
+            })
+            .collect();
+        Self {
+            dimension,
+            names,
+            codes,
+        }
+    }
+}
+
+/// Every customer's segments along the built-in dimensions and the configured extra ones.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Segmentation {
+    pub dimensions: Vec<Labels>,
+}
+
+impl Segmentation {
+    /// The labels of one dimension, when it was computed.
+    pub fn get(&self, dimension: &Dimension) -> Option<&Labels> {
+        self.dimensions.iter().find(|l| &l.dimension == dimension)
+    }
+
+    /// Customer `customer`'s label in every dimension, in order.
+    pub fn of(&self, customer: usize) -> impl Iterator<Item = (&str, &str)> {
+        self.dimensions
+            .iter()
+            .map(move |labels| (labels.dimension.key(), labels.of(customer)))
+    }
+}
+
+/// What segmentation needs to know about one customer, computed from their weeks.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Activity {
+    pub total_spend: f64,
+    /// Weeks from the first purchase to the end (0: never bought).
+    pub history_weeks: usize,
+    /// Weeks with spend since the first purchase.
+    pub purchase_weeks: usize,
+    pub weeks_since_last_purchase: usize,
+    /// Longest run of empty weeks between two purchases.
+    pub longest_gap_weeks: usize,
+}
+
+impl Activity {
+    pub fn of(weeks: &[f64]) -> Self {
+        let Some(first) = weeks.iter().position(|v| *v > 0.0) else {
+            return Self::default();
+        };
+        let history = &weeks[first..];
+        let mut longest = 0;
+        let mut run = 0;
+        for value in history {
+            if *value > 0.0 {
+                longest = longest.max(run);
+                run = 0;
+            } else {
+                run += 1;
+            }
+        }
+        Self {
+            total_spend: weeks.iter().sum(),
+            history_weeks: history.len(),
+            purchase_weeks: history.iter().filter(|v| **v > 0.0).count(),
+            weeks_since_last_purchase: run,
+            longest_gap_weeks: longest,
+        }
+    }
+}
+
+/// Computes the segmentation of every customer. `p_alive` holds the model's P(alive) per
+/// customer when a model was fitted.
+pub fn segment(
+    dataset: &Dataset,
+    config: &Config,
+    p_alive: Option<&[Option<f64>]>,
+) -> Segmentation {
+    let settings = &config.segments;
+    let activity: Vec<Activity> = (0..dataset.customer_count())
+        .into_par_iter()
+        .map(|customer| Activity::of(dataset.weeks_of(customer)))
+        .collect();
+    let needed = config.windows.history_weeks_needed();
+    let at_risk_weeks = config.gaps.zero_spend_weeks;
+    let mut dimensions = vec![
+        value_tiers(&activity, settings),
+        Labels::from_names(
+            Dimension::Lifecycle,
+            activity
+                .iter()
+                .enumerate()
+                .map(|(customer, a)| {
+                    let alive = p_alive.and_then(|p| p.get(customer).copied().flatten());
+                    lifecycle(a, alive, needed, at_risk_weeks, settings)
+                })
+                .collect(),
+        ),
+        Labels::from_names(Dimension::Rfm, rfm::segments(&activity)),
+    ];
+    let profile = |customer: usize| dataset.profiles.get(customer).and_then(Option::as_ref);
+    let customers = 0..dataset.customer_count();
+    dimensions.push(Labels::from_names(
+        Dimension::AgeBand,
+        customers
+            .clone()
+            .map(|c| age_band(profile(c).and_then(|p| p.age), &settings.age_band_starts))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str)
+            .collect(),
+    ));
+    dimensions.push(Labels::from_names(
+        Dimension::Household,
+        customers
+            .clone()
+            .map(|c| household(profile(c).and_then(|p| p.household_size)))
+            .collect(),
+    ));
+    dimensions.push(Labels::from_names(
+        Dimension::Loyalty,
+        customers
+            .clone()
+            .map(|c| match profile(c).and_then(|p| p.loyalty_member) {
+                Some(true) => "member",
+                Some(false) => "non-member",
+                None => "unknown",
+            })
+            .collect(),
+    ));
+    dimensions.push(Labels::from_names(
+        Dimension::FrequencyBand,
+        activity
+            .iter()
+            .map(|a| frequency_band(a, settings))
+            .collect(),
+    ));
+    for name in &settings.extra_dimensions {
+        if let Some(labels) = extra_labels(dataset, name) {
+            dimensions.push(labels);
+        }
+    }
+    Segmentation { dimensions }
+}
+
+/// The labels of an extra customer column (`None` when the data has no such column).
+pub fn extra_labels(dataset: &Dataset, name: &str) -> Option<Labels> {
+    let column = dataset.extra_columns.iter().position(|c| c == name)?;
+    let values: Vec<String> = (0..dataset.customer_count())
+        .map(|customer| {
+            dataset
+                .profiles
+                .get(customer)
+                .and_then(Option::as_ref)
+                .and_then(|p| p.extra.iter().nth(column).map(str::to_string))
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "unknown".into())
+        })
+        .collect();
+    Some(Labels::from_names(
+        Dimension::Extra(name.to_string()),
+        values.iter().map(String::as_str).collect(),
+    ))
+}
+
+/// High, medium or low by total spend: quantile cut-offs by default, fixed amounts if set.
+fn value_tiers(activity: &[Activity], settings: &SegmentSettings) -> Labels {
+    let (low_cut, high_cut) = match settings.value_tier_amounts {
+        Some([low, high]) => (low, high),
+        None => {
+            let mut spends: Vec<f64> = activity.iter().map(|a| a.total_spend).collect();
+            spends.par_sort_unstable_by(f64::total_cmp);
+            let at = |q: f64| {
+                spends
+                    .get(((spends.len() as f64 * q) as usize).min(spends.len().saturating_sub(1)))
+                    .copied()
+                    .unwrap_or(0.0)
+            };
+            let [low, high] = settings.value_tier_quantiles;
+            (at(low), at(high))
+        }
+    };
+    Labels::from_names(
+        Dimension::ValueTier,
+        activity
+            .iter()
+            .map(|a| {
+                if a.total_spend >= high_cut {
+                    "high"
+                } else if a.total_spend >= low_cut {
+                    "medium"
+                } else {
+                    "low"
+                }
+            })
+            .collect(),
+    )
+}
+
+/// New, active, at risk, lapsed or reactivated.
+fn lifecycle(
+    activity: &Activity,
+    p_alive: Option<f64>,
+    history_needed: usize,
+    at_risk_weeks: usize,
+    settings: &SegmentSettings,
+) -> &'static str {
+    if activity.history_weeks == 0 || activity.weeks_since_last_purchase >= settings.lapsed_weeks {
+        "lapsed"
+    } else if activity.history_weeks < history_needed {
+        "new"
+    } else if activity.weeks_since_last_purchase >= at_risk_weeks
+        || p_alive.is_some_and(|p| p < settings.at_risk_p_alive)
+    {
+        "at risk"
+    } else if activity.longest_gap_weeks >= settings.lapsed_weeks {
+        "reactivated"
+    } else {
+        "active"
+    }
+}
+
+/// Age bands starting at each configured age ("25-34", …, "65+"), "unknown" without an age.
+fn age_band(age: Option<u32>, starts: &[u32]) -> String {
+    let Some(age) = age else {
+        return "unknown".into();
+    };
+    match starts.iter().rposition(|start| age >= *start) {
+        None => format!("under {}", starts.first().copied().unwrap_or(0)),
+        Some(i) if i + 1 == starts.len() => format!("{}+", starts[i]),
+        Some(i) => format!("{}-{}", starts[i], starts[i + 1] - 1),
+    }
+}
+
+fn household(size: Option<u32>) -> &'static str {
+    match size {
+        None => "unknown",
+        Some(0 | 1) => "1",
+        Some(2) => "2",
+        Some(3 | 4) => "3-4",
+        Some(_) => "5+",
+    }
+}
+
+/// Share of weeks with a purchase since the first: weekly, regular, occasional or rare.
+fn frequency_band(activity: &Activity, settings: &SegmentSettings) -> &'static str {
+    if activity.history_weeks == 0 {
+        return "rare";
+    }
+    let share = activity.purchase_weeks as f64 / activity.history_weeks as f64;
+    let [weekly, regular, occasional] = settings.frequency_band_shares;
+    if share >= weekly {
+        "weekly"
+    } else if share >= regular {
+        "regular"
+    } else if share >= occasional {
+        "occasional"
+    } else {
+        "rare"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn activity_counts_history_from_the_first_purchase() {
+        let a = Activity::of(&[0.0, 0.0, 5.0, 0.0, 0.0, 0.0, 4.0, 0.0]);
+        assert_eq!(a.history_weeks, 6);
+        assert_eq!(a.purchase_weeks, 2);
+        assert_eq!(a.weeks_since_last_purchase, 1);
+        assert_eq!(a.longest_gap_weeks, 3);
+        assert_eq!(a.total_spend, 9.0);
+    }
+
+    #[test]
+    fn lifecycle_stages() {
+        let settings = SegmentSettings::default();
+        let weeks = |pattern: &str| {
+            pattern
+                .chars()
+                .map(|c| if c == 'x' { 10.0 } else { 0.0 })
+                .collect::<Vec<_>>()
+        };
+        let stage =
+            |pattern: &str| lifecycle(&Activity::of(&weeks(pattern)), None, 8, 2, &settings);
+        assert_eq!(stage("xxxxxxxxxxxx"), "active");
+        assert_eq!(stage("....xxxxx"), "new");
+        assert_eq!(stage("xxxxxxxxxx.."), "at risk");
+        assert_eq!(stage("xxxx........"), "lapsed");
+        assert_eq!(stage("xx........xxxx"), "reactivated");
+        let alive = lifecycle(
+            &Activity::of(&weeks("xxxxxxxxxxxx")),
+            Some(0.2),
+            8,
+            2,
+            &settings,
+        );
+        assert_eq!(
+            alive, "at risk",
+            "a low P(alive) is a risk even while buying"
+        );
+    }
+
+    #[test]
+    fn age_bands_follow_the_configured_starts() {
+        let starts = [25, 35, 45, 55, 65];
+        assert_eq!(age_band(Some(19), &starts), "under 25");
+        assert_eq!(age_band(Some(25), &starts), "25-34");
+        assert_eq!(age_band(Some(64), &starts), "55-64");
+        assert_eq!(age_band(Some(80), &starts), "65+");
+        assert_eq!(age_band(None, &starts), "unknown");
+    }
+}
