@@ -82,7 +82,7 @@ pub fn segments(activity: &[Activity]) -> Vec<&'static str> {
             if a.history_weeks == 0 {
                 return "lost";
             }
-            let fm = ((u16::from(f[i]) + u16::from(m[i]) + 1) / 2) as u8;
+            let fm = (u16::from(f[i]) + u16::from(m[i])).div_ceil(2) as u8;
             name(r[i], fm)
         })
         .collect()
