@@ -255,6 +255,15 @@ pub struct ModelSettings {
     pub interval: f64,
     /// Parameter draws for the interval (parametric bootstrap).
     pub bootstrap_draws: u32,
+    /// With the model in use: a quiet spell is a gap from this churn probability on.
+    pub flag_probability: f64,
+    /// With the model in use: severity is high from this churn probability, medium from the
+    /// next, low below.
+    pub high_risk_probability: f64,
+    pub medium_risk_probability: f64,
+    /// With the model in use: declines are judged only for customers expected to buy at least
+    /// this often in the recent window (fewer purchases cannot show a decline).
+    pub min_expected_purchases: f64,
 }
 
 impl Default for ModelSettings {
@@ -264,6 +273,10 @@ impl Default for ModelSettings {
             horizon_weeks: 4.0,
             interval: 0.9,
             bootstrap_draws: 200,
+            flag_probability: 0.5,
+            high_risk_probability: 0.7,
+            medium_risk_probability: 0.4,
+            min_expected_purchases: 2.0,
         }
     }
 }

@@ -51,6 +51,29 @@ impl Session {
 
     /// A detached tmux session of this size running `command` in `dir`.
     fn launch(name: String, width: u16, height: u16, dir: &std::path::Path, command: &str) -> Self {
+        // Tests start sessions in parallel; when no tmux server runs yet, two first sessions
+        // race to create it and one can fail. Starting again then finds the server.
+        for _ in 0..5 {
+            let started = Command::new("tmux")
+                .args([
+                    "new-session",
+                    "-d",
+                    "-s",
+                    &name,
+                    "-x",
+                    &width.to_string(),
+                    "-y",
+                    &height.to_string(),
+                ])
+                .arg("-c")
+                .arg(dir)
+                .arg(command)
+                .status()
+                .expect("tmux runs");
+            if started.success() {
+                return Self { name };
+            }
+        }
         let status = Command::new("tmux")
             .args([
                 "new-session",

@@ -121,12 +121,69 @@ impl Gap {
 /// Detects every gap the rules find for one customer, in detection order. A new customer is
 /// not judged, and a gap is always spend *below* expectation: a rule that fires while the
 /// current spend is at or above the expected spend found no gap.
-pub fn detect_gaps(profile: &SpendProfile, config: &Config) -> Vec<Gap> {
+///
+/// With the model in use (`model_churn` is the customer's churn probability) the rules follow
+/// the customer's own rhythm instead of fixed counts: two quiet weeks are normal for a monthly
+/// buyer, so a quiet spell is a gap only when the model finds it likely to last (churn
+/// probability ≥ `model.flag_probability`); declines are judged only for customers who buy
+/// often enough to show one (at least `model.min_expected_purchases` purchases expected in the
+/// recent window); and severity is the risk band of the churn probability.
+pub fn detect_gaps(profile: &SpendProfile, model_churn: Option<f64>, config: &Config) -> Vec<Gap> {
     let mut gaps = rule_gaps(profile, config);
     if profile.is_new {
         gaps.clear();
     }
+    if let Some(churn) = model_churn {
+        gaps = rhythm_gaps(gaps, profile, churn, config);
+    }
     gaps.retain(|gap| gap.gap_amount < 0.0);
+    gaps
+}
+
+fn rhythm_gaps(
+    rule_gaps: Vec<Gap>,
+    profile: &SpendProfile,
+    churn: f64,
+    config: &Config,
+) -> Vec<Gap> {
+    let settings = &config.model;
+    let severity = if churn >= settings.high_risk_probability {
+        Severity::High
+    } else if churn >= settings.medium_risk_probability {
+        Severity::Medium
+    } else {
+        Severity::Low
+    };
+    let purchase_share = if profile.history_weeks == 0 {
+        0.0
+    } else {
+        (profile.history_weeks - profile.zero_weeks_total) as f64 / profile.history_weeks as f64
+    };
+    let expected_recent = purchase_share * config.windows.recent_weeks as f64;
+    let mut gaps: Vec<Gap> = rule_gaps
+        .into_iter()
+        .filter(|gap| {
+            gap.kind != GapType::ZeroSpend && expected_recent >= settings.min_expected_purchases
+        })
+        .map(|gap| Gap { severity, ..gap })
+        .collect();
+    let quiet = profile.weeks_since_last_purchase;
+    if !profile.is_new && quiet >= 1 && churn >= settings.flag_probability {
+        let baseline = profile.baseline_avg;
+        gaps.push(Gap {
+            kind: GapType::ZeroSpend,
+            severity,
+            gap_amount: profile.latest_week - baseline,
+            gap_pct: if baseline > 0.0 {
+                (profile.latest_week - baseline) / baseline * 100.0
+            } else {
+                0.0
+            },
+            current: profile.latest_week,
+            expected: baseline,
+            weeks_at_risk: quiet,
+        });
+    }
     gaps
 }
 
@@ -182,4 +239,66 @@ fn rule_gaps(profile: &SpendProfile, config: &Config) -> Vec<Gap> {
         });
     }
     gaps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(pattern: &str) -> SpendProfile {
+        let weeks: Vec<f64> = pattern
+            .chars()
+            .map(|c| if c == 'x' { 40.0 } else { 0.0 })
+            .collect();
+        SpendProfile::of(&weeks, &Config::default())
+    }
+
+    #[test]
+    fn the_rules_flag_a_monthly_buyers_normal_quiet_weeks() {
+        let monthly = profile("x...x...x...x...x...x..");
+        let gaps = detect_gaps(&monthly, None, &Config::default());
+        assert!(gaps.iter().any(|g| g.kind == GapType::ZeroSpend));
+    }
+
+    #[test]
+    fn with_the_model_a_quiet_spell_is_a_gap_only_when_it_is_likely_to_last() {
+        let monthly = profile("x...x...x...x...x...x..");
+        let config = Config::default();
+        assert!(
+            detect_gaps(&monthly, Some(0.2), &config).is_empty(),
+            "normal rhythm"
+        );
+        let gaps = detect_gaps(&monthly, Some(0.85), &config);
+        assert_eq!(gaps.len(), 1);
+        assert_eq!(gaps[0].kind, GapType::ZeroSpend);
+        assert_eq!(
+            gaps[0].severity,
+            Severity::High,
+            "severity is the risk band"
+        );
+        assert_eq!(gaps[0].weeks_at_risk, 2);
+        let medium = detect_gaps(&monthly, Some(0.55), &config);
+        assert_eq!(medium[0].severity, Severity::Medium);
+    }
+
+    #[test]
+    fn with_the_model_declines_need_enough_purchases_to_show() {
+        let config = Config::default();
+        // A weekly buyer halving their spend: a decline, judged.
+        let weekly: Vec<f64> = (0..12).map(|w| if w < 8 { 40.0 } else { 15.0 }).collect();
+        let weekly = SpendProfile::of(&weekly, &config);
+        let gaps = detect_gaps(&weekly, Some(0.3), &config);
+        assert!(
+            gaps.iter().any(|g| g.kind == GapType::DecliningRevenue),
+            "{gaps:?}"
+        );
+        assert!(gaps.iter().all(|g| g.severity == Severity::Low));
+        // A buyer every fourth week: one purchase in the recent window cannot show a decline.
+        let rare = profile("x...x...x...x...x...x...");
+        assert!(
+            detect_gaps(&rare, Some(0.3), &config)
+                .iter()
+                .all(|g| g.kind != GapType::DecliningRevenue)
+        );
+    }
 }

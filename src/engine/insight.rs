@@ -33,10 +33,17 @@ pub struct CustomerInsight {
 }
 
 impl CustomerInsight {
-    /// Builds the unscored insight of one customer.
-    pub fn of(customer: usize, weeks: &[f64], loyalty_member: bool, config: &Config) -> Self {
+    /// Builds the unscored insight of one customer; `model_churn` is the model's churn
+    /// probability when the model is in use (the gap rules then follow the customer's rhythm).
+    pub fn of(
+        customer: usize,
+        weeks: &[f64],
+        loyalty_member: bool,
+        model_churn: Option<f64>,
+        config: &Config,
+    ) -> Self {
         let profile = SpendProfile::of(weeks, config);
-        let mut gaps = detect_gaps(&profile, config);
+        let mut gaps = detect_gaps(&profile, model_churn, config);
         let primary_at = (0..gaps.len()).reduce(|best, i| {
             if gaps[i].explains_more_than(&gaps[best]) {
                 i

@@ -118,7 +118,7 @@ pub struct Analysis {
 impl Analysis {
     /// The full, scored insight of one customer (recomputed from the dataset).
     pub fn insight(&self, dataset: &Dataset, customer: usize) -> CustomerInsight {
-        let mut insight = build_insight(dataset, &self.config, customer);
+        let mut insight = build_insight(dataset, &self.config, customer, self.models.as_deref());
         let score = &self.scores[customer];
         if insight.opportunity.is_some() {
             let factors = score.factors();
@@ -184,24 +184,43 @@ impl CustomerScore {
     }
 }
 
-fn build_insight(dataset: &Dataset, config: &Config, customer: usize) -> CustomerInsight {
+fn build_insight(
+    dataset: &Dataset,
+    config: &Config,
+    customer: usize,
+    models: Option<&crate::model::predict::Models>,
+) -> CustomerInsight {
+    let model_churn = models.and_then(|m| m.churn_probability(customer));
     let loyal = dataset.profiles[customer]
         .as_ref()
         .and_then(|p| p.loyalty_member)
         .unwrap_or(false);
     CustomerInsight {
         unit: dataset.unit,
-        ..CustomerInsight::of(customer, dataset.weeks_of(customer), loyal, config)
+        ..CustomerInsight::of(
+            customer,
+            dataset.weeks_of(customer),
+            loyal,
+            model_churn,
+            config,
+        )
     }
 }
 
-/// Runs the whole pipeline.
+/// Runs the whole pipeline. With the model in use it is fitted first, so the gap rules can
+/// judge each customer against their own purchase rhythm (see `gaps`).
 pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
+    let (models, churn_model) = fit_models(dataset, config);
     let mut scores: Vec<CustomerScore> = (0..dataset.customer_count())
         .into_par_iter()
-        .map(|customer| CustomerScore::of(&build_insight(dataset, config, customer)))
+        .map(|customer| {
+            let model_churn = models.as_ref().and_then(|m| m.churn_probability(customer));
+            CustomerScore {
+                model_churn,
+                ..CustomerScore::of(&build_insight(dataset, config, customer, models.as_deref()))
+            }
+        })
         .collect();
-    let (models, churn_model) = fit_models(dataset, config, &mut scores);
     let p_alive: Option<Vec<Option<f64>>> = models.as_ref().map(|m| {
         m.summaries
             .iter()
@@ -232,12 +251,11 @@ pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
     }
 }
 
-/// Fits the models when configured and puts their churn probability into the scores; on a
-/// failed fit the rules stay in use and the reason is kept.
+/// Fits the models when configured; on a failed fit the rules stay in use and the reason is
+/// kept.
 fn fit_models(
     dataset: &Dataset,
     config: &Config,
-    scores: &mut [CustomerScore],
 ) -> (
     Option<std::sync::Arc<crate::model::predict::Models>>,
     String,
@@ -247,12 +265,6 @@ fn fit_models(
     }
     match crate::model::predict::fit(dataset, config.model.horizon_weeks) {
         Ok(models) => {
-            scores
-                .par_iter_mut()
-                .enumerate()
-                .for_each(|(customer, score)| {
-                    score.model_churn = models.churn_probability(customer);
-                });
             let method = models.method().to_string();
             (Some(std::sync::Arc::new(models)), method)
         }
