@@ -611,3 +611,106 @@ mod narratives {
         );
     }
 }
+
+mod pivot {
+    use super::*;
+
+    fn open_pivot(state: &mut AppState) -> revgap::tui::pivot::PivotState {
+        key(state, KeyCode::Char('F'));
+        match &state.mode {
+            Mode::Pivot(pivot) => (**pivot).clone(),
+            other => panic!("F opens the pivot, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn f_opens_a_pivot_whose_rows_add_up() {
+        let mut state = ready(120, 40);
+        let pivot = open_pivot(&mut state);
+        assert_eq!(pivot.dimension_key(&state), "value_tier");
+        let customers: usize = pivot.rows.iter().map(|r| r.customers).sum();
+        assert_eq!(customers, 200);
+        let with_gaps: usize = pivot.rows.iter().map(|r| r.customers_with_gaps).sum();
+        assert_eq!(with_gaps, state.view.len());
+        key(&mut state, KeyCode::Tab);
+        let Mode::Pivot(next) = &state.mode else {
+            panic!("Tab keeps the pivot open")
+        };
+        assert_eq!(next.dimension_key(&state), "lifecycle");
+        key(&mut state, KeyCode::BackTab);
+        let Mode::Pivot(back) = &state.mode else {
+            panic!()
+        };
+        assert_eq!(back.dimension_key(&state), "value_tier");
+    }
+
+    #[test]
+    fn enter_drills_into_the_segment_and_esc_comes_back() {
+        let mut state = ready(120, 40);
+        let pivot = open_pivot(&mut state);
+        key(&mut state, KeyCode::Char('j'));
+        let row = pivot.rows[1].clone();
+        key(&mut state, KeyCode::Enter);
+        assert_eq!(state.mode, Mode::Normal);
+        let label = &row.key["value_tier"];
+        assert_eq!(state.filter, format!("value_tier:{label}"));
+        assert_eq!(state.view.len(), row.customers_with_gaps);
+        let loaded = state.loaded.clone().unwrap();
+        let tiers = loaded
+            .analysis
+            .segments
+            .get(&revgap::segment::Dimension::ValueTier)
+            .unwrap();
+        assert!(state.view.iter().all(|c| tiers.of(*c as usize) == label));
+        // Esc closes the pivot without touching the filter.
+        open_pivot(&mut state);
+        key(&mut state, KeyCode::Esc);
+        assert_eq!(state.mode, Mode::Normal);
+        assert_eq!(state.filter, format!("value_tier:{label}"));
+    }
+
+    #[test]
+    fn the_filter_takes_segment_terms() {
+        let mut state = ready(120, 40);
+        key(&mut state, KeyCode::Char('/'));
+        chars(&mut state, "lifecycle:at_risk");
+        key(&mut state, KeyCode::Enter);
+        let loaded = state.loaded.clone().unwrap();
+        let stages = loaded
+            .analysis
+            .segments
+            .get(&revgap::segment::Dimension::Lifecycle)
+            .unwrap();
+        assert!(!state.view.is_empty());
+        assert!(
+            state
+                .view
+                .iter()
+                .all(|c| stages.of(*c as usize) == "at risk")
+        );
+        // Free text matches segment labels too.
+        key(&mut state, KeyCode::Char('x'));
+        key(&mut state, KeyCode::Char('/'));
+        chars(&mut state, "hibernating");
+        key(&mut state, KeyCode::Enter);
+        let rfm = loaded
+            .analysis
+            .segments
+            .get(&revgap::segment::Dimension::Rfm)
+            .unwrap();
+        assert!(!state.view.is_empty());
+        assert!(
+            state
+                .view
+                .iter()
+                .all(|c| rfm.of(*c as usize) == "hibernating")
+        );
+    }
+
+    #[test]
+    fn snapshot_pivot_80x24() {
+        let mut state = ready(80, 24);
+        open_pivot(&mut state);
+        insta::assert_snapshot!("explorer_pivot_80x24", draw(&state, 80, 24).backend());
+    }
+}

@@ -524,3 +524,31 @@ fn a_load_error_shows_the_error_view() {
     session.keys(&["q"]);
     session.wait_text("revgap exited with 0");
 }
+
+/// The pivot view as a person uses it: F, read the table, Tab to another dimension, Enter to
+/// see that segment's customers, x to clear.
+#[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed (.ci/run installs it)")]
+fn pivot_by_segment_and_drill_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = Session::explorer(110, 32, dir.path(), &[]);
+    session.wait_text("customers with gaps");
+    session.keys(&["F"]);
+    let screen = session.wait_text("Pivot: value tier");
+    assert!(
+        screen.contains("medium") && screen.contains("high"),
+        "{screen}"
+    );
+    session.keys(&["Tab"]);
+    session.wait_text("Pivot: lifecycle");
+    session.keys(&["Enter"]);
+    let screen = session.wait_text("filter \"lifecycle:");
+    assert!(!screen.contains("Pivot:"), "the pivot closed:\n{screen}");
+    session.keys(&["?"]);
+    session.wait_text("pivot by segment");
+    // Any key closes the help (Escape then q would arrive as Alt-q).
+    session.keys(&["j"]);
+    session.wait_for("help closed", |s| !s.contains("pivot by segment"));
+    session.keys(&["q"]);
+    session.wait_text("revgap exited with 0");
+}

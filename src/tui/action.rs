@@ -29,6 +29,7 @@ pub enum Action {
     Generate,
     CancelGeneration,
     Suspend,
+    Pivot,
 }
 
 impl Action {
@@ -47,7 +48,7 @@ impl Action {
             Self::FocusNext => "next pane",
             Self::FocusPrevious => "previous pane",
             Self::FocusDetail => "focus the gap detail",
-            Self::Filter => "filter (id, gap type, severity, attributes)",
+            Self::Filter => "filter (id, gap type, severity, attributes, segments; dim:label)",
             Self::ClearFilter => "clear the filter",
             Self::SortNext => "sort by the next column",
             Self::SortReverse => "reverse the sort",
@@ -57,6 +58,9 @@ impl Action {
             Self::Generate => "generate an LLM rationale for the selected customer",
             Self::CancelGeneration => "cancel the LLM request",
             Self::Suspend => "suspend (resume with fg)",
+            Self::Pivot => {
+                "pivot by segment (Tab: dimension, Enter: show its customers, Esc: back)"
+            }
         }
     }
 

@@ -196,6 +196,7 @@ impl Default for Keymap {
             (Key::plain('e'), Export),
             (Key::plain('r'), Generate),
             (Key::plain('c'), CancelGeneration),
+            (Key::plain('F'), Pivot),
             (Key::ctrl('z'), Suspend),
         ];
         Self { bindings }

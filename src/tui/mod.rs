@@ -6,6 +6,7 @@ pub mod app;
 pub mod export;
 pub mod keymap;
 pub mod logging;
+pub mod pivot;
 pub mod state;
 pub mod tuning;
 pub mod update;

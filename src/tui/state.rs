@@ -43,6 +43,8 @@ pub enum Mode {
     Help,
     Tuning(Box<TuningForm>),
     Export,
+    /// The pivot table of one segment dimension.
+    Pivot(Box<super::pivot::PivotState>),
 }
 
 /// Where the analysis is.
@@ -231,7 +233,7 @@ impl AppState {
             analysis
                 .ranking
                 .par_iter()
-                .filter(|c| matches_all(dataset, &analysis.scores[**c], **c, &terms))
+                .filter(|c| matches_all(dataset, analysis, **c, &terms))
                 .map(|c| *c as u32)
                 .collect()
         };
@@ -277,18 +279,28 @@ impl AppState {
     }
 }
 
-fn matches_all(
-    dataset: &Dataset,
-    score: &CustomerScore,
-    customer: usize,
-    terms: &[String],
-) -> bool {
+fn matches_all(dataset: &Dataset, analysis: &Analysis, customer: usize, terms: &[String]) -> bool {
+    let score = &analysis.scores[customer];
+    let segments = &analysis.segments;
     let id = &dataset.customer_ids[customer];
     let gap = score.primary.map_or("", |g| g.key());
     let severity = score.primary_severity.map_or("", |s| s.key());
     let profile = dataset.profiles[customer].as_ref();
     terms.iter().all(|term| {
+        // `dimension:label` (spaces in the label as `_`) selects one segment exactly.
+        if let Some((dimension, label)) = term.split_once(':')
+            && let Some(labels) = segments
+                .dimensions
+                .iter()
+                .find(|l| l.dimension.key() == dimension)
+        {
+            return labels.of(customer).to_ascii_lowercase().replace(' ', "_") == label;
+        }
         contains_ignore_case(id, term)
+            || segments
+                .dimensions
+                .iter()
+                .any(|labels| contains_ignore_case(labels.of(customer), term))
             || contains_ignore_case(gap, term)
             || contains_ignore_case(&gap.replace('_', " "), term)
             || severity == term

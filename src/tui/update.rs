@@ -156,6 +156,10 @@ fn on_key(state: &mut AppState, key: Key) -> Vec<Command> {
         Mode::Help => Vec::new(),
         Mode::Tuning(form) => on_tuning_key(state, form, key),
         Mode::Export => on_export_key(key),
+        Mode::Pivot(pivot) => {
+            super::pivot::on_key(state, *pivot, key);
+            Vec::new()
+        }
     }
 }
 
@@ -211,6 +215,10 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
         Action::Generate => return start_generation(state),
         Action::CancelGeneration => return cancel_generation(state),
         Action::Suspend => return vec![Command::Suspend],
+        Action::Pivot => match super::pivot::open(state, 0) {
+            Some(pivot) => state.mode = Mode::Pivot(Box::new(pivot)),
+            None => state.status = Some("no analysis yet".into()),
+        },
     }
     Vec::new()
 }

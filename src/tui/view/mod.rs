@@ -6,6 +6,7 @@ mod detail;
 pub mod layout;
 mod list;
 mod overlays;
+mod pivot;
 mod rationale;
 mod scores;
 pub mod theme;
@@ -45,6 +46,7 @@ pub fn render(state: &AppState, frame: &mut Frame) {
         Mode::Help => overlays::help(state, frame, area, theme),
         Mode::Tuning(form) => overlays::tuning(form, frame, area, theme),
         Mode::Export => overlays::export(frame, area, theme),
+        Mode::Pivot(table) => pivot::render(state, table, frame, area, theme),
         Mode::Normal | Mode::Filter(_) => {}
     }
     if !state.notices.is_empty() {
