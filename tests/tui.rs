@@ -714,3 +714,54 @@ mod pivot {
         insta::assert_snapshot!("explorer_pivot_80x24", draw(&state, 80, 24).backend());
     }
 }
+
+mod cohort_view {
+    use super::*;
+    use revgap::segment::cohort::{Period, cohorts};
+
+    fn table(state: &AppState, period: Period) -> revgap::segment::cohort::CohortTable {
+        cohorts(&state.loaded.as_ref().unwrap().dataset, period)
+    }
+
+    #[test]
+    fn c_asks_for_the_table_off_the_ui_thread_and_drops_stale_ones() {
+        let mut state = ready(120, 40);
+        let commands = key(&mut state, KeyCode::Char('C'));
+        assert_eq!(commands, vec![Command::Cohorts(Period::Month)]);
+        let Mode::Cohorts(view) = &state.mode else {
+            panic!("C opens the cohort view")
+        };
+        assert!(view.table.is_none(), "computing");
+        let commands = key(&mut state, KeyCode::Tab);
+        assert_eq!(commands, vec![Command::Cohorts(Period::Quarter)]);
+        // The month table arrives late: the view now wants quarters.
+        let months = table(&state, Period::Month);
+        update(&mut state, Msg::Cohorts(months));
+        let Mode::Cohorts(view) = &state.mode else {
+            panic!()
+        };
+        assert!(view.table.is_none(), "a stale table is dropped");
+        let quarters = table(&state, Period::Quarter);
+        update(&mut state, Msg::Cohorts(quarters.clone()));
+        let Mode::Cohorts(view) = &state.mode else {
+            panic!()
+        };
+        assert_eq!(view.table.as_ref(), Some(&quarters));
+        key(&mut state, KeyCode::Char('v'));
+        let Mode::Cohorts(view) = &state.mode else {
+            panic!()
+        };
+        assert_eq!(view.metric, revgap::report::segments::CohortMetric::Revenue);
+        key(&mut state, KeyCode::Esc);
+        assert_eq!(state.mode, Mode::Normal);
+    }
+
+    #[test]
+    fn snapshot_cohorts_80x24_without_colour() {
+        let mut state = ready(80, 24);
+        key(&mut state, KeyCode::Char('C'));
+        let months = table(&state, Period::Month);
+        update(&mut state, Msg::Cohorts(months));
+        insta::assert_snapshot!("explorer_cohorts_80x24", draw(&state, 80, 24).backend());
+    }
+}

@@ -552,3 +552,31 @@ fn pivot_by_segment_and_drill_in() {
     session.keys(&["q"]);
     session.wait_text("revgap exited with 0");
 }
+
+/// The cohort heatmap on CDNOW: monthly cohorts, then quarterly with Tab.
+#[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed (.ci/run installs it)")]
+fn cohort_heatmap_on_a_transaction_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let cdnow = common::fixture("cdnow/CDNOW_sample.txt");
+    let args = format!(
+        "tui --transactions '{}' {}",
+        cdnow.display(),
+        common::CDNOW_FLAGS.join(" ")
+    );
+    let session = Session::start_with_args(110, 30, dir.path(), &args);
+    session.wait_text("customers with gaps");
+    session.keys(&["C"]);
+    let screen = session.wait_text("1997-01 (781)");
+    assert!(
+        screen.contains("Cohorts by first-purchase month"),
+        "{screen}"
+    );
+    assert!(screen.contains("100%"), "{screen}");
+    session.keys(&["Tab"]);
+    session.wait_text("1997-Q1 (2,357)");
+    session.keys(&["q"]);
+    session.wait_for("heatmap closed", |s| !s.contains("Cohorts by"));
+    session.keys(&["q"]);
+    session.wait_text("revgap exited with 0");
+}

@@ -30,6 +30,7 @@ pub enum Action {
     CancelGeneration,
     Suspend,
     Pivot,
+    Cohorts,
 }
 
 impl Action {
@@ -60,6 +61,9 @@ impl Action {
             Self::Suspend => "suspend (resume with fg)",
             Self::Pivot => {
                 "pivot by segment (Tab: dimension, Enter: show its customers, Esc: back)"
+            }
+            Self::Cohorts => {
+                "cohort heatmap (Tab: week/month/quarter, v: retention/revenue, arrows scroll)"
             }
         }
     }

@@ -347,6 +347,16 @@ fn run_command(
                 });
             });
         }
+        Command::Cohorts(period) => {
+            let Some(loaded) = state.loaded.clone() else {
+                return Ok(());
+            };
+            let sender = sender.clone();
+            tokio::task::spawn_blocking(move || {
+                let table = crate::segment::cohort::cohorts(&loaded.dataset, period);
+                let _ = sender.send(Msg::Cohorts(table));
+            });
+        }
         Command::Export(format) => {
             let Some(loaded) = state.loaded.clone() else {
                 return Ok(());

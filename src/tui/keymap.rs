@@ -197,6 +197,7 @@ impl Default for Keymap {
             (Key::plain('r'), Generate),
             (Key::plain('c'), CancelGeneration),
             (Key::plain('F'), Pivot),
+            (Key::plain('C'), Cohorts),
             (Key::ctrl('z'), Suspend),
         ];
         Self { bindings }

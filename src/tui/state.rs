@@ -45,6 +45,8 @@ pub enum Mode {
     Export,
     /// The pivot table of one segment dimension.
     Pivot(Box<super::pivot::PivotState>),
+    /// The cohort heatmap.
+    Cohorts(Box<super::cohorts::CohortView>),
 }
 
 /// Where the analysis is.

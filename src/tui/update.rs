@@ -38,6 +38,8 @@ pub enum Msg {
     },
     /// Time passes while something animates (a request streams).
     Tick,
+    /// A cohort table was computed.
+    Cohorts(crate::segment::cohort::CohortTable),
 }
 
 /// What an LLM request reports.
@@ -65,6 +67,8 @@ pub enum Command {
     /// Drop request `request` (its connection closes).
     Cancel(u64),
     Suspend,
+    /// Compute the cohort table for this period.
+    Cohorts(crate::segment::cohort::Period),
 }
 
 /// Applies one message.
@@ -118,6 +122,10 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
             state.spinner = state.spinner.wrapping_add(1);
             Vec::new()
         }
+        Msg::Cohorts(table) => {
+            super::cohorts::on_table(state, table);
+            Vec::new()
+        }
         Msg::Llm {
             request,
             customer,
@@ -160,6 +168,7 @@ fn on_key(state: &mut AppState, key: Key) -> Vec<Command> {
             super::pivot::on_key(state, *pivot, key);
             Vec::new()
         }
+        Mode::Cohorts(view) => super::cohorts::on_key(state, *view, key),
     }
 }
 
@@ -215,6 +224,7 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
         Action::Generate => return start_generation(state),
         Action::CancelGeneration => return cancel_generation(state),
         Action::Suspend => return vec![Command::Suspend],
+        Action::Cohorts => return super::cohorts::open(state),
         Action::Pivot => match super::pivot::open(state, 0) {
             Some(pivot) => state.mode = Mode::Pivot(Box::new(pivot)),
             None => state.status = Some("no analysis yet".into()),

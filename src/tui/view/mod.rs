@@ -2,6 +2,7 @@
 //! and the selected customer are formatted, whatever the data size.
 
 mod chrome;
+mod cohorts;
 mod detail;
 pub mod layout;
 mod list;
@@ -47,6 +48,13 @@ pub fn render(state: &AppState, frame: &mut Frame) {
         Mode::Tuning(form) => overlays::tuning(form, frame, area, theme),
         Mode::Export => overlays::export(frame, area, theme),
         Mode::Pivot(table) => pivot::render(state, table, frame, area, theme),
+        Mode::Cohorts(view) => {
+            let unit = state
+                .loaded
+                .as_ref()
+                .map_or(Default::default(), |l| l.dataset.unit);
+            cohorts::render(view, unit, frame, area, theme)
+        }
         Mode::Normal | Mode::Filter(_) => {}
     }
     if !state.notices.is_empty() {
