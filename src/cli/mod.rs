@@ -397,7 +397,14 @@ fn learned_churn(
     model: &crate::model::bgnbd::Params,
 ) -> Option<Vec<f64>> {
     use crate::model::churn;
-    let logistic = churn::train(full, summaries, calibration_end, horizon_weeks)?;
+    let purchases = crate::model::summary::Purchases::of(full);
+    let logistic = churn::train(
+        &purchases,
+        summaries,
+        calibration_end,
+        horizon_weeks,
+        Some(*model),
+    )?;
     Some(
         cases
             .iter()

@@ -103,10 +103,11 @@ impl Logistic {
 /// when the period is too short, BG/NBD cannot be fitted on the first part, or the split has
 /// fewer than 10 churners or 10 buyers to learn from.
 pub fn train(
-    dataset: &crate::data::Dataset,
+    purchases: &super::summary::Purchases,
     summaries: &[Option<CustomerSummary>],
     calibration_end: i32,
     horizon_weeks: f64,
+    near: Option<bgnbd::Params>,
 ) -> Option<Logistic> {
     use super::summary;
     let first_day = summaries
@@ -116,13 +117,16 @@ pub fn train(
         .min()?;
     let inner_weeks = (f64::from(calibration_end - first_day) / 7.0 / 3.0).min(horizon_weeks);
     let inner_end = calibration_end - (inner_weeks * 7.0).round() as i32;
-    let inner: Vec<CustomerSummary> = summary::from_dataset(dataset, inner_end, calibration_end)
+    let inner: Vec<CustomerSummary> = purchases
+        .summaries(inner_end, calibration_end)
         .into_iter()
         .flatten()
         .collect();
     let rows = summary::compress(inner.iter().map(|s| (f64::from(s.x), s.t_x, s.t)));
     // Only a feature (P(alive)) comes from this fit, so a degenerate one still serves.
-    let inner_model = bgnbd::fit(&rows).ok()?;
+    // The fit over the whole period (`near`) starts the search close to this one's optimum,
+    // and a sample of a large population suffices: only a feature comes from this fit.
+    let inner_model = bgnbd::fit_from(&bgnbd::sample(&rows), near).ok()?;
     let features: Vec<Vec<f64>> = inner
         .iter()
         .map(|s| features(s, &inner_model.params))

@@ -52,7 +52,8 @@ pub fn fit(dataset: &Dataset, horizon_weeks: f64) -> Result<Models, super::fit::
         .as_of
         .map(crate::data::day_number)
         .ok_or_else(|| super::fit::FitError::TooFewData("no dates".into()))?;
-    let summaries = summary::from_dataset(dataset, end, end);
+    let purchases = summary::Purchases::of(dataset);
+    let summaries = purchases.summaries(end, end);
     let rows = summary::compress(
         summaries
             .iter()
@@ -65,7 +66,13 @@ pub fn fit(dataset: &Dataset, horizon_weeks: f64) -> Result<Models, super::fit::
         .flatten()
         .map(|s| (f64::from(s.x), s.mean_repeat_spend))
         .collect();
-    let logistic = super::churn::train(dataset, &summaries, end, horizon_weeks);
+    let logistic = super::churn::train(
+        &purchases,
+        &summaries,
+        end,
+        horizon_weeks,
+        Some(bgnbd.params),
+    );
     Ok(Models {
         bgnbd,
         spend: gamma_gamma::fit(&pairs).ok(),

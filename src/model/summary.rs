@@ -104,41 +104,175 @@ pub fn compress(rows: impl IntoIterator<Item = (f64, f64, f64)>) -> Vec<Rfm> {
     compressed
 }
 
-/// Summaries of every dataset customer at `calibration_end` (a day number): from day-level
-/// transactions when the data has them, else from the weekly grid (a week with spend > 0 is
-/// one purchase, dated at its start). Returns `None` for customers with no calibration purchase.
+/// Every customer's purchase days, grouped once: day-level transactions when the data has
+/// them (same-day purchases merged, returns netted into their day), else the weekly grid (a
+/// week with spend > 0 is one purchase, dated at its start). Each customer's days are sorted.
+/// Summaries at any cut, and cohorts, are read from this without grouping again.
+#[derive(Debug, Clone, Default)]
+pub struct Purchases {
+    starts: Vec<usize>,
+    days: Vec<(i32, f64)>,
+}
+
+impl Purchases {
+    pub fn of(dataset: &crate::data::Dataset) -> Self {
+        use rayon::prelude::*;
+        let customers = dataset.customer_count();
+        let mut starts = vec![0usize; customers + 1];
+        let mut days: Vec<(i32, f64)>;
+        match &dataset.transactions {
+            Some(transactions) => {
+                // A counting sort by customer: one pass to count, one to place.
+                for t in transactions {
+                    starts[t.customer as usize + 1] += 1;
+                }
+                for i in 0..customers {
+                    starts[i + 1] += starts[i];
+                }
+                let mut next = starts.clone();
+                days = vec![(0, 0.0); transactions.len()];
+                for t in transactions {
+                    let slot = &mut next[t.customer as usize];
+                    days[*slot] = (t.day, t.amount);
+                    *slot += 1;
+                }
+            }
+            None => {
+                let week_days: Vec<i32> = dataset
+                    .week_starts
+                    .iter()
+                    .map(|d| crate::data::day_number(*d))
+                    .collect();
+                days = Vec::new();
+                for customer in 0..customers {
+                    days.extend(
+                        dataset
+                            .weeks_of(customer)
+                            .iter()
+                            .zip(&week_days)
+                            .filter(|(spend, _)| **spend > 0.0)
+                            .map(|(spend, day)| (*day, *spend)),
+                    );
+                    starts[customer + 1] = days.len();
+                }
+            }
+        }
+        // Sort each customer's days and merge same-day purchases, in parallel, in place.
+        let mut slices: Vec<&mut [(i32, f64)]> = Vec::with_capacity(customers);
+        let mut rest: &mut [(i32, f64)] = &mut days;
+        for customer in 0..customers {
+            let (head, tail) = rest.split_at_mut(starts[customer + 1] - starts[customer]);
+            slices.push(head);
+            rest = tail;
+        }
+        let merged: Vec<usize> = slices
+            .into_par_iter()
+            .map(|slice| {
+                slice.sort_unstable_by_key(|p| p.0);
+                let mut kept = 0;
+                for read in 0..slice.len() {
+                    if kept > 0 && slice[kept - 1].0 == slice[read].0 {
+                        slice[kept - 1].1 += slice[read].1;
+                    } else {
+                        slice[kept] = slice[read];
+                        kept += 1;
+                    }
+                }
+                kept
+            })
+            .collect();
+        // Close the gaps the merging left.
+        let mut write = 0;
+        let mut compact_starts = vec![0usize; customers + 1];
+        for customer in 0..customers {
+            let start = starts[customer];
+            for offset in 0..merged[customer] {
+                days[write] = days[start + offset];
+                write += 1;
+            }
+            compact_starts[customer + 1] = write;
+        }
+        days.truncate(write);
+        Self {
+            starts: compact_starts,
+            days,
+        }
+    }
+
+    /// Customer `customer`'s purchase days, sorted, one entry per day.
+    pub fn of_customer(&self, customer: usize) -> &[(i32, f64)] {
+        &self.days[self.starts[customer]..self.starts[customer + 1]]
+    }
+
+    pub fn customers(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    /// Every customer's summary at `calibration_end`, holdout purchases up to `holdout_end`.
+    pub fn summaries(
+        &self,
+        calibration_end: i32,
+        holdout_end: i32,
+    ) -> Vec<Option<CustomerSummary>> {
+        use rayon::prelude::*;
+        (0..self.customers())
+            .into_par_iter()
+            .map(|customer| {
+                summary_of_days(self.of_customer(customer), calibration_end, holdout_end)
+            })
+            .collect()
+    }
+}
+
+/// The summary of sorted, merged purchase days (see [`summarize_until`]).
+fn summary_of_days(
+    days: &[(i32, f64)],
+    calibration_end: i32,
+    holdout_end: i32,
+) -> Option<CustomerSummary> {
+    let &(first, first_amount) = days.first()?;
+    if first > calibration_end {
+        return None;
+    }
+    let (mut repeats, mut repeat_spend, mut last) = (0u32, 0.0, first);
+    let (mut holdout_purchases, mut holdout_spend) = (0u32, 0.0);
+    for &(day, amount) in &days[1..] {
+        if day <= calibration_end {
+            repeats += 1;
+            repeat_spend += amount;
+            last = day;
+        } else if day <= holdout_end {
+            holdout_purchases += 1;
+            holdout_spend += amount;
+        }
+    }
+    Some(CustomerSummary {
+        x: repeats,
+        t_x: if repeats == 0 {
+            0.0
+        } else {
+            f64::from(last - first) / 7.0
+        },
+        t: f64::from(calibration_end - first) / 7.0,
+        mean_repeat_spend: if repeats == 0 {
+            0.0
+        } else {
+            repeat_spend / f64::from(repeats)
+        },
+        calibration_spend: first_amount + repeat_spend,
+        holdout_purchases,
+        holdout_spend,
+    })
+}
+
+/// Summaries of every dataset customer at `calibration_end` (a day number); `None` for
+/// customers with no calibration purchase.
 pub fn from_dataset(
     dataset: &crate::data::Dataset,
     calibration_end: i32,
     holdout_end: i32,
 ) -> Vec<Option<CustomerSummary>> {
-    use rayon::prelude::*;
-    let mut by_customer: Vec<Vec<(i32, f64)>> = vec![Vec::new(); dataset.customer_count()];
-    match &dataset.transactions {
-        Some(transactions) => {
-            for t in transactions {
-                by_customer[t.customer as usize].push((t.day, t.amount));
-            }
-        }
-        None => {
-            let starts: Vec<i32> = dataset
-                .week_starts
-                .iter()
-                .map(|d| crate::data::day_number(*d))
-                .collect();
-            for (customer, purchases) in by_customer.iter_mut().enumerate() {
-                for (week, spend) in dataset.weeks_of(customer).iter().enumerate() {
-                    if *spend > 0.0 {
-                        purchases.push((starts[week], *spend));
-                    }
-                }
-            }
-        }
-    }
-    by_customer
-        .par_iter_mut()
-        .map(|purchases| summarize_until(purchases, calibration_end, holdout_end))
-        .collect()
+    Purchases::of(dataset).summaries(calibration_end, holdout_end)
 }
 
 #[cfg(test)]

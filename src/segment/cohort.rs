@@ -124,49 +124,11 @@ pub fn cohorts(dataset: &Dataset, period: Period) -> CohortTable {
     }
 }
 
-/// Calls `each` with every customer's purchases (day, amount), sorted by day; customers
-/// without a purchase get an empty list.
+/// Calls `each` with every customer's purchase days, sorted (see `model::summary::Purchases`).
 fn for_each_customer(dataset: &Dataset, mut each: impl FnMut(&[(i32, f64)])) {
-    match &dataset.transactions {
-        Some(transactions) => {
-            // Group by customer with a counting sort: one pass to count, one to place.
-            let customers = dataset.customer_count();
-            let mut starts = vec![0usize; customers + 1];
-            for t in transactions {
-                starts[t.customer as usize + 1] += 1;
-            }
-            for i in 0..customers {
-                starts[i + 1] += starts[i];
-            }
-            let mut next = starts.clone();
-            let mut grouped = vec![(0i32, 0.0f64); transactions.len()];
-            for t in transactions {
-                let slot = &mut next[t.customer as usize];
-                grouped[*slot] = (t.day, t.amount);
-                *slot += 1;
-            }
-            for customer in 0..customers {
-                let purchases = &mut grouped[starts[customer]..starts[customer + 1]];
-                purchases.sort_unstable_by_key(|p| p.0);
-                each(purchases);
-            }
-        }
-        None => {
-            let starts: Vec<i32> = dataset.week_starts.iter().map(|d| day_number(*d)).collect();
-            let mut purchases = Vec::with_capacity(starts.len());
-            for customer in 0..dataset.customer_count() {
-                purchases.clear();
-                purchases.extend(
-                    dataset
-                        .weeks_of(customer)
-                        .iter()
-                        .zip(&starts)
-                        .filter(|(spend, _)| **spend > 0.0)
-                        .map(|(spend, day)| (*day, *spend)),
-                );
-                each(&purchases);
-            }
-        }
+    let purchases = crate::model::summary::Purchases::of(dataset);
+    for customer in 0..purchases.customers() {
+        each(purchases.of_customer(customer));
     }
 }
 
