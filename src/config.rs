@@ -33,6 +33,25 @@ pub struct Windows {
     pub recent_weeks: usize,
     /// A trend above +band % is "growing", below −band % "declining", else "stable".
     pub trend_band_pct: f64,
+    /// Which expected spend the recent weeks are compared with (see `engine::season`).
+    pub baseline: BaselineChoice,
+    /// Weeks before the recent window that give a customer's current level (trailing and
+    /// seasonal baselines).
+    pub level_weeks: usize,
+    /// Weight of the customer's own change a year earlier against the population's seasonal
+    /// profile (seasonal baseline).
+    pub own_season_weight: f64,
+}
+
+/// The baseline choice: `auto` takes the seasonal one when the data hold a year plus the
+/// windows, else the original's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum BaselineChoice {
+    Auto,
+    Original,
+    Trailing,
+    Seasonal,
 }
 
 impl Windows {
@@ -48,6 +67,9 @@ impl Default for Windows {
             baseline_weeks: 4,
             recent_weeks: 4,
             trend_band_pct: 5.0,
+            baseline: BaselineChoice::Auto,
+            level_weeks: 8,
+            own_season_weight: 0.9,
         }
     }
 }
@@ -491,6 +513,8 @@ impl Config {
         );
         check.whole("windows.recent_weeks", w.recent_weeks, 1, MAX_WINDOW_WEEKS);
         check.range("windows.trend_band_pct", w.trend_band_pct, 0.0, 100.0);
+        check.whole("windows.level_weeks", w.level_weeks, 1, MAX_WINDOW_WEEKS);
+        check.range("windows.own_season_weight", w.own_season_weight, 0.0, 1.0);
         let g = &self.gaps;
         for (key, value) in [
             ("gaps.declining_revenue_pct", g.declining_revenue_pct),

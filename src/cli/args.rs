@@ -115,6 +115,10 @@ pub struct DataArgs {
     /// Configuration file (TOML) overriding thresholds, windows and weights.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Expected spend for the recent weeks: auto (seasonal with a year of data, else the
+    /// original's), original, trailing or seasonal.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub baseline: Option<crate::config::BaselineChoice>,
 }
 
 impl Default for Delimiter {
@@ -283,9 +287,14 @@ pub struct GenerateArgs {
     /// Random seed (same seed, same files).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// First week start date.
-    #[arg(long, value_name = "DATE", value_parser = parse_date_arg, default_value = "2025-09-06")]
-    pub start: NaiveDate,
+    /// First week start date (default 2025-09-06; with --seasonal, so the data end on
+    /// 2026-01-24).
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    pub start: Option<NaiveDate>,
+    /// Two years or more with seasons (holiday peaks, January dips), steady shoppers and late
+    /// decliners; the truth goes to truth.csv.
+    #[arg(long)]
+    pub seasonal: bool,
     /// Output directory.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,

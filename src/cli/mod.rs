@@ -42,14 +42,19 @@ impl From<data::DataError> for Failure {
 pub const EXIT_CONFIG: i32 = 78;
 pub const EXIT_OUTPUT: i32 = 73;
 
-/// Loads the configuration named by `--config`, or the defaults.
-pub fn load_config(path: Option<&PathBuf>) -> Result<Config, Failure> {
-    match path {
+/// Loads the configuration named by `--config` (or the defaults), then applies the data
+/// flags that override it (`--baseline`).
+pub fn load_config(args: &DataArgs) -> Result<Config, Failure> {
+    let mut config = match &args.config {
         Some(path) => {
-            Config::from_toml_file(path).map_err(|e| Failure::new(EXIT_CONFIG, e.to_string()))
+            Config::from_toml_file(path).map_err(|e| Failure::new(EXIT_CONFIG, e.to_string()))?
         }
-        None => Ok(Config::default()),
+        None => Config::default(),
+    };
+    if let Some(baseline) = args.baseline {
+        config.windows.baseline = baseline;
     }
+    Ok(config)
 }
 
 /// Checks the configuration's windows against the loaded data (exit 78 when they do not fit).
@@ -100,7 +105,7 @@ pub fn warn_skipped(dataset: &Dataset) {
 /// `revgap analyze`.
 pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
     refuse_output_over_input(args.out.as_deref(), &args.data)?;
-    let config = load_config(args.data.config.as_ref())?;
+    let config = load_config(&args.data)?;
     let dataset = load_dataset(&args.data)?;
     check_config_fits(&config, &dataset)?;
     warn_skipped(&dataset);
@@ -268,12 +273,31 @@ pub fn render_report_with(
 
 /// `revgap generate`.
 pub fn run_generate(args: &GenerateArgs) -> Result<(), Failure> {
+    let seasonal_start = || {
+        // Seasonal data end in late January (2026-01-24), where the January dip would fool a
+        // baseline that ignores the season.
+        let end = chrono::NaiveDate::from_ymd_opt(2026, 1, 24).unwrap_or_default();
+        end - chrono::Days::new(7 * (args.weeks.max(1) as u64 - 1))
+    };
     let options = data::generate::GenerateOptions {
         customers: args.customers,
         weeks: args.weeks,
         seed: args.seed,
-        start: args.start,
+        start: match (args.seasonal, args.start) {
+            (true, None) => seasonal_start(),
+            (_, start) => start.unwrap_or(data::generate::GenerateOptions::default().start),
+        },
+        seasonal: args.seasonal,
     };
+    if args.seasonal && args.weeks < 104 {
+        return Err(Failure::new(
+            2,
+            format!(
+                "--seasonal needs --weeks 104 or more (two years), found {}",
+                args.weeks
+            ),
+        ));
+    }
     if options.weeks == 0 || options.customers == 0 {
         return Err(Failure::new(
             2,
@@ -416,7 +440,7 @@ fn learned_churn(
 /// `revgap backtest`.
 pub fn run_backtest(args: &BacktestArgs) -> Result<(), Failure> {
     use crate::model::{backtest, bgnbd, gamma_gamma, summary};
-    let config = load_config(args.fit.data.config.as_ref())?;
+    let config = load_config(&args.fit.data)?;
     let mut full_args = args.fit.data.clone();
     full_args.as_of = None;
     let full = load_dataset(&full_args)?;

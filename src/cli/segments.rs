@@ -12,7 +12,7 @@ use crate::segment::{Dimension, extra_labels, summary};
 /// `revgap segments --by DIM[,DIM...]`.
 pub fn run_segments(args: &SegmentsArgs) -> Result<(), Failure> {
     refuse_output_over_input(args.out.as_deref(), &args.data)?;
-    let config = load_config(args.data.config.as_ref())?;
+    let config = load_config(&args.data)?;
     let dataset = load_dataset(&args.data)?;
     check_config_fits(&config, &dataset)?;
     warn_skipped(&dataset);

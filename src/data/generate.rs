@@ -21,6 +21,9 @@ pub struct GenerateOptions {
     pub seed: u64,
     /// First week start (the original's panel starts on Saturday 2025-09-06).
     pub start: NaiveDate,
+    /// Two years or more with seasons: holiday peaks, January dips, steady shoppers and
+    /// late decliners, with the truth written to `truth.csv`.
+    pub seasonal: bool,
 }
 
 impl Default for GenerateOptions {
@@ -30,6 +33,7 @@ impl Default for GenerateOptions {
             weeks: 12,
             seed: 42,
             start: NaiveDate::from_ymd_opt(2025, 9, 6).unwrap_or_default(),
+            seasonal: false,
         }
     }
 }
@@ -41,6 +45,26 @@ pub enum Archetype {
     Churner,
     Stable,
     Growing,
+    /// Seasonal data: a holiday peak and a January dip every year.
+    Seasonal,
+    /// Seasonal data: the same level all year.
+    Steady,
+    /// Seasonal data: a seasonal or steady shopper whose spend drops in the last weeks.
+    LateDecliner,
+}
+
+impl Archetype {
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Decliner => "decliner",
+            Self::Churner => "churner",
+            Self::Stable => "stable",
+            Self::Growing => "growing",
+            Self::Seasonal => "seasonal",
+            Self::Steady => "steady",
+            Self::LateDecliner => "late_decliner",
+        }
+    }
 }
 
 const REGIONS: [&str; 5] = ["North", "South", "East", "West", "Central"];
@@ -61,6 +85,8 @@ pub struct GeneratedCustomer {
     pub region: &'static str,
     pub name: String,
     pub weekly_spend: Vec<f64>,
+    /// Seasonal data: the week a late decliner's drop starts.
+    pub decline_start: Option<usize>,
 }
 
 /// Generates customer `index` (1-based ids are `index + 1`).
@@ -69,6 +95,9 @@ pub fn generate_customer(options: &GenerateOptions, index: usize) -> GeneratedCu
         options.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
     );
     let weeks = options.weeks;
+    if options.seasonal {
+        return seasonal_customer(options, &mut rng);
+    }
     let roll: f64 = rng.random();
     let archetype = match roll {
         r if r < 0.265 => Archetype::Churner,
@@ -86,6 +115,8 @@ pub fn generate_customer(options: &GenerateOptions, index: usize) -> GeneratedCu
             Archetype::Churner => rng.random_range(-0.02..0.0),
             Archetype::Stable => rng.random_range(-0.004..0.004),
             Archetype::Growing => rng.random_range(0.010..0.030),
+            // Only the seasonal data use these (see `seasonal_customer`).
+            Archetype::Seasonal | Archetype::Steady | Archetype::LateDecliner => 0.0,
         };
     let noise_share = rng.random_range(0.05..0.16);
     let noise = Normal::new(0.0, noise_share * baseline).unwrap_or_else(|_| unreachable_normal());
@@ -109,6 +140,65 @@ pub fn generate_customer(options: &GenerateOptions, index: usize) -> GeneratedCu
             (value.max(0.57) * 100.0).round() / 100.0
         })
         .collect();
+    attributes(archetype, weekly_spend, None, &mut rng)
+}
+
+/// The multiplier of a week starting on `start` for a seasonal shopper: a holiday peak from
+/// late November through December, a dip through January, 1 otherwise.
+pub fn season(start: NaiveDate) -> f64 {
+    use chrono::Datelike;
+    match (start.month(), start.day()) {
+        (11, 20..) | (12, 1..=24) => 1.8,
+        (12, _) => 1.3,
+        (1, _) => 0.55,
+        _ => 1.0,
+    }
+}
+
+/// A customer of the seasonal data: 45 % seasonal, 35 % steady, 20 % late decliners (half of
+/// them seasonal) whose spend drops to 0–40 % in the last 2–4 weeks.
+fn seasonal_customer(options: &GenerateOptions, rng: &mut ChaCha8Rng) -> GeneratedCustomer {
+    let weeks = options.weeks;
+    let roll: f64 = rng.random();
+    let archetype = match roll {
+        r if r < 0.45 => Archetype::Seasonal,
+        r if r < 0.80 => Archetype::Steady,
+        _ => Archetype::LateDecliner,
+    };
+    let seasonal = match archetype {
+        Archetype::Seasonal => true,
+        Archetype::LateDecliner => rng.random::<f64>() < 0.5,
+        _ => false,
+    };
+    let level: f64 = rng.random_range(20.0..220.0);
+    let decline_start =
+        (archetype == Archetype::LateDecliner).then(|| weeks - rng.random_range(2..=4usize));
+    let drop_to: f64 = rng.random_range(0.0..0.4);
+    let noise = Normal::new(0.0, 0.10).unwrap_or_else(|_| unreachable_normal());
+    let weekly_spend = (0..weeks)
+        .map(|week| {
+            let start = options.start + Days::new(7 * week as u64);
+            let mut value = level * if seasonal { season(start) } else { 1.0 };
+            if decline_start.is_some_and(|from| week >= from) {
+                value *= drop_to;
+            }
+            // An occasional empty week (2 %), and ±10 % noise.
+            if rng.random::<f64>() < 0.02 {
+                return 0.0;
+            }
+            value *= (1.0 + noise.sample(rng)).max(0.1);
+            (value.max(0.0) * 100.0).round() / 100.0
+        })
+        .collect();
+    attributes(archetype, weekly_spend, decline_start, rng)
+}
+
+fn attributes(
+    archetype: Archetype,
+    weekly_spend: Vec<f64>,
+    decline_start: Option<usize>,
+    rng: &mut ChaCha8Rng,
+) -> GeneratedCustomer {
     let household_roll = rng.random_range(0..HOUSEHOLD_WEIGHTS.iter().sum::<u32>());
     let mut acc = 0;
     let household_size = HOUSEHOLD_WEIGHTS
@@ -121,6 +211,7 @@ pub fn generate_customer(options: &GenerateOptions, index: usize) -> GeneratedCu
         + 1;
     GeneratedCustomer {
         archetype,
+        decline_start,
         age: rng.random_range(18..80),
         household_size,
         loyalty_member: rng.random::<f64>() < 0.725,
@@ -156,7 +247,8 @@ pub fn in_memory(options: &GenerateOptions) -> super::Dataset {
     super::Dataset::from_rows(week_starts, rows)
 }
 
-/// Writes `customers.csv` and `weekly_spend.csv` into `out`.
+/// Writes `customers.csv` and `weekly_spend.csv` (and for seasonal data `truth.csv`) into
+/// `out`.
 pub fn write_sample(options: &GenerateOptions, out: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(out)?;
     let week_starts: Vec<String> = (0..options.weeks)
@@ -174,38 +266,50 @@ pub fn write_sample(options: &GenerateOptions, out: &Path) -> std::io::Result<()
     // and spend are rendered in one pass per batch, so the two files are written together.
     let customers_path = out.join("customers.csv");
     let spend_path = out.join("weekly_spend.csv");
-    let write_both = |customers_file: &mut dyn Write, spend_file: &mut dyn Write| {
+    let write_all = |customers_file: &mut dyn Write,
+                     spend_file: &mut dyn Write,
+                     mut truth_file: Option<&mut dyn Write>| {
         writeln!(
             customers_file,
             "customer_id,age,household_size,loyalty_member,name,region"
         )?;
         writeln!(spend_file, "customer_id,week_start_date,weekly_spend")?;
+        if let Some(truth) = truth_file.as_mut() {
+            writeln!(truth, "customer_id,kind,declining,decline_start")?;
+        }
         const BATCH: usize = 16_384;
         for batch_start in (0..options.customers).step_by(BATCH) {
             let batch_end = (batch_start + BATCH).min(options.customers);
-            let rendered: Vec<(Vec<u8>, Vec<u8>)> = (batch_start..batch_end)
+            let rendered: Vec<[Vec<u8>; 3]> = (batch_start..batch_end)
                 .into_par_iter()
                 .map(|index| render(options, index, &week_starts))
                 .collect();
-            for (customer_line, spend_lines) in rendered {
+            for [customer_line, spend_lines, truth_line] in rendered {
                 customers_file.write_all(&customer_line)?;
                 spend_file.write_all(&spend_lines)?;
+                if let Some(truth) = truth_file.as_mut() {
+                    truth.write_all(&truth_line)?;
+                }
             }
         }
         Ok(())
     };
-    crate::atomic::write_with(
-        &customers_path,
-        crate::atomic::Access::Shared,
-        |customers_file| {
-            crate::atomic::write_with(&spend_path, crate::atomic::Access::Shared, |spend_file| {
-                write_both(customers_file, spend_file)
-            })
-        },
-    )
+    use crate::atomic::{Access, write_with};
+    write_with(&customers_path, Access::Shared, |customers_file| {
+        write_with(&spend_path, Access::Shared, |spend_file| {
+            if options.seasonal {
+                write_with(&out.join("truth.csv"), Access::Shared, |truth_file| {
+                    write_all(customers_file, spend_file, Some(truth_file))
+                })
+            } else {
+                write_all(customers_file, spend_file, None)
+            }
+        })
+    })
 }
 
-fn render(options: &GenerateOptions, index: usize, week_starts: &[String]) -> (Vec<u8>, Vec<u8>) {
+/// The customer line, the spend lines and (seasonal data) the truth line of customer `index`.
+fn render(options: &GenerateOptions, index: usize, week_starts: &[String]) -> [Vec<u8>; 3] {
     let customer = generate_customer(options, index);
     let id = index + 1;
     let loyalty = if customer.loyalty_member {
@@ -230,7 +334,17 @@ fn render(options: &GenerateOptions, index: usize, week_starts: &[String]) -> (V
             cents % 100
         );
     }
-    (customer_line, spend_lines)
+    let truth_line = format!(
+        "{id},{},{},{}\n",
+        customer.archetype.key(),
+        customer.decline_start.is_some(),
+        customer
+            .decline_start
+            .map(|week| week_starts[week].clone())
+            .unwrap_or_default()
+    )
+    .into_bytes();
+    [customer_line, spend_lines, truth_line]
 }
 
 #[cfg(test)]

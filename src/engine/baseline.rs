@@ -9,10 +9,6 @@
 use crate::config::Config;
 use serde::Serialize;
 
-/// The baseline every profile uses: the original's (the mean of the first weeks of the
-/// customer's own history). Reports name it, so a later seasonal baseline is told apart.
-pub const BASELINE_KIND: &str = "original";
-
 /// Direction of the recent average against the baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -49,6 +45,9 @@ pub struct SpendProfile {
     pub history_weeks: usize,
     /// Too little history for the baseline and recent windows: reported, not judged.
     pub is_new: bool,
+    /// Expected spend in the latest week (the baseline, or the seasonal expectation for
+    /// that week).
+    pub expected_latest: f64,
 }
 
 impl SpendProfile {
@@ -73,6 +72,7 @@ impl SpendProfile {
                 zero_weeks_total: 0,
                 history_weeks: 0,
                 is_new: true,
+                expected_latest: 0.0,
             };
         }
         let baseline_window = &weeks[..config.windows.baseline_weeks.min(count)];
@@ -109,7 +109,42 @@ impl SpendProfile {
             zero_weeks_total: weeks.iter().filter(|v| **v == 0.0).count(),
             history_weeks: count,
             is_new: count < config.windows.history_weeks_needed(),
+            expected_latest: baseline_avg,
         }
+    }
+
+    /// The profile against the analysis's baseline: the original's, or (trailing, seasonal)
+    /// the expected spend `season` gives for the recent weeks, with the trend, weeks below
+    /// par and newness measured against it.
+    pub fn with_season(weeks: &[f64], config: &Config, season: &super::season::Season) -> Self {
+        let mut profile = Self::of(weeks, config);
+        if season.kind() == super::season::BaselineKind::Original || profile.history_weeks == 0 {
+            return profile;
+        }
+        let Some((expected, expected_latest)) = season.expected(weeks, config) else {
+            profile.is_new = true;
+            return profile;
+        };
+        profile.is_new = false;
+        profile.baseline_avg = expected;
+        profile.expected_latest = expected_latest;
+        profile.trend_pct = if expected > 0.0 {
+            (profile.recent_avg - expected) / expected * 100.0
+        } else {
+            0.0
+        };
+        let band = config.windows.trend_band_pct;
+        profile.trend = if profile.trend_pct > band {
+            Trend::Growing
+        } else if profile.trend_pct < -band {
+            Trend::Declining
+        } else {
+            Trend::Stable
+        };
+        let par = config.gaps.at_risk_spend_ratio * expected;
+        let recent = &weeks[weeks.len() - config.windows.recent_weeks.min(weeks.len())..];
+        profile.recent_weeks_below_par = recent.iter().filter(|v| **v < par).count();
+        profile
     }
 }
 

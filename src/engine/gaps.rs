@@ -203,16 +203,17 @@ fn rule_gaps(profile: &SpendProfile, config: &Config) -> Vec<Gap> {
         });
     }
     let latest = profile.latest_week;
-    if latest > 0.0 && baseline > 0.0 {
-        let pct = (latest - baseline) / baseline * 100.0;
+    let expected_latest = profile.expected_latest;
+    if latest > 0.0 && expected_latest > 0.0 {
+        let pct = (latest - expected_latest) / expected_latest * 100.0;
         if pct < thresholds.below_baseline_pct {
             gaps.push(Gap {
                 kind: GapType::BelowBaseline,
                 severity: Severity::of_pct(pct, thresholds),
-                gap_amount: latest - baseline,
+                gap_amount: latest - expected_latest,
                 gap_pct: pct,
                 current: latest,
-                expected: baseline,
+                expected: expected_latest,
                 weeks_at_risk: 1,
             });
         }

@@ -41,8 +41,9 @@ impl CustomerInsight {
         loyalty_member: bool,
         model_churn: Option<f64>,
         config: &Config,
+        season: &super::season::Season,
     ) -> Self {
-        let profile = SpendProfile::of(weeks, config);
+        let profile = SpendProfile::with_season(weeks, config, season);
         let mut gaps = detect_gaps(&profile, model_churn, config);
         let primary_at = (0..gaps.len()).reduce(|best, i| {
             if gaps[i].explains_more_than(&gaps[best]) {

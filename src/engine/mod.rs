@@ -11,6 +11,7 @@ pub mod gaps;
 pub mod insight;
 pub mod opportunity;
 pub mod scoring;
+pub mod season;
 pub mod summary;
 
 pub use baseline::{SpendProfile, Trend};
@@ -113,12 +114,20 @@ pub struct Analysis {
     pub churn_model: String,
     /// Every customer's segments (value tier, lifecycle, RFM, bands, configured extras).
     pub segments: crate::segment::Segmentation,
+    /// The baseline in use and the seasonal profile behind it.
+    pub season: std::sync::Arc<season::Season>,
 }
 
 impl Analysis {
     /// The full, scored insight of one customer (recomputed from the dataset).
     pub fn insight(&self, dataset: &Dataset, customer: usize) -> CustomerInsight {
-        let mut insight = build_insight(dataset, &self.config, customer, self.models.as_deref());
+        let mut insight = build_insight(
+            dataset,
+            &self.config,
+            customer,
+            self.models.as_deref(),
+            &self.season,
+        );
         let score = &self.scores[customer];
         if insight.opportunity.is_some() {
             let factors = score.factors();
@@ -189,6 +198,7 @@ fn build_insight(
     config: &Config,
     customer: usize,
     models: Option<&crate::model::predict::Models>,
+    season: &season::Season,
 ) -> CustomerInsight {
     let model_churn = models.and_then(|m| m.churn_probability(customer));
     let loyal = dataset.profiles[customer]
@@ -203,6 +213,7 @@ fn build_insight(
             loyal,
             model_churn,
             config,
+            season,
         )
     }
 }
@@ -211,13 +222,20 @@ fn build_insight(
 /// judge each customer against their own purchase rhythm (see `gaps`).
 pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
     let (models, churn_model) = fit_models(dataset, config);
+    let season = std::sync::Arc::new(season::Season::of(dataset, config));
     let mut scores: Vec<CustomerScore> = (0..dataset.customer_count())
         .into_par_iter()
         .map(|customer| {
             let model_churn = models.as_ref().and_then(|m| m.churn_probability(customer));
             CustomerScore {
                 model_churn,
-                ..CustomerScore::of(&build_insight(dataset, config, customer, models.as_deref()))
+                ..CustomerScore::of(&build_insight(
+                    dataset,
+                    config,
+                    customer,
+                    models.as_deref(),
+                    &season,
+                ))
             }
         })
         .collect();
@@ -240,6 +258,7 @@ pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
         summary: Summary {
             churn_model: churn_model.clone(),
             value_unit: dataset.unit,
+            baseline_kind: Some(season.kind()),
             ..Summary::of(&scores, config, dataset.load.skipped_rows, dataset.as_of)
         },
         scores,
@@ -248,6 +267,7 @@ pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
         models,
         churn_model,
         segments,
+        season,
     }
 }
 

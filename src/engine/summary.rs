@@ -27,6 +27,8 @@ pub struct Summary {
     pub churn_model: String,
     /// What the amounts count: "currency", or "purchases" for a log read without amounts.
     pub value_unit: crate::text::ValueUnit,
+    /// The expected spend the recent weeks were compared with.
+    pub baseline_kind: Option<super::season::BaselineKind>,
 }
 
 impl Summary {

@@ -128,7 +128,7 @@ pub fn render(context: &ReportContext) -> String {
                 .of(insight.customer)
                 .map(|(_, label)| crate::text::csv_cell(label).into_owned()),
         );
-        record.push(crate::engine::baseline::BASELINE_KIND.to_string());
+        record.push(context.analysis.season.kind().key().to_string());
         let _ = writer.write_record(&record);
     }
     let bytes = writer.into_inner().unwrap_or_default();

@@ -39,6 +39,7 @@ struct SummaryOut {
     churn_model: String,
     new_customers: usize,
     value_unit: crate::text::ValueUnit,
+    baseline_kind: &'static str,
 }
 
 #[derive(Serialize)]
@@ -153,6 +154,10 @@ fn summary_out(summary: &Summary) -> SummaryOut {
         churn_model: summary.churn_model.clone(),
         new_customers: summary.new_customers,
         value_unit: summary.value_unit,
+        baseline_kind: summary
+            .baseline_kind
+            .unwrap_or(crate::engine::season::BaselineKind::Original)
+            .key(),
     }
 }
 
@@ -175,7 +180,7 @@ fn customer_out<'a>(context: &'a ReportContext, insight: &CustomerInsight) -> Cu
     }
     CustomerOut {
         segments: context.analysis.segments.of(insight.customer).collect(),
-        baseline_kind: crate::engine::baseline::BASELINE_KIND,
+        baseline_kind: context.analysis.season.kind().key(),
         customer_id: &context.dataset.customer_ids[insight.customer],
         rank: insight.rank,
         priority_score: round(insight.priority_score, 4),

@@ -99,6 +99,23 @@ fn executive_summary(context: &ReportContext, out: &mut String) {
             context.config.windows.history_weeks_needed()
         );
     }
+    match summary.baseline_kind {
+        Some(crate::engine::season::BaselineKind::Seasonal) => {
+            let _ = writeln!(
+                out,
+                "- **Baseline:** seasonal (each customer's level over the {} weeks before the recent {}, moved by the season as they and the population moved a year earlier)",
+                context.config.windows.level_weeks, context.config.windows.recent_weeks
+            );
+        }
+        Some(crate::engine::season::BaselineKind::Trailing) => {
+            let _ = writeln!(
+                out,
+                "- **Baseline:** trailing (each customer's level over the {} weeks before the recent {})",
+                context.config.windows.level_weeks, context.config.windows.recent_weeks
+            );
+        }
+        _ => {}
+    }
     if let Some(why) = summary.model_fallback() {
         let _ = writeln!(out, "- **Churn Model:** {why}");
     }

@@ -39,7 +39,7 @@ pub fn run(tui_args: &TuiArgs) -> std::result::Result<(), Failure> {
     let args = &tui_args.data;
     let started = Instant::now();
     // Fail on a bad command line or engine config before the screen changes.
-    let config = load_config(args.config.as_ref())?;
+    let config = load_config(args)?;
     let mut options = args.load_options().map_err(|m| Failure {
         code: 2,
         message: m,
