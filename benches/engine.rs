@@ -33,5 +33,32 @@ fn analyze(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, analyze);
+/// The seasonal baseline against the original's on two years of seasonal data (1M × 104):
+/// the target is at most twice the time.
+fn seasonal_baseline(c: &mut Criterion) {
+    let start = chrono::NaiveDate::from_ymd_opt(2024, 2, 3).unwrap_or_default();
+    let options = GenerateOptions {
+        customers: 1_000_000,
+        weeks: 104,
+        seasonal: true,
+        start,
+        ..Default::default()
+    };
+    let dataset = revgap::data::generate::in_memory(&options);
+    let mut group = c.benchmark_group("analyze_1m_x_104_weeks");
+    group.sample_size(10);
+    for (name, baseline) in [
+        ("original", revgap::config::BaselineChoice::Original),
+        ("seasonal", revgap::config::BaselineChoice::Seasonal),
+    ] {
+        let mut config = Config::default();
+        config.windows.baseline = baseline;
+        group.bench_with_input(BenchmarkId::from_parameter(name), &dataset, |b, data| {
+            b.iter(|| engine::analyze(data, &config))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, analyze, seasonal_baseline);
 criterion_main!(benches);

@@ -221,8 +221,13 @@ fn build_insight(
 /// Runs the whole pipeline. With the model in use it is fitted first, so the gap rules can
 /// judge each customer against their own purchase rhythm (see `gaps`).
 pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
+    let started = std::time::Instant::now();
     let (models, churn_model) = fit_models(dataset, config);
     let season = std::sync::Arc::new(season::Season::of(dataset, config));
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "models and season"
+    );
     let mut scores: Vec<CustomerScore> = (0..dataset.customer_count())
         .into_par_iter()
         .map(|customer| {
@@ -248,9 +253,19 @@ pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
             })
             .collect()
     });
-    let segments = crate::segment::segment(dataset, config, p_alive.as_deref());
-    score(&mut scores, config);
-    let ranking = rank(&scores, &dataset.customer_ids);
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "insights");
+    // Segments and scoring are independent: each fills the other's idle moments.
+    let (segments, ranking) = rayon::join(
+        || crate::segment::segment(dataset, config, p_alive.as_deref()),
+        || {
+            score(&mut scores, config);
+            rank(&scores, &dataset.customer_ids)
+        },
+    );
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "segmented, scored and ranked"
+    );
     for (position, customer) in ranking.iter().enumerate() {
         scores[*customer].rank = position as u32 + 1;
     }

@@ -11,7 +11,6 @@ pub mod summary;
 use crate::config::{Config, SegmentSettings};
 use crate::data::Dataset;
 use rayon::prelude::*;
-use std::collections::HashMap;
 
 /// A dimension customers can be grouped by.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -85,13 +84,18 @@ impl Labels {
         &self.names[self.codes[customer] as usize]
     }
 
-    fn from_names(dimension: Dimension, per_customer: Vec<&str>) -> Self {
+    fn from_names<'a>(
+        dimension: Dimension,
+        per_customer: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        // Few distinct labels, a million customers: look up by borrowed text, allocate a
+        // label only the first time it is seen.
         let mut names: Vec<String> = Vec::new();
-        let mut index: HashMap<String, u16> = HashMap::new();
+        let mut index: rustc_hash::FxHashMap<&'a str, u16> = Default::default();
         let codes = per_customer
             .into_iter()
             .map(|name| {
-                *index.entry(name.to_string()).or_insert_with(|| {
+                *index.entry(name).or_insert_with(|| {
                     names.push(name.to_string());
                     (names.len() - 1) as u16
                 })
@@ -178,58 +182,62 @@ pub fn segment(
         .collect();
     let needed = config.windows.history_weeks_needed();
     let at_risk_weeks = config.gaps.zero_spend_weeks;
-    let mut dimensions = vec![
-        value_tiers(&activity, settings),
-        Labels::from_names(
-            Dimension::Lifecycle,
-            activity
-                .iter()
-                .enumerate()
-                .map(|(customer, a)| {
-                    let alive = p_alive.and_then(|p| p.get(customer).copied().flatten());
-                    lifecycle(a, alive, needed, at_risk_weeks, settings)
-                })
-                .collect(),
-        ),
-        Labels::from_names(Dimension::Rfm, rfm::segments(&activity)),
-    ];
     let profile = |customer: usize| dataset.profiles.get(customer).and_then(Option::as_ref);
     let customers = 0..dataset.customer_count();
-    dimensions.push(Labels::from_names(
-        Dimension::AgeBand,
-        customers
-            .clone()
-            .map(|c| age_band(profile(c).and_then(|p| p.age), &settings.age_band_starts))
-            .collect::<Vec<_>>()
-            .iter()
-            .map(String::as_str)
-            .collect(),
-    ));
-    dimensions.push(Labels::from_names(
-        Dimension::Household,
-        customers
-            .clone()
-            .map(|c| household(profile(c).and_then(|p| p.household_size)))
-            .collect(),
-    ));
-    dimensions.push(Labels::from_names(
-        Dimension::Loyalty,
-        customers
-            .clone()
-            .map(|c| match profile(c).and_then(|p| p.loyalty_member) {
-                Some(true) => "member",
-                Some(false) => "non-member",
-                None => "unknown",
-            })
-            .collect(),
-    ));
-    dimensions.push(Labels::from_names(
-        Dimension::FrequencyBand,
-        activity
-            .iter()
-            .map(|a| frequency_band(a, settings))
-            .collect(),
-    ));
+    // Band labels are made once; customers pick theirs by index.
+    let bands: Vec<String> = (0..=settings.age_band_starts.len() + 1)
+        .map(|band| age_band_label(band, &settings.age_band_starts))
+        .collect();
+    // The dimensions are independent: built side by side on both cores.
+    let builders: Vec<Box<dyn Fn() -> Labels + Sync + '_>> = vec![
+        Box::new(|| value_tiers(&activity, settings)),
+        Box::new(|| {
+            Labels::from_names(
+                Dimension::Lifecycle,
+                activity.iter().enumerate().map(|(customer, a)| {
+                    let alive = p_alive.and_then(|p| p.get(customer).copied().flatten());
+                    lifecycle(a, alive, needed, at_risk_weeks, settings)
+                }),
+            )
+        }),
+        Box::new(|| Labels::from_names(Dimension::Rfm, rfm::segments(&activity))),
+        Box::new(|| {
+            Labels::from_names(
+                Dimension::AgeBand,
+                customers.clone().map(|c| {
+                    let age = profile(c).and_then(|p| p.age);
+                    bands[age_band_index(age, &settings.age_band_starts)].as_str()
+                }),
+            )
+        }),
+        Box::new(|| {
+            Labels::from_names(
+                Dimension::Household,
+                customers
+                    .clone()
+                    .map(|c| household(profile(c).and_then(|p| p.household_size))),
+            )
+        }),
+        Box::new(|| {
+            Labels::from_names(
+                Dimension::Loyalty,
+                customers
+                    .clone()
+                    .map(|c| match profile(c).and_then(|p| p.loyalty_member) {
+                        Some(true) => "member",
+                        Some(false) => "non-member",
+                        None => "unknown",
+                    }),
+            )
+        }),
+        Box::new(|| {
+            Labels::from_names(
+                Dimension::FrequencyBand,
+                activity.iter().map(|a| frequency_band(a, settings)),
+            )
+        }),
+    ];
+    let mut dimensions: Vec<Labels> = builders.par_iter().map(|build| build()).collect();
     for name in &settings.extra_dimensions {
         if let Some(labels) = extra_labels(dataset, name) {
             dimensions.push(labels);
@@ -254,7 +262,7 @@ pub fn extra_labels(dataset: &Dataset, name: &str) -> Option<Labels> {
         .collect();
     Some(Labels::from_names(
         Dimension::Extra(name.to_string()),
-        values.iter().map(String::as_str).collect(),
+        values.iter().map(String::as_str),
     ))
 }
 
@@ -277,18 +285,15 @@ fn value_tiers(activity: &[Activity], settings: &SegmentSettings) -> Labels {
     };
     Labels::from_names(
         Dimension::ValueTier,
-        activity
-            .iter()
-            .map(|a| {
-                if a.total_spend >= high_cut {
-                    "high"
-                } else if a.total_spend >= low_cut {
-                    "medium"
-                } else {
-                    "low"
-                }
-            })
-            .collect(),
+        activity.iter().map(|a| {
+            if a.total_spend >= high_cut {
+                "high"
+            } else if a.total_spend >= low_cut {
+                "medium"
+            } else {
+                "low"
+            }
+        }),
     )
 }
 
@@ -315,16 +320,30 @@ fn lifecycle(
     }
 }
 
-/// Age bands starting at each configured age ("25-34", …, "65+"), "unknown" without an age.
-fn age_band(age: Option<u32>, starts: &[u32]) -> String {
-    let Some(age) = age else {
-        return "unknown".into();
-    };
-    match starts.iter().rposition(|start| age >= *start) {
-        None => format!("under {}", starts.first().copied().unwrap_or(0)),
-        Some(i) if i + 1 == starts.len() => format!("{}+", starts[i]),
-        Some(i) => format!("{}-{}", starts[i], starts[i + 1] - 1),
+/// The band index of an age: 0 unknown, 1 under the first start, then one per start.
+fn age_band_index(age: Option<u32>, starts: &[u32]) -> usize {
+    match age {
+        None => 0,
+        Some(age) => starts
+            .iter()
+            .rposition(|start| age >= *start)
+            .map_or(1, |i| i + 2),
     }
+}
+
+/// Age band labels ("unknown", "under 25", "25-34", …, "65+") by band index.
+fn age_band_label(band: usize, starts: &[u32]) -> String {
+    match band {
+        0 => "unknown".into(),
+        1 => format!("under {}", starts.first().copied().unwrap_or(0)),
+        i if i - 2 + 1 == starts.len() => format!("{}+", starts[i - 2]),
+        i => format!("{}-{}", starts[i - 2], starts[i - 1] - 1),
+    }
+}
+
+#[cfg(test)]
+fn age_band(age: Option<u32>, starts: &[u32]) -> String {
+    age_band_label(age_band_index(age, starts), starts)
 }
 
 fn household(size: Option<u32>) -> &'static str {
