@@ -323,6 +323,50 @@ pub struct SegmentSettings {
     pub frequency_band_shares: [f64; 3],
     /// Extra customer columns to segment by in every report (e.g. ["region"]).
     pub extra_dimensions: Vec<String>,
+    /// Gap thresholds for particular segments (the first matching rule applies).
+    pub rules: Vec<SegmentRule>,
+}
+
+/// Gap thresholds for the customers of one segment, e.g. a tighter decline threshold for the
+/// high-value tier: `[[segments.rules]] dimension = "value_tier", label = "high",
+/// declining_revenue_pct = -10.0`. Thresholds left out keep the `[gaps]` values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentRule {
+    pub dimension: String,
+    pub label: String,
+    pub declining_revenue_pct: Option<f64>,
+    pub below_baseline_pct: Option<f64>,
+    pub zero_spend_weeks: Option<usize>,
+}
+
+impl SegmentRule {
+    /// The `[gaps]` thresholds with this rule's overrides.
+    pub fn thresholds(&self, gaps: &GapThresholds) -> GapThresholds {
+        GapThresholds {
+            declining_revenue_pct: self
+                .declining_revenue_pct
+                .unwrap_or(gaps.declining_revenue_pct),
+            below_baseline_pct: self.below_baseline_pct.unwrap_or(gaps.below_baseline_pct),
+            zero_spend_weeks: self.zero_spend_weeks.unwrap_or(gaps.zero_spend_weeks),
+            ..gaps.clone()
+        }
+    }
+
+    /// "value_tier = high: decline below -10%": what the rationale says applied.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(pct) = self.declining_revenue_pct {
+            parts.push(format!("decline below {pct}%"));
+        }
+        if let Some(pct) = self.below_baseline_pct {
+            parts.push(format!("latest week below {pct}%"));
+        }
+        if let Some(weeks) = self.zero_spend_weeks {
+            parts.push(format!("{weeks} zero weeks"));
+        }
+        format!("{} = {}: {}", self.dimension, self.label, parts.join(", "))
+    }
 }
 
 impl Default for SegmentSettings {
@@ -335,6 +379,7 @@ impl Default for SegmentSettings {
             age_band_starts: vec![25, 35, 45, 55, 65],
             frequency_band_shares: [0.75, 0.4, 0.15],
             extra_dimensions: Vec::new(),
+            rules: Vec::new(),
         }
     }
 }
@@ -651,6 +696,17 @@ impl Config {
         }
         if !g.frequency_band_shares.windows(2).all(|w| w[0] > w[1]) {
             check.fail("segments.frequency_band_shares must be decreasing".into());
+        }
+        for rule in &g.rules {
+            if let Some(pct) = rule.declining_revenue_pct {
+                check.decline("segments.rules.declining_revenue_pct", pct);
+            }
+            if let Some(pct) = rule.below_baseline_pct {
+                check.decline("segments.rules.below_baseline_pct", pct);
+            }
+            if let Some(weeks) = rule.zero_spend_weeks {
+                check.whole("segments.rules.zero_spend_weeks", weeks, 1, w.recent_weeks);
+            }
         }
         let l = &self.llm;
         check.range("llm.temperature", l.temperature, 0.0, 2.0);

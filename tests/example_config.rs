@@ -9,3 +9,26 @@ fn example_config_is_the_defaults() {
     let loaded = Config::from_toml_file(std::path::Path::new(path)).unwrap();
     assert_eq!(loaded, Config::default());
 }
+
+#[test]
+fn example_config_names_every_setting() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/config.example.toml"
+    ))
+    .unwrap();
+    let defaults = toml::Value::try_from(Config::default()).unwrap();
+    for (section, table) in defaults.as_table().unwrap() {
+        assert!(
+            text.contains(&format!("[{section}]")),
+            "[{section}] is missing"
+        );
+        for key in table.as_table().unwrap().keys() {
+            let documented = text.lines().any(|line| {
+                line.trim_start_matches(['#', ' '])
+                    .starts_with(&format!("{key} ="))
+            });
+            assert!(documented, "{section}.{key} is not documented");
+        }
+    }
+}

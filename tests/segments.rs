@@ -268,3 +268,66 @@ fn cohort_markdown_and_csv_show_the_chosen_metric() {
         "{csv}"
     );
 }
+
+#[test]
+fn a_segment_rule_tightens_thresholds_for_its_segment_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("rules.toml");
+    std::fs::write(
+        &config,
+        "[[segments.rules]]\ndimension = \"value_tier\"\nlabel = \"high\"\ndeclining_revenue_pct = -5.0\nbelow_baseline_pct = -8.0\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let plain = json(&["segments", "--by", "value_tier", "--format", "json"]);
+    let ruled = json(&[
+        "segments",
+        "--by",
+        "value_tier",
+        "--format",
+        "json",
+        "--config",
+        config,
+    ]);
+    let gaps_of = |report: &serde_json::Value, tier: &str| {
+        report["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"]["value_tier"] == tier)
+            .unwrap()["customers_with_gaps"]
+            .as_u64()
+            .unwrap()
+    };
+    assert!(
+        gaps_of(&ruled, "high") > gaps_of(&plain, "high"),
+        "tighter thresholds flag more"
+    );
+    assert_eq!(
+        gaps_of(&ruled, "low"),
+        gaps_of(&plain, "low"),
+        "other tiers are untouched"
+    );
+    let report = json(&["analyze", "--format", "json", "--config", config]);
+    let high = report["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["segments"]["value_tier"] == "high")
+        .unwrap();
+    let text = high["rationale"]["text"].as_str().unwrap();
+    assert!(
+        text.contains(
+            "Segment rule applied (value_tier = high: decline below -5%, latest week below -8%)"
+        ),
+        "{text}"
+    );
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[segments.rules]]\ndimension = \"value_tier\"\nlabel = \"high\"\ndeclining_revenue_pct = 5.0\n",
+    )
+    .unwrap();
+    let output = revgap(&["analyze", "--config", bad.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(78));
+}

@@ -129,7 +129,17 @@ impl Gap {
 /// often enough to show one (at least `model.min_expected_purchases` purchases expected in the
 /// recent window); and severity is the risk band of the churn probability.
 pub fn detect_gaps(profile: &SpendProfile, model_churn: Option<f64>, config: &Config) -> Vec<Gap> {
-    let mut gaps = rule_gaps(profile, config);
+    detect_gaps_with(profile, model_churn, config, &config.gaps)
+}
+
+/// As [`detect_gaps`], with the thresholds of the customer's segment rule.
+pub fn detect_gaps_with(
+    profile: &SpendProfile,
+    model_churn: Option<f64>,
+    config: &Config,
+    thresholds: &GapThresholds,
+) -> Vec<Gap> {
+    let mut gaps = rule_gaps(profile, thresholds);
     if profile.is_new {
         gaps.clear();
     }
@@ -187,8 +197,7 @@ fn rhythm_gaps(
     gaps
 }
 
-fn rule_gaps(profile: &SpendProfile, config: &Config) -> Vec<Gap> {
-    let thresholds = &config.gaps;
+fn rule_gaps(profile: &SpendProfile, thresholds: &GapThresholds) -> Vec<Gap> {
     let baseline = profile.baseline_avg;
     let mut gaps = Vec::new();
     if profile.trend_pct < thresholds.declining_revenue_pct {

@@ -3,7 +3,7 @@
 
 use super::baseline::SpendProfile;
 use super::churn::ChurnAssessment;
-use super::gaps::{Gap, detect_gaps};
+use super::gaps::{Gap, detect_gaps_with};
 use super::opportunity::Opportunity;
 use super::scoring::ScoreFactors;
 use crate::config::Config;
@@ -30,6 +30,8 @@ pub struct CustomerInsight {
     pub prediction: Option<crate::model::predict::Prediction>,
     /// What the amounts count (money, or purchases), for every text built from them.
     pub unit: crate::text::ValueUnit,
+    /// The `[[segments.rules]]` entry whose thresholds applied (index), if any.
+    pub segment_rule: Option<usize>,
 }
 
 impl CustomerInsight {
@@ -42,9 +44,13 @@ impl CustomerInsight {
         model_churn: Option<f64>,
         config: &Config,
         season: &super::season::Season,
+        segment_rule: Option<usize>,
     ) -> Self {
         let profile = SpendProfile::with_season(weeks, config, season);
-        let mut gaps = detect_gaps(&profile, model_churn, config);
+        let thresholds = segment_rule
+            .and_then(|i| config.segments.rules.get(i))
+            .map_or_else(|| config.gaps.clone(), |rule| rule.thresholds(&config.gaps));
+        let mut gaps = detect_gaps_with(&profile, model_churn, config, &thresholds);
         let primary_at = (0..gaps.len()).reduce(|best, i| {
             if gaps[i].explains_more_than(&gaps[best]) {
                 i
@@ -68,6 +74,7 @@ impl CustomerInsight {
             rank: None,
             prediction: None,
             unit: crate::text::ValueUnit::Currency,
+            segment_rule,
         }
     }
 

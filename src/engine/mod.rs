@@ -116,6 +116,9 @@ pub struct Analysis {
     pub segments: crate::segment::Segmentation,
     /// The baseline in use and the seasonal profile behind it.
     pub season: std::sync::Arc<season::Season>,
+    /// Per customer, 1 + the segment rule whose thresholds applied (0: none); empty without
+    /// rules.
+    pub segment_rules: Vec<u16>,
 }
 
 impl Analysis {
@@ -127,6 +130,7 @@ impl Analysis {
             customer,
             self.models.as_deref(),
             &self.season,
+            rule_of(&self.segment_rules, customer),
         );
         let score = &self.scores[customer];
         if insight.opportunity.is_some() {
@@ -199,6 +203,7 @@ fn build_insight(
     customer: usize,
     models: Option<&crate::model::predict::Models>,
     season: &season::Season,
+    segment_rule: Option<usize>,
 ) -> CustomerInsight {
     let model_churn = models.and_then(|m| m.churn_probability(customer));
     let loyal = dataset.profiles[customer]
@@ -214,6 +219,7 @@ fn build_insight(
             model_churn,
             config,
             season,
+            segment_rule,
         )
     }
 }
@@ -228,22 +234,6 @@ pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
         ms = started.elapsed().as_millis() as u64,
         "models and season"
     );
-    let mut scores: Vec<CustomerScore> = (0..dataset.customer_count())
-        .into_par_iter()
-        .map(|customer| {
-            let model_churn = models.as_ref().and_then(|m| m.churn_probability(customer));
-            CustomerScore {
-                model_churn,
-                ..CustomerScore::of(&build_insight(
-                    dataset,
-                    config,
-                    customer,
-                    models.as_deref(),
-                    &season,
-                ))
-            }
-        })
-        .collect();
     let p_alive: Option<Vec<Option<f64>>> = models.as_ref().map(|m| {
         m.summaries
             .iter()
@@ -253,10 +243,35 @@ pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
             })
             .collect()
     });
+    let segment_of = || crate::segment::segment(dataset, config, p_alive.as_deref());
+    // Segment rules need the segments before the gap rules; otherwise segments are built
+    // alongside scoring.
+    let early = (!config.segments.rules.is_empty()).then(segment_of);
+    let segment_rules = early.as_ref().map_or_else(Vec::new, |segments| {
+        crate::segment::matching_rules(segments, &config.segments.rules)
+    });
+    let mut scores: Vec<CustomerScore> = (0..dataset.customer_count())
+        .into_par_iter()
+        .map(|customer| {
+            let model_churn = models.as_ref().and_then(|m| m.churn_probability(customer));
+            let rule = rule_of(&segment_rules, customer);
+            CustomerScore {
+                model_churn,
+                ..CustomerScore::of(&build_insight(
+                    dataset,
+                    config,
+                    customer,
+                    models.as_deref(),
+                    &season,
+                    rule,
+                ))
+            }
+        })
+        .collect();
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "insights");
     // Segments and scoring are independent: each fills the other's idle moments.
     let (segments, ranking) = rayon::join(
-        || crate::segment::segment(dataset, config, p_alive.as_deref()),
+        || early.clone().unwrap_or_else(segment_of),
         || {
             score(&mut scores, config);
             rank(&scores, &dataset.customer_ids)
@@ -283,7 +298,16 @@ pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
         churn_model,
         segments,
         season,
+        segment_rules,
     }
+}
+
+/// The segment rule of a customer, from `Analysis::segment_rules`.
+fn rule_of(segment_rules: &[u16], customer: usize) -> Option<usize> {
+    segment_rules
+        .get(customer)
+        .and_then(|r| r.checked_sub(1))
+        .map(usize::from)
 }
 
 /// Fits the models when configured; on a failed fit the rules stay in use and the reason is

@@ -35,6 +35,12 @@ pub fn rationale(insight: &CustomerInsight, config: &Config) -> String {
     if insight.churn.is_high_risk(config) {
         text.push_str(&format!(" High churn risk ({:.2}).", insight.churn.score()));
     }
+    if let Some(rule) = insight
+        .segment_rule
+        .and_then(|i| config.segments.rules.get(i))
+    {
+        text.push_str(&format!(" Segment rule applied ({}).", rule.describe()));
+    }
     text
 }
 

@@ -246,6 +246,36 @@ pub fn segment(
     Segmentation { dimensions }
 }
 
+/// For every customer, 1 + the index of the first segment rule their labels match (0: none).
+pub fn matching_rules(
+    segmentation: &Segmentation,
+    rules: &[crate::config::SegmentRule],
+) -> Vec<u16> {
+    let customers = segmentation.dimensions.first().map_or(0, |l| l.codes.len());
+    // Each rule as (labels of its dimension, code of its label); a rule naming a dimension or
+    // label nobody has matches no one.
+    let compiled: Vec<Option<(&Labels, u16)>> = rules
+        .iter()
+        .map(|rule| {
+            let labels = segmentation
+                .dimensions
+                .iter()
+                .find(|l| l.dimension.key() == rule.dimension)?;
+            let code = labels.names.iter().position(|n| *n == rule.label)?;
+            Some((labels, code as u16))
+        })
+        .collect();
+    (0..customers)
+        .into_par_iter()
+        .map(|customer| {
+            compiled
+                .iter()
+                .position(|rule| rule.is_some_and(|(labels, code)| labels.codes[customer] == code))
+                .map_or(0, |i| i as u16 + 1)
+        })
+        .collect()
+}
+
 /// The labels of an extra customer column (`None` when the data has no such column).
 pub fn extra_labels(dataset: &Dataset, name: &str) -> Option<Labels> {
     let column = dataset.extra_columns.iter().position(|c| c == name)?;
