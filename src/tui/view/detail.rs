@@ -117,6 +117,28 @@ fn facts(
             theme.key(),
         )));
     }
+    let segments = &loaded.analysis.segments;
+    let label = |dimension: &crate::segment::Dimension| {
+        segments
+            .get(dimension)
+            .map(|labels| labels.of(insight.customer).to_string())
+    };
+    use crate::segment::Dimension;
+    let parts: Vec<String> = [
+        label(&Dimension::ValueTier).map(|tier| format!("{tier} value")),
+        label(&Dimension::Lifecycle),
+        label(&Dimension::Rfm).map(|rfm| format!("RFM {rfm}")),
+        label(&Dimension::FrequencyBand).map(|band| format!("{band} buyer")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !parts.is_empty() {
+        lines.push(Line::from(Span::styled(
+            format!("Segments: {}", parts.join(" · ")),
+            theme.dim(),
+        )));
+    }
     if compact {
         return lines;
     }
