@@ -228,3 +228,66 @@ async fn dry_run_prints_the_messages_and_sends_nothing() {
     assert!(plan["estimated_tokens_total"].as_u64().unwrap() > 0);
     assert_eq!(server.request_count(), 0);
 }
+
+/// An answer cut off at the token limit (`finish_reason: length`) is never shown as a
+/// grounded rationale, and a key the server echoes never reaches the report.
+#[tokio::test(flavor = "multi_thread")]
+async fn item_15_a_cut_off_answer_is_labelled_and_an_echoed_key_never_lands() {
+    use common::fake_llm::{Reply, chunk};
+    let top = top_ids(2);
+    let first = top[0].clone();
+    let server = FakeServer::routed(move |request| {
+        if request.contains(&format!("\\\"customer_id\\\": \\\"{first}\\\"")) {
+            Reply::Sse {
+                data: vec![
+                    chunk(Some("Spend stopped; the customer needs"), None),
+                    chunk(None, Some("length")),
+                ],
+                gap: Duration::ZERO,
+                done: true,
+            }
+        } else {
+            status(500, r#"{"error":{"message":"bad key sk-batch-secret"}}"#)
+        }
+    })
+    .await;
+    let cache = tempfile::tempdir().unwrap();
+    let args = strings(&[
+        "analyze",
+        "--llm",
+        "--llm-top",
+        "2",
+        "--top",
+        "2",
+        "--format",
+        "json",
+    ]);
+    let output = revgap(args, &server.base_url, cache.path()).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !text.contains("sk-batch-secret"),
+        "the key never lands: {text}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let cut = &report["customers"][0]["rationale"];
+    assert_eq!(cut["source"], "rule_based", "{cut}");
+    assert!(
+        cut["fallback_reason"]
+            .as_str()
+            .unwrap()
+            .contains("cut off at the token limit"),
+        "{cut}"
+    );
+    let cached: Vec<_> = std::fs::read_dir(cache.path())
+        .map(|entries| entries.flatten().collect())
+        .unwrap_or_default();
+    assert!(
+        cached.is_empty() || cached.iter().all(|e| e.path().is_dir()),
+        "nothing cached"
+    );
+}
