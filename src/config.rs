@@ -20,6 +20,34 @@ pub struct Config {
     pub llm: LlmConfig,
     pub model: ModelSettings,
     pub segments: SegmentSettings,
+    pub calendar: Calendar,
+}
+
+/// Named date ranges that move expected spend: holidays, promotions, store closures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Calendar {
+    pub events: Vec<CalendarEvent>,
+}
+
+/// One event: expected spend × `lift` in the weeks it overlaps, × `after_lift` for
+/// `after_weeks` weeks after it (the dip after a promotion is not a gap; a promotion week
+/// without its usual lift is).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarEvent {
+    pub name: String,
+    pub start: chrono::NaiveDate,
+    pub end: chrono::NaiveDate,
+    pub lift: f64,
+    #[serde(default)]
+    pub after_weeks: usize,
+    #[serde(default = "one")]
+    pub after_lift: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// Baseline / recent windows and the trend classification band.
@@ -706,6 +734,17 @@ impl Config {
             }
             if let Some(weeks) = rule.zero_spend_weeks {
                 check.whole("segments.rules.zero_spend_weeks", weeks, 1, w.recent_weeks);
+            }
+        }
+        for event in &self.calendar.events {
+            check.range("calendar.events.lift", event.lift, 0.0, 100.0);
+            check.range("calendar.events.after_lift", event.after_lift, 0.0, 100.0);
+            check.whole("calendar.events.after_weeks", event.after_weeks, 0, 52);
+            if event.end < event.start {
+                check.fail(format!(
+                    "calendar event '{}' ends ({}) before it starts ({})",
+                    event.name, event.end, event.start
+                ));
             }
         }
         let l = &self.llm;

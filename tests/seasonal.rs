@@ -125,3 +125,77 @@ fn short_data_keep_the_original_baseline_and_its_counts() {
     assert_eq!(report["summary"]["baseline_kind"], "original");
     assert_eq!(report["summary"]["customers_with_gaps"], 150);
 }
+
+/// A panel of 20 weeks from 2025-07-05 where every week is 100 but those given.
+fn panel(dir: &std::path::Path, name: &str, overrides: &[(usize, f64)]) -> String {
+    let start = chrono::NaiveDate::from_ymd_opt(2025, 7, 5).unwrap();
+    let mut text = String::from("customer_id,week_start_date,weekly_spend\n");
+    for week in 0..20usize {
+        let value = overrides
+            .iter()
+            .find(|(w, _)| *w == week)
+            .map_or(100.0, |(_, v)| *v);
+        let day = start + chrono::Days::new(7 * week as u64);
+        text.push_str(&format!("c1,{day},{value}\n"));
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+fn primary(report: &serde_json::Value) -> Option<String> {
+    report["customers"]
+        .as_array()
+        .unwrap()
+        .first()
+        .map(|c| c["primary_gap"]["type"].as_str().unwrap().to_string())
+}
+
+#[test]
+fn the_calendar_moves_expected_spend() {
+    let dir = tempfile::tempdir().unwrap();
+    // A promotion in the latest week (2025-11-15): the usual 100 is a gap, as 150 was expected.
+    let promo = dir.path().join("promo.toml");
+    std::fs::write(
+        &promo,
+        "[[calendar.events]]\nname = \"Promo\"\nstart = \"2025-11-15\"\nend = \"2025-11-21\"\nlift = 1.5\n",
+    )
+    .unwrap();
+    let flat = panel(dir.path(), "flat.csv", &[]);
+    let plain = common::json(&["analyze", "--weekly", &flat, "--format", "json"]);
+    assert_eq!(primary(&plain), None, "no event, no gap");
+    let with_promo = common::json(&[
+        "analyze",
+        "--weekly",
+        &flat,
+        "--format",
+        "json",
+        "--config",
+        promo.to_str().unwrap(),
+    ]);
+    assert_eq!(primary(&with_promo).as_deref(), Some("below_baseline"));
+    // The week after a sale dips to 60 %: expected, so not a gap (without the calendar it is).
+    let sale = dir.path().join("sale.toml");
+    std::fs::write(
+        &sale,
+        "[[calendar.events]]\nname = \"Sale\"\nstart = \"2025-11-08\"\nend = \"2025-11-14\"\nlift = 1.5\nafter_weeks = 1\nafter_lift = 0.6\n",
+    )
+    .unwrap();
+    let dip = panel(dir.path(), "dip.csv", &[(18, 150.0), (19, 60.0)]);
+    let plain = common::json(&["analyze", "--weekly", &dip, "--format", "json"]);
+    assert_eq!(primary(&plain).as_deref(), Some("below_baseline"));
+    let with_sale = common::json(&[
+        "analyze",
+        "--weekly",
+        &dip,
+        "--format",
+        "json",
+        "--config",
+        sale.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        primary(&with_sale),
+        None,
+        "the dip after a sale is expected"
+    );
+}

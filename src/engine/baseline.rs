@@ -118,14 +118,30 @@ impl SpendProfile {
     /// par and newness measured against it.
     pub fn with_season(weeks: &[f64], config: &Config, season: &super::season::Season) -> Self {
         let mut profile = Self::of(weeks, config);
-        if season.kind() == super::season::BaselineKind::Original || profile.history_weeks == 0 {
+        if profile.history_weeks == 0 {
             return profile;
         }
-        let Some((expected, expected_latest)) = season.expected(weeks, config) else {
-            profile.is_new = true;
-            return profile;
+        let n = weeks.len();
+        let recent_weeks = config.windows.recent_weeks.min(n);
+        let (expected, reference) = if season.kind() == super::season::BaselineKind::Original {
+            if season.calendar.is_empty() {
+                return profile;
+            }
+            // The original's baseline window: the first weeks of the customer's history.
+            let first = n - profile.history_weeks;
+            let end = (first + config.windows.baseline_weeks).min(n);
+            ((profile.baseline_avg, profile.baseline_avg), first..end)
+        } else {
+            let Some(expected) = season.expected(weeks, config) else {
+                profile.is_new = true;
+                return profile;
+            };
+            profile.is_new = false;
+            let level = config.windows.level_weeks;
+            let start = n.saturating_sub(recent_weeks + level);
+            (expected, start..n - recent_weeks)
         };
-        profile.is_new = false;
+        let (expected, expected_latest) = season.with_calendar(expected, reference, recent_weeks);
         profile.baseline_avg = expected;
         profile.expected_latest = expected_latest;
         profile.trend_pct = if expected > 0.0 {

@@ -40,6 +40,8 @@ const YEAR: usize = 52;
 pub struct Season {
     pub kind: Option<BaselineKind>,
     pub multipliers: Vec<f64>,
+    /// Per panel week, the calendar's factor on expected spend (empty without events).
+    pub calendar: Vec<f64>,
 }
 
 impl Season {
@@ -62,7 +64,31 @@ impl Season {
         Self {
             kind: Some(kind),
             multipliers,
+            calendar: calendar_factors(dataset, config),
         }
+    }
+
+    /// Expected spend for the recent window and the latest week moved by the calendar: the
+    /// reference weeks' events are taken out, the recent weeks' put in.
+    pub fn with_calendar(
+        &self,
+        (recent, latest): (f64, f64),
+        reference: std::ops::Range<usize>,
+        recent_weeks: usize,
+    ) -> (f64, f64) {
+        let n = self.calendar.len();
+        if n == 0 || reference.end > n || recent_weeks > n {
+            return (recent, latest);
+        }
+        let mean = |range: std::ops::Range<usize>| {
+            self.calendar[range.clone()].iter().sum::<f64>() / range.len().max(1) as f64
+        };
+        let reference_factor = mean(reference).max(1e-9);
+        let recent_factor = mean(n - recent_weeks..n);
+        (
+            recent * recent_factor / reference_factor,
+            latest * self.calendar[n - 1] / reference_factor,
+        )
     }
 
     pub fn kind(&self) -> BaselineKind {
@@ -106,6 +132,33 @@ impl Season {
         let latest_ratio = ratio * latest_population / population.max(1e-12);
         Some((level_spend * ratio, level_spend * latest_ratio))
     }
+}
+
+/// Per panel week, the product of the factors of the calendar events it overlaps (and of the
+/// after-event factors of the weeks following one); empty without events.
+fn calendar_factors(dataset: &Dataset, config: &Config) -> Vec<f64> {
+    let events = &config.calendar.events;
+    if events.is_empty() {
+        return Vec::new();
+    }
+    let starts = &dataset.week_starts;
+    let mut factors = vec![1.0; starts.len()];
+    for event in events {
+        let mut last_overlap: Option<usize> = None;
+        for (week, start) in starts.iter().enumerate() {
+            let end = *start + chrono::Days::new(6);
+            if *start <= event.end && end >= event.start {
+                factors[week] *= event.lift;
+                last_overlap = Some(week);
+            }
+        }
+        if let Some(last) = last_overlap {
+            for factor in factors.iter_mut().skip(last + 1).take(event.after_weeks) {
+                *factor *= event.after_lift;
+            }
+        }
+    }
+    factors
 }
 
 /// The population's seasonal multiplier per panel week: total spend that week over the mean
