@@ -12,5 +12,6 @@ pub mod model;
 pub mod narrative;
 pub mod report;
 pub mod segment;
+pub mod stats;
 pub mod text;
 pub mod tui;

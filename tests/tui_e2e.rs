@@ -53,7 +53,9 @@ impl Session {
     fn launch(name: String, width: u16, height: u16, dir: &std::path::Path, command: &str) -> Self {
         // Tests start sessions in parallel; when no tmux server runs yet, two first sessions
         // race to create it and one can fail. Starting again then finds the server.
-        for _ in 0..5 {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
             let started = Command::new("tmux")
                 .args([
                     "new-session",
@@ -73,25 +75,8 @@ impl Session {
             if started.success() {
                 return Self { name };
             }
+            assert!(attempts < 6, "tmux new-session failed {attempts} times");
         }
-        let status = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                &width.to_string(),
-                "-y",
-                &height.to_string(),
-            ])
-            .arg("-c")
-            .arg(dir)
-            .arg(command)
-            .status()
-            .expect("tmux runs");
-        assert!(status.success());
-        Self { name }
     }
 
     /// The explorer in `dir`, logging to `dir/revgap.log`, with no user config unless `env`

@@ -56,30 +56,9 @@ impl ScoreFactors {
 }
 
 /// For each value, 10 × (number of values ≤ it) / n: its percentile on a 0–10 scale.
-/// One sort instead of a binary search per value keeps memory access sequential.
 pub fn percentile_scores(values: &[f64]) -> Vec<f64> {
-    use rayon::slice::ParallelSliceMut;
-    let count = values.len();
-    let mut order: Vec<(f64, u32)> = values
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (*v, i as u32))
-        .collect();
-    order.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    let mut scores = vec![0.0; count];
-    let mut end = count;
-    while end > 0 {
-        // Everything equal to order[end - 1] shares the score of the last of them.
-        let value = order[end - 1].0;
-        let score = 10.0 * end as f64 / count as f64;
-        let mut position = end;
-        while position > 0 && order[position - 1].0 == value {
-            scores[order[position - 1].1 as usize] = score;
-            position -= 1;
-        }
-        end = position;
-    }
-    scores
+    let count = values.len() as f64;
+    crate::stats::by_tie_blocks(values, |below, ties| 10.0 * (below + ties) as f64 / count)
 }
 
 #[cfg(test)]

@@ -61,42 +61,9 @@ impl Params {
         }
     }
 
-    /// Σ weight × log-likelihood. Rows come sorted by x (see `summary::compress`), so the
-    /// ln Γ / ln B terms that depend only on x are computed once per distinct x in each chunk
-    /// instead of once per row; the arithmetic per row is the same as `log_likelihood`'s.
+    /// Σ weight × log-likelihood over the rows (see `Prepared` for how it is computed).
     pub fn total_log_likelihood(&self, rows: &[Rfm]) -> f64 {
-        use rayon::prelude::*;
-        let Params { r, alpha, a, b } = *self;
-        let ln_beta_ab = ln_beta(a, b);
-        let constant = -ln_gamma(r) + r * alpha.ln();
-        rows.par_chunks(8192)
-            .map(|chunk| {
-                let mut current = f64::NAN;
-                let (mut base, mut alive, mut dropped) = (0.0, 0.0, 0.0);
-                let mut total = 0.0;
-                for row in chunk {
-                    let x = row.x;
-                    if x != current {
-                        current = x;
-                        base = ln_gamma(r + x) + constant;
-                        alive = ln_beta(a, b + x) - ln_beta_ab;
-                        dropped = if x > 0.0 {
-                            ln_beta(a + 1.0, b + x - 1.0) - ln_beta_ab
-                        } else {
-                            0.0
-                        };
-                    }
-                    let still_alive = alive - (r + x) * (alpha + row.t).ln();
-                    let ll = if x > 0.0 {
-                        base + log_sum_exp(still_alive, dropped - (r + x) * (alpha + row.t_x).ln())
-                    } else {
-                        base + still_alive
-                    };
-                    total += row.weight * ll;
-                }
-                total
-            })
-            .sum()
+        Prepared::new(rows).total_log_likelihood(self)
     }
 
     /// ln of a/(b+x−1) · ((α+T)/(α+t_x))^(r+x): the odds of having dropped out.

@@ -8,32 +8,16 @@ use super::Activity;
 /// segments, and a value most customers share (recency 0 among weekly shoppers) sits in the
 /// middle of its block rather than at its worst end.
 fn quintiles(values: &[f64], higher_is_better: bool) -> Vec<u8> {
-    use rayon::prelude::*;
-    // One parallel sort of (value, customer), then one pass over each block of ties.
-    let mut order: Vec<(f64, u32)> = values
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (*v, i as u32))
-        .collect();
-    order.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    let n = order.len();
-    let mut scores = vec![0u8; n];
-    let mut start = 0;
-    while start < n {
-        let mut end = start + 1;
-        while end < n && order[end].0 == order[start].0 {
-            end += 1;
-        }
-        let ties = end - start;
-        let worse = if higher_is_better { start } else { n - end };
-        let mid_rank = (worse as f64 + ties as f64 / 2.0) / n as f64;
-        let score = (1 + (5.0 * mid_rank) as u8).min(5);
-        for &(_, customer) in &order[start..end] {
-            scores[customer as usize] = score;
-        }
-        start = end;
-    }
-    scores
+    let n = values.len() as f64;
+    crate::stats::by_tie_blocks(values, |below, ties| {
+        let worse = if higher_is_better {
+            below
+        } else {
+            values.len() - below - ties
+        };
+        let mid_rank = (worse as f64 + ties as f64 / 2.0) / n;
+        (1 + (5.0 * mid_rank) as u8).min(5)
+    })
 }
 
 /// The named segment of recency score `r` and frequency-monetary score `fm` (both 1–5).
