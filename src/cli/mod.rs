@@ -469,6 +469,15 @@ pub fn run_backtest(args: &BacktestArgs) -> Result<(), Failure> {
             rule_risk_points: config.churn.risk_points,
             calibration_weekly_spend: summary.calibration_spend / summary.t.max(1.0),
             recent_weekly_spend: profile.recent_avg,
+            forecast: analysis
+                .season
+                .forecast(
+                    cut.weeks_of(position),
+                    &config,
+                    args.horizon_weeks.round() as usize,
+                    config.model.interval,
+                )
+                .map(|f| (f.expected, f.low, f.high)),
         });
     }
     let rows = summary::compress(
@@ -511,6 +520,7 @@ pub fn run_backtest(args: &BacktestArgs) -> Result<(), Failure> {
         }
         FitFormat::Text => format!(
             "holdout: {} customers, {} made no purchase in {} weeks\n\
+             spend forecast ({} customers): {:.1} % inside the {:.0} % interval, MAE {:.2} (naive last-4-weeks {:.2})\n\
              AUC for \"no purchase in the holdout\": rules {:.4}, model {:.4} (BG/NBD P(no purchase) {:.4}, -E[X] {:.4}), recency alone {:.4}\n\
              churn flag precision/recall: rules {:.3}/{:.3} ({} flagged), model {:.3}/{:.3} ({} flagged)\n\
              gap flag vs actual decline ({} declines): precision {:.3}, recall {:.3}\n\
@@ -519,6 +529,11 @@ pub fn run_backtest(args: &BacktestArgs) -> Result<(), Failure> {
             report.holdout_customers,
             report.holdout_churned,
             report.holdout_weeks,
+            report.forecast_customers,
+            100.0 * report.forecast_coverage,
+            100.0 * config.model.interval,
+            report.mae_spend_forecast,
+            report.mae_spend_rules,
             report.auc_rules,
             report.auc_model,
             report.auc_bgnbd_no_purchase,

@@ -40,6 +40,10 @@ const YEAR: usize = 52;
 pub struct Season {
     pub kind: Option<BaselineKind>,
     pub multipliers: Vec<f64>,
+    /// The seasonal multiplier by week of the year (index 0 = ISO week 1), for forecasts.
+    pub by_week_of_year: Vec<f64>,
+    /// First day of the week after the data (where forecasts start).
+    pub next_week: Option<chrono::NaiveDate>,
     /// Per panel week, the calendar's factor on expected spend (empty without events).
     pub calendar: Vec<f64>,
 }
@@ -56,14 +60,19 @@ impl Season {
             BaselineChoice::Trailing => BaselineKind::Trailing,
             BaselineChoice::Seasonal => BaselineKind::Seasonal,
         };
-        let multipliers = if kind == BaselineKind::Seasonal {
+        let (multipliers, by_week_of_year) = if kind == BaselineKind::Seasonal {
             profile(dataset)
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new())
         };
         Self {
             kind: Some(kind),
             multipliers,
+            by_week_of_year,
+            next_week: dataset
+                .week_starts
+                .last()
+                .map(|d| *d + chrono::Days::new(7)),
             calendar: calendar_factors(dataset, config),
         }
     }
@@ -164,7 +173,7 @@ fn calendar_factors(dataset: &Dataset, config: &Config) -> Vec<f64> {
 /// The population's seasonal multiplier per panel week: total spend that week over the mean
 /// weekly total, averaged across years for the same week of the year, with each customer's
 /// weeks capped at five times their mean so a few huge orders cannot make a season.
-fn profile(dataset: &Dataset) -> Vec<f64> {
+fn profile(dataset: &Dataset) -> (Vec<f64>, Vec<f64>) {
     let weeks = dataset.week_count();
     let totals: Vec<f64> = (0..dataset.customer_count())
         .into_par_iter()
@@ -190,7 +199,7 @@ fn profile(dataset: &Dataset) -> Vec<f64> {
         );
     let overall = totals.iter().sum::<f64>() / weeks.max(1) as f64;
     if overall <= 0.0 {
-        return vec![1.0; weeks];
+        return (vec![1.0; weeks], vec![1.0; 52]);
     }
     let week_of_year = |w: usize| dataset.week_starts[w].iso_week().week().min(52) as usize - 1;
     let mut by_week = [0.0f64; 52];
@@ -199,16 +208,136 @@ fn profile(dataset: &Dataset) -> Vec<f64> {
         by_week[week_of_year(w)] += total / overall;
         counts[week_of_year(w)] += 1;
     }
-    (0..weeks)
-        .map(|w| {
-            let k = week_of_year(w);
+    let by_week_of_year: Vec<f64> = (0..52)
+        .map(|k| {
             if counts[k] == 0 {
                 1.0
             } else {
                 by_week[k] / counts[k] as f64
             }
         })
-        .collect()
+        .collect();
+    let per_week = (0..weeks)
+        .map(|w| by_week_of_year[week_of_year(w)])
+        .collect();
+    (per_week, by_week_of_year)
+}
+
+/// A customer's expected spend over the next weeks, with its interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Forecast {
+    pub weeks: usize,
+    pub expected: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Season {
+    /// Forecasts the `horizon` weeks after the data: the customer's level (the trailing
+    /// `level_weeks` before the end) moved week by week by the season (their own change a
+    /// year earlier where they have it, shrunk toward the population's profile), with a
+    /// central `interval` from their own week-to-week variation around that level, widened by
+    /// the uncertainty of the level itself. `None` without enough history.
+    pub fn forecast(
+        &self,
+        weeks: &[f64],
+        config: &Config,
+        horizon: usize,
+        interval: f64,
+    ) -> Option<Forecast> {
+        let level_weeks = config.windows.level_weeks.max(config.windows.recent_weeks);
+        let n = weeks.len();
+        let first = weeks.iter().position(|v| *v > 0.0)?;
+        if n - first < level_weeks || horizon == 0 {
+            return None;
+        }
+        let window = n - level_weeks..n;
+        let seasonal = self.kind() == BaselineKind::Seasonal && self.multipliers.len() == n;
+        // Deseasonalised weeks of the level window: their mean is the level, their spread the
+        // week-to-week variation.
+        let adjusted: Vec<f64> = window
+            .clone()
+            .map(|w| {
+                if seasonal {
+                    weeks[w] / self.multipliers[w].max(1e-6)
+                } else {
+                    weeks[w]
+                }
+            })
+            .collect();
+        let level = adjusted.iter().sum::<f64>() / level_weeks as f64;
+        // The week-to-week spread is measured over up to half a year of deseasonalised
+        // history (eight weeks alone would make the interval too narrow too often).
+        let spread_start = n.saturating_sub(26).max(first);
+        let deseasonalised = |w: usize| {
+            if seasonal {
+                weeks[w] / self.multipliers[w].max(1e-6)
+            } else {
+                weeks[w]
+            }
+        };
+        let spread: Vec<f64> = (spread_start..n).map(deseasonalised).collect();
+        let spread_mean = spread.iter().sum::<f64>() / spread.len() as f64;
+        let variance = spread
+            .iter()
+            .map(|v| (v - spread_mean).powi(2))
+            .sum::<f64>()
+            / (spread.len().max(2) - 1) as f64;
+        let shrink = config.windows.own_season_weight;
+        let mut expected = 0.0;
+        let mut scale_sq = 0.0;
+        let mut own_noise = 0.0;
+        for k in 0..horizon {
+            let factor = if seasonal {
+                let date = self.next_week.map(|d| d + chrono::Days::new(7 * k as u64));
+                let population = date.map_or(1.0, |d| {
+                    self.by_week_of_year[d.iso_week().week().min(52) as usize - 1]
+                });
+                // The same week a year earlier against that year's level window.
+                let year_ago = (n + k)
+                    .checked_sub(YEAR)
+                    .filter(|w| *w < n && first + YEAR <= n - level_weeks);
+                let own = year_ago.and_then(|w| {
+                    let before: f64 = weeks[window.start - YEAR..window.end - YEAR]
+                        .iter()
+                        .sum::<f64>()
+                        / level_weeks as f64;
+                    let m_before: f64 = self.multipliers[window.start - YEAR..window.end - YEAR]
+                        .iter()
+                        .sum::<f64>()
+                        / level_weeks as f64;
+                    (before > 0.0).then(|| weeks[w] / before * m_before)
+                });
+                match own {
+                    // A year-ago week is as noisy as any week: its noise enters the factor.
+                    Some(own) => {
+                        own_noise += (shrink * own).powi(2);
+                        shrink * own + (1.0 - shrink) * population
+                    }
+                    None => population,
+                }
+            } else {
+                1.0
+            };
+            expected += level * factor;
+            scale_sq += factor * factor;
+        }
+        // Var(Σ factor_k (level + e_k)) = Σ f² σ² + (Σ f)² σ² / L.
+        let sum_factor = if level > 0.0 {
+            expected / level
+        } else {
+            horizon as f64
+        };
+        let sd = (variance * (scale_sq + own_noise + sum_factor * sum_factor / level_weeks as f64))
+            .sqrt();
+        let z = crate::stats::normal_quantile(0.5 + interval / 2.0);
+        Some(Forecast {
+            weeks: horizon,
+            expected,
+            low: (expected - z * sd).max(0.0),
+            high: expected + z * sd,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,8 @@ pub struct Case {
     pub calibration_weekly_spend: f64,
     /// Recent weekly spend (the rules' recent window average).
     pub recent_weekly_spend: f64,
+    /// The engine's forecast of holdout spend (expected, low, high), when it has one.
+    pub forecast: Option<(f64, f64, f64)>,
 }
 
 /// Precision and recall of a flag.
@@ -44,6 +46,12 @@ pub struct Report {
     /// rankings are still scored; the product falls back to the rules there).
     pub bgnbd_warning: Option<String>,
     pub holdout_customers: usize,
+    /// The baseline forecast of holdout spend: customers forecast, share of them whose actual
+    /// spend fell inside the interval, and its error against the naive "same as the last 4
+    /// weeks" forecast (`mae_spend_rules`).
+    pub forecast_customers: usize,
+    pub forecast_coverage: f64,
+    pub mae_spend_forecast: f64,
     pub holdout_churned: usize,
     pub holdout_weeks: f64,
     pub auc_rules: f64,
@@ -206,9 +214,27 @@ pub fn run(
     let (mae_purchases_rules, rmse_purchases_rules) = errors(&rule_purchases, &actual_purchases);
     let (mae_spend_model, rmse_spend_model) = errors(&predicted_spend, &actual_spend);
     let (mae_spend_rules, rmse_spend_rules) = errors(&rule_spend, &actual_spend);
+    let forecast: Vec<(f64, f64, f64, f64)> = cases
+        .iter()
+        .filter_map(|c| {
+            c.forecast
+                .map(|(e, l, h)| (e, l, h, c.summary.holdout_spend))
+        })
+        .collect();
+    let forecast_coverage = forecast
+        .iter()
+        .filter(|(_, low, high, actual)| low <= actual && actual <= high)
+        .count() as f64
+        / forecast.len().max(1) as f64;
+    let forecast_points: Vec<f64> = forecast.iter().map(|f| f.0).collect();
+    let forecast_actuals: Vec<f64> = forecast.iter().map(|f| f.3).collect();
+    let (mae_spend_forecast, _) = errors(&forecast_points, &forecast_actuals);
     Report {
         bgnbd_warning: None,
         holdout_customers: cases.len(),
+        forecast_customers: forecast.len(),
+        forecast_coverage,
+        mae_spend_forecast,
         holdout_churned: churned.iter().filter(|c| **c).count(),
         holdout_weeks: horizon_weeks,
         auc_rules: auc(&rule_scores, &churned),

@@ -107,8 +107,20 @@ struct CustomerOut<'a> {
     prediction: Option<PredictionOut>,
     /// Label per segment dimension (value_tier, lifecycle, rfm, …).
     segments: BTreeMap<&'a str, &'a str>,
+    /// Expected spend over the next `model.horizon_weeks` weeks with its interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    forecast: Option<ForecastOut>,
     /// Which expected-spend baseline the gap rules compared against.
     baseline_kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct ForecastOut {
+    weeks: usize,
+    expected: f64,
+    low: f64,
+    high: f64,
+    interval: f64,
 }
 
 #[derive(Serialize)]
@@ -180,6 +192,22 @@ fn customer_out<'a>(context: &'a ReportContext, insight: &CustomerInsight) -> Cu
     }
     CustomerOut {
         segments: context.analysis.segments.of(insight.customer).collect(),
+        forecast: context
+            .analysis
+            .season
+            .forecast(
+                context.dataset.weeks_of(insight.customer),
+                context.config,
+                context.config.model.horizon_weeks.round().max(1.0) as usize,
+                context.config.model.interval,
+            )
+            .map(|f| ForecastOut {
+                weeks: f.weeks,
+                expected: round(f.expected, 2),
+                low: round(f.low, 2),
+                high: round(f.high, 2),
+                interval: context.config.model.interval,
+            }),
         baseline_kind: context.analysis.season.kind().key(),
         customer_id: &context.dataset.customer_ids[insight.customer],
         rank: insight.rank,
