@@ -765,3 +765,76 @@ mod cohort_view {
         insta::assert_snapshot!("explorer_cohorts_80x24", draw(&state, 80, 24).backend());
     }
 }
+
+mod filter_expressions {
+    use super::*;
+
+    fn filtered(text: &str) -> AppState {
+        let mut state = ready(120, 40);
+        key(&mut state, KeyCode::Char('/'));
+        chars(&mut state, text);
+        key(&mut state, KeyCode::Enter);
+        state
+    }
+
+    #[test]
+    fn field_expressions_combine() {
+        let state = filtered("gap>100 churn>=0.75 type:zero sev:high");
+        let loaded = state.loaded.clone().unwrap();
+        assert!(!state.view.is_empty());
+        assert!(state.filter_error.is_none());
+        for customer in &state.view {
+            let score = &loaded.analysis.scores[*customer as usize];
+            assert!(score.gap_size > 100.0);
+            assert_eq!(score.primary, Some(GapType::ZeroSpend));
+            assert_eq!(
+                loaded
+                    .analysis
+                    .config
+                    .churn
+                    .probability_of(score.churn_points),
+                0.75
+            );
+        }
+        let all = ready(120, 40).view.len();
+        assert!(state.view.len() < all);
+    }
+
+    #[test]
+    fn attributes_members_ages_and_free_text() {
+        let state = filtered("member:yes age:30-45 region:east");
+        let loaded = state.loaded.clone().unwrap();
+        assert!(!state.view.is_empty());
+        for customer in &state.view {
+            let profile = loaded.dataset.profiles[*customer as usize]
+                .as_ref()
+                .unwrap();
+            assert_eq!(profile.loyalty_member, Some(true));
+            assert!((30..=45).contains(&profile.age.unwrap()));
+            assert!(profile.extra.iter().any(|v| v.eq_ignore_ascii_case("east")));
+        }
+        // "member" as free text matches the loyalty segment every member row shows.
+        let members = filtered("member");
+        assert!(!members.view.is_empty());
+    }
+
+    #[test]
+    fn a_malformed_expression_says_what_is_wrong() {
+        let state = filtered("gap>abc");
+        assert!(state.view.is_empty());
+        let problem = state.filter_error.clone().unwrap();
+        assert!(
+            problem.contains("expected a number after gap>"),
+            "{problem}"
+        );
+        let screen = screen_text(&draw(&state, 120, 40));
+        assert!(screen.contains("expected a number after gap>"), "{screen}");
+        let unknown = filtered("colour:red");
+        assert!(
+            unknown
+                .filter_error
+                .unwrap()
+                .contains("unknown field 'colour'")
+        );
+    }
+}

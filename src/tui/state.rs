@@ -144,8 +144,10 @@ pub struct AppState {
     pub offset: usize,
     pub sort: SortColumn,
     pub reversed: bool,
-    /// The applied filter (space-separated terms, all must match).
+    /// The applied filter (space-separated terms, all must match; see `filter`).
     pub filter: String,
+    /// Why the filter could not be read, while it cannot (it then matches no one).
+    pub filter_error: Option<String>,
     pub focus: Pane,
     pub mode: Mode,
     pub width: u16,
@@ -190,6 +192,7 @@ impl AppState {
             sort: SortColumn::Rank,
             reversed: false,
             filter: String::new(),
+            filter_error: None,
             focus: Pane::List,
             mode: Mode::Normal,
             width: 80,
@@ -224,20 +227,17 @@ impl AppState {
             return;
         };
         let (dataset, analysis) = (&*loaded.dataset, &*loaded.analysis);
-        let terms: Vec<String> = self
-            .filter
-            .split_whitespace()
-            .map(str::to_ascii_lowercase)
-            .collect();
-        let mut view: Vec<u32> = if terms.is_empty() {
-            analysis.ranking.iter().map(|c| *c as u32).collect()
-        } else {
-            analysis
+        let parsed = super::filter::Filter::parse(&self.filter, dataset, analysis);
+        self.filter_error = parsed.as_ref().err().cloned();
+        let mut view: Vec<u32> = match parsed {
+            Err(_) => Vec::new(),
+            Ok(filter) if filter.is_empty() => analysis.ranking.iter().map(|c| *c as u32).collect(),
+            Ok(filter) => analysis
                 .ranking
                 .par_iter()
-                .filter(|c| matches_all(dataset, analysis, **c, &terms))
+                .filter(|c| filter.matches(dataset, analysis, **c))
                 .map(|c| *c as u32)
-                .collect()
+                .collect(),
         };
         sort_view(
             &mut view,
@@ -279,51 +279,6 @@ impl AppState {
         self.selected = self.selected.saturating_add_signed(delta).min(last);
         self.scroll_to_selection();
     }
-}
-
-fn matches_all(dataset: &Dataset, analysis: &Analysis, customer: usize, terms: &[String]) -> bool {
-    let score = &analysis.scores[customer];
-    let segments = &analysis.segments;
-    let id = &dataset.customer_ids[customer];
-    let gap = score.primary.map_or("", |g| g.key());
-    let severity = score.primary_severity.map_or("", |s| s.key());
-    let profile = dataset.profiles[customer].as_ref();
-    terms.iter().all(|term| {
-        // `dimension:label` (spaces in the label as `_`) selects one segment exactly.
-        if let Some((dimension, label)) = term.split_once(':')
-            && let Some(labels) = segments
-                .dimensions
-                .iter()
-                .find(|l| l.dimension.key() == dimension)
-        {
-            return labels.of(customer).to_ascii_lowercase().replace(' ', "_") == label;
-        }
-        contains_ignore_case(id, term)
-            || segments
-                .dimensions
-                .iter()
-                .any(|labels| contains_ignore_case(labels.of(customer), term))
-            || contains_ignore_case(gap, term)
-            || contains_ignore_case(&gap.replace('_', " "), term)
-            || severity == term
-            || profile.is_some_and(|p| {
-                p.extra
-                    .iter()
-                    .any(|value| contains_ignore_case(value, term))
-            })
-    })
-}
-
-/// ASCII case-insensitive substring test (`needle` is already lower case).
-fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
-    let (hay, needle) = (haystack.as_bytes(), needle.as_bytes());
-    needle.is_empty()
-        || hay.windows(needle.len()).any(|window| {
-            window
-                .iter()
-                .zip(needle)
-                .all(|(a, b)| a.to_ascii_lowercase() == *b)
-        })
 }
 
 fn sort_view(

@@ -40,7 +40,9 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
             " · sort: {} {arrow}",
             state.sort.label()
         )));
-        if !state.filter.is_empty() {
+        if let Some(problem) = &state.filter_error {
+            spans.push(Span::styled(format!(" · {problem}"), theme.error()));
+        } else if !state.filter.is_empty() {
             spans.push(Span::raw(format!(
                 " · filter \"{}\": {} match{}",
                 state.filter,
