@@ -838,3 +838,54 @@ mod filter_expressions {
         );
     }
 }
+
+mod go_to {
+    use super::*;
+
+    fn go(state: &mut AppState, id: &str) {
+        key(state, KeyCode::Char(':'));
+        chars(state, id);
+        key(state, KeyCode::Enter);
+    }
+
+    #[test]
+    fn colon_jumps_to_any_customer_with_or_without_a_gap() {
+        let mut state = ready(120, 40);
+        let loaded = state.loaded.clone().unwrap();
+        let ranked = loaded.analysis.ranking[20];
+        let ranked_id = loaded.dataset.customer_ids[ranked].to_string();
+        go(&mut state, &ranked_id);
+        assert_eq!(selected_id(&state), ranked_id);
+        assert!(!state.show_all);
+        // A customer without a gap: the list shows everyone and selects them.
+        let calm = (0..loaded.analysis.scores.len())
+            .find(|c| loaded.analysis.scores[*c].rank == 0)
+            .unwrap();
+        let calm_id = loaded.dataset.customer_ids[calm].to_string();
+        go(&mut state, &calm_id);
+        assert!(state.show_all, "{:?}", state.status);
+        assert_eq!(
+            selected_id(&state),
+            calm_id,
+            "{:?} {} {}",
+            state.status,
+            state.view.len(),
+            state.selected
+        );
+        assert_eq!(state.view.len(), 200);
+        assert!(state.status.clone().unwrap().contains("has no gap"));
+        // A hidden customer clears the filter; an unknown id says so.
+        key(&mut state, KeyCode::Char('/'));
+        chars(&mut state, "type:zero");
+        key(&mut state, KeyCode::Enter);
+        go(&mut state, &calm_id);
+        assert_eq!(selected_id(&state), calm_id);
+        assert!(state.filter.is_empty());
+        go(&mut state, "no-such-id");
+        assert_eq!(state.status.as_deref(), Some("no customer 'no-such-id'"));
+        // a toggles back to customers with a gap.
+        key(&mut state, KeyCode::Char('a'));
+        assert!(!state.show_all);
+        assert_eq!(state.view.len(), 150);
+    }
+}

@@ -565,3 +565,26 @@ fn cohort_heatmap_on_a_transaction_log() {
     session.keys(&["q"]);
     session.wait_text("revgap exited with 0");
 }
+
+/// `:` jumps to any customer, with or without a gap; a filter expression narrows the list.
+#[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed (.ci/run installs it)")]
+fn go_to_and_filter_expressions() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = Session::explorer(120, 34, dir.path(), &[]);
+    session.wait_text("customers with gaps");
+    session.keys(&[":"]);
+    session.wait_text("go to customer:");
+    session.keys(&["3", "Enter"]);
+    let screen = session.wait_text("has no gap");
+    assert!(screen.contains("Customer 3 "), "{screen}");
+    session.keys(&["a", "/"]);
+    session.keys(&["gap>150 sev:high", "Enter"]);
+    let screen = session.wait_text("filter \"gap>150 sev:high\"");
+    assert!(screen.contains("match"), "{screen}");
+    session.keys(&["x", "/"]);
+    session.keys(&["gap>abc", "Enter"]);
+    session.wait_text("expected a number after gap>");
+    session.keys(&["q"]);
+    session.wait_text("revgap exited with 0");
+}

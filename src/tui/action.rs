@@ -31,6 +31,8 @@ pub enum Action {
     Suspend,
     Pivot,
     Cohorts,
+    GoTo,
+    ToggleAll,
 }
 
 impl Action {
@@ -62,6 +64,8 @@ impl Action {
             Self::Pivot => {
                 "pivot by segment (Tab: dimension, Enter: show its customers, Esc: back)"
             }
+            Self::GoTo => "go to a customer by id (with or without a gap)",
+            Self::ToggleAll => "list all customers / only those with a gap",
             Self::Cohorts => {
                 "cohort heatmap (Tab: week/month/quarter, v: retention/revenue, arrows scroll)"
             }

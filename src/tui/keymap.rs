@@ -196,6 +196,8 @@ impl Default for Keymap {
             (Key::plain('e'), Export),
             (Key::plain('r'), Generate),
             (Key::plain('c'), CancelGeneration),
+            (Key::plain(':'), GoTo),
+            (Key::plain('a'), ToggleAll),
             (Key::plain('F'), Pivot),
             (Key::plain('C'), Cohorts),
             (Key::ctrl('z'), Suspend),

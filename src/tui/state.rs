@@ -40,6 +40,8 @@ pub enum Mode {
     Normal,
     /// Typing a filter; the text so far.
     Filter(String),
+    /// Typing a customer id to jump to; the text so far.
+    GoTo(String),
     Help,
     Tuning(Box<TuningForm>),
     Export,
@@ -148,6 +150,8 @@ pub struct AppState {
     pub filter: String,
     /// Why the filter could not be read, while it cannot (it then matches no one).
     pub filter_error: Option<String>,
+    /// List every customer, not only those with a gap.
+    pub show_all: bool,
     pub focus: Pane,
     pub mode: Mode,
     pub width: u16,
@@ -193,6 +197,7 @@ impl AppState {
             reversed: false,
             filter: String::new(),
             filter_error: None,
+            show_all: false,
             focus: Pane::List,
             mode: Mode::Normal,
             width: 80,
@@ -229,14 +234,32 @@ impl AppState {
         let (dataset, analysis) = (&*loaded.dataset, &*loaded.analysis);
         let parsed = super::filter::Filter::parse(&self.filter, dataset, analysis);
         self.filter_error = parsed.as_ref().err().cloned();
+        // Ranked customers first (best first), then, when all are shown, the rest by id.
+        let listed: Vec<u32> = if self.show_all {
+            let mut rest: Vec<u32> = (0..analysis.scores.len() as u32)
+                .filter(|c| analysis.scores[*c as usize].rank == 0)
+                .collect();
+            rest.sort_by(|a, b| {
+                compare_ids(
+                    &dataset.customer_ids[*a as usize],
+                    &dataset.customer_ids[*b as usize],
+                )
+            });
+            analysis
+                .ranking
+                .iter()
+                .map(|c| *c as u32)
+                .chain(rest)
+                .collect()
+        } else {
+            analysis.ranking.iter().map(|c| *c as u32).collect()
+        };
         let mut view: Vec<u32> = match parsed {
             Err(_) => Vec::new(),
-            Ok(filter) if filter.is_empty() => analysis.ranking.iter().map(|c| *c as u32).collect(),
-            Ok(filter) => analysis
-                .ranking
-                .par_iter()
-                .filter(|c| filter.matches(dataset, analysis, **c))
-                .map(|c| *c as u32)
+            Ok(filter) if filter.is_empty() => listed,
+            Ok(filter) => listed
+                .into_par_iter()
+                .filter(|c| filter.matches(dataset, analysis, *c as usize))
                 .collect(),
         };
         sort_view(
@@ -270,6 +293,38 @@ impl AppState {
         self.offset = self.offset.min(last_offset);
     }
 
+    /// Jumps to the customer with id `id`, listing every customer when they have no gap, and
+    /// clearing a filter that hides them; the message says what happened.
+    pub fn go_to(&mut self, id: &str) -> String {
+        let Some(loaded) = &self.loaded else {
+            return "no analysis yet".into();
+        };
+        let Some(customer) = loaded.dataset.customer_ids.position(id.trim()) else {
+            return format!("no customer '{}'", id.trim());
+        };
+        let ranked = loaded.analysis.scores[customer].rank > 0;
+        if !ranked && !self.show_all {
+            self.show_all = true;
+        }
+        self.rebuild_view();
+        if !self.view.contains(&(customer as u32)) {
+            self.filter.clear();
+            self.rebuild_view();
+        }
+        if let Some(position) = self.view.iter().position(|c| *c as usize == customer) {
+            self.selected = position;
+            self.scroll_to_selection();
+        }
+        if ranked {
+            format!("customer {}", id.trim())
+        } else {
+            format!(
+                "customer {} has no gap (listing all customers; a toggles)",
+                id.trim()
+            )
+        }
+    }
+
     /// Moves the selection by `delta` rows, clamped to the list.
     pub fn move_selection(&mut self, delta: isize) {
         if self.view.is_empty() {
@@ -289,7 +344,16 @@ fn sort_view(
     scores: &[CustomerScore],
 ) {
     let ids = &dataset.customer_ids;
-    let by_rank = |a: &u32, b: &u32| scores[*a as usize].rank.cmp(&scores[*b as usize].rank);
+    // Unranked customers (no gap, rank 0) after every ranked one.
+    let rank_key = |c: &u32| match scores[*c as usize].rank {
+        0 => u32::MAX,
+        rank => rank,
+    };
+    let by_rank = |a: &u32, b: &u32| {
+        rank_key(a)
+            .cmp(&rank_key(b))
+            .then_with(|| compare_ids(&ids[*a as usize], &ids[*b as usize]))
+    };
     let compare = |a: &u32, b: &u32| {
         let (x, y) = (&scores[*a as usize], &scores[*b as usize]);
         let primary = match column {

@@ -161,6 +161,22 @@ fn on_key(state: &mut AppState, key: Key) -> Vec<Command> {
             on_filter_key(state, text, key);
             Vec::new()
         }
+        Mode::GoTo(mut text) => {
+            match key.code {
+                KeyCodeKey::Enter => state.status = Some(state.go_to(&text)),
+                KeyCodeKey::Esc => {}
+                KeyCodeKey::Backspace => {
+                    text.pop();
+                    state.mode = Mode::GoTo(text);
+                }
+                KeyCodeKey::Char(c) if !key.ctrl && !key.alt => {
+                    text.push(c);
+                    state.mode = Mode::GoTo(text);
+                }
+                _ => state.mode = Mode::GoTo(text),
+            }
+            Vec::new()
+        }
         Mode::Help => Vec::new(),
         Mode::Tuning(form) => on_tuning_key(state, form, key),
         Mode::Export => on_export_key(key),
@@ -225,6 +241,16 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
         Action::CancelGeneration => return cancel_generation(state),
         Action::Suspend => return vec![Command::Suspend],
         Action::Cohorts => return super::cohorts::open(state),
+        Action::GoTo => state.mode = Mode::GoTo(String::new()),
+        Action::ToggleAll => {
+            state.show_all = !state.show_all;
+            state.rebuild_view();
+            state.status = Some(if state.show_all {
+                "listing all customers".into()
+            } else {
+                "listing customers with a gap".into()
+            });
+        }
         Action::Pivot => match super::pivot::open(state, 0) {
             Some(pivot) => state.mode = Mode::Pivot(Box::new(pivot)),
             None => state.status = Some("no analysis yet".into()),

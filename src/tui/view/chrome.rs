@@ -75,6 +75,12 @@ pub fn footer(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
             Span::styled("█", theme.dim()),
             Span::styled("   Enter keep · Esc clear", theme.dim()),
         ]),
+        Mode::GoTo(text) => Line::from(vec![
+            Span::styled(" go to customer: ", theme.key()),
+            Span::raw(super::overlays::printable(text)),
+            Span::styled("█", theme.dim()),
+            Span::styled("   Enter jump · Esc cancel", theme.dim()),
+        ]),
         _ => match &state.status {
             Some(message) => Line::from(Span::raw(format!(" {message}"))),
             None => hints(state, theme),

@@ -50,7 +50,11 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
                 .primary_severity
                 .map_or("-", |s| short_severity(s.key()));
             Row::new(vec![
-                Cell::from(score.rank.to_string()),
+                Cell::from(if score.rank == 0 {
+                    "-".to_string()
+                } else {
+                    score.rank.to_string()
+                }),
                 Cell::from(dataset.customer_ids[*customer as usize].to_string()),
                 Cell::from(format!("{:.2}", score.priority)),
                 Cell::from(gap),

@@ -55,7 +55,7 @@ pub fn render(state: &AppState, frame: &mut Frame) {
                 .map_or(Default::default(), |l| l.dataset.unit);
             cohorts::render(view, unit, frame, area, theme)
         }
-        Mode::Normal | Mode::Filter(_) => {}
+        Mode::Normal | Mode::Filter(_) | Mode::GoTo(_) => {}
     }
     if !state.notices.is_empty() {
         overlays::notices(&state.notices, frame, area, theme);
