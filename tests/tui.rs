@@ -889,3 +889,17 @@ mod go_to {
         assert_eq!(state.view.len(), 150);
     }
 }
+
+#[test]
+fn y_copies_the_id_and_capital_y_the_rationale() {
+    let mut state = ready(120, 40);
+    let id = selected_id(&state);
+    let commands = key(&mut state, KeyCode::Char('y'));
+    assert_eq!(commands, vec![Command::Copy(id.clone())]);
+    assert_eq!(state.status, Some(format!("copied id {id}")));
+    let commands = key(&mut state, KeyCode::Char('Y'));
+    let [Command::Copy(text)] = commands.as_slice() else {
+        panic!("{commands:?}")
+    };
+    assert!(text.contains("Baseline"), "{text}");
+}

@@ -588,3 +588,42 @@ fn go_to_and_filter_expressions() {
     session.keys(&["q"]);
     session.wait_text("revgap exited with 0");
 }
+
+/// `y` puts the selected id on the clipboard through OSC 52 (tmux, with set-clipboard on,
+/// keeps it as a paste buffer, as a terminal at the far end of SSH would set its clipboard).
+#[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed (.ci/run installs it)")]
+fn y_copies_the_selected_id_over_osc_52() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = Session::explorer(120, 34, dir.path(), &[]);
+    session.wait_text("customers with gaps");
+    let on = Command::new("tmux")
+        .args([
+            "set-option",
+            "-t",
+            &session.name,
+            "-s",
+            "set-clipboard",
+            "on",
+        ])
+        .status()
+        .unwrap();
+    assert!(on.success());
+    session.keys(&[":"]);
+    session.keys(&["42", "Enter"]);
+    session.wait_text("Customer 42 ");
+    session.keys(&["y"]);
+    session.wait_text("copied id 42");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let buffer = loop {
+        let output = Command::new("tmux").args(["show-buffer"]).output().unwrap();
+        let text = String::from_utf8_lossy(&output.stdout).to_string();
+        if text == "42" || Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(buffer, "42");
+    session.keys(&["q"]);
+    session.wait_text("revgap exited with 0");
+}

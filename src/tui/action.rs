@@ -33,6 +33,8 @@ pub enum Action {
     Cohorts,
     GoTo,
     ToggleAll,
+    CopyId,
+    CopyRationale,
 }
 
 impl Action {
@@ -66,6 +68,8 @@ impl Action {
             }
             Self::GoTo => "go to a customer by id (with or without a gap)",
             Self::ToggleAll => "list all customers / only those with a gap",
+            Self::CopyId => "copy the selected id (OSC 52: works over SSH)",
+            Self::CopyRationale => "copy the selected customer's rationale",
             Self::Cohorts => {
                 "cohort heatmap (Tab: week/month/quarter, v: retention/revenue, arrows scroll)"
             }

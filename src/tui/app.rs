@@ -415,6 +415,14 @@ fn run_command(
             }
         }
         Command::Suspend => suspend(terminal)?,
+        Command::Copy(text) => {
+            // OSC 52 asks the terminal (local or at the far end of SSH) to set its clipboard.
+            use base64::Engine;
+            let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+            let mut stdout = std::io::stdout();
+            write!(stdout, "\x1b]52;c;{encoded}\x07").wrap_err("writing to the terminal")?;
+            stdout.flush().wrap_err("writing to the terminal")?;
+        }
     }
     Ok(())
 }

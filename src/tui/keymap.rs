@@ -198,6 +198,8 @@ impl Default for Keymap {
             (Key::plain('c'), CancelGeneration),
             (Key::plain(':'), GoTo),
             (Key::plain('a'), ToggleAll),
+            (Key::plain('y'), CopyId),
+            (Key::plain('Y'), CopyRationale),
             (Key::plain('F'), Pivot),
             (Key::plain('C'), Cohorts),
             (Key::ctrl('z'), Suspend),

@@ -69,6 +69,8 @@ pub enum Command {
     Suspend,
     /// Compute the cohort table for this period.
     Cohorts(crate::segment::cohort::Period),
+    /// Put this text on the clipboard (OSC 52, so it works over SSH).
+    Copy(String),
 }
 
 /// Applies one message.
@@ -242,6 +244,7 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
         Action::Suspend => return vec![Command::Suspend],
         Action::Cohorts => return super::cohorts::open(state),
         Action::GoTo => state.mode = Mode::GoTo(String::new()),
+        Action::CopyId | Action::CopyRationale => return copy(state, action),
         Action::ToggleAll => {
             state.show_all = !state.show_all;
             state.rebuild_view();
@@ -257,6 +260,36 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
         },
     }
     Vec::new()
+}
+
+/// What `y` (the id) and `Y` (the rationale shown) copy, cleaned of control characters.
+fn copy(state: &mut AppState, action: Action) -> Vec<Command> {
+    let (Some(loaded), Some(customer)) = (&state.loaded, state.selected_customer()) else {
+        state.status = Some("nothing selected".into());
+        return Vec::new();
+    };
+    let id = crate::text::one_line(&loaded.dataset.customer_ids[customer]).into_owned();
+    let (text, what) = if action == Action::CopyId {
+        (id.clone(), format!("copied id {id}"))
+    } else {
+        let insight = loaded.analysis.insight(&loaded.dataset, customer);
+        let generated = state
+            .narratives
+            .get(&customer)
+            .and_then(|view| match &view.phase {
+                NarrativePhase::Done(done) if done.is_grounded() => done.text.clone(),
+                _ => None,
+            });
+        let text = generated.unwrap_or_else(|| {
+            crate::narrative::rules::rationale(&insight, &loaded.analysis.config)
+        });
+        (
+            crate::text::strip_control(&text),
+            format!("copied the rationale of customer {id}"),
+        )
+    };
+    state.status = Some(what);
+    vec![Command::Copy(text)]
 }
 
 /// Starts a request for the selected customer (one at a time: a running one is cancelled).
