@@ -22,6 +22,25 @@ pub fn write_with(
     access: Access,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
+    match std::fs::metadata(path) {
+        // A device or a pipe (`--out /dev/stdout`, a FIFO) is written to, never replaced:
+        // renaming over /dev/null would turn it into a file.
+        Ok(meta) if !meta.is_file() => {
+            let file = std::fs::OpenOptions::new().write(true).open(path)?;
+            let mut writer = BufWriter::with_capacity(1 << 20, file);
+            fill(&mut writer)?;
+            return writer.flush();
+        }
+        // Through a symlink the file it points to is replaced, and the link stays a link.
+        Ok(_) => {
+            if let Ok(real) = std::fs::canonicalize(path)
+                && real != path
+            {
+                return write_with(&real, access, fill);
+            }
+        }
+        Err(_) => {}
+    }
     let directory = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -29,7 +48,14 @@ pub fn write_with(
     let temporary = tempfile::Builder::new()
         .prefix(".revgap-")
         .suffix(".tmp")
-        .tempfile_in(directory)?;
+        .tempfile_in(directory)
+        .map_err(|error| match error.kind() {
+            io::ErrorKind::NotFound => io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("the directory {} does not exist", directory.display()),
+            ),
+            kind => io::Error::from(kind),
+        })?;
     set_access(temporary.path(), access)?;
     {
         let mut writer = BufWriter::with_capacity(1 << 20, temporary.as_file());
@@ -102,6 +128,36 @@ mod tests {
         assert_eq!(names.len(), 1, "no temporary file is left behind");
         write(&target, Access::Shared, b"new").unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_are_written_to_and_links_stay_links() {
+        let null = Path::new("/dev/null");
+        write(null, Access::Shared, b"report").unwrap();
+        let meta = std::fs::metadata(null).unwrap();
+        assert!(!meta.is_file(), "/dev/null is still a device");
+        let full = write(Path::new("/dev/full"), Access::Shared, b"report");
+        assert!(full.is_err(), "a full device reports the error");
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.md");
+        std::fs::write(&real, "old").unwrap();
+        let link = dir.path().join("link.md");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write(&link, Access::Shared, b"new").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
+        let missing = write(&dir.path().join("no/such/dir/r.md"), Access::Shared, b"x");
+        let message = missing.unwrap_err().to_string();
+        assert!(
+            message.contains("does not exist") && !message.contains(".revgap-"),
+            "{message}"
+        );
     }
 
     #[cfg(unix)]

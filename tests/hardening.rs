@@ -351,3 +351,52 @@ fn item_20_no_system_openssl_in_the_build() {
         assert!(!lock.contains(system_tls), "{system_tls} is in the build");
     }
 }
+
+#[test]
+fn write_errors_are_one_line_and_a_closed_pipe_is_quiet() {
+    // stdout on a full disk.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let output = Command::new(common::binary())
+        .args(["analyze", "--format", "json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(73));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    // --out naming a device writes to it and never replaces it.
+    let output = revgap(&["analyze", "--format", "json", "--out", "/dev/full"]);
+    assert_eq!(output.status.code(), Some(73));
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        std::fs::metadata("/dev/full")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+    // A missing directory.
+    let output = revgap(&["analyze", "--out", "/nonexistent-revgap-dir/r.md"]);
+    assert_eq!(output.status.code(), Some(73));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("does not exist"));
+    // `| head`: the reader goes away; revgap ends quietly with success.
+    let mut child = Command::new(common::binary())
+        .args(["analyze", "--format", "json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
