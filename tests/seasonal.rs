@@ -260,3 +260,52 @@ fn the_spend_forecast_interval_covers_about_as_promised() {
         }
     }
 }
+
+#[test]
+fn seasonal_shoppers_are_told_from_steady_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let generated = common::revgap(&[
+        "generate",
+        "--seasonal",
+        "--customers",
+        "2000",
+        "--weeks",
+        "104",
+        "--out",
+        out,
+    ]);
+    assert!(generated.status.success());
+    let truth = std::fs::read_to_string(dir.path().join("truth.csv")).unwrap();
+    let kind: std::collections::HashMap<String, String> = truth
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            (fields[0].to_string(), fields[1].to_string())
+        })
+        .collect();
+    let spend = dir.path().join("weekly_spend.csv");
+    let report = common::json(&[
+        "analyze",
+        "--weekly",
+        spend.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let (mut right, mut judged) = (0, 0);
+    for customer in report["customers"].as_array().unwrap() {
+        let expected = match kind[customer["customer_id"].as_str().unwrap()].as_str() {
+            "seasonal" => "seasonal shopper",
+            "steady" => "steady",
+            _ => continue,
+        };
+        judged += 1;
+        right += usize::from(customer["segments"]["seasonality"] == expected);
+    }
+    assert!(judged > 100, "{judged}");
+    assert!(right as f64 >= 0.95 * judged as f64, "{right} of {judged}");
+    // Short data have no seasonal profile, so no seasonality dimension.
+    let short = common::json(&["analyze", "--format", "json", "--top", "1"]);
+    assert!(short["customers"][0]["segments"]["seasonality"].is_null());
+}

@@ -153,6 +153,12 @@ impl Config {
             }
         }
         check.whole("segments.lapsed_weeks", g.lapsed_weeks, 1, MAX_WINDOW_WEEKS);
+        check.range(
+            "segments.seasonal_correlation",
+            g.seasonal_correlation,
+            -1.0,
+            1.0,
+        );
         check.range("segments.at_risk_p_alive", g.at_risk_p_alive, 0.0, 1.0);
         if g.age_band_starts.is_empty() || !g.age_band_starts.windows(2).all(|w| w[0] < w[1]) {
             check.fail("segments.age_band_starts must be a non-empty, increasing list".into());

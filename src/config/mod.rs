@@ -353,6 +353,9 @@ pub struct SegmentSettings {
     pub frequency_band_shares: [f64; 3],
     /// Extra customer columns to segment by in every report (e.g. ["region"]).
     pub extra_dimensions: Vec<String>,
+    /// With two years of data: a customer whose spend correlates with the seasonal profile at
+    /// least this much is a "seasonal shopper".
+    pub seasonal_correlation: f64,
     /// Gap thresholds for particular segments (the first matching rule applies).
     pub rules: Vec<SegmentRule>,
 }
@@ -409,6 +412,7 @@ impl Default for SegmentSettings {
             age_band_starts: vec![25, 35, 45, 55, 65],
             frequency_band_shares: [0.75, 0.4, 0.15],
             extra_dimensions: Vec::new(),
+            seasonal_correlation: 0.4,
             rules: Vec::new(),
         }
     }

@@ -243,7 +243,8 @@ pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
             })
             .collect()
     });
-    let segment_of = || crate::segment::segment(dataset, config, p_alive.as_deref());
+    let multipliers = (!season.multipliers.is_empty()).then_some(season.multipliers.as_slice());
+    let segment_of = || crate::segment::segment(dataset, config, p_alive.as_deref(), multipliers);
     // Segment rules need the segments before the gap rules; otherwise segments are built
     // alongside scoring.
     let early = (!config.segments.rules.is_empty()).then(segment_of);

@@ -22,6 +22,9 @@ pub enum Dimension {
     Household,
     Loyalty,
     FrequencyBand,
+    /// Whether spend follows the season ("seasonal shopper") or not ("steady"); only with a
+    /// seasonal profile (two years of data).
+    Seasonality,
     /// An extra column of the customers file, by name.
     Extra(String),
 }
@@ -48,6 +51,7 @@ impl Dimension {
             Self::Household => "household",
             Self::Loyalty => "loyalty",
             Self::FrequencyBand => "frequency_band",
+            Self::Seasonality => "seasonality",
             Self::Extra(name) => name,
         }
     }
@@ -57,6 +61,9 @@ impl Dimension {
         let name = name.trim();
         if let Some(found) = Self::BUILT_IN.iter().find(|d| d.key() == name) {
             return Ok(found.clone());
+        }
+        if name == Self::Seasonality.key() {
+            return Ok(Self::Seasonality);
         }
         if dataset.extra_columns.iter().any(|c| c == name) {
             return Ok(Self::Extra(name.to_string()));
@@ -174,6 +181,7 @@ pub fn segment(
     dataset: &Dataset,
     config: &Config,
     p_alive: Option<&[Option<f64>]>,
+    season: Option<&[f64]>,
 ) -> Segmentation {
     let settings = &config.segments;
     let activity: Vec<Activity> = (0..dataset.customer_count())
@@ -238,6 +246,13 @@ pub fn segment(
         }),
     ];
     let mut dimensions: Vec<Labels> = builders.par_iter().map(|build| build()).collect();
+    if let Some(multipliers) = season.filter(|m| m.len() == dataset.week_count()) {
+        dimensions.push(seasonality(
+            dataset,
+            multipliers,
+            settings.seasonal_correlation,
+        ));
+    }
     for name in &settings.extra_dimensions {
         if let Some(labels) = extra_labels(dataset, name) {
             dimensions.push(labels);
@@ -274,6 +289,43 @@ pub fn matching_rules(
                 .map_or(0, |i| i as u16 + 1)
         })
         .collect()
+}
+
+/// "seasonal shopper" when a customer's weekly spend moves with the population's seasonal
+/// profile (correlation at least `threshold` over their history), else "steady".
+fn seasonality(dataset: &Dataset, multipliers: &[f64], threshold: f64) -> Labels {
+    let labels: Vec<&str> = (0..dataset.customer_count())
+        .into_par_iter()
+        .map(|customer| {
+            let weeks = dataset.weeks_of(customer);
+            let first = weeks.iter().position(|v| *v > 0.0).unwrap_or(weeks.len());
+            let (spend, season) = (&weeks[first..], &multipliers[first..]);
+            if correlation(spend, season).is_some_and(|r| r >= threshold) {
+                "seasonal shopper"
+            } else {
+                "steady"
+            }
+        })
+        .collect();
+    Labels::from_names(Dimension::Seasonality, labels)
+}
+
+/// Pearson correlation; `None` for fewer than a year of weeks or no variation.
+fn correlation(x: &[f64], y: &[f64]) -> Option<f64> {
+    let n = x.len().min(y.len());
+    if n < 52 {
+        return None;
+    }
+    let mean = |v: &[f64]| v[..n].iter().sum::<f64>() / n as f64;
+    let (mx, my) = (mean(x), mean(y));
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for i in 0..n {
+        let (dx, dy) = (x[i] - mx, y[i] - my);
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+    }
+    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
 }
 
 /// The labels of an extra customer column (`None` when the data has no such column).
