@@ -168,12 +168,7 @@ pub fn render_cohorts(
                 "# Cohorts by first-purchase {period}\n\n{} customers; {what}, by {period}s since the first purchase.\n\n",
                 count(table.customers())
             );
-            let width = table
-                .cohorts
-                .iter()
-                .map(|c| c.active_share.len())
-                .max()
-                .unwrap_or(0);
+            let width = table.periods();
             let _ = write!(out, "| Cohort | Size |");
             for since in 0..width {
                 let _ = write!(out, " {since} |");

@@ -66,6 +66,15 @@ impl CohortTable {
     pub fn customers(&self) -> usize {
         self.cohorts.iter().map(|c| c.size).sum()
     }
+
+    /// Periods since acquisition followed by the oldest cohort (the table's width).
+    pub fn periods(&self) -> usize {
+        self.cohorts
+            .iter()
+            .map(|c| c.active_share.len())
+            .max()
+            .unwrap_or(0)
+    }
 }
 
 /// Builds the cohort table of `dataset` up to its as-of date.

@@ -77,12 +77,7 @@ pub fn on_key(state: &mut AppState, mut view: CohortView, key: Key) -> Vec<Comma
         _ => {}
     }
     if let Some(table) = &view.table {
-        let columns = table
-            .cohorts
-            .iter()
-            .map(|c| c.active_share.len())
-            .max()
-            .unwrap_or(1);
+        let columns = table.periods().max(1);
         view.first_column = view.first_column.min(columns.saturating_sub(1));
         view.first_row = view.first_row.min(table.cohorts.len().saturating_sub(1));
     }

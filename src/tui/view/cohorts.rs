@@ -51,12 +51,7 @@ pub fn render(
         return;
     };
     let columns = (inner.width as usize).saturating_sub(LABEL) / CELL;
-    let widest = table
-        .cohorts
-        .iter()
-        .map(|c| c.active_share.len())
-        .max()
-        .unwrap_or(0);
+    let widest = table.periods();
     let shown: Vec<usize> = (view.first_column..widest).take(columns).collect();
     let mut header = vec![Span::styled(
         format!("{:<LABEL$}", "cohort (size)"),
