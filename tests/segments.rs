@@ -135,6 +135,12 @@ fn extra_customer_columns_are_dimensions_and_unknown_ones_are_named() {
         report["segments"][0]["key"]["region"].is_string(),
         "{report}"
     );
+    // Seasonality exists only with two years of data: a clear line, not a crash.
+    let output = revgap(&["segments", "--by", "seasonality"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no 'seasonality' segments"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1);
     let output = revgap(&["segments", "--by", "colour"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -30,6 +30,18 @@ pub fn run_segments(args: &SegmentsArgs) -> Result<(), Failure> {
         .filter_map(|d| extra_labels(&dataset, d.key()))
         .collect();
     let labels = summary::labels_for(&analysis.segments, &extra, &dimensions);
+    if let Some(missing) = dimensions
+        .iter()
+        .find(|d| !labels.iter().any(|l| &l.dimension == *d))
+    {
+        return Err(Failure::new(
+            2,
+            format!(
+                "the data have no '{}' segments (seasonality needs a seasonal profile: two years of weekly data)",
+                missing.key()
+            ),
+        ));
+    }
     let rows = summary::summarize(&labels, &analysis.segment_outcomes());
     let names: Vec<&str> = dimensions.iter().map(Dimension::key).collect();
     let text = render_segments(args.format, &names, &rows, dataset.unit);
