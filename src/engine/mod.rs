@@ -128,7 +128,9 @@ impl Analysis {
             dataset,
             &self.config,
             customer,
-            self.models.as_deref(),
+            self.models
+                .as_ref()
+                .and_then(|m| m.churn_probability(customer)),
             &self.season,
             rule_of(&self.segment_rules, customer),
         );
@@ -201,11 +203,10 @@ fn build_insight(
     dataset: &Dataset,
     config: &Config,
     customer: usize,
-    models: Option<&crate::model::predict::Models>,
+    model_churn: Option<f64>,
     season: &season::Season,
     segment_rule: Option<usize>,
 ) -> CustomerInsight {
-    let model_churn = models.and_then(|m| m.churn_probability(customer));
     let loyal = dataset.profiles[customer]
         .as_ref()
         .and_then(|p| p.loyalty_member)
@@ -262,7 +263,7 @@ pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
                     dataset,
                     config,
                     customer,
-                    models.as_deref(),
+                    model_churn,
                     &season,
                     rule,
                 ))

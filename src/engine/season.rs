@@ -253,22 +253,6 @@ impl Season {
         }
         let window = n - level_weeks..n;
         let seasonal = self.kind() == BaselineKind::Seasonal && self.multipliers.len() == n;
-        // Deseasonalised weeks of the level window: their mean is the level, their spread the
-        // week-to-week variation.
-        let adjusted: Vec<f64> = window
-            .clone()
-            .map(|w| {
-                if seasonal {
-                    weeks[w] / self.multipliers[w].max(1e-6)
-                } else {
-                    weeks[w]
-                }
-            })
-            .collect();
-        let level = adjusted.iter().sum::<f64>() / level_weeks as f64;
-        // The week-to-week spread is measured over up to half a year of deseasonalised
-        // history (eight weeks alone would make the interval too narrow too often).
-        let spread_start = n.saturating_sub(26).max(first);
         let deseasonalised = |w: usize| {
             if seasonal {
                 weeks[w] / self.multipliers[w].max(1e-6)
@@ -276,6 +260,11 @@ impl Season {
                 weeks[w]
             }
         };
+        // The level is the mean of the deseasonalised level window; the week-to-week spread is
+        // measured over up to half a year (eight weeks alone would make the interval too
+        // narrow too often).
+        let level = window.clone().map(deseasonalised).sum::<f64>() / level_weeks as f64;
+        let spread_start = n.saturating_sub(26).max(first);
         let spread: Vec<f64> = (spread_start..n).map(deseasonalised).collect();
         let spread_mean = spread.iter().sum::<f64>() / spread.len() as f64;
         let variance = spread
