@@ -6,7 +6,6 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
-use rand_distr::{Beta, Distribution, Exp, Gamma};
 use rayon::prelude::*;
 use revgap::model::bgnbd::{self, Params};
 use revgap::model::summary::{self, Rfm};
@@ -21,26 +20,8 @@ const CDNOW: Params = Params {
 /// (x, t_x, T) of one simulated customer, times rounded to whole days.
 fn simulate(seed: u64) -> (f64, f64, f64) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let rate = Gamma::new(CDNOW.r, 1.0 / CDNOW.alpha)
-        .unwrap()
-        .sample(&mut rng)
-        .max(1e-12);
-    let dropout = Beta::new(CDNOW.a, CDNOW.b).unwrap().sample(&mut rng);
-    let age_days: f64 = rng.random_range(189..=272) as f64;
-    let wait = Exp::new(rate).unwrap();
-    let (mut time, mut x, mut last) = (0.0f64, 0.0, 0.0);
-    loop {
-        time += wait.sample(&mut rng);
-        if (time * 7.0).round() > age_days {
-            break;
-        }
-        x += 1.0;
-        last = (time * 7.0).round() / 7.0;
-        if rng.random::<f64>() < dropout {
-            break;
-        }
-    }
-    (x, last, age_days / 7.0)
+    let age_days = rng.random_range(189..=272);
+    bgnbd::simulate(&CDNOW, age_days, &mut rng)
 }
 
 fn model(c: &mut Criterion) {

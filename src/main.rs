@@ -11,7 +11,14 @@ fn main() {
             let rendered = error.render().to_string();
             let first = rendered.lines().next().unwrap_or_default();
             let first = first.strip_prefix("error: ").unwrap_or(first);
-            eprintln!("revgap: error: {first} (see --help)");
+            // The accepted values are on a later line: they belong to the one line.
+            let expected = match error.get(clap::error::ContextKind::ValidValue) {
+                Some(clap::error::ContextValue::Strings(values)) => {
+                    format!("; expected one of: {}", values.join(", "))
+                }
+                _ => String::new(),
+            };
+            eprintln!("revgap: error: {first}{expected} (see --help)");
             std::process::exit(2);
         }
         Err(help_or_version) => help_or_version.exit(),

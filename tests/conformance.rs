@@ -10,7 +10,7 @@ use revgap::engine::{self, ChurnFactor, GapType, OpportunityType, Severity};
 
 fn analysis() -> (revgap::data::Dataset, engine::Analysis) {
     let dataset = common::seed_dataset();
-    let analysis = engine::analyze(&dataset, &common::config());
+    let analysis = engine::analyze(&dataset, &common::original_config());
     (dataset, analysis)
 }
 

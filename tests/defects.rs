@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{config, dataset};
+use common::{dataset, original_config as config};
 use revgap::config::Config;
 use revgap::engine::{self, GapType, OpportunityType, Severity};
 use revgap::report::{self, Format, ReportContext};

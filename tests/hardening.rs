@@ -148,6 +148,11 @@ fn item_01_analyze_and_fit_share_one_fitting_path() {
         "json",
     ]);
     assert!(fit["bgnbd"]["std_errors"].is_object(), "{fit}");
+    // Everyone's amounts come from one distribution: no spend heterogeneity for Gamma-Gamma,
+    // which is reported as not fitted rather than failing the purchase model with it.
+    assert!(fit["gamma_gamma"].is_null(), "{fit}");
+    let warning = fit["gamma_gamma_warning"].as_str().unwrap();
+    assert!(warning.contains("mean spends hardly differ"), "{warning}");
 }
 
 #[test]

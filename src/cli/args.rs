@@ -119,6 +119,10 @@ pub struct DataArgs {
     /// original's), original, trailing or seasonal.
     #[arg(long, value_enum, value_name = "KIND")]
     pub baseline: Option<crate::config::BaselineChoice>,
+    /// Churn probability and gap rules: bgnbd (default: the model, each customer judged
+    /// against their own rhythm; the rules where it does not fit) or rules (the original's).
+    #[arg(long, value_enum, value_name = "MODEL")]
+    pub churn_model: Option<crate::config::ChurnModel>,
 }
 
 impl Default for Delimiter {

@@ -43,7 +43,7 @@ pub const EXIT_CONFIG: i32 = 78;
 pub const EXIT_OUTPUT: i32 = 73;
 
 /// Loads the configuration named by `--config` (or the defaults), then applies the data
-/// flags that override it (`--baseline`).
+/// flags that override it (`--baseline`, `--churn-model`).
 pub fn load_config(args: &DataArgs) -> Result<Config, Failure> {
     let mut config = match &args.config {
         Some(path) => {
@@ -53,6 +53,9 @@ pub fn load_config(args: &DataArgs) -> Result<Config, Failure> {
     };
     if let Some(baseline) = args.baseline {
         config.windows.baseline = baseline;
+    }
+    if let Some(churn_model) = args.churn_model {
+        config.model.churn_model = churn_model;
     }
     Ok(config)
 }
@@ -350,8 +353,9 @@ pub fn run_fit(args: &FitArgs) -> Result<(), Failure> {
         .iter()
         .map(|s| (f64::from(s.x), s.mean_repeat_spend))
         .collect();
-    let spend =
-        gamma_gamma::fit(&pairs).map_err(|e| Failure::new(65, format!("Gamma-Gamma: {e}")))?;
+    // Spend without heterogeneity is no reason to withhold the purchase model: the spend
+    // model is reported as not fitted, with why.
+    let spend = gamma_gamma::fit(&pairs).map_err(|e| format!("Gamma-Gamma: {e}"));
     let repeat_customers = summaries.iter().filter(|s| s.x > 0).count();
     let text = match args.format {
         FitFormat::Json => {
@@ -365,11 +369,12 @@ pub fn run_fit(args: &FitArgs) -> Result<(), Failure> {
                     "log_likelihood": bgnbd.log_likelihood,
                     "std_errors": bgnbd.std_errors,
                 },
-                "gamma_gamma": {
+                "gamma_gamma": spend.as_ref().ok().map(|spend| serde_json::json!({
                     "p": spend.params.p, "q": spend.params.q, "gamma": spend.params.gamma,
                     "log_likelihood": spend.log_likelihood,
                     "std_errors": spend.std_errors,
-                },
+                })),
+                "gamma_gamma_warning": spend.as_ref().err(),
             });
             let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
             text.push('\n');
@@ -378,13 +383,27 @@ pub fn run_fit(args: &FitArgs) -> Result<(), Failure> {
         FitFormat::Text => {
             let se = |value: Option<f64>| value.map_or("n/a".to_string(), |v| format!("{v:.6}"));
             let b = &bgnbd.params;
-            let g = &spend.params;
             let bse = bgnbd.std_errors;
-            let gse = spend.std_errors;
+            let spend_line = match &spend {
+                Ok(spend) => {
+                    let (g, gse) = (&spend.params, spend.std_errors);
+                    format!(
+                        "p {:.7} (se {})  q {:.7} (se {})  gamma {:.7} (se {})  LL {:.6}",
+                        g.p,
+                        se(gse.map(|s| s.p)),
+                        g.q,
+                        se(gse.map(|s| s.q)),
+                        g.gamma,
+                        se(gse.map(|s| s.gamma)),
+                        spend.log_likelihood,
+                    )
+                }
+                Err(why) => format!("not fitted ({why})"),
+            };
             format!(
                 "calibration end {}: {} customers, {} with repeat purchases\n\
                  BG/NBD       r {:.7} (se {})  alpha {:.7} (se {})  a {:.7} (se {})  b {:.7} (se {})  LL {:.6}\n\
-                 Gamma-Gamma  p {:.7} (se {})  q {:.7} (se {})  gamma {:.7} (se {})  LL {:.6}\n",
+                 Gamma-Gamma  {spend_line}\n",
                 args.calibration_end,
                 summaries.len(),
                 repeat_customers,
@@ -397,13 +416,6 @@ pub fn run_fit(args: &FitArgs) -> Result<(), Failure> {
                 b.b,
                 se(bse.map(|s| s.b)),
                 bgnbd.log_likelihood,
-                g.p,
-                se(gse.map(|s| s.p)),
-                g.q,
-                se(gse.map(|s| s.q)),
-                g.gamma,
-                se(gse.map(|s| s.gamma)),
-                spend.log_likelihood,
             )
         }
     };

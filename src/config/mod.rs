@@ -286,12 +286,14 @@ impl Default for ReportSettings {
 }
 
 /// Where the churn probability comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum ChurnModel {
-    /// The original's point rules (transparent, no fitting).
+    /// The original's point rules and its fixed gap rules (reproduces the original).
     Rules,
-    /// BG/NBD P(no purchase in the horizon); the rules stay as a factor and the fallback.
+    /// The default: the churn probability learned on BG/NBD features (or BG/NBD P(no
+    /// purchase in the horizon)), gaps judged against each customer's rhythm; the rules stay
+    /// as factors, and are the fallback where BG/NBD does not fit the data.
     Bgnbd,
 }
 
@@ -321,7 +323,7 @@ pub struct ModelSettings {
 impl Default for ModelSettings {
     fn default() -> Self {
         Self {
-            churn_model: ChurnModel::Rules,
+            churn_model: ChurnModel::Bgnbd,
             horizon_weeks: 4.0,
             interval: 0.9,
             bootstrap_draws: 200,

@@ -39,7 +39,7 @@ impl Default for TransactionColumns {
 /// Below this magnitude a netted week is a rounding residue.
 const RESIDUE: f64 = 1e-9;
 
-/// One purchase (or return) after parsing.
+/// One purchase (or return) after parsing; consecutive rows of one customer and day are one.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Transaction {
     pub customer: u32,
@@ -83,6 +83,8 @@ pub fn load_transactions(
     let mut customers = CustomerIndex::default();
     let mut transactions: Vec<Transaction> = Vec::new();
     let mut report = LoadReport::default();
+    // Returns are counted as read (merging hides them later), up to the cut like the rows kept.
+    let last_counted_day = as_of.map_or(i32::MAX, day_number);
     stream.scan(
         |text, first_line| parse_rows(&pool, path, text, first_line, delimiter, &layout, policy),
         |chunk| {
@@ -93,11 +95,22 @@ pub fn load_transactions(
                     current_run = row.run as usize;
                     customer = customers.index_of(chunk.run_id(current_run)).0 as u32;
                 }
-                transactions.push(Transaction {
-                    customer,
-                    day: row.day,
-                    amount: row.value,
-                });
+                if row.value < 0.0 && row.day <= last_counted_day {
+                    report.returns_netted += 1;
+                }
+                // Lines of one basket arrive together: one purchase-day for everything
+                // downstream (the weekly grid sums them, the models merge a day's purchases),
+                // so they are merged as read, which keeps a line-level log's memory small.
+                match transactions.last_mut() {
+                    Some(last) if last.customer == customer && last.day == row.day => {
+                        last.amount += row.value;
+                    }
+                    _ => transactions.push(Transaction {
+                        customer,
+                        day: row.day,
+                        amount: row.value,
+                    }),
+                }
             }
             let stopped = chunk.stopped.clone();
             report.absorb(chunk.report.clone());
@@ -212,9 +225,6 @@ pub fn weekly_from_transactions(
     let customers = kept_ids.len();
     let mut spend = vec![0.0; customers * weeks];
     for transaction in &transactions {
-        if transaction.amount < 0.0 {
-            report.returns_netted += 1;
-        }
         spend[transaction.customer as usize * weeks + week_of(transaction.day)] +=
             transaction.amount;
     }

@@ -229,8 +229,10 @@ fn build_insight(
 /// judge each customer against their own purchase rhythm (see `gaps`).
 pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
     let started = std::time::Instant::now();
-    let (models, churn_model) = fit_models(dataset, config);
-    let season = std::sync::Arc::new(season::Season::of(dataset, config));
+    let ((models, churn_model), season) = rayon::join(
+        || fit_models(dataset, config),
+        || std::sync::Arc::new(season::Season::of(dataset, config)),
+    );
     tracing::debug!(
         ms = started.elapsed().as_millis() as u64,
         "models and season"

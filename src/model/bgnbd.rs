@@ -5,7 +5,7 @@
 //! from `libm::lgamma`), so x in the hundreds cannot overflow. Identical (x, t_x, T) rows are
 //! compressed into weights before fitting.
 
-use super::fit::{FitError, maximize_from, standard_errors};
+use super::fit::{FitError, maximize_from, polish, standard_errors};
 use super::hyp2f1::hyp2f1;
 use super::summary::Rfm;
 use serde::Serialize;
@@ -107,6 +107,34 @@ impl Params {
     }
 }
 
+/// One customer drawn from the model, at day resolution: a rate λ ~ Gamma(r, α) and a
+/// dropout probability p ~ Beta(a, b), purchases at rate λ until a dropout after one, over
+/// `age_days` since the first purchase. Returns (x, t_x, T) in weeks. For tests and benchmarks
+/// that need data with a known truth.
+pub fn simulate(params: &Params, age_days: u32, rng: &mut impl rand::Rng) -> (f64, f64, f64) {
+    use rand::RngExt;
+    use rand_distr::{Beta, Distribution, Exp, Gamma};
+    let rate = Gamma::new(params.r, 1.0 / params.alpha)
+        .map_or(1e-12, |gamma| gamma.sample(rng))
+        .max(1e-12);
+    let dropout = Beta::new(params.a, params.b).map_or(0.5, |beta| beta.sample(rng));
+    let (mut time, mut x, mut last) = (0.0f64, 0.0, 0.0);
+    if let Ok(wait) = Exp::new(rate) {
+        loop {
+            time += wait.sample(rng);
+            if (time * 7.0).round() > f64::from(age_days) {
+                break;
+            }
+            x += 1.0;
+            last = (time * 7.0).round() / 7.0;
+            if rng.random::<f64>() < dropout {
+                break;
+            }
+        }
+    }
+    (x, last, f64::from(age_days) / 7.0)
+}
+
 /// A fitted model.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Fit {
@@ -130,7 +158,7 @@ pub fn sample(rows: &[Rfm]) -> Vec<Rfm> {
     if rows.len() <= SAMPLE_ABOVE {
         return rows.to_vec();
     }
-    let step = rows.len().div_ceil(SAMPLE_ABOVE / 2);
+    let step = rows.len().div_ceil(SAMPLE_ABOVE / 4);
     rows.iter()
         .step_by(step)
         .map(|row| Rfm {
@@ -143,6 +171,27 @@ pub fn sample(rows: &[Rfm]) -> Vec<Rfm> {
 /// Fits from a start near the optimum when one is known (e.g. the same customers' fit over a
 /// longer period), else from the default start.
 pub fn fit_from(rows: &[Rfm], start: Option<Params>) -> Result<Fit, FitError> {
+    let prepared = Prepared::new(rows);
+    let params = search(&prepared, rows, start)?;
+    let best = params.as_vec();
+    let objective = |values: &[f64]| prepared.total_log_likelihood(&Params::from_slice(values));
+    let std_errors = standard_errors(&objective, &best)
+        .or_else(|| boundary_std_errors(&objective, &best))
+        .map(|se| Params::from_slice(&se));
+    Ok(Fit {
+        params,
+        log_likelihood: objective(&best),
+        std_errors,
+    })
+}
+
+/// The maximum-likelihood parameters alone, without standard errors: for a start, or where
+/// only a feature comes from the fit (see [`fit_from`] for `start`).
+pub fn maximum(rows: &[Rfm], start: Option<Params>) -> Result<Params, FitError> {
+    search(&Prepared::new(rows), rows, start)
+}
+
+fn search(prepared: &Prepared, rows: &[Rfm], start: Option<Params>) -> Result<Params, FitError> {
     if rows.iter().all(|row| row.x == 0.0) {
         return Err(FitError::TooFewData(
             "no repeat purchases to fit BG/NBD".into(),
@@ -150,32 +199,19 @@ pub fn fit_from(rows: &[Rfm], start: Option<Params>) -> Result<Fit, FitError> {
     }
     // The optimiser sees the mean per customer, so its tolerance means the same for 2,000
     // customers as for a million (an absolute tolerance on a total of −10⁶ is never met).
-    let prepared = Prepared::new(rows);
     let customers: f64 = rows.iter().map(|row| row.weight).sum();
-    let objective = |values: &[f64]| prepared.total_log_likelihood(&Params::from_slice(values));
-    let mean = |values: &[f64]| objective(values) / customers;
-    let start = match start {
-        Some(known) => known,
-        None if rows.len() > SAMPLE_ABOVE => {
-            fit_from(&sample(rows), None).map_or(Params::from_slice(&[1.0; 4]), |f| f.params)
-        }
-        None => Params::from_slice(&[1.0; 4]),
+    let mean =
+        |values: &[f64]| prepared.total_log_likelihood(&Params::from_slice(values)) / customers;
+    let near = match start {
+        Some(known) => Some(known),
+        None if rows.len() > SAMPLE_ABOVE => maximum(&sample(rows), None).ok(),
+        None => None,
     };
-    let first_spread = if start == Params::from_slice(&[1.0; 4]) {
-        0.5
-    } else {
-        0.1
+    let best = match near {
+        Some(near) => polish(&mean, &near.as_vec())?,
+        None => maximize_from(&mean, &[1.0; 4], 0.5)?,
     };
-    let best = maximize_from(&mean, &start.as_vec(), first_spread)?;
-    let params = Params::from_slice(&best);
-    let std_errors = standard_errors(&objective, &best)
-        .or_else(|| boundary_std_errors(&objective, &best))
-        .map(|se| Params::from_slice(&se));
-    Ok(Fit {
-        params,
-        log_likelihood: params.total_log_likelihood(rows),
-        std_errors,
-    })
+    Ok(Params::from_slice(&best))
 }
 
 /// The rows arranged for fast likelihoods during a fit: the distinct T and t_x values are
@@ -212,7 +248,7 @@ impl Prepared {
         let ln_beta_ab = ln_beta(a, b);
         let constant = -ln_gamma(r) + r * alpha.ln();
         self.rows
-            .par_chunks(8192)
+            .par_chunks(2048)
             .map(|chunk| {
                 let mut current = f64::NAN;
                 let (mut base, mut alive, mut dropped) = (0.0, 0.0, 0.0);

@@ -19,6 +19,53 @@ pub fn features(summary: &CustomerSummary, model: &bgnbd::Params) -> Vec<f64> {
     ]
 }
 
+/// The ridge penalty on the standardised weights: keeps Newton's steps finite when a feature
+/// separates the classes.
+const RIDGE: f64 = 1e-3;
+
+/// The log-likelihood's gradient and negated Hessian at `weights` over the rows of a flat
+/// design matrix (`weights.len()` columns), summed in parallel chunks.
+fn newton_sums(design: &[f64], labels: &[bool], weights: &[f64]) -> (Vec<f64>, Vec<Vec<f64>>) {
+    use rayon::prelude::*;
+    let width = weights.len();
+    let zero = || (vec![0.0; width], vec![vec![0.0; width]; width]);
+    let (gradient, mut hessian) = design
+        .par_chunks(width * 4096)
+        .zip(labels.par_chunks(4096))
+        .fold(zero, |(mut gradient, mut hessian), (rows, labels)| {
+            for (row, label) in rows.chunks_exact(width).zip(labels) {
+                let eta: f64 = row.iter().zip(weights).map(|(x, w)| x * w).sum();
+                let p = 1.0 / (1.0 + (-eta).exp());
+                let residual = f64::from(u8::from(*label)) - p;
+                let curvature = p * (1.0 - p);
+                for a in 0..width {
+                    gradient[a] += residual * row[a];
+                    for b in a..width {
+                        hessian[a][b] += curvature * row[a] * row[b];
+                    }
+                }
+            }
+            (gradient, hessian)
+        })
+        .reduce(zero, |(mut g1, mut h1), (g2, h2)| {
+            for a in 0..width {
+                g1[a] += g2[a];
+                for b in a..width {
+                    h1[a][b] += h2[a][b];
+                }
+            }
+            (g1, h1)
+        });
+    // Only the upper triangle was summed; mirror it.
+    let upper = hessian.clone();
+    for (a, row) in hessian.iter_mut().enumerate() {
+        for (b, cell) in row.iter_mut().enumerate().take(a) {
+            *cell = upper[b][a];
+        }
+    }
+    (gradient, hessian)
+}
+
 /// A fitted logistic model with its standardisation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Logistic {
@@ -43,32 +90,18 @@ impl Logistic {
                 variance.sqrt().max(1e-12)
             })
             .collect();
-        let design: Vec<Vec<f64>> = rows
+        // One flat, standardised design matrix (intercept first) read in parallel chunks.
+        let width = k + 1;
+        let design: Vec<f64> = rows
             .iter()
-            .map(|r| {
-                std::iter::once(1.0)
-                    .chain((0..k).map(|j| (r[j] - means[j]) / scales[j]))
-                    .collect()
-            })
+            .flat_map(|r| std::iter::once(1.0).chain((0..k).map(|j| (r[j] - means[j]) / scales[j])))
             .collect();
-        let mut weights = vec![0.0; k + 1];
+        let mut weights = vec![0.0; width];
         for _ in 0..50 {
-            let mut gradient = vec![0.0; k + 1];
-            let mut hessian = vec![vec![0.0; k + 1]; k + 1];
-            for (row, label) in design.iter().zip(labels) {
-                let eta: f64 = row.iter().zip(&weights).map(|(x, w)| x * w).sum();
-                let p = 1.0 / (1.0 + (-eta).exp());
-                let y = f64::from(u8::from(*label));
-                for a in 0..=k {
-                    gradient[a] += (y - p) * row[a];
-                    for b in 0..=k {
-                        hessian[a][b] += p * (1.0 - p) * row[a] * row[b];
-                    }
-                }
-            }
-            for a in 1..=k {
-                gradient[a] -= 1e-3 * weights[a];
-                hessian[a][a] += 1e-3;
+            let (mut gradient, mut hessian) = newton_sums(&design, labels, &weights);
+            for a in 1..width {
+                gradient[a] -= RIDGE * weights[a];
+                hessian[a][a] += RIDGE;
             }
             let step = super::linalg::solve(hessian, gradient)?;
             let size: f64 = step.iter().map(|s| s.abs()).sum();
@@ -103,13 +136,14 @@ impl Logistic {
 /// when the period is too short, BG/NBD cannot be fitted on the first part, or the split has
 /// fewer than 10 churners or 10 buyers to learn from.
 pub fn train(
-    purchases: &super::summary::Purchases,
+    purchases: &super::summary::Purchases<'_>,
     summaries: &[Option<CustomerSummary>],
     calibration_end: i32,
     horizon_weeks: f64,
     near: Option<bgnbd::Params>,
 ) -> Option<Logistic> {
     use super::summary;
+    use rayon::prelude::*;
     let first_day = summaries
         .iter()
         .flatten()
@@ -126,10 +160,10 @@ pub fn train(
     // Only a feature (P(alive)) comes from this fit, so a degenerate one still serves.
     // The fit over the whole period (`near`) starts the search close to this one's optimum,
     // and a sample of a large population suffices: only a feature comes from this fit.
-    let inner_model = bgnbd::fit_from(&bgnbd::sample(&rows), near).ok()?;
+    let inner_model = bgnbd::maximum(&bgnbd::sample(&rows), near).ok()?;
     let features: Vec<Vec<f64>> = inner
-        .iter()
-        .map(|s| features(s, &inner_model.params))
+        .par_iter()
+        .map(|s| features(s, &inner_model))
         .collect();
     let labels: Vec<bool> = inner.iter().map(|s| s.holdout_purchases == 0).collect();
     let churned = labels.iter().filter(|l| **l).count();

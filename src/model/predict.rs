@@ -52,7 +52,10 @@ pub fn fit(dataset: &Dataset, horizon_weeks: f64) -> Result<Models, super::fit::
         .as_of
         .map(crate::data::day_number)
         .ok_or_else(|| super::fit::FitError::TooFewData("no dates".into()))?;
+    let started = std::time::Instant::now();
+    let elapsed_ms = || started.elapsed().as_millis();
     let purchases = summary::Purchases::of(dataset);
+    tracing::debug!(ms = elapsed_ms(), "purchases grouped");
     let summaries = purchases.summaries(end, end);
     let rows = summary::compress(
         summaries
@@ -60,22 +63,34 @@ pub fn fit(dataset: &Dataset, horizon_weeks: f64) -> Result<Models, super::fit::
             .flatten()
             .map(|s| (f64::from(s.x), s.t_x, s.t)),
     );
-    let bgnbd = bgnbd::fit_checked(&rows)?;
+    tracing::debug!(ms = elapsed_ms(), rows = rows.len(), "summaries compressed");
     let pairs: Vec<(f64, f64)> = summaries
         .iter()
         .flatten()
         .map(|s| (f64::from(s.x), s.mean_repeat_spend))
         .collect();
-    let logistic = super::churn::train(
-        &purchases,
-        &summaries,
-        end,
-        horizon_weeks,
-        Some(bgnbd.params),
+    // Spend and purchases are independent fits: Gamma-Gamma runs beside BG/NBD and the churn
+    // model, which starts from BG/NBD's optimum.
+    let (purchase_models, spend) = rayon::join(
+        || {
+            let bgnbd = bgnbd::fit_checked(&rows)?;
+            tracing::debug!(ms = elapsed_ms(), "BG/NBD fitted");
+            let logistic = super::churn::train(
+                &purchases,
+                &summaries,
+                end,
+                horizon_weeks,
+                Some(bgnbd.params),
+            );
+            tracing::debug!(ms = elapsed_ms(), "churn model trained");
+            Ok((bgnbd, logistic))
+        },
+        || gamma_gamma::fit(&pairs).ok(),
     );
+    let (bgnbd, logistic) = purchase_models?;
     Ok(Models {
         bgnbd,
-        spend: gamma_gamma::fit(&pairs).ok(),
+        spend,
         summaries,
         horizon_weeks,
         logistic,

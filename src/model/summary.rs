@@ -83,8 +83,9 @@ pub fn summarize_until(
 
 /// Compresses identical (x, t_x, T) rows into weights (order of first appearance irrelevant).
 pub fn compress(rows: impl IntoIterator<Item = (f64, f64, f64)>) -> Vec<Rfm> {
+    use rayon::slice::ParallelSliceMut;
     let mut all: Vec<(f64, f64, f64)> = rows.into_iter().collect();
-    all.sort_unstable_by(|a, b| {
+    all.par_sort_unstable_by(|a, b| {
         a.0.total_cmp(&b.0)
             .then(a.1.total_cmp(&b.1))
             .then(a.2.total_cmp(&b.2))
@@ -104,108 +105,64 @@ pub fn compress(rows: impl IntoIterator<Item = (f64, f64, f64)>) -> Vec<Rfm> {
     compressed
 }
 
-/// Every customer's purchase days, grouped once: day-level transactions when the data has
-/// them (same-day purchases merged, returns netted into their day), else the weekly grid (a
-/// week with spend > 0 is one purchase, dated at its start). Each customer's days are sorted.
-/// Summaries at any cut, and cohorts, are read from this without grouping again.
-#[derive(Debug, Clone, Default)]
-pub struct Purchases {
-    starts: Vec<usize>,
-    days: Vec<(i32, f64)>,
+/// Every customer's purchase days: day-level transactions when the data has them (grouped
+/// once; same-day purchases merged, returns netted into their day), else read from the
+/// weekly grid on demand (a week with spend > 0 is one purchase, dated at its start), which
+/// costs no memory beyond the grid. Each customer's days are sorted. Summaries at any cut, and
+/// cohorts, are read from this without grouping again.
+#[derive(Debug, Clone)]
+pub enum Purchases<'a> {
+    Grouped {
+        starts: Vec<usize>,
+        days: Vec<(i32, f64)>,
+    },
+    Weekly {
+        dataset: &'a crate::data::Dataset,
+        week_days: Vec<i32>,
+    },
 }
 
-impl Purchases {
-    pub fn of(dataset: &crate::data::Dataset) -> Self {
-        use rayon::prelude::*;
-        let customers = dataset.customer_count();
-        let mut starts = vec![0usize; customers + 1];
-        let mut days: Vec<(i32, f64)>;
+impl<'a> Purchases<'a> {
+    pub fn of(dataset: &'a crate::data::Dataset) -> Self {
         match &dataset.transactions {
             Some(transactions) => {
-                // A counting sort by customer: one pass to count, one to place.
-                for t in transactions {
-                    starts[t.customer as usize + 1] += 1;
-                }
-                for i in 0..customers {
-                    starts[i + 1] += starts[i];
-                }
-                let mut next = starts.clone();
-                days = vec![(0, 0.0); transactions.len()];
-                for t in transactions {
-                    let slot = &mut next[t.customer as usize];
-                    days[*slot] = (t.day, t.amount);
-                    *slot += 1;
-                }
+                let (starts, days) = group(transactions, dataset.customer_count());
+                Self::Grouped { starts, days }
             }
-            None => {
-                let week_days: Vec<i32> = dataset
+            None => Self::Weekly {
+                dataset,
+                week_days: dataset
                     .week_starts
                     .iter()
                     .map(|d| crate::data::day_number(*d))
-                    .collect();
-                days = Vec::new();
-                for customer in 0..customers {
-                    days.extend(
-                        dataset
-                            .weeks_of(customer)
-                            .iter()
-                            .zip(&week_days)
-                            .filter(|(spend, _)| **spend > 0.0)
-                            .map(|(spend, day)| (*day, *spend)),
-                    );
-                    starts[customer + 1] = days.len();
-                }
-            }
-        }
-        // Sort each customer's days and merge same-day purchases, in parallel, in place.
-        let mut slices: Vec<&mut [(i32, f64)]> = Vec::with_capacity(customers);
-        let mut rest: &mut [(i32, f64)] = &mut days;
-        for customer in 0..customers {
-            let (head, tail) = rest.split_at_mut(starts[customer + 1] - starts[customer]);
-            slices.push(head);
-            rest = tail;
-        }
-        let merged: Vec<usize> = slices
-            .into_par_iter()
-            .map(|slice| {
-                slice.sort_unstable_by_key(|p| p.0);
-                let mut kept = 0;
-                for read in 0..slice.len() {
-                    if kept > 0 && slice[kept - 1].0 == slice[read].0 {
-                        slice[kept - 1].1 += slice[read].1;
-                    } else {
-                        slice[kept] = slice[read];
-                        kept += 1;
-                    }
-                }
-                kept
-            })
-            .collect();
-        // Close the gaps the merging left.
-        let mut write = 0;
-        let mut compact_starts = vec![0usize; customers + 1];
-        for customer in 0..customers {
-            let start = starts[customer];
-            for offset in 0..merged[customer] {
-                days[write] = days[start + offset];
-                write += 1;
-            }
-            compact_starts[customer + 1] = write;
-        }
-        days.truncate(write);
-        Self {
-            starts: compact_starts,
-            days,
+                    .collect(),
+            },
         }
     }
 
     /// Customer `customer`'s purchase days, sorted, one entry per day.
-    pub fn of_customer(&self, customer: usize) -> &[(i32, f64)] {
-        &self.days[self.starts[customer]..self.starts[customer + 1]]
+    pub fn of_customer(&self, customer: usize) -> std::borrow::Cow<'_, [(i32, f64)]> {
+        match self {
+            Self::Grouped { starts, days } => {
+                std::borrow::Cow::Borrowed(&days[starts[customer]..starts[customer + 1]])
+            }
+            Self::Weekly { dataset, week_days } => std::borrow::Cow::Owned(
+                dataset
+                    .weeks_of(customer)
+                    .iter()
+                    .zip(week_days)
+                    .filter(|(spend, _)| **spend > 0.0)
+                    .map(|(spend, day)| (*day, *spend))
+                    .collect(),
+            ),
+        }
     }
 
     pub fn customers(&self) -> usize {
-        self.starts.len() - 1
+        match self {
+            Self::Grouped { starts, .. } => starts.len() - 1,
+            Self::Weekly { dataset, .. } => dataset.customer_count(),
+        }
     }
 
     /// Every customer's summary at `calibration_end`, holdout purchases up to `holdout_end`.
@@ -218,10 +175,69 @@ impl Purchases {
         (0..self.customers())
             .into_par_iter()
             .map(|customer| {
-                summary_of_days(self.of_customer(customer), calibration_end, holdout_end)
+                summary_of_days(&self.of_customer(customer), calibration_end, holdout_end)
             })
             .collect()
     }
+}
+
+/// Groups transactions by customer (a counting sort), then sorts each customer's days and
+/// merges same-day purchases in parallel: (start of each customer's run, the days).
+fn group(
+    transactions: &[crate::data::Transaction],
+    customers: usize,
+) -> (Vec<usize>, Vec<(i32, f64)>) {
+    use rayon::prelude::*;
+    let mut starts = vec![0usize; customers + 1];
+    for t in transactions {
+        starts[t.customer as usize + 1] += 1;
+    }
+    for i in 0..customers {
+        starts[i + 1] += starts[i];
+    }
+    let mut next = starts.clone();
+    let mut days = vec![(0, 0.0); transactions.len()];
+    for t in transactions {
+        let slot = &mut next[t.customer as usize];
+        days[*slot] = (t.day, t.amount);
+        *slot += 1;
+    }
+    let mut slices: Vec<&mut [(i32, f64)]> = Vec::with_capacity(customers);
+    let mut rest: &mut [(i32, f64)] = &mut days;
+    for customer in 0..customers {
+        let (head, tail) = rest.split_at_mut(starts[customer + 1] - starts[customer]);
+        slices.push(head);
+        rest = tail;
+    }
+    let merged: Vec<usize> = slices
+        .into_par_iter()
+        .map(|slice| {
+            slice.sort_unstable_by_key(|p| p.0);
+            let mut kept = 0;
+            for read in 0..slice.len() {
+                if kept > 0 && slice[kept - 1].0 == slice[read].0 {
+                    slice[kept - 1].1 += slice[read].1;
+                } else {
+                    slice[kept] = slice[read];
+                    kept += 1;
+                }
+            }
+            kept
+        })
+        .collect();
+    // Close the gaps the merging left.
+    let mut write = 0;
+    let mut compact_starts = vec![0usize; customers + 1];
+    for customer in 0..customers {
+        let start = starts[customer];
+        for offset in 0..merged[customer] {
+            days[write] = days[start + offset];
+            write += 1;
+        }
+        compact_starts[customer + 1] = write;
+    }
+    days.truncate(write);
+    (compact_starts, days)
 }
 
 /// The summary of sorted, merged purchase days (see [`summarize_until`]).

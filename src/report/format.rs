@@ -32,16 +32,24 @@ pub fn secondary_signals(gaps: &[crate::engine::Gap]) -> String {
 
 /// "P(alive) 0.42 · P(no purchase in 4 wk) 0.61 · revenue at risk $120.00 (90% interval
 /// $80.00–$150.00)".
-pub fn prediction_line(prediction: &crate::model::predict::Prediction, interval: f64) -> String {
+pub fn prediction_line(
+    prediction: &crate::model::predict::Prediction,
+    interval: f64,
+    unit: crate::text::ValueUnit,
+) -> String {
+    let at_risk = match unit {
+        crate::text::ValueUnit::Currency => "revenue at risk",
+        crate::text::ValueUnit::Purchases => "at risk",
+    };
     format!(
-        "P(alive) {:.2} · P(no purchase in {} wk) {:.2} · revenue at risk {} ({:.0}% interval {}–{})",
+        "P(alive) {:.2} · P(no purchase in {} wk) {:.2} · {at_risk} {} ({:.0}% interval {}–{})",
         prediction.p_alive,
         prediction.horizon_weeks,
         prediction.p_no_purchase,
-        money(prediction.revenue_at_risk),
+        unit.amount(prediction.revenue_at_risk),
         interval * 100.0,
-        money(prediction.revenue_at_risk_low),
-        money(prediction.revenue_at_risk_high)
+        unit.amount(prediction.revenue_at_risk_low),
+        unit.amount(prediction.revenue_at_risk_high)
     )
 }
 

@@ -256,7 +256,11 @@ fn customer_entry(
         let _ = writeln!(
             out,
             "- **Model (BG/NBD + Gamma-Gamma):** {}",
-            super::format::prediction_line(prediction, context.config.model.interval)
+            super::format::prediction_line(
+                prediction,
+                context.config.model.interval,
+                context.dataset.unit,
+            )
         );
     }
     if let Some(opportunity) = &insight.opportunity {

@@ -137,7 +137,7 @@ pub fn cohorts(dataset: &Dataset, period: Period) -> CohortTable {
 fn for_each_customer(dataset: &Dataset, mut each: impl FnMut(&[(i32, f64)])) {
     let purchases = crate::model::summary::Purchases::of(dataset);
     for customer in 0..purchases.customers() {
-        each(purchases.of_customer(customer));
+        each(&purchases.of_customer(customer));
     }
 }
 

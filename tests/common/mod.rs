@@ -32,8 +32,11 @@ pub fn dataset(rows: &[(&str, &[f64])]) -> Dataset {
     )
 }
 
-pub fn config() -> Config {
-    Config::default()
+/// The original's mode (`churn_model = "rules"`): what conformance with the original pins.
+pub fn original_config() -> Config {
+    let mut config = Config::default();
+    config.model.churn_model = revgap::config::ChurnModel::Rules;
+    config
 }
 
 /// Path of the built binary under test.

@@ -19,13 +19,6 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
             count(summary.customers_with_gaps),
             count(summary.customers_analyzed)
         )));
-        if summary.model_fallback().is_some() {
-            // The reason is in the scores pane; the header says only that it happened.
-            spans.push(Span::styled(
-                " · BG/NBD unusable: rules in use",
-                theme.error(),
-            ));
-        }
         if loaded.dataset.load.skipped_rows > 0 {
             spans.push(Span::styled(
                 format!(
@@ -62,6 +55,13 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
             ),
             theme.error(),
         ));
+    }
+    if let Some(loaded) = &state.loaded
+        && loaded.analysis.summary.model_fallback().is_some()
+    {
+        // Expected on weekly-grid shoppers, so not an error, and less urgent than anything
+        // above; the reason is in the scores pane.
+        spans.push(Span::styled(" · churn: rules", theme.key()));
     }
     spans.push(Span::styled(format!(" · {}", state.source), theme.dim()));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);

@@ -113,7 +113,11 @@ fn facts(
     )));
     if let Some(prediction) = &insight.prediction {
         lines.push(Line::from(Span::styled(
-            crate::report::format::prediction_line(prediction, state.config.model.interval),
+            crate::report::format::prediction_line(
+                prediction,
+                state.config.model.interval,
+                insight.unit,
+            ),
             theme.key(),
         )));
     }

@@ -1,0 +1,112 @@
+//! Which churn model runs: the BG/NBD-based one by default, the original's rules on request
+//! (`--churn-model rules` or `[model] churn_model = "rules"`), which reproduce the original's
+//! counts on its own data, and the rules as the labelled fallback where BG/NBD does not fit.
+
+mod common;
+
+use common::{CDNOW_FLAGS, fixture, json, revgap};
+
+fn seed_args(extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "analyze",
+        "--format",
+        "json",
+        "--weekly",
+        fixture("seed/retail_weekly_sales.csv").to_str().unwrap(),
+        "--customers",
+        fixture("seed/retail_customers.csv").to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+fn run(args: &[String]) -> serde_json::Value {
+    json(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+fn assert_original_counts(report: &serde_json::Value) {
+    let summary = &report["summary"];
+    assert_eq!(summary["churn_model"], "rules");
+    assert_eq!(summary["gaps_total"], 296);
+    assert_eq!(summary["customers_with_gaps"], 164);
+    assert_eq!(summary["churn_risk_customers"], 135);
+}
+
+#[test]
+fn the_rules_flag_reproduces_the_original() {
+    assert_original_counts(&run(&seed_args(&["--churn-model", "rules"])));
+}
+
+#[test]
+fn the_rules_config_reproduces_the_original() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("rules.toml");
+    std::fs::write(&config, "[model]\nchurn_model = \"rules\"\n").unwrap();
+    assert_original_counts(&run(&seed_args(&["--config", config.to_str().unwrap()])));
+}
+
+#[test]
+fn the_flag_overrides_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("model.toml");
+    std::fs::write(&config, "[model]\nchurn_model = \"bgnbd\"\n").unwrap();
+    assert_original_counts(&run(&seed_args(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--churn-model",
+        "rules",
+    ])));
+}
+
+#[test]
+fn the_model_is_the_default_on_a_transaction_log() {
+    let mut args = vec!["analyze", "--format", "json", "--transactions"];
+    let path = fixture("cdnow/CDNOW_sample.txt");
+    args.push(path.to_str().unwrap());
+    args.extend(CDNOW_FLAGS);
+    let report = json(&args);
+    assert_eq!(report["summary"]["churn_model"], "bgnbd+logistic");
+    let first = &report["customers"][0];
+    assert!(
+        first["prediction"]["churn_probability"].is_number(),
+        "{first}"
+    );
+    assert_eq!(
+        first["churn"]["probability"], first["prediction"]["churn_probability"],
+        "the model's probability is the churn probability"
+    );
+    assert!(
+        first["churn"]["factors"].is_array(),
+        "the rules stay as factors"
+    );
+}
+
+#[test]
+fn where_bgnbd_does_not_fit_the_default_says_so_and_uses_the_rules() {
+    // The original's shoppers buy nearly every week: BG/NBD has no heterogeneity to fit.
+    let report = run(&seed_args(&[]));
+    let used = report["summary"]["churn_model"].as_str().unwrap();
+    assert!(
+        used.starts_with("rules (BG/NBD fit failed") && used.contains("steady rate"),
+        "{used}"
+    );
+    assert_eq!(
+        report["summary"]["gaps_total"], 296,
+        "the fallback is the original's rules"
+    );
+}
+
+#[test]
+fn an_unknown_model_is_a_one_line_error() {
+    let output = revgap(&["analyze", "--churn-model", "neural"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("--churn-model") && stderr.contains("rules"),
+        "{stderr}"
+    );
+}
