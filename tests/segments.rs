@@ -337,3 +337,84 @@ fn a_segment_rule_tightens_thresholds_for_its_segment_and_says_so() {
     let output = revgap(&["analyze", "--config", bad.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(78));
 }
+
+#[test]
+fn a_segment_rule_gives_its_segment_its_own_actions() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("actions.toml");
+    std::fs::write(
+        &config,
+        "[[segments.rules]]\ndimension = \"value_tier\"\nlabel = \"high\"\nactions = [\"personal_call\", \"vip_offer\"]\n",
+    )
+    .unwrap();
+    let report = json(&[
+        "analyze",
+        "--format",
+        "json",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    let customers = report["customers"].as_array().unwrap();
+    let (high, other): (Vec<&serde_json::Value>, Vec<&serde_json::Value>) = customers
+        .iter()
+        .filter(|c| c["opportunity"].is_object())
+        .partition(|c| c["segments"]["value_tier"] == "high");
+    assert!(!high.is_empty() && !other.is_empty());
+    for customer in &high {
+        assert_eq!(
+            customer["opportunity"]["actions"],
+            serde_json::json!(["personal_call", "vip_offer"])
+        );
+        let text = customer["rationale"]["text"].as_str().unwrap();
+        assert!(
+            text.contains("value_tier = high: its own actions"),
+            "{text}"
+        );
+    }
+    for customer in &other {
+        let actions = customer["opportunity"]["actions"].as_array().unwrap();
+        assert!(!actions.contains(&serde_json::json!("vip_offer")));
+    }
+    let markdown =
+        String::from_utf8(revgap(&["analyze", "--config", config.to_str().unwrap()]).stdout)
+            .unwrap();
+    assert!(markdown.contains("personal call, vip offer"), "{markdown}");
+}
+
+#[test]
+fn segment_rule_and_peer_settings_are_checked_for_meaning() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, expected) in [
+        (
+            "[[segments.rules]]\ndimension = \"value_tier\"\nlabel = \"high\"\nactions = [\"Call Them!\"]\n",
+            "segments.rules.actions: \"Call Them!\": expected a snake_case action name",
+        ),
+        (
+            "[[segments.rules]]\ndimension = \"value_tier\"\nlabel = \"high\"\nactions = []\n",
+            "segments.rules.actions must not be empty",
+        ),
+        (
+            "[[segments.rules]]\ndimension = \"colour\"\nlabel = \"red\"\n",
+            "segments.rules.dimension = \"colour\": expected a segment dimension",
+        ),
+        (
+            "[peers]\ndimension = \"shoe_size\"\n",
+            "peers.dimension = \"shoe_size\": expected a segment dimension",
+        ),
+        ("[peers]\nbelow_pct = 20.0\n", "peers.below_pct = 20"),
+        (
+            "[peers]\nbelow_pct = -80.0\nhigh_severity_pct = -60.0\n",
+            "peers.high_severity_pct must not be above peers.below_pct",
+        ),
+        ("[peers]\nmin_group = 1\n", "peers.min_group = 1"),
+        ("[peers]\nwindow_weeks = 0\n", "peers.window_weeks = 0"),
+    ] {
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, text).unwrap();
+        let output = revgap(&["analyze", "--config", path.to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(78), "{text}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{text}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    }
+}

@@ -179,7 +179,47 @@ impl Config {
             if let Some(weeks) = rule.zero_spend_weeks {
                 check.whole("segments.rules.zero_spend_weeks", weeks, 1, w.recent_weeks);
             }
+            check.dimension("segments.rules.dimension", &rule.dimension, g);
+            for action in rule.actions.iter().flatten() {
+                let name = action.as_bytes();
+                let is_name = (1..=40).contains(&name.len())
+                    && name[0].is_ascii_lowercase()
+                    && name
+                        .iter()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_');
+                if !is_name {
+                    check.fail(format!(
+                        "segments.rules.actions: {:?}: expected a snake_case action name (a-z, 0-9, _; at most 40)",
+                        crate::text::one_line(action)
+                    ));
+                }
+            }
+            if rule.actions.as_ref().is_some_and(Vec::is_empty) {
+                check.fail(
+                    "segments.rules.actions must not be empty (leave it out for the defaults)"
+                        .into(),
+                );
+            }
         }
+        let peers = &self.peers;
+        check.dimension("peers.dimension", &peers.dimension, g);
+        check.open_open("peers.below_pct", peers.below_pct, -100.0, 0.0);
+        check.open_open(
+            "peers.high_severity_pct",
+            peers.high_severity_pct,
+            -100.0,
+            0.0,
+        );
+        if peers.high_severity_pct > peers.below_pct {
+            check.fail("peers.high_severity_pct must not be above peers.below_pct".into());
+        }
+        check.whole("peers.min_group", peers.min_group, 2, usize::MAX);
+        check.whole(
+            "peers.window_weeks",
+            peers.window_weeks,
+            1,
+            MAX_WINDOW_WEEKS,
+        );
         for event in &self.calendar.events {
             check.range("calendar.events.lift", event.lift, 0.0, 100.0);
             check.range("calendar.events.after_lift", event.after_lift, 0.0, 100.0);
@@ -248,6 +288,23 @@ impl Checks {
             ok,
             format!("a number above {low} and at most {high}"),
         );
+    }
+
+    /// A segment dimension: a built-in one, or a configured extra column.
+    fn dimension(&mut self, key: &str, name: &str, segments: &super::SegmentSettings) {
+        use crate::segment::Dimension;
+        let built_in = Dimension::BUILT_IN
+            .iter()
+            .chain([&Dimension::Seasonality])
+            .any(|d| d.key() == name);
+        if !built_in && !segments.extra_dimensions.iter().any(|e| e == name) {
+            let known: Vec<&str> = Dimension::BUILT_IN.iter().map(Dimension::key).collect();
+            self.fail(format!(
+                "{key} = {:?}: expected a segment dimension ({}, seasonality, or one of segments.extra_dimensions)",
+                crate::text::one_line(name),
+                known.join(", ")
+            ));
+        }
     }
 
     fn open_open(&mut self, key: &str, value: f64, low: f64, high: f64) {

@@ -22,7 +22,41 @@ pub struct Config {
     pub llm: LlmConfig,
     pub model: ModelSettings,
     pub segments: SegmentSettings,
+    pub peers: PeerSettings,
     pub calendar: Calendar,
+}
+
+/// The peer baseline: a customer's recent weekly spend against the median of comparable
+/// customers (same segment in `dimension`, same acquisition quarter). Used with the model
+/// only: the original's mode keeps the original's three gap rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PeerSettings {
+    pub enabled: bool,
+    /// The segment dimension that, with the acquisition quarter, makes a peer group.
+    pub dimension: String,
+    /// The weeks whose average weekly spend is compared (long enough that an occasional
+    /// buyer's peers do not all show 0).
+    pub window_weeks: usize,
+    /// `below_peers` when recent spend is at least this far below the peers' median (%).
+    pub below_pct: f64,
+    /// High severity from this far below (%); medium above it.
+    pub high_severity_pct: f64,
+    /// Smaller peer groups give no baseline.
+    pub min_group: usize,
+}
+
+impl Default for PeerSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            dimension: "value_tier".into(),
+            window_weeks: 13,
+            below_pct: -50.0,
+            high_severity_pct: -75.0,
+            min_group: 20,
+        }
+    }
 }
 
 /// Named date ranges that move expected spend: holidays, promotions, store closures.
@@ -373,6 +407,9 @@ pub struct SegmentRule {
     pub declining_revenue_pct: Option<f64>,
     pub below_baseline_pct: Option<f64>,
     pub zero_spend_weeks: Option<usize>,
+    /// Recommended actions for this segment's opportunities, instead of the defaults (e.g.
+    /// `["personal_call", "reactivation_offer"]` for lapsed members).
+    pub actions: Option<Vec<String>>,
 }
 
 impl SegmentRule {
@@ -399,6 +436,9 @@ impl SegmentRule {
         }
         if let Some(weeks) = self.zero_spend_weeks {
             parts.push(format!("{weeks} zero weeks"));
+        }
+        if self.actions.is_some() {
+            parts.push("its own actions".into());
         }
         format!("{} = {}: {}", self.dimension, self.label, parts.join(", "))
     }

@@ -11,10 +11,17 @@ pub enum GapType {
     DecliningRevenue,
     BelowBaseline,
     ZeroSpend,
+    /// Recent spend far below comparable customers' (model mode; see `engine::peers`).
+    BelowPeers,
 }
 
 impl GapType {
-    pub const ALL: [GapType; 3] = [Self::DecliningRevenue, Self::BelowBaseline, Self::ZeroSpend];
+    pub const ALL: [GapType; 4] = [
+        Self::DecliningRevenue,
+        Self::BelowBaseline,
+        Self::ZeroSpend,
+        Self::BelowPeers,
+    ];
 
     /// The stable machine name (JSON, CSV, filters).
     pub fn key(self) -> &'static str {
@@ -22,6 +29,7 @@ impl GapType {
             Self::DecliningRevenue => "declining_revenue",
             Self::BelowBaseline => "below_baseline",
             Self::ZeroSpend => "zero_spend",
+            Self::BelowPeers => "below_peers",
         }
     }
 
@@ -31,6 +39,7 @@ impl GapType {
             Self::DecliningRevenue => "Declining Revenue",
             Self::BelowBaseline => "Below Baseline",
             Self::ZeroSpend => "Zero Spend",
+            Self::BelowPeers => "Below Peers",
         }
     }
 
@@ -38,9 +47,10 @@ impl GapType {
     /// the most specific, a single weak week the least.
     fn specificity(self) -> u8 {
         match self {
-            Self::ZeroSpend => 2,
-            Self::DecliningRevenue => 1,
-            Self::BelowBaseline => 0,
+            Self::ZeroSpend => 3,
+            Self::DecliningRevenue => 2,
+            Self::BelowBaseline => 1,
+            Self::BelowPeers => 0,
         }
     }
 }
@@ -114,6 +124,13 @@ impl Gap {
                 "No spend in {} week(s), zero spend in the recent period (churn risk).",
                 self.weeks_at_risk
             ),
+            GapType::BelowPeers => format!(
+                "Weekly spend over the last {} weeks, {}, is {:.1}% below the median {} of comparable customers (same segment and acquisition quarter).",
+                self.weeks_at_risk,
+                unit.amount(self.current),
+                self.gap_pct.abs(),
+                unit.amount(self.expected)
+            ),
         }
     }
 }
@@ -129,15 +146,17 @@ impl Gap {
 /// often enough to show one (at least `model.min_expected_purchases` purchases expected in the
 /// recent window); and severity is the risk band of the churn probability.
 pub fn detect_gaps(profile: &SpendProfile, model_churn: Option<f64>, config: &Config) -> Vec<Gap> {
-    detect_gaps_with(profile, model_churn, config, &config.gaps)
+    detect_gaps_with(profile, model_churn, config, &config.gaps, None)
 }
 
-/// As [`detect_gaps`], with the thresholds of the customer's segment rule.
+/// As [`detect_gaps`], with the thresholds of the customer's segment rule and, in model mode,
+/// the median recent weekly spend of the customer's peers (see `engine::peers`).
 pub fn detect_gaps_with(
     profile: &SpendProfile,
     model_churn: Option<f64>,
     config: &Config,
     thresholds: &GapThresholds,
+    peer: Option<PeerComparison>,
 ) -> Vec<Gap> {
     let mut gaps = rule_gaps(profile, thresholds);
     if profile.is_new {
@@ -145,9 +164,44 @@ pub fn detect_gaps_with(
     }
     if let Some(churn) = model_churn {
         gaps = rhythm_gaps(gaps, profile, churn, config);
+        if let Some(gap) = peer.and_then(|peer| peer_gap(profile, peer, config)) {
+            gaps.push(gap);
+        }
     }
     gaps.retain(|gap| gap.gap_amount < 0.0);
     gaps
+}
+
+/// A customer's average weekly spend over the peer window, and their peers' median of it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PeerComparison {
+    pub own: f64,
+    pub median: f64,
+}
+
+/// `below_peers`: weekly spend over the peer window at least `peers.below_pct` below the
+/// peers' median, for a customer who is also below their own baseline (a customer who always
+/// spent little, and still does, is small, not slipping).
+fn peer_gap(profile: &SpendProfile, peer: PeerComparison, config: &Config) -> Option<Gap> {
+    let settings = &config.peers;
+    let PeerComparison { own, median } = peer;
+    if profile.is_new || median <= 0.0 || own >= profile.baseline_avg {
+        return None;
+    }
+    let pct = (own - median) / median * 100.0;
+    (pct <= settings.below_pct).then_some(Gap {
+        kind: GapType::BelowPeers,
+        severity: if pct <= settings.high_severity_pct {
+            Severity::High
+        } else {
+            Severity::Medium
+        },
+        gap_amount: own - median,
+        gap_pct: pct,
+        current: own,
+        expected: median,
+        weeks_at_risk: settings.window_weeks,
+    })
 }
 
 fn rhythm_gaps(
@@ -261,6 +315,51 @@ mod tests {
             .map(|c| if c == 'x' { 40.0 } else { 0.0 })
             .collect();
         SpendProfile::of(&weeks, &Config::default())
+    }
+
+    fn below_peers(
+        profile: &SpendProfile,
+        churn: Option<f64>,
+        own: f64,
+        median: f64,
+    ) -> Option<Gap> {
+        let config = Config::default();
+        let peer = PeerComparison { own, median };
+        detect_gaps_with(profile, churn, &config, &config.gaps, Some(peer))
+            .into_iter()
+            .find(|g| g.kind == GapType::BelowPeers)
+    }
+
+    #[test]
+    fn below_peers_needs_the_model_a_slip_and_a_far_lower_spend() {
+        let slipping = SpendProfile::of(
+            &[
+                40.0, 40.0, 40.0, 40.0, 40.0, 40.0, 40.0, 40.0, 20.0, 15.0, 20.0, 15.0,
+            ],
+            &Config::default(),
+        );
+        // Half the peers' median or less: medium; a quarter or less: high.
+        let gap = below_peers(&slipping, Some(0.2), 20.0, 40.0).unwrap();
+        assert_eq!(
+            (gap.severity, gap.gap_amount, gap.gap_pct),
+            (Severity::Medium, -20.0, -50.0)
+        );
+        assert_eq!(gap.weeks_at_risk, 13);
+        let gap = below_peers(&slipping, Some(0.2), 20.0, 90.0).unwrap();
+        assert_eq!(gap.severity, Severity::High);
+        assert!(
+            below_peers(&slipping, Some(0.2), 20.0, 39.0).is_none(),
+            "only 49 % below"
+        );
+        assert!(
+            below_peers(&slipping, None, 20.0, 90.0).is_none(),
+            "the original's rules have no peer signal"
+        );
+        let small_and_steady = SpendProfile::of(&[10.0; 12], &Config::default());
+        assert!(
+            below_peers(&small_and_steady, Some(0.2), 10.0, 90.0).is_none(),
+            "always small is not slipping"
+        );
     }
 
     #[test]

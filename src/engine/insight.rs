@@ -34,34 +34,64 @@ pub struct CustomerInsight {
     pub segment_rule: Option<usize>,
 }
 
+/// What the analysis knows about a customer beyond their own weeks.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Context {
+    pub loyalty_member: bool,
+    /// The model's churn probability when the model is in use (the gap rules then follow the
+    /// customer's rhythm).
+    pub model_churn: Option<f64>,
+    /// The `[[segments.rules]]` entry that applies (index).
+    pub segment_rule: Option<usize>,
+    /// The peers' median weekly spend over the peer window (see `peers`).
+    pub peer_median: Option<f64>,
+}
+
 impl CustomerInsight {
-    /// Builds the unscored insight of one customer; `model_churn` is the model's churn
-    /// probability when the model is in use (the gap rules then follow the customer's rhythm).
+    /// Builds the unscored insight of one customer.
     pub fn of(
         customer: usize,
         weeks: &[f64],
-        loyalty_member: bool,
-        model_churn: Option<f64>,
+        context: Context,
         config: &Config,
         season: &super::season::Season,
-        segment_rule: Option<usize>,
     ) -> Self {
-        let profile = SpendProfile::with_season(weeks, config, season);
-        let thresholds = segment_rule
-            .and_then(|i| config.segments.rules.get(i))
-            .map_or_else(|| config.gaps.clone(), |rule| rule.thresholds(&config.gaps));
-        let mut gaps = detect_gaps_with(&profile, model_churn, config, &thresholds);
-        let primary_at = (0..gaps.len()).reduce(|best, i| {
-            if gaps[i].explains_more_than(&gaps[best]) {
-                i
-            } else {
-                best
-            }
+        let Context {
+            loyalty_member,
+            model_churn,
+            segment_rule,
+            peer_median,
+        } = context;
+        let peer = peer_median.map(|median| super::gaps::PeerComparison {
+            own: super::peers::window_average(weeks, config),
+            median,
         });
+        let profile = SpendProfile::with_season(weeks, config, season);
+        let rule = segment_rule.and_then(|i| config.segments.rules.get(i));
+        let thresholds = rule.map_or_else(|| config.gaps.clone(), |r| r.thresholds(&config.gaps));
+        let mut gaps = detect_gaps_with(&profile, model_churn, config, &thresholds, peer);
+        // The peer comparison is context: primary only when nothing about the customer's own
+        // spend explains them.
+        let own = |gap: &super::gaps::Gap| gap.kind != super::gaps::GapType::BelowPeers;
+        let only_peers = !gaps.iter().any(own);
+        let primary_at = (0..gaps.len())
+            .filter(|i| only_peers || own(&gaps[*i]))
+            .reduce(|best, i| {
+                if gaps[i].explains_more_than(&gaps[best]) {
+                    i
+                } else {
+                    best
+                }
+            });
         let primary_gap = primary_at.map(|i| gaps.remove(i));
-        let opportunity = primary_gap
-            .as_ref()
-            .map(|gap| Opportunity::for_gap(gap, loyalty_member, config));
+        let opportunity = primary_gap.as_ref().map(|gap| {
+            Opportunity::for_gap(
+                gap,
+                loyalty_member,
+                config,
+                rule.and_then(|r| r.actions.as_deref()),
+            )
+        });
         Self {
             customer,
             churn: ChurnAssessment::of(&profile, config),
@@ -86,5 +116,58 @@ impl CustomerInsight {
     /// |primary gap| in weekly dollars (0 without a gap).
     pub fn gap_size(&self) -> f64 {
         self.primary_gap.map_or(0.0, |g| g.gap_amount.abs())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::gaps::GapType;
+
+    fn insight(weeks: &[f64], peer_median: f64) -> CustomerInsight {
+        let config = Config::default();
+        let data = crate::data::Dataset::from_rows(
+            (0..weeks.len() as u64)
+                .map(|w| {
+                    chrono::NaiveDate::from_ymd_opt(2025, 1, 6).unwrap() + chrono::Days::new(7 * w)
+                })
+                .collect(),
+            vec![("c".into(), weeks.to_vec())],
+        );
+        let season = super::super::season::Season::of(&data, &config);
+        let context = Context {
+            model_churn: Some(0.2),
+            peer_median: Some(peer_median),
+            ..Context::default()
+        };
+        CustomerInsight::of(0, weeks, context, &config, &season)
+    }
+
+    #[test]
+    fn below_peers_is_secondary_unless_it_is_the_only_signal() {
+        // A slide the customer's own rules see, and peers far above (a larger gap): the
+        // customer's own gap explains it.
+        let sliding = [
+            40.0, 40.0, 40.0, 40.0, 40.0, 40.0, 40.0, 40.0, 20.0, 15.0, 20.0, 15.0,
+        ];
+        let both = insight(&sliding, 400.0);
+        assert_ne!(both.primary_gap.unwrap().kind, GapType::BelowPeers);
+        assert!(
+            both.secondary_gaps
+                .iter()
+                .any(|g| g.kind == GapType::BelowPeers)
+        );
+        // A mild slip no own rule flags, far below peers: the peer signal is the gap.
+        let mild = [
+            40.0, 40.0, 40.0, 40.0, 40.0, 40.0, 40.0, 40.0, 38.0, 38.0, 38.0, 38.0,
+        ];
+        let alone = insight(&mild, 400.0);
+        let primary = alone.primary_gap.unwrap();
+        assert_eq!(primary.kind, GapType::BelowPeers);
+        assert!(alone.secondary_gaps.is_empty());
+        assert_eq!(
+            alone.opportunity.unwrap().actions,
+            vec!["personalized_offer", "cross_sell_recommendations"]
+        );
     }
 }

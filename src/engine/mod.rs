@@ -10,6 +10,7 @@ pub mod churn;
 pub mod gaps;
 pub mod insight;
 pub mod opportunity;
+pub mod peers;
 pub mod scoring;
 pub mod season;
 pub mod summary;
@@ -119,6 +120,9 @@ pub struct Analysis {
     /// Per customer, 1 + the segment rule whose thresholds applied (0: none); empty without
     /// rules.
     pub segment_rules: Vec<u16>,
+    /// Per customer, the peers' median recent weekly spend (see `peers`); empty when the
+    /// peer baseline is not in use.
+    pub peer_medians: Vec<Option<f64>>,
 }
 
 impl Analysis {
@@ -133,6 +137,7 @@ impl Analysis {
                 .and_then(|m| m.churn_probability(customer)),
             &self.season,
             rule_of(&self.segment_rules, customer),
+            self.peer_medians.get(customer).copied().flatten(),
         );
         let score = &self.scores[customer];
         if insight.opportunity.is_some() {
@@ -206,6 +211,7 @@ fn build_insight(
     model_churn: Option<f64>,
     season: &season::Season,
     segment_rule: Option<usize>,
+    peer_median: Option<f64>,
 ) -> CustomerInsight {
     let loyal = dataset.profiles[customer]
         .as_ref()
@@ -216,11 +222,14 @@ fn build_insight(
         ..CustomerInsight::of(
             customer,
             dataset.weeks_of(customer),
-            loyal,
-            model_churn,
+            insight::Context {
+                loyalty_member: loyal,
+                model_churn,
+                segment_rule,
+                peer_median,
+            },
             config,
             season,
-            segment_rule,
         )
     }
 }
@@ -248,12 +257,17 @@ pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
     });
     let multipliers = (!season.multipliers.is_empty()).then_some(season.multipliers.as_slice());
     let segment_of = || crate::segment::segment(dataset, config, p_alive.as_deref(), multipliers);
-    // Segment rules need the segments before the gap rules; otherwise segments are built
-    // alongside scoring.
-    let early = (!config.segments.rules.is_empty()).then(segment_of);
+    // Segment rules and the peer baseline need the segments before the gap rules; otherwise
+    // segments are built alongside scoring.
+    let use_peers = models.is_some() && config.peers.enabled;
+    let early = (!config.segments.rules.is_empty() || use_peers).then(segment_of);
     let segment_rules = early.as_ref().map_or_else(Vec::new, |segments| {
         crate::segment::matching_rules(segments, &config.segments.rules)
     });
+    let peer_medians = match (&early, use_peers) {
+        (Some(segments), true) => peers::medians(dataset, config, &season, segments),
+        _ => Vec::new(),
+    };
     let mut scores: Vec<CustomerScore> = (0..dataset.customer_count())
         .into_par_iter()
         .map(|customer| {
@@ -268,6 +282,7 @@ pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
                     model_churn,
                     &season,
                     rule,
+                    peer_medians.get(customer).copied().flatten(),
                 ))
             }
         })
@@ -303,6 +318,7 @@ pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
         segments,
         season,
         segment_rules,
+        peer_medians,
     }
 }
 

@@ -38,53 +38,69 @@ pub struct Opportunity {
     pub kind: OpportunityType,
     pub gap_type: GapType,
     pub potential_revenue: f64,
-    pub actions: Vec<&'static str>,
+    pub actions: Vec<String>,
     /// Recovery-probability factor, 0–10.
     pub recovery_probability: f64,
 }
 
 impl Opportunity {
     /// The opportunity for `gap` of a customer (loyalty members also get loyalty benefits).
-    pub fn for_gap(gap: &Gap, loyalty_member: bool, config: &Config) -> Self {
+    pub fn for_gap(
+        gap: &Gap,
+        loyalty_member: bool,
+        config: &Config,
+        segment_actions: Option<&[String]>,
+    ) -> Self {
         let rules = &config.opportunity;
         let size = gap.gap_amount.abs();
-        let (kind, potential_revenue, mut actions, recovery_probability) = match gap.kind {
-            GapType::ZeroSpend => (
-                OpportunityType::WinBack,
-                gap.expected * rules.win_back_weeks,
-                vec![
-                    "re_engagement_campaign",
-                    "win_back_offer",
-                    "loyalty_program",
-                ],
-                rules.recovery_win_back,
-            ),
-            GapType::DecliningRevenue if gap.severity == Severity::High => (
-                OpportunityType::Retention,
-                size * rules.retention_high_weeks,
-                vec![
-                    "retention_campaign",
-                    "personalized_offer",
-                    "loyalty_program",
-                ],
-                rules.recovery_retention_high,
-            ),
-            GapType::DecliningRevenue => (
-                OpportunityType::Retention,
-                size * rules.retention_weeks,
-                vec!["retention_campaign"],
-                rules.recovery_retention,
-            ),
-            GapType::BelowBaseline => (
-                OpportunityType::ReEngagement,
-                size * rules.re_engagement_weeks,
-                vec!["re_engagement_campaign", "personalized_offer"],
-                rules.recovery_re_engagement,
-            ),
-        };
+        let (kind, potential_revenue, mut actions, recovery_probability): (_, _, Vec<&str>, _) =
+            match gap.kind {
+                GapType::ZeroSpend => (
+                    OpportunityType::WinBack,
+                    gap.expected * rules.win_back_weeks,
+                    vec![
+                        "re_engagement_campaign",
+                        "win_back_offer",
+                        "loyalty_program",
+                    ],
+                    rules.recovery_win_back,
+                ),
+                GapType::DecliningRevenue if gap.severity == Severity::High => (
+                    OpportunityType::Retention,
+                    size * rules.retention_high_weeks,
+                    vec![
+                        "retention_campaign",
+                        "personalized_offer",
+                        "loyalty_program",
+                    ],
+                    rules.recovery_retention_high,
+                ),
+                GapType::DecliningRevenue => (
+                    OpportunityType::Retention,
+                    size * rules.retention_weeks,
+                    vec!["retention_campaign"],
+                    rules.recovery_retention,
+                ),
+                GapType::BelowBaseline => (
+                    OpportunityType::ReEngagement,
+                    size * rules.re_engagement_weeks,
+                    vec!["re_engagement_campaign", "personalized_offer"],
+                    rules.recovery_re_engagement,
+                ),
+                GapType::BelowPeers => (
+                    OpportunityType::ReEngagement,
+                    size * rules.re_engagement_weeks,
+                    vec!["personalized_offer", "cross_sell_recommendations"],
+                    rules.recovery_re_engagement,
+                ),
+            };
         if loyalty_member {
             actions.push("loyalty_benefits");
         }
+        let actions = match segment_actions {
+            Some(configured) => configured.to_vec(),
+            None => actions.into_iter().map(String::from).collect(),
+        };
         Self {
             kind,
             gap_type: gap.kind,

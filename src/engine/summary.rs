@@ -45,7 +45,7 @@ impl Summary {
         skipped_rows: u64,
         as_of: Option<NaiveDate>,
     ) -> Self {
-        let mut by_type = [0usize; 3];
+        let mut by_type = [0usize; GapType::ALL.len()];
         let mut summary = Self {
             customers_analyzed: scores.len(),
             skipped_rows,

@@ -185,7 +185,7 @@ pub fn check(text: &str, facts: &Facts) -> Grounding {
         }
         _ => {}
     }
-    let gap_claims: [(GapType, &[&str]); 3] = [
+    let gap_claims: [(GapType, &[&str]); 4] = [
         (
             GapType::ZeroSpend,
             &[
@@ -204,6 +204,15 @@ pub fn check(text: &str, facts: &Facts) -> Grounding {
         (
             GapType::DecliningRevenue,
             &["declining revenue", "declining-revenue", "declining trend"],
+        ),
+        (
+            GapType::BelowPeers,
+            &[
+                "below peers",
+                "below-peers",
+                "below similar customers",
+                "below comparable customers",
+            ],
         ),
     ];
     for (kind, phrases) in gap_claims {

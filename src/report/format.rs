@@ -54,10 +54,10 @@ pub fn prediction_line(
 }
 
 /// Actions as people read them, comma-separated.
-pub fn action_list(actions: &[&str]) -> String {
+pub fn action_list(actions: &[impl AsRef<str>]) -> String {
     actions
         .iter()
-        .map(|a| action_label(a))
+        .map(|a| action_label(a.as_ref()))
         .collect::<Vec<_>>()
         .join(", ")
 }

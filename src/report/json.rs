@@ -67,7 +67,7 @@ struct OpportunityOut {
     #[serde(rename = "type")]
     kind: &'static str,
     potential_revenue: f64,
-    actions: Vec<&'static str>,
+    actions: Vec<String>,
 }
 
 #[derive(Serialize)]

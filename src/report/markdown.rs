@@ -368,9 +368,19 @@ fn recommendations(context: &ReportContext, out: &mut String) {
         "3. **Launch win-back offers for zero-spend customers** ({} customers stopped buying).",
         count(of_type(GapType::ZeroSpend))
     );
+    let below_peers = of_type(GapType::BelowPeers);
+    let mut next = 4;
+    if below_peers > 0 {
+        let _ = writeln!(
+            out,
+            "4. **Review customers far below comparable customers** ({} below-peers signals).",
+            count(below_peers)
+        );
+        next = 5;
+    }
     let _ = writeln!(
         out,
-        "4. **Monitor weekly** and re-run this analysis as new data arrives.\n"
+        "{next}. **Monitor weekly** and re-run this analysis as new data arrives.\n"
     );
 }
 
