@@ -484,6 +484,7 @@ pub fn run_backtest(args: &BacktestArgs) -> Result<(), Failure> {
             forecast: analysis
                 .season
                 .forecast(
+                    position,
                     cut.weeks_of(position),
                     &config,
                     args.horizon_weeks.round() as usize,

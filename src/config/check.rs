@@ -26,6 +26,22 @@ impl Config {
         check.range("windows.trend_band_pct", w.trend_band_pct, 0.0, 100.0);
         check.whole("windows.level_weeks", w.level_weeks, 1, MAX_WINDOW_WEEKS);
         check.range("windows.own_season_weight", w.own_season_weight, 0.0, 1.0);
+        if w.season_by != "none" {
+            // Lifecycle, RFM and seasonality depend on the models or on the season itself.
+            if ["lifecycle", "rfm", "seasonality"].contains(&w.season_by.as_str()) {
+                check.fail(format!(
+                    "windows.season_by = {:?}: expected none, value_tier, age_band, household, loyalty, frequency_band or an extra dimension",
+                    w.season_by
+                ));
+            }
+            check.dimension("windows.season_by", &w.season_by, &self.segments);
+        }
+        check.range(
+            "windows.season_shrink_customers",
+            w.season_shrink_customers,
+            0.0,
+            1e9,
+        );
         let g = &self.gaps;
         for (key, value) in [
             ("gaps.declining_revenue_pct", g.declining_revenue_pct),

@@ -105,6 +105,11 @@ pub struct Windows {
     /// Weight of the customer's own change a year earlier against the population's seasonal
     /// profile (seasonal baseline).
     pub own_season_weight: f64,
+    /// A seasonal profile per segment of this dimension ("none": one profile for everyone).
+    pub season_by: String,
+    /// Customers' worth of weight the overall profile gets in a segment's profile: a segment
+    /// of this size gets half its own pattern, a small one mostly the overall.
+    pub season_shrink_customers: f64,
 }
 
 /// The baseline choice: `auto` takes the seasonal one when the data hold a year plus the
@@ -134,6 +139,8 @@ impl Default for Windows {
             baseline: BaselineChoice::Auto,
             level_weeks: 8,
             own_season_weight: 0.9,
+            season_by: "value_tier".into(),
+            season_shrink_customers: 500.0,
         }
     }
 }

@@ -116,7 +116,12 @@ impl SpendProfile {
     /// The profile against the analysis's baseline: the original's, or (trailing, seasonal)
     /// the expected spend `season` gives for the recent weeks, with the trend, weeks below
     /// par and newness measured against it.
-    pub fn with_season(weeks: &[f64], config: &Config, season: &super::season::Season) -> Self {
+    pub fn with_season(
+        customer: usize,
+        weeks: &[f64],
+        config: &Config,
+        season: &super::season::Season,
+    ) -> Self {
         let mut profile = Self::of(weeks, config);
         if profile.history_weeks == 0 {
             return profile;
@@ -132,7 +137,7 @@ impl SpendProfile {
             let end = (first + config.windows.baseline_weeks).min(n);
             ((profile.baseline_avg, profile.baseline_avg), first..end)
         } else {
-            let Some(expected) = season.expected(weeks, config) else {
+            let Some(expected) = season.expected(customer, weeks, config) else {
                 profile.is_new = true;
                 return profile;
             };

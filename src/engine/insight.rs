@@ -66,7 +66,7 @@ impl CustomerInsight {
             own: super::peers::window_average(weeks, config),
             median,
         });
-        let profile = SpendProfile::with_season(weeks, config, season);
+        let profile = SpendProfile::with_season(customer, weeks, config, season);
         let rule = segment_rule.and_then(|i| config.segments.rules.get(i));
         let thresholds = rule.map_or_else(|| config.gaps.clone(), |r| r.thresholds(&config.gaps));
         let mut gaps = detect_gaps_with(&profile, model_churn, config, &thresholds, peer);

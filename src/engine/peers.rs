@@ -47,7 +47,7 @@ pub fn medians(
         .map(|customer| {
             let weeks = dataset.weeks_of(customer);
             let first = weeks.iter().position(|v| *v > 0.0)?;
-            let profile = SpendProfile::with_season(weeks, config, season);
+            let profile = SpendProfile::with_season(customer, weeks, config, season);
             if profile.is_new {
                 return None;
             }

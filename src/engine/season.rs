@@ -46,6 +46,19 @@ pub struct Season {
     pub next_week: Option<chrono::NaiveDate>,
     /// Per panel week, the calendar's factor on expected spend (empty without events).
     pub calendar: Vec<f64>,
+    /// Profiles per segment of `windows.season_by` (empty: everyone follows the overall one).
+    pub segments: SegmentProfiles,
+}
+
+/// Seasonal profiles per segment, each shrunk toward the overall profile by its size.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SegmentProfiles {
+    /// The dimension's label per segment, in code order.
+    pub labels: Vec<String>,
+    /// Per customer, the code of their segment.
+    pub codes: Vec<u16>,
+    /// Per segment: (multiplier per panel week, multiplier by week of the year).
+    pub profiles: Vec<(Vec<f64>, Vec<f64>)>,
 }
 
 impl Season {
@@ -60,15 +73,18 @@ impl Season {
             BaselineChoice::Trailing => BaselineKind::Trailing,
             BaselineChoice::Seasonal => BaselineKind::Seasonal,
         };
-        let (multipliers, by_week_of_year) = if kind == BaselineKind::Seasonal {
-            profile(dataset)
+        let (multipliers, by_week_of_year, segments) = if kind == BaselineKind::Seasonal {
+            let (multipliers, by_week_of_year) = profile(dataset, |_| true);
+            let segments = segment_profiles(dataset, config, &multipliers);
+            (multipliers, by_week_of_year, segments)
         } else {
-            (Vec::new(), Vec::new())
+            (Vec::new(), Vec::new(), SegmentProfiles::default())
         };
         Self {
             kind: Some(kind),
             multipliers,
             by_week_of_year,
+            segments,
             next_week: dataset
                 .week_starts
                 .last()
@@ -104,10 +120,22 @@ impl Season {
         self.kind.unwrap_or(BaselineKind::Original)
     }
 
+    /// The seasonal profile customer `customer` follows: their segment's, else the overall
+    /// one (per panel week, by week of the year).
+    pub fn profile_of(&self, customer: usize) -> (&[f64], &[f64]) {
+        match self.segments.codes.get(customer) {
+            Some(code) => {
+                let (per_week, by_week_of_year) = &self.segments.profiles[usize::from(*code)];
+                (per_week, by_week_of_year)
+            }
+            None => (&self.multipliers, &self.by_week_of_year),
+        }
+    }
+
     /// The expected weekly spend for the recent window and for the latest week, from a
     /// customer's weeks (oldest first, the whole panel); `None` when their history is too
     /// short for the trailing windows (they are then new).
-    pub fn expected(&self, weeks: &[f64], config: &Config) -> Option<(f64, f64)> {
+    pub fn expected(&self, customer: usize, weeks: &[f64], config: &Config) -> Option<(f64, f64)> {
         let windows = &config.windows;
         let (recent, level) = (windows.recent_weeks, windows.level_weeks);
         let n = weeks.len();
@@ -121,10 +149,10 @@ impl Season {
             values[range.clone()].iter().sum::<f64>() / range.len() as f64
         };
         let level_spend = mean(level_window.clone(), weeks);
-        if self.kind() != BaselineKind::Seasonal || self.multipliers.len() != n {
+        let (m, _) = self.profile_of(customer);
+        if self.kind() != BaselineKind::Seasonal || m.len() != n {
             return Some((level_spend, level_spend));
         }
-        let m = &self.multipliers;
         let population = mean(recent_window.clone(), m) / mean(level_window.clone(), m);
         let latest_population = m[n - 1] / mean(level_window.clone(), m);
         // The customer's own change over the same weeks a year earlier, when they were buying.
@@ -173,10 +201,11 @@ fn calendar_factors(dataset: &Dataset, config: &Config) -> Vec<f64> {
 /// The population's seasonal multiplier per panel week: total spend that week over the mean
 /// weekly total, averaged across years for the same week of the year, with each customer's
 /// weeks capped at five times their mean so a few huge orders cannot make a season.
-fn profile(dataset: &Dataset) -> (Vec<f64>, Vec<f64>) {
+fn profile(dataset: &Dataset, member: impl Fn(usize) -> bool + Sync) -> (Vec<f64>, Vec<f64>) {
     let weeks = dataset.week_count();
     let totals: Vec<f64> = (0..dataset.customer_count())
         .into_par_iter()
+        .filter(|customer| member(*customer))
         .fold(
             || vec![0.0; weeks],
             |mut totals, customer| {
@@ -223,6 +252,59 @@ fn profile(dataset: &Dataset) -> (Vec<f64>, Vec<f64>) {
     (per_week, by_week_of_year)
 }
 
+/// One profile per segment of `windows.season_by`: the segment's own profile (as `profile`,
+/// over its members) shrunk toward the overall one, week by week, with the overall weighted as
+/// `windows.season_shrink_customers` customers against the segment's size.
+fn segment_profiles(dataset: &Dataset, config: &Config, overall: &[f64]) -> SegmentProfiles {
+    let by = &config.windows.season_by;
+    if by == "none" {
+        return SegmentProfiles::default();
+    }
+    let Ok(dimension) = crate::segment::Dimension::parse(by, dataset) else {
+        tracing::warn!(dimension = %by, "windows.season_by: not in these data; one profile");
+        return SegmentProfiles::default();
+    };
+    let segmentation = crate::segment::segment(dataset, config, None, None);
+    let Some(labels) = segmentation.get(&dimension) else {
+        return SegmentProfiles::default();
+    };
+    let mut sizes = vec![0usize; labels.names.len()];
+    for code in &labels.codes {
+        sizes[usize::from(*code)] += 1;
+    }
+    let week_of_year = |w: usize| dataset.week_starts[w].iso_week().week().min(52) as usize - 1;
+    let overall_by_week: Vec<f64> = {
+        let mut by_week = vec![1.0; 52];
+        for (w, m) in overall.iter().enumerate() {
+            by_week[week_of_year(w)] = *m;
+        }
+        by_week
+    };
+    let shrink = config.windows.season_shrink_customers;
+    let profiles = (0..labels.names.len())
+        .map(|code| {
+            let (own, _) = profile(dataset, |c| usize::from(labels.codes[c]) == code);
+            let size = sizes[code] as f64;
+            let weight = size / (size + shrink).max(f64::MIN_POSITIVE);
+            let per_week: Vec<f64> = own
+                .iter()
+                .zip(overall)
+                .map(|(own, overall)| weight * own + (1.0 - weight) * overall)
+                .collect();
+            let mut by_week = overall_by_week.clone();
+            for (w, m) in per_week.iter().enumerate() {
+                by_week[week_of_year(w)] = *m;
+            }
+            (per_week, by_week)
+        })
+        .collect();
+    SegmentProfiles {
+        labels: labels.names.clone(),
+        codes: labels.codes.clone(),
+        profiles,
+    }
+}
+
 /// A customer's expected spend over the next weeks, with its interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Forecast {
@@ -240,6 +322,7 @@ impl Season {
     /// the uncertainty of the level itself. `None` without enough history.
     pub fn forecast(
         &self,
+        customer: usize,
         weeks: &[f64],
         config: &Config,
         horizon: usize,
@@ -252,10 +335,11 @@ impl Season {
             return None;
         }
         let window = n - level_weeks..n;
-        let seasonal = self.kind() == BaselineKind::Seasonal && self.multipliers.len() == n;
+        let (multipliers, by_week_of_year) = self.profile_of(customer);
+        let seasonal = self.kind() == BaselineKind::Seasonal && multipliers.len() == n;
         let deseasonalised = |w: usize| {
             if seasonal {
-                weeks[w] / self.multipliers[w].max(1e-6)
+                weeks[w] / multipliers[w].max(1e-6)
             } else {
                 weeks[w]
             }
@@ -280,7 +364,7 @@ impl Season {
             let factor = if seasonal {
                 let date = self.next_week.map(|d| d + chrono::Days::new(7 * k as u64));
                 let population = date.map_or(1.0, |d| {
-                    self.by_week_of_year[d.iso_week().week().min(52) as usize - 1]
+                    by_week_of_year[d.iso_week().week().min(52) as usize - 1]
                 });
                 // The same week a year earlier against that year's level window.
                 let year_ago = (n + k)
@@ -291,7 +375,7 @@ impl Season {
                         .iter()
                         .sum::<f64>()
                         / level_weeks as f64;
-                    let m_before: f64 = self.multipliers[window.start - YEAR..window.end - YEAR]
+                    let m_before: f64 = multipliers[window.start - YEAR..window.end - YEAR]
                         .iter()
                         .sum::<f64>()
                         / level_weeks as f64;
@@ -361,15 +445,56 @@ mod tests {
         let dataset = Dataset::from_rows(week_starts.clone(), rows);
         let season = Season::of(&dataset, &config());
         assert_eq!(season.kind(), BaselineKind::Seasonal);
-        let (expected, _) = season.expected(dataset.weeks_of(0), &config()).unwrap();
+        let (expected, _) = season.expected(0, dataset.weeks_of(0), &config()).unwrap();
         let recent = dataset.weeks_of(0)[100..].iter().sum::<f64>() / 4.0;
         assert!(
             (expected - recent).abs() / recent < 0.1,
             "{expected} vs {recent}"
         );
         // The steady shopper's own last year says: no January dip.
-        let (steady, _) = season.expected(dataset.weeks_of(1), &config()).unwrap();
+        let (steady, _) = season.expected(1, dataset.weeks_of(1), &config()).unwrap();
         assert!((steady - 80.0).abs() < 10.0, "{steady}");
+    }
+
+    #[test]
+    fn each_segment_follows_its_own_season_shrunk_by_its_size() {
+        // 104 weeks: ten big spenders who double every December, ten small steady ones.
+        let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let week_starts: Vec<_> = (0..104u64)
+            .map(|w| start + chrono::Days::new(7 * w))
+            .collect();
+        let december = |w: usize| week_starts[w].month() == 12;
+        let mut rows = Vec::new();
+        for i in 0..10 {
+            let peaked = (0..104)
+                .map(|w| if december(w) { 400.0 } else { 200.0 })
+                .collect();
+            rows.push((format!("big{i}"), peaked));
+            rows.push((format!("small{i}"), vec![10.0; 104]));
+        }
+        let dataset = Dataset::from_rows(week_starts.clone(), rows);
+        let (big, small) = (0, 1);
+        let a_december_week = (0..104).find(|w| december(*w)).unwrap();
+        let mut config = config();
+        config.windows.season_shrink_customers = 0.0;
+        let own = Season::of(&dataset, &config);
+        let overall_peak = own.multipliers[a_december_week];
+        assert!(
+            (own.profile_of(small).0[a_december_week] - 1.0).abs() < 1e-9,
+            "the steady segment has no season of its own"
+        );
+        assert!(own.profile_of(big).0[a_december_week] > overall_peak);
+        assert!(overall_peak > 1.0);
+        config.windows.season_shrink_customers = 1e9;
+        let shrunk = Season::of(&dataset, &config);
+        assert!(
+            (shrunk.profile_of(small).0[a_december_week] - overall_peak).abs() < 1e-6,
+            "tiny segments take the overall profile"
+        );
+        config.windows.season_by = "none".into();
+        let overall = Season::of(&dataset, &config);
+        assert!(overall.segments.codes.is_empty());
+        assert_eq!(overall.profile_of(small).0, overall.multipliers.as_slice());
     }
 
     #[test]

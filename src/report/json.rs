@@ -196,6 +196,7 @@ fn customer_out<'a>(context: &'a ReportContext, insight: &CustomerInsight) -> Cu
             .analysis
             .season
             .forecast(
+                insight.customer,
                 context.dataset.weeks_of(insight.customer),
                 context.config,
                 context.config.model.horizon_weeks.round().max(1.0) as usize,
