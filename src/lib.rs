@@ -4,10 +4,12 @@
 //! `report` renders the results, `cli` is the command line, `tui` the terminal explorer.
 
 pub mod atomic;
+pub mod campaign;
 pub mod cli;
 pub mod config;
 pub mod data;
 pub mod engine;
+pub mod ledger;
 pub mod model;
 pub mod narrative;
 pub mod report;

@@ -36,6 +36,71 @@ pub enum Command {
     Segments(SegmentsArgs),
     /// Acquisition cohorts: share still buying and revenue per member, by period since.
     Cohorts(CohortsArgs),
+    /// Campaigns with a randomized control group, kept in the ledger (SQLite).
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CampaignCommand {
+    /// Select customers, drop the ones who cannot be contacted, randomize, and store.
+    Create(Box<CampaignCreateArgs>),
+    /// Every campaign in the ledger.
+    List(LedgerArgs),
+    /// One campaign with every member (treated and control).
+    Show(CampaignShowArgs),
+}
+
+/// Where the ledger is and how to print.
+#[derive(Debug, Clone, Args)]
+pub struct LedgerArgs {
+    /// The ledger file (default: revgap/ledger.sqlite in the platform's data directory).
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = CampaignFormat::Text)]
+    pub format: CampaignFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CampaignFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CampaignShowArgs {
+    /// The campaign's id (see `campaign list`).
+    pub id: i64,
+    #[command(flatten)]
+    pub ledger: LedgerArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("selection").required(true).args(["top", "customers_file"])))]
+pub struct CampaignCreateArgs {
+    /// The campaign's name (unique in the ledger).
+    #[arg(long)]
+    pub name: String,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The contacts file (customer_id,email,phone,timezone,language,email_opt_in,sms_opt_in);
+    /// default: contacts.csv beside the bundled sample.
+    #[arg(long, value_name = "FILE")]
+    pub contacts: Option<PathBuf>,
+    /// The first N customers of the ranking.
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    /// A file of customer ids, one per line.
+    #[arg(long, value_name = "IDS")]
+    pub customers_file: Option<PathBuf>,
+    /// Share of eligible customers held out as the control group (0.05 to 0.50).
+    #[arg(long, default_value_t = 0.10)]
+    pub control: f64,
+    /// Salt of the assignment (default: the name): the same salt and inputs give the same arms.
+    #[arg(long)]
+    pub salt: Option<String>,
+    #[command(flatten)]
+    pub ledger: LedgerArgs,
 }
 
 #[derive(Debug, Clone, Args)]

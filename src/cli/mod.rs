@@ -3,6 +3,7 @@
 //! writable, 78 bad config.
 
 mod args;
+mod campaign;
 mod segments;
 
 pub use args::{
@@ -597,6 +598,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             init_stderr_logging();
             segments::run_segments(&args)
         }
+        Some(Command::Campaign(command)) => campaign::run(&command),
         Some(Command::Cohorts(args)) => {
             init_stderr_logging();
             segments::run_cohorts(&args)

@@ -247,10 +247,21 @@ pub fn in_memory(options: &GenerateOptions) -> super::Dataset {
     super::Dataset::from_rows(week_starts, rows)
 }
 
-/// Writes `customers.csv` and `weekly_spend.csv` (and for seasonal data `truth.csv`) into
-/// `out`.
+/// Writes `customers.csv`, `weekly_spend.csv` and `contacts.csv` (and for seasonal data
+/// `truth.csv`) into `out`.
 pub fn write_sample(options: &GenerateOptions, out: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(out)?;
+    crate::atomic::write_with(
+        &out.join("contacts.csv"),
+        crate::atomic::Access::Shared,
+        |file| {
+            writeln!(file, "{CONTACTS_HEADER}")?;
+            for index in 0..options.customers {
+                file.write_all(contact_line(options.seed, index).as_bytes())?;
+            }
+            Ok(())
+        },
+    )?;
     let week_starts: Vec<String> = (0..options.weeks)
         .map(|w| {
             options
@@ -306,6 +317,47 @@ pub fn write_sample(options: &GenerateOptions, out: &Path) -> std::io::Result<()
             }
         })
     })
+}
+
+/// The header of `contacts.csv` (the contacts file `campaign create --contacts` reads).
+pub const CONTACTS_HEADER: &str =
+    "customer_id,email,phone,timezone,language,email_opt_in,sms_opt_in";
+
+/// A plausible contact line for customer `index` (1-based id `index + 1`): example.com
+/// addresses, 555-01xx numbers (reserved for fiction), a mix of consents, time zones and
+/// languages, some customers without an address or a phone. Drawn from its own stream, so the
+/// other files are the same with or without it.
+pub fn contact_line(seed: u64, index: usize) -> String {
+    let mut rng = ChaCha8Rng::seed_from_u64(
+        (seed ^ 0xC0A7_AC75).wrapping_add((index as u64).wrapping_mul(0xD1B5_4A32_D192_ED03)),
+    );
+    let id = index + 1;
+    let email = if rng.random::<f64>() < 0.92 {
+        format!("customer{id}@example.com")
+    } else {
+        String::new()
+    };
+    let phone = if rng.random::<f64>() < 0.7 {
+        format!("+1-202-555-01{:02}", rng.random_range(0..100))
+    } else {
+        String::new()
+    };
+    let zones = [
+        "America/New_York",
+        "America/Chicago",
+        "America/Denver",
+        "America/Los_Angeles",
+        "Europe/London",
+    ];
+    let timezone = zones[rng.random_range(0..zones.len())];
+    let language = match rng.random::<f64>() {
+        r if r < 0.75 => "en",
+        r if r < 0.92 => "es",
+        _ => "fr",
+    };
+    let email_opt_in = !email.is_empty() && rng.random::<f64>() < 0.8;
+    let sms_opt_in = !phone.is_empty() && rng.random::<f64>() < 0.45;
+    format!("{id},{email},{phone},{timezone},{language},{email_opt_in},{sms_opt_in}\n")
 }
 
 /// The customer line, the spend lines and (seasonal data) the truth line of customer `index`.

@@ -74,7 +74,7 @@ impl Season {
             BaselineChoice::Seasonal => BaselineKind::Seasonal,
         };
         let (multipliers, by_week_of_year, segments) = if kind == BaselineKind::Seasonal {
-            let (multipliers, by_week_of_year) = profile(dataset, |_| true);
+            let (multipliers, by_week_of_year) = profile(dataset);
             let segments = segment_profiles(dataset, config, &multipliers);
             (multipliers, by_week_of_year, segments)
         } else {
@@ -201,31 +201,43 @@ fn calendar_factors(dataset: &Dataset, config: &Config) -> Vec<f64> {
 /// The population's seasonal multiplier per panel week: total spend that week over the mean
 /// weekly total, averaged across years for the same week of the year, with each customer's
 /// weeks capped at five times their mean so a few huge orders cannot make a season.
-fn profile(dataset: &Dataset, member: impl Fn(usize) -> bool + Sync) -> (Vec<f64>, Vec<f64>) {
+fn profile(dataset: &Dataset) -> (Vec<f64>, Vec<f64>) {
+    let totals = weekly_totals(dataset, 1, |_| 0);
+    profile_of_totals(dataset, &totals[0])
+}
+
+/// Per group, the total spend of each panel week, in one pass over the customers (each
+/// customer's weeks capped at five times their mean).
+fn weekly_totals(
+    dataset: &Dataset,
+    groups: usize,
+    group_of: impl Fn(usize) -> usize + Sync,
+) -> Vec<Vec<f64>> {
     let weeks = dataset.week_count();
-    let totals: Vec<f64> = (0..dataset.customer_count())
+    let zero = || vec![vec![0.0; weeks]; groups];
+    (0..dataset.customer_count())
         .into_par_iter()
-        .filter(|customer| member(*customer))
-        .fold(
-            || vec![0.0; weeks],
-            |mut totals, customer| {
-                let spend = dataset.weeks_of(customer);
-                let cap = 5.0 * spend.iter().sum::<f64>() / weeks.max(1) as f64;
-                for (total, value) in totals.iter_mut().zip(spend) {
-                    *total += value.min(cap);
-                }
-                totals
-            },
-        )
-        .reduce(
-            || vec![0.0; weeks],
-            |mut a, b| {
-                for (x, y) in a.iter_mut().zip(b) {
+        .fold(zero, |mut totals, customer| {
+            let spend = dataset.weeks_of(customer);
+            let cap = 5.0 * spend.iter().sum::<f64>() / weeks.max(1) as f64;
+            for (total, value) in totals[group_of(customer)].iter_mut().zip(spend) {
+                *total += value.min(cap);
+            }
+            totals
+        })
+        .reduce(zero, |mut a, b| {
+            for (group_a, group_b) in a.iter_mut().zip(b) {
+                for (x, y) in group_a.iter_mut().zip(group_b) {
                     *x += y;
                 }
-                a
-            },
-        );
+            }
+            a
+        })
+}
+
+/// The multipliers of one group's weekly totals (see [`profile`]).
+fn profile_of_totals(dataset: &Dataset, totals: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let weeks = dataset.week_count();
     let overall = totals.iter().sum::<f64>() / weeks.max(1) as f64;
     if overall <= 0.0 {
         return (vec![1.0; weeks], vec![1.0; 52]);
@@ -264,14 +276,16 @@ fn segment_profiles(dataset: &Dataset, config: &Config, overall: &[f64]) -> Segm
         tracing::warn!(dimension = %by, "windows.season_by: not in these data; one profile");
         return SegmentProfiles::default();
     };
-    let segmentation = crate::segment::segment(dataset, config, None, None);
-    let Some(labels) = segmentation.get(&dimension) else {
+    let Some(labels) = crate::segment::labels_of(dataset, config, &dimension) else {
         return SegmentProfiles::default();
     };
     let mut sizes = vec![0usize; labels.names.len()];
     for code in &labels.codes {
         sizes[usize::from(*code)] += 1;
     }
+    let totals = weekly_totals(dataset, labels.names.len(), |c| {
+        usize::from(labels.codes[c])
+    });
     let week_of_year = |w: usize| dataset.week_starts[w].iso_week().week().min(52) as usize - 1;
     let overall_by_week: Vec<f64> = {
         let mut by_week = vec![1.0; 52];
@@ -283,7 +297,7 @@ fn segment_profiles(dataset: &Dataset, config: &Config, overall: &[f64]) -> Segm
     let shrink = config.windows.season_shrink_customers;
     let profiles = (0..labels.names.len())
         .map(|code| {
-            let (own, _) = profile(dataset, |c| usize::from(labels.codes[c]) == code);
+            let (own, _) = profile_of_totals(dataset, &totals[code]);
             let size = sizes[code] as f64;
             let weight = size / (size + shrink).max(f64::MIN_POSITIVE);
             let per_week: Vec<f64> = own

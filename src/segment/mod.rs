@@ -183,7 +183,26 @@ pub fn segment(
     p_alive: Option<&[Option<f64>]>,
     season: Option<&[f64]>,
 ) -> Segmentation {
+    segment_only(dataset, config, p_alive, season, None)
+}
+
+/// One dimension's labels, computed alone (no model, no season: lifecycle falls back to the
+/// rules, seasonality is unavailable). `None` when the data lack the dimension.
+pub fn labels_of(dataset: &Dataset, config: &Config, dimension: &Dimension) -> Option<Labels> {
+    segment_only(dataset, config, None, None, Some(dimension))
+        .dimensions
+        .pop()
+}
+
+fn segment_only(
+    dataset: &Dataset,
+    config: &Config,
+    p_alive: Option<&[Option<f64>]>,
+    season: Option<&[f64]>,
+    wanted: Option<&Dimension>,
+) -> Segmentation {
     let settings = &config.segments;
+    let wants = |dimension: &Dimension| wanted.is_none_or(|w| w == dimension);
     let activity: Vec<Activity> = (0..dataset.customer_count())
         .into_par_iter()
         .map(|customer| Activity::of(dataset.weeks_of(customer)))
@@ -197,63 +216,99 @@ pub fn segment(
         .map(|band| age_band_label(band, &settings.age_band_starts))
         .collect();
     // The dimensions are independent: built side by side on both cores.
-    let builders: Vec<Box<dyn Fn() -> Labels + Sync + '_>> = vec![
-        Box::new(|| value_tiers(&activity, settings)),
-        Box::new(|| {
-            Labels::from_names(
-                Dimension::Lifecycle,
-                activity.iter().enumerate().map(|(customer, a)| {
-                    let alive = p_alive.and_then(|p| p.get(customer).copied().flatten());
-                    lifecycle(a, alive, needed, at_risk_weeks, settings)
-                }),
-            )
-        }),
-        Box::new(|| Labels::from_names(Dimension::Rfm, rfm::segments(&activity))),
-        Box::new(|| {
-            Labels::from_names(
-                Dimension::AgeBand,
-                customers.clone().map(|c| {
-                    let age = profile(c).and_then(|p| p.age);
-                    bands[age_band_index(age, &settings.age_band_starts)].as_str()
-                }),
-            )
-        }),
-        Box::new(|| {
-            Labels::from_names(
-                Dimension::Household,
-                customers
-                    .clone()
-                    .map(|c| household(profile(c).and_then(|p| p.household_size))),
-            )
-        }),
-        Box::new(|| {
-            Labels::from_names(
-                Dimension::Loyalty,
-                customers
-                    .clone()
-                    .map(|c| match profile(c).and_then(|p| p.loyalty_member) {
-                        Some(true) => "member",
-                        Some(false) => "non-member",
-                        None => "unknown",
+    type Builder<'b> = (Dimension, Box<dyn Fn() -> Labels + Sync + 'b>);
+    let builders: Vec<Builder<'_>> = vec![
+        (
+            Dimension::ValueTier,
+            Box::new(|| value_tiers(&activity, settings)),
+        ),
+        (
+            Dimension::Lifecycle,
+            Box::new(|| {
+                Labels::from_names(
+                    Dimension::Lifecycle,
+                    activity.iter().enumerate().map(|(customer, a)| {
+                        let alive = p_alive.and_then(|p| p.get(customer).copied().flatten());
+                        lifecycle(a, alive, needed, at_risk_weeks, settings)
                     }),
-            )
-        }),
-        Box::new(|| {
-            Labels::from_names(
-                Dimension::FrequencyBand,
-                activity.iter().map(|a| frequency_band(a, settings)),
-            )
-        }),
+                )
+            }),
+        ),
+        (
+            Dimension::Rfm,
+            Box::new(|| Labels::from_names(Dimension::Rfm, rfm::segments(&activity))),
+        ),
+        (
+            Dimension::AgeBand,
+            Box::new(|| {
+                Labels::from_names(
+                    Dimension::AgeBand,
+                    customers.clone().map(|c| {
+                        let age = profile(c).and_then(|p| p.age);
+                        bands[age_band_index(age, &settings.age_band_starts)].as_str()
+                    }),
+                )
+            }),
+        ),
+        (
+            Dimension::Household,
+            Box::new(|| {
+                Labels::from_names(
+                    Dimension::Household,
+                    customers
+                        .clone()
+                        .map(|c| household(profile(c).and_then(|p| p.household_size))),
+                )
+            }),
+        ),
+        (
+            Dimension::Loyalty,
+            Box::new(|| {
+                Labels::from_names(
+                    Dimension::Loyalty,
+                    customers
+                        .clone()
+                        .map(|c| match profile(c).and_then(|p| p.loyalty_member) {
+                            Some(true) => "member",
+                            Some(false) => "non-member",
+                            None => "unknown",
+                        }),
+                )
+            }),
+        ),
+        (
+            Dimension::FrequencyBand,
+            Box::new(|| {
+                Labels::from_names(
+                    Dimension::FrequencyBand,
+                    activity.iter().map(|a| frequency_band(a, settings)),
+                )
+            }),
+        ),
     ];
-    let mut dimensions: Vec<Labels> = builders.par_iter().map(|build| build()).collect();
-    if let Some(multipliers) = season.filter(|m| m.len() == dataset.week_count()) {
+    let mut dimensions: Vec<Labels> = builders
+        .par_iter()
+        .filter(|(dimension, _)| wants(dimension))
+        .map(|(_, build)| build())
+        .collect();
+    if let Some(multipliers) = season.filter(|m| m.len() == dataset.week_count())
+        && wants(&Dimension::Seasonality)
+    {
         dimensions.push(seasonality(
             dataset,
             multipliers,
             settings.seasonal_correlation,
         ));
     }
-    for name in &settings.extra_dimensions {
+    let extras = settings
+        .extra_dimensions
+        .iter()
+        .chain(match wanted {
+            Some(Dimension::Extra(name)) if !settings.extra_dimensions.contains(name) => Some(name),
+            _ => None,
+        })
+        .filter(|name| wants(&Dimension::Extra((*name).clone())));
+    for name in extras {
         if let Some(labels) = extra_labels(dataset, name) {
             dimensions.push(labels);
         }

@@ -1,0 +1,132 @@
+//! The contacts file: how each customer can be reached and what they agreed to
+//! (`customer_id,email,phone,timezone,language,email_opt_in,sms_opt_in`; extra columns are
+//! kept). A bad row is an error naming file, line and column: a campaign is never built on a
+//! half-read consent list.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+/// One customer's contact record.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Contact {
+    pub email: String,
+    pub phone: String,
+    pub timezone: String,
+    pub language: String,
+    pub email_opt_in: bool,
+    pub sms_opt_in: bool,
+    /// Columns beyond the known ones, by header name.
+    pub extra: Vec<(String, String)>,
+}
+
+impl Contact {
+    /// The channels this customer may be reached on, best first.
+    pub fn consented_channels(&self) -> Vec<&'static str> {
+        let mut channels = Vec::new();
+        if self.email_opt_in && !self.email.is_empty() {
+            channels.push("email");
+        }
+        if self.sms_opt_in && !self.phone.is_empty() {
+            channels.push("sms");
+        }
+        channels
+    }
+}
+
+const REQUIRED: [&str; 7] = [
+    "customer_id",
+    "email",
+    "phone",
+    "timezone",
+    "language",
+    "email_opt_in",
+    "sms_opt_in",
+];
+
+/// Loads a contacts file keyed by customer id.
+pub fn load(path: &Path) -> Result<HashMap<String, Contact>, String> {
+    let shown = path.display();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_path(path)
+        .map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("{shown}:1: cannot read the header: {e}"))?
+        .clone();
+    let position = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let mut columns = [0usize; 7];
+    for (slot, name) in columns.iter_mut().zip(REQUIRED) {
+        *slot = position(name).ok_or_else(|| {
+            format!(
+                "{shown}:1: no '{name}' column; expected a header with {}",
+                REQUIRED.join(",")
+            )
+        })?;
+    }
+    let mut contacts = HashMap::new();
+    for (index, record) in reader.records().enumerate() {
+        let line = index + 2;
+        let record = record.map_err(|e| format!("{shown}:{line}: {e}"))?;
+        let field = |column: usize| record.get(columns[column]).unwrap_or("").trim();
+        let at = |column: usize| {
+            format!(
+                "{shown}:{line}:{} ({})",
+                columns[column] + 1,
+                REQUIRED[column]
+            )
+        };
+        let text = |column: usize| -> Result<String, String> {
+            let value = field(column);
+            if value.chars().any(crate::text::is_unsafe_char) {
+                return Err(format!(
+                    "{}: control or bidi characters; expected plain text",
+                    at(column)
+                ));
+            }
+            Ok(value.to_string())
+        };
+        let flag = |column: usize| -> Result<bool, String> {
+            match field(column).to_ascii_lowercase().as_str() {
+                "true" | "yes" | "1" | "y" => Ok(true),
+                "false" | "no" | "0" | "n" | "" => Ok(false),
+                other => Err(format!(
+                    "{}: {:?}: expected true or false",
+                    at(column),
+                    crate::text::one_line(other)
+                )),
+            }
+        };
+        let id = text(0)?;
+        if id.is_empty() {
+            return Err(format!("{}: empty; expected a customer id", at(0)));
+        }
+        let email = text(1)?;
+        if !email.is_empty() && (!email.contains('@') || email.contains(char::is_whitespace)) {
+            return Err(format!(
+                "{}: {:?}: expected an email address",
+                at(1),
+                crate::text::one_line(&email)
+            ));
+        }
+        let extra = headers
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !columns.contains(i))
+            .map(|(i, name)| (name.to_string(), record.get(i).unwrap_or("").to_string()))
+            .collect();
+        let contact = Contact {
+            email,
+            phone: text(2)?,
+            timezone: text(3)?,
+            language: text(4)?,
+            email_opt_in: flag(5)?,
+            sms_opt_in: flag(6)?,
+            extra,
+        };
+        if contacts.insert(id.clone(), contact).is_some() {
+            return Err(format!("{}: customer {id:?} appears twice", at(0)));
+        }
+    }
+    Ok(contacts)
+}

@@ -1,0 +1,237 @@
+//! Campaigns: from an analysis to a stored, randomized campaign. Selection (the top of the
+//! ranking, or a list of ids), eligibility before randomization (a consented channel, no
+//! opt-out; every exclusion counted by reason), stratified assignment (see `assign`), the
+//! channel of each treated member, and the balance and power of the split at creation. The
+//! ledger stores the result; control members never leave it.
+
+pub mod assign;
+pub mod contacts;
+
+use crate::data::Dataset;
+use crate::engine::Analysis;
+use crate::ledger::{Arm, Member};
+use contacts::Contact;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Control shares allowed, in basis points (5–50 %).
+pub const CONTROL_BP_RANGE: std::ops::RangeInclusive<u64> = 500..=5_000;
+/// Below this many control customers the measurement will be weak: the creator is warned.
+pub const MIN_CONTROL_WARNING: usize = 100;
+/// Days from creation to the follow-up analysis (the original's two weeks).
+pub const FOLLOW_UP_DAYS: u64 = 14;
+
+/// Who to consider.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Selection {
+    /// The first N of the ranking.
+    Top(usize),
+    /// These customer ids, in this order.
+    Ids(Vec<String>),
+}
+
+/// A campaign ready to store: members with arms and channels, exclusions by reason, and the
+/// checks of the split.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Plan {
+    pub members: Vec<Member>,
+    pub excluded: BTreeMap<String, i64>,
+    pub balance: BTreeMap<String, f64>,
+    pub min_detectable_effect: MinDetectableEffect,
+    pub warnings: Vec<String>,
+}
+
+/// The smallest incremental revenue this split detects (two-sided α = 0.05, power 0.8), from
+/// the spread of the members' weekly spend before the campaign.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MinDetectableEffect {
+    pub per_treated_customer_weekly: f64,
+    pub total_over_follow_up: f64,
+    pub follow_up_weeks: f64,
+    pub alpha: f64,
+    pub power: f64,
+}
+
+/// Builds the campaign's plan. Errors are one line (an empty selection, unknown ids).
+pub fn plan(
+    dataset: &Dataset,
+    analysis: &Analysis,
+    selection: &Selection,
+    contacts: &HashMap<String, Contact>,
+    suppressed: &HashSet<(String, String)>,
+    salt: &str,
+    control_bp: u64,
+) -> Result<Plan, String> {
+    let chosen: Vec<usize> = match selection {
+        Selection::Top(n) => analysis.ranking.iter().take(*n).copied().collect(),
+        Selection::Ids(ids) => {
+            let mut seen = HashSet::new();
+            let mut chosen = Vec::new();
+            for id in ids {
+                let index = dataset
+                    .customer_ids
+                    .position(id)
+                    .ok_or_else(|| format!("customer {id:?} is not in the data"))?;
+                if seen.insert(index) {
+                    chosen.push(index);
+                }
+            }
+            chosen
+        }
+    };
+    if chosen.is_empty() {
+        return Err("the selection is empty: no customers to put in a campaign".into());
+    }
+    let weeks = dataset.week_count().max(1) as f64;
+    let mut excluded: BTreeMap<String, i64> = BTreeMap::new();
+    let mut eligible: Vec<(assign::Candidate, &'static str, f64)> = Vec::new();
+    for customer in chosen {
+        let id = dataset.customer_ids[customer].to_string();
+        let reason = match contacts.get(&id) {
+            None => Some("no_contact"),
+            Some(_) if suppressed.contains(&(id.clone(), "any".to_string())) => Some("opted_out"),
+            Some(contact) => {
+                let open: Vec<&'static str> = contact
+                    .consented_channels()
+                    .into_iter()
+                    .filter(|channel| !suppressed.contains(&(id.clone(), channel.to_string())))
+                    .collect();
+                match open.first() {
+                    Some(channel) => {
+                        let score = &analysis.scores[customer];
+                        let churn = score
+                            .model_churn
+                            .unwrap_or(f64::from(score.churn_points) / 10.0);
+                        eligible.push((
+                            assign::Candidate {
+                                customer_id: id.clone(),
+                                churn_probability: churn,
+                                gap: score.gap_size,
+                            },
+                            channel,
+                            score.total_revenue / weeks,
+                        ));
+                        None
+                    }
+                    None => Some("no_consented_channel"),
+                }
+            }
+        };
+        if let Some(reason) = reason {
+            *excluded.entry(reason.to_string()).or_default() += 1;
+        }
+    }
+    if eligible.is_empty() {
+        return Err(format!(
+            "no selected customer can be contacted (excluded: {})",
+            excluded
+                .iter()
+                .map(|(reason, n)| format!("{reason} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let candidates: Vec<assign::Candidate> = eligible.iter().map(|e| e.0.clone()).collect();
+    let strata = assign::strata(&candidates);
+    let control = assign::control_arm(&candidates, &strata, salt, control_bp);
+    let members: Vec<Member> = eligible
+        .iter()
+        .zip(&strata)
+        .zip(&control)
+        .map(
+            |(((candidate, channel, pre), stratum), in_control)| Member {
+                customer_id: candidate.customer_id.clone(),
+                arm: if *in_control {
+                    Arm::Control
+                } else {
+                    Arm::Treated
+                },
+                stratum: stratum.clone(),
+                bucket: assign::bucket(salt, &candidate.customer_id) as i64,
+                // A control member is never contacted, so has no channel.
+                channel: (!in_control).then(|| channel.to_string()),
+                offer: None,
+                pre_weekly_spend: *pre,
+                churn_probability: candidate.churn_probability,
+                gap: candidate.gap,
+            },
+        )
+        .collect();
+    type Covariate = (&'static str, fn(&Member) -> f64);
+    let covariates: [Covariate; 3] = [
+        ("pre_weekly_spend", |m| m.pre_weekly_spend),
+        ("churn_probability", |m| m.churn_probability),
+        ("gap", |m| m.gap),
+    ];
+    let balance = covariates
+        .iter()
+        .map(|(name, value)| (name.to_string(), standardized_difference(&members, *value)))
+        .collect();
+    let controls = members.iter().filter(|m| m.arm == Arm::Control).count();
+    let mut warnings = Vec::new();
+    if controls < MIN_CONTROL_WARNING {
+        warnings.push(format!(
+            "only {controls} control customers (fewer than {MIN_CONTROL_WARNING}): the measured effect will have a wide interval"
+        ));
+    }
+    Ok(Plan {
+        min_detectable_effect: min_detectable_effect(&members),
+        members,
+        excluded,
+        balance,
+        warnings,
+    })
+}
+
+fn arm_values(members: &[Member], arm: Arm, value: fn(&Member) -> f64) -> Vec<f64> {
+    members.iter().filter(|m| m.arm == arm).map(value).collect()
+}
+
+fn mean_and_variance(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    if values.is_empty() {
+        return (0.0, 0.0);
+    }
+    let mean = values.iter().sum::<f64>() / n;
+    let variance = if values.len() > 1 {
+        values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
+    (mean, variance)
+}
+
+/// (mean treated − mean control) / √((var treated + var control) / 2); 0 when both arms are
+/// constant.
+fn standardized_difference(members: &[Member], value: fn(&Member) -> f64) -> f64 {
+    let (mean_t, var_t) = mean_and_variance(&arm_values(members, Arm::Treated, value));
+    let (mean_c, var_c) = mean_and_variance(&arm_values(members, Arm::Control, value));
+    let pooled = ((var_t + var_c) / 2.0).sqrt();
+    if pooled > 0.0 {
+        (mean_t - mean_c) / pooled
+    } else {
+        0.0
+    }
+}
+
+fn min_detectable_effect(members: &[Member]) -> MinDetectableEffect {
+    const ALPHA: f64 = 0.05;
+    const POWER: f64 = 0.8;
+    let all: Vec<f64> = members.iter().map(|m| m.pre_weekly_spend).collect();
+    let (_, variance) = mean_and_variance(&all);
+    let treated = members.iter().filter(|m| m.arm == Arm::Treated).count() as f64;
+    let control = members.len() as f64 - treated;
+    let z = crate::stats::normal_quantile(1.0 - ALPHA / 2.0) + crate::stats::normal_quantile(POWER);
+    let per_customer = if treated > 0.0 && control > 0.0 {
+        z * variance.sqrt() * (1.0 / treated + 1.0 / control).sqrt()
+    } else {
+        f64::INFINITY
+    };
+    let follow_up_weeks = FOLLOW_UP_DAYS as f64 / 7.0;
+    MinDetectableEffect {
+        per_treated_customer_weekly: per_customer,
+        total_over_follow_up: per_customer * treated * follow_up_weeks,
+        follow_up_weeks,
+        alpha: ALPHA,
+        power: POWER,
+    }
+}

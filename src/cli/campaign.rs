@@ -1,0 +1,298 @@
+//! `revgap campaign create | list | show`: the CLI over `campaign` and `ledger`.
+
+use super::args::{
+    CampaignCommand, CampaignCreateArgs, CampaignFormat, CampaignShowArgs, LedgerArgs,
+};
+use super::{Failure, check_config_fits, load_config, load_dataset, warn_skipped, write_output};
+use crate::campaign::{self, Selection};
+use crate::ledger::{self, Arm, Ledger, LedgerError, NewCampaign};
+use std::fmt::Write as _;
+
+/// Exit code of ledger problems (EX_CANTCREAT-like: the database could not be used).
+const EXIT_LEDGER: i32 = 73;
+
+pub fn run(command: &CampaignCommand) -> Result<(), Failure> {
+    match command {
+        CampaignCommand::Create(args) => create(args),
+        CampaignCommand::List(args) => list(args),
+        CampaignCommand::Show(args) => show(args),
+    }
+}
+
+fn ledger_failure(error: LedgerError) -> Failure {
+    let code = match error {
+        LedgerError::NoCampaign(_) => 2,
+        _ => EXIT_LEDGER,
+    };
+    Failure::new(code, crate::text::one_line(&error.to_string()).into_owned())
+}
+
+fn open(args: &LedgerArgs) -> Result<Ledger, Failure> {
+    let path = match &args.db {
+        Some(path) => path.clone(),
+        None => ledger::default_path().ok_or_else(|| {
+            Failure::new(
+                EXIT_LEDGER,
+                "no data directory for the ledger; pass --db PATH",
+            )
+        })?,
+    };
+    Ledger::open(&path).map_err(ledger_failure)
+}
+
+fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
+    let control_bp = (args.control * 10_000.0).round();
+    if !(args.control.is_finite() && campaign::CONTROL_BP_RANGE.contains(&(control_bp as u64))) {
+        return Err(Failure::new(
+            2,
+            format!(
+                "--control {}: expected a share from 0.05 to 0.50",
+                args.control
+            ),
+        ));
+    }
+    if args.name.trim().is_empty() || args.name.chars().any(crate::text::is_unsafe_char) {
+        return Err(Failure::new(
+            2,
+            "--name: expected a non-empty, printable name",
+        ));
+    }
+    let contacts_path = match &args.contacts {
+        Some(path) => path.clone(),
+        None if args.data.weekly.is_none() && args.data.transactions.is_none() => {
+            super::args::default_data_dir()
+                .map_err(|m| Failure::new(2, m))?
+                .join("contacts.csv")
+        }
+        None => {
+            return Err(Failure::new(
+                2,
+                "campaign create needs --contacts FILE (customer_id,email,phone,timezone,language,email_opt_in,sms_opt_in)",
+            ));
+        }
+    };
+    let contacts = campaign::contacts::load(&contacts_path).map_err(|m| Failure::new(65, m))?;
+    let selection = match (&args.top, &args.customers_file) {
+        (Some(top), _) => Selection::Top(*top),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::new(66, format!("{}: cannot read: {e}", path.display())))?;
+            Selection::Ids(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|line| !line.is_empty() && *line != "customer_id")
+                    .map(String::from)
+                    .collect(),
+            )
+        }
+        (None, None) => return Err(Failure::new(2, "expected --top N or --customers-file IDS")),
+    };
+    let mut ledger = open(&args.ledger)?;
+    if let Some(id) = ledger.campaign_named(&args.name).map_err(ledger_failure)? {
+        return Err(Failure::new(
+            2,
+            format!(
+                "a campaign named {:?} exists already (id {id}); choose another --name",
+                args.name
+            ),
+        ));
+    }
+    let config = load_config(&args.data)?;
+    let dataset = load_dataset(&args.data)?;
+    check_config_fits(&config, &dataset)?;
+    warn_skipped(&dataset);
+    let analysis = crate::engine::analyze(&dataset, &config);
+    let salt = args.salt.clone().unwrap_or_else(|| args.name.clone());
+    let suppressed = ledger.suppressed().map_err(ledger_failure)?;
+    let plan = campaign::plan(
+        &dataset,
+        &analysis,
+        &selection,
+        &contacts,
+        &suppressed,
+        &salt,
+        control_bp as u64,
+    )
+    .map_err(|m| Failure::new(65, m))?;
+    let now = chrono::Local::now();
+    let follow_up = (now.date_naive() + chrono::Days::new(campaign::FOLLOW_UP_DAYS)).to_string();
+    let analysis_json = serde_json::json!({
+        "source": dataset.source,
+        "as_of": dataset.as_of.map(|d| d.to_string()),
+        "churn_model": analysis.churn_model,
+        "baseline": analysis.summary.baseline_kind.map(|k| k.key()),
+    })
+    .to_string();
+    let excluded: Vec<(String, i64)> = plan.excluded.clone().into_iter().collect();
+    let campaign_id = ledger
+        .create_campaign(&NewCampaign {
+            name: &args.name,
+            salt: &salt,
+            control_bp: control_bp as i64,
+            created_at: now.to_rfc3339(),
+            follow_up: follow_up.clone(),
+            analysis: analysis_json,
+            members: &plan.members,
+            excluded: &excluded,
+        })
+        .map_err(ledger_failure)?;
+    for warning in &plan.warnings {
+        eprintln!("revgap: warning: {warning}");
+    }
+    let treated = plan
+        .members
+        .iter()
+        .filter(|m| m.arm == Arm::Treated)
+        .count();
+    let control = plan.members.len() - treated;
+    let text = match args.ledger.format {
+        CampaignFormat::Json => {
+            let document = serde_json::json!({
+                "campaign_id": campaign_id,
+                "name": args.name,
+                "treated": treated,
+                "control": control,
+                "excluded": plan.excluded,
+                "balance": plan.balance,
+                "min_detectable_effect": plan.min_detectable_effect,
+                "follow_up": follow_up,
+                "warnings": plan.warnings,
+            });
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&document).unwrap_or_default()
+            )
+        }
+        CampaignFormat::Text => {
+            let mut out = format!(
+                "campaign {campaign_id} {:?}: {treated} treated, {control} control (follow-up {follow_up})\n",
+                crate::text::one_line(&args.name)
+            );
+            if !plan.excluded.is_empty() {
+                let reasons: Vec<String> = plan
+                    .excluded
+                    .iter()
+                    .map(|(r, n)| format!("{r} {n}"))
+                    .collect();
+                let _ = writeln!(out, "excluded before randomization: {}", reasons.join(", "));
+            }
+            let balance: Vec<String> = plan
+                .balance
+                .iter()
+                .map(|(k, v)| format!("{k} {v:+.3}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "balance (standardized mean difference): {}",
+                balance.join(", ")
+            );
+            let mde = &plan.min_detectable_effect;
+            let _ = writeln!(
+                out,
+                "smallest detectable effect: {} per treated customer per week, {} over the {:.0}-week follow-up (α {}, power {})",
+                crate::text::money(mde.per_treated_customer_weekly),
+                crate::text::money(mde.total_over_follow_up),
+                mde.follow_up_weeks,
+                mde.alpha,
+                mde.power
+            );
+            out
+        }
+    };
+    write_output(None, &text)
+}
+
+fn list(args: &LedgerArgs) -> Result<(), Failure> {
+    let ledger = open(args)?;
+    let campaigns = ledger.campaigns().map_err(ledger_failure)?;
+    let text = match args.format {
+        CampaignFormat::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&serde_json::json!({ "campaigns": campaigns }))
+                .unwrap_or_default()
+        ),
+        CampaignFormat::Text => {
+            let mut out = String::from(
+                "id  name                            status    treated  control  follow-up\n",
+            );
+            for c in &campaigns {
+                let _ = writeln!(
+                    out,
+                    "{:<3} {:<31} {:<9} {:>7}  {:>7}  {}",
+                    c.campaign_id,
+                    crate::text::one_line(&c.name),
+                    c.status,
+                    c.treated,
+                    c.control,
+                    c.follow_up
+                );
+            }
+            out
+        }
+    };
+    write_output(None, &text)
+}
+
+fn show(args: &CampaignShowArgs) -> Result<(), Failure> {
+    let ledger = open(&args.ledger)?;
+    let campaign = ledger.campaign(args.id).map_err(ledger_failure)?;
+    let members = ledger.members(args.id).map_err(ledger_failure)?;
+    let excluded = ledger.exclusions(args.id).map_err(ledger_failure)?;
+    let text = match args.ledger.format {
+        CampaignFormat::Json => {
+            let members: Vec<serde_json::Value> = members
+                .iter()
+                .map(|m| {
+                    serde_json::json!({
+                        "customer_id": m.customer_id,
+                        "arm": m.arm.key(),
+                        "stratum": m.stratum,
+                        "bucket": m.bucket,
+                        "channel": m.channel,
+                        "offer": m.offer,
+                        "drafts": [],
+                    })
+                })
+                .collect();
+            let document = serde_json::json!({
+                "campaign_id": campaign.campaign_id,
+                "name": campaign.name,
+                "status": campaign.status,
+                "created_at": campaign.created_at,
+                "follow_up": campaign.follow_up,
+                "salt": campaign.salt,
+                "control_share": campaign.control_bp as f64 / 10_000.0,
+                "analysis": serde_json::from_str::<serde_json::Value>(&campaign.analysis).unwrap_or_default(),
+                "excluded": excluded.iter().cloned().collect::<std::collections::BTreeMap<String, i64>>(),
+                "members": members,
+            });
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&document).unwrap_or_default()
+            )
+        }
+        CampaignFormat::Text => {
+            let mut out = format!(
+                "campaign {} {:?} ({}): {} treated, {} control, follow-up {}\n",
+                campaign.campaign_id,
+                crate::text::one_line(&campaign.name),
+                campaign.status,
+                campaign.treated,
+                campaign.control,
+                campaign.follow_up
+            );
+            for m in &members {
+                let _ = writeln!(
+                    out,
+                    "{:<12} {:<8} {:<12} {}",
+                    crate::text::one_line(&m.customer_id),
+                    m.arm.key(),
+                    m.stratum,
+                    m.channel.as_deref().unwrap_or("-")
+                );
+            }
+            out
+        }
+    };
+    write_output(None, &text)
+}

@@ -1,0 +1,88 @@
+//! The ledger's schema, one migration per version (`PRAGMA user_version` = how many ran).
+//! Migrations are only ever appended: a released one never changes.
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: campaigns and what the act → learn loop records about them.
+    r#"
+    CREATE TABLE campaigns (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        salt TEXT NOT NULL,
+        control_bp INTEGER NOT NULL CHECK (control_bp BETWEEN 500 AND 5000),
+        follow_up TEXT NOT NULL,
+        analysis TEXT NOT NULL
+    );
+    CREATE TABLE members (
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+        customer_id TEXT NOT NULL,
+        arm TEXT NOT NULL CHECK (arm IN ('treated', 'control')),
+        stratum TEXT NOT NULL,
+        bucket INTEGER NOT NULL,
+        channel TEXT,
+        offer_id TEXT,
+        pre_weekly_spend REAL NOT NULL,
+        churn_probability REAL NOT NULL,
+        gap REAL NOT NULL,
+        PRIMARY KEY (campaign_id, customer_id)
+    );
+    -- Control members are the measurement: no member ever leaves the ledger.
+    CREATE TRIGGER members_are_kept BEFORE DELETE ON members
+    BEGIN SELECT RAISE(ABORT, 'campaign members are never deleted'); END;
+    CREATE TRIGGER arms_are_locked BEFORE UPDATE OF arm, bucket, stratum ON members
+    BEGIN SELECT RAISE(ABORT, 'a member''s arm is fixed at assignment'); END;
+    CREATE TABLE exclusions (
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+        reason TEXT NOT NULL,
+        customers INTEGER NOT NULL,
+        PRIMARY KEY (campaign_id, reason)
+    );
+    CREATE TABLE drafts (
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+        customer_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        subject TEXT,
+        body TEXT NOT NULL,
+        source TEXT NOT NULL,
+        passed INTEGER NOT NULL,
+        failures TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (campaign_id, customer_id, channel)
+    );
+    CREATE TABLE actions (
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+        customer_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        delivered_at TEXT
+    );
+    CREATE TABLE delivery_attempts (
+        id INTEGER PRIMARY KEY,
+        action_id INTEGER NOT NULL REFERENCES actions(id),
+        attempted_at TEXT NOT NULL,
+        http_status INTEGER,
+        error TEXT
+    );
+    CREATE TABLE suppressions (
+        customer_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        PRIMARY KEY (customer_id, channel)
+    );
+    CREATE TABLE outcome_snapshots (
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+        customer_id TEXT NOT NULL,
+        taken_at TEXT NOT NULL,
+        window_days INTEGER NOT NULL,
+        spend REAL NOT NULL,
+        UNIQUE (campaign_id, customer_id, taken_at, window_days)
+    );
+    "#,
+];

@@ -1,0 +1,235 @@
+//! `revgap campaign create | list | show` on the bundled sample, with the ledger in a temp
+//! dir: fixed JSON names, eligibility before randomization, reproducible arms, and one-line
+//! errors that change nothing.
+
+mod common;
+
+use common::{json, revgap};
+
+fn db(dir: &tempfile::TempDir) -> String {
+    dir.path()
+        .join("ledger.sqlite")
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+fn create(db: &str, name: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "campaign", "create", "--name", name, "--db", db, "--format", "json",
+    ];
+    args.extend(extra);
+    json(&args)
+}
+
+fn members(db: &str, id: i64) -> Vec<serde_json::Value> {
+    let shown = json(&[
+        "campaign",
+        "show",
+        &id.to_string(),
+        "--db",
+        db,
+        "--format",
+        "json",
+    ]);
+    shown["members"].as_array().unwrap().clone()
+}
+
+#[test]
+fn a_campaign_holds_out_a_control_group_and_counts_who_was_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(&dir);
+    let created = create(&db, "Spring win-back", &["--top", "120"]);
+    let (treated, control) = (
+        created["treated"].as_u64().unwrap(),
+        created["control"].as_u64().unwrap(),
+    );
+    let excluded: u64 = created["excluded"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(treated + control + excluded, 120, "{created}");
+    assert!(
+        created["excluded"]["no_consented_channel"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    // 10 % of the eligible, to one customer overall.
+    let eligible = (treated + control) as f64;
+    assert!((control as f64 - eligible * 0.1).abs() <= 0.5, "{created}");
+    for key in ["pre_weekly_spend", "churn_probability", "gap"] {
+        assert!(created["balance"][key].is_number(), "{created}");
+    }
+    assert!(
+        created["min_detectable_effect"]["total_over_follow_up"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    let id = created["campaign_id"].as_i64().unwrap();
+    let members = members(&db, id);
+    assert_eq!(members.len() as u64, treated + control);
+    for member in &members {
+        match member["arm"].as_str().unwrap() {
+            "control" => assert!(
+                member["channel"].is_null(),
+                "a control member is never contacted"
+            ),
+            "treated" => assert!(["email", "sms"].contains(&member["channel"].as_str().unwrap())),
+            other => panic!("arm {other}"),
+        }
+        assert!(member["customer_id"].is_string() && member["drafts"].is_array());
+    }
+    let listed = json(&["campaign", "list", "--db", &db, "--format", "json"]);
+    assert_eq!(listed["campaigns"][0]["name"], "Spring win-back");
+    assert_eq!(listed["campaigns"][0]["control"], control);
+    let text = String::from_utf8(revgap(&["campaign", "list", "--db", &db]).stdout).unwrap();
+    assert!(
+        text.contains("Spring win-back") && text.contains("created"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_same_salt_and_customers_give_identical_arms() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(&dir);
+    let first = create(&db, "A", &["--top", "150", "--salt", "s1"]);
+    let second = create(&db, "B", &["--top", "150", "--salt", "s1"]);
+    let third = create(&db, "C", &["--top", "150", "--salt", "s2"]);
+    let arms = |created: &serde_json::Value| -> Vec<(String, String)> {
+        let mut arms: Vec<(String, String)> =
+            members(&db, created["campaign_id"].as_i64().unwrap())
+                .iter()
+                .map(|m| {
+                    (
+                        m["customer_id"].as_str().unwrap().to_string(),
+                        m["arm"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+        arms.sort();
+        arms
+    };
+    assert_eq!(arms(&first), arms(&second));
+    assert_ne!(arms(&first), arms(&third));
+}
+
+#[test]
+fn opted_out_customers_are_excluded_before_randomization() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(&dir);
+    {
+        let ledger = revgap::ledger::Ledger::open(std::path::Path::new(&db));
+        let mut ledger = ledger.unwrap();
+        ledger
+            .suppress("1", "any", "unsubscribed", "2026-11-01")
+            .unwrap();
+    }
+    let ids = dir.path().join("ids.txt");
+    std::fs::write(&ids, "customer_id\n1\n3\n").unwrap();
+    let created = create(
+        &db,
+        "Two",
+        &[
+            "--customers-file",
+            ids.to_str().unwrap(),
+            "--control",
+            "0.5",
+        ],
+    );
+    assert_eq!(created["excluded"]["opted_out"], 1, "{created}");
+    let members = members(&db, created["campaign_id"].as_i64().unwrap());
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0]["customer_id"], "3");
+}
+
+#[test]
+fn bad_input_is_one_line_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(&dir);
+    let bad_contacts = dir.path().join("contacts.csv");
+    std::fs::write(
+        &bad_contacts,
+        "customer_id,email,phone,timezone,language,email_opt_in,sms_opt_in\n1,a@example.com,,UTC,en,maybe,false\n",
+    )
+    .unwrap();
+    let unknown = dir.path().join("unknown.txt");
+    std::fs::write(&unknown, "no-such-customer\n").unwrap();
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        (
+            vec!["--top", "10", "--control", "0.6"],
+            2,
+            "--control 0.6: expected a share from 0.05 to 0.50",
+        ),
+        (
+            vec!["--top", "10", "--contacts", bad_contacts.to_str().unwrap()],
+            65,
+            "contacts.csv:2:6 (email_opt_in): \"maybe\": expected true or false",
+        ),
+        (
+            vec!["--customers-file", unknown.to_str().unwrap()],
+            65,
+            "customer \"no-such-customer\" is not in the data",
+        ),
+        (vec!["--top", "0"], 65, "the selection is empty"),
+    ];
+    for (extra, code, expected) in cases {
+        let mut args = vec!["campaign", "create", "--name", "x", "--db", &db];
+        args.extend(&extra);
+        let output = revgap(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "{extra:?}: {stderr}");
+        assert!(stderr.contains(expected), "{extra:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    }
+    let listed = json(&["campaign", "list", "--db", &db, "--format", "json"]);
+    assert_eq!(
+        listed["campaigns"],
+        serde_json::json!([]),
+        "nothing was stored"
+    );
+    create(&db, "taken", &["--top", "20"]);
+    let output = revgap(&[
+        "campaign", "create", "--name", "taken", "--top", "5", "--db", &db,
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("exists already (id 1)"));
+    let missing = revgap(&["campaign", "show", "42", "--db", &db]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("campaign 42 is not in the ledger"));
+}
+
+#[test]
+fn the_generator_writes_contacts_for_every_customer() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("g");
+    let status = revgap(&[
+        "generate",
+        "--customers",
+        "300",
+        "--weeks",
+        "12",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(status.status.success());
+    let contacts = revgap::campaign::contacts::load(&out.join("contacts.csv")).unwrap();
+    assert_eq!(contacts.len(), 300);
+    let consented = contacts
+        .values()
+        .filter(|c| !c.consented_channels().is_empty())
+        .count();
+    assert!(
+        (150..300).contains(&consented),
+        "a mix of consents: {consented}"
+    );
+    assert!(
+        contacts
+            .values()
+            .all(|c| c.email.is_empty() || c.email.ends_with("@example.com"))
+    );
+}
