@@ -78,11 +78,39 @@ pub fn one_line(text: &str) -> Cow<'_, str> {
 /// A text cell for CSV: one line, and a cell a spreadsheet would run as a formula (starting
 /// with `=`, `+`, `-` or `@`) gets a leading apostrophe (OWASP's advice), so it shows as text.
 pub fn csv_cell(text: &str) -> Cow<'_, str> {
-    let line = one_line(text);
-    if line.starts_with(['=', '+', '-', '@']) {
-        return Cow::Owned(format!("'{line}"));
+    neutralise_formula(one_line(text))
+}
+
+/// As [`csv_cell`] for multi-line text (an email body): line breaks kept (CSV quotes them),
+/// every other unsafe character stripped, formulas neutralised.
+pub fn csv_text_cell(text: &str) -> Cow<'_, str> {
+    let kept: String = text
+        .chars()
+        .filter(|c| *c == '\n' || !is_unsafe_char(*c))
+        .collect();
+    neutralise_formula(Cow::Owned(kept))
+}
+
+/// A phone number cell: kept as written when it is one (digits, spaces, `+ - ( ) .`: no
+/// function call, and a sending platform needs "+1-202-555-0100" as is), else as
+/// [`csv_cell`].
+pub fn csv_phone_cell(text: &str) -> Cow<'_, str> {
+    let phone = text.chars().any(|c| c.is_ascii_digit())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    if phone {
+        Cow::Borrowed(text)
+    } else {
+        csv_cell(text)
     }
-    line
+}
+
+fn neutralise_formula(cell: Cow<'_, str>) -> Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@']) {
+        return Cow::Owned(format!("'{cell}"));
+    }
+    cell
 }
 
 /// `$1,234.56`, with a leading minus for negatives (rounded to cents for display only).
@@ -210,6 +238,25 @@ fn redact_token_shapes(text: &str) -> String {
     out
 }
 
+/// Whether `url` is an https link whose host is one of `domains` or a subdomain of one.
+pub fn link_allowed(url: &str, domains: &[String]) -> bool {
+    let Some(rest) = url.strip_prefix("https://") else {
+        return false;
+    };
+    let host = rest
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if host.is_empty() || host.contains(['@', ':']) {
+        return false;
+    }
+    domains.iter().any(|domain| {
+        let domain = domain.to_ascii_lowercase();
+        host == domain || host.ends_with(&format!(".{domain}"))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,6 +279,12 @@ mod tests {
         assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(csv_cell("+1"), "'+1");
         assert_eq!(csv_cell("-2"), "'-2");
+        // Phone numbers run nothing, and importers need them as written.
+        assert_eq!(csv_phone_cell("+1-202-555-0100"), "+1-202-555-0100");
+        assert_eq!(
+            csv_phone_cell("-2+3+cmd|' /C calc'!A0"),
+            "'-2+3+cmd|' /C calc'!A0"
+        );
         assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(csv_cell("\u{1b}[2J=1"), "'=1");
         assert_eq!(csv_cell("north"), "north");

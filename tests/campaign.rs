@@ -233,3 +233,131 @@ fn the_generator_writes_contacts_for_every_customer() {
             .all(|c| c.email.is_empty() || c.email.ends_with("@example.com"))
     );
 }
+
+#[test]
+fn treated_members_get_checked_drafts_and_the_export_never_holds_a_control_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(&dir);
+    let created = create(&db, "Export", &["--top", "150", "--control", "0.3"]);
+    let id = created["campaign_id"].as_i64().unwrap();
+    let members = members(&db, id);
+    let control: std::collections::HashSet<String> = members
+        .iter()
+        .filter(|m| m["arm"] == "control")
+        .map(|m| m["customer_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!control.is_empty());
+    for member in &members {
+        let drafts = member["drafts"].as_array().unwrap();
+        if member["arm"] == "control" {
+            assert!(drafts.is_empty(), "no draft for a control member");
+            continue;
+        }
+        assert_eq!(drafts.len(), 1, "{member}");
+        let draft = &drafts[0];
+        assert_eq!(draft["channel"], member["channel"]);
+        assert_eq!(draft["passed"], true, "{draft}");
+        assert_eq!(draft["failures"], serde_json::json!([]));
+        let text = draft["text"].as_str().unwrap();
+        if member["channel"] == "sms" {
+            assert!(text.contains("Reply STOP to opt out"), "{text}");
+        } else {
+            assert!(text.contains("{{unsubscribe_url}}"), "{text}");
+        }
+        assert!(
+            member["offer"].is_string(),
+            "every gap type has a catalog offer: {member}"
+        );
+    }
+    let out = dir.path().join("export.csv");
+    let output = revgap(&[
+        "campaign",
+        "export",
+        &id.to_string(),
+        "--preset",
+        "generic",
+        "--out",
+        out.to_str().unwrap(),
+        "--db",
+        &db,
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let headers: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        headers,
+        [
+            "customer_id",
+            "email",
+            "phone",
+            "channel",
+            "offer_id",
+            "subject",
+            "body",
+            "sms",
+            "campaign_id",
+            "arm"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len() as u64, created["treated"].as_u64().unwrap());
+    for row in &rows {
+        assert!(
+            !control.contains(&row[0]),
+            "control member {} exported",
+            &row[0]
+        );
+        assert_eq!(&row[9], "treated");
+        match &row[3] {
+            "email" => assert!(row[1].ends_with("@example.com") && !row[6].is_empty()),
+            "sms" => assert!(row[2].starts_with("+1-202-555-01") && !row[7].is_empty()),
+            other => panic!("channel {other}"),
+        }
+    }
+    // No control id anywhere in the file, not even inside a text.
+    let text = std::fs::read_to_string(&out).unwrap();
+    for id in &control {
+        assert!(
+            !text.lines().any(|line| line.starts_with(&format!("{id},"))),
+            "control member {id} in the export"
+        );
+    }
+}
+
+#[test]
+fn outreach_settings_are_checked_for_meaning() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, expected) in [
+        (
+            "[outreach]\nlink_domains = []\n",
+            "outreach.link_domains must name at least one domain",
+        ),
+        (
+            "[outreach]\nshop_url = \"https://evil.test/x\"\n",
+            "outreach.shop_url = \"https://evil.test/x\": expected an https link on one of outreach.link_domains",
+        ),
+        (
+            "[[outreach.offers]]\nid = \"X\"\ndescription = \"x\"\nkind = \"gift\"\nvalue = 1.0\nmaximum = 1.0\nfits = [\"win_back\"]\ncost = 0.0\n",
+            "kind = \"gift\": expected percent, amount or points",
+        ),
+        (
+            "[[outreach.offers]]\nid = \"X\"\ndescription = \"x\"\nkind = \"percent\"\nvalue = 150.0\nmaximum = 1.0\nfits = [\"win_back\"]\ncost = 0.0\n",
+            "a percent offer above 100",
+        ),
+        (
+            "[outreach]\npostal_address = \"\"\n",
+            "outreach.postal_address: expected printable, non-empty text",
+        ),
+    ] {
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, text).unwrap();
+        let output = revgap(&["analyze", "--config", path.to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(78), "{text}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{text}: {stderr}");
+    }
+}

@@ -6,10 +6,12 @@
 
 pub mod assign;
 pub mod contacts;
+pub mod draft;
 
+use crate::config::{Offer, OutreachSettings};
 use crate::data::Dataset;
 use crate::engine::Analysis;
-use crate::ledger::{Arm, Member};
+use crate::ledger::{Arm, Member, StoredDraft};
 use contacts::Contact;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -51,16 +53,44 @@ pub struct MinDetectableEffect {
     pub power: f64,
 }
 
+/// What a plan is made from besides the analysis.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    pub contacts: &'a HashMap<String, Contact>,
+    /// (customer id, channel or "any") opt-outs from the ledger.
+    pub suppressed: &'a HashSet<(String, String)>,
+    pub salt: &'a str,
+    /// Control share in basis points.
+    pub control_bp: u64,
+    pub outreach: &'a OutreachSettings,
+}
+
+/// The first catalog offer that fits the opportunity of a customer's primary gap.
+pub fn offer_for(
+    gap: Option<crate::engine::GapType>,
+    outreach: &OutreachSettings,
+) -> Option<&Offer> {
+    let kind = crate::engine::opportunity::OpportunityType::of_gap(gap?).key();
+    outreach
+        .offers
+        .iter()
+        .find(|offer| offer.fits.iter().any(|f| f == kind))
+}
+
 /// Builds the campaign's plan. Errors are one line (an empty selection, unknown ids).
 pub fn plan(
     dataset: &Dataset,
     analysis: &Analysis,
     selection: &Selection,
-    contacts: &HashMap<String, Contact>,
-    suppressed: &HashSet<(String, String)>,
-    salt: &str,
-    control_bp: u64,
+    inputs: &Inputs<'_>,
 ) -> Result<Plan, String> {
+    let Inputs {
+        contacts,
+        suppressed,
+        salt,
+        control_bp,
+        outreach,
+    } = *inputs;
     let chosen: Vec<usize> = match selection {
         Selection::Top(n) => analysis.ranking.iter().take(*n).copied().collect(),
         Selection::Ids(ids) => {
@@ -83,7 +113,7 @@ pub fn plan(
     }
     let weeks = dataset.week_count().max(1) as f64;
     let mut excluded: BTreeMap<String, i64> = BTreeMap::new();
-    let mut eligible: Vec<(assign::Candidate, &'static str, f64)> = Vec::new();
+    let mut eligible: Vec<(assign::Candidate, &'static str, f64, usize)> = Vec::new();
     for customer in chosen {
         let id = dataset.customer_ids[customer].to_string();
         let reason = match contacts.get(&id) {
@@ -109,6 +139,7 @@ pub fn plan(
                             },
                             channel,
                             score.total_revenue / weeks,
+                            customer,
                         ));
                         None
                     }
@@ -138,21 +169,32 @@ pub fn plan(
         .zip(&strata)
         .zip(&control)
         .map(
-            |(((candidate, channel, pre), stratum), in_control)| Member {
-                customer_id: candidate.customer_id.clone(),
-                arm: if *in_control {
-                    Arm::Control
-                } else {
-                    Arm::Treated
-                },
-                stratum: stratum.clone(),
-                bucket: assign::bucket(salt, &candidate.customer_id) as i64,
-                // A control member is never contacted, so has no channel.
-                channel: (!in_control).then(|| channel.to_string()),
-                offer: None,
-                pre_weekly_spend: *pre,
-                churn_probability: candidate.churn_probability,
-                gap: candidate.gap,
+            |(((candidate, channel, pre, customer), stratum), in_control)| {
+                let contact = contacts.get(&candidate.customer_id);
+                let address = contact.map(|c| match *channel {
+                    "sms" => c.phone.clone(),
+                    _ => c.email.clone(),
+                });
+                Member {
+                    customer_id: candidate.customer_id.clone(),
+                    arm: if *in_control {
+                        Arm::Control
+                    } else {
+                        Arm::Treated
+                    },
+                    stratum: stratum.clone(),
+                    bucket: assign::bucket(salt, &candidate.customer_id) as i64,
+                    // A control member is never contacted: no channel, offer or address.
+                    channel: (!in_control).then(|| channel.to_string()),
+                    offer: (!in_control)
+                        .then(|| offer_for(analysis.scores[*customer].primary, outreach))
+                        .flatten()
+                        .map(|offer| offer.id.clone()),
+                    address: address.filter(|_| !in_control),
+                    pre_weekly_spend: *pre,
+                    churn_probability: candidate.churn_probability,
+                    gap: candidate.gap,
+                }
             },
         )
         .collect();
@@ -180,6 +222,55 @@ pub fn plan(
         balance,
         warnings,
     })
+}
+
+/// The template draft of every treated member on their channel, checked (see `draft`).
+pub fn drafts(
+    dataset: &Dataset,
+    members: &[Member],
+    contacts: &HashMap<String, Contact>,
+    outreach: &OutreachSettings,
+) -> Vec<(String, StoredDraft)> {
+    members
+        .iter()
+        .filter(|m| m.arm == Arm::Treated)
+        .filter_map(|member| {
+            let channel = member.channel.as_deref()?;
+            let loyalty_member = dataset
+                .customer_ids
+                .position(&member.customer_id)
+                .and_then(|c| dataset.profiles.get(c).cloned().flatten())
+                .and_then(|p| p.loyalty_member)
+                .unwrap_or(false);
+            let first_name = contacts.get(&member.customer_id).and_then(|c| {
+                c.extra
+                    .iter()
+                    .find(|(column, _)| column == "first_name")
+                    .map(|(_, value)| value.as_str())
+            });
+            let offer = member
+                .offer
+                .as_ref()
+                .and_then(|id| outreach.offers.iter().find(|o| &o.id == id));
+            let recipient = draft::Recipient {
+                first_name,
+                loyalty_member,
+                offer,
+            };
+            let made = draft::template(channel, &recipient, outreach);
+            Some((
+                member.customer_id.clone(),
+                StoredDraft {
+                    channel: made.channel,
+                    subject: made.subject,
+                    text: made.text,
+                    source: made.source,
+                    passed: made.passed,
+                    failures: made.failures,
+                },
+            ))
+        })
+        .collect()
 }
 
 fn arm_values(members: &[Member], arm: Arm, value: fn(&Member) -> f64) -> Vec<f64> {

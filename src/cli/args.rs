@@ -49,6 +49,30 @@ pub enum CampaignCommand {
     List(LedgerArgs),
     /// One campaign with every member (treated and control).
     Show(CampaignShowArgs),
+    /// Write the treated members and their checked drafts for a sending platform (never the
+    /// control group).
+    Export(CampaignExportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CampaignExportArgs {
+    /// The campaign's id (see `campaign list`).
+    pub id: i64,
+    /// The import format.
+    #[arg(long, value_enum, default_value_t = ExportPreset::Generic)]
+    pub preset: ExportPreset,
+    /// The file to write (UTF-8 CSV).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The ledger file (default: revgap/ledger.sqlite in the platform's data directory).
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportPreset {
+    /// customer_id,email,phone,channel,offer_id,subject,body,sms plus campaign and arm.
+    Generic,
 }
 
 /// Where the ledger is and how to print.

@@ -1,7 +1,8 @@
-//! `revgap campaign create | list | show`: the CLI over `campaign` and `ledger`.
+//! `revgap campaign create | list | show | export`: the CLI over `campaign` and `ledger`.
 
 use super::args::{
-    CampaignCommand, CampaignCreateArgs, CampaignFormat, CampaignShowArgs, LedgerArgs,
+    CampaignCommand, CampaignCreateArgs, CampaignExportArgs, CampaignFormat, CampaignShowArgs,
+    LedgerArgs,
 };
 use super::{Failure, check_config_fits, load_config, load_dataset, warn_skipped, write_output};
 use crate::campaign::{self, Selection};
@@ -16,6 +17,7 @@ pub fn run(command: &CampaignCommand) -> Result<(), Failure> {
         CampaignCommand::Create(args) => create(args),
         CampaignCommand::List(args) => list(args),
         CampaignCommand::Show(args) => show(args),
+        CampaignCommand::Export(args) => export(args),
     }
 }
 
@@ -104,16 +106,16 @@ fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
     let analysis = crate::engine::analyze(&dataset, &config);
     let salt = args.salt.clone().unwrap_or_else(|| args.name.clone());
     let suppressed = ledger.suppressed().map_err(ledger_failure)?;
-    let plan = campaign::plan(
-        &dataset,
-        &analysis,
-        &selection,
-        &contacts,
-        &suppressed,
-        &salt,
-        control_bp as u64,
-    )
-    .map_err(|m| Failure::new(65, m))?;
+    let inputs = campaign::Inputs {
+        contacts: &contacts,
+        suppressed: &suppressed,
+        salt: &salt,
+        control_bp: control_bp as u64,
+        outreach: &config.outreach,
+    };
+    let plan = campaign::plan(&dataset, &analysis, &selection, &inputs)
+        .map_err(|m| Failure::new(65, m))?;
+    let drafts = campaign::drafts(&dataset, &plan.members, &contacts, &config.outreach);
     let now = chrono::Local::now();
     let follow_up = (now.date_naive() + chrono::Days::new(campaign::FOLLOW_UP_DAYS)).to_string();
     let analysis_json = serde_json::json!({
@@ -134,6 +136,7 @@ fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
             analysis: analysis_json,
             members: &plan.members,
             excluded: &excluded,
+            drafts: &drafts,
         })
         .map_err(ledger_failure)?;
     for warning in &plan.warnings {
@@ -238,11 +241,14 @@ fn show(args: &CampaignShowArgs) -> Result<(), Failure> {
     let campaign = ledger.campaign(args.id).map_err(ledger_failure)?;
     let members = ledger.members(args.id).map_err(ledger_failure)?;
     let excluded = ledger.exclusions(args.id).map_err(ledger_failure)?;
+    let drafts = ledger.drafts(args.id).map_err(ledger_failure)?;
     let text = match args.ledger.format {
         CampaignFormat::Json => {
             let members: Vec<serde_json::Value> = members
                 .iter()
                 .map(|m| {
+                    let drafts: Vec<&crate::ledger::StoredDraft> =
+                        drafts.get(&m.customer_id).into_iter().flatten().collect();
                     serde_json::json!({
                         "customer_id": m.customer_id,
                         "arm": m.arm.key(),
@@ -250,7 +256,7 @@ fn show(args: &CampaignShowArgs) -> Result<(), Failure> {
                         "bucket": m.bucket,
                         "channel": m.channel,
                         "offer": m.offer,
-                        "drafts": [],
+                        "drafts": drafts,
                     })
                 })
                 .collect();
@@ -295,4 +301,96 @@ fn show(args: &CampaignShowArgs) -> Result<(), Failure> {
         }
     };
     write_output(None, &text)
+}
+
+/// The generic export's columns, in order.
+pub const GENERIC_COLUMNS: [&str; 10] = [
+    "customer_id",
+    "email",
+    "phone",
+    "channel",
+    "offer_id",
+    "subject",
+    "body",
+    "sms",
+    "campaign_id",
+    "arm",
+];
+
+fn export(args: &CampaignExportArgs) -> Result<(), Failure> {
+    let ledger = open(&LedgerArgs {
+        db: args.db.clone(),
+        format: CampaignFormat::Text,
+    })?;
+    let campaign = ledger.campaign(args.id).map_err(ledger_failure)?;
+    let members = ledger.members(args.id).map_err(ledger_failure)?;
+    let drafts = ledger.drafts(args.id).map_err(ledger_failure)?;
+    let mut written = 0usize;
+    let mut held_back = 0usize;
+    let result = crate::atomic::write_with(&args.out, crate::atomic::Access::Private, |file| {
+        let mut writer = csv::Writer::from_writer(file);
+        writer.write_record(GENERIC_COLUMNS)?;
+        // Control members are the measurement: they never reach a file that leaves revgap.
+        for member in members.iter().filter(|m| m.arm == Arm::Treated) {
+            let channel = member.channel.as_deref().unwrap_or("");
+            let draft = drafts
+                .get(&member.customer_id)
+                .and_then(|list| list.iter().find(|d| d.channel == channel));
+            let Some(draft) = draft.filter(|d| d.passed) else {
+                held_back += 1;
+                continue;
+            };
+            let address = member.address.as_deref().unwrap_or("");
+            let (email, phone) = if channel == "sms" {
+                ("", address)
+            } else {
+                (address, "")
+            };
+            let (body, sms) = if channel == "sms" {
+                ("", draft.text.as_str())
+            } else {
+                (draft.text.as_str(), "")
+            };
+            let campaign_id = campaign.campaign_id.to_string();
+            let row = [
+                member.customer_id.as_str(),
+                email,
+                phone,
+                channel,
+                member.offer.as_deref().unwrap_or(""),
+                draft.subject.as_deref().unwrap_or(""),
+                body,
+                sms,
+                campaign_id.as_str(),
+                member.arm.key(),
+            ];
+            writer.write_record(row.iter().enumerate().map(|(column, cell)| {
+                if GENERIC_COLUMNS[column] == "phone" {
+                    crate::text::csv_phone_cell(cell).into_owned()
+                } else {
+                    crate::text::csv_text_cell(cell).into_owned()
+                }
+            }))?;
+            written += 1;
+        }
+        writer.flush()?;
+        Ok(())
+    });
+    result.map_err(|e| {
+        Failure::new(
+            super::EXIT_OUTPUT,
+            format!("{}: cannot write the export: {e}", args.out.display()),
+        )
+    })?;
+    if held_back > 0 {
+        eprintln!(
+            "revgap: warning: {held_back} treated member(s) held back: no draft that passed the checker"
+        );
+    }
+    eprintln!(
+        "revgap: wrote {written} treated member(s) of campaign {} to {}",
+        campaign.campaign_id,
+        args.out.display()
+    );
+    Ok(())
 }

@@ -236,6 +236,50 @@ impl Config {
             1,
             MAX_WINDOW_WEEKS,
         );
+        let o = &self.outreach;
+        for (key, value) in [
+            ("outreach.brand_name", &o.brand_name),
+            ("outreach.sign_off", &o.sign_off),
+            ("outreach.postal_address", &o.postal_address),
+        ] {
+            if value.trim().is_empty() || value.chars().any(crate::text::is_unsafe_char) {
+                check.fail(format!("{key}: expected printable, non-empty text"));
+            }
+        }
+        if o.link_domains.is_empty() {
+            check.fail("outreach.link_domains must name at least one domain".into());
+        }
+        if !crate::text::link_allowed(&o.shop_url, &o.link_domains) {
+            check.fail(format!(
+                "outreach.shop_url = {:?}: expected an https link on one of outreach.link_domains",
+                crate::text::one_line(&o.shop_url)
+            ));
+        }
+        for offer in &o.offers {
+            if !["percent", "amount", "points"].contains(&offer.kind.as_str()) {
+                check.fail(format!(
+                    "outreach.offers {:?}: kind = {:?}: expected percent, amount or points",
+                    offer.id, offer.kind
+                ));
+            }
+            check.open_closed("outreach.offers.value", offer.value, 0.0, 1e6);
+            if offer.kind == "percent" && offer.value > 100.0 {
+                check.fail(format!(
+                    "outreach.offers {:?}: a percent offer above 100",
+                    offer.id
+                ));
+            }
+            check.range("outreach.offers.maximum", offer.maximum, 0.0, 1e6);
+            check.range("outreach.offers.cost", offer.cost, 0.0, 1e6);
+            for fit in &offer.fits {
+                if !["win_back", "retention", "re_engagement"].contains(&fit.as_str()) {
+                    check.fail(format!(
+                        "outreach.offers {:?}: fits {:?}: expected win_back, retention or re_engagement",
+                        offer.id, fit
+                    ));
+                }
+            }
+        }
         for event in &self.calendar.events {
             check.range("calendar.events.lift", event.lift, 0.0, 100.0);
             check.range("calendar.events.after_lift", event.after_lift, 0.0, 100.0);

@@ -14,6 +14,15 @@ pub enum OpportunityType {
 }
 
 impl OpportunityType {
+    /// The kind of campaign that recovers a gap of this type.
+    pub fn of_gap(kind: GapType) -> Self {
+        match kind {
+            GapType::ZeroSpend => Self::WinBack,
+            GapType::DecliningRevenue => Self::Retention,
+            GapType::BelowBaseline | GapType::BelowPeers => Self::ReEngagement,
+        }
+    }
+
     pub fn key(self) -> &'static str {
         match self {
             Self::WinBack => "win_back",
@@ -53,10 +62,10 @@ impl Opportunity {
     ) -> Self {
         let rules = &config.opportunity;
         let size = gap.gap_amount.abs();
-        let (kind, potential_revenue, mut actions, recovery_probability): (_, _, Vec<&str>, _) =
+        let kind = OpportunityType::of_gap(gap.kind);
+        let (potential_revenue, mut actions, recovery_probability): (_, Vec<&str>, _) =
             match gap.kind {
                 GapType::ZeroSpend => (
-                    OpportunityType::WinBack,
                     gap.expected * rules.win_back_weeks,
                     vec![
                         "re_engagement_campaign",
@@ -66,7 +75,6 @@ impl Opportunity {
                     rules.recovery_win_back,
                 ),
                 GapType::DecliningRevenue if gap.severity == Severity::High => (
-                    OpportunityType::Retention,
                     size * rules.retention_high_weeks,
                     vec![
                         "retention_campaign",
@@ -76,19 +84,16 @@ impl Opportunity {
                     rules.recovery_retention_high,
                 ),
                 GapType::DecliningRevenue => (
-                    OpportunityType::Retention,
                     size * rules.retention_weeks,
                     vec!["retention_campaign"],
                     rules.recovery_retention,
                 ),
                 GapType::BelowBaseline => (
-                    OpportunityType::ReEngagement,
                     size * rules.re_engagement_weeks,
                     vec!["re_engagement_campaign", "personalized_offer"],
                     rules.recovery_re_engagement,
                 ),
                 GapType::BelowPeers => (
-                    OpportunityType::ReEngagement,
                     size * rules.re_engagement_weeks,
                     vec!["personalized_offer", "cross_sell_recommendations"],
                     rules.recovery_re_engagement,

@@ -73,6 +73,8 @@ pub struct Member {
     pub bucket: i64,
     pub channel: Option<String>,
     pub offer: Option<String>,
+    /// The email address or phone number of the channel (treated members only).
+    pub address: Option<String>,
     /// Average weekly spend before the campaign (for balance and, later, CUPED).
     pub pre_weekly_spend: f64,
     pub churn_probability: f64,
@@ -115,6 +117,19 @@ pub struct NewCampaign<'a> {
     pub analysis: String,
     pub members: &'a [Member],
     pub excluded: &'a [(String, i64)],
+    /// (customer id, draft) of treated members.
+    pub drafts: &'a [(String, StoredDraft)],
+}
+
+/// A draft as the ledger keeps it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StoredDraft {
+    pub channel: String,
+    pub subject: Option<String>,
+    pub text: String,
+    pub source: String,
+    pub passed: bool,
+    pub failures: Vec<String>,
 }
 
 /// The ledger's default place: `revgap/ledger.sqlite` in the platform's data directory.
@@ -248,8 +263,8 @@ impl Ledger {
             let mut insert = transaction
                 .prepare(
                     "INSERT INTO members (campaign_id, customer_id, arm, stratum, bucket, channel,
-                     offer_id, pre_weekly_spend, churn_probability, gap)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                     offer_id, address, pre_weekly_spend, churn_probability, gap)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 )
                 .map_err(&wrap)?;
             for member in new.members {
@@ -262,6 +277,7 @@ impl Ledger {
                         member.bucket,
                         member.channel,
                         member.offer,
+                        member.address,
                         member.pre_weekly_spend,
                         member.churn_probability,
                         member.gap
@@ -276,6 +292,27 @@ impl Ledger {
             for (reason, customers) in new.excluded {
                 exclude
                     .execute(params![campaign_id, reason, customers])
+                    .map_err(&wrap)?;
+            }
+            let mut draft = transaction
+                .prepare(
+                    "INSERT INTO drafts (campaign_id, customer_id, channel, subject, body, source,
+                     passed, failures, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )
+                .map_err(&wrap)?;
+            for (customer_id, stored) in new.drafts {
+                draft
+                    .execute(params![
+                        campaign_id,
+                        customer_id,
+                        stored.channel,
+                        stored.subject,
+                        stored.text,
+                        stored.source,
+                        stored.passed,
+                        serde_json::to_string(&stored.failures).unwrap_or_default(),
+                        new.created_at
+                    ])
                     .map_err(&wrap)?;
             }
         }
@@ -332,8 +369,8 @@ impl Ledger {
         self.campaign(campaign_id)?;
         let run = || -> rusqlite::Result<Vec<Member>> {
             let mut statement = self.connection.prepare(
-                "SELECT customer_id, arm, stratum, bucket, channel, offer_id, pre_weekly_spend,
-                        churn_probability, gap
+                "SELECT customer_id, arm, stratum, bucket, channel, offer_id, address,
+                        pre_weekly_spend, churn_probability, gap
                  FROM members WHERE campaign_id = ?1 ORDER BY stratum, bucket, customer_id",
             )?;
             let rows = statement.query_map([campaign_id], |row| {
@@ -345,14 +382,49 @@ impl Ledger {
                     bucket: row.get(3)?,
                     channel: row.get(4)?,
                     offer: row.get(5)?,
-                    pre_weekly_spend: row.get(6)?,
-                    churn_probability: row.get(7)?,
-                    gap: row.get(8)?,
+                    address: row.get(6)?,
+                    pre_weekly_spend: row.get(7)?,
+                    churn_probability: row.get(8)?,
+                    gap: row.get(9)?,
                 })
             })?;
             rows.collect()
         };
         run().map_err(|e| self.sql_error(e))
+    }
+
+    /// A campaign's drafts by customer id.
+    pub fn drafts(
+        &self,
+        campaign_id: i64,
+    ) -> Result<std::collections::HashMap<String, Vec<StoredDraft>>, LedgerError> {
+        let run = || -> rusqlite::Result<Vec<(String, StoredDraft)>> {
+            let mut statement = self.connection.prepare(
+                "SELECT customer_id, channel, subject, body, source, passed, failures
+                 FROM drafts WHERE campaign_id = ?1 ORDER BY customer_id, channel",
+            )?;
+            let rows = statement.query_map([campaign_id], |row| {
+                let failures: String = row.get(6)?;
+                Ok((
+                    row.get(0)?,
+                    StoredDraft {
+                        channel: row.get(1)?,
+                        subject: row.get(2)?,
+                        text: row.get(3)?,
+                        source: row.get(4)?,
+                        passed: row.get(5)?,
+                        failures: serde_json::from_str(&failures).unwrap_or_default(),
+                    },
+                ))
+            })?;
+            rows.collect()
+        };
+        let mut by_customer: std::collections::HashMap<String, Vec<StoredDraft>> =
+            Default::default();
+        for (customer, draft) in run().map_err(|e| self.sql_error(e))? {
+            by_customer.entry(customer).or_default().push(draft);
+        }
+        Ok(by_customer)
     }
 
     /// A campaign's exclusions: (reason, customers).
@@ -420,6 +492,7 @@ mod tests {
             bucket: 7,
             channel: (arm == Arm::Treated).then(|| "email".to_string()),
             offer: None,
+            address: None,
             pre_weekly_spend: 10.0,
             churn_probability: 0.2,
             gap: 5.0,
@@ -436,6 +509,7 @@ mod tests {
             analysis: "{}".into(),
             members,
             excluded: &[],
+            drafts: &[],
         }
     }
 

@@ -22,6 +22,8 @@ pub const MIGRATIONS: &[&str] = &[
         bucket INTEGER NOT NULL,
         channel TEXT,
         offer_id TEXT,
+        -- The treated member's address on their channel (control members: none stored).
+        address TEXT,
         pre_weekly_spend REAL NOT NULL,
         churn_probability REAL NOT NULL,
         gap REAL NOT NULL,

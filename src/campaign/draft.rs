@@ -1,0 +1,495 @@
+//! Customer-facing drafts and the checker that gates them. Drafts here come from
+//! deterministic templates (a campaign never depends on a model); every draft, whoever wrote
+//! it, passes `check` before it can be stored as passed, exported or sent. Each rule names its
+//! failure: an offer outside the catalog, internal words, sensitive attributes, a loyalty claim
+//! to a non-member, a missing unsubscribe placeholder or postal address, a link off the
+//! configured domains, control or escape characters, SMS length, brand and opt-out text, and
+//! the email subject's length.
+
+use crate::config::{Offer, OutreachSettings};
+
+/// The placeholder the sending platform replaces with the customer's unsubscribe link.
+pub const UNSUBSCRIBE: &str = "{{unsubscribe_url}}";
+/// The opt-out text every SMS carries.
+pub const SMS_STOP: &str = "Reply STOP to opt out";
+/// Longest email subject (most clients cut beyond it).
+pub const SUBJECT_MAX: usize = 78;
+/// At most this many SMS parts.
+pub const SMS_MAX_PARTS: usize = 2;
+
+/// One draft for one member and channel.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Draft {
+    pub channel: String,
+    pub subject: Option<String>,
+    pub text: String,
+    pub source: String,
+    pub passed: bool,
+    pub failures: Vec<String>,
+}
+
+/// Who a draft is for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Recipient<'a> {
+    pub first_name: Option<&'a str>,
+    pub loyalty_member: bool,
+    pub offer: Option<&'a Offer>,
+}
+
+/// The template draft for `channel` ("email" or "sms"), checked.
+pub fn template(channel: &str, recipient: &Recipient<'_>, outreach: &OutreachSettings) -> Draft {
+    let brand = &outreach.brand_name;
+    let name = recipient
+        .first_name
+        .map(|name| crate::text::one_line(name).into_owned())
+        .filter(|name| !name.is_empty());
+    let greeting = name.clone().unwrap_or_else(|| "there".into());
+    let addressed = |text: String| match &name {
+        Some(name) => format!("{name}, {text}"),
+        None => {
+            let mut chars = text.chars();
+            chars.next().map_or(text.clone(), |first| {
+                first.to_uppercase().collect::<String>() + chars.as_str()
+            })
+        }
+    };
+    let offer = recipient.offer.map(|o| o.description.as_str());
+    let (subject, text) = match channel {
+        "sms" => {
+            let text = match offer {
+                Some(offer) => format!(
+                    "{brand}: we miss you! {offer} when you come back: {} {SMS_STOP}",
+                    outreach.shop_url
+                ),
+                None => format!(
+                    "{brand}: we miss you! See what's new: {} {SMS_STOP}",
+                    outreach.shop_url
+                ),
+            };
+            (None, text)
+        }
+        _ => {
+            let subject = addressed(match offer {
+                Some(offer) => format!("{offer} at {brand}"),
+                None => format!("it's been a while at {brand}"),
+            });
+            let subject = if subject.chars().count() > SUBJECT_MAX {
+                format!("We miss you at {brand}")
+            } else {
+                subject
+            };
+            let invitation = match offer {
+                Some(offer) => format!(
+                    "As a thank-you for coming back, here is {offer}: {}",
+                    outreach.shop_url
+                ),
+                None => format!("See what's new: {}", outreach.shop_url),
+            };
+            let body = format!(
+                "Hi {greeting},\n\nIt has been a while since your last visit to {brand}, and we would love to see you again. {invitation}\n\n{}\n\n{}\nUnsubscribe: {UNSUBSCRIBE}\n",
+                outreach.sign_off, outreach.postal_address
+            );
+            (Some(subject), body)
+        }
+    };
+    let mut draft = Draft {
+        channel: channel.to_string(),
+        subject,
+        text,
+        source: "template".into(),
+        passed: false,
+        failures: Vec::new(),
+    };
+    draft.failures = check(&draft, recipient, outreach);
+    draft.passed = draft.failures.is_empty();
+    draft
+}
+
+/// Words about the analysis that must never reach a customer.
+const INTERNAL: [&str; 7] = [
+    "churn",
+    "risk",
+    "score",
+    "priority",
+    "gap",
+    "probability",
+    "revenue at risk",
+];
+/// Sensitive attributes a draft must not mention.
+const SENSITIVE: [&str; 4] = ["age", "years old", "household", "birthday"];
+/// Loyalty claims, allowed only to members.
+const LOYALTY: [&str; 3] = ["loyalty", "member", "vip"];
+
+/// Every rule the draft breaks (empty: it passes).
+pub fn check(draft: &Draft, recipient: &Recipient<'_>, outreach: &OutreachSettings) -> Vec<String> {
+    let mut failures = Vec::new();
+    let all = match &draft.subject {
+        Some(subject) => format!("{subject}\n{}", draft.text),
+        None => draft.text.clone(),
+    };
+    let lower = all.to_lowercase();
+    if all
+        .chars()
+        .any(|c| c != '\n' && crate::text::is_unsafe_char(c))
+    {
+        failures.push("control, escape or bidi characters".to_string());
+    }
+    let has_word = |word: &str| {
+        lower.match_indices(word).any(|(at, _)| {
+            let before = lower[..at].chars().next_back();
+            let after = lower[at + word.len()..].chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        })
+    };
+    for word in INTERNAL {
+        if has_word(word) {
+            failures.push(format!("internal word \"{word}\""));
+        }
+    }
+    for word in SENSITIVE {
+        if has_word(word) {
+            failures.push(format!("sensitive attribute \"{word}\""));
+        }
+    }
+    if !recipient.loyalty_member {
+        for word in LOYALTY {
+            if has_word(word) {
+                failures.push(format!("loyalty claim \"{word}\" to a non-member"));
+            }
+        }
+    }
+    failures.extend(offer_failures(&all, recipient.offer));
+    for url in all
+        .split_whitespace()
+        .filter(|w| w.starts_with("http://") || w.starts_with("https://"))
+    {
+        let url = url.trim_end_matches(['.', ',', ')', '!', '?']);
+        if !crate::text::link_allowed(url, &outreach.link_domains) {
+            failures.push(format!(
+                "link off the allowed domains: {}",
+                crate::text::one_line(url)
+            ));
+        }
+    }
+    match draft.channel.as_str() {
+        "email" => {
+            if !draft.text.contains(UNSUBSCRIBE) {
+                failures.push(format!("no unsubscribe placeholder {UNSUBSCRIBE}"));
+            }
+            if !draft.text.contains(&outreach.postal_address) {
+                failures.push("no postal address".to_string());
+            }
+            let subject_length = draft.subject.as_deref().map_or(0, |s| s.chars().count());
+            if subject_length == 0 || subject_length > SUBJECT_MAX {
+                failures.push(format!(
+                    "subject of {subject_length} characters (1 to {SUBJECT_MAX})"
+                ));
+            }
+        }
+        "sms" => {
+            let parts = sms_parts(&draft.text);
+            if parts > SMS_MAX_PARTS {
+                failures.push(format!("SMS of {parts} parts (at most {SMS_MAX_PARTS})"));
+            }
+            if !draft.text.contains(&outreach.brand_name) {
+                failures.push("SMS without the brand name".to_string());
+            }
+            if !draft.text.contains(SMS_STOP) {
+                failures.push(format!("SMS without \"{SMS_STOP}\""));
+            }
+        }
+        _ => {}
+    }
+    failures
+}
+
+/// Numbers offered in the text must be the catalog offer's own: a percentage only for a
+/// percent offer at its value, a currency amount only for an amount offer at its value.
+fn offer_failures(text: &str, offer: Option<&Offer>) -> Vec<String> {
+    let mut failures = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    let number_at = |start: usize| -> (String, usize) {
+        let mut end = start;
+        while end < chars.len() && (chars[end].is_ascii_digit() || chars[end] == '.') {
+            end += 1;
+        }
+        (
+            chars[start..end]
+                .iter()
+                .collect::<String>()
+                .trim_end_matches('.')
+                .to_string(),
+            end,
+        )
+    };
+    let allowed = |kind: &str, value: f64| {
+        offer.is_some_and(|o| o.kind == kind && (o.value - value).abs() < 1e-9)
+    };
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '$' && i + 1 < chars.len() && chars[i + 1].is_ascii_digit() {
+            let (number, end) = number_at(i + 1);
+            let value: f64 = number.parse().unwrap_or(f64::NAN);
+            if !allowed("amount", value) {
+                failures.push(format!("offer not in the catalog: ${number}"));
+            }
+            i = end;
+        } else if chars[i].is_ascii_digit()
+            && (i == 0
+                || !chars[i - 1].is_ascii_digit() && chars[i - 1] != '.' && chars[i - 1] != '$')
+        {
+            let (number, end) = number_at(i);
+            if end < chars.len() && chars[end] == '%' {
+                let value: f64 = number.parse().unwrap_or(f64::NAN);
+                if !allowed("percent", value) {
+                    failures.push(format!("offer not in the catalog: {number}%"));
+                }
+            }
+            i = end.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    failures
+}
+
+/// GSM 03.38 basic characters (one septet each).
+const GSM_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+/// GSM 03.38 extension characters (two septets each).
+const GSM_EXTENDED: &str = "^{}\\[~]|€\u{c}";
+
+/// How many SMS parts `text` needs: GSM-7 (160 in one part, 153 per part beyond) when every
+/// character is in the GSM alphabet, else UCS-2 (70, then 67).
+pub fn sms_parts(text: &str) -> usize {
+    let septets: Option<usize> = text
+        .chars()
+        .map(|c| {
+            if GSM_BASIC.contains(c) {
+                Some(1)
+            } else if GSM_EXTENDED.contains(c) {
+                Some(2)
+            } else {
+                None
+            }
+        })
+        .sum();
+    let (length, single, multi) = match septets {
+        Some(septets) => (septets, 160, 153),
+        None => (text.encode_utf16().count(), 70, 67),
+    };
+    if length <= single {
+        1
+    } else {
+        length.div_ceil(multi)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outreach() -> OutreachSettings {
+        OutreachSettings::default()
+    }
+
+    fn recipient(outreach: &OutreachSettings) -> Recipient<'_> {
+        Recipient {
+            first_name: Some("Ben"),
+            loyalty_member: false,
+            offer: outreach.offers.first(),
+        }
+    }
+
+    /// The template's email, then `edit` applied to its body: the failures.
+    fn email_failures(edit: impl Fn(&str) -> String) -> Vec<String> {
+        let settings = outreach();
+        let who = recipient(&settings);
+        let mut draft = template("email", &who, &settings);
+        assert!(draft.passed, "{:?}", draft.failures);
+        draft.text = edit(&draft.text);
+        check(&draft, &who, &settings)
+    }
+
+    fn fails_with(failures: &[String], expected: &str) {
+        assert!(
+            failures.iter().any(|f| f.contains(expected)),
+            "expected a failure with {expected:?}: {failures:?}"
+        );
+    }
+
+    #[test]
+    fn templates_pass_for_both_channels_with_and_without_an_offer() {
+        let settings = outreach();
+        for offer in [settings.offers.first(), None] {
+            for channel in ["email", "sms"] {
+                let who = Recipient {
+                    offer,
+                    ..recipient(&settings)
+                };
+                let draft = template(channel, &who, &settings);
+                assert!(draft.passed, "{channel}: {:?}", draft.failures);
+            }
+        }
+        let sms = template("sms", &recipient(&settings), &settings);
+        assert!(
+            sms.text.contains("15% off") && sms.text.ends_with(SMS_STOP),
+            "{}",
+            sms.text
+        );
+    }
+
+    #[test]
+    fn rule_offers_come_from_the_catalog_at_catalog_values() {
+        fails_with(
+            &email_failures(|t| t.replace("15%", "50%")),
+            "offer not in the catalog: 50%",
+        );
+        fails_with(
+            &email_failures(|t| format!("{t} Plus $20 credit.")),
+            "offer not in the catalog: $20",
+        );
+    }
+
+    #[test]
+    fn rule_no_internal_words() {
+        fails_with(
+            &email_failures(|t| format!("{t} Your churn risk is high.")),
+            "internal word \"churn\"",
+        );
+        fails_with(
+            &email_failures(|t| format!("{t} Your score dropped.")),
+            "internal word \"score\"",
+        );
+        // A word containing one is fine.
+        assert!(
+            email_failures(|t| t.replace("Hi", "Hi (scores of new items!)"))
+                .iter()
+                .all(|f| !f.contains("score"))
+        );
+    }
+
+    #[test]
+    fn rule_no_sensitive_attributes() {
+        fails_with(
+            &email_failures(|t| format!("{t} At your age, treat yourself.")),
+            "sensitive attribute \"age\"",
+        );
+        fails_with(
+            &email_failures(|t| format!("{t} For your household of 4.")),
+            "sensitive attribute \"household\"",
+        );
+    }
+
+    #[test]
+    fn rule_loyalty_claims_only_to_members() {
+        let claim = |t: &str| format!("{t} As a loyalty member you get more.");
+        fails_with(&email_failures(claim), "loyalty claim");
+        let settings = outreach();
+        let member = Recipient {
+            loyalty_member: true,
+            ..recipient(&settings)
+        };
+        let mut draft = template("email", &member, &settings);
+        draft.text = claim(&draft.text);
+        assert!(check(&draft, &member, &settings).is_empty());
+    }
+
+    #[test]
+    fn rule_email_carries_unsubscribe_and_postal_address() {
+        fails_with(
+            &email_failures(|t| t.replace(UNSUBSCRIBE, "")),
+            "no unsubscribe placeholder",
+        );
+        fails_with(
+            &email_failures(|t| t.replace("100 Example Street", "")),
+            "no postal address",
+        );
+    }
+
+    #[test]
+    fn rule_links_only_to_configured_domains() {
+        fails_with(
+            &email_failures(|t| format!("{t} https://evil.test/x")),
+            "link off the allowed domains: https://evil.test/x",
+        );
+        fails_with(
+            &email_failures(|t| format!("{t} http://shop.example.com/")),
+            "link off the allowed domains",
+        );
+        fails_with(
+            &email_failures(|t| format!("{t} https://example.com.evil.test/")),
+            "link off",
+        );
+    }
+
+    #[test]
+    fn rule_no_control_or_escape_characters() {
+        fails_with(
+            &email_failures(|t| format!("{t}\u{1b}[31m")),
+            "control, escape or bidi",
+        );
+        fails_with(
+            &email_failures(|t| format!("{t}\u{202e}")),
+            "control, escape or bidi",
+        );
+    }
+
+    #[test]
+    fn rule_subject_length() {
+        let settings = outreach();
+        let who = recipient(&settings);
+        let mut draft = template("email", &who, &settings);
+        draft.subject = Some("x".repeat(79));
+        fails_with(&check(&draft, &who, &settings), "subject of 79 characters");
+    }
+
+    #[test]
+    fn rule_sms_length_brand_and_opt_out() {
+        let settings = outreach();
+        let who = recipient(&settings);
+        let base = template("sms", &who, &settings);
+        let with = |text: String| Draft {
+            text,
+            ..base.clone()
+        };
+        fails_with(
+            &check(
+                &with(format!("{} {}", base.text, "a".repeat(300))),
+                &who,
+                &settings,
+            ),
+            "SMS of 3 parts",
+        );
+        fails_with(
+            &check(
+                &with(base.text.replace("Northwind Market", "We")),
+                &who,
+                &settings,
+            ),
+            "without the brand",
+        );
+        fails_with(
+            &check(&with(base.text.replace(SMS_STOP, "")), &who, &settings),
+            "without \"Reply STOP",
+        );
+    }
+
+    #[test]
+    fn sms_parts_follow_gsm_7_and_ucs_2() {
+        assert_eq!(sms_parts(&"a".repeat(160)), 1);
+        assert_eq!(sms_parts(&"a".repeat(161)), 2);
+        assert_eq!(sms_parts(&"a".repeat(306)), 2);
+        assert_eq!(sms_parts(&"a".repeat(307)), 3);
+        assert_eq!(
+            sms_parts(&"€".repeat(80)),
+            1,
+            "an extension character is two septets"
+        );
+        assert_eq!(sms_parts(&"€".repeat(81)), 2);
+        assert_eq!(
+            sms_parts(&"“quoted”".repeat(10)),
+            2,
+            "curly quotes are UCS-2: 80 > 70"
+        );
+    }
+}
