@@ -330,7 +330,6 @@ fn treated_members_get_checked_drafts_and_the_export_never_holds_a_control_membe
 
 #[test]
 fn outreach_settings_are_checked_for_meaning() {
-    let dir = tempfile::tempdir().unwrap();
     for (text, expected) in [
         (
             "[outreach]\nlink_domains = []\n",
@@ -353,11 +352,6 @@ fn outreach_settings_are_checked_for_meaning() {
             "outreach.postal_address: expected printable, non-empty text",
         ),
     ] {
-        let path = dir.path().join("bad.toml");
-        std::fs::write(&path, text).unwrap();
-        let output = revgap(&["analyze", "--config", path.to_str().unwrap()]);
-        assert_eq!(output.status.code(), Some(78), "{text}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains(expected), "{text}: {stderr}");
+        common::assert_config_rejected(text, expected);
     }
 }

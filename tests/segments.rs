@@ -383,7 +383,6 @@ fn a_segment_rule_gives_its_segment_its_own_actions() {
 
 #[test]
 fn segment_rule_and_peer_settings_are_checked_for_meaning() {
-    let dir = tempfile::tempdir().unwrap();
     for (text, expected) in [
         (
             "[[segments.rules]]\ndimension = \"value_tier\"\nlabel = \"high\"\nactions = [\"Call Them!\"]\n",
@@ -409,12 +408,6 @@ fn segment_rule_and_peer_settings_are_checked_for_meaning() {
         ("[peers]\nmin_group = 1\n", "peers.min_group = 1"),
         ("[peers]\nwindow_weeks = 0\n", "peers.window_weeks = 0"),
     ] {
-        let path = dir.path().join("bad.toml");
-        std::fs::write(&path, text).unwrap();
-        let output = revgap(&["analyze", "--config", path.to_str().unwrap()]);
-        assert_eq!(output.status.code(), Some(78), "{text}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains(expected), "{text}: {stderr}");
-        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        common::assert_config_rejected(text, expected);
     }
 }

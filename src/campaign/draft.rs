@@ -17,16 +17,8 @@ pub const SUBJECT_MAX: usize = 78;
 /// At most this many SMS parts.
 pub const SMS_MAX_PARTS: usize = 2;
 
-/// One draft for one member and channel.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Draft {
-    pub channel: String,
-    pub subject: Option<String>,
-    pub text: String,
-    pub source: String,
-    pub passed: bool,
-    pub failures: Vec<String>,
-}
+/// One draft for one member and channel (the ledger's row: its verdict and reasons kept).
+pub use crate::ledger::StoredDraft as Draft;
 
 /// Who a draft is for.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -257,17 +257,9 @@ pub fn drafts(
                 loyalty_member,
                 offer,
             };
-            let made = draft::template(channel, &recipient, outreach);
             Some((
                 member.customer_id.clone(),
-                StoredDraft {
-                    channel: made.channel,
-                    subject: made.subject,
-                    text: made.text,
-                    source: made.source,
-                    passed: made.passed,
-                    failures: made.failures,
-                },
+                draft::template(channel, &recipient, outreach),
             ))
         })
         .collect()

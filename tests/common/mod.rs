@@ -85,3 +85,16 @@ pub const CDNOW_FLAGS: [&str; 9] = [
     "--amount-col",
     "5",
 ];
+
+/// Runs `analyze` with `config_text` as the configuration and expects exit 78 with a one-line
+/// message containing `expected`.
+pub fn assert_config_rejected(config_text: &str, expected: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, config_text).unwrap();
+    let output = revgap(&["analyze", "--config", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(78), "{config_text}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(expected), "{config_text}: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+}
