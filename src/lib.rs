@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod data;
 pub mod engine;
+pub mod handoff;
 pub mod ledger;
 pub mod model;
 pub mod narrative;

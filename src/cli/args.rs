@@ -52,6 +52,24 @@ pub enum CampaignCommand {
     /// Write the treated members and their checked drafts for a sending platform (never the
     /// control group).
     Export(CampaignExportArgs),
+    /// POST each treated member with a passing draft to a webhook, signed per Standard
+    /// Webhooks (secret from REVGAP_WEBHOOK_SECRET); safe to re-run after an interruption.
+    Send(CampaignSendArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CampaignSendArgs {
+    /// The campaign's id (see `campaign list`).
+    pub id: i64,
+    /// The endpoint (http:// or https://).
+    #[arg(long, value_name = "URL")]
+    pub webhook: String,
+    /// Attempts per member in this run (429, 5xx, timeouts and connection errors retry).
+    #[arg(long, default_value_t = 5)]
+    pub attempts: u32,
+    /// The ledger file (default: revgap/ledger.sqlite in the platform's data directory).
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,8 +1,8 @@
 //! `revgap campaign create | list | show | export`: the CLI over `campaign` and `ledger`.
 
 use super::args::{
-    CampaignCommand, CampaignCreateArgs, CampaignExportArgs, CampaignFormat, CampaignShowArgs,
-    LedgerArgs,
+    CampaignCommand, CampaignCreateArgs, CampaignExportArgs, CampaignFormat, CampaignSendArgs,
+    CampaignShowArgs, LedgerArgs,
 };
 use super::{Failure, check_config_fits, load_config, load_dataset, warn_skipped, write_output};
 use crate::campaign::{self, Selection};
@@ -18,6 +18,7 @@ pub fn run(command: &CampaignCommand) -> Result<(), Failure> {
         CampaignCommand::List(args) => list(args),
         CampaignCommand::Show(args) => show(args),
         CampaignCommand::Export(args) => export(args),
+        CampaignCommand::Send(args) => send(args),
     }
 }
 
@@ -392,5 +393,47 @@ fn export(args: &CampaignExportArgs) -> Result<(), Failure> {
         campaign.campaign_id,
         args.out.display()
     );
+    Ok(())
+}
+
+fn send(args: &CampaignSendArgs) -> Result<(), Failure> {
+    use crate::handoff::webhook::{self, Retry, SendError};
+    if args.attempts == 0 {
+        return Err(Failure::new(2, "--attempts 0: expected at least 1"));
+    }
+    let mut ledger = open(&LedgerArgs {
+        db: args.db.clone(),
+        format: CampaignFormat::Text,
+    })?;
+    let retry = Retry {
+        attempts: args.attempts,
+        ..Retry::default()
+    };
+    let outcome = webhook::send(&mut ledger, args.id, &args.webhook, retry).map_err(|error| {
+        let code = match &error {
+            SendError::NoSecret | SendError::BadUrl(_) => 2,
+            SendError::Ledger(LedgerError::NoCampaign(_)) => 2,
+            SendError::Ledger(_) => EXIT_LEDGER,
+            SendError::Gone { .. } => 69,
+        };
+        Failure::new(code, crate::text::one_line(&error.to_string()).into_owned())
+    })?;
+    eprintln!(
+        "revgap: campaign {}: {} delivered now, {} before, {} pending, {} held back (no passing draft)",
+        args.id,
+        outcome.delivered_now,
+        outcome.delivered_before,
+        outcome.pending,
+        outcome.held_back
+    );
+    if outcome.pending > 0 {
+        return Err(Failure::new(
+            75,
+            format!(
+                "{} member(s) not delivered after {} attempt(s) each; re-run to retry (delivered ones are never sent again)",
+                outcome.pending, args.attempts
+            ),
+        ));
+    }
     Ok(())
 }
