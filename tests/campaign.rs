@@ -314,7 +314,7 @@ fn treated_members_get_checked_drafts_and_the_export_never_holds_a_control_membe
         assert_eq!(&row[9], "treated");
         match &row[3] {
             "email" => assert!(row[1].ends_with("@example.com") && !row[6].is_empty()),
-            "sms" => assert!(row[2].starts_with("+1-202-555-01") && !row[7].is_empty()),
+            "sms" => assert!(row[2].starts_with("+120255501") && !row[7].is_empty()),
             other => panic!("channel {other}"),
         }
     }
@@ -353,5 +353,94 @@ fn outreach_settings_are_checked_for_meaning() {
         ),
     ] {
         common::assert_config_rejected(text, expected);
+    }
+}
+
+#[test]
+fn every_preset_has_its_platform_header_e164_phones_and_no_control_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(&dir);
+    let created = create(&db, "Presets", &["--top", "150", "--control", "0.2"]);
+    let id = created["campaign_id"].as_i64().unwrap().to_string();
+    let treated = created["treated"].as_u64().unwrap() as usize;
+    let control: Vec<String> = members(&db, id.parse().unwrap())
+        .iter()
+        .filter(|m| m["arm"] == "control")
+        .map(|m| m["customer_id"].as_str().unwrap().to_string())
+        .collect();
+    let revgap_columns = "revgap_customer_id,revgap_campaign_id,revgap_arm,revgap_channel,revgap_offer_id,revgap_subject,revgap_body,revgap_sms";
+    for (preset, header, id_column, phone_column) in [
+        (
+            "generic",
+            "customer_id,email,phone,channel,offer_id,subject,body,sms,campaign_id,arm".to_string(),
+            0,
+            2,
+        ),
+        (
+            "mailchimp",
+            format!("Email Address,Phone Number,Tags,{revgap_columns}"),
+            3,
+            1,
+        ),
+        (
+            "klaviyo",
+            format!(
+                "Email,Phone Number,Email Marketing Consent,SMS Marketing Consent,{revgap_columns}"
+            ),
+            4,
+            1,
+        ),
+        (
+            "hubspot",
+            format!("Email,Phone Number,{revgap_columns}"),
+            2,
+            1,
+        ),
+        (
+            "braze",
+            format!("external_id,email,phone,{revgap_columns}"),
+            0,
+            2,
+        ),
+    ] {
+        let out = dir.path().join(format!("{preset}.csv"));
+        let output = revgap(&[
+            "campaign",
+            "export",
+            &id,
+            "--preset",
+            preset,
+            "--out",
+            out.to_str().unwrap(),
+            "--db",
+            &db,
+        ]);
+        assert!(
+            output.status.success(),
+            "{preset}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert_eq!(text.lines().next().unwrap(), header, "{preset}");
+        let mut reader = csv::Reader::from_path(&out).unwrap();
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), treated, "{preset}");
+        let mut phones = 0;
+        for row in &rows {
+            assert!(
+                !control.contains(&row[id_column].to_string()),
+                "{preset}: control exported"
+            );
+            let phone = &row[phone_column];
+            if !phone.is_empty() {
+                phones += 1;
+                assert!(
+                    phone.starts_with('+') && phone[1..].chars().all(|c| c.is_ascii_digit()),
+                    "{preset}: E.164 phone, got {phone}"
+                );
+                assert_eq!(phone.len(), 12, "{preset}: {phone}");
+            }
+        }
+        assert!(phones > 0, "{preset}: some members are reached by SMS");
     }
 }

@@ -87,11 +87,7 @@ pub struct CampaignExportArgs {
     pub db: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExportPreset {
-    /// customer_id,email,phone,channel,offer_id,subject,body,sms plus campaign and arm.
-    Generic,
-}
+pub use crate::handoff::export::Preset as ExportPreset;
 
 /// Where the ledger is and how to print.
 #[derive(Debug, Clone, Args)]

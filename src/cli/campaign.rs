@@ -304,20 +304,6 @@ fn show(args: &CampaignShowArgs) -> Result<(), Failure> {
     write_output(None, &text)
 }
 
-/// The generic export's columns, in order.
-pub const GENERIC_COLUMNS: [&str; 10] = [
-    "customer_id",
-    "email",
-    "phone",
-    "channel",
-    "offer_id",
-    "subject",
-    "body",
-    "sms",
-    "campaign_id",
-    "arm",
-];
-
 fn export(args: &CampaignExportArgs) -> Result<(), Failure> {
     let ledger = open(&LedgerArgs {
         db: args.db.clone(),
@@ -326,70 +312,23 @@ fn export(args: &CampaignExportArgs) -> Result<(), Failure> {
     let campaign = ledger.campaign(args.id).map_err(ledger_failure)?;
     let members = ledger.members(args.id).map_err(ledger_failure)?;
     let drafts = ledger.drafts(args.id).map_err(ledger_failure)?;
-    let mut written = 0usize;
-    let mut held_back = 0usize;
-    let result = crate::atomic::write_with(&args.out, crate::atomic::Access::Private, |file| {
-        let mut writer = csv::Writer::from_writer(file);
-        writer.write_record(GENERIC_COLUMNS)?;
-        // Control members are the measurement: they never reach a file that leaves revgap.
-        for member in members.iter().filter(|m| m.arm == Arm::Treated) {
-            let channel = member.channel.as_deref().unwrap_or("");
-            let draft = drafts
-                .get(&member.customer_id)
-                .and_then(|list| list.iter().find(|d| d.channel == channel));
-            let Some(draft) = draft.filter(|d| d.passed) else {
-                held_back += 1;
-                continue;
-            };
-            let address = member.address.as_deref().unwrap_or("");
-            let (email, phone) = if channel == "sms" {
-                ("", address)
-            } else {
-                (address, "")
-            };
-            let (body, sms) = if channel == "sms" {
-                ("", draft.text.as_str())
-            } else {
-                (draft.text.as_str(), "")
-            };
-            let campaign_id = campaign.campaign_id.to_string();
-            let row = [
-                member.customer_id.as_str(),
-                email,
-                phone,
-                channel,
-                member.offer.as_deref().unwrap_or(""),
-                draft.subject.as_deref().unwrap_or(""),
-                body,
-                sms,
-                campaign_id.as_str(),
-                member.arm.key(),
-            ];
-            writer.write_record(row.iter().enumerate().map(|(column, cell)| {
-                if GENERIC_COLUMNS[column] == "phone" {
-                    crate::text::csv_phone_cell(cell).into_owned()
-                } else {
-                    crate::text::csv_text_cell(cell).into_owned()
-                }
-            }))?;
-            written += 1;
-        }
-        writer.flush()?;
-        Ok(())
-    });
-    result.map_err(|e| {
-        Failure::new(
-            super::EXIT_OUTPUT,
-            format!("{}: cannot write the export: {e}", args.out.display()),
-        )
-    })?;
-    if held_back > 0 {
+    let written =
+        crate::handoff::export::write(&args.out, args.preset, &campaign, &members, &drafts)
+            .map_err(|e| {
+                Failure::new(
+                    super::EXIT_OUTPUT,
+                    format!("{}: cannot write the export: {e}", args.out.display()),
+                )
+            })?;
+    if written.held_back > 0 {
         eprintln!(
-            "revgap: warning: {held_back} treated member(s) held back: no draft that passed the checker"
+            "revgap: warning: {} treated member(s) held back: no draft that passed the checker",
+            written.held_back
         );
     }
     eprintln!(
-        "revgap: wrote {written} treated member(s) of campaign {} to {}",
+        "revgap: wrote {} treated member(s) of campaign {} to {}",
+        written.members,
         campaign.campaign_id,
         args.out.display()
     );

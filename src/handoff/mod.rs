@@ -1,4 +1,5 @@
-//! Hand-off: getting treated members to the systems that contact them. Today the signed
-//! webhook sender (`webhook`); the CSV export lives with the CLI command.
+//! Hand-off: getting treated members to the systems that contact them: CSV exports for the
+//! sending platforms (`export`) and the signed webhook sender (`webhook`).
 
+pub mod export;
 pub mod webhook;

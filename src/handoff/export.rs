@@ -1,0 +1,193 @@
+//! `campaign export`: the treated members whose draft passed the checker, as a UTF-8 CSV that
+//! a sending platform imports without edits (one preset per platform: its identifier and
+//! consent headers first, then revgap's campaign, arm, channel, offer and draft columns).
+//! Control members never reach the file. Phone numbers are E.164; text cells are neutralised
+//! against formulas; the file is written atomically.
+
+use crate::ledger::{Arm, Campaign, Member, StoredDraft};
+use std::collections::HashMap;
+use std::io::Write;
+
+/// The import formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Preset {
+    /// customer_id,email,phone,channel,offer_id,subject,body,sms plus campaign and arm.
+    Generic,
+    /// Mailchimp audience import: "Email Address", "Phone Number" (E.164), "Tags".
+    Mailchimp,
+    /// Klaviyo list import: "Email" first, "Phone Number", the consent columns.
+    Klaviyo,
+    /// HubSpot contacts import: "Email" (the deduplication key), "Phone Number".
+    Hubspot,
+    /// Braze user CSV import: external_id, email, phone (E.164).
+    Braze,
+}
+
+/// revgap's own columns, after each platform's.
+const REVGAP_COLUMNS: [&str; 8] = [
+    "revgap_customer_id",
+    "revgap_campaign_id",
+    "revgap_arm",
+    "revgap_channel",
+    "revgap_offer_id",
+    "revgap_subject",
+    "revgap_body",
+    "revgap_sms",
+];
+
+impl Preset {
+    /// The header, in order.
+    pub fn columns(self) -> Vec<&'static str> {
+        let platform: &[&str] = match self {
+            Self::Generic => {
+                return vec![
+                    "customer_id",
+                    "email",
+                    "phone",
+                    "channel",
+                    "offer_id",
+                    "subject",
+                    "body",
+                    "sms",
+                    "campaign_id",
+                    "arm",
+                ];
+            }
+            Self::Mailchimp => &["Email Address", "Phone Number", "Tags"],
+            Self::Klaviyo => &[
+                "Email",
+                "Phone Number",
+                "Email Marketing Consent",
+                "SMS Marketing Consent",
+            ],
+            Self::Hubspot => &["Email", "Phone Number"],
+            Self::Braze => &["external_id", "email", "phone"],
+        };
+        platform
+            .iter()
+            .chain(REVGAP_COLUMNS.iter())
+            .copied()
+            .collect()
+    }
+
+    /// One member's cells, in column order.
+    fn row(self, campaign: &Campaign, member: &Member, draft: &StoredDraft) -> Vec<String> {
+        let channel = member.channel.clone().unwrap_or_default();
+        let address = member.address.clone().unwrap_or_default();
+        let (email, phone) = if channel == "sms" {
+            (String::new(), e164(&address))
+        } else {
+            (address, String::new())
+        };
+        let (body, sms) = if channel == "sms" {
+            (String::new(), draft.text.clone())
+        } else {
+            (draft.text.clone(), String::new())
+        };
+        let offer = member.offer.clone().unwrap_or_default();
+        let subject = draft.subject.clone().unwrap_or_default();
+        let id = campaign.campaign_id.to_string();
+        let arm = member.arm.key().to_string();
+        let revgap = [
+            member.customer_id.clone(),
+            id.clone(),
+            arm.clone(),
+            channel.clone(),
+            offer.clone(),
+            subject.clone(),
+            body.clone(),
+            sms.clone(),
+        ];
+        // Consent is what the customer gave for the channel they are reached on; the other
+        // channel stays blank ("never subscribed" to Klaviyo), never assumed.
+        let consent = |wanted: &str| {
+            if channel == wanted {
+                "Subscribed".to_string()
+            } else {
+                String::new()
+            }
+        };
+        let platform: Vec<String> = match self {
+            Self::Generic => {
+                return vec![
+                    member.customer_id.clone(),
+                    email,
+                    phone,
+                    channel,
+                    offer,
+                    subject,
+                    body,
+                    sms,
+                    id,
+                    arm,
+                ];
+            }
+            Self::Mailchimp => vec![email, phone, format!("revgap-campaign-{id}")],
+            Self::Klaviyo => vec![email, phone, consent("email"), consent("sms")],
+            Self::Hubspot => vec![email, phone],
+            Self::Braze => vec![member.customer_id.clone(), email, phone],
+        };
+        platform.into_iter().chain(revgap).collect()
+    }
+}
+
+/// "+1-202-555-0100" → "+12025550100" (digits after a leading +); other text as given.
+pub fn e164(phone: &str) -> String {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    if phone.trim_start().starts_with('+') && !digits.is_empty() {
+        format!("+{digits}")
+    } else {
+        phone.to_string()
+    }
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Written {
+    pub members: usize,
+    /// Treated members without a draft that passed: not exported.
+    pub held_back: usize,
+}
+
+/// Writes the export of `campaign` to `out`.
+pub fn write(
+    out: &std::path::Path,
+    preset: Preset,
+    campaign: &Campaign,
+    members: &[Member],
+    drafts: &HashMap<String, Vec<StoredDraft>>,
+) -> std::io::Result<Written> {
+    let mut written = Written::default();
+    let columns = preset.columns();
+    crate::atomic::write_with(
+        out,
+        crate::atomic::Access::Private,
+        |file: &mut dyn Write| {
+            let mut writer = csv::Writer::from_writer(file);
+            writer.write_record(&columns)?;
+            // Control members are the measurement: they never reach a file that leaves revgap.
+            for member in members.iter().filter(|m| m.arm == Arm::Treated) {
+                let channel = member.channel.as_deref().unwrap_or("");
+                let draft = drafts
+                    .get(&member.customer_id)
+                    .and_then(|list| list.iter().find(|d| d.channel == channel && d.passed));
+                let Some(draft) = draft else {
+                    written.held_back += 1;
+                    continue;
+                };
+                let cells = preset.row(campaign, member, draft);
+                writer.write_record(cells.iter().zip(&columns).map(|(cell, column)| {
+                    if column.to_ascii_lowercase().contains("phone") {
+                        crate::text::csv_phone_cell(cell).into_owned()
+                    } else {
+                        crate::text::csv_text_cell(cell).into_owned()
+                    }
+                }))?;
+                written.members += 1;
+            }
+            writer.flush()?;
+            Ok(())
+        },
+    )?;
+    Ok(written)
+}
