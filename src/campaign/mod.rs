@@ -94,12 +94,12 @@ pub fn plan(
     let chosen: Vec<usize> = match selection {
         Selection::Top(n) => analysis.ranking.iter().take(*n).copied().collect(),
         Selection::Ids(ids) => {
+            let index_of = crate::data::CustomerIndex::of(&dataset.customer_ids);
             let mut seen = HashSet::new();
             let mut chosen = Vec::new();
             for id in ids {
-                let index = dataset
-                    .customer_ids
-                    .position(id)
+                let index = index_of
+                    .find(id)
                     .ok_or_else(|| format!("customer {id:?} is not in the data"))?;
                 if seen.insert(index) {
                     chosen.push(index);
@@ -231,14 +231,15 @@ pub fn drafts(
     contacts: &HashMap<String, Contact>,
     outreach: &OutreachSettings,
 ) -> Vec<(String, StoredDraft)> {
+    use rayon::prelude::*;
+    let index_of = crate::data::CustomerIndex::of(&dataset.customer_ids);
     members
-        .iter()
+        .par_iter()
         .filter(|m| m.arm == Arm::Treated)
         .filter_map(|member| {
             let channel = member.channel.as_deref()?;
-            let loyalty_member = dataset
-                .customer_ids
-                .position(&member.customer_id)
+            let loyalty_member = index_of
+                .find(&member.customer_id)
                 .and_then(|c| dataset.profiles.get(c).cloned().flatten())
                 .and_then(|p| p.loyalty_member)
                 .unwrap_or(false);
