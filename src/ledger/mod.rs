@@ -160,6 +160,13 @@ impl Ledger {
             path: shown.clone(),
             source,
         })?;
+        // Contact addresses live here: owner-only, like the cache (SQLite gives its -wal and
+        // -shm files the main file's mode).
+        #[cfg(unix)]
+        if std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
         let mut ledger = Self {
             connection,
             path: shown,
@@ -577,6 +584,17 @@ mod tests {
             "{error}"
         );
         assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_ledger_file_is_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.sqlite");
+        drop(Ledger::open(&path).unwrap());
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     }
 
     #[test]
