@@ -35,6 +35,26 @@ fn members(db: &str, id: i64) -> Vec<serde_json::Value> {
     shown["members"].as_array().unwrap().clone()
 }
 
+/// `campaign export ID --preset PRESET --out FILE`, expected to succeed.
+fn export(db: &str, id: &str, preset: &str, out: &std::path::Path) {
+    let output = revgap(&[
+        "campaign",
+        "export",
+        id,
+        "--preset",
+        preset,
+        "--out",
+        out.to_str().unwrap(),
+        "--db",
+        db,
+    ]);
+    assert!(
+        output.status.success(),
+        "{preset}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 #[test]
 fn a_campaign_holds_out_a_control_group_and_counts_who_was_left_out() {
     let dir = tempfile::tempdir().unwrap();
@@ -270,22 +290,7 @@ fn treated_members_get_checked_drafts_and_the_export_never_holds_a_control_membe
         );
     }
     let out = dir.path().join("export.csv");
-    let output = revgap(&[
-        "campaign",
-        "export",
-        &id.to_string(),
-        "--preset",
-        "generic",
-        "--out",
-        out.to_str().unwrap(),
-        "--db",
-        &db,
-    ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    export(&db, &id.to_string(), "generic", &out);
     let mut reader = csv::Reader::from_path(&out).unwrap();
     let headers: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(
@@ -404,22 +409,7 @@ fn every_preset_has_its_platform_header_e164_phones_and_no_control_member() {
         ),
     ] {
         let out = dir.path().join(format!("{preset}.csv"));
-        let output = revgap(&[
-            "campaign",
-            "export",
-            &id,
-            "--preset",
-            preset,
-            "--out",
-            out.to_str().unwrap(),
-            "--db",
-            &db,
-        ]);
-        assert!(
-            output.status.success(),
-            "{preset}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        export(&db, &id, preset, &out);
         let text = std::fs::read_to_string(&out).unwrap();
         assert_eq!(text.lines().next().unwrap(), header, "{preset}");
         let mut reader = csv::Reader::from_path(&out).unwrap();

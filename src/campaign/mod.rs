@@ -240,7 +240,7 @@ pub fn drafts(
             let channel = member.channel.as_deref()?;
             let loyalty_member = index_of
                 .find(&member.customer_id)
-                .and_then(|c| dataset.profiles.get(c).cloned().flatten())
+                .and_then(|c| dataset.profiles.get(c)?.as_ref())
                 .and_then(|p| p.loyalty_member)
                 .unwrap_or(false);
             let first_name = contacts.get(&member.customer_id).and_then(|c| {
