@@ -98,7 +98,9 @@ fn a_campaign_holds_out_a_control_group_and_counts_who_was_left_out() {
                 member["channel"].is_null(),
                 "a control member is never contacted"
             ),
-            "treated" => assert!(["email", "sms"].contains(&member["channel"].as_str().unwrap())),
+            "treated" => assert!(
+                ["email", "sms", "push", "phone"].contains(&member["channel"].as_str().unwrap())
+            ),
             other => panic!("arm {other}"),
         }
         assert!(member["customer_id"].is_string() && member["drafts"].is_array());
@@ -183,7 +185,18 @@ fn bad_input_is_one_line_and_changes_nothing() {
         (
             vec!["--top", "10", "--control", "0.6"],
             2,
-            "--control 0.6: expected a share from 0.05 to 0.50",
+            "control share 0.6: expected a share from 0.05 to 0.50",
+        ),
+        (vec!["--filter", "gap>lots"], 65, "--filter \"gap>lots\":"),
+        (
+            vec!["--top", "10", "--channels", "email,fax"],
+            2,
+            "channels.order: \"fax\": expected email, sms or push",
+        ),
+        (
+            vec!["--top", "10", "--phone-share", "1.5"],
+            2,
+            "channels.phone_top_share = 1.5: expected a share from 0 to 1",
         ),
         (
             vec!["--top", "10", "--contacts", bad_contacts.to_str().unwrap()],
@@ -279,10 +292,12 @@ fn treated_members_get_checked_drafts_and_the_export_never_holds_a_control_membe
         assert_eq!(draft["passed"], true, "{draft}");
         assert_eq!(draft["failures"], serde_json::json!([]));
         let text = draft["text"].as_str().unwrap();
-        if member["channel"] == "sms" {
-            assert!(text.contains("Reply STOP to opt out"), "{text}");
-        } else {
-            assert!(text.contains("{{unsubscribe_url}}"), "{text}");
+        match member["channel"].as_str().unwrap() {
+            "sms" => assert!(text.contains("Reply STOP to opt out"), "{text}"),
+            "email" => assert!(text.contains("{{unsubscribe_url}}"), "{text}"),
+            "push" => assert!(text.chars().count() <= 80, "{text}"),
+            "phone" => assert!(text.starts_with("Call "), "{text}"),
+            other => panic!("channel {other}"),
         }
         assert!(
             member["offer"].is_string(),
@@ -305,7 +320,9 @@ fn treated_members_get_checked_drafts_and_the_export_never_holds_a_control_membe
             "body",
             "sms",
             "campaign_id",
-            "arm"
+            "arm",
+            "push",
+            "call_note"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
@@ -320,6 +337,8 @@ fn treated_members_get_checked_drafts_and_the_export_never_holds_a_control_membe
         match &row[3] {
             "email" => assert!(row[1].ends_with("@example.com") && !row[6].is_empty()),
             "sms" => assert!(row[2].starts_with("+120255501") && !row[7].is_empty()),
+            "push" => assert!(row[1].is_empty() && !row[10].is_empty()),
+            "phone" => assert!(row[2].starts_with("+120255501") && row[11].starts_with("Call ")),
             other => panic!("channel {other}"),
         }
     }
@@ -368,18 +387,29 @@ fn every_preset_has_its_platform_header_e164_phones_and_no_control_member() {
     let created = create(&db, "Presets", &["--top", "150", "--control", "0.2"]);
     let id = created["campaign_id"].as_i64().unwrap().to_string();
     let treated = created["treated"].as_u64().unwrap() as usize;
-    let control: Vec<String> = members(&db, id.parse().unwrap())
+    let all = members(&db, id.parse().unwrap());
+    let control: Vec<String> = all
         .iter()
         .filter(|m| m["arm"] == "control")
         .map(|m| m["customer_id"].as_str().unwrap().to_string())
         .collect();
-    let revgap_columns = "revgap_customer_id,revgap_campaign_id,revgap_arm,revgap_channel,revgap_offer_id,revgap_subject,revgap_body,revgap_sms";
+    let phone_tier = all.iter().filter(|m| m["channel"] == "phone").count();
+    // The default phone_top_share of 5 %, rounded.
+    assert_eq!(phone_tier, (treated as f64 * 0.05).round() as usize);
+    let revgap_columns = "revgap_customer_id,revgap_campaign_id,revgap_arm,revgap_channel,revgap_offer_id,revgap_subject,revgap_body,revgap_sms,revgap_push,revgap_call_note";
     for (preset, header, id_column, phone_column) in [
         (
             "generic",
-            "customer_id,email,phone,channel,offer_id,subject,body,sms,campaign_id,arm".to_string(),
+            "customer_id,email,phone,channel,offer_id,subject,body,sms,campaign_id,arm,push,call_note"
+                .to_string(),
             0,
             2,
+        ),
+        (
+            "call-list",
+            "customer_id,phone,offer_id,call_note,campaign_id,follow_up".to_string(),
+            0,
+            1,
         ),
         (
             "mailchimp",
@@ -414,7 +444,12 @@ fn every_preset_has_its_platform_header_e164_phones_and_no_control_member() {
         assert_eq!(text.lines().next().unwrap(), header, "{preset}");
         let mut reader = csv::Reader::from_path(&out).unwrap();
         let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-        assert_eq!(rows.len(), treated, "{preset}");
+        let expected = match preset {
+            "generic" | "hubspot" => treated,
+            "call-list" => phone_tier,
+            _ => treated - phone_tier,
+        };
+        assert_eq!(rows.len(), expected, "{preset}");
         let mut phones = 0;
         for row in &rows {
             assert!(
@@ -431,6 +466,61 @@ fn every_preset_has_its_platform_header_e164_phones_and_no_control_member() {
                 assert_eq!(phone.len(), 12, "{preset}: {phone}");
             }
         }
-        assert!(phones > 0, "{preset}: some members are reached by SMS");
+        assert!(phones > 0, "{preset}: some members are reached by phone or SMS");
     }
+}
+
+#[test]
+fn a_filter_selects_the_matching_ranked_customers_and_channel_rules_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(&dir);
+    let report = json(&["analyze", "--format", "json"]);
+    let zero_spend: std::collections::HashSet<String> = report["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["primary_gap"]["type"] == "zero_spend")
+        .map(|c| c["customer_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(zero_spend.len() > 10, "{}", zero_spend.len());
+    let created = create(
+        &db,
+        "Zero spenders by SMS",
+        &[
+            "--filter",
+            "type:zero",
+            "--channels",
+            "sms",
+            "--phone-share",
+            "0",
+        ],
+    );
+    let excluded: u64 = created["excluded"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    let treated = created["treated"].as_u64().unwrap();
+    let control = created["control"].as_u64().unwrap();
+    assert_eq!(
+        treated + control + excluded,
+        zero_spend.len() as u64,
+        "every matching customer is a member or counted as excluded"
+    );
+    let members = members(&db, created["campaign_id"].as_i64().unwrap());
+    for member in &members {
+        let id = member["customer_id"].as_str().unwrap();
+        assert!(zero_spend.contains(id), "{id} does not match type:zero");
+        if member["arm"] == "treated" {
+            assert_eq!(member["channel"], "sms", "only SMS was allowed: {member}");
+        }
+    }
+    // Those without SMS consent are left out by reason, not moved to email.
+    assert!(
+        created["excluded"]["no_consented_channel"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
 }

@@ -24,11 +24,12 @@ fn example_config_names_every_setting() {
             "[{section}] is missing"
         );
         for key in table.as_table().unwrap().keys() {
-            // A key, or an array of tables written out entry by entry.
+            // A key, a sub-table, or an array of tables written out entry by entry.
             let documented = text.lines().any(|line| {
                 let line = line.trim_start_matches(['#', ' ']);
                 line.starts_with(&format!("{key} ="))
                     || line.starts_with(&format!("[[{section}.{key}]]"))
+                    || line.starts_with(&format!("[{section}.{key}]"))
             });
             assert!(documented, "{section}.{key} is not documented");
         }

@@ -15,6 +15,8 @@ pub struct Contact {
     pub language: String,
     pub email_opt_in: bool,
     pub sms_opt_in: bool,
+    /// From the optional `push_opt_in` column (false when the file has none).
+    pub push_opt_in: bool,
     /// Columns beyond the known ones, by header name.
     pub extra: Vec<(String, String)>,
 }
@@ -29,9 +31,15 @@ impl Contact {
         if self.sms_opt_in && !self.phone.is_empty() {
             channels.push("sms");
         }
+        if self.push_opt_in {
+            channels.push("push");
+        }
         channels
     }
 }
+
+/// The optional column that consents to app push notifications.
+const PUSH_OPT_IN: &str = "push_opt_in";
 
 const REQUIRED: [&str; 7] = [
     "customer_id",
@@ -64,18 +72,15 @@ pub fn load(path: &Path) -> Result<HashMap<String, Contact>, String> {
             )
         })?;
     }
+    let push_column = position(PUSH_OPT_IN);
     let mut contacts = HashMap::new();
     for (index, record) in reader.records().enumerate() {
         let line = index + 2;
         let record = record.map_err(|e| format!("{shown}:{line}: {e}"))?;
         let field = |column: usize| record.get(columns[column]).unwrap_or("").trim();
-        let at = |column: usize| {
-            format!(
-                "{shown}:{line}:{} ({})",
-                columns[column] + 1,
-                REQUIRED[column]
-            )
-        };
+        let at_column =
+            |position: usize, name: &str| format!("{shown}:{line}:{} ({name})", position + 1);
+        let at = |column: usize| at_column(columns[column], REQUIRED[column]);
         let text = |column: usize| -> Result<String, String> {
             let value = field(column);
             if value.chars().any(crate::text::is_unsafe_char) {
@@ -86,17 +91,24 @@ pub fn load(path: &Path) -> Result<HashMap<String, Contact>, String> {
             }
             Ok(value.to_string())
         };
-        let flag = |column: usize| -> Result<bool, String> {
-            match field(column).to_ascii_lowercase().as_str() {
+        let flag_at = |position: usize, name: &str| -> Result<bool, String> {
+            match record
+                .get(position)
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+                .as_str()
+            {
                 "true" | "yes" | "1" | "y" => Ok(true),
                 "false" | "no" | "0" | "n" | "" => Ok(false),
                 other => Err(format!(
                     "{}: {:?}: expected true or false",
-                    at(column),
+                    at_column(position, name),
                     crate::text::one_line(other)
                 )),
             }
         };
+        let flag = |column: usize| flag_at(columns[column], REQUIRED[column]);
         let id = text(0)?;
         if id.is_empty() {
             return Err(format!("{}: empty; expected a customer id", at(0)));
@@ -112,7 +124,7 @@ pub fn load(path: &Path) -> Result<HashMap<String, Contact>, String> {
         let extra = headers
             .iter()
             .enumerate()
-            .filter(|(i, _)| !columns.contains(i))
+            .filter(|(i, _)| !columns.contains(i) && Some(*i) != push_column)
             .map(|(i, name)| (name.to_string(), record.get(i).unwrap_or("").to_string()))
             .collect();
         let contact = Contact {
@@ -122,6 +134,10 @@ pub fn load(path: &Path) -> Result<HashMap<String, Contact>, String> {
             language: text(4)?,
             email_opt_in: flag(5)?,
             sms_opt_in: flag(6)?,
+            push_opt_in: match push_column {
+                Some(position) => flag_at(position, PUSH_OPT_IN)?,
+                None => false,
+            },
             extra,
         };
         if contacts.insert(id.clone(), contact).is_some() {

@@ -16,6 +16,8 @@ pub const SMS_STOP: &str = "Reply STOP to opt out";
 pub const SUBJECT_MAX: usize = 78;
 /// At most this many SMS parts.
 pub const SMS_MAX_PARTS: usize = 2;
+/// Longest push notification (what lock screens show without cutting).
+pub const PUSH_MAX: usize = 80;
 
 /// One draft for one member and channel (the ledger's row: its verdict and reasons kept).
 pub use crate::ledger::StoredDraft as Draft;
@@ -26,9 +28,12 @@ pub struct Recipient<'a> {
     pub first_name: Option<&'a str>,
     pub loyalty_member: bool,
     pub offer: Option<&'a Offer>,
+    /// For the sales team's call note: what the customer's spend did (never sent to them).
+    pub situation: Option<&'a str>,
 }
 
-/// The template draft for `channel` ("email" or "sms"), checked.
+/// The template draft for `channel` ("email", "sms", "push", or "phone": the sales team's
+/// call note), checked.
 pub fn template(channel: &str, recipient: &Recipient<'_>, outreach: &OutreachSettings) -> Draft {
     let brand = &outreach.brand_name;
     let name = recipient
@@ -58,6 +63,31 @@ pub fn template(channel: &str, recipient: &Recipient<'_>, outreach: &OutreachSet
                     outreach.shop_url
                 ),
             };
+            (None, text)
+        }
+        "push" => {
+            let text = match offer {
+                Some(offer) => format!("{brand}: {offer} is waiting for you"),
+                None => format!("{brand}: we miss you! See what's new"),
+            };
+            let text = if text.chars().count() > PUSH_MAX {
+                format!("We miss you at {brand}")
+            } else {
+                text
+            };
+            (None, text)
+        }
+        "phone" => {
+            let who = name.clone().unwrap_or_else(|| "the customer".into());
+            let mut text = format!("Call {who} on behalf of {brand}.");
+            if let Some(situation) = recipient.situation {
+                text.push_str(&format!(" {}", crate::text::one_line(situation)));
+            }
+            text.push_str(&match offer {
+                Some(offer) => format!(" Offer: {offer} (catalog offer, nothing else)."),
+                None => " No offer: invite them back and ask what would help.".to_string(),
+            });
+            text.push_str(" Respect any request not to be called and record it.");
             (None, text)
         }
         _ => {
@@ -133,7 +163,9 @@ pub fn check(draft: &Draft, recipient: &Recipient<'_>, outreach: &OutreachSettin
             !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
         })
     };
-    for word in INTERNAL {
+    // The call note is for the sales team, who may read the analysis; customers never see it.
+    let internal_allowed = draft.channel == "phone";
+    for word in INTERNAL.iter().filter(|_| !internal_allowed) {
         if has_word(word) {
             failures.push(format!("internal word \"{word}\""));
         }
@@ -188,6 +220,12 @@ pub fn check(draft: &Draft, recipient: &Recipient<'_>, outreach: &OutreachSettin
             }
             if !draft.text.contains(SMS_STOP) {
                 failures.push(format!("SMS without \"{SMS_STOP}\""));
+            }
+        }
+        "push" => {
+            let length = draft.text.chars().count();
+            if length == 0 || length > PUSH_MAX {
+                failures.push(format!("push of {length} characters (1 to {PUSH_MAX})"));
             }
         }
         _ => {}
@@ -289,6 +327,7 @@ mod tests {
             first_name: Some("Ben"),
             loyalty_member: false,
             offer: outreach.offers.first(),
+            situation: Some("Weekly spend fell from 40.00 to 0.00; churn probability 0.75."),
         }
     }
 
@@ -313,7 +352,7 @@ mod tests {
     fn templates_pass_for_both_channels_with_and_without_an_offer() {
         let settings = outreach();
         for offer in [settings.offers.first(), None] {
-            for channel in ["email", "sms"] {
+            for channel in ["email", "sms", "push", "phone"] {
                 let who = Recipient {
                     offer,
                     ..recipient(&settings)
@@ -463,6 +502,41 @@ mod tests {
         fails_with(
             &check(&with(base.text.replace(SMS_STOP, "")), &who, &settings),
             "without \"Reply STOP",
+        );
+    }
+
+    #[test]
+    fn rule_push_length() {
+        let settings = outreach();
+        let who = recipient(&settings);
+        let mut draft = template("push", &who, &settings);
+        assert!(draft.passed, "{:?}", draft.failures);
+        assert!(draft.text.chars().count() <= PUSH_MAX, "{}", draft.text);
+        draft.text = "x".repeat(PUSH_MAX + 1);
+        fails_with(
+            &check(&draft, &who, &settings),
+            "push of 81 characters (1 to 80)",
+        );
+    }
+
+    #[test]
+    fn rule_call_notes_may_name_the_analysis_but_not_sensitive_attributes_or_other_offers() {
+        let settings = outreach();
+        let who = recipient(&settings);
+        let note = template("phone", &who, &settings);
+        assert!(note.passed, "{:?}", note.failures);
+        assert!(
+            note.text.contains("churn probability 0.75") && note.text.contains("15% off"),
+            "{}",
+            note.text
+        );
+        let mut draft = note.clone();
+        draft.text = format!("{} She is 52 years old.", note.text);
+        fails_with(&check(&draft, &who, &settings), "sensitive attribute");
+        draft.text = format!("{} Offer 40% off if needed.", note.text);
+        fails_with(
+            &check(&draft, &who, &settings),
+            "offer not in the catalog: 40%",
         );
     }
 

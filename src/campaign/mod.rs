@@ -6,9 +6,10 @@
 
 pub mod assign;
 pub mod contacts;
+pub mod create;
 pub mod draft;
 
-use crate::config::{Offer, OutreachSettings};
+use crate::config::{ChannelRules, Offer, OutreachSettings};
 use crate::data::Dataset;
 use crate::engine::Analysis;
 use crate::ledger::{Arm, Member, StoredDraft};
@@ -29,6 +30,8 @@ pub enum Selection {
     Top(usize),
     /// These customer ids, in this order.
     Ids(Vec<String>),
+    /// The customers of the ranking that match a filter expression (see `engine::filter`).
+    Filter(String),
 }
 
 /// A campaign ready to store: members with arms and channels, exclusions by reason, and the
@@ -63,6 +66,8 @@ pub struct Inputs<'a> {
     /// Control share in basis points.
     pub control_bp: u64,
     pub outreach: &'a OutreachSettings,
+    /// The channel rules in force (the config's, or the campaign's override).
+    pub channels: &'a ChannelRules,
 }
 
 /// The first catalog offer that fits the opportunity of a customer's primary gap.
@@ -90,6 +95,7 @@ pub fn plan(
         salt,
         control_bp,
         outreach,
+        channels,
     } = *inputs;
     let chosen: Vec<usize> = match selection {
         Selection::Top(n) => analysis.ranking.iter().take(*n).copied().collect(),
@@ -107,6 +113,16 @@ pub fn plan(
             }
             chosen
         }
+        Selection::Filter(expression) => {
+            let filter = crate::engine::filter::Filter::parse(expression, dataset, analysis)
+                .map_err(|e| format!("--filter {expression:?}: {e}"))?;
+            analysis
+                .ranking
+                .iter()
+                .copied()
+                .filter(|&customer| filter.matches(dataset, analysis, customer))
+                .collect()
+        }
     };
     if chosen.is_empty() {
         return Err("the selection is empty: no customers to put in a campaign".into());
@@ -120,17 +136,17 @@ pub fn plan(
             None => Some("no_contact"),
             Some(_) if suppressed.contains(&(id.clone(), "any".to_string())) => Some("opted_out"),
             Some(contact) => {
-                let open: Vec<&'static str> = contact
-                    .consented_channels()
-                    .into_iter()
-                    .filter(|channel| !suppressed.contains(&(id.clone(), channel.to_string())))
-                    .collect();
-                match open.first() {
+                let consented = contact.consented_channels();
+                let open = channels.order.iter().find_map(|wanted| {
+                    consented.iter().copied().find(|channel| {
+                        channel == wanted
+                            && !suppressed.contains(&(id.clone(), channel.to_string()))
+                    })
+                });
+                match open {
                     Some(channel) => {
                         let score = &analysis.scores[customer];
-                        let churn = score
-                            .model_churn
-                            .unwrap_or(f64::from(score.churn_points) / 10.0);
+                        let churn = analysis.churn_probability(customer);
                         eligible.push((
                             assign::Candidate {
                                 customer_id: id.clone(),
@@ -164,7 +180,7 @@ pub fn plan(
     let candidates: Vec<assign::Candidate> = eligible.iter().map(|e| e.0.clone()).collect();
     let strata = assign::strata(&candidates);
     let control = assign::control_arm(&candidates, &strata, salt, control_bp);
-    let members: Vec<Member> = eligible
+    let mut members: Vec<Member> = eligible
         .iter()
         .zip(&strata)
         .zip(&control)
@@ -173,6 +189,8 @@ pub fn plan(
                 let contact = contacts.get(&candidate.customer_id);
                 let address = contact.map(|c| match *channel {
                     "sms" => c.phone.clone(),
+                    // The app knows its users by customer id.
+                    "push" => candidate.customer_id.clone(),
                     _ => c.email.clone(),
                 });
                 Member {
@@ -198,6 +216,7 @@ pub fn plan(
             },
         )
         .collect();
+    call_list(&mut members, contacts, suppressed, channels.phone_top_share);
     type Covariate = (&'static str, fn(&Member) -> f64);
     let covariates: [Covariate; 3] = [
         ("pre_weekly_spend", |m| m.pre_weekly_spend),
@@ -222,6 +241,40 @@ pub fn plan(
         balance,
         warnings,
     })
+}
+
+/// Moves the treated members with the largest gaps (a phone number, no phone opt-out) to the
+/// sales team's call list: `share` of the treated, rounded, ties broken by customer id.
+fn call_list(
+    members: &mut [Member],
+    contacts: &HashMap<String, Contact>,
+    suppressed: &HashSet<(String, String)>,
+    share: f64,
+) {
+    let treated = members.iter().filter(|m| m.arm == Arm::Treated).count();
+    let wanted = (share * treated as f64).round() as usize;
+    let phone_of = |member: &Member| {
+        contacts
+            .get(&member.customer_id)
+            .map(|c| c.phone.as_str())
+            .filter(|phone| !phone.is_empty())
+            .filter(|_| !suppressed.contains(&(member.customer_id.clone(), "phone".to_string())))
+    };
+    let mut callable: Vec<usize> = (0..members.len())
+        .filter(|&i| members[i].arm == Arm::Treated && phone_of(&members[i]).is_some())
+        .collect();
+    callable.sort_by(|&a, &b| {
+        members[b]
+            .gap
+            .total_cmp(&members[a].gap)
+            .then_with(|| members[a].customer_id.cmp(&members[b].customer_id))
+    });
+    for index in callable.into_iter().take(wanted) {
+        let phone = phone_of(&members[index]).map(str::to_string);
+        let member = &mut members[index];
+        member.channel = Some("phone".into());
+        member.address = phone;
+    }
 }
 
 /// The template draft of every treated member on their channel, checked (see `draft`).
@@ -253,10 +306,12 @@ pub fn drafts(
                 .offer
                 .as_ref()
                 .and_then(|id| outreach.offers.iter().find(|o| &o.id == id));
+            let situation = (channel == "phone").then(|| situation_of(member));
             let recipient = draft::Recipient {
                 first_name,
                 loyalty_member,
                 offer,
+                situation: situation.as_deref(),
             };
             Some((
                 member.customer_id.clone(),
@@ -264,6 +319,15 @@ pub fn drafts(
             ))
         })
         .collect()
+}
+
+/// The sales team's one-line brief for a call: what the member spent and what they stopped
+/// spending (plain numbers: currency signs are reserved for catalog offers).
+fn situation_of(member: &Member) -> String {
+    format!(
+        "Spent {:.2} a week on average; about {:.2} a week below their usual now; churn probability {:.2}.",
+        member.pre_weekly_spend, member.gap, member.churn_probability
+    )
 }
 
 fn arm_values(members: &[Member], arm: Arm, value: fn(&Member) -> f64) -> Vec<f64> {

@@ -114,7 +114,7 @@ pub struct CampaignShowArgs {
 }
 
 #[derive(Debug, Clone, Args)]
-#[command(group(clap::ArgGroup::new("selection").required(true).args(["top", "customers_file"])))]
+#[command(group(clap::ArgGroup::new("selection").required(true).args(["top", "customers_file", "filter"])))]
 pub struct CampaignCreateArgs {
     /// The campaign's name (unique in the ledger).
     #[arg(long)]
@@ -131,6 +131,17 @@ pub struct CampaignCreateArgs {
     /// A file of customer ids, one per line.
     #[arg(long, value_name = "IDS")]
     pub customers_file: Option<PathBuf>,
+    /// The ranked customers matching a filter expression, as in the explorer (e.g.
+    /// "gap>100 type:zero region:east").
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Channels in order of preference for this campaign (default: [outreach.channels] order).
+    #[arg(long, value_name = "CH[,CH...]", value_delimiter = ',')]
+    pub channels: Option<Vec<String>>,
+    /// Share of the treated, largest gaps first, put on the sales team's call list (default:
+    /// [outreach.channels] phone_top_share; 0 = none).
+    #[arg(long, value_name = "SHARE")]
+    pub phone_share: Option<f64>,
     /// Share of eligible customers held out as the control group (0.05 to 0.50).
     #[arg(long, default_value_t = 0.10)]
     pub control: f64,

@@ -6,7 +6,7 @@ use super::args::{
 };
 use super::{Failure, check_config_fits, load_config, load_dataset, warn_skipped, write_output};
 use crate::campaign::{self, Selection};
-use crate::ledger::{self, Arm, Ledger, LedgerError, NewCampaign};
+use crate::ledger::{self, Ledger, LedgerError};
 use std::fmt::Write as _;
 
 /// Exit code of ledger problems (EX_CANTCREAT-like: the database could not be used).
@@ -44,22 +44,7 @@ fn open(args: &LedgerArgs) -> Result<Ledger, Failure> {
 }
 
 fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
-    let control_bp = (args.control * 10_000.0).round();
-    if !(args.control.is_finite() && campaign::CONTROL_BP_RANGE.contains(&(control_bp as u64))) {
-        return Err(Failure::new(
-            2,
-            format!(
-                "--control {}: expected a share from 0.05 to 0.50",
-                args.control
-            ),
-        ));
-    }
-    if args.name.trim().is_empty() || args.name.chars().any(crate::text::is_unsafe_char) {
-        return Err(Failure::new(
-            2,
-            "--name: expected a non-empty, printable name",
-        ));
-    }
+    use campaign::create::{CreateError, Request};
     let contacts_path = match &args.contacts {
         Some(path) => path.clone(),
         None if args.data.weekly.is_none() && args.data.transactions.is_none() => {
@@ -74,10 +59,9 @@ fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
             ));
         }
     };
-    let contacts = campaign::contacts::load(&contacts_path).map_err(|m| Failure::new(65, m))?;
-    let selection = match (&args.top, &args.customers_file) {
-        (Some(top), _) => Selection::Top(*top),
-        (None, Some(path)) => {
+    let selection = match (&args.top, &args.customers_file, &args.filter) {
+        (Some(top), _, _) => Selection::Top(*top),
+        (None, Some(path), _) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| Failure::new(66, format!("{}: cannot read: {e}", path.display())))?;
             Selection::Ids(
@@ -88,67 +72,69 @@ fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
                     .collect(),
             )
         }
-        (None, None) => return Err(Failure::new(2, "expected --top N or --customers-file IDS")),
+        (None, None, Some(expression)) => Selection::Filter(expression.clone()),
+        (None, None, None) => {
+            return Err(Failure::new(
+                2,
+                "expected --top N, --customers-file IDS or --filter EXPR",
+            ));
+        }
     };
-    let mut ledger = open(&args.ledger)?;
-    if let Some(id) = ledger.campaign_named(&args.name).map_err(ledger_failure)? {
-        return Err(Failure::new(
-            2,
-            format!(
-                "a campaign named {:?} exists already (id {id}); choose another --name",
-                args.name
-            ),
-        ));
-    }
     let config = load_config(&args.data)?;
+    let channels = (args.channels.is_some() || args.phone_share.is_some()).then(|| {
+        let mut rules = config.outreach.channels.clone();
+        if let Some(order) = &args.channels {
+            rules.order = order.iter().map(|c| c.trim().to_string()).collect();
+        }
+        if let Some(share) = args.phone_share {
+            rules.phone_top_share = share;
+        }
+        rules
+    });
+    let no_contacts = std::collections::HashMap::new();
+    let mut request = Request {
+        name: &args.name,
+        salt: args.salt.as_deref(),
+        control_share: args.control,
+        selection,
+        contacts: &no_contacts,
+        channels,
+    };
+    let request_failure = |error: CreateError| match error {
+        CreateError::Request(message) => Failure::new(2, message),
+        CreateError::Selection(message) => Failure::new(65, message),
+        CreateError::Ledger(error) => ledger_failure(error),
+    };
+    campaign::create::check_request(&request).map_err(request_failure)?;
+    let contacts = campaign::contacts::load(&contacts_path).map_err(|m| Failure::new(65, m))?;
+    request.contacts = &contacts;
+    let mut ledger = open(&args.ledger)?;
     let dataset = load_dataset(&args.data)?;
     check_config_fits(&config, &dataset)?;
     warn_skipped(&dataset);
     let analysis = crate::engine::analyze(&dataset, &config);
-    let salt = args.salt.clone().unwrap_or_else(|| args.name.clone());
-    let suppressed = ledger.suppressed().map_err(ledger_failure)?;
-    let inputs = campaign::Inputs {
-        contacts: &contacts,
-        suppressed: &suppressed,
-        salt: &salt,
-        control_bp: control_bp as u64,
-        outreach: &config.outreach,
+    let write_drafts = |plan: &campaign::Plan| {
+        campaign::drafts(&dataset, &plan.members, &contacts, &config.outreach)
     };
-    let plan = campaign::plan(&dataset, &analysis, &selection, &inputs)
-        .map_err(|m| Failure::new(65, m))?;
-    let drafts = campaign::drafts(&dataset, &plan.members, &contacts, &config.outreach);
-    let now = chrono::Local::now();
-    let follow_up = (now.date_naive() + chrono::Days::new(campaign::FOLLOW_UP_DAYS)).to_string();
-    let analysis_json = serde_json::json!({
-        "source": dataset.source,
-        "as_of": dataset.as_of.map(|d| d.to_string()),
-        "churn_model": analysis.churn_model,
-        "baseline": analysis.summary.baseline_kind.map(|k| k.key()),
-    })
-    .to_string();
-    let excluded: Vec<(String, i64)> = plan.excluded.clone().into_iter().collect();
-    let campaign_id = ledger
-        .create_campaign(&NewCampaign {
-            name: &args.name,
-            salt: &salt,
-            control_bp: control_bp as i64,
-            created_at: now.to_rfc3339(),
-            follow_up: follow_up.clone(),
-            analysis: analysis_json,
-            members: &plan.members,
-            excluded: &excluded,
-            drafts: &drafts,
-        })
-        .map_err(ledger_failure)?;
+    let created = campaign::create::create(
+        &mut ledger,
+        &dataset,
+        &analysis,
+        &config,
+        &request,
+        &write_drafts,
+    )
+    .map_err(request_failure)?;
+    let campaign::create::Created {
+        campaign_id,
+        plan,
+        follow_up,
+        treated,
+        control,
+    } = created;
     for warning in &plan.warnings {
         eprintln!("revgap: warning: {warning}");
     }
-    let treated = plan
-        .members
-        .iter()
-        .filter(|m| m.arm == Arm::Treated)
-        .count();
-    let control = plan.members.len() - treated;
     let text = match args.ledger.format {
         CampaignFormat::Json => {
             let document = serde_json::json!({
@@ -326,8 +312,16 @@ fn export(args: &CampaignExportArgs) -> Result<(), Failure> {
             written.held_back
         );
     }
+    let other = if written.other_channel > 0 {
+        format!(
+            " ({} on channels this preset does not carry)",
+            written.other_channel
+        )
+    } else {
+        String::new()
+    };
     eprintln!(
-        "revgap: wrote {} treated member(s) of campaign {} to {}",
+        "revgap: wrote {} treated member(s) of campaign {} to {}{other}",
         written.members,
         campaign.campaign_id,
         args.out.display()

@@ -255,6 +255,9 @@ impl Config {
                 crate::text::one_line(&o.shop_url)
             ));
         }
+        for problem in o.channels.problems("outreach.channels") {
+            check.fail(problem);
+        }
         for offer in &o.offers {
             if !["percent", "amount", "points"].contains(&offer.kind.as_str()) {
                 check.fail(format!(

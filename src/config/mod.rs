@@ -7,7 +7,7 @@
 mod check;
 mod outreach;
 
-pub use outreach::{Offer, OutreachSettings};
+pub use outreach::{CONSENT_CHANNELS, ChannelRules, Offer, OutreachSettings};
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;

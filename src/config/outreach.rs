@@ -17,6 +17,58 @@ pub struct OutreachSettings {
     /// Where customers go to use an offer (must be on a `link_domains` domain).
     pub shop_url: String,
     pub offers: Vec<Offer>,
+    pub channels: ChannelRules,
+}
+
+/// Which channel each treated customer is reached on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChannelRules {
+    /// Channels in order of preference ("email", "sms", "push"): a customer gets the first one
+    /// they consented to and have not opted out of.
+    pub order: Vec<String>,
+    /// Share (0–1) of the treated customers, largest gaps first, who go on the sales team's
+    /// call list instead (those with a phone number and no opt-out); 0 turns the tier off.
+    pub phone_top_share: f64,
+}
+
+/// Channels a customer can consent to (the phone tier is chosen by gap, not by consent).
+pub const CONSENT_CHANNELS: [&str; 3] = ["email", "sms", "push"];
+
+impl ChannelRules {
+    /// What is wrong with these rules, one line each (`key` names where they came from).
+    pub fn problems(&self, key: &str) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.order.is_empty() {
+            problems.push(format!("{key}.order must name at least one channel"));
+        }
+        for (at, channel) in self.order.iter().enumerate() {
+            if !CONSENT_CHANNELS.contains(&channel.as_str()) {
+                problems.push(format!(
+                    "{key}.order: {:?}: expected email, sms or push",
+                    crate::text::one_line(channel)
+                ));
+            } else if self.order[..at].contains(channel) {
+                problems.push(format!("{key}.order names {channel:?} twice"));
+            }
+        }
+        if !(0.0..=1.0).contains(&self.phone_top_share) {
+            problems.push(format!(
+                "{key}.phone_top_share = {}: expected a share from 0 to 1",
+                self.phone_top_share
+            ));
+        }
+        problems
+    }
+}
+
+impl Default for ChannelRules {
+    fn default() -> Self {
+        Self {
+            order: CONSENT_CHANNELS.iter().map(|c| c.to_string()).collect(),
+            phone_top_share: 0.05,
+        }
+    }
 }
 
 /// One catalog offer.
@@ -80,6 +132,7 @@ impl Default for OutreachSettings {
                     "re_engagement",
                 ),
             ],
+            channels: ChannelRules::default(),
         }
     }
 }

@@ -321,7 +321,7 @@ pub fn write_sample(options: &GenerateOptions, out: &Path) -> std::io::Result<()
 
 /// The header of `contacts.csv` (the contacts file `campaign create --contacts` reads).
 pub const CONTACTS_HEADER: &str =
-    "customer_id,email,phone,timezone,language,email_opt_in,sms_opt_in";
+    "customer_id,email,phone,timezone,language,email_opt_in,sms_opt_in,push_opt_in";
 
 /// A plausible contact line for customer `index` (1-based id `index + 1`): example.com
 /// addresses, 555-01xx numbers (reserved for fiction), a mix of consents, time zones and
@@ -357,7 +357,10 @@ pub fn contact_line(seed: u64, index: usize) -> String {
     };
     let email_opt_in = !email.is_empty() && rng.random::<f64>() < 0.8;
     let sms_opt_in = !phone.is_empty() && rng.random::<f64>() < 0.45;
-    format!("{id},{email},{phone},{timezone},{language},{email_opt_in},{sms_opt_in}\n")
+    let push_opt_in = rng.random::<f64>() < 0.3;
+    format!(
+        "{id},{email},{phone},{timezone},{language},{email_opt_in},{sms_opt_in},{push_opt_in}\n"
+    )
 }
 
 /// The customer line, the spend lines and (seasonal data) the truth line of customer `index`.

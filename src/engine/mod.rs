@@ -7,6 +7,7 @@
 
 pub mod baseline;
 pub mod churn;
+pub mod filter;
 pub mod gaps;
 pub mod insight;
 pub mod opportunity;
@@ -126,6 +127,14 @@ pub struct Analysis {
 }
 
 impl Analysis {
+    /// A customer's churn probability (0–1): the model's, or the rules' band for their points.
+    pub fn churn_probability(&self, customer: usize) -> f64 {
+        let score = &self.scores[customer];
+        score
+            .model_churn
+            .unwrap_or_else(|| self.config.churn.probability_of(score.churn_points))
+    }
+
     /// The full, scored insight of one customer (recomputed from the dataset).
     pub fn insight(&self, dataset: &Dataset, customer: usize) -> CustomerInsight {
         let mut insight = build_insight(

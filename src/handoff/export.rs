@@ -1,7 +1,8 @@
 //! `campaign export`: the treated members whose draft passed the checker, as a UTF-8 CSV that
 //! a sending platform imports without edits (one preset per platform: its identifier and
 //! consent headers first, then revgap's campaign, arm, channel, offer and draft columns).
-//! Control members never reach the file. Phone numbers are E.164; text cells are neutralised
+//! Control members never reach the file; the phone tier goes to the call list (and the
+//! generic and HubSpot files), not to the email and SMS platforms. Phone numbers are E.164; text cells are neutralised
 //! against formulas; the file is written atomically.
 
 use crate::ledger::{Arm, Campaign, Member, StoredDraft};
@@ -21,10 +22,12 @@ pub enum Preset {
     Hubspot,
     /// Braze user CSV import: external_id, email, phone (E.164).
     Braze,
+    /// The sales team's call list: the phone tier only, with each call note.
+    CallList,
 }
 
 /// revgap's own columns, after each platform's.
-const REVGAP_COLUMNS: [&str; 8] = [
+const REVGAP_COLUMNS: [&str; 10] = [
     "revgap_customer_id",
     "revgap_campaign_id",
     "revgap_arm",
@@ -33,6 +36,8 @@ const REVGAP_COLUMNS: [&str; 8] = [
     "revgap_subject",
     "revgap_body",
     "revgap_sms",
+    "revgap_push",
+    "revgap_call_note",
 ];
 
 impl Preset {
@@ -51,6 +56,18 @@ impl Preset {
                     "sms",
                     "campaign_id",
                     "arm",
+                    "push",
+                    "call_note",
+                ];
+            }
+            Self::CallList => {
+                return vec![
+                    "customer_id",
+                    "phone",
+                    "offer_id",
+                    "call_note",
+                    "campaign_id",
+                    "follow_up",
                 ];
             }
             Self::Mailchimp => &["Email Address", "Phone Number", "Tags"],
@@ -74,16 +91,25 @@ impl Preset {
     fn row(self, campaign: &Campaign, member: &Member, draft: &StoredDraft) -> Vec<String> {
         let channel = member.channel.clone().unwrap_or_default();
         let address = member.address.clone().unwrap_or_default();
-        let (email, phone) = if channel == "sms" {
-            (String::new(), e164(&address))
-        } else {
-            (address, String::new())
+        let (email, phone) = match channel.as_str() {
+            "sms" | "phone" => (String::new(), e164(&address)),
+            "email" => (address, String::new()),
+            _ => (String::new(), String::new()),
         };
-        let (body, sms) = if channel == "sms" {
-            (String::new(), draft.text.clone())
-        } else {
-            (draft.text.clone(), String::new())
+        // Each channel's text has its own column; the others stay blank.
+        let text_for = |wanted: &str| {
+            if channel == wanted {
+                draft.text.clone()
+            } else {
+                String::new()
+            }
         };
+        let (body, sms, push, call_note) = (
+            text_for("email"),
+            text_for("sms"),
+            text_for("push"),
+            text_for("phone"),
+        );
         let offer = member.offer.clone().unwrap_or_default();
         let subject = draft.subject.clone().unwrap_or_default();
         let id = campaign.campaign_id.to_string();
@@ -97,6 +123,8 @@ impl Preset {
             subject.clone(),
             body.clone(),
             sms.clone(),
+            push.clone(),
+            call_note.clone(),
         ];
         // Consent is what the customer gave for the channel they are reached on; the other
         // channel stays blank ("never subscribed" to Klaviyo), never assumed.
@@ -120,6 +148,18 @@ impl Preset {
                     sms,
                     id,
                     arm,
+                    push,
+                    call_note,
+                ];
+            }
+            Self::CallList => {
+                return vec![
+                    member.customer_id.clone(),
+                    phone,
+                    offer,
+                    call_note,
+                    id,
+                    campaign.follow_up.clone(),
                 ];
             }
             Self::Mailchimp => vec![email, phone, format!("revgap-campaign-{id}")],
@@ -147,6 +187,20 @@ pub struct Written {
     pub members: usize,
     /// Treated members without a draft that passed: not exported.
     pub held_back: usize,
+    /// Treated members on a channel this preset does not carry (the phone tier outside the
+    /// call list, HubSpot and generic; everyone else in the call list).
+    pub other_channel: usize,
+}
+
+impl Preset {
+    /// Whether this preset carries members reached on `channel`.
+    pub fn carries(self, channel: &str) -> bool {
+        match self {
+            Self::Generic | Self::Hubspot => true,
+            Self::CallList => channel == "phone",
+            Self::Mailchimp | Self::Klaviyo | Self::Braze => channel != "phone",
+        }
+    }
 }
 
 /// Writes the export of `campaign` to `out`.
@@ -168,6 +222,10 @@ pub fn write(
             // Control members are the measurement: they never reach a file that leaves revgap.
             for member in members.iter().filter(|m| m.arm == Arm::Treated) {
                 let channel = member.channel.as_deref().unwrap_or("");
+                if !preset.carries(channel) {
+                    written.other_channel += 1;
+                    continue;
+                }
                 let draft = drafts
                     .get(&member.customer_id)
                     .and_then(|list| list.iter().find(|d| d.channel == channel && d.passed));

@@ -5,7 +5,6 @@ pub mod action;
 pub mod app;
 pub mod cohorts;
 pub mod export;
-pub mod filter;
 pub mod keymap;
 pub mod logging;
 pub mod pivot;

@@ -232,7 +232,7 @@ impl AppState {
             return;
         };
         let (dataset, analysis) = (&*loaded.dataset, &*loaded.analysis);
-        let parsed = super::filter::Filter::parse(&self.filter, dataset, analysis);
+        let parsed = crate::engine::filter::Filter::parse(&self.filter, dataset, analysis);
         self.filter_error = parsed.as_ref().err().cloned();
         // Ranked customers first (best first), then, when all are shown, the rest by id.
         let listed: Vec<u32> = if self.show_all {

@@ -68,11 +68,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
                 )),
                 Cell::from(format!(
                     "{:>3.0}%",
-                    score.model_churn.unwrap_or_else(|| analysis
-                        .config
-                        .churn
-                        .probability_of(score.churn_points))
-                        * 100.0
+                    analysis.churn_probability(*customer as usize) * 100.0
                 )),
             ])
         })

@@ -1,4 +1,5 @@
-//! The explorer's filter language, parsed once per change and matched per customer: free text
+//! The filter language over analysed customers, shared by the explorer's filter and
+//! `campaign create --filter`. Parsed once per change and matched per customer: free text
 //! over what a row shows (id, gap type, severity, attributes, segment labels), and field
 //! expressions that combine (all terms must hold): `gap>100`, `churn>=0.5`, `score<5`,
 //! `type:zero`, `sev:high`, `member:yes`, `age:30-45`, `household>=3`, `region:east`,
@@ -186,16 +187,13 @@ fn term_matches(term: &Term, dataset: &Dataset, analysis: &Analysis, customer: u
     let profile = dataset.profiles[customer].as_ref();
     match term {
         Term::Compare(field, op, bound) => {
-            let value =
-                match field {
-                    Number::Gap => Some(score.gap_size),
-                    Number::Churn => Some(score.model_churn.unwrap_or_else(|| {
-                        analysis.config.churn.probability_of(score.churn_points)
-                    })),
-                    Number::Score => Some(score.priority),
-                    Number::Age => profile.and_then(|p| p.age).map(f64::from),
-                    Number::Household => profile.and_then(|p| p.household_size).map(f64::from),
-                };
+            let value = match field {
+                Number::Gap => Some(score.gap_size),
+                Number::Churn => Some(analysis.churn_probability(customer)),
+                Number::Score => Some(score.priority),
+                Number::Age => profile.and_then(|p| p.age).map(f64::from),
+                Number::Household => profile.and_then(|p| p.household_size).map(f64::from),
+            };
             value.is_some_and(|v| op.holds(v, *bound))
         }
         Term::GapType(prefix) => score

@@ -1,0 +1,142 @@
+//! Making a campaign, one implementation for `campaign create` and the explorer: check the
+//! request, plan it (eligibility, then randomization), draft it, and store it in one ledger
+//! transaction. Nothing is written when any step fails.
+
+use super::contacts::Contact;
+use super::{Inputs, Plan, Selection};
+use crate::config::{ChannelRules, Config};
+use crate::data::Dataset;
+use crate::engine::Analysis;
+use crate::ledger::{Arm, Ledger, LedgerError, NewCampaign, StoredDraft};
+use std::collections::HashMap;
+
+/// What the analyst asked for.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    pub name: &'a str,
+    /// Default: the name.
+    pub salt: Option<&'a str>,
+    /// Share held out as control (0.05–0.50).
+    pub control_share: f64,
+    pub selection: Selection,
+    pub contacts: &'a HashMap<String, Contact>,
+    /// The campaign's channel rules (default: the config's).
+    pub channels: Option<ChannelRules>,
+}
+
+/// What was stored.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub campaign_id: i64,
+    pub plan: Plan,
+    pub follow_up: String,
+    pub treated: usize,
+    pub control: usize,
+}
+
+/// Why nothing was stored.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    /// The request itself is wrong (a flag's value, a name in use).
+    #[error("{0}")]
+    Request(String),
+    /// The data cannot make this campaign (an empty selection, no one contactable).
+    #[error("{0}")]
+    Selection(String),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+/// Checks the parts of a request that need no data, so a caller can fail before loading any.
+pub fn check_request(request: &Request<'_>) -> Result<u64, CreateError> {
+    let control_bp = (request.control_share * 10_000.0).round();
+    if !(request.control_share.is_finite()
+        && super::CONTROL_BP_RANGE.contains(&(control_bp as u64)))
+    {
+        return Err(CreateError::Request(format!(
+            "control share {}: expected a share from 0.05 to 0.50",
+            request.control_share
+        )));
+    }
+    if request.name.trim().is_empty() || request.name.chars().any(crate::text::is_unsafe_char) {
+        return Err(CreateError::Request(
+            "campaign name: expected a non-empty, printable name".into(),
+        ));
+    }
+    if let Some(rules) = &request.channels
+        && let Some(problem) = rules.problems("channels").into_iter().next()
+    {
+        return Err(CreateError::Request(problem));
+    }
+    Ok(control_bp as u64)
+}
+
+/// Plans, drafts (with `write_drafts`, given the treated and control members) and stores the
+/// campaign.
+pub fn create(
+    ledger: &mut Ledger,
+    dataset: &Dataset,
+    analysis: &Analysis,
+    config: &Config,
+    request: &Request<'_>,
+    write_drafts: &dyn Fn(&Plan) -> Vec<(String, StoredDraft)>,
+) -> Result<Created, CreateError> {
+    let control_bp = check_request(request)?;
+    if let Some(id) = ledger.campaign_named(request.name)? {
+        return Err(CreateError::Request(format!(
+            "a campaign named {:?} exists already (id {id}); choose another name",
+            crate::text::one_line(request.name)
+        )));
+    }
+    let salt = request.salt.unwrap_or(request.name);
+    let suppressed = ledger.suppressed()?;
+    let inputs = Inputs {
+        contacts: request.contacts,
+        suppressed: &suppressed,
+        salt,
+        control_bp,
+        outreach: &config.outreach,
+        channels: request
+            .channels
+            .as_ref()
+            .unwrap_or(&config.outreach.channels),
+    };
+    let plan = super::plan(dataset, analysis, &request.selection, &inputs)
+        .map_err(CreateError::Selection)?;
+    let drafts = write_drafts(&plan);
+    let now = chrono::Local::now();
+    let follow_up = (now.date_naive() + chrono::Days::new(super::FOLLOW_UP_DAYS)).to_string();
+    let analysis_json = serde_json::json!({
+        "source": dataset.source,
+        "as_of": dataset.as_of.map(|d| d.to_string()),
+        "churn_model": analysis.churn_model,
+        "baseline": analysis.summary.baseline_kind.map(|k| k.key()),
+        "channels": inputs.channels,
+    })
+    .to_string();
+    let excluded: Vec<(String, i64)> = plan.excluded.clone().into_iter().collect();
+    let campaign_id = ledger.create_campaign(&NewCampaign {
+        name: request.name,
+        salt,
+        control_bp: control_bp as i64,
+        created_at: now.to_rfc3339(),
+        follow_up: follow_up.clone(),
+        analysis: analysis_json,
+        members: &plan.members,
+        excluded: &excluded,
+        drafts: &drafts,
+    })?;
+    let treated = plan
+        .members
+        .iter()
+        .filter(|m| m.arm == Arm::Treated)
+        .count();
+    let control = plan.members.len() - treated;
+    Ok(Created {
+        campaign_id,
+        plan,
+        follow_up,
+        treated,
+        control,
+    })
+}
