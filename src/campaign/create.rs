@@ -112,6 +112,8 @@ pub fn create(
         "churn_model": analysis.churn_model,
         "baseline": analysis.summary.baseline_kind.map(|k| k.key()),
         "channels": inputs.channels,
+        // What the drafts were held to, and who sends them (`campaign send --smtp`).
+        "outreach": config.outreach,
     })
     .to_string();
     let excluded: Vec<(String, i64)> = plan.excluded.clone().into_iter().collect();

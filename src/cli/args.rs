@@ -53,18 +53,24 @@ pub enum CampaignCommand {
     /// control group).
     Export(CampaignExportArgs),
     /// POST each treated member with a passing draft to a webhook, signed per Standard
-    /// Webhooks (secret from REVGAP_WEBHOOK_SECRET); safe to re-run after an interruption.
+    /// Webhooks (secret from REVGAP_WEBHOOK_SECRET), or email the email members through an
+    /// SMTP relay; safe to re-run after an interruption.
     Send(CampaignSendArgs),
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("route").required(true).args(["webhook", "smtp"])))]
 pub struct CampaignSendArgs {
     /// The campaign's id (see `campaign list`).
     pub id: i64,
-    /// The endpoint (http:// or https://).
+    /// The endpoint (http:// or https://): every treated member, whatever the channel.
     #[arg(long, value_name = "URL")]
-    pub webhook: String,
-    /// Attempts per member in this run (429, 5xx, timeouts and connection errors retry).
+    pub webhook: Option<String>,
+    /// An SMTP relay (smtp://host:port, smtps://user:pass@host): the members reached by email.
+    #[arg(long, value_name = "URL")]
+    pub smtp: Option<String>,
+    /// Attempts per member in this run (429, 5xx, timeouts and connection errors retry; SMTP:
+    /// 4xx replies and connection errors).
     #[arg(long, default_value_t = 5)]
     pub attempts: u32,
     /// The ledger file (default: revgap/ledger.sqlite in the platform's data directory).

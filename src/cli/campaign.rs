@@ -330,7 +330,9 @@ fn export(args: &CampaignExportArgs) -> Result<(), Failure> {
 }
 
 fn send(args: &CampaignSendArgs) -> Result<(), Failure> {
-    use crate::handoff::webhook::{self, Retry, SendError};
+    use crate::handoff::smtp::{self, SmtpError};
+    use crate::handoff::webhook::{self, SendError};
+    use crate::handoff::{Outcome, Retry};
     if args.attempts == 0 {
         return Err(Failure::new(2, "--attempts 0: expected at least 1"));
     }
@@ -342,16 +344,27 @@ fn send(args: &CampaignSendArgs) -> Result<(), Failure> {
         attempts: args.attempts,
         ..Retry::default()
     };
-    let outcome = webhook::send(&mut ledger, args.id, &args.webhook, retry).map_err(|error| {
-        let code = match &error {
-            SendError::NoSecret | SendError::BadUrl(_) => 2,
-            SendError::Ledger(LedgerError::NoCampaign(_)) => 2,
-            SendError::Ledger(_) => EXIT_LEDGER,
-            SendError::Gone { .. } => 69,
-        };
-        Failure::new(code, crate::text::one_line(&error.to_string()).into_owned())
-    })?;
-    eprintln!(
+    let outcome: Outcome = match (&args.webhook, &args.smtp) {
+        (Some(url), _) => webhook::send(&mut ledger, args.id, url, retry).map_err(|error| {
+            let code = match &error {
+                SendError::NoSecret | SendError::BadUrl(_) => 2,
+                SendError::Ledger(LedgerError::NoCampaign(_)) => 2,
+                SendError::Ledger(_) => EXIT_LEDGER,
+                SendError::Gone { .. } => 69,
+            };
+            Failure::new(code, crate::text::one_line(&error.to_string()).into_owned())
+        })?,
+        (None, Some(url)) => smtp::send(&mut ledger, args.id, url, retry).map_err(|error| {
+            let code = match &error {
+                SmtpError::BadUrl(_) | SmtpError::BadSender(_) => 2,
+                SmtpError::Ledger(LedgerError::NoCampaign(_)) => 2,
+                SmtpError::Ledger(_) => EXIT_LEDGER,
+            };
+            Failure::new(code, crate::text::one_line(&error.to_string()).into_owned())
+        })?,
+        (None, None) => return Err(Failure::new(2, "expected --webhook URL or --smtp URL")),
+    };
+    let mut report = format!(
         "revgap: campaign {}: {} delivered now, {} before, {} pending, {} held back (no passing draft)",
         args.id,
         outcome.delivered_now,
@@ -359,12 +372,28 @@ fn send(args: &CampaignSendArgs) -> Result<(), Failure> {
         outcome.pending,
         outcome.held_back
     );
+    if outcome.other_channel > 0 {
+        report += &format!(", {} on other channels", outcome.other_channel);
+    }
+    if outcome.refused > 0 {
+        report += &format!(", {} refused", outcome.refused);
+    }
+    eprintln!("{report}");
     if outcome.pending > 0 {
         return Err(Failure::new(
             75,
             format!(
                 "{} member(s) not delivered after {} attempt(s) each; re-run to retry (delivered ones are never sent again)",
                 outcome.pending, args.attempts
+            ),
+        ));
+    }
+    if outcome.refused > 0 {
+        return Err(Failure::new(
+            76,
+            format!(
+                "{} member(s) refused for good by the relay (a bad address or a 5xx reply; see campaign show)",
+                outcome.refused
             ),
         ));
     }

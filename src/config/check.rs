@@ -255,6 +255,20 @@ impl Config {
                 crate::text::one_line(&o.shop_url)
             ));
         }
+        if o.from_address.parse::<lettre::message::Mailbox>().is_err() {
+            check.fail(format!(
+                "outreach.from_address = {:?}: expected an address like \"Shop <news@example.com>\"",
+                crate::text::one_line(&o.from_address)
+            ));
+        }
+        if !crate::text::link_allowed(&o.unsubscribe_url, &o.link_domains)
+            || !o.unsubscribe_url.contains("{customer_id}")
+        {
+            check.fail(format!(
+                "outreach.unsubscribe_url = {:?}: expected an https link on one of outreach.link_domains with {{customer_id}} in it",
+                crate::text::one_line(&o.unsubscribe_url)
+            ));
+        }
         for problem in o.channels.problems("outreach.channels") {
             check.fail(problem);
         }

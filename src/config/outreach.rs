@@ -16,6 +16,12 @@ pub struct OutreachSettings {
     pub link_domains: Vec<String>,
     /// Where customers go to use an offer (must be on a `link_domains` domain).
     pub shop_url: String,
+    /// The sender of emails revgap sends itself (`campaign send --smtp`).
+    pub from_address: String,
+    /// The unsubscribe link of emails revgap sends itself, in place of the platform's
+    /// placeholder; `{campaign_id}` and `{customer_id}` are filled in (on a `link_domains`
+    /// domain).
+    pub unsubscribe_url: String,
     pub offers: Vec<Offer>,
     pub channels: ChannelRules,
 }
@@ -106,6 +112,10 @@ impl Default for OutreachSettings {
             postal_address: "Northwind Market, 100 Example Street, Springfield, USA".into(),
             link_domains: vec!["example.com".into()],
             shop_url: "https://shop.example.com/welcome-back".into(),
+            from_address: "Northwind Market <news@example.com>".into(),
+            unsubscribe_url:
+                "https://shop.example.com/unsubscribe?campaign={campaign_id}&customer={customer_id}"
+                    .into(),
             offers: vec![
                 offer(
                     "WINBACK15",

@@ -1,5 +1,58 @@
 //! Hand-off: getting treated members to the systems that contact them: CSV exports for the
-//! sending platforms (`export`) and the signed webhook sender (`webhook`).
+//! sending platforms (`export`), the signed webhook sender (`webhook`) and email straight to
+//! customers through an SMTP relay (`smtp`). Senders share the ledger's actions: one per
+//! member and route under an idempotency key, every attempt recorded, delivered at most once.
 
 pub mod export;
+pub mod smtp;
 pub mod webhook;
+
+use std::time::Duration;
+
+/// How a send ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub delivered_now: usize,
+    pub delivered_before: usize,
+    /// Members still to deliver (a re-run retries them).
+    pub pending: usize,
+    /// Members without a passing draft: never sent.
+    pub held_back: usize,
+    /// Treated members on a channel this route does not carry.
+    pub other_channel: usize,
+    /// Members whose delivery was refused for good (an SMTP 5xx, a bad address): not retried
+    /// in this run.
+    pub refused: usize,
+}
+
+/// Retry policy for one member in one run.
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    pub attempts: u32,
+    pub base: Duration,
+    pub max_wait: Duration,
+    pub timeout: Duration,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Self {
+            attempts: 5,
+            base: Duration::from_millis(250),
+            max_wait: Duration::from_secs(30),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Retry {
+    /// How long to wait after failed attempt `attempt` (0-based): what the other side asked
+    /// for, else exponential backoff with jitter; never above `max_wait`.
+    pub fn wait(&self, attempt: u32, asked: Option<Duration>) -> Duration {
+        let backoff = self.base.saturating_mul(1 << attempt.min(16));
+        // Jitter from the clock's nanoseconds: senders retrying together spread out.
+        let nanos = u64::from(chrono::Utc::now().timestamp_subsec_nanos());
+        let jitter = Duration::from_millis(nanos % (backoff.as_millis() as u64 / 2 + 1));
+        asked.unwrap_or(backoff + jitter).min(self.max_wait)
+    }
+}

@@ -7,6 +7,7 @@
 //! once (the one in flight at the kill again, under the same id, which receivers deduplicate).
 //! Timeouts, exponential backoff with jitter, `Retry-After` honoured; 410 Gone stops.
 
+use super::{Outcome, Retry};
 use crate::ledger::{Arm, Ledger, LedgerError};
 use base64::Engine as _;
 use hmac::{KeyInit, Mac};
@@ -14,17 +15,6 @@ use std::time::Duration;
 
 /// The environment variable that holds the signing secret (`whsec_` + base64, or raw text).
 pub const SECRET_ENV: &str = "REVGAP_WEBHOOK_SECRET";
-
-/// How a send ended.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Outcome {
-    pub delivered_now: usize,
-    pub delivered_before: usize,
-    /// Members still to deliver (a re-run retries them).
-    pub pending: usize,
-    /// Members without a passing draft: never sent.
-    pub held_back: usize,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
@@ -38,26 +28,6 @@ pub enum SendError {
         "the endpoint answered 410 Gone: sending stopped ({delivered} delivered, re-run after fixing the endpoint)"
     )]
     Gone { delivered: usize },
-}
-
-/// Retry policy for one member in one run.
-#[derive(Debug, Clone, Copy)]
-pub struct Retry {
-    pub attempts: u32,
-    pub base: Duration,
-    pub max_wait: Duration,
-    pub timeout: Duration,
-}
-
-impl Default for Retry {
-    fn default() -> Self {
-        Self {
-            attempts: 5,
-            base: Duration::from_millis(250),
-            max_wait: Duration::from_secs(30),
-            timeout: Duration::from_secs(10),
-        }
-    }
 }
 
 /// The signing key from the secret text: the bytes after `whsec_` base64-decoded, else the
@@ -189,11 +159,7 @@ pub fn send(
             if !retryable || attempt + 1 == retry.attempts {
                 break;
             }
-            let backoff = retry.base.saturating_mul(1 << attempt.min(16));
-            // Jitter from the clock's nanoseconds: senders retrying together spread out.
-            let nanos = u64::from(chrono::Utc::now().timestamp_subsec_nanos());
-            let jitter = Duration::from_millis(nanos % (backoff.as_millis() as u64 / 2 + 1));
-            std::thread::sleep(wait.unwrap_or(backoff + jitter).min(retry.max_wait));
+            std::thread::sleep(retry.wait(attempt, wait));
         }
         if delivered {
             outcome.delivered_now += 1;
