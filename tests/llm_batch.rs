@@ -61,7 +61,8 @@ async fn every_enhanced_customer_is_grounded_or_falls_back_with_a_reason() {
             tokens(
                 &[
                     "Spend stopped; ",
-                    "the customer needs a re-engagement campaign.",
+                    "the customer needs a re-engagement campaign. ",
+                    "Next step: send a win-back email this week.",
                 ],
                 Duration::ZERO,
             )
@@ -102,6 +103,18 @@ async fn every_enhanced_customer_is_grounded_or_falls_back_with_a_reason() {
             .as_str()
             .unwrap()
             .contains("12,345")
+    );
+    // The opportunity description: the grounded text's next step, else the rule-based one.
+    let opportunity = |i: usize| &customers[i]["opportunity"];
+    assert_eq!(
+        opportunity(0)["description"],
+        "send a win-back email this week."
+    );
+    assert_eq!(opportunity(0)["description_source"], "llm");
+    assert_eq!(opportunity(1)["description_source"], "rule_based");
+    assert_eq!(
+        opportunity(1)["description"],
+        customers[1]["rationale"]["next_step"]
     );
     assert_eq!(rationale(2)["source"], "rule_based");
     assert_eq!(rationale(2)["grounding"], "not_checked");
@@ -290,4 +303,168 @@ async fn item_15_a_cut_off_answer_is_labelled_and_an_echoed_key_never_lands() {
         cached.is_empty() || cached.iter().all(|e| e.path().is_dir()),
         "nothing cached"
     );
+}
+
+/// `campaign create --llm` with the fake server: a first try that breaks the checker's rules
+/// is rejected with its reasons and asked again; the second try passes and is stored. Members
+/// beyond --llm-top get template drafts without a request.
+#[tokio::test(flavor = "multi_thread")]
+async fn campaign_drafts_from_the_model_are_checked_retried_once_and_kept_with_reasons() {
+    let server = FakeServer::routed(|request| {
+        if request.contains("rejected for") {
+            tokens(
+                &[
+                    "Subject: We saved you a treat\n\n",
+                    "Come back soon for 15% off your next order.",
+                ],
+                Duration::ZERO,
+            )
+        } else {
+            tokens(
+                &["Subject: Your churn risk\n\n", "Get 40% off now."],
+                Duration::ZERO,
+            )
+        }
+    })
+    .await;
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.sqlite");
+    let db = db.to_str().unwrap().to_string();
+    let create = |name: &str, top: &str| {
+        strings(&[
+            "campaign",
+            "create",
+            "--name",
+            name,
+            "--top",
+            "40",
+            "--channels",
+            "email",
+            "--phone-share",
+            "0",
+            "--db",
+            &db,
+            "--format",
+            "json",
+            "--llm",
+            "--llm-top",
+            top,
+        ])
+    };
+    let output = revgap(create("Model drafts", "3"), &server.base_url, cache.path()).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("drafts: 3 written by the model and passed, 0 template after rejected or failed tries (3 tries kept with reasons)"), "{stderr}");
+    assert_eq!(
+        server.request_count(),
+        6,
+        "three first tries and three second tries"
+    );
+    let created: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let id = created["campaign_id"].as_i64().unwrap().to_string();
+    let shown = std::process::Command::new(common::binary())
+        .args(["campaign", "show", &id, "--db", &db, "--format", "json"])
+        .output()
+        .unwrap();
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let mut from_model = 0;
+    for member in shown["members"].as_array().unwrap() {
+        if member["arm"] != "treated" {
+            assert!(member["drafts"].as_array().unwrap().is_empty());
+            continue;
+        }
+        let draft = &member["drafts"][0];
+        assert_eq!(draft["passed"], true, "{member}");
+        match draft["source"].as_str().unwrap() {
+            "llm_retry" => {
+                from_model += 1;
+                assert_eq!(draft["subject"], "We saved you a treat");
+                let rejected = member["rejected_drafts"].as_array().unwrap();
+                assert_eq!(rejected.len(), 1, "{member}");
+                let failures = rejected[0]["failures"].to_string();
+                for reason in [
+                    "internal word \\\"churn\\\"",
+                    "internal word \\\"risk\\\"",
+                    "offer not in the catalog: 40%",
+                ] {
+                    assert!(failures.contains(reason), "{reason}: {failures}");
+                }
+            }
+            "template" => assert!(member["rejected_drafts"].as_array().unwrap().is_empty()),
+            other => panic!("source {other}"),
+        }
+    }
+    assert_eq!(from_model, 3);
+
+    // A model that never passes: two tries each, then the template.
+    let stubborn = FakeServer::routed(|_| {
+        tokens(
+            &["Subject: VIP deal\n\n", "Only for our VIP: 50% off."],
+            Duration::ZERO,
+        )
+    })
+    .await;
+    let fresh_cache = tempfile::tempdir().unwrap();
+    let output = revgap(
+        create("Stubborn model", "2"),
+        &stubborn.base_url,
+        fresh_cache.path(),
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("0 written by the model and passed, 2 template after rejected or failed tries (4 tries kept with reasons)"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_campaign_dry_run_prints_the_draft_requests_and_stores_nothing() {
+    let server = FakeServer::routed(|_| status(500, SERVER_ERROR)).await;
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.sqlite");
+    let db = db.to_str().unwrap().to_string();
+    let output = revgap(
+        strings(&[
+            "campaign",
+            "create",
+            "--name",
+            "Dry",
+            "--top",
+            "30",
+            "--db",
+            &db,
+            "--llm-dry-run",
+            "--llm-top",
+            "4",
+        ]),
+        &server.base_url,
+        cache.path(),
+    )
+    .await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(plan["dry_run"], true);
+    let requests = plan["requests"].as_array().unwrap();
+    assert_eq!(requests.len(), 4);
+    for request in requests {
+        assert_eq!(request["model"], "fake-model");
+        assert!(
+            request["messages"][1]["content"]
+                .as_str()
+                .unwrap()
+                .contains("<draft_data>")
+        );
+    }
+    assert_eq!(server.request_count(), 0, "a dry run sends nothing");
+    let listed = std::process::Command::new(common::binary())
+        .args(["campaign", "list", "--db", &db, "--format", "json"])
+        .output()
+        .unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(listed["campaigns"], serde_json::json!([]), "nothing stored");
 }

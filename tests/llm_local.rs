@@ -117,6 +117,64 @@ fn real_server_batch_and_explorer_stream() {
         assert!(!rationale["text"].as_str().unwrap().contains('\u{1b}'));
     }
 
+    // Campaign drafts from the real model: every stored draft passed the checker (the model's
+    // or, after rejected tries kept with their reasons, the template's).
+    let ledger_dir = tempfile::tempdir().unwrap();
+    let db = ledger_dir.path().join("ledger.sqlite");
+    let db = db.to_str().unwrap();
+    let output = Command::new(common::binary())
+        .args([
+            "campaign",
+            "create",
+            "--name",
+            "Real model",
+            "--top",
+            "30",
+            "--db",
+            db,
+            "--format",
+            "json",
+            "--llm",
+            "--llm-top",
+            "2",
+            "--llm-concurrency",
+            "1",
+            "--no-cache",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("OPENAI_BASE_URL", &base_url)
+        .env("OPENAI_API_KEY", &key)
+        .env("REVGAP_LLM_MODEL", &model)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("drafts: "), "{stderr}");
+    let created: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let id = created["campaign_id"].as_i64().unwrap().to_string();
+    let shown = Command::new(common::binary())
+        .args(["campaign", "show", &id, "--db", db, "--format", "json"])
+        .output()
+        .unwrap();
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let mut asked = 0;
+    for member in shown["members"].as_array().unwrap() {
+        if member["arm"] != "treated" {
+            continue;
+        }
+        let draft = &member["drafts"][0];
+        assert_eq!(draft["passed"], true, "{member}");
+        let rejected = member["rejected_drafts"].as_array().unwrap();
+        for try_ in rejected {
+            assert!(!try_["failures"].as_array().unwrap().is_empty(), "{try_}");
+        }
+        if draft["source"] != "template" || !rejected.is_empty() {
+            asked += 1;
+        }
+        assert!(!draft["text"].as_str().unwrap().contains('\u{1b}'));
+    }
+    assert_eq!(asked, 2, "the two largest gaps were asked");
+
     // Explorer in tmux: press r and watch tokens stream into the rationale panel.
     let dir = tempfile::tempdir().unwrap();
     let session = format!("revgap-llm-{}", std::process::id());

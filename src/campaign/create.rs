@@ -71,16 +71,31 @@ pub fn check_request(request: &Request<'_>) -> Result<u64, CreateError> {
     Ok(control_bp as u64)
 }
 
-/// Plans, drafts (with `write_drafts`, given the treated and control members) and stores the
-/// campaign.
-pub fn create(
-    ledger: &mut Ledger,
+/// Drafts for the treated members: the ones to store (one per member and channel, passed or
+/// not), and the rejected tries on the way.
+#[derive(Debug, Clone, Default)]
+pub struct Drafted {
+    pub drafts: Vec<(String, StoredDraft)>,
+    pub rejected: Vec<(String, StoredDraft)>,
+}
+
+/// A planned campaign, not stored yet.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub plan: Plan,
+    salt: String,
+    control_bp: u64,
+    channels: ChannelRules,
+}
+
+/// Checks the request against the ledger and plans it (eligibility, then randomization).
+pub fn prepare(
+    ledger: &Ledger,
     dataset: &Dataset,
     analysis: &Analysis,
     config: &Config,
     request: &Request<'_>,
-    write_drafts: &dyn Fn(&Plan) -> Vec<(String, StoredDraft)>,
-) -> Result<Created, CreateError> {
+) -> Result<Prepared, CreateError> {
     let control_bp = check_request(request)?;
     if let Some(id) = ledger.campaign_named(request.name)? {
         return Err(CreateError::Request(format!(
@@ -88,22 +103,40 @@ pub fn create(
             crate::text::one_line(request.name)
         )));
     }
-    let salt = request.salt.unwrap_or(request.name);
+    let salt = request.salt.unwrap_or(request.name).to_string();
     let suppressed = ledger.suppressed()?;
+    let channels = request
+        .channels
+        .clone()
+        .unwrap_or_else(|| config.outreach.channels.clone());
     let inputs = Inputs {
         contacts: request.contacts,
         suppressed: &suppressed,
-        salt,
+        salt: &salt,
         control_bp,
         outreach: &config.outreach,
-        channels: request
-            .channels
-            .as_ref()
-            .unwrap_or(&config.outreach.channels),
+        channels: &channels,
     };
     let plan = super::plan(dataset, analysis, &request.selection, &inputs)
         .map_err(CreateError::Selection)?;
-    let drafts = write_drafts(&plan);
+    Ok(Prepared {
+        plan,
+        salt,
+        control_bp,
+        channels,
+    })
+}
+
+/// Stores a prepared campaign and its drafts in one transaction.
+pub fn store(
+    ledger: &mut Ledger,
+    dataset: &Dataset,
+    analysis: &Analysis,
+    config: &Config,
+    request: &Request<'_>,
+    prepared: Prepared,
+    drafted: &Drafted,
+) -> Result<Created, CreateError> {
     let now = chrono::Local::now();
     let follow_up = (now.date_naive() + chrono::Days::new(super::FOLLOW_UP_DAYS)).to_string();
     let analysis_json = serde_json::json!({
@@ -111,22 +144,24 @@ pub fn create(
         "as_of": dataset.as_of.map(|d| d.to_string()),
         "churn_model": analysis.churn_model,
         "baseline": analysis.summary.baseline_kind.map(|k| k.key()),
-        "channels": inputs.channels,
+        "channels": prepared.channels,
         // What the drafts were held to, and who sends them (`campaign send --smtp`).
         "outreach": config.outreach,
     })
     .to_string();
+    let plan = prepared.plan;
     let excluded: Vec<(String, i64)> = plan.excluded.clone().into_iter().collect();
     let campaign_id = ledger.create_campaign(&NewCampaign {
         name: request.name,
-        salt,
-        control_bp: control_bp as i64,
+        salt: &prepared.salt,
+        control_bp: prepared.control_bp as i64,
         created_at: now.to_rfc3339(),
         follow_up: follow_up.clone(),
         analysis: analysis_json,
         members: &plan.members,
         excluded: &excluded,
-        drafts: &drafts,
+        drafts: &drafted.drafts,
+        rejected: &drafted.rejected,
     })?;
     let treated = plan
         .members
@@ -141,4 +176,27 @@ pub fn create(
         treated,
         control,
     })
+}
+
+/// Plans the campaign, drafts it from templates, and stores it.
+pub fn create(
+    ledger: &mut Ledger,
+    dataset: &Dataset,
+    analysis: &Analysis,
+    config: &Config,
+    request: &Request<'_>,
+) -> Result<Created, CreateError> {
+    let prepared = prepare(ledger, dataset, analysis, config, request)?;
+    let drafted = Drafted {
+        drafts: super::drafts(
+            dataset,
+            &prepared.plan.members,
+            request.contacts,
+            &config.outreach,
+        ),
+        rejected: Vec::new(),
+    };
+    store(
+        ledger, dataset, analysis, config, request, prepared, &drafted,
+    )
 }

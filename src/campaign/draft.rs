@@ -30,6 +30,8 @@ pub struct Recipient<'a> {
     pub offer: Option<&'a Offer>,
     /// For the sales team's call note: what the customer's spend did (never sent to them).
     pub situation: Option<&'a str>,
+    /// The contact's language code ("en", "es", "fr"); model-written drafts use it.
+    pub language: Option<&'a str>,
 }
 
 /// The template draft for `channel` ("email", "sms", "push", or "phone": the sales team's
@@ -40,7 +42,6 @@ pub fn template(channel: &str, recipient: &Recipient<'_>, outreach: &OutreachSet
         .first_name
         .map(|name| crate::text::one_line(name).into_owned())
         .filter(|name| !name.is_empty());
-    let greeting = name.clone().unwrap_or_else(|| "there".into());
     let addressed = |text: String| match &name {
         Some(name) => format!("{name}, {text}"),
         None => {
@@ -107,18 +108,46 @@ pub fn template(channel: &str, recipient: &Recipient<'_>, outreach: &OutreachSet
                 ),
                 None => format!("See what's new: {}", outreach.shop_url),
             };
-            let body = format!(
-                "Hi {greeting},\n\nIt has been a while since your last visit to {brand}, and we would love to see you again. {invitation}\n\n{}\n\n{}\nUnsubscribe: {UNSUBSCRIBE}\n",
-                outreach.sign_off, outreach.postal_address
+            let message = format!(
+                "It has been a while since your last visit to {brand}, and we would love to see you again. {invitation}"
             );
-            (Some(subject), body)
+            (Some(subject), message)
         }
+    };
+    assemble(channel, recipient, outreach, subject, &text, "template")
+}
+
+/// A checked draft from its channel's text (for email: the message paragraph, framed here
+/// with the greeting, sign-off, postal address and unsubscribe placeholder that every email
+/// carries, whoever wrote the paragraph).
+pub fn assemble(
+    channel: &str,
+    recipient: &Recipient<'_>,
+    outreach: &OutreachSettings,
+    subject: Option<String>,
+    text: &str,
+    source: &str,
+) -> Draft {
+    let text = if channel == "email" {
+        let greeting = recipient
+            .first_name
+            .map(|name| crate::text::one_line(name).into_owned())
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| "there".into());
+        format!(
+            "Hi {greeting},\n\n{}\n\n{}\n\n{}\nUnsubscribe: {UNSUBSCRIBE}\n",
+            text.trim(),
+            outreach.sign_off,
+            outreach.postal_address
+        )
+    } else {
+        text.to_string()
     };
     let mut draft = Draft {
         channel: channel.to_string(),
         subject,
         text,
-        source: "template".into(),
+        source: source.into(),
         passed: false,
         failures: Vec::new(),
     };
@@ -127,8 +156,9 @@ pub fn template(channel: &str, recipient: &Recipient<'_>, outreach: &OutreachSet
     draft
 }
 
-/// Words about the analysis that must never reach a customer.
-const INTERNAL: [&str; 7] = [
+/// Words about the analysis that must never reach a customer (English, and the Spanish and
+/// French the model may write in for customers who read those).
+const INTERNAL: [&str; 17] = [
     "churn",
     "risk",
     "score",
@@ -136,11 +166,29 @@ const INTERNAL: [&str; 7] = [
     "gap",
     "probability",
     "revenue at risk",
+    "riesgo",
+    "abandono",
+    "puntuación",
+    "prioridad",
+    "probabilidad",
+    "risque",
+    "attrition",
+    "priorité",
+    "probabilité",
+    "écart",
 ];
 /// Sensitive attributes a draft must not mention.
-const SENSITIVE: [&str; 4] = ["age", "years old", "household", "birthday"];
+const SENSITIVE: [&str; 7] = [
+    "age",
+    "years old",
+    "household",
+    "birthday",
+    "edad",
+    "años",
+    "âge",
+];
 /// Loyalty claims, allowed only to members.
-const LOYALTY: [&str; 3] = ["loyalty", "member", "vip"];
+const LOYALTY: [&str; 6] = ["loyalty", "member", "vip", "fidelidad", "socio", "fidélité"];
 
 /// Every rule the draft breaks (empty: it passes).
 pub fn check(draft: &Draft, recipient: &Recipient<'_>, outreach: &OutreachSettings) -> Vec<String> {
@@ -328,6 +376,7 @@ mod tests {
             loyalty_member: false,
             offer: outreach.offers.first(),
             situation: Some("Weekly spend fell from 40.00 to 0.00; churn probability 0.75."),
+            language: Some("en"),
         }
     }
 

@@ -8,6 +8,7 @@ pub mod assign;
 pub mod contacts;
 pub mod create;
 pub mod draft;
+pub mod writer;
 
 use crate::config::{ChannelRules, Offer, OutreachSettings};
 use crate::data::Dataset;
@@ -277,13 +278,38 @@ fn call_list(
     }
 }
 
-/// The template draft of every treated member on their channel, checked (see `draft`).
-pub fn drafts(
+/// A treated member as their drafts see them.
+#[derive(Debug, Clone)]
+pub struct Addressee<'a> {
+    pub member: &'a Member,
+    pub channel: &'a str,
+    pub first_name: Option<&'a str>,
+    pub loyalty_member: bool,
+    pub offer: Option<&'a Offer>,
+    pub language: Option<&'a str>,
+    /// The call note's brief (phone tier only).
+    pub situation: Option<String>,
+}
+
+impl Addressee<'_> {
+    pub fn recipient(&self) -> draft::Recipient<'_> {
+        draft::Recipient {
+            first_name: self.first_name,
+            loyalty_member: self.loyalty_member,
+            offer: self.offer,
+            situation: self.situation.as_deref(),
+            language: self.language,
+        }
+    }
+}
+
+/// Every treated member with a channel, with what their drafts may say.
+pub fn addressees<'a>(
     dataset: &Dataset,
-    members: &[Member],
-    contacts: &HashMap<String, Contact>,
-    outreach: &OutreachSettings,
-) -> Vec<(String, StoredDraft)> {
+    members: &'a [Member],
+    contacts: &'a HashMap<String, Contact>,
+    outreach: &'a OutreachSettings,
+) -> Vec<Addressee<'a>> {
     use rayon::prelude::*;
     let index_of = crate::data::CustomerIndex::of(&dataset.customer_ids);
     members
@@ -296,7 +322,8 @@ pub fn drafts(
                 .and_then(|c| dataset.profiles.get(c)?.as_ref())
                 .and_then(|p| p.loyalty_member)
                 .unwrap_or(false);
-            let first_name = contacts.get(&member.customer_id).and_then(|c| {
+            let contact = contacts.get(&member.customer_id);
+            let first_name = contact.and_then(|c| {
                 c.extra
                     .iter()
                     .find(|(column, _)| column == "first_name")
@@ -306,17 +333,36 @@ pub fn drafts(
                 .offer
                 .as_ref()
                 .and_then(|id| outreach.offers.iter().find(|o| &o.id == id));
-            let situation = (channel == "phone").then(|| situation_of(member));
-            let recipient = draft::Recipient {
+            Some(Addressee {
+                member,
+                channel,
                 first_name,
                 loyalty_member,
                 offer,
-                situation: situation.as_deref(),
-            };
-            Some((
-                member.customer_id.clone(),
-                draft::template(channel, &recipient, outreach),
-            ))
+                language: contact
+                    .map(|c| c.language.as_str())
+                    .filter(|l| !l.is_empty()),
+                situation: (channel == "phone").then(|| situation_of(member)),
+            })
+        })
+        .collect()
+}
+
+/// The template draft of every treated member on their channel, checked (see `draft`).
+pub fn drafts(
+    dataset: &Dataset,
+    members: &[Member],
+    contacts: &HashMap<String, Contact>,
+    outreach: &OutreachSettings,
+) -> Vec<(String, StoredDraft)> {
+    use rayon::prelude::*;
+    addressees(dataset, members, contacts, outreach)
+        .par_iter()
+        .map(|addressee| {
+            (
+                addressee.member.customer_id.clone(),
+                draft::template(addressee.channel, &addressee.recipient(), outreach),
+            )
         })
         .collect()
 }

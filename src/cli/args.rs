@@ -155,6 +155,8 @@ pub struct CampaignCreateArgs {
     #[arg(long)]
     pub salt: Option<String>,
     #[command(flatten)]
+    pub batch: LlmBatchArgs,
+    #[command(flatten)]
     pub ledger: LedgerArgs,
 }
 
@@ -381,23 +383,54 @@ pub struct AnalyzeArgs {
     /// List only the first N ranked customers (JSON/CSV list all by default).
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
-    /// Add generated, grounded narratives for the top customers.
+    #[command(flatten)]
+    pub batch: LlmBatchArgs,
+}
+
+/// The model's cost controls for a batch (`analyze --llm`, `campaign create --llm`).
+#[derive(Debug, Clone, Args)]
+pub struct LlmBatchArgs {
+    /// Ask the model: grounded narratives (analyze) or checked drafts (campaign create) for
+    /// the top customers; the rest stay rule-based or template-written.
     #[arg(long)]
     pub llm: bool,
-    /// How many top customers get a generated narrative.
+    /// How many top customers the model writes for.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub llm_top: usize,
     /// Requests in flight at once.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub llm_concurrency: usize,
-    /// Estimated tokens (prompt + output) the run may use; customers beyond it stay rule-based.
+    /// Estimated tokens (prompt + output) the run may use; customers beyond it are not asked.
     #[arg(long, value_name = "TOKENS", default_value_t = 20_000)]
     pub llm_token_budget: u32,
-    /// Print the exact messages and a token estimate, send nothing.
+    /// Print the exact messages and a token estimate, send nothing (and store nothing).
     #[arg(long)]
     pub llm_dry_run: bool,
     #[command(flatten)]
     pub llm_args: LlmArgs,
+}
+
+impl Default for LlmBatchArgs {
+    /// The same as the flags' defaults.
+    fn default() -> Self {
+        Self {
+            llm: false,
+            llm_top: 10,
+            llm_concurrency: 4,
+            llm_token_budget: 20_000,
+            llm_dry_run: false,
+            llm_args: LlmArgs::default(),
+        }
+    }
+}
+
+impl LlmBatchArgs {
+    pub fn options(&self) -> crate::narrative::batch::BatchOptions {
+        crate::narrative::batch::BatchOptions {
+            concurrency: self.llm_concurrency,
+            token_budget: self.llm_token_budget,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]

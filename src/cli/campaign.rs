@@ -113,16 +113,68 @@ fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
     check_config_fits(&config, &dataset)?;
     warn_skipped(&dataset);
     let analysis = crate::engine::analyze(&dataset, &config);
-    let write_drafts = |plan: &campaign::Plan| {
-        campaign::drafts(&dataset, &plan.members, &contacts, &config.outreach)
+    let prepared = campaign::create::prepare(&ledger, &dataset, &analysis, &config, &request)
+        .map_err(request_failure)?;
+    let addressees = campaign::addressees(
+        &dataset,
+        &prepared.plan.members,
+        &contacts,
+        &config.outreach,
+    );
+    let batch = &args.batch;
+    if batch.llm_dry_run {
+        let endpoint =
+            crate::narrative::client::resolve_endpoint(&config.llm, &batch.llm_args.overrides());
+        let text = campaign::writer::dry_run(
+            &prepared.plan,
+            &addressees,
+            &config.outreach,
+            &config.llm,
+            &endpoint.model,
+            batch.llm_top,
+        );
+        return write_output(None, &text);
+    }
+    let drafted = if batch.llm {
+        let (client, runtime) = super::llm_client_and_runtime(&config, batch)?;
+        let (drafted, report) = runtime.block_on(campaign::writer::write(
+            std::sync::Arc::new(client),
+            &config.llm,
+            batch.llm_args.cache(),
+            &batch.options(),
+            batch.llm_top,
+            &addressees,
+            &config.outreach,
+        ));
+        eprintln!(
+            "revgap: drafts: {} written by the model and passed, {} template after rejected or failed tries ({} tries kept with reasons), {} template without asking; about {} tokens reserved",
+            report.from_model,
+            report.fell_back,
+            drafted.rejected.len(),
+            report.not_asked,
+            report.tokens_reserved
+        );
+        drafted
+    } else {
+        campaign::create::Drafted {
+            drafts: campaign::drafts(
+                &dataset,
+                &prepared.plan.members,
+                &contacts,
+                &config.outreach,
+            ),
+            rejected: Vec::new(),
+        }
     };
-    let created = campaign::create::create(
+    drop(addressees);
+    let created = campaign::create::store(
         &mut ledger,
         &dataset,
         &analysis,
         &config,
         &request,
-        &write_drafts,
+        prepared,
+        &drafted,
     )
     .map_err(request_failure)?;
     let campaign::create::Created {
@@ -229,6 +281,7 @@ fn show(args: &CampaignShowArgs) -> Result<(), Failure> {
     let members = ledger.members(args.id).map_err(ledger_failure)?;
     let excluded = ledger.exclusions(args.id).map_err(ledger_failure)?;
     let drafts = ledger.drafts(args.id).map_err(ledger_failure)?;
+    let rejected = ledger.rejected_drafts(args.id).map_err(ledger_failure)?;
     let text = match args.ledger.format {
         CampaignFormat::Json => {
             let members: Vec<serde_json::Value> = members
@@ -244,6 +297,7 @@ fn show(args: &CampaignShowArgs) -> Result<(), Failure> {
                         "channel": m.channel,
                         "offer": m.offer,
                         "drafts": drafts,
+                        "rejected_drafts": rejected.get(&m.customer_id).cloned().unwrap_or_default(),
                     })
                 })
                 .collect();

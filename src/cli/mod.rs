@@ -123,17 +123,19 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
         Some(top) => analysis.ranking.iter().take(top).copied().collect(),
         None => analysis.ranking.clone(),
     };
-    let narratives = if args.llm || args.llm_dry_run {
+    let narratives = if args.batch.llm || args.batch.llm_dry_run {
         let enhanced: Vec<usize> = analysis
             .ranking
             .iter()
-            .take(args.llm_top)
+            .take(args.batch.llm_top)
             .copied()
             .collect();
         let plan = crate::narrative::batch::plan(&dataset, &analysis, &config, &enhanced);
-        if args.llm_dry_run {
-            let endpoint =
-                crate::narrative::client::resolve_endpoint(&config.llm, &args.llm_args.overrides());
+        if args.batch.llm_dry_run {
+            let endpoint = crate::narrative::client::resolve_endpoint(
+                &config.llm,
+                &args.batch.llm_args.overrides(),
+            );
             let text = crate::narrative::batch::dry_run(&dataset, &plan, &config, &endpoint.model);
             return write_output(args.out.as_ref(), &text);
         }
@@ -155,6 +157,21 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
     write_output(args.out.as_ref(), &text)
 }
 
+/// The model client of a batch and a small runtime of its own to run it on.
+pub fn llm_client_and_runtime(
+    config: &Config,
+    batch: &args::LlmBatchArgs,
+) -> Result<(crate::narrative::client::LlmClient, tokio::runtime::Runtime), Failure> {
+    let client = crate::narrative::client::LlmClient::new(&config.llm, &batch.llm_args.overrides())
+        .map_err(|e| Failure::new(EXIT_CONFIG, format!("--llm: {e}")))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(1, format!("cannot start the runtime: {e}")))?;
+    Ok((client, runtime))
+}
+
 /// Runs the narrative batch on a small runtime of its own.
 fn run_batch(
     args: &AnalyzeArgs,
@@ -166,22 +183,13 @@ fn run_batch(
     )>,
 ) -> Result<std::collections::HashMap<usize, crate::narrative::generate::Generated>, Failure> {
     use crate::narrative::generate::Source;
-    let client = crate::narrative::client::LlmClient::new(&config.llm, &args.llm_args.overrides())
-        .map_err(|e| Failure::new(EXIT_CONFIG, format!("--llm: {e}")))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::new(1, format!("cannot start the runtime: {e}")))?;
-    let options = crate::narrative::batch::BatchOptions {
-        concurrency: args.llm_concurrency,
-        token_budget: args.llm_token_budget,
-    };
+    let (client, runtime) = llm_client_and_runtime(config, &args.batch)?;
+    let options = args.batch.options();
     let result = runtime.block_on(crate::narrative::batch::run(
         std::sync::Arc::new(client),
         config,
         plan,
-        args.llm_args.cache(),
+        args.batch.llm_args.cache(),
         &options,
     ));
     let used = result

@@ -127,6 +127,8 @@ pub struct NewCampaign<'a> {
     pub excluded: &'a [(String, i64)],
     /// (customer id, draft) of treated members.
     pub drafts: &'a [(String, StoredDraft)],
+    /// (customer id, draft) the checker rejected on the way, with their reasons.
+    pub rejected: &'a [(String, StoredDraft)],
 }
 
 /// A draft as the ledger keeps it.
@@ -309,26 +311,29 @@ impl Ledger {
                     .execute(params![campaign_id, reason, customers])
                     .map_err(&wrap)?;
             }
-            let mut draft = transaction
-                .prepare(
-                    "INSERT INTO drafts (campaign_id, customer_id, channel, subject, body, source,
-                     passed, failures, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )
-                .map_err(&wrap)?;
-            for (customer_id, stored) in new.drafts {
-                draft
-                    .execute(params![
-                        campaign_id,
-                        customer_id,
-                        stored.channel,
-                        stored.subject,
-                        stored.text,
-                        stored.source,
-                        stored.passed,
-                        serde_json::to_string(&stored.failures).unwrap_or_default(),
-                        new.created_at
-                    ])
+            for (table, drafts) in [("drafts", new.drafts), ("draft_rejections", new.rejected)] {
+                let mut draft = transaction
+                    .prepare(&format!(
+                        "INSERT INTO {table} (campaign_id, customer_id, channel, subject, body,
+                         source, passed, failures, created_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                    ))
                     .map_err(&wrap)?;
+                for (customer_id, stored) in drafts {
+                    draft
+                        .execute(params![
+                            campaign_id,
+                            customer_id,
+                            stored.channel,
+                            stored.subject,
+                            stored.text,
+                            stored.source,
+                            stored.passed,
+                            serde_json::to_string(&stored.failures).unwrap_or_default(),
+                            new.created_at
+                        ])
+                        .map_err(&wrap)?;
+                }
             }
         }
         transaction.commit().map_err(&wrap)?;
@@ -413,11 +418,27 @@ impl Ledger {
         &self,
         campaign_id: i64,
     ) -> Result<std::collections::HashMap<String, Vec<StoredDraft>>, LedgerError> {
+        self.drafts_in("drafts", campaign_id)
+    }
+
+    /// A campaign's rejected drafts by customer (a model's tries that failed the checker).
+    pub fn rejected_drafts(
+        &self,
+        campaign_id: i64,
+    ) -> Result<std::collections::HashMap<String, Vec<StoredDraft>>, LedgerError> {
+        self.drafts_in("draft_rejections", campaign_id)
+    }
+
+    fn drafts_in(
+        &self,
+        table: &str,
+        campaign_id: i64,
+    ) -> Result<std::collections::HashMap<String, Vec<StoredDraft>>, LedgerError> {
         let run = || -> rusqlite::Result<Vec<(String, StoredDraft)>> {
-            let mut statement = self.connection.prepare(
+            let mut statement = self.connection.prepare(&format!(
                 "SELECT customer_id, channel, subject, body, source, passed, failures
-                 FROM drafts WHERE campaign_id = ?1 ORDER BY customer_id, channel",
-            )?;
+                 FROM {table} WHERE campaign_id = ?1 ORDER BY customer_id, channel, id"
+            ))?;
             let rows = statement.query_map([campaign_id], |row| {
                 let failures: String = row.get(6)?;
                 Ok((
@@ -525,6 +546,7 @@ mod tests {
             members,
             excluded: &[],
             drafts: &[],
+            rejected: &[],
         }
     }
 
@@ -580,7 +602,10 @@ mod tests {
         let before = std::fs::read(&path).unwrap();
         let error = Ledger::open(&path).err().unwrap().to_string();
         assert!(
-            error.contains("schema version 99, newer than this revgap's 1"),
+            error.contains(&format!(
+                "schema version 99, newer than this revgap's {}",
+                schema::MIGRATIONS.len()
+            )),
             "{error}"
         );
         assert_eq!(std::fs::read(&path).unwrap(), before);
@@ -601,9 +626,38 @@ mod tests {
     fn opening_twice_migrates_once() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("l.sqlite");
+        let latest = schema::MIGRATIONS.len() as i64;
         let ledger = Ledger::open(&path).unwrap();
-        assert_eq!(ledger.schema_version().unwrap(), 1);
+        assert_eq!(ledger.schema_version().unwrap(), latest);
         drop(ledger);
-        assert_eq!(Ledger::open(&path).unwrap().schema_version().unwrap(), 1);
+        assert_eq!(
+            Ledger::open(&path).unwrap().schema_version().unwrap(),
+            latest
+        );
+    }
+
+    #[test]
+    fn a_version_1_ledger_is_migrated_and_keeps_its_campaigns() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.sqlite");
+        {
+            let connection = Connection::open(&path).unwrap();
+            connection.execute_batch(schema::MIGRATIONS[0]).unwrap();
+            connection.pragma_update(None, "user_version", 1).unwrap();
+            connection
+                .execute(
+                    "INSERT INTO campaigns (name, created_at, status, salt, control_bp, follow_up,
+                     analysis) VALUES ('old', 't', 'created', 's', 1000, 'f', '{}')",
+                    [],
+                )
+                .unwrap();
+        }
+        let ledger = Ledger::open(&path).unwrap();
+        assert_eq!(
+            ledger.schema_version().unwrap(),
+            schema::MIGRATIONS.len() as i64
+        );
+        assert_eq!(ledger.campaigns().unwrap()[0].name, "old");
+        assert!(ledger.rejected_drafts(1).unwrap().is_empty());
     }
 }

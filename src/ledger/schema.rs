@@ -87,4 +87,19 @@ pub const MIGRATIONS: &[&str] = &[
         UNIQUE (campaign_id, customer_id, taken_at, window_days)
     );
     "#,
+    // 2: drafts the checker rejected (a model's first and second try), kept with the reasons.
+    r#"
+    CREATE TABLE draft_rejections (
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+        customer_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        subject TEXT,
+        body TEXT NOT NULL,
+        source TEXT NOT NULL,
+        passed INTEGER NOT NULL,
+        failures TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    "#,
 ];

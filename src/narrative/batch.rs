@@ -5,7 +5,7 @@
 use super::cache::Cache;
 use super::client::LlmClient;
 use super::facts::Facts;
-use super::generate::{self, Generated, Request, Source};
+use super::generate::{self, Answer, Generated, NoAnswer};
 use super::prompt::{self, Message};
 use crate::config::Config;
 use crate::data::Dataset;
@@ -78,7 +78,62 @@ pub fn dry_run(
     text
 }
 
-/// Runs the plan against the model.
+/// Answers for many requests: at most `options.concurrency` in flight, and a request whose
+/// estimated cost would pass the token budget is not sent (its answer says so).
+pub struct Completed<K> {
+    pub answers: HashMap<K, Result<Answer, NoAnswer>>,
+    pub tokens_reserved: u32,
+}
+
+/// Sends `jobs` (a key and its messages) to the model, through the cache.
+pub async fn complete_all<K>(
+    client: Arc<LlmClient>,
+    llm: &crate::config::LlmConfig,
+    jobs: Vec<(K, Vec<Message>)>,
+    cache: Option<Cache>,
+    options: &BatchOptions,
+) -> Completed<K>
+where
+    K: Eq + std::hash::Hash + Send + 'static,
+{
+    let mut completed = Completed {
+        answers: HashMap::new(),
+        tokens_reserved: 0,
+    };
+    let permits = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (key, messages) in jobs {
+        let cost = prompt::estimate_tokens(&messages) + llm.max_output_tokens;
+        if completed.tokens_reserved + cost > options.token_budget {
+            let reason = format!("token budget of {} exhausted", options.token_budget);
+            completed.answers.insert(
+                key,
+                Err(NoAnswer {
+                    reason,
+                    partial: None,
+                }),
+            );
+            continue;
+        }
+        completed.tokens_reserved += cost;
+        let (client, permits, cache, llm) =
+            (client.clone(), permits.clone(), cache.clone(), llm.clone());
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let (events, _ignored) = tokio::sync::mpsc::unbounded_channel();
+            let answer = generate::complete(&client, &llm, &messages, cache.as_ref(), events).await;
+            (key, answer)
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((key, answer)) = joined {
+            completed.answers.insert(key, answer);
+        }
+    }
+    completed
+}
+
+/// Runs the plan against the model and grounds each answer against its customer's facts.
 pub async fn run(
     client: Arc<LlmClient>,
     config: &Config,
@@ -86,57 +141,30 @@ pub async fn run(
     cache: Option<Cache>,
     options: &BatchOptions,
 ) -> BatchResult {
-    let mut result = BatchResult::default();
-    let permits = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
-    let mut tasks = tokio::task::JoinSet::new();
+    let mut facts_of = HashMap::new();
+    let mut jobs = Vec::new();
     for (customer, facts, messages) in plan {
-        let cost = prompt::estimate_tokens(&messages) + config.llm.max_output_tokens;
-        if result.tokens_reserved + cost > options.token_budget {
-            let reason = format!("token budget of {} exhausted", options.token_budget);
-            result.narratives.insert(
-                customer,
-                Generated {
-                    text: None,
-                    source: Source::RuleBased,
-                    grounding: None,
-                    fallback_reason: Some(reason),
-                    completion: None,
-                },
-            );
-            continue;
-        }
-        result.tokens_reserved += cost;
-        let (client, permits, cache, llm) = (
-            client.clone(),
-            permits.clone(),
-            cache.clone(),
-            config.llm.clone(),
-        );
-        tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            let request = Request {
-                facts: &facts,
-                messages,
-                cache: cache.as_ref(),
-            };
-            let (events, _ignored) = tokio::sync::mpsc::unbounded_channel();
-            (
-                customer,
-                generate::narrate(&client, &llm, &request, events).await,
-            )
-        });
+        facts_of.insert(customer, facts);
+        jobs.push((customer, messages));
     }
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok((customer, generated)) = joined {
-            if generated
-                .grounding
-                .as_ref()
-                .is_some_and(|g| !g.is_grounded())
-            {
-                result.grounding_failures += 1;
-            }
-            result.narratives.insert(customer, generated);
+    let completed = complete_all(client, &config.llm, jobs, cache, options).await;
+    let mut result = BatchResult {
+        tokens_reserved: completed.tokens_reserved,
+        ..BatchResult::default()
+    };
+    for (customer, answer) in completed.answers {
+        let Some(facts) = facts_of.get(&customer) else {
+            continue;
+        };
+        let generated = generate::verdict(answer, facts);
+        if generated
+            .grounding
+            .as_ref()
+            .is_some_and(|g| !g.is_grounded())
+        {
+            result.grounding_failures += 1;
         }
+        result.narratives.insert(customer, generated);
     }
     result
 }

@@ -118,26 +118,46 @@ pub fn judge(
     }
 }
 
-/// Answers from the cache when possible; otherwise streams from the model (events go to
-/// `events`), caches a complete answer, and grounds it.
-pub async fn narrate(
+/// A model's answer: from the cache or freshly streamed (then cached when complete).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub text: String,
+    /// `Llm` or `Cached`.
+    pub source: Source,
+    pub completion: Option<Completion>,
+}
+
+/// Why no usable answer came: the reason, and the (cleaned) text that did arrive, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoAnswer {
+    pub reason: String,
+    pub partial: Option<String>,
+}
+
+/// Answers `messages` from the cache when possible; otherwise streams from the model (events
+/// go to `events`) and caches a complete answer. Text cut at the token limit is no answer.
+pub async fn complete(
     client: &LlmClient,
     config: &crate::config::LlmConfig,
-    request: &Request<'_>,
+    messages: &[Message],
+    cache: Option<&Cache>,
     events: UnboundedSender<LlmEvent>,
-) -> Generated {
-    let key = cache_key(client, config, &request.messages);
-    if let Some(answer) = request.cache.and_then(|c| c.get(&key)) {
-        return judge(&answer.text, request.facts, Source::Cached, None);
+) -> Result<Answer, NoAnswer> {
+    let key = cache_key(client, config, messages);
+    if let Some(answer) = cache.and_then(|c| c.get(&key)) {
+        return Ok(Answer {
+            text: answer.text,
+            source: Source::Cached,
+            completion: None,
+        });
     }
-    match client.stream(&request.messages, events).await {
-        Ok(completion) if completion.finish_reason == "length" => Generated::fallback(
-            "LLM text cut off at the token limit (finish_reason: length)".into(),
-            Some(sanitize::clean_output(&completion.text)),
-            None,
-        ),
+    match client.stream(messages, events).await {
+        Ok(completion) if completion.finish_reason == "length" => Err(NoAnswer {
+            reason: "LLM text cut off at the token limit (finish_reason: length)".into(),
+            partial: Some(sanitize::clean_output(&completion.text)),
+        }),
         Ok(completion) => {
-            if let (Some(cache), false) = (request.cache, completion.redacted) {
+            if let (Some(cache), false) = (cache, completion.redacted) {
                 cache.put(
                     &key,
                     &CachedAnswer {
@@ -147,9 +167,34 @@ pub async fn narrate(
                     },
                 );
             }
-            let text = completion.text.clone();
-            judge(&text, request.facts, Source::Llm, Some(completion))
+            Ok(Answer {
+                text: completion.text.clone(),
+                source: Source::Llm,
+                completion: Some(completion),
+            })
         }
-        Err(error) => Generated::fallback(error.to_string(), None, None),
+        Err(error) => Err(NoAnswer {
+            reason: error.to_string(),
+            partial: None,
+        }),
+    }
+}
+
+/// A grounded narrative: `complete`, then `judge` against the facts.
+pub async fn narrate(
+    client: &LlmClient,
+    config: &crate::config::LlmConfig,
+    request: &Request<'_>,
+    events: UnboundedSender<LlmEvent>,
+) -> Generated {
+    let answer = complete(client, config, &request.messages, request.cache, events).await;
+    verdict(answer, request.facts)
+}
+
+/// The narrative an answer (or its absence) makes.
+pub fn verdict(answer: Result<Answer, NoAnswer>, facts: &Facts) -> Generated {
+    match answer {
+        Ok(answer) => judge(&answer.text, facts, answer.source, answer.completion),
+        Err(none) => Generated::fallback(none.reason, none.partial, None),
     }
 }

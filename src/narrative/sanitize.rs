@@ -40,9 +40,47 @@ pub fn clean_output(text: &str) -> String {
     strip_labels(&strip_control(text))
 }
 
+/// The text after a "Next step:" label (case-insensitive), up to the end of its sentence;
+/// `None` when there is no such label or nothing follows it.
+pub fn next_step_sentence(text: &str) -> Option<String> {
+    let lower = text.to_lowercase();
+    let at = lower.find("next step:")?;
+    // Lower-casing keeps byte offsets for the ASCII label, so `at` indexes `text` too.
+    let rest = text
+        .get(at + "next step:".len()..)?
+        .trim_start_matches(['*', ' ']);
+    let end = rest
+        .char_indices()
+        .find(|&(i, c)| {
+            c == '\n'
+                || matches!(c, '.' | '!' | '?')
+                    && rest[i + c.len_utf8()..]
+                        .chars()
+                        .next()
+                        .is_none_or(char::is_whitespace)
+        })
+        .map_or(rest.len(), |(i, c)| i + c.len_utf8());
+    let sentence = rest[..end].trim();
+    (!sentence.is_empty()).then(|| sentence.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_next_step_sentence_is_found_whatever_follows() {
+        assert_eq!(
+            next_step_sentence("Spend fell 40%. Next step: send a win-back email. Thanks."),
+            Some("send a win-back email.".into())
+        );
+        assert_eq!(
+            next_step_sentence("**Next step:** call them about 15.5 off\nmore"),
+            Some("call them about 15.5 off".into())
+        );
+        assert_eq!(next_step_sentence("No label here."), None);
+        assert_eq!(next_step_sentence("Next step:   "), None);
+    }
 
     #[test]
     fn repeated_leading_labels_are_stripped() {

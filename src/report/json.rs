@@ -68,6 +68,10 @@ struct OpportunityOut {
     kind: &'static str,
     potential_revenue: f64,
     actions: Vec<String>,
+    /// For the customer success team: the model's grounded "Next step" sentence, else the
+    /// rule-based next step.
+    description: String,
+    description_source: &'static str,
 }
 
 #[derive(Serialize)]
@@ -221,10 +225,15 @@ fn customer_out<'a>(context: &'a ReportContext, insight: &CustomerInsight) -> Cu
             factors: insight.churn.factors.iter().map(|f| f.key()).collect(),
             weeks_since_last_purchase: insight.churn.weeks_since_last_purchase,
         },
-        opportunity: insight.opportunity.as_ref().map(|o| OpportunityOut {
-            kind: o.kind.key(),
-            potential_revenue: round(o.potential_revenue, 2),
-            actions: o.actions.clone(),
+        opportunity: insight.opportunity.as_ref().map(|o| {
+            let (description, source) = context.opportunity_description(insight);
+            OpportunityOut {
+                kind: o.kind.key(),
+                potential_revenue: round(o.potential_revenue, 2),
+                actions: o.actions.clone(),
+                description,
+                description_source: source.key(),
+            }
         }),
         score_factors: insight.score.map(|factors| {
             factors

@@ -272,6 +272,15 @@ fn customer_entry(
         );
         let actions = super::format::action_list(&opportunity.actions);
         let _ = writeln!(out, "- **Recommended Actions:** {actions}");
+        let (description, source) = context.opportunity_description(insight);
+        let label = match source {
+            crate::narrative::generate::Source::RuleBased => "rule-based".to_string(),
+            source => format!("{}, grounded", source.key()),
+        };
+        let _ = writeln!(
+            out,
+            "- **Opportunity Description:** {description} *({label})*"
+        );
     }
     let shown = context.rationale(insight);
     let label = match (&shown.fallback_reason, shown.source) {

@@ -62,6 +62,27 @@ impl ReportContext<'_> {
     }
 
     /// The rationale a report shows for a customer, labelled by source and grounding.
+    /// The opportunity in one sentence for the customer success team: the grounded model
+    /// text's "Next step:" sentence when there is one, else the rule-based next step.
+    pub fn opportunity_description(&self, insight: &CustomerInsight) -> (String, Source) {
+        let generated = self
+            .narratives
+            .and_then(|n| n.get(&insight.customer))
+            .filter(|g| g.source != Source::RuleBased);
+        if let Some(g) = generated
+            && let Some(step) = g
+                .text
+                .as_deref()
+                .and_then(crate::narrative::sanitize::next_step_sentence)
+        {
+            return (step, g.source);
+        }
+        (
+            crate::narrative::rules::next_step(insight),
+            Source::RuleBased,
+        )
+    }
+
     pub fn rationale(&self, insight: &CustomerInsight) -> ShownRationale {
         let rule_text = crate::narrative::rules::rationale(insight, self.config);
         let generated = self.narratives.and_then(|n| n.get(&insight.customer));
