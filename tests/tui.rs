@@ -903,3 +903,173 @@ fn y_copies_the_id_and_capital_y_the_rationale() {
     };
     assert!(text.contains("Baseline"), "{text}");
 }
+
+mod campaigns_from_the_explorer {
+    use super::*;
+    use revgap::tui::campaigns::History;
+
+    #[test]
+    fn space_marks_and_a_named_campaign_takes_the_marked_in_list_order() {
+        let mut state = ready(120, 40);
+        let first_three: Vec<u32> = state.view[..3].to_vec();
+        // Space marks the selected customer and moves on; the selection change asks for the
+        // next customer's campaigns.
+        let commands = key(&mut state, KeyCode::Char(' '));
+        assert_eq!(
+            commands,
+            vec![Command::LoadHistory(first_three[1] as usize)]
+        );
+        key(&mut state, KeyCode::Char(' '));
+        key(&mut state, KeyCode::Char(' '));
+        assert_eq!(state.marked.iter().copied().collect::<Vec<_>>(), {
+            let mut sorted = first_three.clone();
+            sorted.sort();
+            sorted
+        });
+        assert!(state.status.as_deref() == Some("3 marked"));
+        key(&mut state, KeyCode::Char('A'));
+        assert_eq!(state.mode, Mode::NewCampaign(String::new()));
+        chars(&mut state, "Spring");
+        let commands = key(&mut state, KeyCode::Enter);
+        assert_eq!(
+            commands,
+            vec![Command::CreateCampaign {
+                name: "Spring".into(),
+                customers: first_three,
+            }]
+        );
+        assert!(state.creating_campaign);
+        // While one is being made, another is refused.
+        key(&mut state, KeyCode::Char('A'));
+        assert_eq!(state.mode, Mode::Normal);
+        update(
+            &mut state,
+            Msg::CampaignCreated(Ok("campaign 1 \"Spring\"".into())),
+        );
+        assert!(state.marked.is_empty() && !state.creating_campaign);
+        assert_eq!(state.status.as_deref(), Some("campaign 1 \"Spring\""));
+    }
+
+    #[test]
+    fn with_nothing_marked_the_listed_customers_are_taken_and_esc_cancels() {
+        let mut state = ready(120, 40);
+        key(&mut state, KeyCode::Char('/'));
+        chars(&mut state, "type:zero");
+        key(&mut state, KeyCode::Enter);
+        let listed = state.view.clone();
+        key(&mut state, KeyCode::Char('A'));
+        key(&mut state, KeyCode::Enter);
+        assert_eq!(state.status.as_deref(), Some("the campaign needs a name"));
+        key(&mut state, KeyCode::Esc);
+        assert_eq!(state.mode, Mode::Normal);
+        key(&mut state, KeyCode::Char('*'));
+        assert_eq!(state.marked.len(), listed.len());
+        key(&mut state, KeyCode::Char('*'));
+        assert!(state.marked.is_empty(), "* again unmarks");
+        key(&mut state, KeyCode::Char('A'));
+        chars(&mut state, "Zero");
+        let commands = key(&mut state, KeyCode::Enter);
+        assert_eq!(
+            commands,
+            vec![Command::CreateCampaign {
+                name: "Zero".into(),
+                customers: listed,
+            }]
+        );
+        update(&mut state, Msg::CampaignCreated(Err("no contacts".into())));
+        assert_eq!(
+            state.status.as_deref(),
+            Some("no campaign made: no contacts")
+        );
+    }
+
+    #[test]
+    fn the_detail_pane_and_draft_preview_show_the_ledger_history() {
+        let mut state = ready(120, 40);
+        let customer = state.selected_customer().unwrap();
+        let draft = revgap::ledger::StoredDraft {
+            channel: "email".into(),
+            subject: Some("15% off your next order".into()),
+            text: "Hi there,\n\nCome back.".into(),
+            source: "template".into(),
+            passed: true,
+            failures: vec![],
+        };
+        update(
+            &mut state,
+            Msg::History(History {
+                customer,
+                memberships: Ok(vec![revgap::ledger::Membership {
+                    campaign_id: 4,
+                    campaign: "Spring".into(),
+                    follow_up: "2026-12-09".into(),
+                    arm: revgap::ledger::Arm::Treated,
+                    channel: Some("email".into()),
+                    offer: Some("WINBACK15".into()),
+                    delivered: 1,
+                    drafts: vec![draft],
+                }]),
+            }),
+        );
+        let screen = screen_text(&draw(&state, 120, 40));
+        assert!(
+            screen.contains("Campaign #4 \"Spring\" treated · email · WINBACK15 · draft"),
+            "{screen}"
+        );
+        key(&mut state, KeyCode::Char('D'));
+        assert_eq!(state.mode, Mode::DraftPreview);
+        let screen = screen_text(&draw(&state, 120, 40));
+        assert!(
+            screen.contains("email draft (template): passed the checker"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("Subject: 15% off your next order"),
+            "{screen}"
+        );
+        key(&mut state, KeyCode::Char('x'));
+        assert_eq!(state.mode, Mode::Normal);
+        // A history read for a customer no longer selected is dropped.
+        key(&mut state, KeyCode::Char('j'));
+        assert!(revgap::tui::campaigns::selected_history(&state).is_none());
+        update(
+            &mut state,
+            Msg::History(History {
+                customer,
+                memberships: Ok(vec![]),
+            }),
+        );
+        assert!(revgap::tui::campaigns::selected_history(&state).is_none());
+        let kept = state.history.as_ref().unwrap();
+        assert_eq!(
+            kept.memberships.as_ref().unwrap().len(),
+            1,
+            "the stale read was dropped"
+        );
+    }
+
+    #[test]
+    fn the_campaigns_view_lists_what_the_ledger_holds() {
+        let mut state = ready(120, 40);
+        let commands = key(&mut state, KeyCode::Char('L'));
+        assert_eq!(commands, vec![Command::LoadCampaigns]);
+        let campaign = revgap::ledger::Campaign {
+            campaign_id: 2,
+            name: "Winter".into(),
+            created_at: "t".into(),
+            status: "created".into(),
+            salt: "s".into(),
+            control_bp: 1000,
+            follow_up: "2026-12-09".into(),
+            analysis: "{}".into(),
+            treated: 90,
+            control: 10,
+        };
+        update(&mut state, Msg::Campaigns(Ok(vec![campaign])));
+        let screen = screen_text(&draw(&state, 120, 40));
+        assert!(screen.contains("Winter"), "{screen}");
+        assert!(screen.contains("2026-12-09"), "{screen}");
+        key(&mut state, KeyCode::Esc);
+        assert_eq!(state.mode, Mode::Normal);
+    }
+}

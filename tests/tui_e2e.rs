@@ -627,3 +627,68 @@ fn y_copies_the_selected_id_over_osc_52() {
     session.keys(&["q"]);
     session.wait_text("revgap exited with 0");
 }
+
+/// The "done when" of campaigns from the explorer: mark three customers with Space, press A,
+/// name the campaign, and it is in `campaign list`; its members are exactly those three
+/// (treated, control or excluded by reason); its drafts show in the explorer.
+#[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed (.ci/run installs it)")]
+fn a_campaign_made_in_the_explorer_is_in_campaign_list() {
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data"),
+        dir.path().join("data"),
+    )
+    .unwrap();
+    let db = dir.path().join("ledger.sqlite");
+    let session =
+        Session::start_with_args(120, 34, dir.path(), &format!("tui --db '{}'", db.display()));
+    session.wait_text("customers with gaps");
+    session.keys(&["Space"]);
+    session.wait_text("1 marked");
+    session.keys(&["Space", "Space"]);
+    session.wait_text("3 marked");
+    session.keys(&["A"]);
+    session.wait_text("campaign of 3 customers, name:");
+    session.keys(&["Made in the explorer"]);
+    session.keys(&["Enter"]);
+    let screen = session.wait_text("campaign 1 \"Made in the explorer\"");
+    assert!(screen.contains("treated"), "{screen}");
+    // The first customer's campaign line, then its drafts.
+    session.keys(&["g"]);
+    session.wait_text("Campaign #1 \"Made in the explorer\"");
+    session.keys(&["L"]);
+    session.wait_text("follow-up");
+    session.keys(&["Escape"]);
+    // Esc and q sent together read as Alt-q: wait for the view to close first.
+    session.wait_for("the campaigns view to close", |screen| {
+        !screen.contains("follow-up")
+    });
+    session.keys(&["q"]);
+    session.wait_text("revgap exited with 0");
+
+    let output = Command::new(binary())
+        .args(["campaign", "list", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && listed.contains("Made in the explorer"),
+        "{listed}"
+    );
+    let output = Command::new(binary())
+        .args(["campaign", "show", "1", "--format", "json", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let shown: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let members = shown["members"].as_array().unwrap().len() as i64;
+    let excluded: i64 = shown["excluded"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_i64().unwrap())
+        .sum();
+    assert_eq!(members + excluded, 3, "{shown}");
+}

@@ -19,6 +19,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Control shares allowed, in basis points (5–50 %).
 pub const CONTROL_BP_RANGE: std::ops::RangeInclusive<u64> = 500..=5_000;
+/// The control share when none is given.
+pub const DEFAULT_CONTROL_SHARE: f64 = 0.10;
 /// Below this many control customers the measurement will be weak: the creator is warned.
 pub const MIN_CONTROL_WARNING: usize = 100;
 /// Days from creation to the follow-up analysis (the original's two weeks).

@@ -149,7 +149,7 @@ pub struct CampaignCreateArgs {
     #[arg(long, value_name = "SHARE")]
     pub phone_share: Option<f64>,
     /// Share of eligible customers held out as the control group (0.05 to 0.50).
-    #[arg(long, default_value_t = 0.10)]
+    #[arg(long, default_value_t = crate::campaign::DEFAULT_CONTROL_SHARE)]
     pub control: f64,
     /// Salt of the assignment (default: the name): the same salt and inputs give the same arms.
     #[arg(long)]
@@ -368,6 +368,13 @@ pub struct TuiArgs {
     pub data: DataArgs,
     #[command(flatten)]
     pub llm: LlmArgs,
+    /// The campaign ledger (default: revgap/ledger.sqlite in the platform's data directory).
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// The contacts file campaigns made in the explorer use (default: contacts.csv beside the
+    /// weekly spend file).
+    #[arg(long, value_name = "FILE")]
+    pub contacts: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args, Default)]

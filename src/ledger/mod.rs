@@ -6,7 +6,10 @@
 //! change is one transaction.
 
 mod actions;
+mod history;
 mod schema;
+
+pub use history::Membership;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
@@ -140,6 +143,20 @@ pub struct StoredDraft {
     pub source: String,
     pub passed: bool,
     pub failures: Vec<String>,
+}
+
+/// A draft from the columns channel, subject, body, source, passed, failures starting at
+/// column `first`.
+fn stored_draft(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<StoredDraft> {
+    let failures: String = row.get(first + 5)?;
+    Ok(StoredDraft {
+        channel: row.get(first)?,
+        subject: row.get(first + 1)?,
+        text: row.get(first + 2)?,
+        source: row.get(first + 3)?,
+        passed: row.get(first + 4)?,
+        failures: serde_json::from_str(&failures).unwrap_or_default(),
+    })
 }
 
 /// The ledger's default place: `revgap/ledger.sqlite` in the platform's data directory.
@@ -440,18 +457,7 @@ impl Ledger {
                  FROM {table} WHERE campaign_id = ?1 ORDER BY customer_id, channel, id"
             ))?;
             let rows = statement.query_map([campaign_id], |row| {
-                let failures: String = row.get(6)?;
-                Ok((
-                    row.get(0)?,
-                    StoredDraft {
-                        channel: row.get(1)?,
-                        subject: row.get(2)?,
-                        text: row.get(3)?,
-                        source: row.get(4)?,
-                        passed: row.get(5)?,
-                        failures: serde_json::from_str(&failures).unwrap_or_default(),
-                    },
-                ))
+                Ok((row.get(0)?, stored_draft(row, 1)?))
             })?;
             rows.collect()
         };

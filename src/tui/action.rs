@@ -35,6 +35,11 @@ pub enum Action {
     ToggleAll,
     CopyId,
     CopyRationale,
+    ToggleMark,
+    MarkAll,
+    NewCampaign,
+    Campaigns,
+    DraftPreview,
 }
 
 impl Action {
@@ -70,6 +75,13 @@ impl Action {
             Self::ToggleAll => "list all customers / only those with a gap",
             Self::CopyId => "copy the selected id (OSC 52: works over SSH)",
             Self::CopyRationale => "copy the selected customer's rationale",
+            Self::ToggleMark => "mark / unmark the selected customer",
+            Self::MarkAll => "mark every listed customer (again: unmark all)",
+            Self::NewCampaign => {
+                "make a campaign from the marked customers (none marked: the listed ones)"
+            }
+            Self::Campaigns => "campaigns in the ledger (name, status, sizes, follow-up)",
+            Self::DraftPreview => "the selected customer's drafts and the checker's verdict",
             Self::Cohorts => {
                 "cohort heatmap (Tab: week/month/quarter, v: retention/revenue, arrows scroll)"
             }

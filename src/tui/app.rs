@@ -32,6 +32,10 @@ struct Services {
     llm_config: crate::config::LlmConfig,
     cache: Option<Cache>,
     requests: HashMap<u64, tokio::task::AbortHandle>,
+    /// The campaign ledger, if the platform has a place for it.
+    ledger: Option<std::path::PathBuf>,
+    /// The contacts file campaigns made here use.
+    contacts: std::path::PathBuf,
 }
 
 /// Runs the explorer on the data the flags name.
@@ -64,6 +68,17 @@ pub fn run(tui_args: &TuiArgs) -> std::result::Result<(), Failure> {
         llm: llm.clone(),
         cache: tui_args.llm.cache(),
         requests: HashMap::new(),
+        ledger: tui_args.db.clone().or_else(crate::ledger::default_path),
+        contacts: tui_args.contacts.clone().unwrap_or_else(|| {
+            // Beside the spend file, as `generate` writes them.
+            let spend = match &options.spend {
+                data::SpendSource::Weekly(path) | data::SpendSource::Transactions(path, _) => path,
+            };
+            spend
+                .parent()
+                .unwrap_or(std::path::Path::new("."))
+                .join("contacts.csv")
+        }),
     };
     let mut state = AppState::new(source, config, keymap, user.ui.color && !no_color);
     state.notices = notices;
@@ -414,6 +429,41 @@ fn run_command(
                 handle.abort();
             }
         }
+        Command::CreateCampaign { name, customers } => {
+            let Some(loaded) = state.loaded.clone() else {
+                return Ok(());
+            };
+            let (ledger, contacts, sender) = (
+                services.ledger.clone(),
+                services.contacts.clone(),
+                sender.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                let result = create_campaign(ledger, &contacts, &loaded, &name, &customers);
+                let _ = sender.send(Msg::CampaignCreated(result));
+            });
+        }
+        Command::LoadCampaigns => {
+            let (ledger, sender) = (services.ledger.clone(), sender.clone());
+            tokio::task::spawn_blocking(move || {
+                let result = read_ledger(ledger.as_deref(), |ledger| ledger.campaigns());
+                let _ = sender.send(Msg::Campaigns(result));
+            });
+        }
+        Command::LoadHistory(customer) => {
+            let Some(loaded) = &state.loaded else {
+                return Ok(());
+            };
+            let id = loaded.dataset.customer_ids[customer].to_string();
+            let (ledger, sender) = (services.ledger.clone(), sender.clone());
+            tokio::task::spawn_blocking(move || {
+                let memberships = read_ledger(ledger.as_deref(), |ledger| ledger.history(&id));
+                let _ = sender.send(Msg::History(super::campaigns::History {
+                    customer,
+                    memberships,
+                }));
+            });
+        }
         Command::Suspend => suspend(terminal)?,
         Command::Copy(text) => {
             // OSC 52 asks the terminal (local or at the far end of SSH) to set its clipboard.
@@ -425,6 +475,68 @@ fn run_command(
         }
     }
     Ok(())
+}
+
+/// Reads from the ledger; a ledger not made yet reads as empty (and is not created).
+fn read_ledger<T: Default>(
+    path: Option<&std::path::Path>,
+    read: impl FnOnce(&crate::ledger::Ledger) -> std::result::Result<T, crate::ledger::LedgerError>,
+) -> std::result::Result<T, String> {
+    match path {
+        Some(path) if path.exists() => crate::ledger::Ledger::open(path)
+            .and_then(|ledger| read(&ledger))
+            .map_err(|e| crate::text::one_line(&e.to_string()).into_owned()),
+        _ => Ok(T::default()),
+    }
+}
+
+/// Makes a campaign of `customers` as `campaign create --customers-file` would (template
+/// drafts, the default control share); the summary line, or why not.
+fn create_campaign(
+    ledger: Option<std::path::PathBuf>,
+    contacts: &std::path::Path,
+    loaded: &Loaded,
+    name: &str,
+    customers: &[u32],
+) -> std::result::Result<String, String> {
+    use crate::campaign::{self, Selection, create};
+    let path = ledger.ok_or("no data directory for the ledger; start with --db PATH")?;
+    let contacts = campaign::contacts::load(contacts)?;
+    let mut ledger = crate::ledger::Ledger::open(&path).map_err(|e| e.to_string())?;
+    let ids = customers
+        .iter()
+        .map(|c| loaded.dataset.customer_ids[*c as usize].to_string())
+        .collect();
+    let request = create::Request {
+        name,
+        salt: None,
+        control_share: campaign::DEFAULT_CONTROL_SHARE,
+        selection: Selection::Ids(ids),
+        contacts: &contacts,
+        channels: None,
+    };
+    let analysis = &loaded.analysis;
+    let created = create::create(
+        &mut ledger,
+        &loaded.dataset,
+        analysis,
+        &analysis.config,
+        &request,
+    )
+    .map_err(|e| crate::text::one_line(&e.to_string()).into_owned())?;
+    let excluded: i64 = created.plan.excluded.values().sum();
+    tracing::info!(
+        campaign = created.campaign_id,
+        "campaign made in the explorer"
+    );
+    Ok(format!(
+        "campaign {} {:?}: {} treated, {} control, {excluded} excluded (follow-up {}; L lists campaigns)",
+        created.campaign_id,
+        crate::text::one_line(name),
+        created.treated,
+        created.control,
+        created.follow_up
+    ))
 }
 
 /// Ctrl-Z: give the terminal back, stop, and take it again on `fg`.

@@ -202,6 +202,11 @@ impl Default for Keymap {
             (Key::plain('Y'), CopyRationale),
             (Key::plain('F'), Pivot),
             (Key::plain('C'), Cohorts),
+            (Key::plain(' '), ToggleMark),
+            (Key::plain('*'), MarkAll),
+            (Key::plain('A'), NewCampaign),
+            (Key::plain('L'), Campaigns),
+            (Key::plain('D'), DraftPreview),
             (Key::ctrl('z'), Suspend),
         ];
         Self { bindings }

@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod app;
+pub mod campaigns;
 pub mod cohorts;
 pub mod export;
 pub mod keymap;

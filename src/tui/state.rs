@@ -49,6 +49,12 @@ pub enum Mode {
     Pivot(Box<super::pivot::PivotState>),
     /// The cohort heatmap.
     Cohorts(Box<super::cohorts::CohortView>),
+    /// Typing the name of a new campaign; the text so far.
+    NewCampaign(String),
+    /// The ledger's campaigns.
+    Campaigns(Box<super::campaigns::CampaignsView>),
+    /// The selected customer's drafts, with the checker's verdict.
+    DraftPreview,
 }
 
 /// Where the analysis is.
@@ -179,6 +185,12 @@ pub struct AppState {
     pub grounding_failures: usize,
     /// Advances while a request streams (the spinner).
     pub spinner: usize,
+    /// Customers marked for a campaign (dataset indices).
+    pub marked: std::collections::BTreeSet<u32>,
+    /// The selected customer's campaigns from the ledger, once read.
+    pub history: Option<super::campaigns::History>,
+    /// A campaign is being made in the background.
+    pub creating_campaign: bool,
 }
 
 impl AppState {
@@ -215,6 +227,9 @@ impl AppState {
             llm_unavailable: None,
             grounding_failures: 0,
             spinner: 0,
+            marked: Default::default(),
+            history: None,
+            creating_campaign: false,
         }
     }
 

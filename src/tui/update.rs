@@ -2,6 +2,7 @@
 //! I/O, so it is tested directly. Side effects are returned as `Command`s for the app to run.
 
 use super::action::Action;
+use super::campaigns;
 use super::keymap::{Key, KeyCodeKey};
 use super::state::{AppState, Loaded, Mode, Pane, Phase};
 use super::state::{NarrativePhase, NarrativeView};
@@ -40,6 +41,12 @@ pub enum Msg {
     Tick,
     /// A cohort table was computed.
     Cohorts(crate::segment::cohort::CohortTable),
+    /// A campaign was made (a one-line summary) or not (why).
+    CampaignCreated(Result<String, String>),
+    /// The ledger's campaigns, or why they could not be read.
+    Campaigns(Result<Vec<crate::ledger::Campaign>, String>),
+    /// One customer's campaigns from the ledger.
+    History(super::campaigns::History),
 }
 
 /// What an LLM request reports.
@@ -71,15 +78,40 @@ pub enum Command {
     Cohorts(crate::segment::cohort::Period),
     /// Put this text on the clipboard (OSC 52, so it works over SSH).
     Copy(String),
+    /// Make a campaign of these customers (dataset indices, in order) in the ledger.
+    CreateCampaign {
+        name: String,
+        customers: Vec<u32>,
+    },
+    /// Read the ledger's campaigns.
+    LoadCampaigns,
+    /// Read this customer's campaigns and drafts from the ledger.
+    LoadHistory(usize),
 }
 
 /// Applies one message.
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
     match msg {
         Msg::Key(event) => match Key::from_event(&event) {
-            Some(key) => on_key(state, key),
+            Some(key) => {
+                let before = state.selected_customer();
+                let mut commands = on_key(state, key);
+                if state.selected_customer() != before {
+                    commands.extend(campaigns::history_command(state));
+                }
+                commands
+            }
             None => Vec::new(),
         },
+        Msg::CampaignCreated(result) => campaigns::on_created(state, result),
+        Msg::Campaigns(result) => {
+            campaigns::on_campaigns(state, result);
+            Vec::new()
+        }
+        Msg::History(history) => {
+            campaigns::on_history(state, history);
+            Vec::new()
+        }
         Msg::Resize(width, height) => {
             state.width = width;
             state.height = height;
@@ -115,6 +147,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
                     if rerun {
                         state.status = Some("analysis updated with the new settings".into());
                     }
+                    return campaigns::history_command(state).into_iter().collect();
                 }
                 Err(message) => state.phase = Phase::Failed(message),
             }
@@ -187,6 +220,12 @@ fn on_key(state: &mut AppState, key: Key) -> Vec<Command> {
             Vec::new()
         }
         Mode::Cohorts(view) => super::cohorts::on_key(state, *view, key),
+        Mode::NewCampaign(name) => campaigns::on_name_key(state, name, key),
+        Mode::Campaigns(view) => {
+            campaigns::on_list_key(state, view, key);
+            Vec::new()
+        }
+        Mode::DraftPreview => Vec::new(),
     }
 }
 
@@ -253,6 +292,15 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
             } else {
                 "listing customers with a gap".into()
             });
+        }
+        Action::ToggleMark => campaigns::toggle_mark(state),
+        Action::MarkAll => campaigns::mark_all(state),
+        Action::NewCampaign => campaigns::open_new(state),
+        Action::Campaigns => return campaigns::open_list(state),
+        Action::DraftPreview => {
+            if state.selected_customer().is_some() {
+                state.mode = Mode::DraftPreview;
+            }
         }
         Action::Pivot => match super::pivot::open(state, 0) {
             Some(pivot) => state.mode = Mode::Pivot(Box::new(pivot)),

@@ -63,6 +63,12 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
         // above; the reason is in the scores pane.
         spans.push(Span::styled(" · churn: rules", theme.key()));
     }
+    if !state.marked.is_empty() {
+        spans.push(Span::styled(
+            format!(" · {} marked", state.marked.len()),
+            theme.key(),
+        ));
+    }
     spans.push(Span::styled(format!(" · {}", state.source), theme.dim()));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
@@ -80,6 +86,18 @@ pub fn footer(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
             Span::raw(super::overlays::printable(text)),
             Span::styled("█", theme.dim()),
             Span::styled("   Enter jump · Esc cancel", theme.dim()),
+        ]),
+        Mode::NewCampaign(text) => Line::from(vec![
+            Span::styled(
+                format!(
+                    " campaign of {} customers, name: ",
+                    crate::tui::campaigns::chosen(state).len()
+                ),
+                theme.key(),
+            ),
+            Span::raw(super::overlays::printable(text)),
+            Span::styled("█", theme.dim()),
+            Span::styled("   Enter make · Esc cancel", theme.dim()),
         ]),
         _ => match &state.status {
             Some(message) => Line::from(Span::raw(format!(" {message}"))),

@@ -143,6 +143,7 @@ fn facts(
             theme.dim(),
         )));
     }
+    lines.extend(super::campaigns::detail_lines(state, theme));
     if compact {
         return lines;
     }

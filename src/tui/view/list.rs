@@ -50,11 +50,19 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
                 .primary_severity
                 .map_or("-", |s| short_severity(s.key()));
             Row::new(vec![
-                Cell::from(if score.rank == 0 {
-                    "-".to_string()
-                } else {
-                    score.rank.to_string()
-                }),
+                Cell::from(format!(
+                    "{}{}",
+                    if state.marked.contains(customer) {
+                        "●"
+                    } else {
+                        ""
+                    },
+                    if score.rank == 0 {
+                        "-".to_string()
+                    } else {
+                        score.rank.to_string()
+                    }
+                )),
                 Cell::from(dataset.customer_ids[*customer as usize].to_string()),
                 Cell::from(format!("{:.2}", score.priority)),
                 Cell::from(gap),

@@ -1,6 +1,7 @@
 //! Drawing: a pure function of `AppState` onto a ratatui `Frame`. Only the visible list rows
 //! and the selected customer are formatted, whatever the data size.
 
+mod campaigns;
 mod chrome;
 mod cohorts;
 mod detail;
@@ -55,7 +56,9 @@ pub fn render(state: &AppState, frame: &mut Frame) {
                 .map_or(Default::default(), |l| l.dataset.unit);
             cohorts::render(view, unit, frame, area, theme)
         }
-        Mode::Normal | Mode::Filter(_) | Mode::GoTo(_) => {}
+        Mode::Campaigns(view) => campaigns::list(view, frame, area, theme),
+        Mode::DraftPreview => campaigns::draft_preview(state, frame, area, theme),
+        Mode::Normal | Mode::Filter(_) | Mode::GoTo(_) | Mode::NewCampaign(_) => {}
     }
     if !state.notices.is_empty() {
         overlays::notices(&state.notices, frame, area, theme);

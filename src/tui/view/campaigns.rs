@@ -1,0 +1,180 @@
+//! The campaigns view (the ledger's campaigns), the draft preview (the selected customer's
+//! drafts with the checker's verdict), and the one-line summary of a customer's campaigns
+//! the detail pane shows.
+
+use super::overlays::printable;
+use super::theme::Theme;
+use crate::ledger::{Arm, Membership};
+use crate::tui::campaigns::{CampaignsView, selected_history};
+use crate::tui::state::AppState;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, TableState, Wrap};
+
+pub fn list(view: &CampaignsView, frame: &mut Frame, area: Rect, theme: Theme) {
+    let rect = super::centered(
+        area,
+        area.width.saturating_sub(4).min(100),
+        area.height.saturating_sub(2),
+    );
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.focused_border())
+        .title(" Campaigns (j/k move · Esc back) ");
+    if let Some(error) = &view.error {
+        let text = vec![
+            Line::from(Span::styled("Could not read the ledger:", theme.error())),
+            Line::from(printable(error)),
+        ];
+        frame.render_widget(
+            Paragraph::new(text).block(block).wrap(Wrap { trim: false }),
+            rect,
+        );
+        return;
+    }
+    if view.campaigns.is_empty() {
+        frame.render_widget(
+            Paragraph::new("No campaigns yet: mark customers (Space) and press A.").block(block),
+            rect,
+        );
+        return;
+    }
+    let rows: Vec<Row> = view
+        .campaigns
+        .iter()
+        .map(|c| {
+            Row::new(vec![
+                c.campaign_id.to_string(),
+                printable(&c.name),
+                c.status.clone(),
+                c.treated.to_string(),
+                c.control.to_string(),
+                c.follow_up.clone(),
+            ])
+        })
+        .collect();
+    let widths = [
+        Constraint::Length(4),
+        Constraint::Min(12),
+        Constraint::Length(8),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(10),
+    ];
+    let table = Table::new(rows, widths)
+        .header(
+            Row::new(["id", "name", "status", "treated", "control", "follow-up"])
+                .style(theme.title()),
+        )
+        .block(block)
+        .column_spacing(1)
+        .row_highlight_style(theme.selection())
+        .highlight_symbol("> ");
+    let mut state = TableState::default().with_selected(Some(view.selected));
+    frame.render_stateful_widget(table, rect, &mut state);
+}
+
+/// "#2 "Spring" treated · email · RETAIN10 · draft passed · delivered" for each campaign.
+pub fn summary(membership: &Membership) -> String {
+    let mut parts = vec![format!(
+        "#{} {:?} {}",
+        membership.campaign_id,
+        printable(&membership.campaign),
+        membership.arm.key()
+    )];
+    if membership.arm == Arm::Treated {
+        parts.extend(membership.channel.clone());
+        parts.extend(membership.offer.clone());
+        let passed = membership.drafts.iter().any(|d| d.passed);
+        parts.push(
+            if passed {
+                "draft passed"
+            } else {
+                "no passing draft"
+            }
+            .into(),
+        );
+        if membership.delivered > 0 {
+            parts.push("delivered".into());
+        }
+    } else {
+        parts.push("held out (never contacted)".into());
+    }
+    parts.join(" · ")
+}
+
+/// The detail pane's campaign lines (none when the customer is in no campaign).
+pub fn detail_lines(state: &AppState, theme: Theme) -> Vec<Line<'static>> {
+    match selected_history(state) {
+        Some(Ok(memberships)) if !memberships.is_empty() => memberships
+            .iter()
+            .take(2)
+            .map(|m| {
+                Line::from(Span::styled(
+                    format!("Campaign {} (D drafts)", summary(m)),
+                    theme.key(),
+                ))
+            })
+            .collect(),
+        Some(Err(error)) => vec![Line::from(Span::styled(
+            format!("Ledger: {}", printable(error)),
+            theme.error(),
+        ))],
+        _ => Vec::new(),
+    }
+}
+
+pub fn draft_preview(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
+    let mut lines: Vec<Line> = Vec::new();
+    match selected_history(state) {
+        None => lines.push(Line::from("Reading the ledger…")),
+        Some(Err(error)) => lines.push(Line::from(Span::styled(printable(error), theme.error()))),
+        Some(Ok(memberships)) if memberships.is_empty() => {
+            lines.push(Line::from("This customer is in no campaign yet."))
+        }
+        Some(Ok(memberships)) => {
+            for membership in memberships {
+                lines.push(Line::from(Span::styled(summary(membership), theme.title())));
+                for draft in &membership.drafts {
+                    let verdict = if draft.passed {
+                        Span::styled("passed the checker", theme.key())
+                    } else {
+                        Span::styled(
+                            format!("failed: {}", printable(&draft.failures.join("; "))),
+                            theme.error(),
+                        )
+                    };
+                    lines.push(Line::from(vec![
+                        Span::raw(format!("{} draft ({}): ", draft.channel, draft.source)),
+                        verdict,
+                    ]));
+                    if let Some(subject) = &draft.subject {
+                        lines.push(Line::from(format!("Subject: {}", printable(subject))));
+                    }
+                    for text in draft.text.lines() {
+                        lines.push(Line::from(printable(text)));
+                    }
+                }
+                lines.push(Line::from(""));
+            }
+        }
+    }
+    let rect = super::centered(
+        area,
+        area.width.saturating_sub(4).min(96),
+        area.height.saturating_sub(2),
+    );
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.focused_border())
+        .title(" Drafts (any key closes) ");
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}
