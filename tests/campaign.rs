@@ -194,6 +194,11 @@ fn bad_input_is_one_line_and_changes_nothing() {
             "channels.order: \"fax\": expected email, sms or push",
         ),
         (
+            vec!["--top", "10", "--offer", "FREE100"],
+            2,
+            "unknown offer \"FREE100\": the catalog ([[outreach.offers]]) has WINBACK15, RETAIN10, RETURN5",
+        ),
+        (
             vec!["--top", "10", "--phone-share", "1.5"],
             2,
             "channels.phone_top_share = 1.5: expected a share from 0 to 1",
@@ -522,5 +527,72 @@ fn a_filter_selects_the_matching_ranked_customers_and_channel_rules_hold() {
             .as_u64()
             .unwrap()
             > 0
+    );
+}
+
+#[test]
+fn an_offer_override_applies_to_every_treated_member_and_drafts_carry_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(&dir);
+    let created = create(&db, "Five off", &["--top", "40", "--offer", "RETURN5"]);
+    let members = members(&db, created["campaign_id"].as_i64().unwrap());
+    for member in members.iter().filter(|m| m["arm"] == "treated") {
+        assert_eq!(member["offer"], "RETURN5", "{member}");
+        let draft = &member["drafts"][0];
+        assert_eq!(draft["passed"], true, "{draft}");
+        assert!(
+            draft["text"].as_str().unwrap().contains("$5 off"),
+            "{draft}"
+        );
+    }
+}
+
+#[test]
+fn a_locked_ledger_is_one_line_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(&dir);
+    create(&db, "first", &["--top", "10"]);
+    let holder = rusqlite::Connection::open(&db).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    // The writer waits out its busy timeout (5 s), then gives up with one line.
+    let output = revgap(&[
+        "campaign", "create", "--name", "second", "--top", "10", "--db", &db,
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(73), "{stderr}");
+    assert!(stderr.contains("locked"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    holder.execute_batch("ROLLBACK").unwrap();
+    let listed = json(&["campaign", "list", "--db", &db, "--format", "json"]);
+    assert_eq!(listed["campaigns"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn an_unreachable_webhook_leaves_members_pending_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(&dir);
+    let created = create(&db, "hook", &["--top", "10"]);
+    let id = created["campaign_id"].as_i64().unwrap().to_string();
+    let output = std::process::Command::new(common::binary())
+        .args([
+            "campaign",
+            "send",
+            &id,
+            "--webhook",
+            "http://127.0.0.1:9/hook",
+            "--attempts",
+            "1",
+            "--db",
+            &db,
+        ])
+        .env("REVGAP_WEBHOOK_SECRET", "whsec_dGVzdA==")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(75), "{stderr}");
+    assert!(stderr.contains("re-run to retry"), "{stderr}");
+    assert!(
+        stderr.lines().all(|line| line.starts_with("revgap: ")),
+        "{stderr}"
     );
 }

@@ -117,11 +117,32 @@ fn a_killed_sender_re_run_delivers_every_treated_member_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ledger.sqlite");
     let db = db.to_str().unwrap();
+    // Fresh generated data (spend, customers and contacts), not the bundled sample.
+    let data = dir.path().join("generated");
+    let generated = common::revgap(&[
+        "generate",
+        "--customers",
+        "400",
+        "--weeks",
+        "16",
+        "--seed",
+        "11",
+        "--out",
+        data.to_str().unwrap(),
+    ]);
+    assert!(generated.status.success());
+    let file = |name: &str| data.join(name).to_str().unwrap().to_string();
     let created = common::json(&[
         "campaign",
         "create",
         "--name",
         "Webhook",
+        "--weekly",
+        &file("weekly_spend.csv"),
+        "--customers",
+        &file("customers.csv"),
+        "--contacts",
+        &file("contacts.csv"),
         "--top",
         "80",
         "--control",
@@ -132,6 +153,54 @@ fn a_killed_sender_re_run_delivers_every_treated_member_exactly_once() {
         "json",
     ]);
     let id = created["campaign_id"].as_i64().unwrap().to_string();
+    let control_of = |id: &str| -> Vec<String> {
+        common::json(&["campaign", "show", id, "--db", db, "--format", "json"])["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["arm"] == "control")
+            .map(|m| m["customer_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Every preset exports, and no control member reaches any file.
+    for preset in [
+        "generic",
+        "mailchimp",
+        "klaviyo",
+        "hubspot",
+        "braze",
+        "call-list",
+    ] {
+        let out = dir.path().join(format!("{preset}.csv"));
+        let exported = common::revgap(&[
+            "campaign",
+            "export",
+            &id,
+            "--preset",
+            preset,
+            "--out",
+            out.to_str().unwrap(),
+            "--db",
+            db,
+        ]);
+        assert!(exported.status.success(), "{preset}");
+        let mut reader = csv::Reader::from_path(&out).unwrap();
+        let headers = reader.headers().unwrap().clone();
+        let id_column = headers
+            .iter()
+            .position(|h| h == "customer_id" || h == "revgap_customer_id")
+            .unwrap();
+        let control = control_of(&id);
+        assert!(!control.is_empty());
+        for row in reader.records() {
+            let row = row.unwrap();
+            assert!(
+                !control.contains(&row[id_column].to_string()),
+                "{preset}: control member {} exported",
+                &row[id_column]
+            );
+        }
+    }
     let treated = created["treated"].as_u64().unwrap() as usize;
     let shown = common::json(&["campaign", "show", &id, "--db", db, "--format", "json"]);
     let control: Vec<String> = shown["members"]

@@ -22,6 +22,8 @@ pub struct Request<'a> {
     pub contacts: &'a HashMap<String, Contact>,
     /// The campaign's channel rules (default: the config's).
     pub channels: Option<ChannelRules>,
+    /// A catalog offer id for every treated member (default: the offer fitting each gap).
+    pub offer: Option<String>,
 }
 
 /// What was stored.
@@ -109,7 +111,31 @@ pub fn prepare(
         .channels
         .clone()
         .unwrap_or_else(|| config.outreach.channels.clone());
+    let offer = match &request.offer {
+        None => None,
+        Some(id) => Some(
+            config
+                .outreach
+                .offers
+                .iter()
+                .find(|o| &o.id == id)
+                .ok_or_else(|| {
+                    CreateError::Request(format!(
+                        "unknown offer {:?}: the catalog ([[outreach.offers]]) has {}",
+                        crate::text::one_line(id),
+                        config
+                            .outreach
+                            .offers
+                            .iter()
+                            .map(|o| o.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })?,
+        ),
+    };
     let inputs = Inputs {
+        offer,
         contacts: request.contacts,
         suppressed: &suppressed,
         salt: &salt,

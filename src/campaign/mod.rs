@@ -71,6 +71,8 @@ pub struct Inputs<'a> {
     pub outreach: &'a OutreachSettings,
     /// The channel rules in force (the config's, or the campaign's override).
     pub channels: &'a ChannelRules,
+    /// The catalog offer every treated member gets, instead of the one that fits their gap.
+    pub offer: Option<&'a Offer>,
 }
 
 /// The first catalog offer that fits the opportunity of a customer's primary gap.
@@ -99,6 +101,7 @@ pub fn plan(
         control_bp,
         outreach,
         channels,
+        offer,
     } = *inputs;
     let chosen: Vec<usize> = match selection {
         Selection::Top(n) => analysis.ranking.iter().take(*n).copied().collect(),
@@ -208,7 +211,10 @@ pub fn plan(
                     // A control member is never contacted: no channel, offer or address.
                     channel: (!in_control).then(|| channel.to_string()),
                     offer: (!in_control)
-                        .then(|| offer_for(analysis.scores[*customer].primary, outreach))
+                        .then(|| {
+                            offer
+                                .or_else(|| offer_for(analysis.scores[*customer].primary, outreach))
+                        })
                         .flatten()
                         .map(|offer| offer.id.clone()),
                     address: address.filter(|_| !in_control),

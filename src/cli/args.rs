@@ -144,6 +144,10 @@ pub struct CampaignCreateArgs {
     /// Channels in order of preference for this campaign (default: [outreach.channels] order).
     #[arg(long, value_name = "CH[,CH...]", value_delimiter = ',')]
     pub channels: Option<Vec<String>>,
+    /// A catalog offer (its id) for every treated member, instead of the offer that fits each
+    /// member's gap.
+    #[arg(long, value_name = "ID")]
+    pub offer: Option<String>,
     /// Share of the treated, largest gaps first, put on the sales team's call list (default:
     /// [outreach.channels] phone_top_share; 0 = none).
     #[arg(long, value_name = "SHARE")]

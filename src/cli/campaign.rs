@@ -99,6 +99,7 @@ fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
         selection,
         contacts: &no_contacts,
         channels,
+        offer: args.offer.clone(),
     };
     let request_failure = |error: CreateError| match error {
         CreateError::Request(message) => Failure::new(2, message),

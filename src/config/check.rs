@@ -239,6 +239,7 @@ impl Config {
         let o = &self.outreach;
         for (key, value) in [
             ("outreach.brand_name", &o.brand_name),
+            ("outreach.tone", &o.tone),
             ("outreach.sign_off", &o.sign_off),
             ("outreach.postal_address", &o.postal_address),
         ] {

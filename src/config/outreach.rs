@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 #[serde(default, deny_unknown_fields)]
 pub struct OutreachSettings {
     pub brand_name: String,
+    /// The brand's voice, as model-written drafts are told it.
+    pub tone: String,
     pub sign_off: String,
     /// Printed in every email (anti-spam laws require a postal address).
     pub postal_address: String,
@@ -108,6 +110,7 @@ impl Default for OutreachSettings {
             };
         Self {
             brand_name: "Northwind Market".into(),
+            tone: "warm, brief and friendly; never pushy".into(),
             sign_off: "The Northwind Market team".into(),
             postal_address: "Northwind Market, 100 Example Street, Springfield, USA".into(),
             link_domains: vec!["example.com".into()],

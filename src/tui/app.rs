@@ -514,6 +514,7 @@ fn create_campaign(
         selection: Selection::Ids(ids),
         contacts: &contacts,
         channels: None,
+        offer: None,
     };
     let analysis = &loaded.analysis;
     let created = create::create(
