@@ -142,6 +142,12 @@ async fn every_enhanced_customer_is_grounded_or_falls_back_with_a_reason() {
     let output = revgap(args, "http://127.0.0.1:9/v1", cache.path()).await;
     let markdown = String::from_utf8_lossy(&output.stdout);
     assert!(markdown.contains("*(cached, grounded)*"), "{markdown}");
+    assert!(
+        markdown.contains(
+            "- **Opportunity Description:** send a win-back email this week. *(cached, grounded)*"
+        ),
+        "{markdown}"
+    );
     let cached: String = std::fs::read_dir(cache.path())
         .unwrap()
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())

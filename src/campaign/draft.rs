@@ -211,6 +211,11 @@ pub fn check(draft: &Draft, recipient: &Recipient<'_>, outreach: &OutreachSettin
             !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
         })
     };
+    // Models echo their data block or answer in HTML or code; no draft needs either.
+    let without_placeholder = all.replace(UNSUBSCRIBE, "");
+    if without_placeholder.contains(['<', '>', '{', '}', '`']) {
+        failures.push("markup, code or data (<, >, {, }, `)".to_string());
+    }
     // The call note is for the sales team, who may read the analysis; customers never see it.
     let internal_allowed = draft.channel == "phone";
     for word in INTERNAL.iter().filter(|_| !internal_allowed) {
@@ -268,6 +273,16 @@ pub fn check(draft: &Draft, recipient: &Recipient<'_>, outreach: &OutreachSettin
             }
             if !draft.text.contains(SMS_STOP) {
                 failures.push(format!("SMS without \"{SMS_STOP}\""));
+            }
+        }
+        "phone" => {
+            if let Some(offer) = recipient.offer
+                && !draft.text.contains(&offer.description)
+            {
+                failures.push(format!(
+                    "call note without the offer \"{}\"",
+                    offer.description
+                ));
             }
         }
         "push" => {
@@ -551,6 +566,34 @@ mod tests {
         fails_with(
             &check(&with(base.text.replace(SMS_STOP, "")), &who, &settings),
             "without \"Reply STOP",
+        );
+    }
+
+    #[test]
+    fn rule_no_markup_code_or_echoed_data() {
+        fails_with(
+            &email_failures(|t| format!("{t}<script>x</script>")),
+            "markup, code or data",
+        );
+        fails_with(
+            &email_failures(|t| format!("{t}{{\"brand\": \"x\"}}")),
+            "markup, code or data",
+        );
+        assert!(
+            email_failures(|t| t.to_string()).is_empty(),
+            "the placeholder is fine"
+        );
+    }
+
+    #[test]
+    fn rule_call_notes_name_the_offer() {
+        let settings = outreach();
+        let who = recipient(&settings);
+        let mut note = template("phone", &who, &settings);
+        note.text = "Call them and be nice.".into();
+        fails_with(
+            &check(&note, &who, &settings),
+            "call note without the offer",
         );
     }
 

@@ -272,15 +272,16 @@ fn customer_entry(
         );
         let actions = super::format::action_list(&opportunity.actions);
         let _ = writeln!(out, "- **Recommended Actions:** {actions}");
+        // As in the original, only a model-written description gets its own line: the
+        // rule-based one is the Next Step line below.
         let (description, source) = context.opportunity_description(insight);
-        let label = match source {
-            crate::narrative::generate::Source::RuleBased => "rule-based".to_string(),
-            source => format!("{}, grounded", source.key()),
-        };
-        let _ = writeln!(
-            out,
-            "- **Opportunity Description:** {description} *({label})*"
-        );
+        if source != crate::narrative::generate::Source::RuleBased {
+            let _ = writeln!(
+                out,
+                "- **Opportunity Description:** {description} *({}, grounded)*",
+                source.key()
+            );
+        }
     }
     let shown = context.rationale(insight);
     let label = match (&shown.fallback_reason, shown.source) {
