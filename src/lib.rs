@@ -13,6 +13,7 @@ pub mod handoff;
 pub mod ledger;
 pub mod model;
 pub mod narrative;
+pub mod outcome;
 pub mod report;
 pub mod segment;
 pub mod stats;

@@ -14,6 +14,7 @@ use crate::config::{ChannelRules, Offer, OutreachSettings};
 use crate::data::Dataset;
 use crate::engine::Analysis;
 use crate::ledger::{Arm, Member, StoredDraft};
+use crate::stats::interval::mean_and_variance;
 use contacts::Contact;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -386,20 +387,6 @@ fn situation_of(member: &Member) -> String {
 
 fn arm_values(members: &[Member], arm: Arm, value: fn(&Member) -> f64) -> Vec<f64> {
     members.iter().filter(|m| m.arm == arm).map(value).collect()
-}
-
-fn mean_and_variance(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    if values.is_empty() {
-        return (0.0, 0.0);
-    }
-    let mean = values.iter().sum::<f64>() / n;
-    let variance = if values.len() > 1 {
-        values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)
-    } else {
-        0.0
-    };
-    (mean, variance)
 }
 
 /// (mean treated − mean control) / √((var treated + var control) / 2); 0 when both arms are

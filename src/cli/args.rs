@@ -56,6 +56,60 @@ pub enum CampaignCommand {
     /// Webhooks (secret from REVGAP_WEBHOOK_SECRET), or email the email members through an
     /// SMTP relay; safe to re-run after an interruption.
     Send(CampaignSendArgs),
+    /// Measure a sent campaign on follow-up data: incremental revenue per window with
+    /// intervals (Welch and CUPED), recovery and churn per arm, delivery, time to action.
+    Measure(Box<CampaignMeasureArgs>),
+    /// Write follow-up weekly spend with a known effect for a campaign's members (a weekly
+    /// panel CSV), to try `measure` and to test it.
+    SimulateOutcome(CampaignSimulateArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MeasureFormat {
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CampaignMeasureArgs {
+    /// The campaign's id (see `campaign list`).
+    pub id: i64,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Follow-up windows in weeks after the campaign's as-of date (default: [outcome] windows).
+    #[arg(long, value_name = "K[,K...]", value_delimiter = ',')]
+    pub windows: Option<Vec<usize>>,
+    /// First day of the follow-up (default: the day after the campaign's as-of date).
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    pub from: Option<NaiveDate>,
+    #[arg(long, value_enum, default_value_t = MeasureFormat::Markdown)]
+    pub format: MeasureFormat,
+    /// The ledger file (default: revgap/ledger.sqlite in the platform's data directory).
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CampaignSimulateArgs {
+    /// The campaign's id (see `campaign list`).
+    pub id: i64,
+    /// Added to each treated member's expected weekly spend (currency per week, ≥ 0).
+    #[arg(long, default_value_t = 0.0)]
+    pub effect: f64,
+    /// Correlation of pre-campaign and follow-up weekly spend (0 to 1).
+    #[arg(long, default_value_t = 0.7)]
+    pub correlation: f64,
+    /// Follow-up weeks to write.
+    #[arg(long, default_value_t = 8)]
+    pub weeks: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The weekly panel to write (customer_id,week_start_date,weekly_spend).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The ledger file (default: revgap/ledger.sqlite in the platform's data directory).
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

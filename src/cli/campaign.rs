@@ -19,10 +19,12 @@ pub fn run(command: &CampaignCommand) -> Result<(), Failure> {
         CampaignCommand::Show(args) => show(args),
         CampaignCommand::Export(args) => export(args),
         CampaignCommand::Send(args) => send(args),
+        CampaignCommand::Measure(args) => super::measure::measure(args),
+        CampaignCommand::SimulateOutcome(args) => super::measure::simulate(args),
     }
 }
 
-fn ledger_failure(error: LedgerError) -> Failure {
+pub(super) fn ledger_failure(error: LedgerError) -> Failure {
     let code = match error {
         LedgerError::NoCampaign(_) => 2,
         _ => EXIT_LEDGER,
@@ -30,7 +32,7 @@ fn ledger_failure(error: LedgerError) -> Failure {
     Failure::new(code, crate::text::one_line(&error.to_string()).into_owned())
 }
 
-fn open(args: &LedgerArgs) -> Result<Ledger, Failure> {
+pub(super) fn open(args: &LedgerArgs) -> Result<Ledger, Failure> {
     let path = match &args.db {
         Some(path) => path.clone(),
         None => ledger::default_path().ok_or_else(|| {
@@ -346,7 +348,7 @@ fn show(args: &CampaignShowArgs) -> Result<(), Failure> {
 }
 
 fn export(args: &CampaignExportArgs) -> Result<(), Failure> {
-    let ledger = open(&LedgerArgs {
+    let mut ledger = open(&LedgerArgs {
         db: args.db.clone(),
         format: CampaignFormat::Text,
     })?;
@@ -361,6 +363,9 @@ fn export(args: &CampaignExportArgs) -> Result<(), Failure> {
                     format!("{}: cannot write the export: {e}", args.out.display()),
                 )
             })?;
+    ledger
+        .advance_status(args.id, "exported")
+        .map_err(ledger_failure)?;
     if written.held_back > 0 {
         eprintln!(
             "revgap: warning: {} treated member(s) held back: no draft that passed the checker",
@@ -419,6 +424,11 @@ fn send(args: &CampaignSendArgs) -> Result<(), Failure> {
         })?,
         (None, None) => return Err(Failure::new(2, "expected --webhook URL or --smtp URL")),
     };
+    if outcome.delivered_now + outcome.delivered_before > 0 {
+        ledger
+            .advance_status(args.id, "sent")
+            .map_err(ledger_failure)?;
+    }
     let mut report = format!(
         "revgap: campaign {}: {} delivered now, {} before, {} pending, {} held back (no passing draft)",
         args.id,

@@ -4,6 +4,7 @@
 
 mod args;
 mod campaign;
+mod measure;
 mod segments;
 
 pub use args::{

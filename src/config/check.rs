@@ -270,6 +270,17 @@ impl Config {
                 crate::text::one_line(&o.unsubscribe_url)
             ));
         }
+        check.open_closed(
+            "outcome.recovered_share",
+            self.outcome.recovered_share,
+            0.0,
+            1.0,
+        );
+        if self.outcome.windows.is_empty()
+            || self.outcome.windows.iter().any(|w| !(1..=104).contains(w))
+        {
+            check.fail("outcome.windows: expected one or more windows of 1 to 104 weeks".into());
+        }
         for problem in o.channels.problems("outreach.channels") {
             check.fail(problem);
         }

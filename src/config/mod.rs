@@ -28,6 +28,27 @@ pub struct Config {
     pub peers: PeerSettings,
     pub calendar: Calendar,
     pub outreach: OutreachSettings,
+    pub outcome: OutcomeSettings,
+}
+
+/// How campaign outcomes are read (`campaign measure`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutcomeSettings {
+    /// A member counts as recovered when follow-up weekly spend reaches this share of their
+    /// pre-campaign weekly spend.
+    pub recovered_share: f64,
+    /// Follow-up windows in weeks when `--windows` is not given.
+    pub windows: Vec<usize>,
+}
+
+impl Default for OutcomeSettings {
+    fn default() -> Self {
+        Self {
+            recovered_share: 0.8,
+            windows: vec![2, 4, 8],
+        }
+    }
 }
 
 /// The peer baseline: a customer's recent weekly spend against the median of comparable

@@ -57,15 +57,6 @@ pub fn unsubscribe_link(
         .replace("{customer_id}", &encoded)
 }
 
-/// The outreach settings a campaign was made with (the defaults for a campaign that did not
-/// record them).
-pub fn outreach_of(campaign: &crate::ledger::Campaign) -> OutreachSettings {
-    serde_json::from_str::<serde_json::Value>(&campaign.analysis)
-        .ok()
-        .and_then(|analysis| serde_json::from_value(analysis.get("outreach")?.clone()).ok())
-        .unwrap_or_default()
-}
-
 /// Sends campaign `campaign_id`'s email members through the relay at `url`, as the campaign's
 /// outreach settings say (sender, unsubscribe link).
 pub fn send(
@@ -75,7 +66,7 @@ pub fn send(
     retry: Retry,
 ) -> Result<Outcome, SmtpError> {
     let campaign = ledger.campaign(campaign_id)?;
-    let outreach = &outreach_of(&campaign);
+    let outreach = &campaign.outreach();
     let from: lettre::message::Mailbox = outreach
         .from_address
         .parse()

@@ -95,3 +95,82 @@ impl Ledger {
         Ok(by_customer)
     }
 }
+
+impl Ledger {
+    /// When each delivered action of a campaign reached its member: (customer id, RFC 3339).
+    pub fn delivered_times(&self, campaign_id: i64) -> Result<Vec<(String, String)>, LedgerError> {
+        let run = || -> rusqlite::Result<Vec<(String, String)>> {
+            let mut statement = self.connection.prepare(
+                "SELECT customer_id, delivered_at FROM actions
+                 WHERE campaign_id = ?1 AND status = 'delivered' AND delivered_at IS NOT NULL",
+            )?;
+            let rows = statement.query_map([campaign_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            rows.collect()
+        };
+        run().map_err(|e| self.sql_error(e))
+    }
+
+    /// Marks how far a campaign has gone ("exported", "sent", "measured"); a later stage is
+    /// never turned back into an earlier one.
+    pub fn advance_status(&mut self, campaign_id: i64, status: &str) -> Result<(), LedgerError> {
+        const ORDER: [&str; 4] = ["created", "exported", "sent", "measured"];
+        let rank = |s: &str| ORDER.iter().position(|o| *o == s).unwrap_or(0);
+        let current = self.campaign(campaign_id)?.status;
+        if rank(status) > rank(&current) {
+            self.connection
+                .execute(
+                    "UPDATE campaigns SET status = ?2 WHERE id = ?1",
+                    params![campaign_id, status],
+                )
+                .map_err(|e| self.sql_error(e))?;
+        }
+        Ok(())
+    }
+
+    /// Stores one measurement: (customer id, window in days, mean weekly spend) per member and
+    /// window, all under `taken_at`, in one transaction (a re-measure adds, never overwrites).
+    pub fn record_outcomes(
+        &mut self,
+        campaign_id: i64,
+        taken_at: &str,
+        rows: &[(&str, i64, f64)],
+    ) -> Result<(), LedgerError> {
+        let path = self.path.clone();
+        let wrap = |source: rusqlite::Error| LedgerError::Sql {
+            path: path.clone(),
+            source,
+        };
+        let transaction = self.connection.transaction().map_err(&wrap)?;
+        {
+            let mut insert = transaction
+                .prepare(
+                    "INSERT INTO outcome_snapshots (campaign_id, customer_id, taken_at,
+                     window_days, spend) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(&wrap)?;
+            for (customer_id, window_days, spend) in rows {
+                insert
+                    .execute(params![
+                        campaign_id,
+                        customer_id,
+                        taken_at,
+                        window_days,
+                        spend
+                    ])
+                    .map_err(&wrap)?;
+            }
+        }
+        transaction.commit().map_err(&wrap)
+    }
+
+    /// How many measurements (distinct `taken_at`) a campaign has.
+    pub fn measurements(&self, campaign_id: i64) -> Result<i64, LedgerError> {
+        self.connection
+            .query_row(
+                "SELECT COUNT(DISTINCT taken_at) FROM outcome_snapshots WHERE campaign_id = ?1",
+                [campaign_id],
+                |row| row.get(0),
+            )
+            .map_err(|e| self.sql_error(e))
+    }
+}

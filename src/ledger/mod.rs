@@ -145,6 +145,28 @@ pub struct StoredDraft {
     pub failures: Vec<String>,
 }
 
+impl Campaign {
+    /// The outreach settings the campaign was made with (the defaults for a campaign that did
+    /// not record them).
+    pub fn outreach(&self) -> crate::config::OutreachSettings {
+        self.analysis_value("outreach")
+            .and_then(|value| serde_json::from_value(value).ok())
+            .unwrap_or_default()
+    }
+
+    /// The last day of the data the campaign was made from.
+    pub fn as_of(&self) -> Option<chrono::NaiveDate> {
+        self.analysis_value("as_of")?.as_str()?.parse().ok()
+    }
+
+    fn analysis_value(&self, key: &str) -> Option<serde_json::Value> {
+        serde_json::from_str::<serde_json::Value>(&self.analysis)
+            .ok()?
+            .get(key)
+            .cloned()
+    }
+}
+
 /// A draft from the columns channel, subject, body, source, passed, failures starting at
 /// column `first`.
 fn stored_draft(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<StoredDraft> {

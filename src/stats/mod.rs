@@ -1,4 +1,8 @@
-//! Rank statistics shared by the scores and the segments: values ranked once, ties grouped.
+//! Statistics shared across rooms: rank statistics for scores and segments (values ranked
+//! once, ties grouped), the normal quantile, and (in `interval`) the interval estimators
+//! campaigns are measured with.
+
+pub mod interval;
 
 /// Sorts `values` once (in parallel) and gives each block of equal values to `score`:
 /// `score(below, ties)` returns the value every member of the block gets, where `below` is

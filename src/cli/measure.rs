@@ -1,0 +1,335 @@
+//! `revgap campaign measure | simulate-outcome`: the CLI over `outcome` and the ledger.
+
+use super::args::{CampaignMeasureArgs, CampaignSimulateArgs, LedgerArgs, MeasureFormat};
+use super::campaign::{ledger_failure, open};
+use super::{Failure, load_config, load_dataset, warn_skipped, write_output};
+use crate::ledger::{Arm, Campaign};
+use crate::outcome::estimate::{self, WindowEstimate};
+use crate::outcome::{follow_up, synthetic};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+fn ledger_args(db: &Option<std::path::PathBuf>) -> LedgerArgs {
+    LedgerArgs {
+        db: db.clone(),
+        format: super::args::CampaignFormat::Text,
+    }
+}
+
+/// The first follow-up day: `--from`, else the day after the campaign's as-of date.
+fn follow_up_start(
+    campaign: &Campaign,
+    from: Option<chrono::NaiveDate>,
+) -> Result<chrono::NaiveDate, Failure> {
+    match from.or_else(|| campaign.as_of().and_then(|d| d.succ_opt())) {
+        Some(day) => Ok(day),
+        None => Err(Failure::new(
+            2,
+            format!(
+                "campaign {} records no as-of date; pass --from DATE (the first follow-up day)",
+                campaign.campaign_id
+            ),
+        )),
+    }
+}
+
+pub fn measure(args: &CampaignMeasureArgs) -> Result<(), Failure> {
+    let mut ledger = open(&ledger_args(&args.db))?;
+    let campaign = ledger.campaign(args.id).map_err(ledger_failure)?;
+    let delivered = ledger.delivered_times(args.id).map_err(ledger_failure)?;
+    if campaign.status == "created" && delivered.is_empty() {
+        return Err(Failure::new(
+            2,
+            format!(
+                "campaign {} has not been sent or exported yet (campaign send or campaign export first): nothing to measure",
+                args.id
+            ),
+        ));
+    }
+    let config = load_config(&args.data)?;
+    let windows = args
+        .windows
+        .clone()
+        .unwrap_or_else(|| config.outcome.windows.clone());
+    if windows.is_empty() || windows.iter().any(|w| !(1..=104).contains(w)) {
+        return Err(Failure::new(
+            2,
+            "--windows: expected weeks from 1 to 104, e.g. 2,4,8",
+        ));
+    }
+    let start = follow_up_start(&campaign, args.from)?;
+    let members = ledger.members(args.id).map_err(ledger_failure)?;
+    let dataset = load_dataset(&args.data)?;
+    warn_skipped(&dataset);
+    let read =
+        follow_up::read(&dataset, &members, start, &windows).map_err(|m| Failure::new(65, m))?;
+    let offer_costs: HashMap<String, f64> = campaign
+        .outreach()
+        .offers
+        .iter()
+        .map(|o| (o.id.clone(), o.cost))
+        .collect();
+    let context = estimate::Context {
+        recovered_share: config.outcome.recovered_share,
+        offer_costs: &offer_costs,
+    };
+    let estimates: Vec<WindowEstimate> = read
+        .windows
+        .iter()
+        .filter_map(|w| estimate::window(&members, &w.spend, w.weeks, &context))
+        .collect();
+    if estimates.is_empty() {
+        return Err(Failure::new(
+            65,
+            format!(
+                "campaign {}: each arm needs at least two members to measure",
+                args.id
+            ),
+        ));
+    }
+    // Time to action: from the end of the data the gap was detected on to the delivery.
+    let detected = campaign
+        .as_of()
+        .and_then(|d| d.and_hms_opt(23, 59, 59))
+        .map(|t| t.and_utc());
+    let mut days: Vec<f64> = delivered
+        .iter()
+        .filter_map(|(_, at)| {
+            let at = chrono::DateTime::parse_from_rfc3339(at).ok()?;
+            Some((at.with_timezone(&chrono::Utc) - detected?).num_seconds() as f64 / 86_400.0)
+        })
+        .collect();
+    let time_to_action = estimate::median_and_p90(&mut days);
+    let treated = members.iter().filter(|m| m.arm == Arm::Treated).count();
+    let delivered_members = delivered
+        .iter()
+        .map(|(customer, _)| customer.as_str())
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    let taken_at = chrono::Utc::now().to_rfc3339();
+    let rows: Vec<(&str, i64, f64)> = read
+        .windows
+        .iter()
+        .flat_map(|w| {
+            members
+                .iter()
+                .zip(&w.spend)
+                .map(move |(m, spend)| (m.customer_id.as_str(), 7 * w.weeks as i64, *spend))
+        })
+        .collect();
+    ledger
+        .record_outcomes(args.id, &taken_at, &rows)
+        .map_err(ledger_failure)?;
+    ledger
+        .advance_status(args.id, "measured")
+        .map_err(ledger_failure)?;
+    let measurement = ledger.measurements(args.id).map_err(ledger_failure)?;
+    let document = serde_json::json!({
+        "campaign_id": campaign.campaign_id,
+        "name": campaign.name,
+        "as_of": campaign.as_of().map(|d| d.to_string()),
+        "follow_up_start": start.to_string(),
+        "follow_up_source": dataset.source,
+        "measured_at": taken_at,
+        "measurement": measurement,
+        "members": members.len(),
+        "missing_from_follow_up": read.missing_members,
+        "ignored_customers": read.ignored_customers,
+        "delivery": {
+            "treated": treated,
+            "delivered": delivered_members,
+            "rate": if treated > 0 { delivered_members as f64 / treated as f64 } else { 0.0 },
+        },
+        "time_to_action_days": time_to_action.map(|(median, p90)| serde_json::json!({"median": median, "p90": p90})),
+        "windows": estimates,
+    });
+    let text = match args.format {
+        MeasureFormat::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&document).unwrap_or_default()
+        ),
+        MeasureFormat::Markdown => markdown(&campaign, &document, &estimates, dataset.unit),
+    };
+    write_output(None, &text)
+}
+
+fn interval_text(unit: crate::text::ValueUnit, i: &crate::stats::interval::Interval) -> String {
+    format!(
+        "{} ({} to {})",
+        unit.amount(i.estimate),
+        unit.amount(i.ci_low),
+        unit.amount(i.ci_high)
+    )
+}
+
+fn percent(i: &crate::stats::interval::Interval) -> String {
+    format!(
+        "{:.1}% ({:.1}% to {:.1}%)",
+        i.estimate * 100.0,
+        i.ci_low * 100.0,
+        i.ci_high * 100.0
+    )
+}
+
+fn markdown(
+    campaign: &Campaign,
+    document: &serde_json::Value,
+    estimates: &[WindowEstimate],
+    unit: crate::text::ValueUnit,
+) -> String {
+    let mut out = format!(
+        "# Campaign {} \"{}\": measured outcome\n\n",
+        campaign.campaign_id,
+        crate::text::one_line(&campaign.name)
+    );
+    let _ = writeln!(
+        out,
+        "Follow-up from {} ({}); {} members, {} missing from the follow-up data (counted as zero spend). Intention to treat: every assigned member, delivered or not; 95 % intervals.\n",
+        document["follow_up_start"].as_str().unwrap_or("-"),
+        crate::text::one_line(document["follow_up_source"].as_str().unwrap_or("-")),
+        document["members"],
+        document["missing_from_follow_up"],
+    );
+    let delivery = &document["delivery"];
+    let _ = writeln!(
+        out,
+        "- **Delivery:** {} of {} treated members ({:.0}%)",
+        delivery["delivered"],
+        delivery["treated"],
+        delivery["rate"].as_f64().unwrap_or(0.0) * 100.0
+    );
+    if let Some(time) = document["time_to_action_days"].as_object() {
+        let _ = writeln!(
+            out,
+            "- **Time to action** (gap detected → action delivered): median {:.1} days, p90 {:.1} days",
+            time["median"].as_f64().unwrap_or(0.0),
+            time["p90"].as_f64().unwrap_or(0.0)
+        );
+    }
+    for e in estimates {
+        let _ = writeln!(
+            out,
+            "\n## {} weeks after ({} treated, {} control): **{}**\n",
+            e.weeks, e.n_treated, e.n_control, e.verdict
+        );
+        let _ = writeln!(
+            out,
+            "- **Incremental weekly revenue per treated customer:** {} (Welch)",
+            interval_text(unit, &e.incremental_revenue_per_treated)
+        );
+        if let Some(c) = &e.cuped {
+            let cuped = crate::stats::interval::Interval {
+                estimate: c.estimate,
+                ci_low: c.ci_low,
+                ci_high: c.ci_high,
+            };
+            let _ = writeln!(
+                out,
+                "- **CUPED-adjusted on pre-campaign spend:** {} (θ {:.3}, variance {:.0}% lower){}",
+                interval_text(unit, &cuped),
+                c.theta,
+                c.variance_reduction * 100.0,
+                if e.headline == "cuped" {
+                    " — the headline"
+                } else {
+                    ""
+                }
+            );
+        }
+        let _ = writeln!(
+            out,
+            "- **Incremental weekly revenue, all treated:** {}; would have come back anyway: {} a week",
+            interval_text(unit, &e.incremental_revenue_total),
+            unit.amount(e.would_have_come_back)
+        );
+        let _ = writeln!(
+            out,
+            "- **Recovered** (≥ share of pre-campaign spend): treated {}, control {}; lift {}",
+            percent(&e.recovery_rate_treated_interval),
+            percent(&e.recovery_rate_control_interval),
+            percent(&e.recovery_lift)
+        );
+        let _ = writeln!(
+            out,
+            "- **No purchase in the window:** treated {}, control {}",
+            percent(&e.churn_treated),
+            percent(&e.churn_control)
+        );
+        if let Some(share) = &e.gap_closed_share {
+            let _ = writeln!(
+                out,
+                "- **Share of the weekly gap closed:** {}",
+                percent(share)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "- **Offer cost:** {}; **net incremental revenue over the window:** {}",
+            unit.amount(e.offer_cost),
+            interval_text(unit, &e.net_incremental_revenue)
+        );
+    }
+    out.push_str(
+        "\nHow to read it: the interval is where the true effect plausibly lies. \"lift\" means it is above zero; \"insufficient evidence\" means it includes zero: the campaign may have worked or not, and more members or a longer window would tell.\n",
+    );
+    out
+}
+
+pub fn simulate(args: &CampaignSimulateArgs) -> Result<(), Failure> {
+    if !(args.effect.is_finite() && args.effect >= 0.0) {
+        return Err(Failure::new(2, "--effect: expected an amount ≥ 0"));
+    }
+    if !(args.correlation > 0.0 && args.correlation <= 1.0) {
+        return Err(Failure::new(
+            2,
+            "--correlation: expected a value above 0 and at most 1",
+        ));
+    }
+    if args.weeks == 0 || args.weeks > 104 {
+        return Err(Failure::new(2, "--weeks: expected 1 to 104"));
+    }
+    let ledger = open(&ledger_args(&args.db))?;
+    let campaign = ledger.campaign(args.id).map_err(ledger_failure)?;
+    let members = ledger.members(args.id).map_err(ledger_failure)?;
+    let start = follow_up_start(&campaign, None)?;
+    let pre: Vec<f64> = members.iter().map(|m| m.pre_weekly_spend).collect();
+    let treated: Vec<bool> = members.iter().map(|m| m.arm == Arm::Treated).collect();
+    let truth = synthetic::Truth {
+        effect: args.effect,
+        correlation: args.correlation,
+        seed: args.seed,
+    };
+    let spend = synthetic::weekly(&pre, &treated, args.weeks, truth);
+    let days: Vec<String> = (0..args.weeks)
+        .map(|w| (start + chrono::Days::new(7 * w as u64)).to_string())
+        .collect();
+    crate::atomic::write_with(&args.out, crate::atomic::Access::Private, |file| {
+        let mut writer = std::io::BufWriter::new(file);
+        writeln!(writer, "customer_id,week_start_date,weekly_spend")?;
+        for (member, weeks) in members.iter().zip(&spend) {
+            for (day, value) in days.iter().zip(weeks) {
+                writeln!(
+                    writer,
+                    "{},{day},{value:.2}",
+                    crate::text::csv_text_cell(&member.customer_id)
+                )?;
+            }
+        }
+        writer.flush()
+    })
+    .map_err(|e| {
+        Failure::new(
+            super::EXIT_OUTPUT,
+            format!("{}: cannot write: {e}", args.out.display()),
+        )
+    })?;
+    eprintln!(
+        "revgap: wrote {} weeks of follow-up spend from {start} for {} members of campaign {} (true effect {} a week per treated member)",
+        args.weeks,
+        members.len(),
+        args.id,
+        args.effect
+    );
+    Ok(())
+}

@@ -1,0 +1,326 @@
+//! What a campaign recovered, by assignment (intention to treat: every assigned member,
+//! delivered or not). Per window: incremental weekly revenue per treated customer (Welch),
+//! the same after CUPED on pre-campaign spend (the headline when it narrows the interval),
+//! the total over the treated, what would have come back anyway, recovery and churn per arm
+//! (Wilson) and the recovery lift (Newcombe), the share of the gap closed, offer cost and net
+//! revenue over the window, and a verdict that is never "lift" from an interval crossing 0.
+
+use crate::ledger::{Arm, Member};
+use crate::stats::interval::{self, Interval};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Confidence level of every interval.
+pub const LEVEL: f64 = 0.95;
+
+/// What the estimates need besides the members and their follow-up spend.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    /// A member counts as recovered when follow-up weekly spend ≥ this share of their
+    /// pre-campaign weekly spend.
+    pub recovered_share: f64,
+    /// Cost of one redemption by offer id.
+    pub offer_costs: &'a HashMap<String, f64>,
+}
+
+/// CUPED's estimate with θ and the variance it removed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CupedOut {
+    pub estimate: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    pub theta: f64,
+    pub variance_reduction: f64,
+}
+
+/// One window's estimates (amounts per week in the data's currency unless named otherwise).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WindowEstimate {
+    pub weeks: usize,
+    pub n_treated: usize,
+    pub n_control: usize,
+    pub mean_treated: f64,
+    pub mean_control: f64,
+    pub incremental_revenue_per_treated: Interval,
+    pub incremental_revenue_total: Interval,
+    pub cuped: Option<CupedOut>,
+    /// "cuped" when its interval is narrower, else "welch".
+    pub headline: &'static str,
+    /// Control mean × treated count: weekly revenue the treated would have brought anyway.
+    pub would_have_come_back: f64,
+    pub recovery_rate_treated: f64,
+    pub recovery_rate_control: f64,
+    pub recovery_rate_treated_interval: Interval,
+    pub recovery_rate_control_interval: Interval,
+    pub recovery_lift: Interval,
+    /// No purchase in the window, per arm (the original's "customer retention", inverted).
+    pub churn_treated: Interval,
+    pub churn_control: Interval,
+    /// Incremental weekly revenue per treated ÷ their mean weekly gap before the campaign.
+    pub gap_closed_share: Option<Interval>,
+    /// Cost of the offers of treated members who bought in the window (each counted as one
+    /// redemption: an upper bound).
+    pub offer_cost: f64,
+    /// Incremental revenue over the whole window minus the offer cost.
+    pub net_incremental_revenue: Interval,
+    pub verdict: &'static str,
+}
+
+/// "lift" when the headline interval is above zero, "no lift" when it is below zero (the
+/// campaign lowered spend), "insufficient evidence" whenever it crosses zero.
+pub fn verdict(interval: Interval) -> &'static str {
+    if interval.ci_low > 0.0 {
+        "lift"
+    } else if interval.ci_high < 0.0 {
+        "no lift"
+    } else {
+        "insufficient evidence"
+    }
+}
+
+/// The estimates of one window; `spend` is each member's mean weekly follow-up spend, in
+/// member order. `None` when an arm has fewer than two members.
+pub fn window(
+    members: &[Member],
+    spend: &[f64],
+    weeks: usize,
+    context: &Context<'_>,
+) -> Option<WindowEstimate> {
+    let arm_of = |arm: Arm| -> Vec<(f64, &Member)> {
+        members
+            .iter()
+            .zip(spend)
+            .filter(|(m, _)| m.arm == arm)
+            .map(|(m, y)| (*y, m))
+            .collect()
+    };
+    let (treated, control) = (arm_of(Arm::Treated), arm_of(Arm::Control));
+    let ys = |rows: &[(f64, &Member)]| rows.iter().map(|r| r.0).collect::<Vec<f64>>();
+    let pairs = |rows: &[(f64, &Member)]| {
+        rows.iter()
+            .map(|(y, m)| (*y, m.pre_weekly_spend))
+            .collect::<Vec<(f64, f64)>>()
+    };
+    let welch = interval::welch(&ys(&treated), &ys(&control), LEVEL)?;
+    let cuped = interval::cuped(&pairs(&treated), &pairs(&control), LEVEL);
+    let (n_t, n_c) = (treated.len(), control.len());
+    let (mean_t, _) = interval::mean_and_variance(&ys(&treated));
+    let (mean_c, _) = interval::mean_and_variance(&ys(&control));
+    let headline = match cuped {
+        Some(c) if c.welch.interval.width() < welch.interval.width() => c.welch.interval,
+        _ => welch.interval,
+    };
+    let recovered = |rows: &[(f64, &Member)]| {
+        rows.iter()
+            .filter(|(y, m)| *y > 0.0 && *y >= context.recovered_share * m.pre_weekly_spend)
+            .count()
+    };
+    let lapsed = |rows: &[(f64, &Member)]| rows.iter().filter(|(y, _)| *y <= 0.0).count();
+    let (recovered_t, recovered_c) = (recovered(&treated), recovered(&control));
+    let rate_t = interval::wilson(recovered_t, n_t, LEVEL);
+    let rate_c = interval::wilson(recovered_c, n_c, LEVEL);
+    let mean_gap = treated.iter().map(|(_, m)| m.gap).sum::<f64>() / n_t as f64;
+    let offer_cost: f64 = treated
+        .iter()
+        .filter(|(y, _)| *y > 0.0)
+        .filter_map(|(_, m)| context.offer_costs.get(m.offer.as_deref()?))
+        .sum();
+    let total = headline.scaled(n_t as f64);
+    let over_window = total.scaled(weeks as f64);
+    Some(WindowEstimate {
+        weeks,
+        n_treated: n_t,
+        n_control: n_c,
+        mean_treated: mean_t,
+        mean_control: mean_c,
+        incremental_revenue_per_treated: welch.interval,
+        incremental_revenue_total: welch.interval.scaled(n_t as f64),
+        cuped: cuped.map(|c| CupedOut {
+            estimate: c.welch.interval.estimate,
+            ci_low: c.welch.interval.ci_low,
+            ci_high: c.welch.interval.ci_high,
+            theta: c.theta,
+            variance_reduction: c.variance_reduction,
+        }),
+        headline: if headline == welch.interval {
+            "welch"
+        } else {
+            "cuped"
+        },
+        would_have_come_back: mean_c * n_t as f64,
+        recovery_rate_treated: rate_t.estimate,
+        recovery_rate_control: rate_c.estimate,
+        recovery_rate_treated_interval: rate_t,
+        recovery_rate_control_interval: rate_c,
+        recovery_lift: interval::newcombe(recovered_t, n_t, recovered_c, n_c, LEVEL),
+        churn_treated: interval::wilson(lapsed(&treated), n_t, LEVEL),
+        churn_control: interval::wilson(lapsed(&control), n_c, LEVEL),
+        gap_closed_share: (mean_gap > 0.0).then(|| headline.scaled(1.0 / mean_gap)),
+        offer_cost,
+        net_incremental_revenue: Interval {
+            estimate: over_window.estimate - offer_cost,
+            ci_low: over_window.ci_low - offer_cost,
+            ci_high: over_window.ci_high - offer_cost,
+        },
+        verdict: verdict(headline),
+    })
+}
+
+/// Median and 90th percentile of `values` (nearest rank); `None` when empty.
+pub fn median_and_p90(values: &mut [f64]) -> Option<(f64, f64)> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let at =
+        |q: f64| values[((q * values.len() as f64).ceil() as usize).clamp(1, values.len()) - 1];
+    Some((at(0.5), at(0.9)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::synthetic::{self, Truth};
+
+    fn members(n: usize) -> Vec<Member> {
+        (0..n)
+            .map(|i| Member {
+                customer_id: i.to_string(),
+                // Every fifth member in control, as a 20 % holdout.
+                arm: if i % 5 == 0 {
+                    Arm::Control
+                } else {
+                    Arm::Treated
+                },
+                stratum: "s".into(),
+                bucket: 0,
+                channel: None,
+                offer: Some("WINBACK15".into()),
+                address: None,
+                pre_weekly_spend: 30.0 + (i * 37 % 170) as f64,
+                churn_probability: 0.5,
+                gap: 40.0,
+            })
+            .collect()
+    }
+
+    /// Mean weekly follow-up spend for `members` with this truth.
+    fn follow_up(members: &[Member], effect: f64, correlation: f64, seed: u64) -> Vec<f64> {
+        let pre: Vec<f64> = members.iter().map(|m| m.pre_weekly_spend).collect();
+        let treated: Vec<bool> = members.iter().map(|m| m.arm == Arm::Treated).collect();
+        let truth = Truth {
+            effect,
+            correlation,
+            seed,
+        };
+        synthetic::weekly(&pre, &treated, 4, truth)
+            .iter()
+            .map(|w| w.iter().sum::<f64>() / 4.0)
+            .collect()
+    }
+
+    fn context(costs: &HashMap<String, f64>) -> Context<'_> {
+        Context {
+            recovered_share: 0.8,
+            offer_costs: costs,
+        }
+    }
+
+    #[test]
+    fn with_an_effect_the_interval_covers_the_truth_about_95_percent_of_the_time() {
+        let costs = HashMap::new();
+        let members = members(1000);
+        let mut covered = 0;
+        let mut lift = 0;
+        for seed in 0..200 {
+            let spend = follow_up(&members, 12.0, 0.7, seed);
+            let estimate = window(&members, &spend, 4, &context(&costs)).unwrap();
+            let welch = estimate.incremental_revenue_per_treated;
+            if welch.ci_low <= 12.0 && 12.0 <= welch.ci_high {
+                covered += 1;
+            }
+            if estimate.verdict == "lift" {
+                lift += 1;
+            }
+        }
+        assert!((182..=198).contains(&covered), "covered {covered} of 200");
+        assert!(lift > 150, "a real effect is mostly found: {lift} of 200");
+    }
+
+    #[test]
+    fn without_an_effect_the_verdict_is_insufficient_evidence_about_95_percent_of_the_time() {
+        let costs = HashMap::new();
+        let members = members(1000);
+        let quiet = (0..200)
+            .filter(|seed| {
+                let spend = follow_up(&members, 0.0, 0.7, 1000 + seed);
+                window(&members, &spend, 4, &context(&costs))
+                    .unwrap()
+                    .verdict
+                    == "insufficient evidence"
+            })
+            .count();
+        assert!(
+            (182..=198).contains(&quiet),
+            "insufficient evidence {quiet} of 200"
+        );
+    }
+
+    #[test]
+    fn cuped_narrows_the_interval_by_a_quarter_at_correlation_0_7() {
+        let costs = HashMap::new();
+        let members = members(2000);
+        let mut ratios = Vec::new();
+        for seed in 0..20 {
+            let spend = follow_up(&members, 12.0, 0.7, 5000 + seed);
+            let estimate = window(&members, &spend, 4, &context(&costs)).unwrap();
+            let cuped = estimate.cuped.unwrap();
+            let welch = estimate.incremental_revenue_per_treated;
+            ratios.push((cuped.ci_high - cuped.ci_low) / welch.width());
+            assert_eq!(estimate.headline, "cuped");
+        }
+        let mean_ratio = ratios.iter().sum::<f64>() / ratios.len() as f64;
+        assert!(mean_ratio <= 0.75, "CUPED width ratio {mean_ratio}");
+    }
+
+    #[test]
+    fn recovery_offer_cost_and_the_gap_closed_follow_the_members() {
+        let costs: HashMap<String, f64> = [("WINBACK15".to_string(), 2.0)].into();
+        let members = members(10);
+        // Treated spend at their pre level (recovered), control nothing (lapsed).
+        let spend: Vec<f64> = members
+            .iter()
+            .map(|m| {
+                if m.arm == Arm::Treated {
+                    m.pre_weekly_spend
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let estimate = window(&members, &spend, 2, &context(&costs)).unwrap();
+        assert_eq!((estimate.n_treated, estimate.n_control), (8, 2));
+        assert_eq!(estimate.recovery_rate_treated, 1.0);
+        assert_eq!(estimate.recovery_rate_control, 0.0);
+        assert_eq!(estimate.churn_control.estimate, 1.0);
+        assert_eq!(estimate.offer_cost, 16.0);
+        let headline = if estimate.headline == "cuped" {
+            let c = estimate.cuped.unwrap();
+            c.estimate
+        } else {
+            estimate.incremental_revenue_per_treated.estimate
+        };
+        assert!(
+            (estimate.net_incremental_revenue.estimate - (headline * 8.0 * 2.0 - 16.0)).abs()
+                < 1e-9
+        );
+        assert!((estimate.gap_closed_share.unwrap().estimate - headline / 40.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn percentiles_by_nearest_rank() {
+        let mut days = vec![5.0, 1.0, 3.0, 2.0, 4.0, 10.0, 6.0, 7.0, 8.0, 9.0];
+        assert_eq!(median_and_p90(&mut days), Some((5.0, 9.0)));
+        assert_eq!(median_and_p90(&mut []), None);
+    }
+}

@@ -1,0 +1,91 @@
+//! Follow-up spend: for each member and window of k weeks, the mean weekly spend over the k
+//! weeks that start after the campaign's as-of date, read from any loaded dataset. Members
+//! missing from the follow-up data count as zero spend (and are counted); customers in the
+//! data but not in the campaign are ignored (and counted).
+
+use crate::data::Dataset;
+use crate::ledger::Member;
+use chrono::{Days, NaiveDate};
+
+/// Mean weekly spend per member (in member order) over one window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowSpend {
+    pub weeks: usize,
+    pub spend: Vec<f64>,
+}
+
+/// What was read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FollowUp {
+    pub windows: Vec<WindowSpend>,
+    /// Members with no row in the follow-up data (counted as zero spend).
+    pub missing_members: usize,
+    /// Customers in the follow-up data who are not members (ignored).
+    pub ignored_customers: usize,
+    pub start: NaiveDate,
+}
+
+/// Reads windows of `windows` weeks starting on `start` (the day after the as-of date). An
+/// error (one line) when the data does not hold every week of the longest window.
+pub fn read(
+    dataset: &Dataset,
+    members: &[Member],
+    start: NaiveDate,
+    windows: &[usize],
+) -> Result<FollowUp, String> {
+    let longest = windows.iter().copied().max().unwrap_or(0);
+    let end = start + Days::new(7 * longest as u64);
+    // Week columns inside [start, start + 7 k), by window.
+    let columns: Vec<usize> = dataset
+        .week_starts
+        .iter()
+        .enumerate()
+        .filter(|(_, day)| **day >= start && **day < end)
+        .map(|(column, _)| column)
+        .collect();
+    if columns.len() < longest {
+        return Err(format!(
+            "{}: the follow-up data has {} of the {longest} weeks from {start} to {} (data weeks {} to {}); measure shorter --windows or load later data",
+            dataset.source,
+            columns.len(),
+            end - Days::new(1),
+            dataset
+                .week_starts
+                .first()
+                .map_or("-".into(), |d| d.to_string()),
+            dataset
+                .week_starts
+                .last()
+                .map_or("-".into(), |d| d.to_string()),
+        ));
+    }
+    let index = crate::data::CustomerIndex::of(&dataset.customer_ids);
+    let positions: Vec<Option<usize>> =
+        members.iter().map(|m| index.find(&m.customer_id)).collect();
+    let missing_members = positions.iter().filter(|p| p.is_none()).count();
+    let ignored_customers = dataset
+        .customer_count()
+        .saturating_sub(members.len() - missing_members);
+    let windows = windows
+        .iter()
+        .map(|&weeks| WindowSpend {
+            weeks,
+            spend: positions
+                .iter()
+                .map(|position| match position {
+                    None => 0.0,
+                    Some(customer) => {
+                        let row = dataset.weeks_of(*customer);
+                        columns[..weeks].iter().map(|c| row[*c]).sum::<f64>() / weeks as f64
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(FollowUp {
+        windows,
+        missing_members,
+        ignored_customers,
+        start,
+    })
+}

@@ -1,0 +1,8 @@
+//! Outcomes of campaigns: follow-up spend per member and window (`follow_up`), the estimates
+//! by assignment with their intervals (`estimate`), and a follow-up generator with a known
+//! truth that proves the estimators (`synthetic`). Reads the ledger's members; never changes
+//! a campaign.
+
+pub mod estimate;
+pub mod follow_up;
+pub mod synthetic;
