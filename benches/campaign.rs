@@ -52,6 +52,9 @@ fn treated_members(outreach: &OutreachSettings) -> (revgap::data::Dataset, Vec<M
                 pre_weekly_spend: 40.0,
                 churn_probability: 0.5,
                 gap: 10.0,
+                planned_channel: "email".into(),
+                planned_offer: Some("WINBACK15".into()),
+                segment: String::new(),
             }
         })
         .collect();

@@ -399,8 +399,21 @@ fn every_preset_has_its_platform_header_e164_phones_and_no_control_member() {
         .map(|m| m["customer_id"].as_str().unwrap().to_string())
         .collect();
     let phone_tier = all.iter().filter(|m| m["channel"] == "phone").count();
-    // The default phone_top_share of 5 %, rounded.
-    assert_eq!(phone_tier, (treated as f64 * 0.05).round() as usize);
+    // The default phone_top_share of 5 % of the eligible, rounded, settled before
+    // randomization: the control members of the tier are planned for it too.
+    let planned_phone = all
+        .iter()
+        .filter(|m| m["planned_channel"] == "phone")
+        .count();
+    assert_eq!(planned_phone, (all.len() as f64 * 0.05).round() as usize);
+    assert!(phone_tier > 0 && phone_tier <= planned_phone);
+    for member in &all {
+        assert!(member["planned_channel"].is_string() && member["segment"].is_string());
+        if member["arm"] == "treated" {
+            assert_eq!(member["channel"], member["planned_channel"], "{member}");
+            assert_eq!(member["offer"], member["planned_offer"], "{member}");
+        }
+    }
     let revgap_columns = "revgap_customer_id,revgap_campaign_id,revgap_arm,revgap_channel,revgap_offer_id,revgap_subject,revgap_body,revgap_sms,revgap_push,revgap_call_note";
     for (preset, header, id_column, phone_column) in [
         (

@@ -184,22 +184,30 @@ pub fn plan(
                 .join(", ")
         ));
     }
+    // Everything a member would get is settled before randomization, for both arms, so that
+    // outcomes can later be compared within a channel, offer or segment.
+    let planned = planned_channels(&eligible, contacts, suppressed, channels.phone_top_share);
+    let tiers = analysis.segments.get(&crate::segment::Dimension::ValueTier);
     let candidates: Vec<assign::Candidate> = eligible.iter().map(|e| e.0.clone()).collect();
     let strata = assign::strata(&candidates);
     let control = assign::control_arm(&candidates, &strata, salt, control_bp);
-    let mut members: Vec<Member> = eligible
+    let members: Vec<Member> = eligible
         .iter()
+        .zip(&planned)
         .zip(&strata)
         .zip(&control)
         .map(
-            |(((candidate, channel, pre, customer), stratum), in_control)| {
+            |((((candidate, _, pre, customer), channel), stratum), in_control)| {
                 let contact = contacts.get(&candidate.customer_id);
                 let address = contact.map(|c| match *channel {
-                    "sms" => c.phone.clone(),
+                    "sms" | "phone" => c.phone.clone(),
                     // The app knows its users by customer id.
                     "push" => candidate.customer_id.clone(),
                     _ => c.email.clone(),
                 });
+                let planned_offer = offer
+                    .or_else(|| offer_for(analysis.scores[*customer].primary, outreach))
+                    .map(|offer| offer.id.clone());
                 Member {
                     customer_id: candidate.customer_id.clone(),
                     arm: if *in_control {
@@ -211,22 +219,20 @@ pub fn plan(
                     bucket: assign::bucket(salt, &candidate.customer_id) as i64,
                     // A control member is never contacted: no channel, offer or address.
                     channel: (!in_control).then(|| channel.to_string()),
-                    offer: (!in_control)
-                        .then(|| {
-                            offer
-                                .or_else(|| offer_for(analysis.scores[*customer].primary, outreach))
-                        })
-                        .flatten()
-                        .map(|offer| offer.id.clone()),
+                    offer: planned_offer.clone().filter(|_| !in_control),
                     address: address.filter(|_| !in_control),
                     pre_weekly_spend: *pre,
                     churn_probability: candidate.churn_probability,
                     gap: candidate.gap,
+                    planned_channel: channel.to_string(),
+                    planned_offer,
+                    segment: tiers
+                        .map(|labels| labels.of(*customer).to_string())
+                        .unwrap_or_default(),
                 }
             },
         )
         .collect();
-    call_list(&mut members, contacts, suppressed, channels.phone_top_share);
     type Covariate = (&'static str, fn(&Member) -> f64);
     let covariates: [Covariate; 3] = [
         ("pre_weekly_spend", |m| m.pre_weekly_spend),
@@ -253,38 +259,37 @@ pub fn plan(
     })
 }
 
-/// Moves the treated members with the largest gaps (a phone number, no phone opt-out) to the
-/// sales team's call list: `share` of the treated, rounded, ties broken by customer id.
-fn call_list(
-    members: &mut [Member],
+/// Each eligible customer's channel: their consented one, except that the `share` of them
+/// (rounded) with the largest gaps who have a phone number and no phone opt-out go on the
+/// sales team's call list ("phone"); ties broken by customer id. Decided before
+/// randomization, so the tier is the same share of both arms.
+fn planned_channels(
+    eligible: &[(assign::Candidate, &'static str, f64, usize)],
     contacts: &HashMap<String, Contact>,
     suppressed: &HashSet<(String, String)>,
     share: f64,
-) {
-    let treated = members.iter().filter(|m| m.arm == Arm::Treated).count();
-    let wanted = (share * treated as f64).round() as usize;
-    let phone_of = |member: &Member| {
+) -> Vec<&'static str> {
+    let mut channels: Vec<&'static str> = eligible.iter().map(|e| e.1).collect();
+    let wanted = (share * eligible.len() as f64).round() as usize;
+    let callable = |candidate: &assign::Candidate| {
         contacts
-            .get(&member.customer_id)
-            .map(|c| c.phone.as_str())
-            .filter(|phone| !phone.is_empty())
-            .filter(|_| !suppressed.contains(&(member.customer_id.clone(), "phone".to_string())))
+            .get(&candidate.customer_id)
+            .is_some_and(|c| !c.phone.is_empty())
+            && !suppressed.contains(&(candidate.customer_id.clone(), "phone".to_string()))
     };
-    let mut callable: Vec<usize> = (0..members.len())
-        .filter(|&i| members[i].arm == Arm::Treated && phone_of(&members[i]).is_some())
+    let mut order: Vec<usize> = (0..eligible.len())
+        .filter(|&i| callable(&eligible[i].0))
         .collect();
-    callable.sort_by(|&a, &b| {
-        members[b]
-            .gap
-            .total_cmp(&members[a].gap)
-            .then_with(|| members[a].customer_id.cmp(&members[b].customer_id))
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&eligible[a].0, &eligible[b].0);
+        y.gap
+            .total_cmp(&x.gap)
+            .then_with(|| x.customer_id.cmp(&y.customer_id))
     });
-    for index in callable.into_iter().take(wanted) {
-        let phone = phone_of(&members[index]).map(str::to_string);
-        let member = &mut members[index];
-        member.channel = Some("phone".into());
-        member.address = phone;
+    for index in order.into_iter().take(wanted) {
+        channels[index] = "phone";
     }
+    channels
 }
 
 /// A treated member as their drafts see them.

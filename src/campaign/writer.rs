@@ -370,6 +370,9 @@ mod tests {
             pre_weekly_spend: 40.0,
             churn_probability: 0.7,
             gap: 30.0,
+            planned_channel: "email".into(),
+            planned_offer: Some("WINBACK15".into()),
+            segment: String::new(),
         }
     }
 

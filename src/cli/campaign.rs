@@ -299,6 +299,9 @@ fn show(args: &CampaignShowArgs) -> Result<(), Failure> {
                         "bucket": m.bucket,
                         "channel": m.channel,
                         "offer": m.offer,
+                        "planned_channel": m.planned_channel,
+                        "planned_offer": m.planned_offer,
+                        "segment": m.segment,
                         "drafts": drafts,
                         "rejected_drafts": rejected.get(&m.customer_id).cloned().unwrap_or_default(),
                     })

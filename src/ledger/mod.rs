@@ -83,6 +83,12 @@ pub struct Member {
     pub pre_weekly_spend: f64,
     pub churn_probability: f64,
     pub gap: f64,
+    /// The channel and offer the member would get if treated, settled before randomization
+    /// (kept for both arms, so outcomes compare like with like within a channel or offer).
+    pub planned_channel: String,
+    pub planned_offer: Option<String>,
+    /// The member's value tier when the campaign was made ("" when unknown).
+    pub segment: String,
 }
 
 /// One action (a send to one member on one route), by its idempotency key.
@@ -319,8 +325,9 @@ impl Ledger {
             let mut insert = transaction
                 .prepare(
                     "INSERT INTO members (campaign_id, customer_id, arm, stratum, bucket, channel,
-                     offer_id, address, pre_weekly_spend, churn_probability, gap)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     offer_id, address, pre_weekly_spend, churn_probability, gap,
+                     planned_channel, planned_offer, segment)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 )
                 .map_err(&wrap)?;
             for member in new.members {
@@ -336,7 +343,10 @@ impl Ledger {
                         member.address,
                         member.pre_weekly_spend,
                         member.churn_probability,
-                        member.gap
+                        member.gap,
+                        member.planned_channel,
+                        member.planned_offer,
+                        member.segment
                     ])
                     .map_err(&wrap)?;
             }
@@ -429,7 +439,8 @@ impl Ledger {
         let run = || -> rusqlite::Result<Vec<Member>> {
             let mut statement = self.connection.prepare(
                 "SELECT customer_id, arm, stratum, bucket, channel, offer_id, address,
-                        pre_weekly_spend, churn_probability, gap
+                        pre_weekly_spend, churn_probability, gap, planned_channel, planned_offer,
+                        segment
                  FROM members WHERE campaign_id = ?1 ORDER BY stratum, bucket, customer_id",
             )?;
             let rows = statement.query_map([campaign_id], |row| {
@@ -445,6 +456,9 @@ impl Ledger {
                     pre_weekly_spend: row.get(7)?,
                     churn_probability: row.get(8)?,
                     gap: row.get(9)?,
+                    planned_channel: row.get(10)?,
+                    planned_offer: row.get(11)?,
+                    segment: row.get(12)?,
                 })
             })?;
             rows.collect()
@@ -560,6 +574,9 @@ mod tests {
             pre_weekly_spend: 10.0,
             churn_probability: 0.2,
             gap: 5.0,
+            planned_channel: "email".into(),
+            planned_offer: Some("WINBACK15".into()),
+            segment: String::new(),
         }
     }
 

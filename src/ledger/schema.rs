@@ -102,4 +102,11 @@ pub const MIGRATIONS: &[&str] = &[
         created_at TEXT NOT NULL
     );
     "#,
+    // 3: what each member would get if treated, and their segment, settled before
+    // randomization (both arms), for outcome breakdowns that compare like with like.
+    r#"
+    ALTER TABLE members ADD COLUMN planned_channel TEXT NOT NULL DEFAULT '';
+    ALTER TABLE members ADD COLUMN planned_offer TEXT;
+    ALTER TABLE members ADD COLUMN segment TEXT NOT NULL DEFAULT '';
+    "#,
 ];

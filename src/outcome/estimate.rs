@@ -200,6 +200,9 @@ mod tests {
                 pre_weekly_spend: 30.0 + (i * 37 % 170) as f64,
                 churn_probability: 0.5,
                 gap: 40.0,
+                planned_channel: "email".into(),
+                planned_offer: Some("WINBACK15".into()),
+                segment: String::new(),
             })
             .collect()
     }
