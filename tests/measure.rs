@@ -177,6 +177,28 @@ fn a_sent_campaign_measured_on_follow_up_with_a_known_effect_holds_the_truth() {
         assert!(
             window["recovery_rate_treated"].is_f64() && window["recovery_rate_control"].is_f64()
         );
+        let cells = window["breakdowns"].as_array().unwrap();
+        for dimension in ["channel", "offer", "segment", "churn_risk"] {
+            assert!(
+                cells.iter().any(|c| c["dimension"] == dimension),
+                "{dimension}"
+            );
+        }
+        for cell in cells {
+            if cell["significant"] == true {
+                assert_eq!(cell["too_small"], false);
+                assert!(
+                    cell["incremental_revenue_per_treated"]["ci_low"]
+                        .as_f64()
+                        .unwrap()
+                        > 0.0
+                        || cell["incremental_revenue_per_treated"]["ci_high"]
+                            .as_f64()
+                            .unwrap()
+                            < 0.0
+                );
+            }
+        }
         let cuped = &window["cuped"];
         let (low, high) = (
             cuped["ci_low"].as_f64().unwrap(),

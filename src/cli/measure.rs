@@ -73,6 +73,9 @@ pub fn measure(args: &CampaignMeasureArgs) -> Result<(), Failure> {
     let context = estimate::Context {
         recovered_share: config.outcome.recovered_share,
         offer_costs: &offer_costs,
+        risk_bands: config.outcome.risk_bands,
+        min_cell: config.outcome.min_cell,
+        fdr_q: config.outcome.fdr_q,
     };
     let estimates: Vec<WindowEstimate> = read
         .windows
@@ -139,7 +142,8 @@ pub fn measure(args: &CampaignMeasureArgs) -> Result<(), Failure> {
         "delivery": {
             "treated": treated,
             "delivered": delivered_members,
-            "rate": if treated > 0 { delivered_members as f64 / treated as f64 } else { 0.0 },
+            // No delivered action: handed off by export, so only the platform knows.
+            "rate": (treated > 0 && delivered_members > 0).then(|| delivered_members as f64 / treated as f64),
         },
         "time_to_action_days": time_to_action.map(|(median, p90)| serde_json::json!({"median": median, "p90": p90})),
         "windows": estimates,
@@ -192,13 +196,20 @@ fn markdown(
         document["missing_from_follow_up"],
     );
     let delivery = &document["delivery"];
-    let _ = writeln!(
-        out,
-        "- **Delivery:** {} of {} treated members ({:.0}%)",
-        delivery["delivered"],
-        delivery["treated"],
-        delivery["rate"].as_f64().unwrap_or(0.0) * 100.0
-    );
+    match delivery["rate"].as_f64() {
+        Some(rate) => {
+            let _ = writeln!(
+                out,
+                "- **Delivery:** {} of {} treated members ({:.0}%)",
+                delivery["delivered"],
+                delivery["treated"],
+                rate * 100.0
+            );
+        }
+        None => out.push_str(
+            "- **Delivery:** not recorded (handed off by export: the sending platform knows)\n",
+        ),
+    }
     if let Some(time) = document["time_to_action_days"].as_object() {
         let _ = writeln!(
             out,
@@ -269,6 +280,34 @@ fn markdown(
             unit.amount(e.offer_cost),
             interval_text(unit, &e.net_incremental_revenue)
         );
+    }
+    if let Some(last) = estimates.last() {
+        let _ = writeln!(
+            out,
+            "\n## Breakdowns, {} weeks after (members compared within their planned channel, offer, segment, churn-risk band)\n",
+            last.weeks
+        );
+        out.push_str("| by | cell | treated | control | incremental per treated (95 % CI) | |\n|---|---|---:|---:|---|---|\n");
+        for cell in &last.breakdowns {
+            let effect = cell
+                .incremental_revenue_per_treated
+                .map_or("-".to_string(), |i| interval_text(unit, &i));
+            let note = if cell.too_small {
+                "too small"
+            } else if cell.significant {
+                "significant (Benjamini–Hochberg)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {effect} | {note} |",
+                cell.dimension,
+                crate::text::one_line(&cell.label),
+                cell.n_treated,
+                cell.n_control
+            );
+        }
     }
     out.push_str(
         "\nHow to read it: the interval is where the true effect plausibly lies. \"lift\" means it is above zero; \"insufficient evidence\" means it includes zero: the campaign may have worked or not, and more members or a longer window would tell.\n",

@@ -276,6 +276,14 @@ impl Config {
             0.0,
             1.0,
         );
+        let bands = self.outcome.risk_bands;
+        if !(0.0 < bands[0] && bands[0] < bands[1] && bands[1] < 1.0) {
+            check.fail(format!(
+                "outcome.risk_bands = {bands:?}: expected two increasing cut points between 0 and 1"
+            ));
+        }
+        check.whole("outcome.min_cell", self.outcome.min_cell, 2, 1_000_000);
+        check.open_closed("outcome.fdr_q", self.outcome.fdr_q, 0.0, 1.0);
         if self.outcome.windows.is_empty()
             || self.outcome.windows.iter().any(|w| !(1..=104).contains(w))
         {

@@ -40,6 +40,12 @@ pub struct OutcomeSettings {
     pub recovered_share: f64,
     /// Follow-up windows in weeks when `--windows` is not given.
     pub windows: Vec<usize>,
+    /// Churn-probability cut points of the risk bands in breakdowns (low, medium, high).
+    pub risk_bands: [f64; 2],
+    /// Breakdown cells with fewer members than this in either arm are marked too small.
+    pub min_cell: usize,
+    /// False discovery rate of the Benjamini–Hochberg step over breakdown cells.
+    pub fdr_q: f64,
 }
 
 impl Default for OutcomeSettings {
@@ -47,6 +53,9 @@ impl Default for OutcomeSettings {
         Self {
             recovered_share: 0.8,
             windows: vec![2, 4, 8],
+            risk_bands: [0.3, 0.7],
+            min_cell: 30,
+            fdr_q: 0.10,
         }
     }
 }

@@ -21,6 +21,10 @@ pub struct Context<'a> {
     pub recovered_share: f64,
     /// Cost of one redemption by offer id.
     pub offer_costs: &'a HashMap<String, f64>,
+    /// Churn-probability cut points of the low / medium / high risk bands.
+    pub risk_bands: [f64; 2],
+    pub min_cell: usize,
+    pub fdr_q: f64,
 }
 
 /// CUPED's estimate with θ and the variance it removed.
@@ -64,6 +68,25 @@ pub struct WindowEstimate {
     /// Incremental revenue over the whole window minus the offer cost.
     pub net_incremental_revenue: Interval,
     pub verdict: &'static str,
+    /// By planned channel, planned offer, segment and churn-risk band.
+    pub breakdowns: Vec<Cell>,
+}
+
+/// One breakdown cell: members who share a label (both arms), compared within it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cell {
+    pub dimension: &'static str,
+    pub label: String,
+    pub n_treated: usize,
+    pub n_control: usize,
+    /// `None` when an arm has fewer than two members.
+    pub incremental_revenue_per_treated: Option<Interval>,
+    pub p_value: Option<f64>,
+    /// Fewer than `min_cell` members in an arm: shown, never called significant.
+    pub too_small: bool,
+    /// A discovery after Benjamini–Hochberg over the cells that are not too small, whose 95 %
+    /// interval also excludes zero (never a winner from a crossing interval).
+    pub significant: bool,
 }
 
 /// "lift" when the headline interval is above zero, "no lift" when it is below zero (the
@@ -163,7 +186,80 @@ pub fn window(
             ci_high: over_window.ci_high - offer_cost,
         },
         verdict: verdict(headline),
+        breakdowns: breakdowns(members, spend, context),
     })
+}
+
+/// The cells of every breakdown dimension, Benjamini–Hochberg applied across all of them.
+pub fn breakdowns(members: &[Member], spend: &[f64], context: &Context<'_>) -> Vec<Cell> {
+    type Labeller<'b> = (&'static str, Box<dyn Fn(&Member) -> String + 'b>);
+    let [low, high] = context.risk_bands;
+    let dimensions: [Labeller<'_>; 4] = [
+        ("channel", Box::new(|m: &Member| m.planned_channel.clone())),
+        (
+            "offer",
+            Box::new(|m: &Member| m.planned_offer.clone().unwrap_or_else(|| "none".into())),
+        ),
+        ("segment", Box::new(|m: &Member| m.segment.clone())),
+        (
+            "churn_risk",
+            Box::new(move |m: &Member| {
+                if m.churn_probability >= high {
+                    "high".into()
+                } else if m.churn_probability >= low {
+                    "medium".into()
+                } else {
+                    "low".into()
+                }
+            }),
+        ),
+    ];
+    let mut cells = Vec::new();
+    for (dimension, label_of) in &dimensions {
+        let mut groups: std::collections::BTreeMap<String, (Vec<f64>, Vec<f64>)> =
+            Default::default();
+        for (member, y) in members.iter().zip(spend) {
+            let label = label_of(member);
+            if label.is_empty() {
+                continue;
+            }
+            let group = groups.entry(label).or_default();
+            match member.arm {
+                Arm::Treated => group.0.push(*y),
+                Arm::Control => group.1.push(*y),
+            }
+        }
+        for (label, (treated, control)) in groups {
+            let result = interval::welch(&treated, &control, LEVEL);
+            cells.push(Cell {
+                dimension,
+                label,
+                n_treated: treated.len(),
+                n_control: control.len(),
+                incremental_revenue_per_treated: result.map(|w| w.interval),
+                p_value: result.as_ref().map(interval::welch_p_value),
+                too_small: treated.len().min(control.len()) < context.min_cell,
+                significant: false,
+            });
+        }
+    }
+    let tested: Vec<usize> = (0..cells.len())
+        .filter(|&i| !cells[i].too_small && cells[i].p_value.is_some_and(|p| p.is_finite()))
+        .collect();
+    let p_values: Vec<f64> = tested
+        .iter()
+        .map(|&i| cells[i].p_value.unwrap_or(1.0))
+        .collect();
+    for (discovery, &i) in interval::benjamini_hochberg(&p_values, context.fdr_q)
+        .into_iter()
+        .zip(&tested)
+    {
+        cells[i].significant = discovery
+            && cells[i]
+                .incremental_revenue_per_treated
+                .is_some_and(|effect| !effect.crosses_zero());
+    }
+    cells
 }
 
 /// Median and 90th percentile of `values` (nearest rank); `None` when empty.
@@ -226,6 +322,9 @@ mod tests {
         Context {
             recovered_share: 0.8,
             offer_costs: costs,
+            risk_bands: [0.3, 0.7],
+            min_cell: 30,
+            fdr_q: 0.1,
         }
     }
 
@@ -318,6 +417,48 @@ mod tests {
                 < 1e-9
         );
         assert!((estimate.gap_closed_share.unwrap().estimate - headline / 40.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn breakdown_cells_compare_like_with_like_and_small_cells_are_never_significant() {
+        let costs = HashMap::new();
+        let mut members = members(2000);
+        for (i, member) in members.iter_mut().enumerate() {
+            member.planned_channel = if i % 10 < 2 { "sms" } else { "email" }.into();
+            member.segment = if i % 3 == 0 { "high" } else { "low" }.into();
+        }
+        // A large effect by email only; SMS members get none.
+        let mut spend = follow_up(&members, 0.0, 0.7, 77);
+        for (member, y) in members.iter().zip(spend.iter_mut()) {
+            if member.arm == Arm::Treated && member.planned_channel == "email" {
+                *y += 40.0;
+            }
+        }
+        let estimate = window(&members, &spend, 4, &context(&costs)).unwrap();
+        let cell = |dimension: &str, label: &str| {
+            estimate
+                .breakdowns
+                .iter()
+                .find(|c| c.dimension == dimension && c.label == label)
+                .unwrap()
+                .clone()
+        };
+        let email = cell("channel", "email");
+        assert!(email.significant && !email.too_small, "{email:?}");
+        let sms = cell("channel", "sms");
+        // 400 SMS members, half of them control: tested, and no effect.
+        assert!(!sms.too_small && !sms.significant, "{sms:?}");
+        for cell in &estimate.breakdowns {
+            if cell.significant {
+                assert!(!cell.incremental_revenue_per_treated.unwrap().crosses_zero());
+            }
+        }
+        let risk = cell("churn_risk", "medium");
+        assert_eq!(risk.n_treated + risk.n_control, 2000);
+        // A cell under 30 control members is shown but never significant.
+        let few: Vec<Member> = members.iter().take(100).cloned().collect();
+        let small = breakdowns(&few, &spend[..100], &context(&costs));
+        assert!(small.iter().all(|c| c.too_small && !c.significant));
     }
 
     #[test]

@@ -193,6 +193,42 @@ pub fn newcombe(
     }
 }
 
+/// The two-sided p-value of a Welch difference (against no difference).
+pub fn welch_p_value(welch: &Welch) -> f64 {
+    if welch.standard_error <= 0.0 {
+        return if welch.interval.estimate == 0.0 {
+            1.0
+        } else {
+            0.0
+        };
+    }
+    let t = (welch.interval.estimate / welch.standard_error).abs();
+    match StudentsT::new(0.0, 1.0, welch.degrees_of_freedom.max(1.0)) {
+        Ok(distribution) => (2.0 * (1.0 - distribution.cdf(t))).clamp(0.0, 1.0),
+        Err(_) => f64::NAN,
+    }
+}
+
+/// Benjamini–Hochberg at false discovery rate `q`: which of `p_values` are discoveries.
+pub fn benjamini_hochberg(p_values: &[f64], q: f64) -> Vec<bool> {
+    let m = p_values.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&a, &b| p_values[a].total_cmp(&p_values[b]));
+    // The largest rank k with p_(k) ≤ k q / m; every p up to it is a discovery.
+    let cutoff = order
+        .iter()
+        .enumerate()
+        .filter(|&(rank, &i)| p_values[i] <= (rank + 1) as f64 * q / m as f64)
+        .map(|(rank, _)| rank + 1)
+        .max()
+        .unwrap_or(0);
+    let mut discoveries = vec![false; m];
+    for &i in &order[..cutoff] {
+        discoveries[i] = true;
+    }
+    discoveries
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +261,28 @@ mod tests {
             1e-9,
         );
         assert!(welch(&[1.0], &control, 0.95).is_none());
+    }
+
+    #[test]
+    fn benjamini_hochberg_golden_example() {
+        let p = [0.01, 0.04, 0.03, 0.005, 0.5];
+        // Lines at q 0.1: 0.02, 0.04, 0.06, 0.08, 0.1; sorted p 0.005, 0.01, 0.03, 0.04, 0.5.
+        assert_eq!(benjamini_hochberg(&p, 0.1), [true, true, true, true, false]);
+        assert_eq!(
+            benjamini_hochberg(&[0.03, 0.2], 0.05),
+            [false, false],
+            "0.03 > 1 × 0.05 / 2"
+        );
+    }
+
+    #[test]
+    fn a_welch_p_value_matches_its_interval() {
+        let treated: Vec<f64> = (0..40).map(|i| 10.0 + (i % 7) as f64).collect();
+        let control: Vec<f64> = (0..40).map(|i| 8.0 + (i % 5) as f64).collect();
+        let result = welch(&treated, &control, 0.95).unwrap();
+        let p = welch_p_value(&result);
+        // The 95 % interval excludes 0 exactly when p < 0.05.
+        assert_eq!(result.interval.ci_low > 0.0, p < 0.05, "p {p}");
     }
 
     #[test]
