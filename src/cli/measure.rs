@@ -111,18 +111,20 @@ pub fn measure(args: &CampaignMeasureArgs) -> Result<(), Failure> {
         .collect::<std::collections::HashSet<_>>()
         .len();
     let taken_at = chrono::Utc::now().to_rfc3339();
-    let rows: Vec<(&str, i64, f64)> = read
-        .windows
-        .iter()
-        .flat_map(|w| {
-            members
-                .iter()
-                .zip(&w.spend)
-                .map(move |(m, spend)| (m.customer_id.as_str(), 7 * w.weeks as i64, *spend))
-        })
-        .collect();
+    let measurement = crate::ledger::Measurement {
+        campaign_id: args.id,
+        taken_at: taken_at.clone(),
+        source: dataset.source.clone(),
+        follow_up_start: start.to_string(),
+        customers: members.iter().map(|m| m.customer_id.clone()).collect(),
+        windows: read
+            .windows
+            .iter()
+            .map(|w| (7 * w.weeks as i64, w.spend.clone()))
+            .collect(),
+    };
     ledger
-        .record_outcomes(args.id, &taken_at, &rows)
+        .record_outcomes(&measurement)
         .map_err(ledger_failure)?;
     ledger
         .advance_status(args.id, "measured")

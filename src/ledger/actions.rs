@@ -1,7 +1,7 @@
 //! Actions and their delivery attempts: one action per (member, route) under an idempotency
 //! key, every attempt recorded, delivered at most once.
 
-use super::{Action, Ledger, LedgerError};
+use super::{Action, Ledger, LedgerError, Measurement};
 use rusqlite::params;
 
 impl Ledger {
@@ -127,47 +127,98 @@ impl Ledger {
         Ok(())
     }
 
-    /// Stores one measurement: (customer id, window in days, mean weekly spend) per member and
-    /// window, all under `taken_at`, in one transaction (a re-measure adds, never overwrites).
-    pub fn record_outcomes(
-        &mut self,
-        campaign_id: i64,
-        taken_at: &str,
-        rows: &[(&str, i64, f64)],
-    ) -> Result<(), LedgerError> {
+    /// Stores one measurement in one transaction (a re-measure adds, never overwrites): each
+    /// member's mean weekly follow-up spend per window, members in `customers` order.
+    pub fn record_outcomes(&mut self, measurement: &Measurement) -> Result<i64, LedgerError> {
         let path = self.path.clone();
         let wrap = |source: rusqlite::Error| LedgerError::Sql {
             path: path.clone(),
             source,
         };
         let transaction = self.connection.transaction().map_err(&wrap)?;
-        {
-            let mut insert = transaction
-                .prepare(
-                    "INSERT INTO outcome_snapshots (campaign_id, customer_id, taken_at,
-                     window_days, spend) VALUES (?1, ?2, ?3, ?4, ?5)",
+        transaction
+            .execute(
+                "INSERT INTO outcome_measurements (campaign_id, taken_at, source, follow_up_start,
+                 customers) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    measurement.campaign_id,
+                    measurement.taken_at,
+                    measurement.source,
+                    measurement.follow_up_start,
+                    measurement.customers.join("\n")
+                ],
+            )
+            .map_err(&wrap)?;
+        let id = transaction.last_insert_rowid();
+        for (window_days, spend) in &measurement.windows {
+            let bytes: Vec<u8> = spend.iter().flat_map(|v| v.to_le_bytes()).collect();
+            transaction
+                .execute(
+                    "INSERT INTO outcome_windows (measurement_id, window_days, spend)
+                     VALUES (?1, ?2, ?3)",
+                    params![id, window_days, bytes],
                 )
                 .map_err(&wrap)?;
-            for (customer_id, window_days, spend) in rows {
-                insert
-                    .execute(params![
-                        campaign_id,
-                        customer_id,
-                        taken_at,
-                        window_days,
-                        spend
-                    ])
-                    .map_err(&wrap)?;
-            }
         }
-        transaction.commit().map_err(&wrap)
+        transaction.commit().map_err(&wrap)?;
+        Ok(id)
     }
 
-    /// How many measurements (distinct `taken_at`) a campaign has.
+    /// Every measurement of a campaign, oldest first.
+    pub fn outcomes(&self, campaign_id: i64) -> Result<Vec<Measurement>, LedgerError> {
+        let run = || -> rusqlite::Result<Vec<Measurement>> {
+            let mut statement = self.connection.prepare(
+                "SELECT id, taken_at, source, follow_up_start, customers
+                 FROM outcome_measurements WHERE campaign_id = ?1 ORDER BY id",
+            )?;
+            let heads = statement
+                .query_map([campaign_id], |row| {
+                    let customers: String = row.get(4)?;
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        Measurement {
+                            campaign_id,
+                            taken_at: row.get(1)?,
+                            source: row.get(2)?,
+                            follow_up_start: row.get(3)?,
+                            customers: customers.split('\n').map(String::from).collect(),
+                            windows: Vec::new(),
+                        },
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut windows = self.connection.prepare(
+                "SELECT window_days, spend FROM outcome_windows WHERE measurement_id = ?1
+                 ORDER BY window_days",
+            )?;
+            let mut measurements = Vec::new();
+            for (id, mut measurement) in heads {
+                measurement.windows = windows
+                    .query_map([id], |row| {
+                        let bytes: Vec<u8> = row.get(1)?;
+                        let spend = bytes
+                            .chunks_exact(8)
+                            .map(|chunk| {
+                                let mut word = [0u8; 8];
+                                word.copy_from_slice(chunk);
+                                f64::from_le_bytes(word)
+                            })
+                            .collect();
+                        Ok((row.get(0)?, spend))
+                    })?
+                    .collect::<rusqlite::Result<_>>()?;
+                measurements.push(measurement);
+            }
+            Ok(measurements)
+        };
+        run().map_err(|e| self.sql_error(e))
+    }
+
+    /// How many measurements a campaign has.
     pub fn measurements(&self, campaign_id: i64) -> Result<i64, LedgerError> {
         self.connection
             .query_row(
-                "SELECT COUNT(DISTINCT taken_at) FROM outcome_snapshots WHERE campaign_id = ?1",
+                "SELECT COUNT(*) FROM outcome_measurements WHERE campaign_id = ?1",
                 [campaign_id],
                 |row| row.get(0),
             )

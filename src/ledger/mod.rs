@@ -91,6 +91,20 @@ pub struct Member {
     pub segment: String,
 }
 
+/// One measurement of a campaign's outcome (`campaign measure`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measurement {
+    pub campaign_id: i64,
+    pub taken_at: String,
+    /// The follow-up data it was read from.
+    pub source: String,
+    pub follow_up_start: String,
+    /// Member ids, in the order of each window's values.
+    pub customers: Vec<String>,
+    /// (window in days, mean weekly spend per member).
+    pub windows: Vec<(i64, Vec<f64>)>,
+}
+
 /// One action (a send to one member on one route), by its idempotency key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Action {

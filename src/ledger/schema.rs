@@ -109,4 +109,24 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE members ADD COLUMN planned_offer TEXT;
     ALTER TABLE members ADD COLUMN segment TEXT NOT NULL DEFAULT '';
     "#,
+    // 4: outcome snapshots packed per measurement and window (one row per member and window
+    // was 600k rows, 2 s, for a 200k-member campaign): the customers once, in order, then each
+    // window's mean weekly spend as little-endian f64 in that order. `outcome_snapshots` (v1)
+    // stays, unused.
+    r#"
+    CREATE TABLE outcome_measurements (
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+        taken_at TEXT NOT NULL,
+        source TEXT NOT NULL,
+        follow_up_start TEXT NOT NULL,
+        customers TEXT NOT NULL
+    );
+    CREATE TABLE outcome_windows (
+        measurement_id INTEGER NOT NULL REFERENCES outcome_measurements(id),
+        window_days INTEGER NOT NULL,
+        spend BLOB NOT NULL,
+        PRIMARY KEY (measurement_id, window_days)
+    );
+    "#,
 ];
