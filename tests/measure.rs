@@ -263,9 +263,70 @@ fn a_sent_campaign_measured_on_follow_up_with_a_known_effect_holds_the_truth() {
         "{markdown}"
     );
 
+    // The success metrics pool the measured campaign: the true total ($12 × treated) inside.
+    let metrics = json(&[
+        "metrics",
+        "--db",
+        &db,
+        "--weekly",
+        &follow,
+        "--no-backtest",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(metrics["measured_campaigns"], 1);
+    let revenue = &metrics["revenue_recovered_weekly"];
+    let truth = 12.0 * treated as f64;
+    assert!(
+        revenue["ci_low"].as_f64().unwrap() <= truth
+            && truth <= revenue["ci_high"].as_f64().unwrap(),
+        "{revenue}"
+    );
+    assert!(metrics["action_success_rate"]["estimate"].as_f64().unwrap() > 0.0);
+    assert!(metrics["time_to_action_days"]["median"].as_f64().unwrap() > 0.0);
+    assert_eq!(metrics["campaigns"][0]["name"], "Measured");
+    assert_eq!(
+        metrics["gap_detection"]["unavailable"],
+        "skipped (--no-backtest)"
+    );
+
     let missing = revgap(&[
         "campaign", "measure", "99", "--weekly", &follow, "--db", &db,
     ]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("campaign 99 is not in the ledger"));
+}
+
+/// Gap-detection accuracy in `revgap metrics` is the backtest's AUC with the data's last
+/// weeks as the holdout: on CDNOW with 39 weeks, the same numbers as `revgap backtest
+/// --calibration-end 1997-09-30 --horizon-weeks 39`; an empty ledger still reports it.
+#[test]
+fn metrics_report_the_backtest_auc_on_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.sqlite");
+    let path = common::fixture("cdnow/CDNOW_sample.txt");
+    let metrics = json(&[
+        "metrics",
+        "--db",
+        db.to_str().unwrap(),
+        "--transactions",
+        path.to_str().unwrap(),
+        "--no-header",
+        "--delimiter",
+        "whitespace",
+        "--id-col",
+        "2",
+        "--date-col",
+        "3",
+        "--amount-col",
+        "5",
+        "--horizon-weeks",
+        "39",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(metrics["measured_campaigns"], 0);
+    let rules = metrics["gap_detection"]["auc_rules"].as_f64().unwrap();
+    assert!((rules - 0.5575).abs() < 0.001, "{rules}");
+    assert!(metrics["gap_detection"]["auc_model"].as_f64().unwrap() >= 0.78);
 }

@@ -39,6 +39,27 @@ pub enum Command {
     /// Campaigns with a randomized control group, kept in the ledger (SQLite).
     #[command(subcommand)]
     Campaign(CampaignCommand),
+    /// The success metrics across measured campaigns: revenue recovered with its interval,
+    /// action success rate, retention effect, time to action, and gap-detection accuracy
+    /// (the backtest AUC on the data).
+    Metrics(MetricsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MetricsArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Skip the backtest (gap-detection accuracy) and report only the campaigns.
+    #[arg(long)]
+    pub no_backtest: bool,
+    /// Holdout weeks of the backtest, counted back from the data's end.
+    #[arg(long, value_name = "WEEKS", default_value_t = 13.0, value_parser = parse_horizon_weeks)]
+    pub horizon_weeks: f64,
+    #[arg(long, value_enum, default_value_t = MeasureFormat::Markdown)]
+    pub format: MeasureFormat,
+    /// The ledger file (default: revgap/ledger.sqlite in the platform's data directory).
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -70,13 +70,7 @@ pub fn measure(args: &CampaignMeasureArgs) -> Result<(), Failure> {
         .iter()
         .map(|o| (o.id.clone(), o.cost))
         .collect();
-    let context = estimate::Context {
-        recovered_share: config.outcome.recovered_share,
-        offer_costs: &offer_costs,
-        risk_bands: config.outcome.risk_bands,
-        min_cell: config.outcome.min_cell,
-        fdr_q: config.outcome.fdr_q,
-    };
+    let context = outcome_context(&config, &offer_costs);
     let estimates: Vec<WindowEstimate> = read
         .windows
         .iter()
@@ -373,4 +367,206 @@ pub fn simulate(args: &CampaignSimulateArgs) -> Result<(), Failure> {
         args.effect
     );
     Ok(())
+}
+
+/// `revgap metrics`: the success metrics across measured campaigns, and the backtest AUC.
+pub fn metrics(args: &super::args::MetricsArgs) -> Result<(), Failure> {
+    use crate::outcome::metrics;
+    let config = load_config(&args.data)?;
+    let ledger = open(&ledger_args(&args.db))?;
+    let mut results = Vec::new();
+    let mut days = Vec::new();
+    for campaign in ledger.campaigns().map_err(ledger_failure)? {
+        let Some(latest) = ledger
+            .outcomes(campaign.campaign_id)
+            .map_err(ledger_failure)?
+            .pop()
+        else {
+            continue;
+        };
+        let members = ledger
+            .members(campaign.campaign_id)
+            .map_err(ledger_failure)?;
+        let costs: HashMap<String, f64> = campaign
+            .outreach()
+            .offers
+            .iter()
+            .map(|o| (o.id.clone(), o.cost))
+            .collect();
+        let context = outcome_context(&config, &costs);
+        results.extend(metrics::campaign_result(
+            &campaign, &members, &latest, &context,
+        ));
+        let detected = campaign
+            .as_of()
+            .and_then(|d| d.and_hms_opt(23, 59, 59))
+            .map(|t| t.and_utc());
+        for (_, at) in ledger
+            .delivered_times(campaign.campaign_id)
+            .map_err(ledger_failure)?
+        {
+            if let (Ok(at), Some(detected)) = (chrono::DateTime::parse_from_rfc3339(&at), detected)
+            {
+                days.push(
+                    (at.with_timezone(&chrono::Utc) - detected).num_seconds() as f64 / 86_400.0,
+                );
+            }
+        }
+    }
+    let pooled = metrics::pooled(results, days);
+    // Gap-detection accuracy: the backtest with the last `horizon_weeks` as the holdout.
+    let started = std::time::Instant::now();
+    let backtest = if args.no_backtest {
+        Err("skipped (--no-backtest)".to_string())
+    } else {
+        backtest_auc(args)
+    };
+    let analysis_ms = started.elapsed().as_millis() as u64;
+    let document = serde_json::json!({
+        "measured_campaigns": pooled.measured_campaigns,
+        "revenue_recovered_weekly": pooled.revenue_recovered_weekly,
+        "action_success_rate": pooled.action_success_rate,
+        "retention_effect": pooled.retention_effect,
+        "time_to_action_days": pooled.time_to_action_days.map(|(median, p90)| serde_json::json!({"median": median, "p90": p90})),
+        "gap_detection": match &backtest {
+            Ok((rules, model)) => serde_json::json!({"auc_rules": rules, "auc_model": model, "horizon_weeks": args.horizon_weeks}),
+            Err(reason) => serde_json::json!({"unavailable": reason}),
+        },
+        "system": {"backtest_ms": analysis_ms},
+        "campaigns": pooled.campaigns,
+    });
+    let text = match args.format {
+        MeasureFormat::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&document).unwrap_or_default()
+        ),
+        MeasureFormat::Markdown => {
+            metrics_markdown(&pooled, &backtest, args.horizon_weeks, analysis_ms)
+        }
+    };
+    write_output(None, &text)
+}
+
+fn outcome_context<'a>(
+    config: &crate::config::Config,
+    costs: &'a HashMap<String, f64>,
+) -> estimate::Context<'a> {
+    estimate::Context {
+        recovered_share: config.outcome.recovered_share,
+        offer_costs: costs,
+        risk_bands: config.outcome.risk_bands,
+        min_cell: config.outcome.min_cell,
+        fdr_q: config.outcome.fdr_q,
+    }
+}
+
+/// (rules AUC, model AUC) of the backtest whose holdout is the data's last weeks.
+fn backtest_auc(args: &super::args::MetricsArgs) -> Result<(f64, f64), String> {
+    let dataset = load_dataset(&args.data).map_err(|f| f.message)?;
+    let end = dataset
+        .as_of
+        .or_else(|| {
+            dataset
+                .week_starts
+                .last()
+                .map(|d| *d + chrono::Days::new(6))
+        })
+        .ok_or("no data")?;
+    let calibration_end = end - chrono::Days::new((7.0 * args.horizon_weeks).round() as u64);
+    drop(dataset);
+    let backtest = super::args::BacktestArgs {
+        fit: super::args::FitArgs {
+            data: args.data.clone(),
+            calibration_end,
+            format: super::args::FitFormat::Json,
+        },
+        horizon_weeks: args.horizon_weeks,
+    };
+    let (report, _) = super::backtest_report(&backtest).map_err(|f| f.message)?;
+    if !(report.auc_rules.is_finite() && report.auc_model.is_finite()) {
+        return Err(format!(
+            "the holdout of {} weeks has {} of {} customers who stopped buying: an AUC needs both kinds",
+            args.horizon_weeks, report.holdout_churned, report.holdout_customers
+        ));
+    }
+    Ok((report.auc_rules, report.auc_model))
+}
+
+fn metrics_markdown(
+    metrics: &crate::outcome::metrics::Metrics,
+    backtest: &Result<(f64, f64), String>,
+    horizon_weeks: f64,
+    backtest_ms: u64,
+) -> String {
+    let unit = crate::text::ValueUnit::default();
+    let mut out = String::from("## Success metrics\n\n");
+    let _ = writeln!(
+        out,
+        "- **Measured campaigns:** {}",
+        metrics.measured_campaigns
+    );
+    if let Some(revenue) = &metrics.revenue_recovered_weekly {
+        let _ = writeln!(
+            out,
+            "- **Revenue recovered (incremental, weekly, all campaigns):** {}",
+            interval_text(unit, revenue)
+        );
+    }
+    if let Some(rate) = &metrics.action_success_rate {
+        let _ = writeln!(
+            out,
+            "- **Action success rate** (treated members recovered): {}",
+            percent(rate)
+        );
+    }
+    if let Some(effect) = &metrics.retention_effect {
+        let _ = writeln!(
+            out,
+            "- **Retention effect** (no-purchase rate, control minus treated): {}",
+            percent(effect)
+        );
+    }
+    if let Some((median, p90)) = metrics.time_to_action_days {
+        let _ = writeln!(
+            out,
+            "- **Time to action:** median {median:.1} days, p90 {p90:.1} days"
+        );
+    }
+    match backtest {
+        Ok((rules, model)) => {
+            let _ = writeln!(
+                out,
+                "- **Gap-detection accuracy** (backtest AUC for no purchase in the last {horizon_weeks} weeks): rules {rules:.3}, model {model:.3} ({backtest_ms} ms)"
+            );
+        }
+        Err(reason) => {
+            let _ = writeln!(
+                out,
+                "- **Gap-detection accuracy:** not available ({})",
+                crate::text::one_line(reason)
+            );
+        }
+    }
+    if !metrics.campaigns.is_empty() {
+        out.push_str("\n| campaign | measured | weeks | treated | control | incremental per treated (95 % CI) | verdict |\n|---|---|---:|---:|---:|---|---|\n");
+        for c in &metrics.campaigns {
+            let _ = writeln!(
+                out,
+                "| {} {} | {} | {} | {} | {} | {} | {} |",
+                c.campaign_id,
+                crate::text::one_line(&c.name),
+                c.measured_at.get(..10).unwrap_or(&c.measured_at),
+                c.weeks,
+                c.n_treated,
+                c.n_control,
+                interval_text(unit, &c.incremental_revenue_per_treated),
+                c.verdict
+            );
+        }
+    } else {
+        out.push_str(
+            "\nNo measured campaign yet: `revgap campaign measure ID` after the follow-up.\n",
+        );
+    }
+    out
 }

@@ -461,6 +461,14 @@ fn learned_churn(
 
 /// `revgap backtest`.
 pub fn run_backtest(args: &BacktestArgs) -> Result<(), Failure> {
+    let (report, config) = backtest_report(args)?;
+    print_backtest(args, &report, &config)
+}
+
+/// The backtest: detect on the calibration period, score against the holdout.
+pub fn backtest_report(
+    args: &BacktestArgs,
+) -> Result<(crate::model::backtest::Report, Config), Failure> {
     use crate::model::{backtest, bgnbd, gamma_gamma, summary};
     let config = load_config(&args.fit.data)?;
     let mut full_args = args.fit.data.clone();
@@ -535,9 +543,17 @@ pub fn run_backtest(args: &BacktestArgs) -> Result<(), Failure> {
         config.gaps.declining_revenue_pct,
     );
     report.bgnbd_warning = bgnbd_warning;
+    Ok((report, config))
+}
+
+fn print_backtest(
+    args: &BacktestArgs,
+    report: &crate::model::backtest::Report,
+    config: &Config,
+) -> Result<(), Failure> {
     let text = match args.fit.format {
         FitFormat::Json => {
-            let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
+            let mut text = serde_json::to_string_pretty(report).unwrap_or_default();
             text.push('\n');
             text
         }
@@ -608,6 +624,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             segments::run_segments(&args)
         }
         Some(Command::Campaign(command)) => campaign::run(&command),
+        Some(Command::Metrics(args)) => {
+            init_stderr_logging();
+            measure::metrics(&args)
+        }
         Some(Command::Cohorts(args)) => {
             init_stderr_logging();
             segments::run_cohorts(&args)

@@ -5,4 +5,5 @@
 
 pub mod estimate;
 pub mod follow_up;
+pub mod metrics;
 pub mod synthetic;
