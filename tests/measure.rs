@@ -290,6 +290,23 @@ fn a_sent_campaign_measured_on_follow_up_with_a_known_effect_holds_the_truth() {
         "skipped (--no-backtest)"
     );
 
+    // What it taught: every member in one cell of the learned table, the lift positive.
+    let learned = json(&["learn", "show", "--db", &db, "--format", "json"]);
+    let cells = learned["cells"].as_array().unwrap();
+    let counted: u64 = cells.iter().map(|c| c["n_treated"].as_u64().unwrap()).sum();
+    assert_eq!(counted, treated);
+    assert!(
+        learned["pooled_rate_treated"].as_f64().unwrap()
+            > learned["pooled_rate_control"].as_f64().unwrap()
+    );
+    for cell in cells {
+        assert_eq!(
+            cell["active"],
+            cell["n_treated"].as_u64().unwrap() >= 30,
+            "{cell}"
+        );
+    }
+
     let missing = revgap(&[
         "campaign", "measure", "99", "--weekly", &follow, "--db", &db,
     ]);

@@ -39,10 +39,29 @@ pub enum Command {
     /// Campaigns with a randomized control group, kept in the ledger (SQLite).
     #[command(subcommand)]
     Campaign(CampaignCommand),
+    /// What measured campaigns taught: the learned recovery table.
+    #[command(subcommand)]
+    Learn(LearnCommand),
     /// The success metrics across measured campaigns: revenue recovered with its interval,
     /// action success rate, retention effect, time to action, and gap-detection accuracy
     /// (the backtest AUC on the data).
     Metrics(MetricsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LearnCommand {
+    /// The learned incremental recovery per planned channel × offer × segment, with counts,
+    /// shrunk rates and intervals.
+    Show(LearnShowArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LearnShowArgs {
+    /// The engine configuration ([outcome] settings).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub ledger: LedgerArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -376,17 +376,7 @@ pub fn metrics(args: &super::args::MetricsArgs) -> Result<(), Failure> {
     let ledger = open(&ledger_args(&args.db))?;
     let mut results = Vec::new();
     let mut days = Vec::new();
-    for campaign in ledger.campaigns().map_err(ledger_failure)? {
-        let Some(latest) = ledger
-            .outcomes(campaign.campaign_id)
-            .map_err(ledger_failure)?
-            .pop()
-        else {
-            continue;
-        };
-        let members = ledger
-            .members(campaign.campaign_id)
-            .map_err(ledger_failure)?;
+    for (campaign, members, latest) in measured(&ledger)? {
         let costs: HashMap<String, f64> = campaign
             .outreach()
             .offers
@@ -442,6 +432,105 @@ pub fn metrics(args: &super::args::MetricsArgs) -> Result<(), Failure> {
         ),
         MeasureFormat::Markdown => {
             metrics_markdown(&pooled, &backtest, args.horizon_weeks, analysis_ms)
+        }
+    };
+    write_output(None, &text)
+}
+
+/// Every measured campaign with its members and latest measurement, oldest first.
+fn measured(
+    ledger: &crate::ledger::Ledger,
+) -> Result<
+    Vec<(
+        Campaign,
+        Vec<crate::ledger::Member>,
+        crate::ledger::Measurement,
+    )>,
+    Failure,
+> {
+    let mut found = Vec::new();
+    for campaign in ledger
+        .campaigns()
+        .map_err(ledger_failure)?
+        .into_iter()
+        .rev()
+    {
+        let Some(latest) = ledger
+            .outcomes(campaign.campaign_id)
+            .map_err(ledger_failure)?
+            .pop()
+        else {
+            continue;
+        };
+        let members = ledger
+            .members(campaign.campaign_id)
+            .map_err(ledger_failure)?;
+        found.push((campaign, members, latest));
+    }
+    Ok(found)
+}
+
+/// `revgap learn show`: the learned recovery table from every measured campaign.
+pub fn learn_show(args: &super::args::LearnShowArgs) -> Result<(), Failure> {
+    use crate::outcome::{learn, metrics};
+    let config = match &args.config {
+        Some(path) => crate::config::Config::from_toml_file(path)
+            .map_err(|e| Failure::new(super::EXIT_CONFIG, e.to_string()))?,
+        None => crate::config::Config::default(),
+    };
+    let ledger = open(&args.ledger)?;
+    let campaigns: Vec<(Vec<crate::ledger::Member>, Vec<f64>)> = measured(&ledger)?
+        .into_iter()
+        .filter_map(|(_, members, latest)| {
+            let (_, spend) = metrics::longest_window(&members, &latest)?;
+            Some((members, spend))
+        })
+        .collect();
+    let table = learn::learn(
+        &campaigns,
+        learn::Learning {
+            recovered_share: config.outcome.recovered_share,
+            prior_strength: config.outcome.prior_strength,
+            min_treated: config.outcome.learn_min_treated,
+        },
+    );
+    let text = match args.ledger.format {
+        super::args::CampaignFormat::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&table).unwrap_or_default()
+        ),
+        super::args::CampaignFormat::Text => {
+            let mut out = format!(
+                "learned from {} measured campaign(s); pooled recovery: treated {:.1}%, control {:.1}%; cells count from {} treated members (shrunk toward the pooled rates with a prior worth {} members)\n",
+                table.campaigns,
+                table.pooled_rate_treated * 100.0,
+                table.pooled_rate_control * 100.0,
+                config.outcome.learn_min_treated,
+                config.outcome.prior_strength
+            );
+            out.push_str("channel  offer        segment   treated  control  rate T/C shrunk  lift (shrunk)  lift 95 % CI (raw)\n");
+            for cell in &table.cells {
+                let _ = writeln!(
+                    out,
+                    "{:<8} {:<12} {:<9} {:>7}  {:>7}  {:>5.1}%/{:>5.1}%  {:>+12.1}%  {:>+6.1}% to {:>+6.1}%{}",
+                    crate::text::one_line(&cell.channel),
+                    crate::text::one_line(&cell.offer),
+                    crate::text::one_line(&cell.segment),
+                    cell.n_treated,
+                    cell.n_control,
+                    cell.rate_treated * 100.0,
+                    cell.rate_control * 100.0,
+                    cell.lift * 100.0,
+                    cell.lift_interval.ci_low * 100.0,
+                    cell.lift_interval.ci_high * 100.0,
+                    if cell.active {
+                        ""
+                    } else {
+                        "  (too few to use)"
+                    }
+                );
+            }
+            out
         }
     };
     write_output(None, &text)

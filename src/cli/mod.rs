@@ -624,6 +624,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             segments::run_segments(&args)
         }
         Some(Command::Campaign(command)) => campaign::run(&command),
+        Some(Command::Learn(args::LearnCommand::Show(args))) => measure::learn_show(&args),
         Some(Command::Metrics(args)) => {
             init_stderr_logging();
             measure::metrics(&args)

@@ -284,6 +284,18 @@ impl Config {
         }
         check.whole("outcome.min_cell", self.outcome.min_cell, 2, 1_000_000);
         check.open_closed("outcome.fdr_q", self.outcome.fdr_q, 0.0, 1.0);
+        check.open_closed(
+            "outcome.prior_strength",
+            self.outcome.prior_strength,
+            0.0,
+            1e6,
+        );
+        check.whole(
+            "outcome.learn_min_treated",
+            self.outcome.learn_min_treated,
+            1,
+            1_000_000,
+        );
         if self.outcome.windows.is_empty()
             || self.outcome.windows.iter().any(|w| !(1..=104).contains(w))
         {

@@ -46,6 +46,10 @@ pub struct OutcomeSettings {
     pub min_cell: usize,
     /// False discovery rate of the Benjamini–Hochberg step over breakdown cells.
     pub fdr_q: f64,
+    /// Weight, in members, of the pooled rate a learned cell is shrunk toward.
+    pub prior_strength: f64,
+    /// Treated members a learned cell needs before it influences a decision.
+    pub learn_min_treated: usize,
 }
 
 impl Default for OutcomeSettings {
@@ -56,6 +60,8 @@ impl Default for OutcomeSettings {
             risk_bands: [0.3, 0.7],
             min_cell: 30,
             fdr_q: 0.10,
+            prior_strength: 20.0,
+            learn_min_treated: 30,
         }
     }
 }

@@ -30,14 +30,9 @@ pub struct CampaignResult {
     lapsed_control: usize,
 }
 
-/// The latest measurement's longest window of `campaign`, estimated; `None` when it has no
-/// measurement or an arm has fewer than two members.
-pub fn campaign_result(
-    campaign: &Campaign,
-    members: &[Member],
-    measurement: &Measurement,
-    context: &Context<'_>,
-) -> Option<CampaignResult> {
+/// A measurement's longest window: its weeks and each member's mean weekly spend in
+/// `members` order (a member the measurement lacks, which should not happen, spent 0).
+pub fn longest_window(members: &[Member], measurement: &Measurement) -> Option<(usize, Vec<f64>)> {
     let (days, values) = measurement.windows.iter().max_by_key(|w| w.0)?;
     let position: HashMap<&str, usize> = measurement
         .customers
@@ -45,8 +40,7 @@ pub fn campaign_result(
         .enumerate()
         .map(|(i, id)| (id.as_str(), i))
         .collect();
-    // Members in the ledger's order; a member the measurement lacks (none should) spent 0.
-    let spend: Vec<f64> = members
+    let spend = members
         .iter()
         .map(|m| {
             position
@@ -55,7 +49,18 @@ pub fn campaign_result(
                 .unwrap_or(0.0)
         })
         .collect();
-    let weeks = (*days / 7).max(1) as usize;
+    Some(((*days / 7).max(1) as usize, spend))
+}
+
+/// The latest measurement's longest window of `campaign`, estimated; `None` when it has no
+/// measurement or an arm has fewer than two members.
+pub fn campaign_result(
+    campaign: &Campaign,
+    members: &[Member],
+    measurement: &Measurement,
+    context: &Context<'_>,
+) -> Option<CampaignResult> {
+    let (weeks, spend) = longest_window(members, measurement)?;
     let window: WindowEstimate = estimate::window(members, &spend, weeks, context)?;
     let headline = match (window.headline, window.cuped) {
         ("cuped", Some(c)) => Interval {

@@ -5,5 +5,6 @@
 
 pub mod estimate;
 pub mod follow_up;
+pub mod learn;
 pub mod metrics;
 pub mod synthetic;
