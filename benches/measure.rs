@@ -86,18 +86,8 @@ fn measure(c: &mut Criterion) {
                 .iter()
                 .filter_map(|w| estimate::window(&members, &w.spend, w.weeks, &context))
                 .count();
-            let measurement = revgap::ledger::Measurement {
-                campaign_id,
-                taken_at: format!("run-{run}"),
-                source: "bench".into(),
-                follow_up_start: start.to_string(),
-                customers: members.iter().map(|m| m.customer_id.clone()).collect(),
-                windows: read
-                    .windows
-                    .iter()
-                    .map(|w| (7 * w.weeks as i64, w.spend.clone()))
-                    .collect(),
-            };
+            let measurement =
+                read.measurement(campaign_id, &format!("run-{run}"), "bench", &members);
             ledger.record_outcomes(&measurement).unwrap();
             estimates
         })

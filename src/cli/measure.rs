@@ -105,18 +105,7 @@ pub fn measure(args: &CampaignMeasureArgs) -> Result<(), Failure> {
         .collect::<std::collections::HashSet<_>>()
         .len();
     let taken_at = chrono::Utc::now().to_rfc3339();
-    let measurement = crate::ledger::Measurement {
-        campaign_id: args.id,
-        taken_at: taken_at.clone(),
-        source: dataset.source.clone(),
-        follow_up_start: start.to_string(),
-        customers: members.iter().map(|m| m.customer_id.clone()).collect(),
-        windows: read
-            .windows
-            .iter()
-            .map(|w| (7 * w.weeks as i64, w.spend.clone()))
-            .collect(),
-    };
+    let measurement = read.measurement(args.id, &taken_at, &dataset.source, &members);
     ledger
         .record_outcomes(&measurement)
         .map_err(ledger_failure)?;

@@ -7,7 +7,60 @@ pub mod export;
 pub mod smtp;
 pub mod webhook;
 
+use crate::ledger::{Action, Arm, Ledger, LedgerError, Member, StoredDraft};
+use std::collections::HashMap;
 use std::time::Duration;
+
+/// A treated member still to send on a route: their passing draft and the action, under its
+/// idempotency key (`revgap-c<campaign>-<customer>-<route>`).
+pub struct Due<'a> {
+    pub member: &'a Member,
+    pub draft: &'a StoredDraft,
+    pub action: Action,
+    pub key: String,
+}
+
+/// The members a route still has to send, in order; counts into `outcome` the ones it
+/// skips: on another channel (`carries` says no), without a passing draft, delivered before.
+/// Control members are the measurement: they are never due.
+pub fn due<'a>(
+    ledger: &mut Ledger,
+    campaign_id: i64,
+    members: &'a [Member],
+    drafts: &'a HashMap<String, Vec<StoredDraft>>,
+    route: &str,
+    carries: impl Fn(&str) -> bool,
+    outcome: &mut Outcome,
+) -> Result<Vec<Due<'a>>, LedgerError> {
+    let mut due = Vec::new();
+    for member in members.iter().filter(|m| m.arm == Arm::Treated) {
+        let channel = member.channel.as_deref().unwrap_or("");
+        if !carries(channel) {
+            outcome.other_channel += 1;
+            continue;
+        }
+        let Some(draft) = drafts
+            .get(&member.customer_id)
+            .and_then(|list| list.iter().find(|d| d.channel == channel && d.passed))
+        else {
+            outcome.held_back += 1;
+            continue;
+        };
+        let key = format!("revgap-c{campaign_id}-{}-{route}", member.customer_id);
+        let action = ledger.action(campaign_id, &member.customer_id, route, &key)?;
+        if action.delivered {
+            outcome.delivered_before += 1;
+            continue;
+        }
+        due.push(Due {
+            member,
+            draft,
+            action,
+            key,
+        });
+    }
+    Ok(due)
+}
 
 /// How a send ended.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -10,7 +10,7 @@
 use super::{Outcome, Retry};
 use crate::campaign::draft::UNSUBSCRIBE;
 use crate::config::OutreachSettings;
-use crate::ledger::{Arm, Ledger, LedgerError};
+use crate::ledger::{Ledger, LedgerError};
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::{Message, SmtpTransport, Transport};
 
@@ -79,28 +79,22 @@ pub fn send(
     let members = ledger.members(campaign_id)?;
     let drafts = ledger.drafts(campaign_id)?;
     let mut outcome = Outcome::default();
-    // Control members are the measurement: they are never sent.
-    for member in members.iter().filter(|m| m.arm == Arm::Treated) {
-        if member.channel.as_deref() != Some("email") {
-            outcome.other_channel += 1;
-            continue;
-        }
-        let Some(draft) = drafts
-            .get(&member.customer_id)
-            .and_then(|list| list.iter().find(|d| d.channel == "email" && d.passed))
-        else {
-            outcome.held_back += 1;
-            continue;
-        };
-        let key = format!(
-            "revgap-c{}-{}-email",
-            campaign.campaign_id, member.customer_id
-        );
-        let action = ledger.action(campaign_id, &member.customer_id, "email", &key)?;
-        if action.delivered {
-            outcome.delivered_before += 1;
-            continue;
-        }
+    let due = super::due(
+        ledger,
+        campaign_id,
+        &members,
+        &drafts,
+        "email",
+        |channel| channel == "email",
+        &mut outcome,
+    )?;
+    for super::Due {
+        member,
+        draft,
+        action,
+        key,
+    } in due
+    {
         let link = unsubscribe_link(outreach, campaign_id, &member.customer_id);
         let message = member
             .address

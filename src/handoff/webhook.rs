@@ -8,7 +8,7 @@
 //! Timeouts, exponential backoff with jitter, `Retry-After` honoured; 410 Gone stops.
 
 use super::{Outcome, Retry};
-use crate::ledger::{Arm, Ledger, LedgerError};
+use crate::ledger::{Ledger, LedgerError};
 use base64::Engine as _;
 use hmac::{KeyInit, Mac};
 use std::time::Duration;
@@ -81,25 +81,24 @@ pub fn send(
         .build()
         .map_err(|e| SendError::BadUrl(format!("{}: {e}", crate::text::one_line(url))))?;
     let mut outcome = Outcome::default();
-    // Control members are the measurement: they are never sent.
-    for member in members.iter().filter(|m| m.arm == Arm::Treated) {
+    // Every channel goes to the webhook: the receiving system routes it.
+    let due = super::due(
+        ledger,
+        campaign_id,
+        &members,
+        &drafts,
+        "webhook",
+        |_| true,
+        &mut outcome,
+    )?;
+    for super::Due {
+        member,
+        draft,
+        action,
+        key: key_text,
+    } in due
+    {
         let channel = member.channel.as_deref().unwrap_or("");
-        let Some(draft) = drafts
-            .get(&member.customer_id)
-            .and_then(|list| list.iter().find(|d| d.channel == channel && d.passed))
-        else {
-            outcome.held_back += 1;
-            continue;
-        };
-        let key_text = format!(
-            "revgap-c{}-{}-webhook",
-            campaign.campaign_id, member.customer_id
-        );
-        let action = ledger.action(campaign_id, &member.customer_id, "webhook", &key_text)?;
-        if action.delivered {
-            outcome.delivered_before += 1;
-            continue;
-        }
         let body = serde_json::json!({
             "type": "revgap.campaign.member",
             "campaign_id": campaign.campaign_id,

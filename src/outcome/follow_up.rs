@@ -25,6 +25,30 @@ pub struct FollowUp {
     pub start: NaiveDate,
 }
 
+impl FollowUp {
+    /// The ledger's record of this reading, for members in `members` order.
+    pub fn measurement(
+        &self,
+        campaign_id: i64,
+        taken_at: &str,
+        source: &str,
+        members: &[Member],
+    ) -> crate::ledger::Measurement {
+        crate::ledger::Measurement {
+            campaign_id,
+            taken_at: taken_at.into(),
+            source: source.into(),
+            follow_up_start: self.start.to_string(),
+            customers: members.iter().map(|m| m.customer_id.clone()).collect(),
+            windows: self
+                .windows
+                .iter()
+                .map(|w| (7 * w.weeks as i64, w.spend.clone()))
+                .collect(),
+        }
+    }
+}
+
 /// Reads windows of `windows` weeks starting on `start` (the day after the as-of date). An
 /// error (one line) when the data does not hold every week of the longest window.
 pub fn read(
