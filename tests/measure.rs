@@ -322,26 +322,19 @@ fn metrics_report_the_backtest_auc_on_the_data() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ledger.sqlite");
     let path = common::fixture("cdnow/CDNOW_sample.txt");
-    let metrics = json(&[
+    let mut args = vec![
         "metrics",
         "--db",
         db.to_str().unwrap(),
         "--transactions",
         path.to_str().unwrap(),
-        "--no-header",
-        "--delimiter",
-        "whitespace",
-        "--id-col",
-        "2",
-        "--date-col",
-        "3",
-        "--amount-col",
-        "5",
         "--horizon-weeks",
         "39",
         "--format",
         "json",
-    ]);
+    ];
+    args.extend(common::CDNOW_FLAGS);
+    let metrics = json(&args);
     assert_eq!(metrics["measured_campaigns"], 0);
     let rules = metrics["gap_detection"]["auc_rules"].as_f64().unwrap();
     assert!((rules - 0.5575).abs() < 0.001, "{rules}");
