@@ -50,7 +50,7 @@ impl Ledger {
             for membership in &mut memberships {
                 let rows = drafts.query_map(
                     rusqlite::params![membership.campaign_id, customer_id],
-                    |row| super::stored_draft(row, 0),
+                    |row| super::campaigns::stored_draft(row, 0),
                 )?;
                 membership.drafts = rows.collect::<rusqlite::Result<_>>()?;
             }

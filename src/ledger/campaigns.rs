@@ -1,0 +1,281 @@
+//! Campaigns in the ledger: storing one (members, exclusions, drafts, rejected drafts) in one
+//! transaction, and reading campaigns, members, drafts, exclusions and suppressions back.
+
+use super::{Arm, Campaign, Ledger, LedgerError, Member, NewCampaign, StoredDraft};
+use rusqlite::{OptionalExtension, params};
+
+/// A draft from the columns channel, subject, body, source, passed, failures starting at
+/// column `first`.
+pub(super) fn stored_draft(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<StoredDraft> {
+    let failures: String = row.get(first + 5)?;
+    Ok(StoredDraft {
+        channel: row.get(first)?,
+        subject: row.get(first + 1)?,
+        text: row.get(first + 2)?,
+        source: row.get(first + 3)?,
+        passed: row.get(first + 4)?,
+        failures: serde_json::from_str(&failures).unwrap_or_default(),
+    })
+}
+
+impl Ledger {
+    /// Stores a campaign with all its members and exclusions in one transaction; returns its
+    /// id. A kill at any moment leaves either the whole campaign or none of it.
+    pub fn create_campaign(&mut self, new: &NewCampaign<'_>) -> Result<i64, LedgerError> {
+        let path = self.path.clone();
+        let wrap = |source: rusqlite::Error| LedgerError::Sql {
+            path: path.clone(),
+            source,
+        };
+        let transaction = self.connection.transaction().map_err(&wrap)?;
+        transaction
+            .execute(
+                "INSERT INTO campaigns (name, created_at, status, salt, control_bp, follow_up, analysis)
+                 VALUES (?1, ?2, 'created', ?3, ?4, ?5, ?6)",
+                params![
+                    new.name,
+                    new.created_at,
+                    new.salt,
+                    new.control_bp,
+                    new.follow_up,
+                    new.analysis
+                ],
+            )
+            .map_err(&wrap)?;
+        let campaign_id = transaction.last_insert_rowid();
+        {
+            let mut insert = transaction
+                .prepare(
+                    "INSERT INTO members (campaign_id, customer_id, arm, stratum, bucket, channel,
+                     offer_id, address, pre_weekly_spend, churn_probability, gap,
+                     planned_channel, planned_offer, segment)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                )
+                .map_err(&wrap)?;
+            for member in new.members {
+                insert
+                    .execute(params![
+                        campaign_id,
+                        member.customer_id,
+                        member.arm.key(),
+                        member.stratum,
+                        member.bucket,
+                        member.channel,
+                        member.offer,
+                        member.address,
+                        member.pre_weekly_spend,
+                        member.churn_probability,
+                        member.gap,
+                        member.planned_channel,
+                        member.planned_offer,
+                        member.segment
+                    ])
+                    .map_err(&wrap)?;
+            }
+            let mut exclude = transaction
+                .prepare(
+                    "INSERT INTO exclusions (campaign_id, reason, customers) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(&wrap)?;
+            for (reason, customers) in new.excluded {
+                exclude
+                    .execute(params![campaign_id, reason, customers])
+                    .map_err(&wrap)?;
+            }
+            for (table, drafts) in [("drafts", new.drafts), ("draft_rejections", new.rejected)] {
+                let mut draft = transaction
+                    .prepare(&format!(
+                        "INSERT INTO {table} (campaign_id, customer_id, channel, subject, body,
+                         source, passed, failures, created_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                    ))
+                    .map_err(&wrap)?;
+                for (customer_id, stored) in drafts {
+                    draft
+                        .execute(params![
+                            campaign_id,
+                            customer_id,
+                            stored.channel,
+                            stored.subject,
+                            stored.text,
+                            stored.source,
+                            stored.passed,
+                            serde_json::to_string(&stored.failures).unwrap_or_default(),
+                            new.created_at
+                        ])
+                        .map_err(&wrap)?;
+                }
+            }
+        }
+        transaction.commit().map_err(&wrap)?;
+        Ok(campaign_id)
+    }
+
+    /// Every campaign, newest first, with its arm sizes.
+    pub fn campaigns(&self) -> Result<Vec<Campaign>, LedgerError> {
+        self.query_campaigns("", [])
+    }
+
+    /// One campaign.
+    pub fn campaign(&self, campaign_id: i64) -> Result<Campaign, LedgerError> {
+        self.query_campaigns("WHERE c.id = ?1", [campaign_id])?
+            .pop()
+            .ok_or(LedgerError::NoCampaign(campaign_id))
+    }
+
+    fn query_campaigns<P: rusqlite::Params>(
+        &self,
+        filter: &str,
+        parameters: P,
+    ) -> Result<Vec<Campaign>, LedgerError> {
+        let sql = format!(
+            "SELECT c.id, c.name, c.created_at, c.status, c.salt, c.control_bp, c.follow_up, c.analysis,
+                    (SELECT COUNT(*) FROM members m WHERE m.campaign_id = c.id AND m.arm = 'treated'),
+                    (SELECT COUNT(*) FROM members m WHERE m.campaign_id = c.id AND m.arm = 'control')
+             FROM campaigns c {filter} ORDER BY c.id DESC"
+        );
+        let run = || -> rusqlite::Result<Vec<Campaign>> {
+            let mut statement = self.connection.prepare(&sql)?;
+            let rows = statement.query_map(parameters, |row| {
+                Ok(Campaign {
+                    campaign_id: row.get(0)?,
+                    name: row.get(1)?,
+                    created_at: row.get(2)?,
+                    status: row.get(3)?,
+                    salt: row.get(4)?,
+                    control_bp: row.get(5)?,
+                    follow_up: row.get(6)?,
+                    analysis: row.get(7)?,
+                    treated: row.get(8)?,
+                    control: row.get(9)?,
+                })
+            })?;
+            rows.collect()
+        };
+        run().map_err(|e| self.sql_error(e))
+    }
+
+    /// A campaign's members in customer order of assignment (bucket, then id).
+    pub fn members(&self, campaign_id: i64) -> Result<Vec<Member>, LedgerError> {
+        self.campaign(campaign_id)?;
+        let run = || -> rusqlite::Result<Vec<Member>> {
+            let mut statement = self.connection.prepare(
+                "SELECT customer_id, arm, stratum, bucket, channel, offer_id, address,
+                        pre_weekly_spend, churn_probability, gap, planned_channel, planned_offer,
+                        segment
+                 FROM members WHERE campaign_id = ?1 ORDER BY stratum, bucket, customer_id",
+            )?;
+            let rows = statement.query_map([campaign_id], |row| {
+                let arm: String = row.get(1)?;
+                Ok(Member {
+                    customer_id: row.get(0)?,
+                    arm: Arm::parse(&arm).unwrap_or(Arm::Control),
+                    stratum: row.get(2)?,
+                    bucket: row.get(3)?,
+                    channel: row.get(4)?,
+                    offer: row.get(5)?,
+                    address: row.get(6)?,
+                    pre_weekly_spend: row.get(7)?,
+                    churn_probability: row.get(8)?,
+                    gap: row.get(9)?,
+                    planned_channel: row.get(10)?,
+                    planned_offer: row.get(11)?,
+                    segment: row.get(12)?,
+                })
+            })?;
+            rows.collect()
+        };
+        run().map_err(|e| self.sql_error(e))
+    }
+
+    /// A campaign's drafts by customer id.
+    pub fn drafts(
+        &self,
+        campaign_id: i64,
+    ) -> Result<std::collections::HashMap<String, Vec<StoredDraft>>, LedgerError> {
+        self.drafts_in("drafts", campaign_id)
+    }
+
+    /// A campaign's rejected drafts by customer (a model's tries that failed the checker).
+    pub fn rejected_drafts(
+        &self,
+        campaign_id: i64,
+    ) -> Result<std::collections::HashMap<String, Vec<StoredDraft>>, LedgerError> {
+        self.drafts_in("draft_rejections", campaign_id)
+    }
+
+    fn drafts_in(
+        &self,
+        table: &str,
+        campaign_id: i64,
+    ) -> Result<std::collections::HashMap<String, Vec<StoredDraft>>, LedgerError> {
+        let run = || -> rusqlite::Result<Vec<(String, StoredDraft)>> {
+            let mut statement = self.connection.prepare(&format!(
+                "SELECT customer_id, channel, subject, body, source, passed, failures
+                 FROM {table} WHERE campaign_id = ?1 ORDER BY customer_id, channel, id"
+            ))?;
+            let rows = statement.query_map([campaign_id], |row| {
+                Ok((row.get(0)?, stored_draft(row, 1)?))
+            })?;
+            rows.collect()
+        };
+        let mut by_customer: std::collections::HashMap<String, Vec<StoredDraft>> =
+            Default::default();
+        for (customer, draft) in run().map_err(|e| self.sql_error(e))? {
+            by_customer.entry(customer).or_default().push(draft);
+        }
+        Ok(by_customer)
+    }
+
+    /// A campaign's exclusions: (reason, customers).
+    pub fn exclusions(&self, campaign_id: i64) -> Result<Vec<(String, i64)>, LedgerError> {
+        let run = || -> rusqlite::Result<Vec<(String, i64)>> {
+            let mut statement = self.connection.prepare(
+                "SELECT reason, customers FROM exclusions WHERE campaign_id = ?1 ORDER BY reason",
+            )?;
+            let rows = statement.query_map([campaign_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            rows.collect()
+        };
+        run().map_err(|e| self.sql_error(e))
+    }
+
+    /// Customers who opted out (any channel, or the one named).
+    pub fn suppressed(&self) -> Result<std::collections::HashSet<(String, String)>, LedgerError> {
+        let run = || -> rusqlite::Result<std::collections::HashSet<(String, String)>> {
+            let mut statement = self
+                .connection
+                .prepare("SELECT customer_id, channel FROM suppressions")?;
+            let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            rows.collect()
+        };
+        run().map_err(|e| self.sql_error(e))
+    }
+
+    /// Records an opt-out (`channel` "any" for every channel); idempotent.
+    pub fn suppress(
+        &mut self,
+        customer_id: &str,
+        channel: &str,
+        reason: &str,
+        at: &str,
+    ) -> Result<(), LedgerError> {
+        self.connection
+            .execute(
+                "INSERT OR IGNORE INTO suppressions (customer_id, channel, reason, added_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![customer_id, channel, reason, at],
+            )
+            .map(|_| ())
+            .map_err(|e| self.sql_error(e))
+    }
+
+    /// Whether a campaign with this name exists (names are the analyst's handle).
+    pub fn campaign_named(&self, name: &str) -> Result<Option<i64>, LedgerError> {
+        self.connection
+            .query_row("SELECT id FROM campaigns WHERE name = ?1", [name], |row| {
+                row.get(0)
+            })
+            .optional()
+            .map_err(|e| self.sql_error(e))
+    }
+}
