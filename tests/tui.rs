@@ -1072,4 +1072,25 @@ mod campaigns_from_the_explorer {
         key(&mut state, KeyCode::Esc);
         assert_eq!(state.mode, Mode::Normal);
     }
+
+    #[test]
+    fn m_shows_the_success_metrics_read_from_the_ledger() {
+        let mut state = ready(120, 40);
+        assert_eq!(
+            key(&mut state, KeyCode::Char('M')),
+            vec![Command::LoadMetrics]
+        );
+        let screen = screen_text(&draw(&state, 120, 40));
+        assert!(screen.contains("Reading the ledger"), "{screen}");
+        update(
+            &mut state,
+            Msg::Metrics(Ok(revgap::outcome::metrics::Metrics::default())),
+        );
+        let screen = screen_text(&draw(&state, 120, 40));
+        assert!(screen.contains("Success metrics"), "{screen}");
+        assert!(screen.contains("Measured campaigns: 0"), "{screen}");
+        assert!(screen.contains("No measured campaign yet"), "{screen}");
+        key(&mut state, KeyCode::Char('x'));
+        assert_eq!(state.mode, Mode::Normal);
+    }
 }

@@ -6,7 +6,6 @@ use super::{Failure, load_config, load_dataset, warn_skipped, write_output};
 use crate::ledger::{Arm, Campaign};
 use crate::outcome::estimate::{self, WindowEstimate};
 use crate::outcome::{follow_up, synthetic};
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 
@@ -64,13 +63,8 @@ pub fn measure(args: &CampaignMeasureArgs) -> Result<(), Failure> {
     warn_skipped(&dataset);
     let read =
         follow_up::read(&dataset, &members, start, &windows).map_err(|m| Failure::new(65, m))?;
-    let offer_costs: HashMap<String, f64> = campaign
-        .outreach()
-        .offers
-        .iter()
-        .map(|o| (o.id.clone(), o.cost))
-        .collect();
-    let context = outcome_context(&config, &offer_costs);
+    let offer_costs = estimate::offer_costs(&campaign.outreach());
+    let context = estimate::Context::from_config(&config, &offer_costs);
     let estimates: Vec<WindowEstimate> = read
         .windows
         .iter()
@@ -85,18 +79,7 @@ pub fn measure(args: &CampaignMeasureArgs) -> Result<(), Failure> {
             ),
         ));
     }
-    // Time to action: from the end of the data the gap was detected on to the delivery.
-    let detected = campaign
-        .as_of()
-        .and_then(|d| d.and_hms_opt(23, 59, 59))
-        .map(|t| t.and_utc());
-    let mut days: Vec<f64> = delivered
-        .iter()
-        .filter_map(|(_, at)| {
-            let at = chrono::DateTime::parse_from_rfc3339(at).ok()?;
-            Some((at.with_timezone(&chrono::Utc) - detected?).num_seconds() as f64 / 86_400.0)
-        })
-        .collect();
+    let mut days = estimate::days_to_action(&campaign, &delivered);
     let time_to_action = estimate::median_and_p90(&mut days);
     let treated = members.iter().filter(|m| m.arm == Arm::Treated).count();
     let delivered_members = delivered
@@ -141,24 +124,6 @@ pub fn measure(args: &CampaignMeasureArgs) -> Result<(), Failure> {
         MeasureFormat::Markdown => markdown(&campaign, &document, &estimates, dataset.unit),
     };
     write_output(None, &text)
-}
-
-fn interval_text(unit: crate::text::ValueUnit, i: &crate::stats::interval::Interval) -> String {
-    format!(
-        "{} ({} to {})",
-        unit.amount(i.estimate),
-        unit.amount(i.ci_low),
-        unit.amount(i.ci_high)
-    )
-}
-
-fn percent(i: &crate::stats::interval::Interval) -> String {
-    format!(
-        "{:.1}% ({:.1}% to {:.1}%)",
-        i.estimate * 100.0,
-        i.ci_low * 100.0,
-        i.ci_high * 100.0
-    )
 }
 
 fn markdown(
@@ -212,7 +177,7 @@ fn markdown(
         let _ = writeln!(
             out,
             "- **Incremental weekly revenue per treated customer:** {} (Welch)",
-            interval_text(unit, &e.incremental_revenue_per_treated)
+            e.incremental_revenue_per_treated.as_amount(unit)
         );
         if let Some(c) = &e.cuped {
             let cuped = crate::stats::interval::Interval {
@@ -223,7 +188,7 @@ fn markdown(
             let _ = writeln!(
                 out,
                 "- **CUPED-adjusted on pre-campaign spend:** {} (θ {:.3}, variance {:.0}% lower){}",
-                interval_text(unit, &cuped),
+                cuped.as_amount(unit),
                 c.theta,
                 c.variance_reduction * 100.0,
                 if e.headline == "cuped" {
@@ -236,34 +201,34 @@ fn markdown(
         let _ = writeln!(
             out,
             "- **Incremental weekly revenue, all treated:** {}; would have come back anyway: {} a week",
-            interval_text(unit, &e.incremental_revenue_total),
+            e.incremental_revenue_total.as_amount(unit),
             unit.amount(e.would_have_come_back)
         );
         let _ = writeln!(
             out,
             "- **Recovered** (≥ share of pre-campaign spend): treated {}, control {}; lift {}",
-            percent(&e.recovery_rate_treated_interval),
-            percent(&e.recovery_rate_control_interval),
-            percent(&e.recovery_lift)
+            e.recovery_rate_treated_interval.as_percent(),
+            e.recovery_rate_control_interval.as_percent(),
+            e.recovery_lift.as_percent()
         );
         let _ = writeln!(
             out,
             "- **No purchase in the window:** treated {}, control {}",
-            percent(&e.churn_treated),
-            percent(&e.churn_control)
+            e.churn_treated.as_percent(),
+            e.churn_control.as_percent()
         );
         if let Some(share) = &e.gap_closed_share {
             let _ = writeln!(
                 out,
                 "- **Share of the weekly gap closed:** {}",
-                percent(share)
+                share.as_percent()
             );
         }
         let _ = writeln!(
             out,
             "- **Offer cost:** {}; **net incremental revenue over the window:** {}",
             unit.amount(e.offer_cost),
-            interval_text(unit, &e.net_incremental_revenue)
+            e.net_incremental_revenue.as_amount(unit)
         );
     }
     if let Some(last) = estimates.last() {
@@ -276,7 +241,7 @@ fn markdown(
         for cell in &last.breakdowns {
             let effect = cell
                 .incremental_revenue_per_treated
-                .map_or("-".to_string(), |i| interval_text(unit, &i));
+                .map_or("-".to_string(), |i| i.as_amount(unit));
             let note = if cell.too_small {
                 "too small"
             } else if cell.significant {
@@ -363,36 +328,7 @@ pub fn metrics(args: &super::args::MetricsArgs) -> Result<(), Failure> {
     use crate::outcome::metrics;
     let config = load_config(&args.data)?;
     let ledger = open(&ledger_args(&args.db))?;
-    let mut results = Vec::new();
-    let mut days = Vec::new();
-    for (campaign, members, latest) in measured(&ledger)? {
-        let costs: HashMap<String, f64> = campaign
-            .outreach()
-            .offers
-            .iter()
-            .map(|o| (o.id.clone(), o.cost))
-            .collect();
-        let context = outcome_context(&config, &costs);
-        results.extend(metrics::campaign_result(
-            &campaign, &members, &latest, &context,
-        ));
-        let detected = campaign
-            .as_of()
-            .and_then(|d| d.and_hms_opt(23, 59, 59))
-            .map(|t| t.and_utc());
-        for (_, at) in ledger
-            .delivered_times(campaign.campaign_id)
-            .map_err(ledger_failure)?
-        {
-            if let (Ok(at), Some(detected)) = (chrono::DateTime::parse_from_rfc3339(&at), detected)
-            {
-                days.push(
-                    (at.with_timezone(&chrono::Utc) - detected).num_seconds() as f64 / 86_400.0,
-                );
-            }
-        }
-    }
-    let pooled = metrics::pooled(results, days);
+    let pooled = metrics::from_ledger(&ledger, &config).map_err(ledger_failure)?;
     // Gap-detection accuracy: the backtest with the last `horizon_weeks` as the holdout.
     let started = std::time::Instant::now();
     let backtest = if args.no_backtest {
@@ -426,39 +362,6 @@ pub fn metrics(args: &super::args::MetricsArgs) -> Result<(), Failure> {
     write_output(None, &text)
 }
 
-/// Every measured campaign with its members and latest measurement, oldest first.
-fn measured(
-    ledger: &crate::ledger::Ledger,
-) -> Result<
-    Vec<(
-        Campaign,
-        Vec<crate::ledger::Member>,
-        crate::ledger::Measurement,
-    )>,
-    Failure,
-> {
-    let mut found = Vec::new();
-    for campaign in ledger
-        .campaigns()
-        .map_err(ledger_failure)?
-        .into_iter()
-        .rev()
-    {
-        let Some(latest) = ledger
-            .outcomes(campaign.campaign_id)
-            .map_err(ledger_failure)?
-            .pop()
-        else {
-            continue;
-        };
-        let members = ledger
-            .members(campaign.campaign_id)
-            .map_err(ledger_failure)?;
-        found.push((campaign, members, latest));
-    }
-    Ok(found)
-}
-
 /// `revgap learn show`: the learned recovery table from every measured campaign.
 pub fn learn_show(args: &super::args::LearnShowArgs) -> Result<(), Failure> {
     use crate::outcome::{learn, metrics};
@@ -468,7 +371,8 @@ pub fn learn_show(args: &super::args::LearnShowArgs) -> Result<(), Failure> {
         None => crate::config::Config::default(),
     };
     let ledger = open(&args.ledger)?;
-    let campaigns: Vec<(Vec<crate::ledger::Member>, Vec<f64>)> = measured(&ledger)?
+    let campaigns: Vec<(Vec<crate::ledger::Member>, Vec<f64>)> = metrics::measured(&ledger)
+        .map_err(ledger_failure)?
         .into_iter()
         .filter_map(|(_, members, latest)| {
             let (_, spend) = metrics::longest_window(&members, &latest)?;
@@ -525,19 +429,6 @@ pub fn learn_show(args: &super::args::LearnShowArgs) -> Result<(), Failure> {
     write_output(None, &text)
 }
 
-fn outcome_context<'a>(
-    config: &crate::config::Config,
-    costs: &'a HashMap<String, f64>,
-) -> estimate::Context<'a> {
-    estimate::Context {
-        recovered_share: config.outcome.recovered_share,
-        offer_costs: costs,
-        risk_bands: config.outcome.risk_bands,
-        min_cell: config.outcome.min_cell,
-        fdr_q: config.outcome.fdr_q,
-    }
-}
-
 /// (rules AUC, model AUC) of the backtest whose holdout is the data's last weeks.
 fn backtest_auc(args: &super::args::MetricsArgs) -> Result<(f64, f64), String> {
     let dataset = load_dataset(&args.data).map_err(|f| f.message)?;
@@ -578,37 +469,8 @@ fn metrics_markdown(
 ) -> String {
     let unit = crate::text::ValueUnit::default();
     let mut out = String::from("## Success metrics\n\n");
-    let _ = writeln!(
-        out,
-        "- **Measured campaigns:** {}",
-        metrics.measured_campaigns
-    );
-    if let Some(revenue) = &metrics.revenue_recovered_weekly {
-        let _ = writeln!(
-            out,
-            "- **Revenue recovered (incremental, weekly, all campaigns):** {}",
-            interval_text(unit, revenue)
-        );
-    }
-    if let Some(rate) = &metrics.action_success_rate {
-        let _ = writeln!(
-            out,
-            "- **Action success rate** (treated members recovered): {}",
-            percent(rate)
-        );
-    }
-    if let Some(effect) = &metrics.retention_effect {
-        let _ = writeln!(
-            out,
-            "- **Retention effect** (no-purchase rate, control minus treated): {}",
-            percent(effect)
-        );
-    }
-    if let Some((median, p90)) = metrics.time_to_action_days {
-        let _ = writeln!(
-            out,
-            "- **Time to action:** median {median:.1} days, p90 {p90:.1} days"
-        );
+    for (label, value) in metrics.headlines(unit) {
+        let _ = writeln!(out, "- **{label}:** {value}");
     }
     match backtest {
         Ok((rules, model)) => {
@@ -637,7 +499,7 @@ fn metrics_markdown(
                 c.weeks,
                 c.n_treated,
                 c.n_control,
-                interval_text(unit, &c.incremental_revenue_per_treated),
+                c.incremental_revenue_per_treated.as_amount(unit),
                 c.verdict
             );
         }

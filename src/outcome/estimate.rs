@@ -27,6 +27,53 @@ pub struct Context<'a> {
     pub fdr_q: f64,
 }
 
+impl<'a> Context<'a> {
+    /// The `[outcome]` settings, with the campaign's offer costs.
+    pub fn from_config(
+        config: &crate::config::Config,
+        offer_costs: &'a HashMap<String, f64>,
+    ) -> Self {
+        Self {
+            recovered_share: config.outcome.recovered_share,
+            offer_costs,
+            risk_bands: config.outcome.risk_bands,
+            min_cell: config.outcome.min_cell,
+            fdr_q: config.outcome.fdr_q,
+        }
+    }
+}
+
+/// Each offer's cost per redemption, from a campaign's catalog.
+pub fn offer_costs(outreach: &crate::config::OutreachSettings) -> HashMap<String, f64> {
+    outreach
+        .offers
+        .iter()
+        .map(|o| (o.id.clone(), o.cost))
+        .collect()
+}
+
+/// Days from the end of the data a campaign's gaps were found on to each delivery
+/// (`delivered`: customer id, RFC 3339 time).
+pub fn days_to_action(
+    campaign: &crate::ledger::Campaign,
+    delivered: &[(String, String)],
+) -> Vec<f64> {
+    let Some(detected) = campaign
+        .as_of()
+        .and_then(|d| d.and_hms_opt(23, 59, 59))
+        .map(|t| t.and_utc())
+    else {
+        return Vec::new();
+    };
+    delivered
+        .iter()
+        .filter_map(|(_, at)| {
+            let at = chrono::DateTime::parse_from_rfc3339(at).ok()?;
+            Some((at.with_timezone(&chrono::Utc) - detected).num_seconds() as f64 / 86_400.0)
+        })
+        .collect()
+}
+
 /// CUPED's estimate with θ and the variance it removed.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct CupedOut {

@@ -96,8 +96,42 @@ pub fn campaign_result(
     })
 }
 
+/// Every measured campaign with its members and latest measurement, oldest first.
+pub fn measured(
+    ledger: &crate::ledger::Ledger,
+) -> Result<Vec<(Campaign, Vec<Member>, Measurement)>, crate::ledger::LedgerError> {
+    let mut found = Vec::new();
+    for campaign in ledger.campaigns()?.into_iter().rev() {
+        let Some(latest) = ledger.outcomes(campaign.campaign_id)?.pop() else {
+            continue;
+        };
+        let members = ledger.members(campaign.campaign_id)?;
+        found.push((campaign, members, latest));
+    }
+    Ok(found)
+}
+
+/// The metrics of every measured campaign in the ledger.
+pub fn from_ledger(
+    ledger: &crate::ledger::Ledger,
+    config: &crate::config::Config,
+) -> Result<Metrics, crate::ledger::LedgerError> {
+    let mut results = Vec::new();
+    let mut days = Vec::new();
+    for (campaign, members, latest) in measured(ledger)? {
+        let costs = estimate::offer_costs(&campaign.outreach());
+        let context = Context::from_config(config, &costs);
+        results.extend(campaign_result(&campaign, &members, &latest, &context));
+        days.extend(estimate::days_to_action(
+            &campaign,
+            &ledger.delivered_times(campaign.campaign_id)?,
+        ));
+    }
+    Ok(pooled(results, days))
+}
+
 /// The metrics across campaigns.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Metrics {
     pub measured_campaigns: usize,
     /// Weekly incremental revenue summed over the campaigns, its interval combining theirs as
@@ -110,6 +144,38 @@ pub struct Metrics {
     pub time_to_action_days: Option<(f64, f64)>,
     /// Campaign by campaign, oldest first: the trend.
     pub campaigns: Vec<CampaignResult>,
+}
+
+impl Metrics {
+    /// The headline figures as (label, value) lines, for any view.
+    pub fn headlines(&self, unit: crate::text::ValueUnit) -> Vec<(&'static str, String)> {
+        let mut lines = vec![("Measured campaigns", self.measured_campaigns.to_string())];
+        if let Some(revenue) = self.revenue_recovered_weekly {
+            lines.push((
+                "Revenue recovered (incremental, weekly, all campaigns)",
+                revenue.as_amount(unit),
+            ));
+        }
+        if let Some(rate) = self.action_success_rate {
+            lines.push((
+                "Action success rate (treated members recovered)",
+                rate.as_percent(),
+            ));
+        }
+        if let Some(effect) = self.retention_effect {
+            lines.push((
+                "Retention effect (no-purchase rate, control minus treated)",
+                effect.as_percent(),
+            ));
+        }
+        if let Some((median, p90)) = self.time_to_action_days {
+            lines.push((
+                "Time to action",
+                format!("median {median:.1} days, p90 {p90:.1} days"),
+            ));
+        }
+        lines
+    }
 }
 
 /// Pools `results`; `days_to_action` are every delivered action's days from detection.

@@ -31,6 +31,26 @@ impl Interval {
     pub fn width(self) -> f64 {
         self.ci_high - self.ci_low
     }
+
+    /// "$11.07 ($4.40 to $17.74)".
+    pub fn as_amount(self, unit: crate::text::ValueUnit) -> String {
+        format!(
+            "{} ({} to {})",
+            unit.amount(self.estimate),
+            unit.amount(self.ci_low),
+            unit.amount(self.ci_high)
+        )
+    }
+
+    /// "78.0% (75.8% to 80.0%)" for a proportion.
+    pub fn as_percent(self) -> String {
+        format!(
+            "{:.1}% ({:.1}% to {:.1}%)",
+            self.estimate * 100.0,
+            self.ci_low * 100.0,
+            self.ci_high * 100.0
+        )
+    }
 }
 
 /// The Student t quantile; the normal one for very large degrees of freedom.

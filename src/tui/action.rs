@@ -40,6 +40,7 @@ pub enum Action {
     NewCampaign,
     Campaigns,
     DraftPreview,
+    Metrics,
 }
 
 impl Action {
@@ -82,6 +83,7 @@ impl Action {
             }
             Self::Campaigns => "campaigns in the ledger (name, status, sizes, follow-up)",
             Self::DraftPreview => "the selected customer's drafts and the checker's verdict",
+            Self::Metrics => "success metrics across measured campaigns",
             Self::Cohorts => {
                 "cohort heatmap (Tab: week/month/quarter, v: retention/revenue, arrows scroll)"
             }

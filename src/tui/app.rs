@@ -464,6 +464,19 @@ fn run_command(
                 }));
             });
         }
+        Command::LoadMetrics => {
+            let (ledger, sender, config) = (
+                services.ledger.clone(),
+                sender.clone(),
+                state.config.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                let result = read_ledger(ledger.as_deref(), |ledger| {
+                    crate::outcome::metrics::from_ledger(ledger, &config)
+                });
+                let _ = sender.send(Msg::Metrics(result));
+            });
+        }
         Command::Suspend => suspend(terminal)?,
         Command::Copy(text) => {
             // OSC 52 asks the terminal (local or at the far end of SSH) to set its clipboard.

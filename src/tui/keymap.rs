@@ -207,6 +207,7 @@ impl Default for Keymap {
             (Key::plain('A'), NewCampaign),
             (Key::plain('L'), Campaigns),
             (Key::plain('D'), DraftPreview),
+            (Key::plain('M'), Metrics),
             (Key::ctrl('z'), Suspend),
         ];
         Self { bindings }

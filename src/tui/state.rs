@@ -55,6 +55,8 @@ pub enum Mode {
     Campaigns(Box<super::campaigns::CampaignsView>),
     /// The selected customer's drafts, with the checker's verdict.
     DraftPreview,
+    /// Success metrics across measured campaigns; `None` while they are read.
+    Metrics(Box<Option<Result<crate::outcome::metrics::Metrics, String>>>),
 }
 
 /// Where the analysis is.

@@ -47,6 +47,8 @@ pub enum Msg {
     Campaigns(Result<Vec<crate::ledger::Campaign>, String>),
     /// One customer's campaigns from the ledger.
     History(super::campaigns::History),
+    /// The success metrics, or why they could not be read.
+    Metrics(Result<crate::outcome::metrics::Metrics, String>),
 }
 
 /// What an LLM request reports.
@@ -87,6 +89,8 @@ pub enum Command {
     LoadCampaigns,
     /// Read this customer's campaigns and drafts from the ledger.
     LoadHistory(usize),
+    /// Read the success metrics from the ledger.
+    LoadMetrics,
 }
 
 /// Applies one message.
@@ -110,6 +114,12 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
         }
         Msg::History(history) => {
             campaigns::on_history(state, history);
+            Vec::new()
+        }
+        Msg::Metrics(result) => {
+            if let Mode::Metrics(view) = &mut state.mode {
+                **view = Some(result);
+            }
             Vec::new()
         }
         Msg::Resize(width, height) => {
@@ -225,7 +235,7 @@ fn on_key(state: &mut AppState, key: Key) -> Vec<Command> {
             campaigns::on_list_key(state, view, key);
             Vec::new()
         }
-        Mode::DraftPreview => Vec::new(),
+        Mode::DraftPreview | Mode::Metrics(_) => Vec::new(),
     }
 }
 
@@ -297,6 +307,10 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
         Action::MarkAll => campaigns::mark_all(state),
         Action::NewCampaign => campaigns::open_new(state),
         Action::Campaigns => return campaigns::open_list(state),
+        Action::Metrics => {
+            state.mode = Mode::Metrics(Box::new(None));
+            return vec![Command::LoadMetrics];
+        }
         Action::DraftPreview => {
             if state.selected_customer().is_some() {
                 state.mode = Mode::DraftPreview;

@@ -178,3 +178,68 @@ pub fn draft_preview(state: &AppState, frame: &mut Frame, area: Rect, theme: The
         rect,
     );
 }
+
+pub fn metrics(
+    state: &AppState,
+    metrics: &Option<Result<crate::outcome::metrics::Metrics, String>>,
+    frame: &mut Frame,
+    area: Rect,
+    theme: Theme,
+) {
+    let unit = state
+        .loaded
+        .as_ref()
+        .map_or(Default::default(), |l| l.dataset.unit);
+    let mut lines: Vec<Line> = Vec::new();
+    match metrics {
+        None => lines.push(Line::from("Reading the ledger…")),
+        Some(Err(error)) => lines.push(Line::from(Span::styled(printable(error), theme.error()))),
+        Some(Ok(metrics)) => {
+            for (label, value) in metrics.headlines(unit) {
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{label}: "), theme.title()),
+                    Span::raw(value),
+                ]));
+            }
+            if metrics.campaigns.is_empty() {
+                lines.push(Line::from(
+                    "No measured campaign yet: revgap campaign measure ID after the follow-up.",
+                ));
+            } else {
+                lines.push(Line::from(""));
+                lines.push(Line::from(Span::styled(
+                    "campaign · weeks · treated/control · incremental per treated (95 % CI) · verdict",
+                    theme.dim(),
+                )));
+                for c in &metrics.campaigns {
+                    lines.push(Line::from(format!(
+                        "#{} {} · {} wk · {}/{} · {} · {}",
+                        c.campaign_id,
+                        printable(&c.name),
+                        c.weeks,
+                        c.n_treated,
+                        c.n_control,
+                        c.incremental_revenue_per_treated.as_amount(unit),
+                        c.verdict
+                    )));
+                }
+            }
+        }
+    }
+    let rect = super::centered(
+        area,
+        area.width.saturating_sub(4).min(100),
+        area.height.saturating_sub(2),
+    );
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.focused_border())
+        .title(" Success metrics (any key closes) ");
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}

@@ -58,6 +58,7 @@ pub fn render(state: &AppState, frame: &mut Frame) {
         }
         Mode::Campaigns(view) => campaigns::list(view, frame, area, theme),
         Mode::DraftPreview => campaigns::draft_preview(state, frame, area, theme),
+        Mode::Metrics(metrics) => campaigns::metrics(state, metrics, frame, area, theme),
         Mode::Normal | Mode::Filter(_) | Mode::GoTo(_) | Mode::NewCampaign(_) => {}
     }
     if !state.notices.is_empty() {
