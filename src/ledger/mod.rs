@@ -409,6 +409,37 @@ mod tests {
     }
 
     #[test]
+    fn a_reader_is_not_blocked_while_a_command_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.sqlite");
+        let mut writer = Ledger::open(&path).unwrap();
+        let members = [member("a", Arm::Treated), member("b", Arm::Control)];
+        writer
+            .create_campaign(&campaign("first", &members))
+            .unwrap();
+        // A command holds a write transaction open (as `campaign create` does while it stores).
+        let holder = Connection::open(&path).unwrap();
+        holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+        holder
+            .execute(
+                "INSERT INTO suppressions (customer_id, channel, reason, added_at)
+                 VALUES ('a', 'any', 'test', 't')",
+                [],
+            )
+            .unwrap();
+        // The explorer's reads go through (WAL: a blocked read would fail after the busy
+        // timeout) and see the committed state.
+        let reader = Ledger::open(&path).unwrap();
+        assert_eq!(reader.campaigns().unwrap().len(), 1);
+        assert!(
+            reader.suppressed().unwrap().is_empty(),
+            "uncommitted rows are not seen"
+        );
+        holder.execute_batch("COMMIT").unwrap();
+        assert_eq!(reader.suppressed().unwrap().len(), 1);
+    }
+
+    #[test]
     fn opening_twice_migrates_once() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("l.sqlite");
