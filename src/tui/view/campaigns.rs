@@ -12,17 +12,29 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, TableState, Wrap};
 
-pub fn list(view: &CampaignsView, frame: &mut Frame, area: Rect, theme: Theme) {
+/// A cleared, framed area over the screen, at most `max_width` wide: its rect and block.
+fn overlay(
+    frame: &mut Frame,
+    area: Rect,
+    max_width: u16,
+    title: &str,
+    theme: Theme,
+) -> (Rect, Block<'static>) {
     let rect = super::centered(
         area,
-        area.width.saturating_sub(4).min(100),
+        area.width.saturating_sub(4).min(max_width),
         area.height.saturating_sub(2),
     );
     frame.render_widget(Clear, rect);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.focused_border())
-        .title(" Campaigns (j/k move · Esc back) ");
+        .title(format!(" {title} "));
+    (rect, block)
+}
+
+pub fn list(view: &CampaignsView, frame: &mut Frame, area: Rect, theme: Theme) {
+    let (rect, block) = overlay(frame, area, 100, "Campaigns (j/k move · Esc back)", theme);
     if let Some(error) = &view.error {
         let text = vec![
             Line::from(Span::styled("Could not read the ledger:", theme.error())),
@@ -161,16 +173,7 @@ pub fn draft_preview(state: &AppState, frame: &mut Frame, area: Rect, theme: The
             }
         }
     }
-    let rect = super::centered(
-        area,
-        area.width.saturating_sub(4).min(96),
-        area.height.saturating_sub(2),
-    );
-    frame.render_widget(Clear, rect);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.focused_border())
-        .title(" Drafts (any key closes) ");
+    let (rect, block) = overlay(frame, area, 96, "Drafts (any key closes)", theme);
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
@@ -226,16 +229,7 @@ pub fn metrics(
             }
         }
     }
-    let rect = super::centered(
-        area,
-        area.width.saturating_sub(4).min(100),
-        area.height.saturating_sub(2),
-    );
-    frame.render_widget(Clear, rect);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.focused_border())
-        .title(" Success metrics (any key closes) ");
+    let (rect, block) = overlay(frame, area, 100, "Success metrics (any key closes)", theme);
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
