@@ -220,7 +220,7 @@ pub fn create(
             request.contacts,
             &config.outreach,
         ),
-        rejected: Vec::new(),
+        ..Drafted::default()
     };
     store(
         ledger, dataset, analysis, config, request, prepared, &drafted,

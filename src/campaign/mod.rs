@@ -369,8 +369,16 @@ pub fn drafts(
     contacts: &HashMap<String, Contact>,
     outreach: &OutreachSettings,
 ) -> Vec<(String, StoredDraft)> {
+    templates(&addressees(dataset, members, contacts, outreach), outreach)
+}
+
+/// The template draft of each addressee on their channel, checked.
+pub fn templates(
+    addressees: &[Addressee<'_>],
+    outreach: &OutreachSettings,
+) -> Vec<(String, StoredDraft)> {
     use rayon::prelude::*;
-    addressees(dataset, members, contacts, outreach)
+    addressees
         .par_iter()
         .map(|addressee| {
             (

@@ -175,6 +175,20 @@ fn one_paragraph(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The members the model is asked for: the `top` with the largest gaps (ties by id), as
+/// indices into `addressees`. The run and its dry run ask the same members.
+fn asked_first(addressees: &[Addressee<'_>], top: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..addressees.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (addressees[a].member, addressees[b].member);
+        y.gap
+            .total_cmp(&x.gap)
+            .then_with(|| x.customer_id.cmp(&y.customer_id))
+    });
+    order.truncate(top);
+    order
+}
+
 /// What the model did for a campaign's drafts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriterReport {
@@ -197,20 +211,7 @@ pub async fn write(
     addressees: &[Addressee<'_>],
     outreach: &OutreachSettings,
 ) -> (Drafted, WriterReport) {
-    let mut order: Vec<usize> = (0..addressees.len()).collect();
-    order.sort_by(|&a, &b| {
-        addressees[b]
-            .member
-            .gap
-            .total_cmp(&addressees[a].member.gap)
-            .then_with(|| {
-                addressees[a]
-                    .member
-                    .customer_id
-                    .cmp(&addressees[b].member.customer_id)
-            })
-    });
-    let asked: Vec<usize> = order.iter().take(top).copied().collect();
+    let asked = asked_first(addressees, top);
     let jobs: HashMap<usize, Job<'_>> = asked
         .iter()
         .map(|&i| {
@@ -314,18 +315,11 @@ pub fn dry_run(
     model: &str,
     top: usize,
 ) -> String {
-    let mut order: Vec<&Addressee<'_>> = addressees.iter().collect();
-    order.sort_by(|a, b| {
-        b.member
-            .gap
-            .total_cmp(&a.member.gap)
-            .then_with(|| a.member.customer_id.cmp(&b.member.customer_id))
-    });
     let mut total = 0;
-    let requests: Vec<serde_json::Value> = order
-        .iter()
-        .take(top)
-        .map(|addressee| {
+    let requests: Vec<serde_json::Value> = asked_first(addressees, top)
+        .into_iter()
+        .map(|i| {
+            let addressee = &addressees[i];
             let messages = messages(addressee, outreach, None);
             let estimate =
                 crate::narrative::prompt::estimate_tokens(&messages) + llm.max_output_tokens;

@@ -93,13 +93,13 @@ fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
         }
         rules
     });
-    let no_contacts = std::collections::HashMap::new();
-    let mut request = Request {
+    let contacts = campaign::contacts::load(&contacts_path).map_err(|m| Failure::new(65, m))?;
+    let request = Request {
         name: &args.name,
         salt: args.salt.as_deref(),
         control_share: args.control,
         selection,
-        contacts: &no_contacts,
+        contacts: &contacts,
         channels,
         offer: args.offer.clone(),
     };
@@ -108,9 +108,8 @@ fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
         CreateError::Selection(message) => Failure::new(65, message),
         CreateError::Ledger(error) => ledger_failure(error),
     };
+    // Checked before the data is loaded: a wrong flag fails at once.
     campaign::create::check_request(&request).map_err(request_failure)?;
-    let contacts = campaign::contacts::load(&contacts_path).map_err(|m| Failure::new(65, m))?;
-    request.contacts = &contacts;
     let mut ledger = open(&args.ledger)?;
     let dataset = load_dataset(&args.data)?;
     check_config_fits(&config, &dataset)?;
@@ -159,14 +158,10 @@ fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
         );
         drafted
     } else {
+        // The addressees are at hand: template them without looking everyone up again.
         campaign::create::Drafted {
-            drafts: campaign::drafts(
-                &dataset,
-                &prepared.plan.members,
-                &contacts,
-                &config.outreach,
-            ),
-            rejected: Vec::new(),
+            drafts: campaign::templates(&addressees, &config.outreach),
+            ..Default::default()
         }
     };
     drop(addressees);

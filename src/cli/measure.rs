@@ -180,11 +180,7 @@ fn markdown(
             e.incremental_revenue_per_treated.as_amount(unit)
         );
         if let Some(c) = &e.cuped {
-            let cuped = crate::stats::interval::Interval {
-                estimate: c.estimate,
-                ci_low: c.ci_low,
-                ci_high: c.ci_high,
-            };
+            let cuped = c.interval();
             let _ = writeln!(
                 out,
                 "- **CUPED-adjusted on pre-campaign spend:** {} (θ {:.3}, variance {:.0}% lower){}",

@@ -46,28 +46,20 @@ impl Ledger {
         delivered: bool,
     ) -> Result<(), LedgerError> {
         let now = chrono::Utc::now().to_rfc3339();
-        let path = self.path.clone();
-        let wrap = |source: rusqlite::Error| LedgerError::Sql {
-            path: path.clone(),
-            source,
-        };
-        let transaction = self.connection.transaction().map_err(&wrap)?;
-        transaction
-            .execute(
+        self.in_transaction(|transaction| {
+            transaction.execute(
                 "INSERT INTO delivery_attempts (action_id, attempted_at, http_status, error)
-                 VALUES (?1, ?2, ?3, ?4)",
+                     VALUES (?1, ?2, ?3, ?4)",
                 params![action_id, now, http_status, error],
-            )
-            .map_err(&wrap)?;
-        if delivered {
-            transaction
-                .execute(
+            )?;
+            if delivered {
+                transaction.execute(
                     "UPDATE actions SET status = 'delivered', delivered_at = ?2 WHERE id = ?1",
                     params![action_id, now],
-                )
-                .map_err(&wrap)?;
-        }
-        transaction.commit().map_err(&wrap)
+                )?;
+            }
+            Ok(())
+        })
     }
 
     /// Per customer of a campaign: (delivered actions, attempts).
@@ -130,16 +122,10 @@ impl Ledger {
     /// Stores one measurement in one transaction (a re-measure adds, never overwrites): each
     /// member's mean weekly follow-up spend per window, members in `customers` order.
     pub fn record_outcomes(&mut self, measurement: &Measurement) -> Result<i64, LedgerError> {
-        let path = self.path.clone();
-        let wrap = |source: rusqlite::Error| LedgerError::Sql {
-            path: path.clone(),
-            source,
-        };
-        let transaction = self.connection.transaction().map_err(&wrap)?;
-        transaction
-            .execute(
+        self.in_transaction(|transaction| {
+            transaction.execute(
                 "INSERT INTO outcome_measurements (campaign_id, taken_at, source, follow_up_start,
-                 customers) VALUES (?1, ?2, ?3, ?4, ?5)",
+                     customers) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     measurement.campaign_id,
                     measurement.taken_at,
@@ -147,21 +133,18 @@ impl Ledger {
                     measurement.follow_up_start,
                     measurement.customers.join("\n")
                 ],
-            )
-            .map_err(&wrap)?;
-        let id = transaction.last_insert_rowid();
-        for (window_days, spend) in &measurement.windows {
-            let bytes: Vec<u8> = spend.iter().flat_map(|v| v.to_le_bytes()).collect();
-            transaction
-                .execute(
+            )?;
+            let id = transaction.last_insert_rowid();
+            for (window_days, spend) in &measurement.windows {
+                let bytes: Vec<u8> = spend.iter().flat_map(|v| v.to_le_bytes()).collect();
+                transaction.execute(
                     "INSERT INTO outcome_windows (measurement_id, window_days, spend)
-                     VALUES (?1, ?2, ?3)",
+                         VALUES (?1, ?2, ?3)",
                     params![id, window_days, bytes],
-                )
-                .map_err(&wrap)?;
-        }
-        transaction.commit().map_err(&wrap)?;
-        Ok(id)
+                )?;
+            }
+            Ok(id)
+        })
     }
 
     /// Every measurement of a campaign, oldest first.

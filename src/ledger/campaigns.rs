@@ -22,16 +22,10 @@ impl Ledger {
     /// Stores a campaign with all its members and exclusions in one transaction; returns its
     /// id. A kill at any moment leaves either the whole campaign or none of it.
     pub fn create_campaign(&mut self, new: &NewCampaign<'_>) -> Result<i64, LedgerError> {
-        let path = self.path.clone();
-        let wrap = |source: rusqlite::Error| LedgerError::Sql {
-            path: path.clone(),
-            source,
-        };
-        let transaction = self.connection.transaction().map_err(&wrap)?;
-        transaction
-            .execute(
-                "INSERT INTO campaigns (name, created_at, status, salt, control_bp, follow_up, analysis)
-                 VALUES (?1, ?2, 'created', ?3, ?4, ?5, ?6)",
+        self.in_transaction(|transaction| {
+            transaction.execute(
+                "INSERT INTO campaigns (name, created_at, status, salt, control_bp, follow_up,
+                     analysis) VALUES (?1, ?2, 'created', ?3, ?4, ?5, ?6)",
                 params![
                     new.name,
                     new.created_at,
@@ -40,21 +34,17 @@ impl Ledger {
                     new.follow_up,
                     new.analysis
                 ],
-            )
-            .map_err(&wrap)?;
-        let campaign_id = transaction.last_insert_rowid();
-        {
-            let mut insert = transaction
-                .prepare(
+            )?;
+            let campaign_id = transaction.last_insert_rowid();
+            {
+                let mut insert = transaction.prepare(
                     "INSERT INTO members (campaign_id, customer_id, arm, stratum, bucket, channel,
-                     offer_id, address, pre_weekly_spend, churn_probability, gap,
-                     planned_channel, planned_offer, segment)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                )
-                .map_err(&wrap)?;
-            for member in new.members {
-                insert
-                    .execute(params![
+                         offer_id, address, pre_weekly_spend, churn_probability, gap,
+                         planned_channel, planned_offer, segment)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                )?;
+                for member in new.members {
+                    insert.execute(params![
                         campaign_id,
                         member.customer_id,
                         member.arm.key(),
@@ -69,30 +59,23 @@ impl Ledger {
                         member.planned_channel,
                         member.planned_offer,
                         member.segment
-                    ])
-                    .map_err(&wrap)?;
-            }
-            let mut exclude = transaction
-                .prepare(
+                    ])?;
+                }
+                let mut exclude = transaction.prepare(
                     "INSERT INTO exclusions (campaign_id, reason, customers) VALUES (?1, ?2, ?3)",
-                )
-                .map_err(&wrap)?;
-            for (reason, customers) in new.excluded {
-                exclude
-                    .execute(params![campaign_id, reason, customers])
-                    .map_err(&wrap)?;
-            }
-            for (table, drafts) in [("drafts", new.drafts), ("draft_rejections", new.rejected)] {
-                let mut draft = transaction
-                    .prepare(&format!(
+                )?;
+                for (reason, customers) in new.excluded {
+                    exclude.execute(params![campaign_id, reason, customers])?;
+                }
+                for (table, drafts) in [("drafts", new.drafts), ("draft_rejections", new.rejected)]
+                {
+                    let mut draft = transaction.prepare(&format!(
                         "INSERT INTO {table} (campaign_id, customer_id, channel, subject, body,
-                         source, passed, failures, created_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-                    ))
-                    .map_err(&wrap)?;
-                for (customer_id, stored) in drafts {
-                    draft
-                        .execute(params![
+                             source, passed, failures, created_at)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                    ))?;
+                    for (customer_id, stored) in drafts {
+                        draft.execute(params![
                             campaign_id,
                             customer_id,
                             stored.channel,
@@ -102,13 +85,12 @@ impl Ledger {
                             stored.passed,
                             serde_json::to_string(&stored.failures).unwrap_or_default(),
                             new.created_at
-                        ])
-                        .map_err(&wrap)?;
+                        ])?;
+                    }
                 }
             }
-        }
-        transaction.commit().map_err(&wrap)?;
-        Ok(campaign_id)
+            Ok(campaign_id)
+        })
     }
 
     /// Every campaign, newest first, with its arm sizes.

@@ -272,23 +272,29 @@ impl Ledger {
         }
         for (index, step) in schema::MIGRATIONS.iter().enumerate().skip(found as usize) {
             let version = index as i64 + 1;
-            let transaction = self
-                .connection
-                .transaction()
-                .map_err(|e| LedgerError::Sql {
-                    path: self.path.clone(),
-                    source: e,
-                })?;
-            transaction
-                .execute_batch(step)
-                .and_then(|()| transaction.pragma_update(None, "user_version", version))
-                .and_then(|()| transaction.commit())
-                .map_err(|e| LedgerError::Sql {
-                    path: self.path.clone(),
-                    source: e,
-                })?;
+            self.in_transaction(|transaction| {
+                transaction.execute_batch(step)?;
+                transaction.pragma_update(None, "user_version", version)
+            })?;
         }
         Ok(())
+    }
+
+    /// Runs `change` in one transaction: committed when it succeeds, rolled back when it
+    /// fails (and by SQLite after a kill), so a multi-row change lands whole or not at all.
+    fn in_transaction<T>(
+        &mut self,
+        change: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T, LedgerError> {
+        let path = self.path.clone();
+        let wrap = |source: rusqlite::Error| LedgerError::Sql {
+            path: path.clone(),
+            source,
+        };
+        let transaction = self.connection.transaction().map_err(&wrap)?;
+        let value = change(&transaction).map_err(&wrap)?;
+        transaction.commit().map_err(&wrap)?;
+        Ok(value)
     }
 
     /// The schema version of the open file.

@@ -84,6 +84,16 @@ pub struct CupedOut {
     pub variance_reduction: f64,
 }
 
+impl CupedOut {
+    pub fn interval(&self) -> Interval {
+        Interval {
+            estimate: self.estimate,
+            ci_low: self.ci_low,
+            ci_high: self.ci_high,
+        }
+    }
+}
+
 /// One window's estimates (amounts per week in the data's currency unless named otherwise).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WindowEstimate {
@@ -134,6 +144,16 @@ pub struct Cell {
     /// A discovery after Benjamini–Hochberg over the cells that are not too small, whose 95 %
     /// interval also excludes zero (never a winner from a crossing interval).
     pub significant: bool,
+}
+
+impl WindowEstimate {
+    /// The interval the verdict reads: CUPED's when it is the headline, else Welch's.
+    pub fn headline_interval(&self) -> Interval {
+        match (self.headline, self.cuped) {
+            ("cuped", Some(cuped)) => cuped.interval(),
+            _ => self.incremental_revenue_per_treated,
+        }
+    }
 }
 
 /// "lift" when the headline interval is above zero, "no lift" when it is below zero (the

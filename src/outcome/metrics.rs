@@ -62,14 +62,7 @@ pub fn campaign_result(
 ) -> Option<CampaignResult> {
     let (weeks, spend) = longest_window(members, measurement)?;
     let window: WindowEstimate = estimate::window(members, &spend, weeks, context)?;
-    let headline = match (window.headline, window.cuped) {
-        ("cuped", Some(c)) => Interval {
-            estimate: c.estimate,
-            ci_low: c.ci_low,
-            ci_high: c.ci_high,
-        },
-        _ => window.incremental_revenue_per_treated,
-    };
+    let headline = window.headline_interval();
     let count = |arm: Arm, test: &dyn Fn(&Member, f64) -> bool| {
         members
             .iter()
