@@ -307,6 +307,8 @@ fn a_sent_campaign_measured_on_follow_up_with_a_known_effect_holds_the_truth() {
         );
     }
 
+    feedback_loop(&data, &db, &path("empty.sqlite"));
+
     let missing = revgap(&[
         "campaign", "measure", "99", "--weekly", &follow, "--db", &db,
     ]);
@@ -339,4 +341,145 @@ fn metrics_report_the_backtest_auc_on_the_data() {
     let rules = metrics["gap_detection"]["auc_rules"].as_f64().unwrap();
     assert!((rules - 0.5575).abs() < 0.001, "{rules}");
     assert!(metrics["gap_detection"]["auc_model"].as_f64().unwrap() >= 0.78);
+}
+
+/// What the measured campaign taught reaches scoring, targeting and the next campaign's plan;
+/// `--no-learning` gives exactly the numbers of an analysis with nothing measured.
+fn feedback_loop(data: &str, db: &str, empty_db: &str) {
+    let data_flags = [
+        "--weekly",
+        &format!("{data}/weekly_spend.csv"),
+        "--customers",
+        &format!("{data}/customers.csv"),
+    ]
+    .map(String::from);
+    let analyze = |extra: &[&str]| {
+        let mut args: Vec<&str> = vec!["analyze", "--format", "json"];
+        args.extend(data_flags.iter().map(String::as_str));
+        args.extend(extra);
+        let mut report = json(&args);
+        report.as_object_mut().unwrap().remove("generated_at");
+        report
+    };
+    let learned = analyze(&["--db", db]);
+    let learning = &learned["learning"];
+    assert_eq!(learning["campaigns"], 1, "{learning}");
+    let pooled_lift = learning["pooled_lift"].as_f64().unwrap();
+    assert!(pooled_lift > 0.0);
+    let customers = learned["customers"].as_array().unwrap();
+    let mut expected_recovery = Vec::new();
+    for customer in customers {
+        let Some(opportunity) = customer["opportunity"].as_object() else {
+            continue;
+        };
+        let note = &opportunity["learned_recovery"];
+        let lift = note["lift"].as_f64().unwrap();
+        let factor = customer["score_factors"]["recovery_probability"]
+            .as_f64()
+            .unwrap();
+        assert!(
+            (factor - 10.0 * lift.clamp(0.0, 1.0)).abs() < 1e-3,
+            "{customer}"
+        );
+        if note["basis"] == "pooled" {
+            assert!((lift - pooled_lift).abs() < 1e-4);
+        }
+        assert!(
+            customer["rationale"]["text"]
+                .as_str()
+                .unwrap()
+                .contains(&format!(
+                    "learned from 1 measured campaign(s) (value tier {}",
+                    customer["segments"]["value_tier"].as_str().unwrap()
+                ))
+                || note["basis"] == "pooled",
+            "{customer}"
+        );
+        expected_recovery.push(note["expected_incremental_recovery"].as_f64().unwrap());
+    }
+    assert!(expected_recovery.len() > 100);
+
+    // Unlearned: --no-learning on the taught ledger equals a ledger that taught nothing, and
+    // neither mentions learning.
+    let unlearned = analyze(&["--db", db, "--no-learning"]);
+    assert!(
+        revgap(&["campaign", "list", "--db", empty_db])
+            .status
+            .success()
+    );
+    assert_eq!(unlearned, analyze(&["--db", empty_db]));
+    assert!(unlearned.get("learning").is_none());
+    assert_ne!(unlearned["customers"], learned["customers"]);
+    let text = |extra: &[&str]| {
+        let mut args: Vec<&str> = vec!["analyze"];
+        args.extend(data_flags.iter().map(String::as_str));
+        args.extend(extra);
+        let report = String::from_utf8(revgap(&args).stdout).unwrap();
+        report
+            .lines()
+            .filter(|line| !line.contains("Generated"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let markdown = text(&["--db", db, "--no-learning"]);
+    assert_eq!(markdown, text(&["--db", empty_db]));
+    assert!(!markdown.contains("learned"));
+    assert!(text(&["--db", db]).contains("replacing the default"));
+
+    // The next campaign targets by expected incremental recovery and draws channel and
+    // offer by Thompson sampling; the control share stays what was asked.
+    let mut create: Vec<String> = ["campaign", "create", "--name", "Next", "--top", "400"]
+        .map(String::from)
+        .to_vec();
+    create.extend(data_flags.iter().cloned());
+    create.extend(
+        [
+            "--contacts",
+            &format!("{data}/contacts.csv"),
+            "--db",
+            db,
+            "--format",
+            "json",
+        ]
+        .map(String::from),
+    );
+    let args: Vec<&str> = create.iter().map(String::as_str).collect();
+    let next = json(&args);
+    let plan_learning = &next["learning"];
+    assert_eq!(plan_learning["campaigns"], 1, "{next}");
+    assert!(plan_learning["sampled_members"].as_u64().unwrap() > 100);
+    let control = next["control"].as_f64().unwrap();
+    let share = control / (control + next["treated"].as_f64().unwrap());
+    assert!((share - 0.10).abs() < 0.01, "{share}");
+    let ledger = revgap::ledger::Ledger::open(std::path::Path::new(db)).unwrap();
+    let members = ledger
+        .members(next["campaign_id"].as_i64().unwrap())
+        .unwrap();
+    // Only the 400 customers with the largest expected incremental recovery were considered
+    // (those without a consented channel drop out before randomization).
+    let mut by_expected: Vec<(f64, &str)> = customers
+        .iter()
+        .filter_map(|c| {
+            Some((
+                c["opportunity"]["learned_recovery"]["expected_incremental_recovery"].as_f64()?,
+                c["customer_id"].as_str()?,
+            ))
+        })
+        .collect();
+    by_expected.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let cutoff = by_expected[399].0;
+    let expected_of: std::collections::HashMap<&str, f64> =
+        by_expected.iter().map(|(e, id)| (*id, *e)).collect();
+    for member in &members {
+        let expected = expected_of[member.customer_id.as_str()];
+        // Reports round to cents.
+        assert!(
+            expected >= cutoff - 0.01,
+            "{} ({expected}) was chosen below the cutoff {cutoff}",
+            member.customer_id
+        );
+    }
+    let channels: std::collections::HashSet<&str> =
+        members.iter().map(|m| m.planned_channel.as_str()).collect();
+    assert!(channels.len() >= 2, "{channels:?}");
 }

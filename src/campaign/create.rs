@@ -24,6 +24,9 @@ pub struct Request<'a> {
     pub channels: Option<ChannelRules>,
     /// A catalog offer id for every treated member (default: the offer fitting each gap).
     pub offer: Option<String>,
+    /// Choose channel and offer from what the ledger's measured campaigns taught (Thompson
+    /// sampling); `false` keeps the configured order and the first fitting offer.
+    pub learning: bool,
 }
 
 /// What was stored.
@@ -134,7 +137,21 @@ pub fn prepare(
                 })?,
         ),
     };
+    let learned = if request.learning {
+        Some(crate::outcome::learn::from_ledger(
+            ledger,
+            crate::outcome::learn::Learning::from_config(config),
+        )?)
+    } else {
+        None
+    };
+    // Sampling needs something measured; before that, the plan is the configured one.
+    let sampler = learned
+        .as_ref()
+        .filter(|table| table.campaigns > 0)
+        .map(|table| crate::outcome::thompson::Sampler::new(table, config.outcome.prior_strength));
     let inputs = Inputs {
+        sampler: sampler.as_ref(),
         offer,
         contacts: request.contacts,
         suppressed: &suppressed,
@@ -173,6 +190,7 @@ pub fn store(
         "channels": prepared.channels,
         // What the drafts were held to, and who sends them (`campaign send --smtp`).
         "outreach": config.outreach,
+        "learning": prepared.plan.learning,
     })
     .to_string();
     let plan = prepared.plan;

@@ -47,6 +47,28 @@ pub struct Plan {
     pub balance: BTreeMap<String, f64>,
     pub min_detectable_effect: MinDetectableEffect,
     pub warnings: Vec<String>,
+    /// How measured campaigns shaped the plan, when they did.
+    pub learning: Option<PlanLearning>,
+}
+
+/// What learning did to a plan.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PlanLearning {
+    /// Measured campaigns in the learned table.
+    pub campaigns: usize,
+    /// Cells with enough treated members to steer.
+    pub active_cells: usize,
+    /// Members whose channel or offer was drawn by Thompson sampling (more than one option).
+    pub sampled_members: usize,
+}
+
+/// An eligible customer before the plan is settled.
+struct Eligible {
+    candidate: assign::Candidate,
+    /// Consented, not opted-out channels in the rules' order (never empty).
+    open_channels: Vec<&'static str>,
+    pre_weekly_spend: f64,
+    customer: usize,
 }
 
 /// The smallest incremental revenue this split detects (two-sided α = 0.05, power 0.8), from
@@ -74,6 +96,8 @@ pub struct Inputs<'a> {
     pub channels: &'a ChannelRules,
     /// The catalog offer every treated member gets, instead of the one that fits their gap.
     pub offer: Option<&'a Offer>,
+    /// Choose channel and offer by Thompson sampling from what measured campaigns taught.
+    pub sampler: Option<&'a crate::outcome::thompson::Sampler<'a>>,
 }
 
 /// The first catalog offer that fits the opportunity of a customer's primary gap.
@@ -81,11 +105,20 @@ pub fn offer_for(
     gap: Option<crate::engine::GapType>,
     outreach: &OutreachSettings,
 ) -> Option<&Offer> {
-    let kind = crate::engine::opportunity::OpportunityType::of_gap(gap?).key();
+    offers_for(gap, outreach).next()
+}
+
+/// Every catalog offer that fits the opportunity of a customer's primary gap, in catalog
+/// order.
+pub fn offers_for(
+    gap: Option<crate::engine::GapType>,
+    outreach: &OutreachSettings,
+) -> impl Iterator<Item = &Offer> {
+    let kind = gap.map(|g| crate::engine::opportunity::OpportunityType::of_gap(g).key());
     outreach
         .offers
         .iter()
-        .find(|offer| offer.fits.iter().any(|f| f == kind))
+        .filter(move |offer| kind.is_some_and(|kind| offer.fits.iter().any(|f| f == kind)))
 }
 
 /// Builds the campaign's plan. Errors are one line (an empty selection, unknown ids).
@@ -103,9 +136,11 @@ pub fn plan(
         outreach,
         channels,
         offer,
+        sampler,
     } = *inputs;
     let chosen: Vec<usize> = match selection {
-        Selection::Top(n) => analysis.ranking.iter().take(*n).copied().collect(),
+        // By expected incremental recovery once campaigns have been measured.
+        Selection::Top(n) => analysis.targeting_order().into_iter().take(*n).collect(),
         Selection::Ids(ids) => {
             let index_of = crate::data::CustomerIndex::of(&dataset.customer_ids);
             let mut seen = HashSet::new();
@@ -136,7 +171,7 @@ pub fn plan(
     }
     let weeks = dataset.week_count().max(1) as f64;
     let mut excluded: BTreeMap<String, i64> = BTreeMap::new();
-    let mut eligible: Vec<(assign::Candidate, &'static str, f64, usize)> = Vec::new();
+    let mut eligible: Vec<Eligible> = Vec::new();
     for customer in chosen {
         let id = dataset.customer_ids[customer].to_string();
         let reason = match contacts.get(&id) {
@@ -144,29 +179,31 @@ pub fn plan(
             Some(_) if suppressed.contains(&(id.clone(), "any".to_string())) => Some("opted_out"),
             Some(contact) => {
                 let consented = contact.consented_channels();
-                let open = channels.order.iter().find_map(|wanted| {
-                    consented.iter().copied().find(|channel| {
-                        channel == wanted
-                            && !suppressed.contains(&(id.clone(), channel.to_string()))
+                let open_channels: Vec<&'static str> = channels
+                    .order
+                    .iter()
+                    .filter_map(|wanted| {
+                        consented.iter().copied().find(|channel| {
+                            channel == wanted
+                                && !suppressed.contains(&(id.clone(), channel.to_string()))
+                        })
                     })
-                });
-                match open {
-                    Some(channel) => {
-                        let score = &analysis.scores[customer];
-                        let churn = analysis.churn_probability(customer);
-                        eligible.push((
-                            assign::Candidate {
-                                customer_id: id.clone(),
-                                churn_probability: churn,
-                                gap: score.gap_size,
-                            },
-                            channel,
-                            score.total_revenue / weeks,
-                            customer,
-                        ));
-                        None
-                    }
-                    None => Some("no_consented_channel"),
+                    .collect();
+                if open_channels.is_empty() {
+                    Some("no_consented_channel")
+                } else {
+                    let score = &analysis.scores[customer];
+                    eligible.push(Eligible {
+                        candidate: assign::Candidate {
+                            customer_id: id.clone(),
+                            churn_probability: analysis.churn_probability(customer),
+                            gap: score.gap_size,
+                        },
+                        open_channels,
+                        pre_weekly_spend: score.total_revenue / weeks,
+                        customer,
+                    });
+                    None
                 }
             }
         };
@@ -186,28 +223,85 @@ pub fn plan(
     }
     // Everything a member would get is settled before randomization, for both arms, so that
     // outcomes can later be compared within a channel, offer or segment.
-    let planned = planned_channels(&eligible, contacts, suppressed, channels.phone_top_share);
+    let phone_tier = phone_tier(&eligible, contacts, suppressed, channels.phone_top_share);
     let tiers = analysis.segments.get(&crate::segment::Dimension::ValueTier);
-    let candidates: Vec<assign::Candidate> = eligible.iter().map(|e| e.0.clone()).collect();
+    let tier_of = |customer: usize| {
+        tiers
+            .map(|labels| labels.of(customer).to_string())
+            .unwrap_or_default()
+    };
+    let mut sampled_members = 0;
+    let planned: Vec<(&'static str, Option<String>)> = eligible
+        .iter()
+        .zip(&phone_tier)
+        .map(|(member, on_call_list)| {
+            let channel_options: &[&'static str] = if *on_call_list {
+                &["phone"]
+            } else {
+                &member.open_channels
+            };
+            let offer_options: Vec<Option<&str>> = match offer {
+                Some(fixed) => vec![Some(fixed.id.as_str())],
+                None => {
+                    let fitting: Vec<Option<&str>> =
+                        offers_for(analysis.scores[member.customer].primary, outreach)
+                            .map(|o| Some(o.id.as_str()))
+                            .collect();
+                    if fitting.is_empty() {
+                        vec![None]
+                    } else {
+                        fitting
+                    }
+                }
+            };
+            let options: Vec<crate::outcome::thompson::Choice> = channel_options
+                .iter()
+                .flat_map(|channel| {
+                    offer_options
+                        .iter()
+                        .map(|offer| crate::outcome::thompson::Choice {
+                            channel,
+                            offer: *offer,
+                        })
+                })
+                .collect();
+            // Without learning: the first channel in the rules' order, the first fitting offer.
+            let chosen = match sampler {
+                Some(sampler) if options.len() > 1 => {
+                    sampled_members += 1;
+                    let seed =
+                        crate::outcome::thompson::plan_seed(salt, &member.candidate.customer_id);
+                    sampler.choose(&tier_of(member.customer), &options, seed)
+                }
+                _ => 0,
+            };
+            let choice = options[chosen];
+            let channel = channel_options
+                .iter()
+                .copied()
+                .find(|c| *c == choice.channel)
+                .unwrap_or(channel_options[0]);
+            (channel, choice.offer.map(String::from))
+        })
+        .collect();
+    let candidates: Vec<assign::Candidate> = eligible.iter().map(|e| e.candidate.clone()).collect();
     let strata = assign::strata(&candidates);
     let control = assign::control_arm(&candidates, &strata, salt, control_bp);
     let members: Vec<Member> = eligible
         .iter()
-        .zip(&planned)
+        .zip(planned)
         .zip(&strata)
         .zip(&control)
         .map(
-            |((((candidate, _, pre, customer), channel), stratum), in_control)| {
+            |(((member, (channel, planned_offer)), stratum), in_control)| {
+                let candidate = &member.candidate;
                 let contact = contacts.get(&candidate.customer_id);
-                let address = contact.map(|c| match *channel {
+                let address = contact.map(|c| match channel {
                     "sms" | "phone" => c.phone.clone(),
                     // The app knows its users by customer id.
                     "push" => candidate.customer_id.clone(),
                     _ => c.email.clone(),
                 });
-                let planned_offer = offer
-                    .or_else(|| offer_for(analysis.scores[*customer].primary, outreach))
-                    .map(|offer| offer.id.clone());
                 Member {
                     customer_id: candidate.customer_id.clone(),
                     arm: if *in_control {
@@ -221,14 +315,12 @@ pub fn plan(
                     channel: (!in_control).then(|| channel.to_string()),
                     offer: planned_offer.clone().filter(|_| !in_control),
                     address: address.filter(|_| !in_control),
-                    pre_weekly_spend: *pre,
+                    pre_weekly_spend: member.pre_weekly_spend,
                     churn_probability: candidate.churn_probability,
                     gap: candidate.gap,
                     planned_channel: channel.to_string(),
                     planned_offer,
-                    segment: tiers
-                        .map(|labels| labels.of(*customer).to_string())
-                        .unwrap_or_default(),
+                    segment: tier_of(member.customer),
                 }
             },
         )
@@ -256,6 +348,11 @@ pub fn plan(
         excluded,
         balance,
         warnings,
+        learning: sampler.map(|sampler| PlanLearning {
+            campaigns: sampler.table().campaigns,
+            active_cells: sampler.table().cells.iter().filter(|c| c.active).count(),
+            sampled_members,
+        }),
     })
 }
 
@@ -263,13 +360,13 @@ pub fn plan(
 /// (rounded) with the largest gaps who have a phone number and no phone opt-out go on the
 /// sales team's call list ("phone"); ties broken by customer id. Decided before
 /// randomization, so the tier is the same share of both arms.
-fn planned_channels(
-    eligible: &[(assign::Candidate, &'static str, f64, usize)],
+fn phone_tier(
+    eligible: &[Eligible],
     contacts: &HashMap<String, Contact>,
     suppressed: &HashSet<(String, String)>,
     share: f64,
-) -> Vec<&'static str> {
-    let mut channels: Vec<&'static str> = eligible.iter().map(|e| e.1).collect();
+) -> Vec<bool> {
+    let mut on_call_list = vec![false; eligible.len()];
     let wanted = (share * eligible.len() as f64).round() as usize;
     let callable = |candidate: &assign::Candidate| {
         contacts
@@ -278,18 +375,18 @@ fn planned_channels(
             && !suppressed.contains(&(candidate.customer_id.clone(), "phone".to_string()))
     };
     let mut order: Vec<usize> = (0..eligible.len())
-        .filter(|&i| callable(&eligible[i].0))
+        .filter(|&i| callable(&eligible[i].candidate))
         .collect();
     order.sort_by(|&a, &b| {
-        let (x, y) = (&eligible[a].0, &eligible[b].0);
+        let (x, y) = (&eligible[a].candidate, &eligible[b].candidate);
         y.gap
             .total_cmp(&x.gap)
             .then_with(|| x.customer_id.cmp(&y.customer_id))
     });
     for index in order.into_iter().take(wanted) {
-        channels[index] = "phone";
+        on_call_list[index] = true;
     }
-    channels
+    on_call_list
 }
 
 /// A treated member as their drafts see them.

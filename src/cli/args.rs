@@ -256,6 +256,8 @@ pub struct CampaignCreateArgs {
     pub batch: LlmBatchArgs,
     #[command(flatten)]
     pub ledger: LedgerArgs,
+    #[command(flatten)]
+    pub learning: LearningArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -473,6 +475,17 @@ pub struct TuiArgs {
     /// weekly spend file).
     #[arg(long, value_name = "FILE")]
     pub contacts: Option<PathBuf>,
+    #[command(flatten)]
+    pub learning: LearningArgs,
+}
+
+/// Whether an analysis uses what measured campaigns taught.
+#[derive(Debug, Clone, Args, Default)]
+pub struct LearningArgs {
+    /// Ignore the learned recovery table: the numbers are exactly those before any campaign
+    /// was measured.
+    #[arg(long)]
+    pub no_learning: bool,
 }
 
 #[derive(Debug, Clone, Args, Default)]
@@ -490,6 +503,12 @@ pub struct AnalyzeArgs {
     pub top: Option<usize>,
     #[command(flatten)]
     pub batch: LlmBatchArgs,
+    /// The campaign ledger to learn from and report success metrics of (default: the platform's
+    /// revgap/ledger.sqlite, when it exists).
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    #[command(flatten)]
+    pub learning: LearningArgs,
 }
 
 /// The model's cost controls for a batch (`analyze --llm`, `campaign create --llm`).

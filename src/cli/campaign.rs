@@ -45,6 +45,38 @@ pub(super) fn open(args: &LedgerArgs) -> Result<Ledger, Failure> {
     Ledger::open(&path).map_err(ledger_failure)
 }
 
+/// The learned recovery for an analysis (see `outcome::learn`), unless `--no-learning`.
+pub(super) fn learned_recovery(
+    ledger: Option<&Ledger>,
+    learning: &super::args::LearningArgs,
+    config: &crate::config::Config,
+) -> Result<Option<std::sync::Arc<crate::engine::learned::LearnedRecovery>>, Failure> {
+    let Some(ledger) = ledger.filter(|_| !learning.no_learning) else {
+        return Ok(None);
+    };
+    Ok(crate::outcome::learn::recovery_from(ledger, config)
+        .map_err(ledger_failure)?
+        .map(std::sync::Arc::new))
+}
+
+/// The ledger a reader consults: `--db PATH` (which must exist), else the default ledger
+/// when there is one.
+pub(super) fn open_for_reading(db: Option<&std::path::Path>) -> Result<Option<Ledger>, Failure> {
+    match db {
+        Some(path) => match Ledger::open_existing(path).map_err(ledger_failure)? {
+            Some(ledger) => Ok(Some(ledger)),
+            None => Err(Failure::new(
+                EXIT_LEDGER,
+                format!("{}: no ledger there (--db)", path.display()),
+            )),
+        },
+        None => match ledger::default_path() {
+            Some(path) => Ledger::open_existing(&path).map_err(ledger_failure),
+            None => Ok(None),
+        },
+    }
+}
+
 fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
     use campaign::create::{CreateError, Request};
     let contacts_path = match &args.contacts {
@@ -102,6 +134,7 @@ fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
         contacts: &contacts,
         channels,
         offer: args.offer.clone(),
+        learning: !args.learning.no_learning,
     };
     let request_failure = |error: CreateError| match error {
         CreateError::Request(message) => Failure::new(2, message),
@@ -114,7 +147,8 @@ fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
     let dataset = load_dataset(&args.data)?;
     check_config_fits(&config, &dataset)?;
     warn_skipped(&dataset);
-    let analysis = crate::engine::analyze(&dataset, &config);
+    let learned = learned_recovery(Some(&ledger), &args.learning, &config)?;
+    let analysis = crate::engine::analyze_learned(&dataset, &config, learned);
     let prepared = campaign::create::prepare(&ledger, &dataset, &analysis, &config, &request)
         .map_err(request_failure)?;
     let addressees = campaign::addressees(
@@ -197,6 +231,7 @@ fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
                 "min_detectable_effect": plan.min_detectable_effect,
                 "follow_up": follow_up,
                 "warnings": plan.warnings,
+                "learning": plan.learning,
             });
             format!(
                 "{}\n",
@@ -236,6 +271,13 @@ fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
                 mde.alpha,
                 mde.power
             );
+            if let Some(learning) = &plan.learning {
+                let _ = writeln!(
+                    out,
+                    "learning: channel and offer drawn by Thompson sampling for {} member(s) with a choice, from {} measured campaign(s) ({} cell(s) with enough treated members); the control share is fixed",
+                    learning.sampled_members, learning.campaigns, learning.active_cells
+                );
+            }
             out
         }
     };

@@ -360,29 +360,15 @@ pub fn metrics(args: &super::args::MetricsArgs) -> Result<(), Failure> {
 
 /// `revgap learn show`: the learned recovery table from every measured campaign.
 pub fn learn_show(args: &super::args::LearnShowArgs) -> Result<(), Failure> {
-    use crate::outcome::{learn, metrics};
+    use crate::outcome::learn;
     let config = match &args.config {
         Some(path) => crate::config::Config::from_toml_file(path)
             .map_err(|e| Failure::new(super::EXIT_CONFIG, e.to_string()))?,
         None => crate::config::Config::default(),
     };
     let ledger = open(&args.ledger)?;
-    let campaigns: Vec<(Vec<crate::ledger::Member>, Vec<f64>)> = metrics::measured(&ledger)
-        .map_err(ledger_failure)?
-        .into_iter()
-        .filter_map(|(_, members, latest)| {
-            let (_, spend) = metrics::longest_window(&members, &latest)?;
-            Some((members, spend))
-        })
-        .collect();
-    let table = learn::learn(
-        &campaigns,
-        learn::Learning {
-            recovered_share: config.outcome.recovered_share,
-            prior_strength: config.outcome.prior_strength,
-            min_treated: config.outcome.learn_min_treated,
-        },
-    );
+    let table = learn::from_ledger(&ledger, learn::Learning::from_config(&config))
+        .map_err(ledger_failure)?;
     let text = match args.ledger.format {
         super::args::CampaignFormat::Json => format!(
             "{}\n",
@@ -418,6 +404,32 @@ pub fn learn_show(args: &super::args::LearnShowArgs) -> Result<(), Failure> {
                         "  (too few to use)"
                     }
                 );
+            }
+            match table.recovery() {
+                Some(recovery) => {
+                    let _ = write!(
+                        out,
+                        "in use (analyze, campaign create, the explorer; --no-learning turns it off): pooled lift {:+.1} pp",
+                        recovery.pooled_lift * 100.0
+                    );
+                    for tier in &recovery.tiers {
+                        let _ = write!(
+                            out,
+                            "; {} {:+.1} pp ({} treated)",
+                            crate::text::one_line(&tier.tier),
+                            tier.lift * 100.0,
+                            tier.n_treated
+                        );
+                    }
+                    out.push('\n');
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "not in use yet: the pooled figures need {} treated members and a control group ({} treated so far)",
+                        table.min_treated, table.pooled_treated
+                    );
+                }
             }
             out
         }

@@ -114,8 +114,10 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
     let dataset = load_dataset(&args.data)?;
     check_config_fits(&config, &dataset)?;
     warn_skipped(&dataset);
+    let ledger = campaign::open_for_reading(args.db.as_deref())?;
+    let learned = campaign::learned_recovery(ledger.as_ref(), &args.learning, &config)?;
     let started = std::time::Instant::now();
-    let analysis = engine::analyze(&dataset, &config);
+    let analysis = engine::analyze_learned(&dataset, &config, learned);
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "analysis done"

@@ -32,6 +32,8 @@ pub struct CustomerInsight {
     pub unit: crate::text::ValueUnit,
     /// The `[[segments.rules]]` entry whose thresholds applied (index), if any.
     pub segment_rule: Option<usize>,
+    /// When measured campaigns replaced the opportunity's default recovery factor.
+    pub learned_recovery: Option<super::learned::LearnedNote>,
 }
 
 /// What the analysis knows about a customer beyond their own weeks.
@@ -105,6 +107,7 @@ impl CustomerInsight {
             prediction: None,
             unit: crate::text::ValueUnit::Currency,
             segment_rule,
+            learned_recovery: None,
         }
     }
 

@@ -10,6 +10,7 @@ pub mod churn;
 pub mod filter;
 pub mod gaps;
 pub mod insight;
+pub mod learned;
 pub mod opportunity;
 pub mod peers;
 pub mod scoring;
@@ -124,6 +125,8 @@ pub struct Analysis {
     /// Per customer, the peers' median recent weekly spend (see `peers`); empty when the
     /// peer baseline is not in use.
     pub peer_medians: Vec<Option<f64>>,
+    /// What measured campaigns taught, when the analysis was given it (see `learned`).
+    pub learned: Option<std::sync::Arc<learned::LearnedRecovery>>,
 }
 
 impl Analysis {
@@ -133,6 +136,45 @@ impl Analysis {
         score
             .model_churn
             .unwrap_or_else(|| self.config.churn.probability_of(score.churn_points))
+    }
+
+    /// The learned lift applied to a customer, with their value tier, when the analysis was
+    /// given a learned table.
+    pub fn learned_lift(&self, customer: usize) -> Option<(learned::AppliedLift, &str)> {
+        let learned = self.learned.as_ref()?;
+        let tier = self
+            .segments
+            .get(&crate::segment::Dimension::ValueTier)
+            .map_or("", |labels| labels.of(customer));
+        Some((learned.for_tier(tier), tier))
+    }
+
+    /// Expected incremental weekly recovery (gap × learned lift) of a customer with a gap,
+    /// when the analysis learned from measured campaigns.
+    pub fn expected_incremental_recovery(&self, customer: usize) -> Option<f64> {
+        let score = &self.scores[customer];
+        if !score.has_gap() {
+            return None;
+        }
+        self.learned_lift(customer)
+            .map(|(lift, _)| lift.expected_recovery(score.gap_size))
+    }
+
+    /// The customers with a gap in the order a campaign should pick them: by expected
+    /// incremental recovery when learned (ties by the priority ranking), else the ranking.
+    pub fn targeting_order(&self) -> Vec<usize> {
+        let mut order = self.ranking.clone();
+        if self.learned.is_some() {
+            let expected: Vec<f64> = order
+                .iter()
+                .map(|c| self.expected_incremental_recovery(*c).unwrap_or(0.0))
+                .collect();
+            let mut positions: Vec<usize> = (0..order.len()).collect();
+            // Stable: equal expectations keep the priority order.
+            positions.sort_by(|a, b| expected[*b].total_cmp(&expected[*a]));
+            order = positions.into_iter().map(|p| self.ranking[p]).collect();
+        }
+        order
     }
 
     /// The full, scored insight of one customer (recomputed from the dataset).
@@ -149,6 +191,16 @@ impl Analysis {
             self.peer_medians.get(customer).copied().flatten(),
         );
         let score = &self.scores[customer];
+        if let (Some(opportunity), Some((lift, tier))) =
+            (insight.opportunity.as_mut(), self.learned_lift(customer))
+        {
+            insight.learned_recovery = Some(learned::LearnedNote {
+                lift,
+                tier: tier.to_string(),
+                default_factor: opportunity.recovery_probability,
+            });
+            opportunity.recovery_probability = lift.recovery_factor();
+        }
         if insight.opportunity.is_some() {
             let factors = score.factors();
             insight.priority_score = factors.priority(&self.config);
@@ -243,9 +295,20 @@ fn build_insight(
     }
 }
 
-/// Runs the whole pipeline. With the model in use it is fitted first, so the gap rules can
-/// judge each customer against their own purchase rhythm (see `gaps`).
+/// Runs the whole pipeline without anything learned from campaigns.
 pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
+    analyze_learned(dataset, config, None)
+}
+
+/// Runs the whole pipeline. With the model in use it is fitted first, so the gap rules can
+/// judge each customer against their own purchase rhythm (see `gaps`). With a learned table,
+/// each gap's recovery factor is the measured incremental recovery of the customer's value
+/// tier instead of the configured default.
+pub fn analyze_learned(
+    dataset: &Dataset,
+    config: &Config,
+    learned: Option<std::sync::Arc<learned::LearnedRecovery>>,
+) -> Analysis {
     let started = std::time::Instant::now();
     let ((models, churn_model), season) = rayon::join(
         || fit_models(dataset, config),
@@ -266,10 +329,16 @@ pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
     });
     let multipliers = (!season.multipliers.is_empty()).then_some(season.multipliers.as_slice());
     let segment_of = || crate::segment::segment(dataset, config, p_alive.as_deref(), multipliers);
-    // Segment rules and the peer baseline need the segments before the gap rules; otherwise
-    // segments are built alongside scoring.
+    // Segment rules, the peer baseline and learned recovery (by value tier) need the segments
+    // before the insights; otherwise segments are built alongside scoring.
     let use_peers = models.is_some() && config.peers.enabled;
-    let early = (!config.segments.rules.is_empty() || use_peers).then(segment_of);
+    let early =
+        (!config.segments.rules.is_empty() || use_peers || learned.is_some()).then(segment_of);
+    let learned_tiers = learned.as_ref().and_then(|_| {
+        early
+            .as_ref()
+            .and_then(|s| s.get(&crate::segment::Dimension::ValueTier))
+    });
     let segment_rules = early.as_ref().map_or_else(Vec::new, |segments| {
         crate::segment::matching_rules(segments, &config.segments.rules)
     });
@@ -282,7 +351,7 @@ pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
         .map(|customer| {
             let model_churn = models.as_ref().and_then(|m| m.churn_probability(customer));
             let rule = rule_of(&segment_rules, customer);
-            CustomerScore {
+            let mut score = CustomerScore {
                 model_churn,
                 ..CustomerScore::of(&build_insight(
                     dataset,
@@ -293,7 +362,14 @@ pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
                     rule,
                     peer_medians.get(customer).copied().flatten(),
                 ))
+            };
+            if let Some(table) = learned.as_deref()
+                && score.has_gap()
+            {
+                let tier = learned_tiers.map_or("", |labels| labels.of(customer));
+                score.recovery_probability = table.for_tier(tier).recovery_factor();
             }
+            score
         })
         .collect();
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "insights");
@@ -328,6 +404,7 @@ pub fn analyze(dataset: &Dataset, config: &Config) -> Analysis {
         season,
         segment_rules,
         peer_medians,
+        learned,
     }
 }
 

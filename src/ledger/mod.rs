@@ -195,6 +195,15 @@ pub fn default_path() -> Option<PathBuf> {
 }
 
 impl Ledger {
+    /// Opens the ledger at `path` only when it exists: readers that merely consult the
+    /// ledger (learning, metrics) must not leave an empty one behind.
+    pub fn open_existing(path: &Path) -> Result<Option<Self>, LedgerError> {
+        if !path.is_file() {
+            return Ok(None);
+        }
+        Self::open(path).map(Some)
+    }
+
     /// Opens (creating when missing) and migrates the ledger at `path`.
     pub fn open(path: &Path) -> Result<Self, LedgerError> {
         let shown = path.display().to_string();

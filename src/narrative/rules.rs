@@ -41,6 +41,10 @@ pub fn rationale(insight: &CustomerInsight, config: &Config) -> String {
     {
         text.push_str(&format!(" Segment rule applied ({}).", rule.describe()));
     }
+    if let Some(note) = &insight.learned_recovery {
+        text.push(' ');
+        text.push_str(&note.describe());
+    }
     text
 }
 

@@ -5,6 +5,7 @@
 //! lift is the difference, and a cell counts for decisions only from `min_treated` treated
 //! members on. Intervals are Newcombe's on the raw counts.
 
+use crate::engine::learned::{LearnedRecovery, TierLift};
 use crate::ledger::{Arm, Member};
 use crate::stats::interval::{self, Interval};
 use serde::Serialize;
@@ -45,9 +46,94 @@ pub struct LearnedCell {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LearnedTable {
     pub campaigns: usize,
+    pub pooled_treated: usize,
+    pub pooled_control: usize,
     pub pooled_rate_treated: f64,
     pub pooled_rate_control: f64,
+    /// Treated members the pooled figures need before learning is used at all.
+    pub min_treated: usize,
     pub cells: Vec<LearnedCell>,
+}
+
+impl LearnedTable {
+    /// What the engine takes: per value tier, the treated-weighted lift of its active cells,
+    /// and the pooled lift for the rest. `None` until the pooled figures have `min_treated`
+    /// treated members and a control to compare with: before that, nothing was learned.
+    pub fn recovery(&self) -> Option<LearnedRecovery> {
+        if self.pooled_treated < self.min_treated || self.pooled_control == 0 {
+            return None;
+        }
+        let mut tiers: BTreeMap<&str, (f64, usize)> = BTreeMap::new();
+        for cell in self.cells.iter().filter(|c| c.active) {
+            let entry = tiers.entry(cell.segment.as_str()).or_default();
+            entry.0 += cell.lift * cell.n_treated as f64;
+            entry.1 += cell.n_treated;
+        }
+        Some(LearnedRecovery {
+            campaigns: self.campaigns,
+            pooled_treated: self.pooled_treated,
+            pooled_lift: self.pooled_rate_treated - self.pooled_rate_control,
+            tiers: tiers
+                .into_iter()
+                .map(|(tier, (weighted, n_treated))| TierLift {
+                    tier: tier.to_string(),
+                    lift: weighted / n_treated as f64,
+                    n_treated,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// The learned table from every measured campaign in the ledger (each campaign's latest
+/// measurement, longest window).
+pub fn from_ledger(
+    ledger: &crate::ledger::Ledger,
+    learning: Learning,
+) -> Result<LearnedTable, crate::ledger::LedgerError> {
+    let campaigns: Vec<(Vec<Member>, Vec<f64>)> = super::metrics::measured(ledger)?
+        .into_iter()
+        .filter_map(|(_, members, latest)| {
+            let (_, spend) = super::metrics::longest_window(&members, &latest)?;
+            Some((members, spend))
+        })
+        .collect();
+    Ok(learn(&campaigns, learning))
+}
+
+/// The learned recovery an analysis uses, from the ledger; `None` until something was
+/// learned.
+pub fn recovery_from(
+    ledger: &crate::ledger::Ledger,
+    config: &crate::config::Config,
+) -> Result<Option<LearnedRecovery>, crate::ledger::LedgerError> {
+    Ok(from_ledger(ledger, Learning::from_config(config))?.recovery())
+}
+
+/// The learned recovery from the ledger at `path`; none when there is no path or no ledger
+/// there.
+pub fn learned_at(
+    path: Option<&std::path::Path>,
+    config: &crate::config::Config,
+) -> Result<Option<std::sync::Arc<LearnedRecovery>>, crate::ledger::LedgerError> {
+    let Some(ledger) = path
+        .map(crate::ledger::Ledger::open_existing)
+        .transpose()?
+        .flatten()
+    else {
+        return Ok(None);
+    };
+    Ok(recovery_from(&ledger, config)?.map(std::sync::Arc::new))
+}
+
+impl Learning {
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self {
+            recovered_share: config.outcome.recovered_share,
+            prior_strength: config.outcome.prior_strength,
+            min_treated: config.outcome.learn_min_treated,
+        }
+    }
 }
 
 /// Learns from each campaign's members and their follow-up weekly spend (same order).
@@ -95,6 +181,9 @@ pub fn learn(campaigns: &[(Vec<Member>, Vec<f64>)], learning: Learning) -> Learn
     };
     LearnedTable {
         campaigns: campaigns.len(),
+        pooled_treated: pooled.n[0],
+        pooled_control: pooled.n[1],
+        min_treated: learning.min_treated,
         pooled_rate_treated: pooled_rate[0],
         pooled_rate_control: pooled_rate[1],
         cells: cells

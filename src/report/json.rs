@@ -19,6 +19,9 @@ struct Document<'a> {
     source: &'a str,
     weeks: usize,
     summary: SummaryOut,
+    /// What measured campaigns taught this analysis (absent without learning).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    learning: Option<&'a crate::engine::learned::LearnedRecovery>,
     load: &'a LoadReport,
     customers: Vec<CustomerOut<'a>>,
 }
@@ -72,6 +75,22 @@ struct OpportunityOut {
     /// rule-based next step.
     description: String,
     description_source: &'static str,
+    /// Present when a learned recovery factor replaced the configured one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    learned_recovery: Option<LearnedOut>,
+}
+
+#[derive(Serialize)]
+struct LearnedOut {
+    /// Measured incremental recovery probability (treated − control).
+    lift: f64,
+    /// "tier" (the customer's value tier had enough treated members) or "pooled".
+    basis: crate::engine::learned::LiftBasis,
+    n_treated: usize,
+    campaigns: usize,
+    default_factor: f64,
+    /// |gap| × lift: expected incremental weekly recovery, what campaigns target by.
+    expected_incremental_recovery: f64,
 }
 
 #[derive(Serialize)]
@@ -233,6 +252,17 @@ fn customer_out<'a>(context: &'a ReportContext, insight: &CustomerInsight) -> Cu
                 actions: o.actions.clone(),
                 description,
                 description_source: source.key(),
+                learned_recovery: insight.learned_recovery.as_ref().map(|note| LearnedOut {
+                    lift: round(note.lift.lift, 4),
+                    basis: note.lift.basis,
+                    n_treated: note.lift.n_treated,
+                    campaigns: note.lift.campaigns,
+                    default_factor: note.default_factor,
+                    expected_incremental_recovery: round(
+                        note.lift.expected_recovery(insight.gap_size()),
+                        2,
+                    ),
+                }),
             }
         }),
         score_factors: insight.score.map(|factors| {
@@ -285,6 +315,7 @@ pub fn render(context: &ReportContext) -> String {
         source: &context.dataset.source,
         weeks: context.dataset.week_count(),
         summary: summary_out(&context.analysis.summary),
+        learning: context.analysis.learned.as_deref(),
         load: &context.dataset.load,
         customers: context
             .customers

@@ -416,9 +416,17 @@ fn methodology(context: &ReportContext, out: &mut String) {
         out,
         "- **One insight per customer:** the largest gap is primary, the others are secondary signals; totals count each customer once."
     );
+    let recovery_basis = match context.analysis.learned.as_deref() {
+        Some(learned) => format!(
+            "learned from {} measured campaign(s): 10 × the measured incremental recovery of the customer's value tier, else of all measured members ({:+.1} pp); --no-learning uses the table by opportunity type",
+            learned.campaigns,
+            learned.pooled_lift * 100.0
+        ),
+        None => "by opportunity type".to_string(),
+    };
     let _ = writeln!(
         out,
-        "- **Priority score (0–10):** revenue impact {:.2} (percentile of the gap in dollars), churn risk {:.2} (churn points / 10), customer value {:.2} (percentile of total spend), recovery probability {:.2} (by opportunity type); ties broken by gap size, churn, then id.\n",
+        "- **Priority score (0–10):** revenue impact {:.2} (percentile of the gap in dollars), churn risk {:.2} (churn points / 10), customer value {:.2} (percentile of total spend), recovery probability {:.2} ({recovery_basis}); ties broken by gap size, churn, then id.\n",
         weights.revenue_impact,
         weights.churn_risk,
         weights.customer_value,

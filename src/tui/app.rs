@@ -36,6 +36,8 @@ struct Services {
     ledger: Option<std::path::PathBuf>,
     /// The contacts file campaigns made here use.
     contacts: std::path::PathBuf,
+    /// The ledger analyses learn from (none with `--no-learning`).
+    learn_from: Option<std::path::PathBuf>,
 }
 
 /// Runs the explorer on the data the flags name.
@@ -69,6 +71,9 @@ pub fn run(tui_args: &TuiArgs) -> std::result::Result<(), Failure> {
         cache: tui_args.llm.cache(),
         requests: HashMap::new(),
         ledger: tui_args.db.clone().or_else(crate::ledger::default_path),
+        learn_from: (!tui_args.learning.no_learning)
+            .then(|| tui_args.db.clone().or_else(crate::ledger::default_path))
+            .flatten(),
         contacts: tui_args.contacts.clone().unwrap_or_else(|| {
             // Beside the spend file, as `generate` writes them.
             let spend = match &options.spend {
@@ -170,6 +175,7 @@ async fn event_loop(
     start_loading(
         options,
         state.config.clone(),
+        services.learn_from.clone(),
         state.generation,
         sender.clone(),
     );
@@ -307,6 +313,7 @@ fn spawn_input_reader(sender: UnboundedSender<Msg>) {
 fn start_loading(
     options: LoadOptions,
     config: Config,
+    learn_from: Option<std::path::PathBuf>,
     generation: u64,
     sender: UnboundedSender<Msg>,
 ) {
@@ -321,7 +328,7 @@ fn start_loading(
                     .map_err(|m| format!("invalid config: {m}"))
             })
             .map(|dataset| {
-                let analysis = engine::analyze(&dataset, &config);
+                let analysis = analyze(&dataset, &config, learn_from.as_deref());
                 Loaded {
                     dataset: Arc::new(dataset),
                     analysis: Arc::new(analysis),
@@ -334,6 +341,20 @@ fn start_loading(
         );
         let _ = sender.send(Msg::Analysed { generation, result });
     });
+}
+
+/// The analysis with what the ledger taught; a ledger that cannot be read teaches nothing
+/// (the log says why) rather than keeping the explorer from opening.
+fn analyze(
+    dataset: &data::Dataset,
+    config: &Config,
+    learn_from: Option<&std::path::Path>,
+) -> engine::Analysis {
+    let learned = crate::outcome::learn::learned_at(learn_from, config).unwrap_or_else(|error| {
+        tracing::warn!(%error, "not learning from the ledger");
+        None
+    });
+    engine::analyze_learned(dataset, config, learned)
 }
 
 fn run_command(
@@ -350,8 +371,9 @@ fn run_command(
             };
             let dataset = loaded.dataset.clone();
             let sender = sender.clone();
+            let learn_from = services.learn_from.clone();
             tokio::task::spawn_blocking(move || {
-                let analysis = engine::analyze(&dataset, &config);
+                let analysis = analyze(&dataset, &config, learn_from.as_deref());
                 let loaded = Loaded {
                     dataset,
                     analysis: Arc::new(analysis),
@@ -438,8 +460,10 @@ fn run_command(
                 services.contacts.clone(),
                 sender.clone(),
             );
+            let learning = services.learn_from.is_some();
             tokio::task::spawn_blocking(move || {
-                let result = create_campaign(ledger, &contacts, &loaded, &name, &customers);
+                let result =
+                    create_campaign(ledger, &contacts, &loaded, &name, &customers, learning);
                 let _ = sender.send(Msg::CampaignCreated(result));
             });
         }
@@ -511,6 +535,7 @@ fn create_campaign(
     loaded: &Loaded,
     name: &str,
     customers: &[u32],
+    learning: bool,
 ) -> std::result::Result<String, String> {
     use crate::campaign::{self, Selection, create};
     let path = ledger.ok_or("no data directory for the ledger; start with --db PATH")?;
@@ -528,6 +553,7 @@ fn create_campaign(
         contacts: &contacts,
         channels: None,
         offer: None,
+        learning,
     };
     let analysis = &loaded.analysis;
     let created = create::create(
