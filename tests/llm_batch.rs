@@ -421,6 +421,30 @@ async fn campaign_drafts_from_the_model_are_checked_retried_once_and_kept_with_r
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("0 written by the model and passed, 2 template after rejected or failed tries (4 tries kept with reasons)"), "{stderr}");
+
+    // What the model cost is in the ledger for the success metrics: every request sent (two
+    // answer tokens each from these servers), and answers from the cache apart.
+    let usage = |db: &str| {
+        revgap::ledger::Ledger::open(std::path::Path::new(db))
+            .unwrap()
+            .llm_usage()
+            .unwrap()
+    };
+    let totals = usage(&db);
+    assert_eq!((totals.runs, totals.usage.calls), (2, 10));
+    assert_eq!(totals.usage.completion_tokens, 20);
+    assert!(totals.usage.prompt_tokens > 10 * 50, "{totals:?}");
+    let analyze = strings(&["analyze", "--llm", "--llm-top", "2", "--db", &db]);
+    for _ in 0..2 {
+        let output = revgap(analyze.clone(), &stubborn.base_url, fresh_cache.path()).await;
+        assert!(output.status.success());
+    }
+    let totals = usage(&db);
+    assert_eq!(
+        (totals.runs, totals.usage.calls, totals.usage.cached),
+        (4, 12, 2),
+        "the second analysis answered from the cache"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

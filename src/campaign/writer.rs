@@ -199,6 +199,8 @@ pub struct WriterReport {
     /// Members beyond `top`: template drafts without asking.
     pub not_asked: usize,
     pub tokens_reserved: u32,
+    /// Both tries together.
+    pub usage: crate::narrative::batch::LlmUsage,
 }
 
 /// Model drafts for the first `top` treated members by gap, templates for the rest.
@@ -249,6 +251,7 @@ pub async fn write(
         let completed =
             batch::complete_all(client.clone(), llm, wanted, cache.clone(), &budget).await;
         report.tokens_reserved += completed.tokens_reserved;
+        report.usage += completed.usage;
         budget.token_budget = budget
             .token_budget
             .saturating_sub(completed.tokens_reserved);

@@ -190,6 +190,9 @@ fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
             report.not_asked,
             report.tokens_reserved
         );
+        ledger
+            .record_llm_usage("campaign create", &report.usage)
+            .map_err(ledger_failure)?;
         drafted
     } else {
         // The addressees are at hand: template them without looking everyone up again.

@@ -343,7 +343,7 @@ pub fn metrics(args: &super::args::MetricsArgs) -> Result<(), Failure> {
             Ok((rules, model)) => serde_json::json!({"auc_rules": rules, "auc_model": model, "horizon_weeks": args.horizon_weeks}),
             Err(reason) => serde_json::json!({"unavailable": reason}),
         },
-        "system": {"backtest_ms": analysis_ms},
+        "system": {"backtest_ms": analysis_ms, "llm": pooled.llm},
         "campaigns": pooled.campaigns,
     });
     let text = match args.format {
@@ -352,7 +352,19 @@ pub fn metrics(args: &super::args::MetricsArgs) -> Result<(), Failure> {
             serde_json::to_string_pretty(&document).unwrap_or_default()
         ),
         MeasureFormat::Markdown => {
-            metrics_markdown(&pooled, &backtest, args.horizon_weeks, analysis_ms)
+            let gap_detection = backtest.map(|(rules, model)| GapDetection {
+                auc_rules: rules,
+                auc_model: model,
+                horizon_weeks: args.horizon_weeks,
+            });
+            metrics_markdown(
+                &pooled,
+                &gap_detection,
+                &System {
+                    timed: "backtest",
+                    ms: analysis_ms,
+                },
+            )
         }
     };
     write_output(None, &text)
@@ -469,22 +481,36 @@ fn backtest_auc(args: &super::args::MetricsArgs) -> Result<(f64, f64), String> {
     Ok((report.auc_rules, report.auc_model))
 }
 
-fn metrics_markdown(
+/// The backtest's AUC for the success metrics.
+pub(super) struct GapDetection {
+    pub auc_rules: f64,
+    pub auc_model: f64,
+    pub horizon_weeks: f64,
+}
+
+/// The system figure besides the model's use: what was timed.
+pub(super) struct System {
+    pub timed: &'static str,
+    pub ms: u64,
+}
+
+/// The success-metrics section (`revgap metrics`, and the analyze report's markdown).
+pub(super) fn metrics_markdown(
     metrics: &crate::outcome::metrics::Metrics,
-    backtest: &Result<(f64, f64), String>,
-    horizon_weeks: f64,
-    backtest_ms: u64,
+    gap_detection: &Result<GapDetection, String>,
+    system: &System,
 ) -> String {
     let unit = crate::text::ValueUnit::default();
     let mut out = String::from("## Success metrics\n\n");
     for (label, value) in metrics.headlines(unit) {
         let _ = writeln!(out, "- **{label}:** {value}");
     }
-    match backtest {
-        Ok((rules, model)) => {
+    match gap_detection {
+        Ok(found) => {
             let _ = writeln!(
                 out,
-                "- **Gap-detection accuracy** (backtest AUC for no purchase in the last {horizon_weeks} weeks): rules {rules:.3}, model {model:.3} ({backtest_ms} ms)"
+                "- **Gap-detection accuracy** (backtest AUC for no purchase in the last {} weeks): rules {:.3}, model {:.3}",
+                found.horizon_weeks, found.auc_rules, found.auc_model
             );
         }
         Err(reason) => {
@@ -495,6 +521,7 @@ fn metrics_markdown(
             );
         }
     }
+    let _ = writeln!(out, "- **System:** {} {} ms", system.timed, system.ms);
     if !metrics.campaigns.is_empty() {
         out.push_str("\n| campaign | measured | weeks | treated | control | incremental per treated (95 % CI) | verdict |\n|---|---|---:|---:|---:|---|---|\n");
         for c in &metrics.campaigns {

@@ -114,14 +114,12 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
     let dataset = load_dataset(&args.data)?;
     check_config_fits(&config, &dataset)?;
     warn_skipped(&dataset);
-    let ledger = campaign::open_for_reading(args.db.as_deref())?;
+    let mut ledger = campaign::open_for_reading(args.db.as_deref())?;
     let learned = campaign::learned_recovery(ledger.as_ref(), &args.learning, &config)?;
     let started = std::time::Instant::now();
     let analysis = engine::analyze_learned(&dataset, &config, learned);
-    tracing::info!(
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "analysis done"
-    );
+    let analysis_ms = started.elapsed().as_millis() as u64;
+    tracing::info!(elapsed_ms = analysis_ms, "analysis done");
     let listed: Vec<usize> = match args.top {
         Some(top) => analysis.ranking.iter().take(top).copied().collect(),
         None => analysis.ranking.clone(),
@@ -142,11 +140,17 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
             let text = crate::narrative::batch::dry_run(&dataset, &plan, &config, &endpoint.model);
             return write_output(args.out.as_ref(), &text);
         }
-        Some(run_batch(args, &config, plan)?)
+        let (narratives, usage) = run_batch(args, &config, plan)?;
+        if let Some(ledger) = ledger.as_mut() {
+            ledger
+                .record_llm_usage("analyze", &usage)
+                .map_err(campaign::ledger_failure)?;
+        }
+        Some(narratives)
     } else {
         None
     };
-    let text = render_report_with(
+    let mut text = render_report_with(
         args.format,
         &dataset,
         &analysis,
@@ -154,10 +158,39 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
         &listed,
         narratives.as_ref(),
     );
+    if args.format == report::Format::Markdown
+        && let Some(ledger) = &ledger
+    {
+        text.push_str(&success_metrics_section(ledger, &config, analysis_ms)?);
+    }
     // The process ends next: let the OS reclaim the dataset instead of freeing it piecemeal.
     std::mem::forget(dataset);
     std::mem::forget(analysis);
     write_output(args.out.as_ref(), &text)
+}
+
+/// The success metrics for the markdown report, when the ledger has measured campaigns
+/// (empty otherwise). The backtest is `revgap metrics`'s: too slow to run on every report.
+fn success_metrics_section(
+    ledger: &crate::ledger::Ledger,
+    config: &Config,
+    analysis_ms: u64,
+) -> Result<String, Failure> {
+    let metrics =
+        crate::outcome::metrics::from_ledger(ledger, config).map_err(campaign::ledger_failure)?;
+    if metrics.measured_campaigns == 0 {
+        return Ok(String::new());
+    }
+    let mut section = String::from("\n");
+    section.push_str(&measure::metrics_markdown(
+        &metrics,
+        &Err("`revgap metrics` runs the backtest".into()),
+        &measure::System {
+            timed: "this analysis",
+            ms: analysis_ms,
+        },
+    ));
+    Ok(section)
 }
 
 /// The model client of a batch and a small runtime of its own to run it on.
@@ -184,7 +217,13 @@ fn run_batch(
         crate::narrative::facts::Facts,
         Vec<crate::narrative::prompt::Message>,
     )>,
-) -> Result<std::collections::HashMap<usize, crate::narrative::generate::Generated>, Failure> {
+) -> Result<
+    (
+        std::collections::HashMap<usize, crate::narrative::generate::Generated>,
+        crate::narrative::batch::LlmUsage,
+    ),
+    Failure,
+> {
     use crate::narrative::generate::Source;
     let (client, runtime) = llm_client_and_runtime(config, &args.batch)?;
     let options = args.batch.options();
@@ -206,7 +245,7 @@ fn run_batch(
         result.grounding_failures,
         result.tokens_reserved
     );
-    Ok(result.narratives)
+    Ok((result.narratives, result.usage))
 }
 
 /// Writes a finished output to the file or stdout (a closed pipe is not an error).

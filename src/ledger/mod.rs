@@ -9,6 +9,9 @@ mod actions;
 mod campaigns;
 mod history;
 mod schema;
+mod usage;
+
+pub use usage::UsageTotals;
 
 pub use history::Membership;
 

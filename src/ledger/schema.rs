@@ -129,4 +129,17 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (measurement_id, window_days)
     );
     "#,
+    // 5: what the model cost, per command run that asked it (the success metrics' system
+    // figures). Tokens: the prompt's estimate and the answer's streamed tokens.
+    r#"
+    CREATE TABLE llm_usage (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        command TEXT NOT NULL,
+        calls INTEGER NOT NULL,
+        cached INTEGER NOT NULL,
+        prompt_tokens INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL
+    );
+    "#,
 ];

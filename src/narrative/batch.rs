@@ -26,6 +26,7 @@ pub struct BatchResult {
     pub narratives: HashMap<usize, Generated>,
     pub tokens_reserved: u32,
     pub grounding_failures: usize,
+    pub usage: LlmUsage,
 }
 
 /// The messages for each customer, in order.
@@ -83,6 +84,49 @@ pub fn dry_run(
 pub struct Completed<K> {
     pub answers: HashMap<K, Result<Answer, NoAnswer>>,
     pub tokens_reserved: u32,
+    pub usage: LlmUsage,
+}
+
+impl LlmUsage {
+    /// One request's use: an answer from the cache, or a call (answered or not) with its
+    /// prompt's estimated tokens and the answer's streamed ones.
+    pub fn of_one(
+        source: generate::Source,
+        prompt_tokens: u64,
+        completion: Option<&crate::narrative::client::Completion>,
+    ) -> Self {
+        if source == generate::Source::Cached {
+            return Self {
+                cached: 1,
+                ..Self::default()
+            };
+        }
+        Self {
+            calls: 1,
+            cached: 0,
+            prompt_tokens,
+            completion_tokens: completion.map_or(0, |c| c.tokens as u64),
+        }
+    }
+}
+
+impl std::ops::AddAssign for LlmUsage {
+    fn add_assign(&mut self, other: Self) {
+        self.calls += other.calls;
+        self.cached += other.cached;
+        self.prompt_tokens += other.prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+    }
+}
+
+/// What a run asked of the model: requests sent (answered or not), answers from the cache,
+/// the prompts' estimated tokens (sent requests only) and the answers' streamed tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LlmUsage {
+    pub calls: u64,
+    pub cached: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
 }
 
 /// Sends `jobs` (a key and its messages) to the model, through the cache.
@@ -99,6 +143,7 @@ where
     let mut completed = Completed {
         answers: HashMap::new(),
         tokens_reserved: 0,
+        usage: LlmUsage::default(),
     };
     let permits = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
@@ -118,15 +163,22 @@ where
         completed.tokens_reserved += cost;
         let (client, permits, cache, llm) =
             (client.clone(), permits.clone(), cache.clone(), llm.clone());
+        let prompt_tokens = u64::from(prompt::estimate_tokens(&messages));
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
             let (events, _ignored) = tokio::sync::mpsc::unbounded_channel();
             let answer = generate::complete(&client, &llm, &messages, cache.as_ref(), events).await;
-            (key, answer)
+            (key, answer, prompt_tokens)
         });
     }
     while let Some(joined) = tasks.join_next().await {
-        if let Ok((key, answer)) = joined {
+        if let Ok((key, answer, prompt_tokens)) = joined {
+            completed.usage += match &answer {
+                Ok(found) => {
+                    LlmUsage::of_one(found.source, prompt_tokens, found.completion.as_ref())
+                }
+                Err(_) => LlmUsage::of_one(generate::Source::Llm, prompt_tokens, None),
+            };
             completed.answers.insert(key, answer);
         }
     }
@@ -150,6 +202,7 @@ pub async fn run(
     let completed = complete_all(client, &config.llm, jobs, cache, options).await;
     let mut result = BatchResult {
         tokens_reserved: completed.tokens_reserved,
+        usage: completed.usage,
         ..BatchResult::default()
     };
     for (customer, answer) in completed.answers {

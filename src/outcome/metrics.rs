@@ -120,7 +120,10 @@ pub fn from_ledger(
             &ledger.delivered_times(campaign.campaign_id)?,
         ));
     }
-    Ok(pooled(results, days))
+    Ok(Metrics {
+        llm: ledger.llm_usage()?,
+        ..pooled(results, days)
+    })
 }
 
 /// The metrics across campaigns.
@@ -137,6 +140,8 @@ pub struct Metrics {
     pub time_to_action_days: Option<(f64, f64)>,
     /// Campaign by campaign, oldest first: the trend.
     pub campaigns: Vec<CampaignResult>,
+    /// What the model cost over every recorded run (a system figure).
+    pub llm: crate::ledger::UsageTotals,
 }
 
 impl Metrics {
@@ -167,6 +172,18 @@ impl Metrics {
                 format!("median {median:.1} days, p90 {p90:.1} days"),
             ));
         }
+        let llm = &self.llm;
+        lines.push((
+            "Model use (every recorded run)",
+            format!(
+                "{} call(s), {} answer(s) from the cache, about {} prompt and {} answer tokens over {} run(s)",
+                llm.usage.calls,
+                llm.usage.cached,
+                llm.usage.prompt_tokens,
+                llm.usage.completion_tokens,
+                llm.runs
+            ),
+        ));
         lines
     }
 }
@@ -211,6 +228,7 @@ pub fn pooled(mut results: Vec<CampaignResult>, mut days_to_action: Vec<f64>) ->
         }),
         time_to_action_days: estimate::median_and_p90(&mut days_to_action),
         campaigns: results,
+        llm: crate::ledger::UsageTotals::default(),
     }
 }
 

@@ -414,14 +414,17 @@ fn run_command(
             };
             let insight = loaded.analysis.insight(&loaded.dataset, customer);
             let facts = Facts::of(&loaded.dataset, &insight, &loaded.analysis.config);
-            let (llm_config, cache, sender) = (
+            let (llm_config, cache, sender, ledger) = (
                 services.llm_config.clone(),
                 services.cache.clone(),
                 sender.clone(),
+                services.ledger.clone(),
             );
             let task = tokio::spawn(async move {
                 let (events, mut received) = unbounded_channel();
                 let asked = Request::new(&facts, cache.as_ref());
+                let prompt_tokens =
+                    u64::from(crate::narrative::prompt::estimate_tokens(&asked.messages));
                 let answer = generate::narrate(&client, &llm_config, &asked, events);
                 tokio::pin!(answer);
                 let forward = |update| {
@@ -440,7 +443,26 @@ fn run_command(
                 while let Ok(event) = received.try_recv() {
                     forward(LlmUpdate::Event(event));
                 }
+                let usage = crate::narrative::batch::LlmUsage::of_one(
+                    generated.source,
+                    prompt_tokens,
+                    generated.completion.as_ref(),
+                );
                 forward(LlmUpdate::Finished(Box::new(generated)));
+                // Counted in an existing ledger only: the explorer never creates one for this.
+                tokio::task::spawn_blocking(move || {
+                    let recorded = ledger
+                        .as_deref()
+                        .map(crate::ledger::Ledger::open_existing)
+                        .transpose()
+                        .and_then(|found| match found.flatten() {
+                            Some(mut ledger) => ledger.record_llm_usage("explorer", &usage),
+                            None => Ok(()),
+                        });
+                    if let Err(error) = recorded {
+                        tracing::warn!(%error, "model use not recorded");
+                    }
+                });
             });
             services.requests.retain(|_, handle| !handle.is_finished());
             services.requests.insert(request, task.abort_handle());
