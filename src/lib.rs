@@ -19,3 +19,4 @@ pub mod segment;
 pub mod stats;
 pub mod text;
 pub mod tui;
+pub mod tune;

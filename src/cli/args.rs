@@ -46,6 +46,25 @@ pub enum Command {
     /// action success rate, retention effect, time to action, and gap-detection accuracy
     /// (the backtest AUC on the data).
     Metrics(MetricsArgs),
+    /// Search the gap and churn thresholds on a backtest (the data's last weeks as the
+    /// holdout) and print a suggested config with the measured gain; nothing changes unless
+    /// the config is loaded.
+    Tune(TuneArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TuneArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Holdout weeks of the backtest, counted back from the data's end.
+    #[arg(long, value_name = "WEEKS", default_value_t = 13.0, value_parser = parse_horizon_weeks)]
+    pub horizon_weeks: f64,
+    #[arg(long, value_enum, default_value_t = CampaignFormat::Text)]
+    pub format: CampaignFormat,
+    /// Write the suggested configuration (TOML) here, atomically; without it, the text
+    /// report ends with it.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

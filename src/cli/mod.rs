@@ -6,6 +6,7 @@ mod args;
 mod campaign;
 mod measure;
 mod segments;
+mod tune;
 
 pub use args::{
     AnalyzeArgs, BacktestArgs, Cli, CohortsArgs, Command, DataArgs, FitArgs, FitFormat,
@@ -666,6 +667,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Campaign(command)) => campaign::run(&command),
         Some(Command::Learn(args::LearnCommand::Show(args))) => measure::learn_show(&args),
+        Some(Command::Tune(args)) => tune::run(&args),
         Some(Command::Metrics(args)) => {
             init_stderr_logging();
             measure::metrics(&args)
