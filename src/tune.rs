@@ -131,7 +131,7 @@ impl Outcomes {
                 .push(rate_after < (1.0 + decline_pct / 100.0) * rate_before);
             outcomes
                 .in_search
-                .push(crate::campaign::assign::bucket("revgap-tune", id) % 2 == 0);
+                .push(crate::campaign::assign::bucket("revgap-tune", id).is_multiple_of(2));
         }
         Ok(outcomes)
     }
@@ -213,6 +213,9 @@ pub fn evaluate(cut: &Dataset, config: &Config, outcomes: &Outcomes) -> Halves {
     }
 }
 
+/// What a stage of the search maximises.
+type Objective = fn(&Quality) -> f64;
+
 /// A threshold the search moved.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Change {
@@ -249,7 +252,7 @@ pub fn search(
     let before = evaluate_counted(base);
     let mut config = base.clone();
     let mut current = before;
-    let stages: [(Vec<Threshold>, fn(&Quality) -> f64); 2] = [
+    let stages: [(Vec<Threshold>, Objective); 2] = [
         (churn_thresholds(), |q| q.churn_auc),
         (gap_thresholds(), |q| q.gap_auc),
     ];
