@@ -216,6 +216,46 @@ pub fn evaluate(cut: &Dataset, config: &Config, outcomes: &Outcomes) -> Halves {
 /// What a stage of the search maximises.
 type Objective = fn(&Quality) -> f64;
 
+/// Control members of measured campaigns with enough of them to judge the churn rules on:
+/// they were never contacted, so whether they stopped buying in the follow-up is what the
+/// churn score predicts, on real outcomes rather than a backtest.
+pub const MIN_CONTROL_MEMBERS: usize = 100;
+
+/// The campaigns' control members, each judged on the data up to their campaign's follow-up.
+#[derive(Debug)]
+pub struct ControlCheck {
+    /// (data up to a follow-up start, members found in it, whether each stopped buying).
+    pub groups: Vec<(Dataset, Vec<usize>, Vec<bool>)>,
+    /// Control members in measured campaigns, and how many the data did not have.
+    pub members: usize,
+    pub missing: usize,
+}
+
+impl ControlCheck {
+    pub fn stopped(&self) -> usize {
+        self.groups
+            .iter()
+            .map(|g| g.2.iter().filter(|s| **s).count())
+            .sum()
+    }
+
+    /// AUC of the churn points under `config` for "stopped buying in the follow-up".
+    pub fn churn_auc(&self, config: &Config) -> f64 {
+        let mut points = Vec::new();
+        let mut stopped = Vec::new();
+        for (dataset, customers, outcome) in &self.groups {
+            let analysis = crate::engine::analyze(dataset, config);
+            points.extend(
+                customers
+                    .iter()
+                    .map(|c| f64::from(analysis.scores[*c].churn_points)),
+            );
+            stopped.extend_from_slice(outcome);
+        }
+        auc(&points, &stopped)
+    }
+}
+
 /// A threshold the search moved.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Change {

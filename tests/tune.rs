@@ -165,3 +165,138 @@ fn data_shorter_than_the_holdout_is_one_clear_line() {
     );
     assert!(written.exists());
 }
+
+/// The control groups of measured campaigns were never contacted: whether they stopped
+/// buying is what the churn points predict, and tune reports how well, now and suggested.
+#[test]
+fn measured_control_groups_check_the_churn_rules_on_real_outcomes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (weekly, customers) = generated(dir.path(), "40");
+    let db = dir.path().join("ledger.sqlite");
+    let db = db.to_str().unwrap();
+    let contacts = weekly.replace("weekly_spend.csv", "contacts.csv");
+    let created = json(&[
+        "campaign",
+        "create",
+        "--name",
+        "Checked",
+        "--top",
+        "2000",
+        "--control",
+        "0.3",
+        "--weekly",
+        &weekly,
+        "--customers",
+        &customers,
+        "--contacts",
+        &contacts,
+        "--db",
+        db,
+        "--format",
+        "json",
+    ]);
+    let id = created["campaign_id"].as_i64().unwrap();
+    let export = dir.path().join("export.csv");
+    assert!(
+        revgap(&[
+            "campaign",
+            "export",
+            &id.to_string(),
+            "--preset",
+            "generic",
+            "--out",
+            export.to_str().unwrap(),
+            "--db",
+            db,
+        ])
+        .status
+        .success()
+    );
+    // Follow-up: control members with the higher churn probabilities stop buying.
+    let ledger = revgap::ledger::Ledger::open(std::path::Path::new(db)).unwrap();
+    let members = ledger.members(id).unwrap();
+    drop(ledger);
+    let text = std::fs::read_to_string(&weekly).unwrap();
+    let last = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(1))
+        .filter_map(|d| d.parse::<chrono::NaiveDate>().ok())
+        .max()
+        .unwrap();
+    let mut follow = String::from("customer_id,week_start_date,weekly_spend\n");
+    for member in &members {
+        let stops = member.arm == revgap::ledger::Arm::Control && member.churn_probability >= 0.5;
+        for week in 1..=8u64 {
+            let day = last + chrono::Days::new(7 * week);
+            let spend = if stops { 0.0 } else { 20.0 };
+            follow.push_str(&format!("{},{day},{spend}\n", member.customer_id));
+        }
+    }
+    let follow_path = dir.path().join("follow.csv");
+    std::fs::write(&follow_path, follow).unwrap();
+    let measured = revgap(&[
+        "campaign",
+        "measure",
+        &id.to_string(),
+        "--weekly",
+        follow_path.to_str().unwrap(),
+        "--db",
+        db,
+    ]);
+    assert!(
+        measured.status.success(),
+        "{}",
+        String::from_utf8_lossy(&measured.stderr)
+    );
+    let report = json(&[
+        "tune",
+        "--weekly",
+        &weekly,
+        "--customers",
+        &customers,
+        "--db",
+        db,
+        "--format",
+        "json",
+    ]);
+    let controls = &report["campaign_controls"];
+    let control_count = members
+        .iter()
+        .filter(|m| m.arm == revgap::ledger::Arm::Control)
+        .count() as u64;
+    assert_eq!(
+        controls["members"].as_u64().unwrap(),
+        control_count,
+        "{controls}"
+    );
+    assert_eq!(controls["missing_from_data"], 0);
+    let stopped = controls["stopped"].as_u64().unwrap();
+    assert!(stopped > 0 && stopped < control_count, "{controls}");
+    // The churn points behind those probabilities rank the stoppers first.
+    assert!(
+        controls["churn_auc_current"].as_f64().unwrap() > 0.8,
+        "{controls}"
+    );
+    assert!(
+        controls["churn_auc_suggested"]
+            .as_f64()
+            .unwrap()
+            .is_finite()
+    );
+    // Without the ledger the report says so.
+    let empty = dir.path().join("empty.sqlite");
+    assert!(
+        revgap(&["campaign", "list", "--db", empty.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let text = String::from_utf8(
+        revgap(&["tune", "--weekly", &weekly, "--db", empty.to_str().unwrap()]).stdout,
+    )
+    .unwrap();
+    assert!(
+        text.contains("Measured campaigns: none in the ledger"),
+        "{text}"
+    );
+}

@@ -65,6 +65,10 @@ pub struct TuneArgs {
     /// report ends with it.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// The ledger whose measured campaigns' control groups check the churn rules on real
+    /// outcomes (default: the platform's revgap/ledger.sqlite, when it exists).
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

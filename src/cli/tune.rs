@@ -40,7 +40,26 @@ pub fn run(args: &TuneArgs) -> Result<(), Failure> {
         progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let tuned = tune::search(&cut, &base, &outcomes, |n| progress.set_position(n as u64));
+    let controls = control_check(args, &base)?;
+    let control_aucs = controls
+        .as_ref()
+        .filter(|check| {
+            let stopped = check.stopped();
+            check.members - check.missing >= tune::MIN_CONTROL_MEMBERS
+                && stopped > 0
+                && stopped < check.members - check.missing
+        })
+        .map(|check| (check.churn_auc(&base), check.churn_auc(&tuned.config)));
     progress.finish_and_clear();
+    let controls_json = controls.as_ref().map(|check| {
+        serde_json::json!({
+            "members": check.members,
+            "missing_from_data": check.missing,
+            "stopped": check.stopped(),
+            "churn_auc_current": control_aucs.map(|a| a.0),
+            "churn_auc_suggested": control_aucs.map(|a| a.1),
+        })
+    });
     let check = |quality: &Quality| {
         [quality.gap_auc, quality.churn_auc]
             .iter()
@@ -80,6 +99,7 @@ pub fn run(args: &TuneArgs) -> Result<(), Failure> {
                 "current": tuned.before,
                 "suggested": tuned.after,
                 "changes": tuned.changes,
+                "campaign_controls": controls_json,
                 "config": suggested,
             });
             format!(
@@ -87,13 +107,38 @@ pub fn run(args: &TuneArgs) -> Result<(), Failure> {
                 serde_json::to_string_pretty(&document).unwrap_or_default()
             )
         }
-        CampaignFormat::Text => text_report(
-            args,
-            &tuned,
-            calibration_end,
-            &outcomes,
-            (args.out.is_none()).then_some(suggested.as_str()),
-        ),
+        CampaignFormat::Text => {
+            let mut text = text_report(
+                args,
+                &tuned,
+                calibration_end,
+                &outcomes,
+                (args.out.is_none()).then_some(suggested.as_str()),
+            );
+            let line = match (&controls, control_aucs) {
+                (None, _) => "Measured campaigns: none in the ledger; their control groups would check the churn rules on real outcomes.".to_string(),
+                (Some(check), None) => format!(
+                    "Measured campaigns: {} control member(s) found in the data ({} missing), {} stopped buying; checking the churn rules on them needs {} or more, some who stopped and some who did not.",
+                    check.members - check.missing,
+                    check.missing,
+                    check.stopped(),
+                    tune::MIN_CONTROL_MEMBERS
+                ),
+                (Some(check), Some((current, suggested))) => format!(
+                    "Measured campaigns' control groups ({} never-contacted members, {} stopped buying in the follow-up): churn points AUC {current:.3} now, {suggested:.3} suggested ({:+.3}).",
+                    check.members - check.missing,
+                    check.stopped(),
+                    suggested - current
+                ),
+            };
+            // Before the suggested configuration, which ends the report.
+            let at = text
+                .find("\n# Suggested")
+                .or_else(|| text.find("\nSuggested configuration written"))
+                .unwrap_or(text.len());
+            text.insert_str(at, &format!("\n{line}\n"));
+            text
+        }
     };
     write_output(None, &text)
 }
@@ -165,4 +210,67 @@ fn text_report(
         (None, None) => {}
     }
     out
+}
+
+/// The control members of every measured campaign in the ledger (none without a ledger or
+/// a measured campaign), each with the data up to the day before their follow-up.
+fn control_check(
+    args: &TuneArgs,
+    base: &crate::config::Config,
+) -> Result<Option<tune::ControlCheck>, Failure> {
+    use std::collections::BTreeMap;
+    let Some(ledger) = super::campaign::open_for_reading(args.db.as_deref())? else {
+        return Ok(None);
+    };
+    let measured =
+        crate::outcome::metrics::measured(&ledger).map_err(super::campaign::ledger_failure)?;
+    if measured.is_empty() {
+        return Ok(None);
+    }
+    // Follow-up start → (control id, stopped buying).
+    let mut by_start: BTreeMap<chrono::NaiveDate, Vec<(String, bool)>> = BTreeMap::new();
+    for (_, members, latest) in &measured {
+        let Ok(start) = latest.follow_up_start.parse::<chrono::NaiveDate>() else {
+            continue;
+        };
+        let Some((_, spend)) = crate::outcome::metrics::longest_window(members, latest) else {
+            continue;
+        };
+        let group = by_start.entry(start).or_default();
+        for (member, spent) in members.iter().zip(spend) {
+            if member.arm == crate::ledger::Arm::Control {
+                group.push((member.customer_id.clone(), spent <= 0.0));
+            }
+        }
+    }
+    let mut check = tune::ControlCheck {
+        groups: Vec::new(),
+        members: 0,
+        missing: 0,
+    };
+    for (start, controls) in by_start {
+        check.members += controls.len();
+        let mut cut_args = args.data.clone();
+        cut_args.as_of = start.pred_opt();
+        let loaded = load_dataset(&cut_args)
+            .ok()
+            .filter(|dataset| base.check_data_weeks(dataset.week_count()).is_ok());
+        let Some(dataset) = loaded else {
+            check.missing += controls.len();
+            continue;
+        };
+        let index = crate::data::CustomerIndex::of(&dataset.customer_ids);
+        let (mut found, mut stopped) = (Vec::new(), Vec::new());
+        for (id, outcome) in controls {
+            match index.find(&id) {
+                Some(position) => {
+                    found.push(position);
+                    stopped.push(outcome);
+                }
+                None => check.missing += 1,
+            }
+        }
+        check.groups.push((dataset, found, stopped));
+    }
+    Ok(Some(check))
 }
