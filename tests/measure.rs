@@ -354,7 +354,7 @@ fn feedback_loop(data: &str, db: &str, empty_db: &str) {
     ]
     .map(String::from);
     let analyze = |extra: &[&str]| {
-        let mut args: Vec<&str> = vec!["analyze", "--format", "json"];
+        let mut args: Vec<&str> = vec!["analyze", "--format", "json", "--with-rationale"];
         args.extend(data_flags.iter().map(String::as_str));
         args.extend(extra);
         let mut report = json(&args);

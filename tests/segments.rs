@@ -314,7 +314,14 @@ fn a_segment_rule_tightens_thresholds_for_its_segment_and_says_so() {
         gaps_of(&plain, "low"),
         "other tiers are untouched"
     );
-    let report = json(&["analyze", "--format", "json", "--config", config]);
+    let report = json(&[
+        "analyze",
+        "--format",
+        "json",
+        "--with-rationale",
+        "--config",
+        config,
+    ]);
     let high = report["customers"]
         .as_array()
         .unwrap()
@@ -351,6 +358,7 @@ fn a_segment_rule_gives_its_segment_its_own_actions() {
         "analyze",
         "--format",
         "json",
+        "--with-rationale",
         "--config",
         config.to_str().unwrap(),
     ]);

@@ -305,24 +305,8 @@ fn ctrl_z_suspends_and_fg_resumes() {
     let missing = dir.path().join("none.toml");
     // An interactive shell, so job control (Ctrl-Z, fg) works as for a person.
     let name = format!("revgap-e2e-{}-suspend", std::process::id());
-    let status = Command::new("tmux")
-        .args([
-            "new-session",
-            "-d",
-            "-s",
-            &name,
-            "-x",
-            "100",
-            "-y",
-            "30",
-            "bash",
-            "--norc",
-            "-i",
-        ])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let session = Session { name };
+    let repository = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let session = Session::launch(name, 100, 30, repository, "bash --norc -i");
     let line = format!(
         "REVGAP_CONFIG='{}' REVGAP_LOG_FILE='{}' '{}'",
         missing.display(),

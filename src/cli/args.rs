@@ -521,9 +521,16 @@ pub struct AnalyzeArgs {
     /// Write the report here instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// List only the first N ranked customers (JSON/CSV list all by default).
+    /// List only the first N ranked customers (JSON, JSON lines and CSV list all by default).
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+    /// Indent the JSON (compact by default).
+    #[arg(long)]
+    pub pretty: bool,
+    /// Each customer's rationale text and next step in JSON, JSON lines and CSV (implied by
+    /// --llm).
+    #[arg(long)]
+    pub with_rationale: bool,
     #[command(flatten)]
     pub batch: LlmBatchArgs,
     /// The campaign ledger to learn from and report success metrics of (default: the platform's

@@ -151,23 +151,33 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
     } else {
         None
     };
-    let mut text = render_report_with(
-        args.format,
-        &dataset,
-        &analysis,
-        &config,
-        &listed,
-        narratives.as_ref(),
-    );
-    if args.format == report::Format::Markdown
-        && let Some(ledger) = &ledger
-    {
-        text.push_str(&success_metrics_section(ledger, &config, analysis_ms)?);
-    }
+    let metrics_section = match (&ledger, args.format) {
+        (Some(ledger), report::Format::Markdown) => {
+            success_metrics_section(ledger, &config, analysis_ms)?
+        }
+        _ => String::new(),
+    };
+    let context = ReportContext {
+        dataset: &dataset,
+        analysis: &analysis,
+        config: &config,
+        customers: &listed,
+        generated_at: chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+        narratives: narratives.as_ref(),
+    };
+    let options = report::Options {
+        pretty: args.pretty,
+        // Asking the model for narratives is asking to see them.
+        with_rationale: args.with_rationale || args.batch.llm,
+    };
+    stream_output(args.out.as_ref(), |out| {
+        report::write(args.format, &context, options, out)?;
+        out.write_all(metrics_section.as_bytes())
+    })?;
     // The process ends next: let the OS reclaim the dataset instead of freeing it piecemeal.
     std::mem::forget(dataset);
     std::mem::forget(analysis);
-    write_output(args.out.as_ref(), &text)
+    Ok(())
 }
 
 /// The success metrics for the markdown report, when the ledger has measured campaigns
@@ -281,19 +291,30 @@ pub(crate) fn refuse_output_over_input(
 }
 
 pub(crate) fn write_output(out: Option<&PathBuf>, text: &str) -> Result<(), Failure> {
+    stream_output(out, |writer| writer.write_all(text.as_bytes()))
+}
+
+/// Streams an output to `--out FILE` (atomically: the old file stays whole until the new one
+/// is complete and synced) or to stdout. A write error is one line with exit 73; a reader
+/// that closed the pipe early (`| head`) ends the output quietly with success, as Unix tools
+/// do.
+pub(crate) fn stream_output(
+    out: Option<&PathBuf>,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Failure> {
     match out {
-        Some(path) => crate::atomic::write(path, crate::atomic::Access::Shared, text.as_bytes())
-            .map_err(|e| {
+        Some(path) => {
+            crate::atomic::write_with(path, crate::atomic::Access::Shared, fill).map_err(|e| {
                 Failure::new(
                     EXIT_OUTPUT,
                     format!("{}: cannot write report: {e}", path.display()),
                 )
-            }),
+            })
+        }
         None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .and_then(|_| stdout.flush())
+            let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            fill(&mut stdout)
+                .and_then(|()| stdout.flush())
                 .or_else(|e| {
                     if e.kind() == std::io::ErrorKind::BrokenPipe {
                         Ok(())

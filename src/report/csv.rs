@@ -41,22 +41,28 @@ const COLUMNS: [&str; 33] = [
     "revenue_at_risk_interval",
 ];
 
-/// Renders the CSV text.
-pub fn render(context: &ReportContext) -> String {
+/// Streams the CSV, one record per customer. Without `with_rationale` the rationale column
+/// stays (scripts count columns) but is empty.
+pub fn write(
+    context: &ReportContext,
+    options: super::Options,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let summary = &context.analysis.summary;
-    let mut out = format!(
-        "# revgap: customers_analyzed={} customers_with_gaps={} skipped_rows={} as_of={}\n",
+    writeln!(
+        out,
+        "# revgap: customers_analyzed={} customers_with_gaps={} skipped_rows={} as_of={}",
         summary.customers_analyzed,
         summary.customers_with_gaps,
         summary.skipped_rows,
         summary.as_of.map(|d| d.to_string()).unwrap_or_default()
-    );
-    let mut writer = ::csv::Writer::from_writer(Vec::new());
+    )?;
+    let mut writer = ::csv::Writer::from_writer(out);
     let segments = &context.analysis.segments;
     let mut header: Vec<&str> = COLUMNS.to_vec();
     header.extend(segments.dimensions.iter().map(|l| l.dimension.key()));
     header.push("baseline_kind");
-    let _ = writer.write_record(&header);
+    writer.write_record(&header)?;
     let number = |value: f64, places: i32| round(value, places).to_string();
     for index in context.customers {
         let insight = &context.analysis.insight(context.dataset, *index);
@@ -65,6 +71,11 @@ pub fn render(context: &ReportContext) -> String {
         let factors = insight.score;
         let profile = context.profile(insight.customer);
         let shown = context.rationale(insight);
+        let rationale_text = if options.with_rationale {
+            crate::text::csv_cell(&shown.text).into_owned()
+        } else {
+            String::new()
+        };
         let optional = |value: Option<String>| value.unwrap_or_default();
         let record = [
             optional(insight.rank.map(|r| r.to_string())),
@@ -111,7 +122,7 @@ pub fn render(context: &ReportContext) -> String {
             ),
             shown.source.key().to_string(),
             shown.grounding.to_string(),
-            crate::text::csv_cell(&shown.text).into_owned(),
+            rationale_text,
             optional(insight.prediction.map(|p| number(p.p_alive, 4))),
             optional(insight.prediction.map(|p| number(p.revenue_at_risk, 2))),
             optional(insight.prediction.map(|p| {
@@ -129,9 +140,7 @@ pub fn render(context: &ReportContext) -> String {
                 .map(|(_, label)| crate::text::csv_cell(label).into_owned()),
         );
         record.push(context.analysis.season.kind().key().to_string());
-        let _ = writer.write_record(&record);
+        writer.write_record(&record)?;
     }
-    let bytes = writer.into_inner().unwrap_or_default();
-    out.push_str(&String::from_utf8_lossy(&bytes));
-    out
+    writer.flush()
 }

@@ -8,12 +8,14 @@ use crate::data::LoadReport;
 use crate::engine::{CustomerInsight, Gap, Summary};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::io::Write;
 
 /// Bumped only on an incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// Everything but the customers: written first in JSON, last in JSON lines.
 #[derive(Serialize)]
-struct Document<'a> {
+struct Head<'a> {
     schema_version: u32,
     generated_at: &'a str,
     source: &'a str,
@@ -23,7 +25,6 @@ struct Document<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     learning: Option<&'a crate::engine::learned::LearnedRecovery>,
     load: &'a LoadReport,
-    customers: Vec<CustomerOut<'a>>,
 }
 
 #[derive(Serialize)]
@@ -105,8 +106,11 @@ struct SpendOut {
 
 #[derive(Serialize)]
 struct NarrativeOut {
-    text: String,
-    next_step: String,
+    /// Present with `--with-rationale` (or `--llm`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_step: Option<String>,
     source: &'static str,
     grounding: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -196,7 +200,11 @@ fn summary_out(summary: &Summary) -> SummaryOut {
     }
 }
 
-fn customer_out<'a>(context: &'a ReportContext, insight: &CustomerInsight) -> CustomerOut<'a> {
+fn customer_out<'a>(
+    context: &'a ReportContext,
+    insight: &CustomerInsight,
+    with_rationale: bool,
+) -> CustomerOut<'a> {
     let profile = &insight.profile;
     let mut attributes = BTreeMap::new();
     if let Some(found) = context.profile(insight.customer) {
@@ -297,8 +305,8 @@ fn customer_out<'a>(context: &'a ReportContext, insight: &CustomerInsight) -> Cu
         rationale: {
             let shown = context.rationale(insight);
             NarrativeOut {
-                text: shown.text,
-                next_step: crate::narrative::rules::next_step(insight),
+                text: with_rationale.then_some(shown.text),
+                next_step: with_rationale.then(|| crate::narrative::rules::next_step(insight)),
                 source: shown.source.key(),
                 grounding: shown.grounding,
                 fallback_reason: shown.fallback_reason,
@@ -307,9 +315,8 @@ fn customer_out<'a>(context: &'a ReportContext, insight: &CustomerInsight) -> Cu
     }
 }
 
-/// Renders the JSON document (pretty-printed, newline-terminated).
-pub fn render(context: &ReportContext) -> String {
-    let document = Document {
+fn head<'a>(context: &'a ReportContext) -> Head<'a> {
+    Head {
         schema_version: SCHEMA_VERSION,
         generated_at: &context.generated_at,
         source: &context.dataset.source,
@@ -317,14 +324,169 @@ pub fn render(context: &ReportContext) -> String {
         summary: summary_out(&context.analysis.summary),
         learning: context.analysis.learned.as_deref(),
         load: &context.dataset.load,
-        customers: context
-            .customers
-            .iter()
-            .map(|i| customer_out(context, &context.analysis.insight(context.dataset, *i)))
-            .collect(),
+    }
+}
+
+/// Keeps an I/O error's kind (a closed pipe must stay a closed pipe).
+fn to_io(error: serde_json::Error) -> std::io::Error {
+    std::io::Error::from(error)
+}
+
+/// Streams the JSON document: the head's fields, then `"customers"`, one customer at a time.
+/// The bytes are exactly serde_json's for the whole document (compact or pretty).
+pub fn write(
+    context: &ReportContext,
+    options: super::Options,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let head = head(context);
+    let text = if options.pretty {
+        serde_json::to_string_pretty(&head)
+    } else {
+        serde_json::to_string(&head)
+    }
+    .map_err(to_io)?;
+    // The head is an object: reopen it before its closing brace.
+    let open = text
+        .strip_suffix(if options.pretty { "\n}" } else { "}" })
+        .ok_or_else(|| std::io::Error::other("unexpected JSON head"))?;
+    out.write_all(open.as_bytes())?;
+    out.write_all(if options.pretty {
+        b",\n  \"customers\": ["
+    } else {
+        b",\"customers\":["
+    })?;
+    let mut line = Vec::new();
+    for (position, customer) in context.customers.iter().enumerate() {
+        let insight = context.analysis.insight(context.dataset, *customer);
+        let value = customer_out(context, &insight, options.with_rationale);
+        line.clear();
+        if options.pretty {
+            out.write_all(if position == 0 { b"\n" } else { b",\n" })?;
+            serde_json::to_writer_pretty(&mut line, &value).map_err(to_io)?;
+            for (number, text) in line.split(|b| *b == b'\n').enumerate() {
+                if number > 0 {
+                    out.write_all(b"\n")?;
+                }
+                out.write_all(b"    ")?;
+                out.write_all(text)?;
+            }
+        } else {
+            if position > 0 {
+                out.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut line, &value).map_err(to_io)?;
+            out.write_all(&line)?;
+        }
+    }
+    let close: &[u8] = match (options.pretty, context.customers.is_empty()) {
+        (true, false) => b"\n  ]\n}\n",
+        (true, true) => b"]\n}\n",
+        (false, _) => b"]}\n",
     };
-    let mut text = serde_json::to_string_pretty(&document)
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    text.push('\n');
-    text
+    out.write_all(close)
+}
+
+/// Streams JSON lines: one compact customer per line, then the head as the last line (the
+/// one with `"summary"`), so a pipeline sees customers at once and the totals at the end.
+pub fn write_lines(
+    context: &ReportContext,
+    options: super::Options,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    for customer in context.customers {
+        let insight = context.analysis.insight(context.dataset, *customer);
+        serde_json::to_writer(
+            &mut *out,
+            &customer_out(context, &insight, options.with_rationale),
+        )
+        .map_err(to_io)?;
+        out.write_all(b"\n")?;
+    }
+    serde_json::to_writer(&mut *out, &head(context)).map_err(to_io)?;
+    out.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Options, ReportContext};
+
+    /// The streamed document is byte for byte what serde_json makes of the whole, in both
+    /// layouts and with or without customers.
+    #[test]
+    fn streaming_equals_the_whole_document() {
+        let dataset = crate::data::generate::in_memory(&crate::data::generate::GenerateOptions {
+            customers: 60,
+            weeks: 12,
+            seed: 5,
+            ..Default::default()
+        });
+        let config = crate::config::Config::default();
+        let analysis = crate::engine::analyze(&dataset, &config);
+        for listed in [analysis.ranking.clone(), Vec::new()] {
+            let context = ReportContext {
+                dataset: &dataset,
+                analysis: &analysis,
+                config: &config,
+                customers: &listed,
+                generated_at: "2026-01-01 00:00:00".into(),
+                narratives: None,
+            };
+            #[derive(Serialize)]
+            struct Whole<'a> {
+                #[serde(flatten)]
+                head: Head<'a>,
+                customers: Vec<CustomerOut<'a>>,
+            }
+            let insights: Vec<_> = listed
+                .iter()
+                .map(|c| analysis.insight(&dataset, *c))
+                .collect();
+            let whole = Whole {
+                head: head(&context),
+                customers: insights
+                    .iter()
+                    .map(|insight| customer_out(&context, insight, true))
+                    .collect(),
+            };
+            for pretty in [false, true] {
+                let mut streamed = Vec::new();
+                write(
+                    &context,
+                    Options {
+                        pretty,
+                        with_rationale: true,
+                    },
+                    &mut streamed,
+                )
+                .unwrap();
+                let expected = if pretty {
+                    serde_json::to_string_pretty(&whole).unwrap()
+                } else {
+                    serde_json::to_string(&whole).unwrap()
+                } + "\n";
+                assert_eq!(
+                    String::from_utf8(streamed).unwrap(),
+                    expected,
+                    "pretty {pretty}"
+                );
+            }
+            let mut lines = Vec::new();
+            write_lines(&context, Options::FULL, &mut lines).unwrap();
+            let lines = String::from_utf8(lines).unwrap();
+            let parsed: Vec<serde_json::Value> = lines
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            assert_eq!(parsed.len(), listed.len() + 1);
+            let mut whole = serde_json::to_value(&whole).unwrap();
+            let customers = whole.as_object_mut().unwrap().remove("customers").unwrap();
+            assert_eq!(parsed.last().unwrap(), &whole);
+            assert_eq!(
+                &parsed[..listed.len()],
+                customers.as_array().unwrap().as_slice()
+            );
+        }
+    }
 }

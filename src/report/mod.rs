@@ -1,5 +1,8 @@
-//! Reports of an analysis: markdown (for people), JSON (stable schema), CSV (one row per
-//! customer). All three share `ReportContext` and the formatting helpers.
+//! Reports of an analysis: markdown (for people), JSON (stable schema), JSON lines and CSV
+//! (one row per customer). All share `ReportContext` and the formatting helpers, and all are
+//! written to a stream: JSON, JSON lines and CSV one customer at a time, so memory stays
+//! bounded however many customers are listed (markdown lists at most
+//! `report.top_customers`).
 
 pub mod csv;
 pub mod format;
@@ -31,6 +34,8 @@ pub enum Format {
     Markdown,
     Json,
     Csv,
+    /// One customer per line, then one summary line (for pipelines).
+    Jsonl,
 }
 
 impl Format {
@@ -39,8 +44,26 @@ impl Format {
             Self::Markdown => "md",
             Self::Json => "json",
             Self::Csv => "csv",
+            Self::Jsonl => "jsonl",
         }
     }
+}
+
+/// How a report is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Indented JSON (compact otherwise; other formats ignore it).
+    pub pretty: bool,
+    /// Each customer's rationale text and next step in JSON, JSON lines and CSV.
+    pub with_rationale: bool,
+}
+
+impl Options {
+    /// Everything, indented: what the explorer's exports and `render` give.
+    pub const FULL: Self = Self {
+        pretty: true,
+        with_rationale: true,
+    };
 }
 
 /// What a report is made from.
@@ -129,10 +152,25 @@ pub struct ShownRationale {
 }
 
 /// Renders a report in `format`.
+/// The whole report as text, with every field (small reports, tests, the explorer).
 pub fn render(format: Format, context: &ReportContext) -> String {
+    let mut bytes = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = write(format, context, Options::FULL, &mut bytes);
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Streams the report to `out`.
+pub fn write(
+    format: Format,
+    context: &ReportContext,
+    options: Options,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     match format {
-        Format::Markdown => markdown::render(context),
-        Format::Json => json::render(context),
-        Format::Csv => csv::render(context),
+        Format::Markdown => out.write_all(markdown::render(context).as_bytes()),
+        Format::Json => json::write(context, options, out),
+        Format::Jsonl => json::write_lines(context, options, out),
+        Format::Csv => csv::write(context, options, out),
     }
 }

@@ -9,6 +9,15 @@ use crate::segment::summary::SegmentRow;
 use crate::text::{ValueUnit, csv_cell, one_line};
 use std::fmt::Write;
 
+/// One row per line.
+fn json_lines(rows: &[serde_json::Value]) -> String {
+    let mut out = String::new();
+    for row in rows {
+        let _ = writeln!(out, "{row}");
+    }
+    out
+}
+
 /// `revgap segments`: the summary over `dimensions`.
 pub fn render_segments(
     format: Format,
@@ -17,7 +26,7 @@ pub fn render_segments(
     unit: ValueUnit,
 ) -> String {
     match format {
-        Format::Json => {
+        Format::Json | Format::Jsonl => {
             let segments: Vec<serde_json::Value> = rows
                 .iter()
                 .map(|row| {
@@ -31,6 +40,9 @@ pub fn render_segments(
                     })
                 })
                 .collect();
+            if format == Format::Jsonl {
+                return json_lines(&segments);
+            }
             let document = serde_json::json!({"dimensions": dimensions, "segments": segments});
             format!("{document}\n")
         }
@@ -122,7 +134,7 @@ pub fn render_cohorts(
         Period::Quarter => "quarter",
     };
     match format {
-        Format::Json => {
+        Format::Json | Format::Jsonl => {
             let cohorts: Vec<serde_json::Value> = table
                 .cohorts
                 .iter()
@@ -135,6 +147,9 @@ pub fn render_cohorts(
                     })
                 })
                 .collect();
+            if format == Format::Jsonl {
+                return json_lines(&cohorts);
+            }
             format!(
                 "{}\n",
                 serde_json::json!({"period": period, "cohorts": cohorts})
