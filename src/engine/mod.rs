@@ -12,6 +12,7 @@ pub mod gaps;
 pub mod insight;
 pub mod learned;
 pub mod opportunity;
+pub mod partition;
 pub mod peers;
 pub mod scoring;
 pub mod season;

@@ -3,6 +3,7 @@
 use super::CustomerScore;
 use super::gaps::GapType;
 use crate::config::Config;
+use crate::stats::exact_sum::ExactSum;
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -45,6 +46,18 @@ impl Summary {
         skipped_rows: u64,
         as_of: Option<NaiveDate>,
     ) -> Self {
+        Self::with_sums(scores, config, skipped_rows, as_of).0
+    }
+
+    /// The summary and its money totals as exact sums (gap, potential recovery), which merge
+    /// across partitions without changing a bit (see `partition`).
+    pub fn with_sums(
+        scores: &[CustomerScore],
+        config: &Config,
+        skipped_rows: u64,
+        as_of: Option<NaiveDate>,
+    ) -> (Self, [ExactSum; 2]) {
+        let mut sums = [ExactSum::default(), ExactSum::default()];
         let mut by_type = [0usize; GapType::ALL.len()];
         let mut summary = Self {
             customers_analyzed: scores.len(),
@@ -66,8 +79,8 @@ impl Summary {
             summary.new_customers += usize::from(score.is_new);
             if score.has_gap() {
                 summary.customers_with_gaps += 1;
-                summary.total_revenue_gap += score.gap_size;
-                summary.potential_recovery_revenue += score.potential_revenue;
+                sums[0].add(score.gap_size);
+                sums[1].add(score.potential_revenue);
             }
             summary.churn_risk_customers +=
                 usize::from(score.churn_points >= config.churn.risk_points);
@@ -78,6 +91,8 @@ impl Summary {
             .iter()
             .map(|kind| (kind.key(), by_type[*kind as usize]))
             .collect();
-        summary
+        summary.total_revenue_gap = sums[0].value();
+        summary.potential_recovery_revenue = sums[1].value();
+        (summary, sums)
     }
 }

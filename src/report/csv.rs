@@ -57,15 +57,17 @@ pub fn write(
         summary.skipped_rows,
         summary.as_of.map(|d| d.to_string()).unwrap_or_default()
     )?;
-    let mut writer = ::csv::Writer::from_writer(out);
+    let mut writer = ::csv::Writer::from_writer(&mut *out);
     let segments = &context.analysis.segments;
     let mut header: Vec<&str> = COLUMNS.to_vec();
     header.extend(segments.dimensions.iter().map(|l| l.dimension.key()));
     header.push("baseline_kind");
     writer.write_record(&header)?;
     let number = |value: f64, places: i32| round(value, places).to_string();
-    for index in context.customers {
-        let insight = &context.analysis.insight(context.dataset, *index);
+    writer.flush()?;
+    drop(writer);
+    super::write_in_rounds(context.customers, out, |_, index, bytes| {
+        let insight = &context.analysis.insight(context.dataset, index);
         let gap = insight.primary_gap;
         let opportunity = insight.opportunity.as_ref();
         let factors = insight.score;
@@ -140,7 +142,10 @@ pub fn write(
                 .map(|(_, label)| crate::text::csv_cell(label).into_owned()),
         );
         record.push(context.analysis.season.kind().key().to_string());
+        let mut writer = ::csv::WriterBuilder::new()
+            .buffer_capacity(1_024)
+            .from_writer(bytes);
         writer.write_record(&record)?;
-    }
-    writer.flush()
+        writer.flush()
+    })
 }

@@ -356,29 +356,27 @@ pub fn write(
     } else {
         b",\"customers\":["
     })?;
-    let mut line = Vec::new();
-    for (position, customer) in context.customers.iter().enumerate() {
-        let insight = context.analysis.insight(context.dataset, *customer);
+    super::write_in_rounds(context.customers, out, |position, customer, bytes| {
+        let insight = context.analysis.insight(context.dataset, customer);
         let value = customer_out(context, &insight, options.with_rationale);
-        line.clear();
         if options.pretty {
-            out.write_all(if position == 0 { b"\n" } else { b",\n" })?;
-            serde_json::to_writer_pretty(&mut line, &value).map_err(to_io)?;
-            for (number, text) in line.split(|b| *b == b'\n').enumerate() {
+            bytes.extend_from_slice(if position == 0 { b"\n" } else { b",\n" });
+            let text = serde_json::to_string_pretty(&value).map_err(to_io)?;
+            for (number, line) in text.split('\n').enumerate() {
                 if number > 0 {
-                    out.write_all(b"\n")?;
+                    bytes.push(b'\n');
                 }
-                out.write_all(b"    ")?;
-                out.write_all(text)?;
+                bytes.extend_from_slice(b"    ");
+                bytes.extend_from_slice(line.as_bytes());
             }
         } else {
             if position > 0 {
-                out.write_all(b",")?;
+                bytes.push(b',');
             }
-            serde_json::to_writer(&mut line, &value).map_err(to_io)?;
-            out.write_all(&line)?;
+            serde_json::to_writer(&mut *bytes, &value).map_err(to_io)?;
         }
-    }
+        Ok(())
+    })?;
     let close: &[u8] = match (options.pretty, context.customers.is_empty()) {
         (true, false) => b"\n  ]\n}\n",
         (true, true) => b"]\n}\n",
@@ -394,15 +392,16 @@ pub fn write_lines(
     options: super::Options,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    for customer in context.customers {
-        let insight = context.analysis.insight(context.dataset, *customer);
+    super::write_in_rounds(context.customers, out, |_, customer, bytes| {
+        let insight = context.analysis.insight(context.dataset, customer);
         serde_json::to_writer(
-            &mut *out,
+            &mut *bytes,
             &customer_out(context, &insight, options.with_rationale),
         )
         .map_err(to_io)?;
-        out.write_all(b"\n")?;
-    }
+        bytes.push(b'\n');
+        Ok(())
+    })?;
     serde_json::to_writer(&mut *out, &head(context)).map_err(to_io)?;
     out.write_all(b"\n")
 }

@@ -160,6 +160,39 @@ pub fn render(format: Format, context: &ReportContext) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
+/// Customers rendered per round: each round is rendered on every core into buffers, then
+/// written in order, so memory holds one round's text (a few MB) whatever the customer count.
+const ROUND: usize = 8_192;
+
+/// Renders `customers` (index in the list, customer) on every core, round by round, and
+/// writes the bytes in list order.
+pub(crate) fn write_in_rounds(
+    customers: &[usize],
+    out: &mut dyn std::io::Write,
+    render: impl Fn(usize, usize, &mut Vec<u8>) -> std::io::Result<()> + Sync,
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    let slice = ROUND / (4 * rayon::current_num_threads().max(1));
+    for (round, customers) in customers.chunks(ROUND).enumerate() {
+        let first = round * ROUND;
+        let parts: Vec<std::io::Result<Vec<u8>>> = customers
+            .par_chunks(slice.max(1))
+            .enumerate()
+            .map(|(part, chunk)| {
+                let mut bytes = Vec::with_capacity(chunk.len() * 1_024);
+                for (offset, customer) in chunk.iter().enumerate() {
+                    render(first + part * slice.max(1) + offset, *customer, &mut bytes)?;
+                }
+                Ok(bytes)
+            })
+            .collect();
+        for part in parts {
+            out.write_all(&part?)?;
+        }
+    }
+    Ok(())
+}
+
 /// Streams the report to `out`.
 pub fn write(
     format: Format,

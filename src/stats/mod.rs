@@ -2,6 +2,7 @@
 //! once, ties grouped), the normal quantile, and (in `interval`) the interval estimators
 //! campaigns are measured with.
 
+pub mod exact_sum;
 pub mod interval;
 
 /// Sorts `values` once (in parallel) and gives each block of equal values to `score`:

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Times `revgap analyze` on the 1M × 52 panel of bench-analyze.sh for every report format,
+# rounds interleaved, and prints each format's median wall time, peak RSS and output size next
+# to the markdown run's (the full reports' extra cost). Output goes to a file in the same
+# directory as the data (--out: atomic, as users run it). Usage: scripts/bench-output.sh [ROUNDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds="${1:-3}"
+target="${CARGO_TARGET_DIR:-target}"
+bin="$target/release/revgap"
+data="${REVGAP_BENCH_DIR:-/tmp/revgap-bench-1m}"
+[ -x "$bin" ] || cargo build --release --quiet
+if [ ! -f "$data/weekly_spend.csv" ]; then
+    "$bin" generate --customers 1000000 --weeks 52 --seed 7 --out "$data"
+fi
+spend="$data/weekly_spend.csv"
+customers="$data/customers.csv"
+out="$data/report.out"
+formats=(markdown json jsonl csv)
+declare -A seconds kb bytes
+for _ in $(seq "$rounds"); do
+    for format in "${formats[@]}"; do
+        read -r s k < <(/usr/bin/time -f "%e %M" "$bin" analyze --weekly "$spend" \
+            --customers "$customers" --churn-model rules --format "$format" --out "$out" 2>&1 | tail -n 1)
+        seconds[$format]+="$s "
+        kb[$format]+="$k "
+        bytes[$format]=$(stat -c %s "$out")
+    done
+done
+rm -f "$out"
+median() { printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+base=$(median "${seconds[markdown]}")
+echo "1M customers × 52 weeks, $rounds rounds, $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg)"
+for format in "${formats[@]}"; do
+    s=$(median "${seconds[$format]}"); k=$(median "${kb[$format]}")
+    awk -v f="$format" -v s="$s" -v b="$base" -v k="$k" -v n="${bytes[$format]}" 'BEGIN {
+        printf "%-9s median %5.2f s (%+.2f s against markdown), peak RSS %4d MB, output %6.1f MB\n",
+            f, s, s - b, k / 1024, n / 1048576 }'
+done

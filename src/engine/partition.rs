@@ -1,0 +1,323 @@
+//! Analysis in customer partitions and its exact merge: the basis for running revgap over
+//! more customers than one machine holds (docs/scaling.md).
+//!
+//! A customer's gaps, churn points and opportunity depend only on their own weeks once the
+//! population-wide inputs are fixed: the seasonal profile, the fitted models and the peers'
+//! medians. Those are computed once and handed to every partition; with the original
+//! baseline and the rules nothing is shared at all. What does depend on everyone is the
+//! priority score's two percentile factors: revenue impact (the percentile of the gap among
+//! customers with a gap) and customer value (the percentile of total spend among all). So:
+//!
+//! 1. each partition is analysed on its own and reduced to a [`Partial`]: its summary counts,
+//!    its money totals as exact sums, and its gap sizes and total spends, sorted;
+//! 2. [`Scales::merge`] merges the sorted lists: the percentiles over everyone;
+//! 3. each partition scores its customers on those scales and keeps its best `n` ([`top`]);
+//! 4. [`merge_top`] merges the lists and [`merge_summaries`] the summaries.
+//!
+//! The result is bit for bit the single run's summary and top `n` (tested), because the
+//! percentiles count the same values, the priority is the same arithmetic, the ranking uses the
+//! same order, and the money totals are exactly rounded sums.
+
+use super::summary::Summary;
+use super::{Analysis, CustomerScore, compare_ids};
+use crate::config::Config;
+use crate::stats::exact_sum::ExactSum;
+use std::cmp::Ordering;
+
+/// What one partition contributes before scoring.
+#[derive(Debug, Clone)]
+pub struct Partial {
+    pub summary: Summary,
+    /// Exact sums of the gap and the potential recovery of customers with a gap.
+    sums: [ExactSum; 2],
+    /// |primary gap| of each customer with a gap, sorted.
+    gap_sizes: Vec<f64>,
+    /// Total spend of every customer, sorted.
+    revenues: Vec<f64>,
+}
+
+impl Partial {
+    pub fn of(analysis: &Analysis, skipped_rows: u64) -> Self {
+        let (counted, sums) = Summary::with_sums(
+            &analysis.scores,
+            &analysis.config,
+            skipped_rows,
+            analysis.summary.as_of,
+        );
+        let mut gap_sizes: Vec<f64> = analysis
+            .scores
+            .iter()
+            .filter(|s| s.has_gap())
+            .map(|s| s.gap_size)
+            .collect();
+        let mut revenues: Vec<f64> = analysis.scores.iter().map(|s| s.total_revenue).collect();
+        gap_sizes.sort_unstable_by(f64::total_cmp);
+        revenues.sort_unstable_by(f64::total_cmp);
+        Self {
+            summary: Summary {
+                churn_model: analysis.summary.churn_model.clone(),
+                value_unit: analysis.summary.value_unit,
+                baseline_kind: analysis.summary.baseline_kind,
+                ..counted
+            },
+            sums,
+            gap_sizes,
+            revenues,
+        }
+    }
+}
+
+/// The percentile scales over every partition.
+#[derive(Debug, Clone, Default)]
+pub struct Scales {
+    gap_sizes: Vec<f64>,
+    revenues: Vec<f64>,
+}
+
+impl Scales {
+    pub fn merge(partials: &[Partial]) -> Self {
+        let merged = |values: &dyn Fn(&Partial) -> &[f64]| {
+            let mut all: Vec<f64> = partials
+                .iter()
+                .flat_map(|p| values(p).iter().copied())
+                .collect();
+            all.sort_unstable_by(f64::total_cmp);
+            all
+        };
+        Self {
+            gap_sizes: merged(&|p| &p.gap_sizes),
+            revenues: merged(&|p| &p.revenues),
+        }
+    }
+
+    /// 10 × (values ≤ `value`) / n, as `scoring::percentile_scores` computes it.
+    fn percentile(sorted: &[f64], value: f64) -> f64 {
+        let at_most = sorted.partition_point(|x| x.total_cmp(&value) != Ordering::Greater);
+        10.0 * at_most as f64 / sorted.len() as f64
+    }
+}
+
+/// A ranked customer as the merge keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranked {
+    pub customer_id: String,
+    pub priority: f64,
+    pub gap_size: f64,
+    pub churn_points: u32,
+    /// The customer's scores, with the percentile factors on the global scales.
+    pub score: CustomerScore,
+}
+
+/// The ranking's order: priority, then |gap|, then churn points, then id.
+fn ranking_order(a: &Ranked, b: &Ranked) -> Ordering {
+    b.priority
+        .total_cmp(&a.priority)
+        .then_with(|| b.gap_size.total_cmp(&a.gap_size))
+        .then_with(|| b.churn_points.cmp(&a.churn_points))
+        .then_with(|| compare_ids(&a.customer_id, &b.customer_id))
+}
+
+/// A partition's best `n` customers with a gap, scored on the global scales.
+pub fn top(
+    analysis: &Analysis,
+    ids: &crate::data::IdColumn,
+    scales: &Scales,
+    config: &Config,
+    n: usize,
+) -> Vec<Ranked> {
+    let mut ranked: Vec<Ranked> = analysis
+        .scores
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.has_gap())
+        .map(|(customer, own)| {
+            let mut score = *own;
+            score.revenue_impact = Scales::percentile(&scales.gap_sizes, score.gap_size);
+            score.customer_value = Scales::percentile(&scales.revenues, score.total_revenue);
+            score.priority = score.factors().priority(config);
+            Ranked {
+                customer_id: ids[customer].to_string(),
+                priority: score.priority,
+                gap_size: score.gap_size,
+                churn_points: score.churn_points,
+                score,
+            }
+        })
+        .collect();
+    ranked.sort_by(ranking_order);
+    ranked.truncate(n);
+    ranked
+}
+
+/// The best `n` of the partitions' lists.
+pub fn merge_top(lists: Vec<Vec<Ranked>>, n: usize) -> Vec<Ranked> {
+    let mut all: Vec<Ranked> = lists.into_iter().flatten().collect();
+    all.sort_by(ranking_order);
+    all.truncate(n);
+    all
+}
+
+/// The summary over every partition; partitions analysed differently (another churn model,
+/// baseline, unit or as-of date) cannot be merged.
+pub fn merge_summaries(partials: &[Partial]) -> Result<Summary, String> {
+    let Some(first) = partials.first() else {
+        return Ok(Summary::default());
+    };
+    let mut merged = first.summary.clone();
+    let mut sums = first.sums.clone();
+    for partial in &partials[1..] {
+        let other = &partial.summary;
+        if (
+            &other.churn_model,
+            other.value_unit,
+            other.baseline_kind,
+            other.as_of,
+        ) != (
+            &merged.churn_model,
+            merged.value_unit,
+            merged.baseline_kind,
+            merged.as_of,
+        ) {
+            return Err(format!(
+                "partitions were analysed differently: churn model {:?} against {:?}, as of {:?} against {:?}",
+                other.churn_model, merged.churn_model, other.as_of, merged.as_of
+            ));
+        }
+        merged.customers_analyzed += other.customers_analyzed;
+        merged.new_customers += other.new_customers;
+        merged.customers_with_gaps += other.customers_with_gaps;
+        merged.gaps_total += other.gaps_total;
+        for (kind, count) in &other.gaps_by_type {
+            *merged.gaps_by_type.entry(kind).or_default() += count;
+        }
+        merged.high_severity_gaps += other.high_severity_gaps;
+        merged.churn_risk_customers += other.churn_risk_customers;
+        merged.high_churn_risk_customers += other.high_churn_risk_customers;
+        merged.skipped_rows += other.skipped_rows;
+        for (sum, part) in sums.iter_mut().zip(&partial.sums) {
+            sum.merge(part);
+        }
+    }
+    merged.total_revenue_gap = sums[0].value();
+    merged.potential_recovery_revenue = sums[1].value();
+    Ok(merged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Dataset;
+
+    /// Customers split into `k` interleaved partitions, each a dataset of its own.
+    fn partitions(dataset: &Dataset, k: usize) -> Vec<Dataset> {
+        (0..k)
+            .map(|part| {
+                let rows = (0..dataset.customer_count())
+                    .filter(|c| c % k == part)
+                    .map(|c| {
+                        (
+                            dataset.customer_ids[c].to_string(),
+                            dataset.weeks_of(c).to_vec(),
+                        )
+                    })
+                    .collect();
+                Dataset::from_rows(dataset.week_starts.clone(), rows)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn partitions_merge_to_the_single_runs_summary_and_top_n() {
+        let generated = crate::data::generate::in_memory(&crate::data::generate::GenerateOptions {
+            customers: 5_000,
+            weeks: 26,
+            seed: 11,
+            ..Default::default()
+        });
+        // The same rows without attributes, as the partitions have them.
+        let whole = Dataset::from_rows(
+            generated.week_starts.clone(),
+            (0..generated.customer_count())
+                .map(|c| {
+                    (
+                        generated.customer_ids[c].to_string(),
+                        generated.weeks_of(c).to_vec(),
+                    )
+                })
+                .collect(),
+        );
+        let mut config = Config::default();
+        config.model.churn_model = crate::config::ChurnModel::Rules;
+        config.windows.baseline = crate::config::BaselineChoice::Original;
+        let single = crate::engine::analyze(&whole, &config);
+        let n = 100;
+        for k in [1, 3, 7] {
+            let parts = partitions(&whole, k);
+            let analyses: Vec<Analysis> = parts
+                .iter()
+                .map(|part| crate::engine::analyze(part, &config))
+                .collect();
+            let partials: Vec<Partial> = analyses.iter().map(|a| Partial::of(a, 0)).collect();
+            let scales = Scales::merge(&partials);
+            let lists = analyses
+                .iter()
+                .zip(&parts)
+                .map(|(analysis, part)| top(analysis, &part.customer_ids, &scales, &config, n))
+                .collect();
+            let merged = merge_top(lists, n);
+            let expected: Vec<(String, f64)> = single.ranking[..n]
+                .iter()
+                .map(|c| {
+                    (
+                        whole.customer_ids[*c].to_string(),
+                        single.scores[*c].priority,
+                    )
+                })
+                .collect();
+            let found: Vec<(String, f64)> = merged
+                .iter()
+                .map(|r| (r.customer_id.clone(), r.priority))
+                .collect();
+            assert_eq!(found, expected, "k = {k}");
+            for ranked in &merged {
+                let c = whole
+                    .customer_ids
+                    .iter()
+                    .position(|id| id == ranked.customer_id.as_str())
+                    .unwrap();
+                let own = single.scores[c];
+                assert_eq!(
+                    (ranked.score.revenue_impact, ranked.score.customer_value),
+                    (own.revenue_impact, own.customer_value)
+                );
+            }
+            assert_eq!(
+                merge_summaries(&partials).unwrap(),
+                single.summary,
+                "k = {k}"
+            );
+        }
+    }
+
+    #[test]
+    fn partitions_analysed_differently_do_not_merge() {
+        let dataset = crate::data::generate::in_memory(&crate::data::generate::GenerateOptions {
+            customers: 50,
+            ..Default::default()
+        });
+        let mut rules = Config::default();
+        rules.model.churn_model = crate::config::ChurnModel::Rules;
+        rules.windows.baseline = crate::config::BaselineChoice::Original;
+        let mut seasonal = rules.clone();
+        seasonal.windows.baseline = crate::config::BaselineChoice::Trailing;
+        let partials = [
+            Partial::of(&crate::engine::analyze(&dataset, &rules), 0),
+            Partial::of(&crate::engine::analyze(&dataset, &seasonal), 0),
+        ];
+        let error = merge_summaries(&partials).unwrap_err();
+        assert!(
+            error.starts_with("partitions were analysed differently"),
+            "{error}"
+        );
+    }
+}
