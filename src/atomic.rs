@@ -20,7 +20,7 @@ pub enum Access {
 pub fn write_with(
     path: &Path,
     access: Access,
-    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    fill: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
 ) -> io::Result<()> {
     match std::fs::metadata(path) {
         // A device or a pipe (`--out /dev/stdout`, a FIFO) is written to, never replaced:

@@ -351,6 +351,9 @@ pub struct DataArgs {
     /// Field separator of the spend file: a character, 'tab' or 'whitespace'.
     #[arg(long, value_name = "SEP", default_value = ",", value_parser = Delimiter::parse)]
     pub delimiter: Delimiter,
+    /// How to read the spend file (default: Parquet for .parquet/.pq, else CSV).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
     /// Analyse data up to and including this date (YYYY-MM-DD).
     #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
     pub as_of: Option<NaiveDate>,
@@ -391,12 +394,20 @@ pub fn default_data_dir() -> Result<PathBuf, String> {
     )
 }
 
+/// How the spend file is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputFormat {
+    Csv,
+    Parquet,
+}
+
 impl DataArgs {
     /// Turns the flags into load options; the default is the bundled sample in `data/`.
     pub fn load_options(&self) -> Result<LoadOptions, String> {
         let format = TableFormat {
             delimiter: self.delimiter,
             has_header: !self.no_header,
+            parquet: self.input_format.map(|f| f == InputFormat::Parquet),
             ..TableFormat::default()
         };
         let (spend, customers) = match (&self.weekly, &self.transactions) {

@@ -111,6 +111,12 @@ pub fn warn_skipped(dataset: &Dataset) {
 /// `revgap analyze`.
 pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
     refuse_output_over_input(args.out.as_deref(), &args.data)?;
+    if args.format == report::Format::Parquet && args.out.is_none() {
+        return Err(Failure::new(
+            2,
+            "--format parquet writes a binary file: expected --out FILE",
+        ));
+    }
     let config = load_config(&args.data)?;
     let dataset = load_dataset(&args.data)?;
     check_config_fits(&config, &dataset)?;
@@ -170,10 +176,22 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
         // Asking the model for narratives is asking to see them.
         with_rationale: args.with_rationale || args.batch.llm,
     };
-    stream_output(args.out.as_ref(), |out| {
-        report::write(args.format, &context, options, out)?;
-        out.write_all(metrics_section.as_bytes())
-    })?;
+    if let (report::Format::Parquet, Some(path)) = (args.format, args.out.as_ref()) {
+        crate::atomic::write_with(path, crate::atomic::Access::Shared, |out| {
+            report::parquet::write(&context, options, out)
+        })
+        .map_err(|e| {
+            Failure::new(
+                EXIT_OUTPUT,
+                format!("{}: cannot write report: {e}", path.display()),
+            )
+        })?;
+    } else {
+        stream_output(args.out.as_ref(), |out| {
+            report::write(args.format, &context, options, out)?;
+            out.write_all(metrics_section.as_bytes())
+        })?;
+    }
     // The process ends next: let the OS reclaim the dataset instead of freeing it piecemeal.
     std::mem::forget(dataset);
     std::mem::forget(analysis);
@@ -304,12 +322,14 @@ pub(crate) fn stream_output(
 ) -> Result<(), Failure> {
     match out {
         Some(path) => {
-            crate::atomic::write_with(path, crate::atomic::Access::Shared, fill).map_err(|e| {
-                Failure::new(
-                    EXIT_OUTPUT,
-                    format!("{}: cannot write report: {e}", path.display()),
-                )
-            })
+            crate::atomic::write_with(path, crate::atomic::Access::Shared, |out| fill(out)).map_err(
+                |e| {
+                    Failure::new(
+                        EXIT_OUTPUT,
+                        format!("{}: cannot write report: {e}", path.display()),
+                    )
+                },
+            )
         }
         None => {
             let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());

@@ -11,6 +11,7 @@ use crate::segment::{Dimension, extra_labels, summary};
 
 /// `revgap segments --by DIM[,DIM...]`.
 pub fn run_segments(args: &SegmentsArgs) -> Result<(), Failure> {
+    refuse_parquet(args.format)?;
     refuse_output_over_input(args.out.as_deref(), &args.data)?;
     let config = load_config(&args.data)?;
     let dataset = load_dataset(&args.data)?;
@@ -50,10 +51,22 @@ pub fn run_segments(args: &SegmentsArgs) -> Result<(), Failure> {
 
 /// `revgap cohorts`.
 pub fn run_cohorts(args: &CohortsArgs) -> Result<(), Failure> {
+    refuse_parquet(args.format)?;
     refuse_output_over_input(args.out.as_deref(), &args.data)?;
     let dataset = load_dataset(&args.data)?;
     warn_skipped(&dataset);
     let table = crate::segment::cohort::cohorts(&dataset, args.period);
     let text = render_cohorts(args.format, &table, args.metric, dataset.unit);
     write_output(args.out.as_ref(), &text)
+}
+
+/// Summaries are small tables: Parquet is for the per-customer report of `analyze`.
+fn refuse_parquet(format: crate::report::Format) -> Result<(), Failure> {
+    if format == crate::report::Format::Parquet {
+        return Err(Failure::new(
+            2,
+            "--format parquet is for revgap analyze; expected markdown, json, jsonl or csv",
+        ));
+    }
+    Ok(())
 }

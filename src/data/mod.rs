@@ -9,6 +9,7 @@ mod dataset;
 mod error;
 mod fields;
 pub mod generate;
+pub mod parquet;
 mod rows;
 mod table;
 mod transactions;
@@ -70,12 +71,21 @@ pub fn load(options: &LoadOptions) -> Result<Dataset, DataError> {
 
 fn load_spend(options: &LoadOptions) -> Result<Dataset, DataError> {
     match &options.spend {
+        SpendSource::Weekly(path) if parquet::is_parquet(path, options.format.parquet) => {
+            parquet::load_weekly_parquet(&path.display().to_string(), options.policy, options.as_of)
+        }
         SpendSource::Weekly(path) => load_weekly(
             &path.display().to_string(),
             &options.format,
             options.policy,
             options.as_of,
         ),
+        SpendSource::Transactions(path, _) if parquet::is_parquet(path, options.format.parquet) => {
+            Err(DataError::Invalid(format!(
+                "{}: Parquet transaction logs are not read yet; expected a CSV log, or a weekly panel in Parquet (--weekly)",
+                path.display()
+            )))
+        }
         SpendSource::Transactions(path, columns) => load_transactions(
             &path.display().to_string(),
             &options.format,

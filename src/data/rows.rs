@@ -97,7 +97,7 @@ pub struct RowChunk {
 }
 
 impl RowChunk {
-    fn push(&mut self, id: &[u8], day: i32, value: f64, line: u64) {
+    pub(super) fn push(&mut self, id: &[u8], day: i32, value: f64, line: u64) {
         let same = self
             .run_ends
             .last()
@@ -114,7 +114,7 @@ impl RowChunk {
         });
     }
 
-    fn reject(&mut self, policy: RowPolicy, error: RowError) {
+    pub(super) fn reject(&mut self, policy: RowPolicy, error: RowError) {
         if let Err(DataError::Row(error)) = self.report.reject(policy, error) {
             self.stopped = Some(error);
         }

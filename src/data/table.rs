@@ -25,6 +25,8 @@ pub struct TableFormat {
     pub delimiter: Delimiter,
     pub has_header: bool,
     pub progress: ProgressHandle,
+    /// Read as Parquet (`Some(true)`) or CSV (`Some(false)`); `None`: by the file's extension.
+    pub parquet: Option<bool>,
 }
 
 impl Default for TableFormat {
@@ -33,6 +35,7 @@ impl Default for TableFormat {
             delimiter: Delimiter::Byte(b','),
             has_header: true,
             progress: ProgressHandle::default(),
+            parquet: None,
         }
     }
 }

@@ -54,6 +54,23 @@ pub fn load_weekly(
     grid.finish(path, policy, as_of, report)
 }
 
+/// Builds the panel from chunks of rows however they were read (Parquet batches); `rows` is
+/// how many the source holds, to size the grid once.
+pub(super) fn panel_from_chunks(
+    path: &str,
+    policy: RowPolicy,
+    as_of: Option<NaiveDate>,
+    rows: usize,
+    chunks: impl Iterator<Item = Result<RowChunk, DataError>>,
+) -> Result<Dataset, DataError> {
+    let mut grid = PanelGrid::with_capacity(rows);
+    let mut report = LoadReport::default();
+    for chunk in chunks {
+        grid.apply(path, &chunk?, policy, &mut report)?;
+    }
+    grid.finish(path, policy, as_of, report)
+}
+
 /// A customers × week-slots grid that grows as new customers and dates appear; slots are
 /// numbered in order of first appearance and sorted into weeks at the end.
 #[derive(Default)]

@@ -216,7 +216,7 @@ pub fn write(
     crate::atomic::write_with(
         out,
         crate::atomic::Access::Private,
-        |file: &mut dyn Write| {
+        |file: &mut (dyn Write + Send)| {
             let mut writer = csv::Writer::from_writer(file);
             writer.write_record(&columns)?;
             // Control members are the measurement: they never reach a file that leaves revgap.

@@ -8,6 +8,8 @@ pub mod csv;
 pub mod format;
 pub mod json;
 pub mod markdown;
+pub mod parquet;
+pub mod row;
 pub mod segments;
 
 use crate::config::Config;
@@ -36,6 +38,8 @@ pub enum Format {
     Csv,
     /// One customer per line, then one summary line (for pipelines).
     Jsonl,
+    /// One typed row per customer, the CSV's columns (analyze only; needs `--out FILE`).
+    Parquet,
 }
 
 impl Format {
@@ -45,6 +49,7 @@ impl Format {
             Self::Json => "json",
             Self::Csv => "csv",
             Self::Jsonl => "jsonl",
+            Self::Parquet => "parquet",
         }
     }
 }
@@ -205,5 +210,9 @@ pub fn write(
         Format::Json => json::write(context, options, out),
         Format::Jsonl => json::write_lines(context, options, out),
         Format::Csv => csv::write(context, options, out),
+        // Parquet needs a writer it can hand to its encoder threads: see `write_parquet`.
+        Format::Parquet => Err(std::io::Error::other(
+            "Parquet is binary: write it to a file with --out FILE",
+        )),
     }
 }

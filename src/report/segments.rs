@@ -26,7 +26,8 @@ pub fn render_segments(
     unit: ValueUnit,
 ) -> String {
     match format {
-        Format::Json | Format::Jsonl => {
+        // Parquet is refused before (analyze only); JSON is the closest.
+        Format::Json | Format::Jsonl | Format::Parquet => {
             let segments: Vec<serde_json::Value> = rows
                 .iter()
                 .map(|row| {
@@ -134,7 +135,7 @@ pub fn render_cohorts(
         Period::Quarter => "quarter",
     };
     match format {
-        Format::Json | Format::Jsonl => {
+        Format::Json | Format::Jsonl | Format::Parquet => {
             let cohorts: Vec<serde_json::Value> = table
                 .cohorts
                 .iter()
