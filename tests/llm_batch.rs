@@ -246,6 +246,27 @@ async fn dry_run_prints_the_messages_and_sends_nothing() {
     assert!(user.starts_with("<customer_data>"));
     assert!(plan["estimated_tokens_total"].as_u64().unwrap() > 0);
     assert_eq!(server.request_count(), 0);
+    // Privacy: the sample's `region` goes to the model, its `name` column does not (by
+    // default names and free text stay home).
+    let customers = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/customers.csv"),
+    )
+    .unwrap();
+    for request in requests {
+        let sent = request["messages"].to_string();
+        let id = top_ids(2)
+            .into_iter()
+            .find(|id| sent.contains(&format!("\\\"customer_id\\\": \\\"{id}\\\"")))
+            .unwrap_or_default();
+        let row = customers
+            .lines()
+            .find(|l| l.starts_with(&format!("{id},")))
+            .unwrap();
+        let fields: Vec<&str> = row.split(',').collect();
+        let (name, region) = (fields[4], fields[5]);
+        assert!(!sent.contains(name), "{name} was sent: {sent}");
+        assert!(sent.contains(region), "{region} was not sent: {sent}");
+    }
 }
 
 /// An answer cut off at the token limit (`finish_reason: length`) is never shown as a

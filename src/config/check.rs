@@ -356,6 +356,13 @@ impl Config {
             check.open_closed(key, seconds, 0.0, MAX_TIMEOUT_S);
         }
         check.whole("llm.max_retries", l.max_retries as usize, 0, 20);
+        if let Some(names) = &l.prompt_attributes
+            && let Some(blank) = names.iter().find(|n| n.trim().is_empty())
+        {
+            check.fail(format!(
+                "llm.prompt_attributes has {blank:?}: expected column names (age, household_size, loyalty_member, or a customers file column)"
+            ));
+        }
         match check.first {
             Some(problem) => Err(problem),
             None => Ok(self),

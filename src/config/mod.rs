@@ -536,6 +536,11 @@ pub struct LlmConfig {
     pub idle_timeout_s: f64,
     /// Retries on 429, 5xx and connection errors (honouring Retry-After).
     pub max_retries: u32,
+    /// The customer attributes a prompt may carry, by column name (age, household_size,
+    /// loyalty_member, or an extra column of the customers file). Unset: all of them except
+    /// names and free text (a column whose name says name, e-mail, phone, address, note,
+    /// comment, description or text).
+    pub prompt_attributes: Option<Vec<String>>,
 }
 
 impl Default for LlmConfig {
@@ -552,6 +557,7 @@ impl Default for LlmConfig {
             connect_timeout_s: 5.0,
             idle_timeout_s: 20.0,
             max_retries: 3,
+            prompt_attributes: None,
         }
     }
 }

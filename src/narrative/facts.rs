@@ -52,8 +52,37 @@ pub fn clean_field(text: &str) -> String {
         .collect()
 }
 
+/// Words in a column name that mark a person's name, contact details or free text: such a
+/// column never reaches a model unless the config lists it.
+const PRIVATE_NAME_PARTS: [&str; 10] = [
+    "name",
+    "mail",
+    "phone",
+    "address",
+    "street",
+    "note",
+    "comment",
+    "description",
+    "text",
+    "message",
+];
+
+/// Whether the attribute `column` may be sent to a model under `config`.
+pub fn may_send(column: &str, config: &Config) -> bool {
+    match &config.llm.prompt_attributes {
+        Some(allowed) => allowed
+            .iter()
+            .any(|name| name.trim().eq_ignore_ascii_case(column)),
+        None => {
+            let lower = column.to_ascii_lowercase();
+            !PRIVATE_NAME_PARTS.iter().any(|part| lower.contains(part))
+        }
+    }
+}
+
 impl Facts {
     pub fn of(dataset: &Dataset, insight: &CustomerInsight, config: &Config) -> Self {
+        let send = |column: &str| may_send(column, config);
         let profile = dataset
             .profiles
             .get(insight.customer)
@@ -62,15 +91,20 @@ impl Facts {
         let p = &insight.profile;
         Self {
             customer_id: clean_field(&dataset.customer_ids[insight.customer]),
-            age: profile.and_then(|p| p.age),
-            household_size: profile.and_then(|p| p.household_size),
-            loyalty_member: profile.and_then(|p| p.loyalty_member),
+            age: profile.and_then(|p| p.age).filter(|_| send("age")),
+            household_size: profile
+                .and_then(|p| p.household_size)
+                .filter(|_| send("household_size")),
+            loyalty_member: profile
+                .and_then(|p| p.loyalty_member)
+                .filter(|_| send("loyalty_member")),
             attributes: profile
                 .map(|p| {
                     dataset
                         .extra_columns
                         .iter()
                         .zip(p.extra.iter())
+                        .filter(|(name, _)| send(name))
                         .map(|(name, value)| (clean_field(name), clean_field(value)))
                         .collect()
                 })
@@ -141,5 +175,33 @@ impl Facts {
         // The customer id, when numeric, may be cited ("customer 28").
         numbers.extend(self.customer_id.parse::<f64>().ok());
         numbers
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_free_text_stay_home_unless_the_config_lists_them() {
+        let mut config = Config::default();
+        for column in ["age", "region", "loyalty_member", "store"] {
+            assert!(may_send(column, &config), "{column}");
+        }
+        for column in [
+            "name",
+            "first_name",
+            "Email",
+            "phone_number",
+            "notes",
+            "Comment",
+        ] {
+            assert!(!may_send(column, &config), "{column}");
+        }
+        config.llm.prompt_attributes = Some(vec!["name".into(), " Region ".into()]);
+        assert!(may_send("name", &config) && may_send("region", &config));
+        assert!(!may_send("age", &config) && !may_send("store", &config));
+        config.llm.prompt_attributes = Some(vec![]);
+        assert!(!may_send("region", &config));
     }
 }
