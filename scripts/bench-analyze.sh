@@ -7,15 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-5}"
-target="${CARGO_TARGET_DIR:-target}"
-bin="$target/release/revgap"
-data="${REVGAP_BENCH_DIR:-/tmp/revgap-bench-1m}"
-[ -x "$bin" ] || cargo build --release --quiet
-if [ ! -f "$data/weekly_spend.csv" ]; then
-    "$bin" generate --customers 1000000 --weeks 52 --seed 7 --out "$data"
-fi
-spend="$data/weekly_spend.csv"
-customers="$data/customers.csv"
+source scripts/bench-lib.sh
 measure() { # prints "seconds peak_kb"
     /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -n 1
 }
@@ -27,7 +19,6 @@ for _ in $(seq "$rounds"); do
     read -r s kb < <(measure "$bin" analyze --weekly "$spend" --customers "$customers")
     rg_s+=("$s"); rg_kb+=("$kb")
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 c=$(median "${cat_s[@]}"); w=$(median "${wc_s[@]}"); a=$(median "${awk_s[@]}")
 r=$(median "${rg_s[@]}"); k=$(median "${rg_kb[@]}")
 echo "file: $(du -h "$spend" | cut -f1), $rounds rounds, $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg)"

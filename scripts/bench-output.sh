@@ -6,15 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-3}"
-target="${CARGO_TARGET_DIR:-target}"
-bin="$target/release/revgap"
-data="${REVGAP_BENCH_DIR:-/tmp/revgap-bench-1m}"
-[ -x "$bin" ] || cargo build --release --quiet
-if [ ! -f "$data/weekly_spend.csv" ]; then
-    "$bin" generate --customers 1000000 --weeks 52 --seed 7 --out "$data"
-fi
-spend="$data/weekly_spend.csv"
-customers="$data/customers.csv"
+source scripts/bench-lib.sh
 out="$data/report.out"
 formats=(markdown json jsonl csv)
 declare -A seconds kb bytes
@@ -28,7 +20,6 @@ for _ in $(seq "$rounds"); do
     done
 done
 rm -f "$out"
-median() { printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 base=$(median "${seconds[markdown]}")
 echo "1M customers × 52 weeks, $rounds rounds, $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg)"
 for format in "${formats[@]}"; do

@@ -8,15 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-3}"
-target="${CARGO_TARGET_DIR:-target}"
-bin="$target/release/revgap"
-data="${REVGAP_BENCH_DIR:-/tmp/revgap-bench-1m}"
-[ -x "$bin" ] || cargo build --release --quiet
+source scripts/bench-lib.sh
 python=$(scripts/peers-venv.sh)
-if [ ! -f "$data/weekly_spend.csv" ]; then
-    "$bin" generate --customers 1000000 --weeks 52 --seed 7 --out "$data"
-fi
-spend="$data/weekly_spend.csv"
 rules=(--churn-model rules --baseline original)
 peers=scripts/peers/original_rules.py
 
@@ -50,7 +43,6 @@ for _ in $(seq "$rounds"); do
         seconds[$engine]+="$s "; kb[$engine]+="$k "
     done
 done
-median() { printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo "1M × 52 CSV ($(du -h "$spend" | cut -f1)), $rounds rounds, $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg)"
 for name in "${names[@]}"; do
     printf '%-13s median %6.2f s, peak RSS %5d MB\n' "$name" "$(median "${seconds[$name]}")" \

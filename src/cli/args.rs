@@ -327,9 +327,20 @@ pub struct DataArgs {
     /// Transaction log, one purchase per row (customer_id,date[,amount] by default).
     #[arg(long, value_name = "FILE")]
     pub transactions: Option<PathBuf>,
-    /// Transaction id column: a header name, or a 1-based number.
-    #[arg(long, value_name = "NAME|N", requires = "transactions", value_parser = ColumnRef::parse)]
+    /// Customer id column (transaction log or weekly panel): a header name, or a 1-based
+    /// number.
+    #[arg(long, value_name = "NAME|N", value_parser = ColumnRef::parse)]
     pub id_col: Option<ColumnRef>,
+    /// Weekly panel: the week-start column (default week_start_date), a name or a number.
+    #[arg(long, value_name = "NAME|N", conflicts_with = "transactions", value_parser = ColumnRef::parse)]
+    pub week_col: Option<ColumnRef>,
+    /// Weekly panel: the spend column (default weekly_spend), a name or a number.
+    #[arg(long, value_name = "NAME|N", conflicts_with = "transactions", value_parser = ColumnRef::parse)]
+    pub spend_col: Option<ColumnRef>,
+    /// Every date in this chrono format, e.g. %m/%d/%Y (default: YYYY-MM-DD, YYYYMMDD or ISO
+    /// timestamps).
+    #[arg(long, value_name = "FORMAT", value_parser = crate::data::check_date_format)]
+    pub date_format: Option<std::sync::Arc<str>>,
     /// Transaction date column: a header name, or a 1-based number.
     #[arg(long, value_name = "NAME|N", requires = "transactions", value_parser = ColumnRef::parse)]
     pub date_col: Option<ColumnRef>,
@@ -404,12 +415,20 @@ pub enum InputFormat {
 impl DataArgs {
     /// Turns the flags into load options; the default is the bundled sample in `data/`.
     pub fn load_options(&self) -> Result<LoadOptions, String> {
-        let format = TableFormat {
+        let mut format = TableFormat {
             delimiter: self.delimiter,
             has_header: !self.no_header,
             parquet: self.input_format.map(|f| f == InputFormat::Parquet),
+            date_format: self.date_format.clone(),
             ..TableFormat::default()
         };
+        let defaults = TableFormat::default().weekly_columns;
+        let [id, week, spend] = defaults;
+        format.weekly_columns = [
+            self.id_col.clone().unwrap_or(id),
+            self.week_col.clone().unwrap_or(week),
+            self.spend_col.clone().unwrap_or(spend),
+        ];
         let (spend, customers) = match (&self.weekly, &self.transactions) {
             (Some(path), _) => (SpendSource::Weekly(path.clone()), self.customers.clone()),
             (None, Some(path)) => {

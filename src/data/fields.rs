@@ -275,6 +275,33 @@ pub fn parse_day(field: &[u8]) -> Option<i32> {
     Some(day_number(date))
 }
 
+/// Days since 0001-01-01 of a date written in the chrono `format` (`%m/%d/%Y`); a format
+/// with a time part reads the calendar day as written.
+pub fn parse_day_as(field: &[u8], format: &str) -> Option<i32> {
+    let text = std::str::from_utf8(trim_ascii(field)).ok()?;
+    NaiveDate::parse_from_str(text, format)
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, format).map(|t| t.date()))
+        .ok()
+        .map(day_number)
+}
+
+/// Checks a `--date-format` for meaning: it must name a day, a month and a year, so that a
+/// date written with it reads back as itself.
+pub fn check_date_format(format: &str) -> Result<std::sync::Arc<str>, String> {
+    use std::fmt::Write as _;
+    let probe = NaiveDate::from_ymd_opt(2025, 11, 28).unwrap_or_default();
+    let mut written = String::new();
+    let round_trips = write!(written, "{}", probe.format(format)).is_ok()
+        && parse_day_as(written.as_bytes(), format) == Some(day_number(probe));
+    if round_trips {
+        Ok(format.into())
+    } else {
+        Err(format!(
+            "{format:?}: expected a chrono date format with a day, a month and a year, such as %m/%d/%Y or %d.%m.%Y"
+        ))
+    }
+}
+
 /// The day number used throughout loading.
 pub fn day_number(date: NaiveDate) -> i32 {
     use chrono::Datelike;

@@ -18,7 +18,7 @@ mod weekly;
 pub use customers::{CustomersFile, attach_customers, read_customers};
 pub use dataset::{CustomerIndex, CustomerProfile, Dataset, IdColumn};
 pub use error::{DataError, LoadReport, Location, RowError, RowPolicy, RowProblem};
-pub use fields::{ColumnRef, Delimiter, date_of, day_number, parse_date_arg};
+pub use fields::{ColumnRef, Delimiter, check_date_format, date_of, day_number, parse_date_arg};
 pub use table::{Progress, ProgressHandle, TableFormat};
 pub use transactions::{Transaction, TransactionColumns, load_transactions};
 pub use weekly::load_weekly;
@@ -72,7 +72,12 @@ pub fn load(options: &LoadOptions) -> Result<Dataset, DataError> {
 fn load_spend(options: &LoadOptions) -> Result<Dataset, DataError> {
     match &options.spend {
         SpendSource::Weekly(path) if parquet::is_parquet(path, options.format.parquet) => {
-            parquet::load_weekly_parquet(&path.display().to_string(), options.policy, options.as_of)
+            parquet::load_weekly_parquet(
+                &path.display().to_string(),
+                &options.format,
+                options.policy,
+                options.as_of,
+            )
         }
         SpendSource::Weekly(path) => load_weekly(
             &path.display().to_string(),

@@ -5,6 +5,7 @@
 
 use super::dataset::Dataset;
 use super::error::{DataError, Location, RowError, RowPolicy, RowProblem};
+use super::fields::ColumnRef;
 use super::rows::RowChunk;
 use super::weekly::{EXPECTED_WEEKLY, panel_from_chunks};
 use arrow_array::cast::AsArray;
@@ -36,6 +37,7 @@ fn invalid(path: &str, why: impl std::fmt::Display) -> DataError {
 /// Loads a weekly panel stored as Parquet.
 pub fn load_weekly_parquet(
     path: &str,
+    format: &super::table::TableFormat,
     policy: RowPolicy,
     as_of: Option<NaiveDate>,
 ) -> Result<Dataset, DataError> {
@@ -52,22 +54,31 @@ pub fn load_weekly_parquet(
         .iter()
         .map(|f| f.name().clone())
         .collect();
-    let wanted = ["customer_id", "week_start_date", "weekly_spend"];
     let mut positions = Vec::new();
-    for name in wanted {
-        match names.iter().position(|n| n == name) {
+    for column in &format.weekly_columns {
+        let found = match column {
+            ColumnRef::Name(name) => names.iter().position(|n| n == name),
+            ColumnRef::Index(number) => number.checked_sub(1).filter(|i| *i < names.len()),
+        };
+        match found {
             Some(position) => positions.push(position),
             None => {
+                let wanted = match column {
+                    ColumnRef::Name(name) => format!("{name:?}"),
+                    ColumnRef::Index(number) => format!("number {number}"),
+                };
                 return Err(invalid(
                     path,
                     format!(
-                        "expected columns {EXPECTED_WEEKLY}; column {name:?} is missing (found {})",
+                        "expected columns {EXPECTED_WEEKLY}; column {wanted} is missing (found {})",
                         names.join(", ")
                     ),
                 ));
             }
         }
     }
+    let columns: [(usize, String); 3] =
+        std::array::from_fn(|i| (positions[i] + 1, names[positions[i]].clone()));
     let mask = ProjectionMask::roots(builder.parquet_schema(), positions.clone());
     let reader = builder
         .with_projection(mask)
@@ -77,7 +88,7 @@ pub fn load_weekly_parquet(
     let mut first_row = 1u64;
     let chunks = reader.map(|batch| {
         let batch = batch.map_err(|e| invalid(path, format!("cannot read a row group ({e})")))?;
-        let chunk = chunk_of(path, &batch, first_row, policy)?;
+        let chunk = chunk_of(path, &batch, &columns, first_row, policy)?;
         first_row += batch.num_rows() as u64;
         Ok(chunk)
     });
@@ -88,6 +99,11 @@ pub fn load_weekly_parquet(
 fn chunk_of(
     path: &str,
     batch: &RecordBatch,
+    [
+        (id_number, id_column),
+        (week_number, week_column),
+        (spend_number, spend_column),
+    ]: &[(usize, String); 3],
     first_row: u64,
     policy: RowPolicy,
 ) -> Result<RowChunk, DataError> {
@@ -109,15 +125,15 @@ fn chunk_of(
             )
         })
     };
-    let ids = cast("customer_id", &DataType::Utf8)?;
+    let ids = cast(id_column, &DataType::Utf8)?;
     let ids = ids.as_string::<i32>();
     // Text (ISO dates), timestamps and dates all become days.
-    let days = cast("week_start_date", &DataType::Date32)?;
+    let days = cast(week_column, &DataType::Date32)?;
     let days = days.as_primitive::<Date32Type>();
-    let values = cast("weekly_spend", &DataType::Float64)?;
+    let values = cast(spend_column, &DataType::Float64)?;
     let values = values.as_primitive::<Float64Type>();
-    let original_days = column("week_start_date")?;
-    let original_values = column("weekly_spend")?;
+    let original_days = column(week_column)?;
+    let original_values = column(spend_column)?;
     let mut chunk = RowChunk::default();
     for row in 0..batch.num_rows() {
         let line = first_row + row as u64;
@@ -134,8 +150,8 @@ fn chunk_of(
         let id = if ids.is_null(row) { "" } else { ids.value(row) };
         let error = if id.trim().is_empty() {
             Some(problem(
-                1,
-                "customer_id",
+                *id_number,
+                id_column,
                 RowProblem::EmptyId,
                 "a customer id",
             ))
@@ -146,8 +162,8 @@ fn chunk_of(
                 "a value that is not a date"
             };
             Some(problem(
-                2,
-                "week_start_date",
+                *week_number,
+                week_column,
                 RowProblem::BadDate,
                 &format!("a date (YYYY-MM-DD), found {found}"),
             ))
@@ -158,15 +174,15 @@ fn chunk_of(
                 "a value that is not a finite number"
             };
             Some(problem(
-                3,
-                "weekly_spend",
+                *spend_number,
+                spend_column,
                 RowProblem::BadNumber,
                 &format!("a number, found {found}"),
             ))
         } else if values.value(row) < 0.0 {
             Some(problem(
-                3,
-                "weekly_spend",
+                *spend_number,
+                spend_column,
                 RowProblem::NegativeSpend,
                 &format!("a spend of 0 or more, found {}", values.value(row)),
             ))

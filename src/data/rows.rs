@@ -29,6 +29,8 @@ pub struct RowLayout {
     /// Number of header fields; every row must have exactly this many. Without a header a
     /// row needs at least enough fields to reach the last wanted column.
     pub header_width: Option<usize>,
+    /// `--date-format`: every date in this chrono format.
+    pub date_format: Option<std::sync::Arc<str>>,
 }
 
 impl RowLayout {
@@ -60,6 +62,7 @@ impl RowLayout {
                 ValueRule::CountOne
             },
             header_width: header.map(<[String]>::len),
+            date_format: None,
         })
     }
 
@@ -160,9 +163,18 @@ pub struct DayCache {
     seen: Vec<(Box<[u8]>, Option<i32>)>,
     index: FxHashMap<Box<[u8]>, usize>,
     next: usize,
+    format: Option<std::sync::Arc<str>>,
 }
 
 impl DayCache {
+    /// Dates as `layout` reads them.
+    pub fn for_layout(layout: &RowLayout) -> Self {
+        Self {
+            format: layout.date_format.clone(),
+            ..Self::default()
+        }
+    }
+
     pub fn day_of(&mut self, field: &[u8]) -> Option<i32> {
         if let Some((text, day)) = self.seen.get(self.next)
             && **text == *field
@@ -173,7 +185,11 @@ impl DayCache {
         let position = match self.index.get(field) {
             Some(position) => *position,
             None => {
-                self.seen.push((field.into(), parse_day(field)));
+                let day = match &self.format {
+                    Some(format) => fields::parse_day_as(field, format),
+                    None => parse_day(field),
+                };
+                self.seen.push((field.into(), day));
                 self.index.insert(field.into(), self.seen.len() - 1);
                 self.seen.len() - 1
             }
@@ -195,7 +211,7 @@ pub fn parse_rows(
 ) -> RowChunk {
     let mut chunk = pool.take();
     chunk.rows.reserve(text.len() / 16);
-    let mut day_cache = DayCache::default();
+    let mut day_cache = DayCache::for_layout(layout);
     let needed = layout.needed_width();
     if let Delimiter::Byte(separator) = delimiter
         && layout.is_three_columns_in_order()
@@ -337,7 +353,10 @@ fn check_row(
             line,
             column(&layout.date),
             RowProblem::BadDate,
-            EXPECTED_DATE,
+            &layout
+                .date_format
+                .as_ref()
+                .map_or_else(|| EXPECTED_DATE.to_string(), |f| format!("a date as {f}")),
             date,
         )
     })?;

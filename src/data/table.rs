@@ -9,7 +9,7 @@
 //! the rest of the field into phantom rows. A line longer than a block is an error too.
 
 use super::error::{DataError, Location, RowError, RowProblem};
-use super::fields::Delimiter;
+use super::fields::{ColumnRef, Delimiter};
 use csv::ByteRecord;
 use std::io::Read;
 
@@ -27,6 +27,10 @@ pub struct TableFormat {
     pub progress: ProgressHandle,
     /// Read as Parquet (`Some(true)`) or CSV (`Some(false)`); `None`: by the file's extension.
     pub parquet: Option<bool>,
+    /// The weekly panel's id, week and spend columns.
+    pub weekly_columns: [ColumnRef; 3],
+    /// A chrono format for every date (`%m/%d/%Y`); `None`: ISO dates, `YYYYMMDD`, timestamps.
+    pub date_format: Option<std::sync::Arc<str>>,
 }
 
 impl Default for TableFormat {
@@ -36,6 +40,12 @@ impl Default for TableFormat {
             has_header: true,
             progress: ProgressHandle::default(),
             parquet: None,
+            weekly_columns: [
+                ColumnRef::Name("customer_id".into()),
+                ColumnRef::Name("week_start_date".into()),
+                ColumnRef::Name("weekly_spend".into()),
+            ],
+            date_format: None,
         }
     }
 }

@@ -69,7 +69,7 @@ pub fn load_transactions(
             (None, _) => None,
         }
     };
-    let layout = RowLayout::resolve(
+    let mut layout = RowLayout::resolve(
         path,
         header.as_deref(),
         &columns.id,
@@ -78,6 +78,7 @@ pub fn load_transactions(
         ValueRule::Signed,
         &expected,
     )?;
+    layout.date_format = format.date_format.clone();
     let delimiter = stream.delimiter();
     let pool = ChunkPool::default();
     let mut customers = CustomerIndex::default();

@@ -8,7 +8,7 @@
 
 use super::dataset::{CustomerIndex, Dataset};
 use super::error::{DataError, LoadReport, Location, RowError, RowPolicy, RowProblem};
-use super::fields::{self, ColumnRef, date_of};
+use super::fields::{self, date_of};
 use super::rows::{ChunkPool, RowChunk, RowLayout, ValueRule, parse_rows};
 use super::table::{TableFormat, open_table};
 use chrono::NaiveDate;
@@ -27,15 +27,17 @@ pub fn load_weekly(
     as_of: Option<NaiveDate>,
 ) -> Result<Dataset, DataError> {
     let (stream, header) = open_table(path, format, EXPECTED_WEEKLY)?;
-    let layout = RowLayout::resolve(
+    let [id, week, spend] = &format.weekly_columns;
+    let mut layout = RowLayout::resolve(
         path,
         header.as_deref(),
-        &ColumnRef::Name("customer_id".into()),
-        &ColumnRef::Name("week_start_date".into()),
-        Some(&ColumnRef::Name("weekly_spend".into())),
+        id,
+        week,
+        Some(spend),
         ValueRule::NonNegative,
         EXPECTED_WEEKLY,
     )?;
+    layout.date_format = format.date_format.clone();
     let delimiter = stream.delimiter();
     let pool = ChunkPool::default();
     // Reserve for the most cells the file could hold (untouched capacity costs no memory),

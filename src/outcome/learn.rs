@@ -217,10 +217,11 @@ pub fn learn(campaigns: &[(Vec<Member>, Vec<f64>)], learning: Learning) -> Learn
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn member(i: usize, arm: Arm, channel: &str) -> Member {
+    /// A campaign member planned for `channel` and the WINBACK15 offer, value tier "high".
+    pub(crate) fn member(i: usize, arm: Arm, channel: &str) -> Member {
         Member {
             customer_id: i.to_string(),
             arm,

@@ -170,18 +170,7 @@ mod tests {
                 let recovered = world.random::<f64>() < rate;
                 members.push(Member {
                     customer_id: candidate.customer_id.clone(),
-                    arm,
-                    stratum: "s".into(),
-                    bucket: 0,
-                    channel: None,
-                    offer: None,
-                    address: None,
-                    pre_weekly_spend: 100.0,
-                    churn_probability: 0.5,
-                    gap: 10.0,
-                    planned_channel: CHANNELS[chosen].into(),
-                    planned_offer: Some("WINBACK15".into()),
-                    segment: "high".into(),
+                    ..crate::outcome::learn::tests::member(0, arm, CHANNELS[chosen])
                 });
                 spend.push(if recovered { 90.0 } else { 10.0 });
             }

@@ -1,0 +1,13 @@
+# Shared by the 1M × 52 bench scripts (sourced, from the repository root): the release
+# binary, the generated panel, and the median of a list of numbers.
+target="${CARGO_TARGET_DIR:-target}"
+bin="$target/release/revgap"
+data="${REVGAP_BENCH_DIR:-/tmp/revgap-bench-1m}"
+[ -x "$bin" ] || cargo build --release --quiet
+if [ ! -f "$data/weekly_spend.csv" ]; then
+    "$bin" generate --customers 1000000 --weeks 52 --seed 7 --out "$data"
+fi
+spend="$data/weekly_spend.csv"
+customers="$data/customers.csv"
+# The median of its arguments (each may hold several space-separated numbers).
+median() { printf '%s\n' $* | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
