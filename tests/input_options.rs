@@ -118,3 +118,147 @@ fn dates_that_do_not_fit_the_format_and_formats_that_are_not_dates_are_one_line(
         "{stderr}"
     );
 }
+
+/// The seed panel with amounts as people write them: `$1,234.50` in a comma file, and
+/// `1.234,50 €` with `;` as the separator and `--decimal ,`.
+#[test]
+fn currency_symbols_thousands_and_decimal_commas_give_the_same_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = common::fixture("seed/retail_weekly_sales.csv");
+    let text = std::fs::read_to_string(&seed).unwrap();
+    let mut dollars = String::from("customer_id,week_start_date,weekly_spend\n");
+    let mut euros = String::from("customer_id;week_start_date;weekly_spend\n");
+    for line in text.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        // Scaled up so that thousands separators appear.
+        let cents = (fields[2].parse::<f64>().unwrap() * 100.0).round() as i64 * 30;
+        let (whole, fraction) = (cents / 100, cents % 100);
+        let grouped = |separator: char| {
+            let digits = whole.to_string();
+            let mut out = String::new();
+            for (i, digit) in digits.chars().enumerate() {
+                if i > 0 && (digits.len() - i) % 3 == 0 {
+                    out.push(separator);
+                }
+                out.push(digit);
+            }
+            out
+        };
+        dollars.push_str(&format!(
+            "{},{},\"${}.{fraction:02}\"\n",
+            fields[0],
+            fields[1],
+            grouped(',')
+        ));
+        euros.push_str(&format!(
+            "{};{};{},{fraction:02} €\n",
+            fields[0],
+            fields[1],
+            grouped('.')
+        ));
+    }
+    let mut plain = String::from("customer_id,week_start_date,weekly_spend\n");
+    for line in text.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let cents = (fields[2].parse::<f64>().unwrap() * 100.0).round() as i64 * 30;
+        plain.push_str(&format!(
+            "{},{},{}.{:02}\n",
+            fields[0],
+            fields[1],
+            cents / 100,
+            cents % 100
+        ));
+    }
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let (plain, dollars, euros) = (
+        write("plain.csv", &plain),
+        write("dollars.csv", &dollars),
+        write("euros.csv", &euros),
+    );
+    let expected = report(&[
+        "analyze", "--weekly", &plain, "--format", "json", "--strict",
+    ]);
+    assert!(expected["summary"]["customers_with_gaps"].as_u64().unwrap() > 100);
+    assert_eq!(
+        report(&[
+            "analyze", "--weekly", &dollars, "--format", "json", "--strict"
+        ]),
+        expected
+    );
+    assert_eq!(
+        report(&[
+            "analyze",
+            "--weekly",
+            &euros,
+            "--delimiter",
+            ";",
+            "--decimal",
+            ",",
+            "--format",
+            "json",
+            "--strict",
+        ]),
+        expected
+    );
+}
+
+/// A customers file with only some attribute columns: the others are unknown, never an error.
+#[test]
+fn a_customers_file_with_any_subset_of_attributes_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let customers = dir.path().join("customers.csv");
+    std::fs::write(
+        &customers,
+        "region,customer_id,loyalty_member\nNorth,1,yes\nSouth,2,\n",
+    )
+    .unwrap();
+    let seed = common::fixture("seed/retail_weekly_sales.csv");
+    let output = revgap(&[
+        "analyze",
+        "--weekly",
+        seed.to_str().unwrap(),
+        "--customers",
+        customers.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        "--strict",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let first = lines.iter().find(|c| c["customer_id"] == "1").unwrap();
+    assert_eq!(
+        first["attributes"],
+        serde_json::json!({"age": null, "household_size": null, "loyalty_member": true, "region": "North"})
+    );
+    let second = lines.iter().find(|c| c["customer_id"] == "2");
+    if let Some(second) = second {
+        assert_eq!(
+            second["attributes"]["loyalty_member"],
+            serde_json::Value::Null
+        );
+    }
+    // Without the id column it is still one clear line.
+    std::fs::write(&customers, "region,age\nNorth,30\n").unwrap();
+    let output = revgap(&[
+        "analyze",
+        "--weekly",
+        seed.to_str().unwrap(),
+        "--customers",
+        customers.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("missing column 'customer_id'"), "{stderr}");
+}

@@ -341,6 +341,10 @@ pub struct DataArgs {
     /// timestamps).
     #[arg(long, value_name = "FORMAT", value_parser = crate::data::check_date_format)]
     pub date_format: Option<std::sync::Arc<str>>,
+    /// The decimal mark of amounts: . (default) or , (then . groups thousands: 1.234,50).
+    /// Currency symbols and unambiguous thousands separators are read either way.
+    #[arg(long, value_name = "MARK", default_value = ".", value_parser = ["." , ","])]
+    pub decimal: String,
     /// Transaction date column: a header name, or a 1-based number.
     #[arg(long, value_name = "NAME|N", requires = "transactions", value_parser = ColumnRef::parse)]
     pub date_col: Option<ColumnRef>,
@@ -420,6 +424,7 @@ impl DataArgs {
             has_header: !self.no_header,
             parquet: self.input_format.map(|f| f == InputFormat::Parquet),
             date_format: self.date_format.clone(),
+            decimal: if self.decimal == "," { b',' } else { b'.' },
             ..TableFormat::default()
         };
         let defaults = TableFormat::default().weekly_columns;

@@ -1,4 +1,4 @@
-//! Loader for the customers file: `customer_id,age,household_size,loyalty_member` plus any
+//! Loader for the customers file: `customer_id`, any of `age,household_size,loyalty_member`, plus any
 //! extra columns, which are kept as text attributes (e.g. name, region).
 //!
 //! An empty cell means "unknown". A bad row is skipped (its customer is analysed with unknown
@@ -32,18 +32,32 @@ pub fn read_customers(path: &str, policy: RowPolicy) -> Result<CustomersFile, Da
     let (stream, header) = open_table(path, &format, EXPECTED_CUSTOMERS)?;
     let header = header.unwrap_or_default();
     let names = ["customer_id", "age", "household_size", "loyalty_member"];
-    let wanted: Vec<ColumnRef> = names
-        .iter()
-        .map(|n| ColumnRef::Name(n.to_string()))
-        .collect();
-    let positions = fields::resolve_columns(
+    // Only the id is required; any subset of the known attributes may be there.
+    let id_position = fields::resolve_columns(
         path,
         Some(&header),
-        &wanted.iter().collect::<Vec<_>>(),
+        &[&ColumnRef::Name(names[0].to_string())],
         EXPECTED_CUSTOMERS,
-    )?;
+    )?[0];
+    let mut positions: Vec<Option<usize>> = vec![Some(id_position)];
+    for name in &names[1..] {
+        let present = header.iter().any(|h| h.trim().eq_ignore_ascii_case(name));
+        // Resolved as the id is, so a column named twice is refused the same way.
+        positions.push(if present {
+            Some(
+                fields::resolve_columns(
+                    path,
+                    Some(&header),
+                    &[&ColumnRef::Name(name.to_string())],
+                    EXPECTED_CUSTOMERS,
+                )?[0],
+            )
+        } else {
+            None
+        });
+    }
     let extra_positions: Vec<usize> = (0..header.len())
-        .filter(|p| !positions.contains(p))
+        .filter(|p| !positions.contains(&Some(*p)))
         .collect();
     let mut file = CustomersFile {
         path: path.to_string(),
@@ -63,7 +77,7 @@ pub fn read_customers(path: &str, policy: RowPolicy) -> Result<CustomersFile, Da
                     }
                 };
                 let id = record
-                    .get(positions[0])
+                    .get(id_position)
                     .copied()
                     .unwrap_or_default()
                     .trim_ascii();
@@ -164,12 +178,14 @@ fn parse_profile(
     path: &str,
     line: u64,
     record: &[&[u8]],
-    positions: &[usize],
+    positions: &[Option<usize>],
     extra_positions: &[usize],
     names: &[&str; 4],
 ) -> Result<CustomerProfile, RowError> {
-    let field = |i: usize| record[positions[i]].trim_ascii();
-    fields::check_id(path, line, (positions[0], names[0]), field(0))?;
+    // An absent column reads as an empty (unknown) cell.
+    let field = |i: usize| positions[i].map_or(&b""[..], |p| record[p].trim_ascii());
+    let at = |i: usize| positions[i].unwrap_or_default();
+    fields::check_id(path, line, (at(0), names[0]), field(0))?;
     let whole = |i: usize| -> Result<Option<u32>, RowError> {
         let text = field(i);
         if text.is_empty() {
@@ -183,7 +199,7 @@ fn parse_profile(
                 field_error(
                     path,
                     line,
-                    (positions[i], names[i]),
+                    (at(i), names[i]),
                     RowProblem::BadNumber,
                     "a whole number",
                     text,
@@ -196,7 +212,7 @@ fn parse_profile(
             field_error(
                 path,
                 line,
-                (positions[3], names[3]),
+                (at(3), names[3]),
                 RowProblem::BadBool,
                 "True/False/true/false/1/0/yes/no",
                 text,

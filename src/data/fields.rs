@@ -205,6 +205,52 @@ pub fn parse_finite(field: &[u8]) -> Option<f64> {
         .filter(|v| v.abs() <= MAX_ABS_VALUE)
 }
 
+/// Currency symbols a written amount may carry before or after its digits.
+const CURRENCY_SYMBOLS: [char; 4] = ['$', '€', '£', '¥'];
+
+/// An amount as people write it: a currency symbol and spaces around it, a minus sign, the
+/// other of `,` and `.` as a thousands separator in groups of three, and `decimal` as the
+/// decimal mark (`$1,234.50`; with `decimal` = `,`: `1.234,50 €`). Anything ambiguous — a
+/// separator not followed by exactly three digits, two decimal marks — is refused, never
+/// guessed.
+pub fn parse_written_amount(field: &[u8], decimal: u8) -> Option<f64> {
+    let text = std::str::from_utf8(field).ok()?.trim();
+    let (mut negative, mut text) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest.trim_start()),
+        None => (false, text),
+    };
+    text = text
+        .trim_start_matches(CURRENCY_SYMBOLS)
+        .trim_end_matches(CURRENCY_SYMBOLS)
+        .trim();
+    if let Some(rest) = text.strip_prefix('-').filter(|_| !negative) {
+        (negative, text) = (true, rest);
+    }
+    let thousands = if decimal == b',' { '.' } else { ',' };
+    let (whole, fraction) = match text.split_once(decimal as char) {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (text, None),
+    };
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if fraction.is_some_and(|f| !digits(f)) {
+        return None;
+    }
+    let groups: Vec<&str> = whole.split(thousands).collect();
+    let grouped = groups.len() > 1;
+    if !groups.iter().all(|g| digits(g))
+        || (grouped && (groups[0].len() > 3 || groups[1..].iter().any(|g| g.len() != 3)))
+    {
+        return None;
+    }
+    let mut plain = groups.concat();
+    if let Some(fraction) = fraction {
+        plain.push('.');
+        plain.push_str(fraction);
+    }
+    let value: f64 = plain.parse().ok()?;
+    Some(if negative { -value } else { value }).filter(|v| v.abs() <= MAX_ABS_VALUE)
+}
+
 /// The common case `123`, `123.4`, `123.45` (optionally negative): exact in cents, so
 /// `cents / 100` is the same correctly rounded double the general parser returns.
 fn plain_cents(field: &[u8]) -> Option<f64> {
@@ -399,6 +445,36 @@ mod tests {
         assert_eq!(parse_finite(b"NaN"), None);
         assert_eq!(parse_finite(b"inf"), None);
         assert_eq!(parse_finite(b"12,5"), None);
+    }
+
+    #[test]
+    fn written_amounts_are_read_when_unambiguous() {
+        let point = |text: &str| parse_written_amount(text.as_bytes(), b'.');
+        let comma = |text: &str| parse_written_amount(text.as_bytes(), b',');
+        assert_eq!(point("$1,234.50"), Some(1234.5));
+        assert_eq!(point(" 1,234,567 "), Some(1_234_567.0));
+        assert_eq!(point("-$12.00"), Some(-12.0));
+        assert_eq!(point("$-12"), Some(-12.0));
+        assert_eq!(point("£7"), Some(7.0));
+        assert_eq!(comma("1.234,50 €"), Some(1234.5));
+        assert_eq!(comma("12,5"), Some(12.5));
+        assert_eq!(comma("12.500"), Some(12_500.0));
+        // Ambiguous or malformed: refused, never guessed.
+        for refused in [
+            "1,23",
+            "12,5",
+            "1,2345.6",
+            "1.2.3",
+            "$",
+            "12.",
+            "1,234.5.6",
+            "€-",
+        ] {
+            assert_eq!(point(refused), None, "{refused}");
+        }
+        for refused in ["12.5", "1.23,4", "1,2,3", ","] {
+            assert_eq!(comma(refused), None, "{refused}");
+        }
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub struct RowLayout {
     pub header_width: Option<usize>,
     /// `--date-format`: every date in this chrono format.
     pub date_format: Option<std::sync::Arc<str>>,
+    /// The decimal mark of amounts (`.` or `,`).
+    pub decimal: u8,
 }
 
 impl RowLayout {
@@ -63,6 +65,7 @@ impl RowLayout {
             },
             header_width: header.map(<[String]>::len),
             date_format: None,
+            decimal: b'.',
         })
     }
 
@@ -284,7 +287,10 @@ fn scan_three_fields(
             {
                 let id = line[..first].trim_ascii();
                 let day = day_cache.day_of(&line[first + 1..second]);
-                let value = parse_finite(&line[second + 1..]);
+                // A decimal comma always takes the general path (`12.500` is twelve thousand).
+                let value = (layout.decimal == b'.')
+                    .then(|| parse_finite(&line[second + 1..]))
+                    .flatten();
                 let sign_ok = |v: f64| v >= 0.0 || layout.rule == ValueRule::Signed;
                 match (day, value) {
                     (Some(day), Some(value))
@@ -368,7 +374,12 @@ fn check_row(
         ValueRule::NonNegative => EXPECTED_SPEND,
         _ => EXPECTED_AMOUNT,
     };
-    match parse_finite(field) {
+    let value = if layout.decimal == b'.' {
+        parse_finite(field).or_else(|| fields::parse_written_amount(field, b'.'))
+    } else {
+        fields::parse_written_amount(field, layout.decimal)
+    };
+    match value {
         Some(value) if value < 0.0 && layout.rule == ValueRule::NonNegative => Err(field_error(
             path,
             line,

@@ -31,6 +31,8 @@ pub struct TableFormat {
     pub weekly_columns: [ColumnRef; 3],
     /// A chrono format for every date (`%m/%d/%Y`); `None`: ISO dates, `YYYYMMDD`, timestamps.
     pub date_format: Option<std::sync::Arc<str>>,
+    /// The decimal mark of amounts: `.` (default) or `,`.
+    pub decimal: u8,
 }
 
 impl Default for TableFormat {
@@ -46,6 +48,7 @@ impl Default for TableFormat {
                 ColumnRef::Name("weekly_spend".into()),
             ],
             date_format: None,
+            decimal: b'.',
         }
     }
 }

@@ -79,6 +79,7 @@ pub fn load_transactions(
         &expected,
     )?;
     layout.date_format = format.date_format.clone();
+    layout.decimal = format.decimal;
     let delimiter = stream.delimiter();
     let pool = ChunkPool::default();
     let mut customers = CustomerIndex::default();

@@ -38,6 +38,7 @@ pub fn load_weekly(
         EXPECTED_WEEKLY,
     )?;
     layout.date_format = format.date_format.clone();
+    layout.decimal = format.decimal;
     let delimiter = stream.delimiter();
     let pool = ChunkPool::default();
     // Reserve for the most cells the file could hold (untouched capacity costs no memory),
