@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{json, revgap};
+use common::{report_json, revgap};
 
 /// The seed panel rewritten as `cust;week;amount` columns in another order, dates as
 /// `%m/%d/%Y`, with an extra column.
@@ -26,27 +26,19 @@ fn renamed_us_panel(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
-fn report(args: &[&str]) -> serde_json::Value {
-    let mut report = json(args);
-    let object = report.as_object_mut().unwrap();
-    object.remove("generated_at");
-    object.remove("source");
-    report
-}
-
 #[test]
 fn other_column_names_and_us_dates_give_the_same_report() {
     let dir = tempfile::tempdir().unwrap();
     let panel = renamed_us_panel(dir.path());
     let seed = common::fixture("seed/retail_weekly_sales.csv");
-    let expected = report(&[
+    let expected = report_json(&[
         "analyze",
         "--weekly",
         seed.to_str().unwrap(),
         "--format",
         "json",
     ]);
-    let found = report(&[
+    let found = report_json(&[
         "analyze",
         "--weekly",
         panel.to_str().unwrap(),
@@ -63,7 +55,7 @@ fn other_column_names_and_us_dates_give_the_same_report() {
     ]);
     assert_eq!(found, expected);
     // By number, too.
-    let by_number = report(&[
+    let by_number = report_json(&[
         "analyze",
         "--weekly",
         panel.to_str().unwrap(),
@@ -179,18 +171,18 @@ fn currency_symbols_thousands_and_decimal_commas_give_the_same_report() {
         write("dollars.csv", &dollars),
         write("euros.csv", &euros),
     );
-    let expected = report(&[
+    let expected = report_json(&[
         "analyze", "--weekly", &plain, "--format", "json", "--strict",
     ]);
     assert!(expected["summary"]["customers_with_gaps"].as_u64().unwrap() > 100);
     assert_eq!(
-        report(&[
+        report_json(&[
             "analyze", "--weekly", &dollars, "--format", "json", "--strict"
         ]),
         expected
     );
     assert_eq!(
-        report(&[
+        report_json(&[
             "analyze",
             "--weekly",
             &euros,

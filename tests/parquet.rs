@@ -8,7 +8,7 @@ use arrow_array::builder::StringBuilder;
 use arrow_array::builder::{Date32Builder, Float32Builder, Float64Builder, Int64Builder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
-use common::{json, revgap};
+use common::{report_json, revgap};
 use std::sync::Arc;
 
 /// The bundled sample's rows: (id, week start, spend).
@@ -46,21 +46,12 @@ fn epoch_days(date: chrono::NaiveDate) -> i32 {
     (date - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32
 }
 
-/// The report without what names the file or the moment.
-fn report(args: &[&str]) -> serde_json::Value {
-    let mut report = json(args);
-    let object = report.as_object_mut().unwrap();
-    object.remove("generated_at");
-    object.remove("source");
-    report
-}
-
 #[test]
 fn parquet_and_csv_inputs_give_identical_reports() {
     let dir = tempfile::tempdir().unwrap();
     let rows = sample_rows();
     let csv = common::fixture("seed/retail_weekly_sales.csv");
-    let expected = report(&[
+    let expected = report_json(&[
         "analyze",
         "--weekly",
         csv.to_str().unwrap(),
@@ -86,7 +77,7 @@ fn parquet_and_csv_inputs_give_identical_reports() {
             ("week_start_date", Arc::new(weeks.finish())),
         ],
     );
-    let found = report(&[
+    let found = report_json(&[
         "analyze",
         "--weekly",
         typed.to_str().unwrap(),
@@ -113,7 +104,7 @@ fn parquet_and_csv_inputs_give_identical_reports() {
             ("weekly_spend", Arc::new(spend.finish())),
         ],
     );
-    let found = report(&[
+    let found = report_json(&[
         "analyze",
         "--weekly",
         loose.to_str().unwrap(),

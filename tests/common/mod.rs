@@ -64,6 +64,16 @@ pub fn json(args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).expect("valid JSON")
 }
 
+/// A JSON report without what names the input file or the moment (`source`,
+/// `generated_at`), so reports of the same data read differently can be compared.
+pub fn report_json(args: &[&str]) -> serde_json::Value {
+    let mut report = json(args);
+    let object = report.as_object_mut().expect("a JSON object");
+    object.remove("generated_at");
+    object.remove("source");
+    report
+}
+
 /// A fixture under tests/data.
 pub fn fixture(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
