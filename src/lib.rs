@@ -16,6 +16,7 @@ pub mod narrative;
 pub mod outcome;
 pub mod report;
 pub mod segment;
+pub mod snapshot;
 pub mod stats;
 pub mod text;
 pub mod tui;

@@ -566,6 +566,13 @@ pub struct AnalyzeArgs {
     /// --llm).
     #[arg(long)]
     pub with_rationale: bool,
+    /// Print what changed since the last run of this data (new gaps, worsened, recovered, and
+    /// the trend across runs) instead of the report.
+    #[arg(long, conflicts_with = "no_snapshot")]
+    pub since_last: bool,
+    /// Do not keep this run's snapshot (the state directory is left alone).
+    #[arg(long)]
+    pub no_snapshot: bool,
     #[command(flatten)]
     pub batch: LlmBatchArgs,
     /// The campaign ledger to learn from and report success metrics of (default: the platform's

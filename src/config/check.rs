@@ -356,6 +356,12 @@ impl Config {
             check.open_closed(key, seconds, 0.0, MAX_TIMEOUT_S);
         }
         check.whole("llm.max_retries", l.max_retries as usize, 0, 20);
+        check.open_closed(
+            "report.worsened_gap_share",
+            self.report.worsened_gap_share,
+            0.0,
+            10.0,
+        );
         if let Some(names) = &l.prompt_attributes
             && let Some(blank) = names.iter().find(|n| n.trim().is_empty())
         {

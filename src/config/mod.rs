@@ -355,6 +355,9 @@ pub struct ReportSettings {
     pub top_customers: usize,
     /// Customers in the markdown "High Churn Risk" section.
     pub top_churn: usize,
+    /// `--since-last`: a gap that grew by this share or more (or became more severe) has
+    /// worsened.
+    pub worsened_gap_share: f64,
 }
 
 impl Default for ReportSettings {
@@ -362,6 +365,7 @@ impl Default for ReportSettings {
         Self {
             top_customers: 10,
             top_churn: 10,
+            worsened_gap_share: 0.10,
         }
     }
 }
