@@ -177,16 +177,16 @@ pub(crate) fn write_in_rounds(
     render: impl Fn(usize, usize, &mut Vec<u8>) -> std::io::Result<()> + Sync,
 ) -> std::io::Result<()> {
     use rayon::prelude::*;
-    let slice = ROUND / (4 * rayon::current_num_threads().max(1));
+    let slice = (ROUND / (4 * rayon::current_num_threads().max(1))).max(1);
     for (round, customers) in customers.chunks(ROUND).enumerate() {
         let first = round * ROUND;
         let parts: Vec<std::io::Result<Vec<u8>>> = customers
-            .par_chunks(slice.max(1))
+            .par_chunks(slice)
             .enumerate()
             .map(|(part, chunk)| {
                 let mut bytes = Vec::with_capacity(chunk.len() * 1_024);
                 for (offset, customer) in chunk.iter().enumerate() {
-                    render(first + part * slice.max(1) + offset, *customer, &mut bytes)?;
+                    render(first + part * slice + offset, *customer, &mut bytes)?;
                 }
                 Ok(bytes)
             })
