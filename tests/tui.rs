@@ -839,6 +839,171 @@ mod filter_expressions {
     }
 }
 
+mod find_and_large_lists {
+    use super::*;
+    use revgap::tui::list_index;
+    use revgap::tui::update::Command;
+    use std::sync::atomic::AtomicU64;
+
+    #[test]
+    fn tab_finds_instead_of_narrowing_and_n_jumps_between_matches() {
+        let mut state = ready(120, 40);
+        let all = state.view.clone();
+        key(&mut state, KeyCode::Char('/'));
+        key(&mut state, KeyCode::Tab);
+        chars(&mut state, "type:below");
+        key(&mut state, KeyCode::Enter);
+        assert!(!state.narrow);
+        assert_eq!(state.view, all, "finding keeps every row");
+        let loaded = state.loaded.clone().unwrap();
+        let zero: Vec<usize> = all
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                loaded.analysis.scores[**c as usize].primary == Some(GapType::BelowBaseline)
+            })
+            .map(|(p, _)| p)
+            .collect();
+        let found: Vec<usize> = state.found.iter().map(|p| *p as usize).collect();
+        assert_eq!(found, zero);
+        assert!(zero.len() >= 3 && zero[0] > 0, "{zero:?}");
+        key(&mut state, KeyCode::Char('n'));
+        assert_eq!(state.selected, zero[0]);
+        assert_eq!(
+            state.status.as_deref(),
+            Some(&*format!("match 1 of {}", zero.len()))
+        );
+        key(&mut state, KeyCode::Char('n'));
+        assert_eq!(state.selected, zero[1]);
+        key(&mut state, KeyCode::Char('N'));
+        key(&mut state, KeyCode::Char('N'));
+        assert_eq!(state.selected, *zero.last().unwrap(), "N wraps around");
+        let screen = screen_text(&draw(&state, 120, 40));
+        assert!(
+            screen.contains(&format!(
+                "find \"type:below\": {} matches (n/N)",
+                zero.len()
+            )),
+            "{screen}"
+        );
+        assert!(screen.contains('▸'), "found rows are marked\n{screen}");
+    }
+
+    /// Above the in-place size, a filter keystroke leaves the list to the app: the screen says
+    /// it is busy, a first part arrives, then the whole, equal to what the small path builds;
+    /// a superseded request's results never land.
+    #[test]
+    fn large_lists_are_built_off_the_ui_thread_first_part_first() {
+        let config = Config::default();
+        let dataset = revgap::data::generate::in_memory(&revgap::data::generate::GenerateOptions {
+            customers: list_index::BUILD_IN_PLACE_UP_TO + 30_000,
+            weeks: 16,
+            ..Default::default()
+        });
+        let analysis = engine::analyze(&dataset, &config);
+        let loaded = Loaded {
+            dataset: Arc::new(dataset),
+            analysis: Arc::new(analysis),
+        };
+        let mut state = AppState::new("big".into(), config, Keymap::default(), false);
+        update(&mut state, Msg::Resize(120, 40));
+        let commands = update(
+            &mut state,
+            Msg::Analysed {
+                generation: 0,
+                result: Ok(loaded.clone()),
+            },
+        );
+        let latest = AtomicU64::new(0);
+        // Runs the app's list commands as the app does, feeding results back in order.
+        let run = |state: &mut AppState, commands: Vec<Command>, parts: &mut Vec<usize>| {
+            for command in commands {
+                if let Command::BuildList(request) = command {
+                    latest.store(request.generation, std::sync::atomic::Ordering::Relaxed);
+                    let mut results = Vec::new();
+                    list_index::serve(
+                        request.generation,
+                        &request.spec,
+                        &loaded,
+                        &state.orders.clone(),
+                        &latest,
+                        &mut |list, complete| results.push((list, complete)),
+                    );
+                    for (list, complete) in results {
+                        parts.push(list.rows.len());
+                        update(
+                            state,
+                            Msg::ListBuilt {
+                                generation: request.generation,
+                                list,
+                                complete,
+                            },
+                        );
+                    }
+                }
+            }
+        };
+        assert!(commands.iter().any(|c| matches!(c, Command::PrepareOrders)));
+        let mut parts = Vec::new();
+        run(&mut state, commands, &mut parts);
+        let ranked: Vec<u32> = loaded.analysis.ranking.iter().map(|c| *c as u32).collect();
+        assert_eq!(state.view, ranked);
+        key(&mut state, KeyCode::Char('/'));
+        let superseded = update(
+            &mut state,
+            Msg::Key(KeyEvent::new(KeyCode::Char('z'), KeyModifiers::NONE)),
+        );
+        assert!(state.list_building);
+        assert!(screen_text(&draw(&state, 120, 40)).contains("⟳ listing"));
+        let commands = update(
+            &mut state,
+            Msg::Key(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::NONE)),
+        );
+        // The older request, run now, is stale: it stops and nothing of it lands.
+        let before = state.view.clone();
+        let mut stale_parts = Vec::new();
+        latest.store(u64::MAX, std::sync::atomic::Ordering::Relaxed);
+        for command in superseded {
+            if let Command::BuildList(request) = command {
+                list_index::serve(
+                    request.generation,
+                    &request.spec,
+                    &loaded,
+                    &state.orders.clone(),
+                    &latest,
+                    &mut |list, complete| stale_parts.push((list, complete)),
+                );
+                for (list, complete) in stale_parts.drain(..) {
+                    update(
+                        &mut state,
+                        Msg::ListBuilt {
+                            generation: request.generation,
+                            list,
+                            complete,
+                        },
+                    );
+                }
+            }
+        }
+        assert_eq!(state.view, before);
+        let mut parts = Vec::new();
+        run(&mut state, commands, &mut parts);
+        assert!(!state.list_building);
+        assert_eq!(parts.len(), 2, "a first part, then the whole: {parts:?}");
+        assert!(parts[0] <= parts[1]);
+        let (dataset, analysis) = (&*loaded.dataset, &*loaded.analysis);
+        let filter = revgap::engine::filter::Filter::parse("ze", dataset, analysis).unwrap();
+        let expected: Vec<u32> = analysis
+            .ranking
+            .iter()
+            .filter(|c| filter.matches(dataset, analysis, **c))
+            .map(|c| *c as u32)
+            .collect();
+        assert_eq!(state.view, expected);
+        assert!(!screen_text(&draw(&state, 120, 40)).contains("⟳"));
+    }
+}
+
 mod go_to {
     use super::*;
 

@@ -32,6 +32,8 @@ pub enum Action {
     Pivot,
     Cohorts,
     GoTo,
+    NextMatch,
+    PreviousMatch,
     ToggleAll,
     CopyId,
     CopyRationale,
@@ -73,6 +75,8 @@ impl Action {
                 "pivot by segment (Tab: dimension, Enter: show its customers, Esc: back)"
             }
             Self::GoTo => "go to a customer by id (with or without a gap)",
+            Self::NextMatch => "next row the filter matches (Tab while typing: find, not narrow)",
+            Self::PreviousMatch => "previous row the filter matches",
             Self::ToggleAll => "list all customers / only those with a gap",
             Self::CopyId => "copy the selected id (OSC 52: works over SSH)",
             Self::CopyRationale => "copy the selected customer's rationale",

@@ -38,6 +38,8 @@ struct Services {
     contacts: std::path::PathBuf,
     /// The ledger analyses learn from (none with `--no-learning`).
     learn_from: Option<std::path::PathBuf>,
+    /// The newest list request: older walks stop when it moves.
+    list_latest: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Runs the explorer on the data the flags name.
@@ -70,6 +72,7 @@ pub fn run(tui_args: &TuiArgs) -> std::result::Result<(), Failure> {
         llm: llm.clone(),
         cache: tui_args.llm.cache(),
         requests: HashMap::new(),
+        list_latest: Arc::default(),
         ledger: tui_args.db.clone().or_else(crate::ledger::default_path),
         learn_from: (!tui_args.learning.no_learning)
             .then(|| tui_args.db.clone().or_else(crate::ledger::default_path))
@@ -522,6 +525,41 @@ fn run_command(
                 });
                 let _ = sender.send(Msg::Metrics(result));
             });
+        }
+        Command::BuildList(request) => {
+            let Some(loaded) = state.loaded.clone() else {
+                return Ok(());
+            };
+            let (orders, latest, sender) = (
+                state.orders.clone(),
+                services.list_latest.clone(),
+                sender.clone(),
+            );
+            latest.store(request.generation, std::sync::atomic::Ordering::Relaxed);
+            tokio::task::spawn_blocking(move || {
+                let generation = request.generation;
+                super::list_index::serve(
+                    generation,
+                    &request.spec,
+                    &loaded,
+                    &orders,
+                    &latest,
+                    &mut |list, complete| {
+                        let _ = sender.send(Msg::ListBuilt {
+                            generation,
+                            list,
+                            complete,
+                        });
+                    },
+                );
+            });
+        }
+        Command::PrepareOrders => {
+            let Some(loaded) = state.loaded.clone() else {
+                return Ok(());
+            };
+            let orders = state.orders.clone();
+            tokio::task::spawn_blocking(move || orders.prepare_all(&loaded));
         }
         Command::Suspend => suspend(terminal)?,
         Command::Copy(text) => {

@@ -197,6 +197,8 @@ impl Default for Keymap {
             (Key::plain('r'), Generate),
             (Key::plain('c'), CancelGeneration),
             (Key::plain(':'), GoTo),
+            (Key::plain('n'), NextMatch),
+            (Key::plain('N'), PreviousMatch),
             (Key::plain('a'), ToggleAll),
             (Key::plain('y'), CopyId),
             (Key::plain('Y'), CopyRationale),

@@ -7,6 +7,7 @@ pub mod campaigns;
 pub mod cohorts;
 pub mod export;
 pub mod keymap;
+pub mod list_index;
 pub mod logging;
 pub mod pivot;
 pub mod state;

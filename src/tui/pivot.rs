@@ -80,8 +80,7 @@ pub fn on_key(state: &mut AppState, mut pivot: PivotState, key: Key) {
                 state.rebuild_view();
                 state.status = Some(format!(
                     "{} customers with gaps in {dimension} {} (x clears)",
-                    state.view.len(),
-                    row.key[&dimension]
+                    row.customers_with_gaps, row.key[&dimension]
                 ));
             }
             return;

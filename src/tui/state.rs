@@ -3,12 +3,13 @@
 //! sorted) so only the visible rows are ever formatted.
 
 use super::keymap::Keymap;
+use super::list_index::{BuiltList, ListSpec, SortOrders};
 use super::tuning::TuningForm;
 use crate::config::Config;
 use crate::data::Dataset;
-use crate::engine::{Analysis, CustomerScore, compare_ids};
+use crate::engine::Analysis;
+use crate::engine::filter::Filter;
 use crate::narrative::generate::Generated;
-use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -148,6 +149,20 @@ pub struct AppState {
     pub loaded: Option<Loaded>,
     /// Customer indices in display order (after filter and sort).
     pub view: Vec<u32>,
+    /// When the filter finds rather than narrows: the positions in `view` it matches.
+    pub found: Vec<u32>,
+    /// The filter narrows the list; when false it finds rows and `n`/`N` jump between them.
+    pub narrow: bool,
+    /// The list's sort orders for the current analysis.
+    pub orders: Arc<SortOrders>,
+    /// Incremented for each list request; older results are dropped.
+    pub list_generation: u64,
+    /// The list shown is a first part or stale: a newer one is being built.
+    pub list_building: bool,
+    /// A list request for the app to run off the UI thread.
+    pub pending_list: Option<ListRequest>,
+    /// The customer to keep selected when the list being built arrives.
+    pub keep_customer: Option<usize>,
     /// Position of the selection in `view`.
     pub selected: usize,
     /// First visible position of the list.
@@ -205,6 +220,13 @@ impl AppState {
             },
             loaded: None,
             view: Vec::new(),
+            found: Vec::new(),
+            narrow: true,
+            orders: Arc::default(),
+            list_generation: 0,
+            list_building: false,
+            pending_list: None,
+            keep_customer: None,
             selected: 0,
             offset: 0,
             sort: SortColumn::Rank,
@@ -241,56 +263,102 @@ impl AppState {
     }
 
     /// Rebuilds `view` after new results, a new filter or a new sort, keeping the selected
-    /// customer selected when it is still listed.
+    /// customer selected when it is still listed. Small lists are built here; large ones are
+    /// left in `pending_list` for the app to build off the UI thread (the current list stays
+    /// on screen, marked busy, until the first part arrives).
     pub fn rebuild_view(&mut self) {
-        let keep = self.selected_customer();
+        if self.keep_customer.is_none() {
+            self.keep_customer = self.selected_customer();
+        }
         let Some(loaded) = &self.loaded else {
             self.view.clear();
+            self.found.clear();
             return;
         };
-        let (dataset, analysis) = (&*loaded.dataset, &*loaded.analysis);
-        let parsed = crate::engine::filter::Filter::parse(&self.filter, dataset, analysis);
+        let parsed = Filter::parse(&self.filter, &loaded.dataset, &loaded.analysis);
         self.filter_error = parsed.as_ref().err().cloned();
-        // Ranked customers first (best first), then, when all are shown, the rest by id.
-        let listed: Vec<u32> = if self.show_all {
-            let mut rest: Vec<u32> = (0..analysis.scores.len() as u32)
-                .filter(|c| analysis.scores[*c as usize].rank == 0)
-                .collect();
-            rest.sort_by(|a, b| {
-                compare_ids(
-                    &dataset.customer_ids[*a as usize],
-                    &dataset.customer_ids[*b as usize],
-                )
-            });
-            analysis
-                .ranking
-                .iter()
-                .map(|c| *c as u32)
-                .chain(rest)
-                .collect()
+        self.list_generation += 1;
+        let Ok(filter) = parsed else {
+            // A malformed filter matches no one.
+            self.pending_list = None;
+            self.list_building = false;
+            self.apply_list(BuiltList::default(), true);
+            return;
+        };
+        let spec = ListSpec {
+            filter,
+            sort: self.sort,
+            reversed: self.reversed,
+            show_all: self.show_all,
+            narrow: self.narrow,
+        };
+        if loaded.analysis.scores.len() <= super::list_index::BUILD_IN_PLACE_UP_TO {
+            let built =
+                super::list_index::build(loaded, &self.orders, &spec, &|| false, &mut |_| {});
+            self.pending_list = None;
+            self.list_building = false;
+            self.apply_list(built.unwrap_or_default(), true);
         } else {
-            analysis.ranking.iter().map(|c| *c as u32).collect()
-        };
-        let mut view: Vec<u32> = match parsed {
-            Err(_) => Vec::new(),
-            Ok(filter) if filter.is_empty() => listed,
-            Ok(filter) => listed
-                .into_par_iter()
-                .filter(|c| filter.matches(dataset, analysis, *c as usize))
-                .collect(),
-        };
-        sort_view(
-            &mut view,
-            self.sort,
-            self.reversed,
-            dataset,
-            &analysis.scores,
-        );
-        self.view = view;
-        self.selected = keep
-            .and_then(|customer| self.view.iter().position(|c| *c as usize == customer))
-            .unwrap_or(0);
+            self.list_building = true;
+            self.pending_list = Some(ListRequest {
+                generation: self.list_generation,
+                spec,
+            });
+        }
+    }
+
+    /// Shows a built list (or its first part), keeping the remembered customer selected.
+    pub fn apply_list(&mut self, list: BuiltList, complete: bool) {
+        self.view = list.rows;
+        self.found = list.found;
+        let keep = self.keep_customer;
+        match keep.and_then(|customer| self.view.iter().position(|c| *c as usize == customer)) {
+            Some(position) => self.selected = position,
+            None => self.selected = self.selected.min(self.view.len().saturating_sub(1)),
+        }
+        if complete {
+            self.keep_customer = None;
+            if keep.is_some() && self.selected_customer() != keep {
+                self.selected = 0;
+            }
+        }
         self.scroll_to_selection();
+    }
+
+    /// Moves to the next (`forward`) or previous row the filter finds, wrapping around.
+    pub fn next_found(&mut self, forward: bool) -> Option<String> {
+        if self.narrow || self.filter.is_empty() {
+            if self.view.is_empty() {
+                return Some("no rows".into());
+            }
+            // Narrowed, every row matches: the next match is the next row.
+            let last = self.view.len() - 1;
+            self.selected = match (forward, self.selected) {
+                (true, at) if at >= last => 0,
+                (true, at) => at + 1,
+                (false, 0) => last,
+                (false, at) => at - 1,
+            };
+            self.keep_customer = None;
+            self.scroll_to_selection();
+            return None;
+        }
+        if self.found.is_empty() {
+            return Some(format!("no row matches \"{}\"", self.filter));
+        }
+        let at = self.selected as u32;
+        let index = if forward {
+            self.found.partition_point(|p| *p <= at) % self.found.len()
+        } else {
+            match self.found.partition_point(|p| *p < at) {
+                0 => self.found.len() - 1,
+                n => n - 1,
+            }
+        };
+        self.selected = self.found[index] as usize;
+        self.keep_customer = None;
+        self.scroll_to_selection();
+        Some(format!("match {} of {}", index + 1, self.found.len()))
     }
 
     /// Rows the list shows at the current size (matches the view's layout).
@@ -311,7 +379,8 @@ impl AppState {
     }
 
     /// Jumps to the customer with id `id`, listing every customer when they have no gap, and
-    /// clearing a filter that hides them; the message says what happened.
+    /// clearing a filter that hides them; the message says what happened. On a large list the
+    /// selection lands when the rebuilt list arrives.
     pub fn go_to(&mut self, id: &str) -> String {
         let Some(loaded) = &self.loaded else {
             return "no analysis yet".into();
@@ -320,18 +389,17 @@ impl AppState {
             return format!("no customer '{}'", id.trim());
         };
         let ranked = loaded.analysis.scores[customer].rank > 0;
-        if !ranked && !self.show_all {
+        let hidden = self.narrow
+            && Filter::parse(&self.filter, &loaded.dataset, &loaded.analysis)
+                .is_ok_and(|f| !f.matches(&loaded.dataset, &loaded.analysis, customer));
+        if !ranked {
             self.show_all = true;
         }
-        self.rebuild_view();
-        if !self.view.contains(&(customer as u32)) {
+        if hidden || self.filter_error.is_some() {
             self.filter.clear();
-            self.rebuild_view();
         }
-        if let Some(position) = self.view.iter().position(|c| *c as usize == customer) {
-            self.selected = position;
-            self.scroll_to_selection();
-        }
+        self.keep_customer = Some(customer);
+        self.rebuild_view();
         if ranked {
             format!("customer {}", id.trim())
         } else {
@@ -349,44 +417,14 @@ impl AppState {
         }
         let last = self.view.len() - 1;
         self.selected = self.selected.saturating_add_signed(delta).min(last);
+        self.keep_customer = None;
         self.scroll_to_selection();
     }
 }
 
-fn sort_view(
-    view: &mut [u32],
-    column: SortColumn,
-    reversed: bool,
-    dataset: &Dataset,
-    scores: &[CustomerScore],
-) {
-    let ids = &dataset.customer_ids;
-    // Unranked customers (no gap, rank 0) after every ranked one.
-    let rank_key = |c: &u32| match scores[*c as usize].rank {
-        0 => u32::MAX,
-        rank => rank,
-    };
-    let by_rank = |a: &u32, b: &u32| {
-        rank_key(a)
-            .cmp(&rank_key(b))
-            .then_with(|| compare_ids(&ids[*a as usize], &ids[*b as usize]))
-    };
-    let compare = |a: &u32, b: &u32| {
-        let (x, y) = (&scores[*a as usize], &scores[*b as usize]);
-        let primary = match column {
-            SortColumn::Rank => std::cmp::Ordering::Equal,
-            SortColumn::Id => compare_ids(&ids[*a as usize], &ids[*b as usize]),
-            SortColumn::GapType => x.primary.cmp(&y.primary),
-            SortColumn::Severity => y.primary_severity.cmp(&x.primary_severity),
-            SortColumn::GapAmount => y.gap_size.total_cmp(&x.gap_size),
-            SortColumn::Churn => y.churn_points.cmp(&x.churn_points),
-        };
-        let ordering = primary.then_with(|| by_rank(a, b));
-        if reversed {
-            ordering.reverse()
-        } else {
-            ordering
-        }
-    };
-    view.par_sort_unstable_by(compare);
+/// A list for the app to build off the UI thread.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListRequest {
+    pub generation: u64,
+    pub spec: ListSpec,
 }

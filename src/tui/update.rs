@@ -49,6 +49,12 @@ pub enum Msg {
     History(super::campaigns::History),
     /// The success metrics, or why they could not be read.
     Metrics(Result<crate::outcome::metrics::Metrics, String>),
+    /// List request `generation` built: all of it, or a first part when not `complete`.
+    ListBuilt {
+        generation: u64,
+        list: super::list_index::BuiltList,
+        complete: bool,
+    },
 }
 
 /// What an LLM request reports.
@@ -91,11 +97,36 @@ pub enum Command {
     LoadHistory(usize),
     /// Read the success metrics from the ledger.
     LoadMetrics,
+    /// Build the list off the UI thread (a newer request makes an unfinished one stop).
+    BuildList(super::state::ListRequest),
+    /// Make the list's sort orders for a new analysis, in the background.
+    PrepareOrders,
 }
 
 /// Applies one message.
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
+    let mut commands = apply(state, msg);
+    if let Some(request) = state.pending_list.take() {
+        commands.push(Command::BuildList(request));
+    }
+    commands
+}
+
+fn apply(state: &mut AppState, msg: Msg) -> Vec<Command> {
     match msg {
+        Msg::ListBuilt {
+            generation,
+            list,
+            complete,
+        } => {
+            if generation == state.list_generation {
+                state.apply_list(list, complete);
+                if complete {
+                    state.list_building = false;
+                }
+            }
+            Vec::new()
+        }
         Msg::Key(event) => match Key::from_event(&event) {
             Some(key) => {
                 let before = state.selected_customer();
@@ -152,12 +183,15 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
                     let rerun = state.loaded.is_some();
                     state.config = loaded.analysis.config.clone();
                     state.loaded = Some(loaded);
+                    state.orders = Default::default();
                     state.phase = Phase::Ready;
                     state.rebuild_view();
                     if rerun {
                         state.status = Some("analysis updated with the new settings".into());
                     }
-                    return campaigns::history_command(state).into_iter().collect();
+                    let mut commands = vec![Command::PrepareOrders];
+                    commands.extend(campaigns::history_command(state));
+                    return commands;
                 }
                 Err(message) => state.phase = Phase::Failed(message),
             }
@@ -281,6 +315,9 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
         }
         Action::ToggleHelp => state.mode = Mode::Help,
         Action::OpenSettings => state.mode = Mode::Tuning(Box::new(TuningForm::new(&state.config))),
+        Action::Export | Action::NewCampaign | Action::MarkAll if state.list_building => {
+            state.status = Some("the list is still being built; try again in a moment".into());
+        }
         Action::Export => {
             if state.loaded.is_some() {
                 state.mode = Mode::Export;
@@ -294,6 +331,9 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
         Action::Cohorts => return super::cohorts::open(state),
         Action::GoTo => state.mode = Mode::GoTo(String::new()),
         Action::CopyId | Action::CopyRationale => return copy(state, action),
+        Action::NextMatch | Action::PreviousMatch => {
+            state.status = state.next_found(action == Action::NextMatch);
+        }
         Action::ToggleAll => {
             state.show_all = !state.show_all;
             state.rebuild_view();
@@ -459,7 +499,8 @@ fn on_llm(state: &mut AppState, request: u64, customer: usize, update: LlmUpdate
     }
 }
 
-/// Typing a filter: the list follows every keystroke; Enter keeps it, Esc clears it.
+/// Typing a filter: the list follows every keystroke; Enter keeps it, Esc clears it, Tab
+/// switches between narrowing the list and finding rows in it.
 fn on_filter_key(state: &mut AppState, mut text: String, key: Key) {
     match key.code {
         KeyCodeKey::Enter => return,
@@ -468,6 +509,10 @@ fn on_filter_key(state: &mut AppState, mut text: String, key: Key) {
             text.pop();
         }
         KeyCodeKey::Char(c) if !key.ctrl && !key.alt => text.push(c),
+        KeyCodeKey::Tab => {
+            state.narrow = !state.narrow;
+            state.rebuild_view();
+        }
         _ => {}
     }
     let finished = key.code == KeyCodeKey::Esc;

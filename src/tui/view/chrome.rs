@@ -33,15 +33,27 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
             " · sort: {} {arrow}",
             state.sort.label()
         )));
+        let plural = |n: usize| if n == 1 { "" } else { "es" };
         if let Some(problem) = &state.filter_error {
             spans.push(Span::styled(format!(" · {problem}"), theme.error()));
-        } else if !state.filter.is_empty() {
+        } else if !state.filter.is_empty() && state.narrow {
             spans.push(Span::raw(format!(
                 " · filter \"{}\": {} match{}",
-                state.filter,
+                super::overlays::printable(&state.filter),
                 count(state.view.len()),
-                if state.view.len() == 1 { "" } else { "es" }
+                plural(state.view.len())
             )));
+        } else if !state.filter.is_empty() {
+            spans.push(Span::raw(format!(
+                " · find \"{}\": {} match{} (n/N)",
+                super::overlays::printable(&state.filter),
+                count(state.found.len()),
+                plural(state.found.len())
+            )));
+        }
+        if state.list_building {
+            // The list shown is a first part, or the previous one: say so until it is whole.
+            spans.push(Span::styled(" · ⟳ listing…", theme.key()));
         }
     }
     if let (Phase::Working { what, .. }, Some(_)) = (&state.phase, &state.loaded) {
@@ -76,10 +88,20 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
 pub fn footer(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
     let line = match &state.mode {
         Mode::Filter(text) => Line::from(vec![
-            Span::styled(" filter: ", theme.key()),
-            Span::raw(text.clone()),
+            Span::styled(
+                if state.narrow { " filter: " } else { " find: " },
+                theme.key(),
+            ),
+            Span::raw(super::overlays::printable(text)),
             Span::styled("█", theme.dim()),
-            Span::styled("   Enter keep · Esc clear", theme.dim()),
+            Span::styled(
+                if state.narrow {
+                    "   Enter keep · Esc clear · Tab find instead"
+                } else {
+                    "   Enter keep · Esc clear · Tab narrow instead"
+                },
+                theme.dim(),
+            ),
         ]),
         Mode::GoTo(text) => Line::from(vec![
             Span::styled(" go to customer: ", theme.key()),

@@ -43,7 +43,12 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
     let end = (state.offset + rows_shown).min(state.view.len());
     let rows: Vec<Row> = state.view[state.offset..end]
         .iter()
-        .map(|customer| {
+        .enumerate()
+        .map(|(row, customer)| {
+            let found = state
+                .found
+                .binary_search(&((state.offset + row) as u32))
+                .is_ok();
             let score = &analysis.scores[*customer as usize];
             let gap = score.primary.map_or("-", |g| short_gap(g.key()));
             let severity = score
@@ -51,7 +56,8 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
                 .map_or("-", |s| short_severity(s.key()));
             Row::new(vec![
                 Cell::from(format!(
-                    "{}{}",
+                    "{}{}{}",
+                    if found { "▸" } else { "" },
                     if state.marked.contains(customer) {
                         "●"
                     } else {
