@@ -839,6 +839,91 @@ mod filter_expressions {
     }
 }
 
+mod detail_pane {
+    use super::*;
+
+    #[test]
+    fn focused_detail_scrolls_toggles_the_weekly_table_and_esc_goes_back() {
+        let mut state = ready(80, 24);
+        let screen = screen_text(&draw(&state, 80, 24));
+        for must in ["Primary: Zero Spend", "Opportunity: Win Back", "Next step:"] {
+            assert!(screen.contains(must), "{must} at 80×24\n{screen}");
+        }
+        assert!(!screen.contains("Baseline $"), "{screen}");
+        let selected = state.selected;
+        key(&mut state, KeyCode::Enter);
+        assert_eq!(state.focus, Pane::Detail);
+        key(&mut state, KeyCode::PageDown);
+        assert!(state.detail_scroll > 0);
+        assert_eq!(
+            state.selected, selected,
+            "j/k/PgDn scroll the pane, not the list"
+        );
+        let screen = screen_text(&draw(&state, 80, 24));
+        assert!(screen.contains("Baseline $196.01"), "{screen}");
+        // Scrolling stops at the end.
+        for _ in 0..30 {
+            key(&mut state, KeyCode::Char('j'));
+        }
+        let (room, _) = revgap::tui::view::detail::scroll_room(&state);
+        assert_eq!(state.detail_scroll, room);
+        key(&mut state, KeyCode::Char('g'));
+        assert_eq!(state.detail_scroll, 0);
+        // v: the weekly values with their year; the last weeks carry the recent average.
+        key(&mut state, KeyCode::Char('v'));
+        assert!(state.weekly_table);
+        let screen = screen_text(&draw(&state, 80, 24));
+        assert!(screen.contains("week of     spend"), "{screen}");
+        assert!(screen.contains("2025-09-06"), "{screen}");
+        for _ in 0..6 {
+            key(&mut state, KeyCode::PageDown);
+        }
+        let screen = screen_text(&draw(&state, 80, 24));
+        assert!(screen.contains("2025-11-22"), "{screen}");
+        assert!(
+            screen.contains("$92.62"),
+            "recent average in the last rows\n{screen}"
+        );
+        key(&mut state, KeyCode::Esc);
+        assert_eq!(state.focus, Pane::List);
+        assert!(!state.quit, "Esc from a pane goes back to the list");
+        assert_eq!(state.detail_scroll, 0);
+        key(&mut state, KeyCode::Char('j'));
+        assert_eq!(state.selected, selected + 1);
+        key(&mut state, KeyCode::Esc);
+        assert!(state.quit, "Esc from the list quits");
+    }
+
+    #[test]
+    fn the_chart_axis_shows_the_year_when_the_weeks_cross_one() {
+        let config = Config::default();
+        let dataset = revgap::data::generate::in_memory(&revgap::data::generate::GenerateOptions {
+            customers: 50,
+            weeks: 16,
+            start: chrono::NaiveDate::from_ymd_opt(2025, 11, 1).unwrap(),
+            ..Default::default()
+        });
+        let analysis = engine::analyze(&dataset, &config);
+        let mut state = AppState::new("crossing".into(), config, Keymap::default(), false);
+        update(&mut state, Msg::Resize(120, 40));
+        update(
+            &mut state,
+            Msg::Analysed {
+                generation: 0,
+                result: Ok(Loaded {
+                    dataset: Arc::new(dataset),
+                    analysis: Arc::new(analysis),
+                }),
+            },
+        );
+        let screen = screen_text(&draw(&state, 120, 40));
+        assert!(
+            screen.contains("2025-11-01") && screen.contains("2026-02-14"),
+            "{screen}"
+        );
+    }
+}
+
 mod find_and_large_lists {
     use super::*;
     use revgap::tui::list_index;

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Quit,
+    Back,
+    ToggleWeeklyTable,
     MoveUp,
     MoveDown,
     PageUp,
@@ -50,10 +52,12 @@ impl Action {
     pub fn description(self) -> &'static str {
         match self {
             Self::Quit => "quit",
-            Self::MoveUp => "previous customer",
-            Self::MoveDown => "next customer",
-            Self::PageUp => "page up",
-            Self::PageDown => "page down",
+            Self::Back => "back to the list (quit from the list)",
+            Self::ToggleWeeklyTable => "gap detail: chart / table of the weekly values",
+            Self::MoveUp => "previous customer (gap detail focused: scroll up)",
+            Self::MoveDown => "next customer (gap detail focused: scroll down)",
+            Self::PageUp => "page up (or the gap detail's page)",
+            Self::PageDown => "page down (or the gap detail's page)",
             Self::HalfPageUp => "half a page up",
             Self::HalfPageDown => "half a page down",
             Self::Top => "first customer",

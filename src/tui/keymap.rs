@@ -170,7 +170,7 @@ impl Default for Keymap {
         use KeyCodeKey as K;
         let bindings = vec![
             (Key::plain('q'), Quit),
-            (Key::code(K::Esc), Quit),
+            (Key::code(K::Esc), Back),
             (Key::ctrl('c'), Quit),
             (Key::plain('k'), MoveUp),
             (Key::code(K::Up), MoveUp),
@@ -197,6 +197,7 @@ impl Default for Keymap {
             (Key::plain('r'), Generate),
             (Key::plain('c'), CancelGeneration),
             (Key::plain(':'), GoTo),
+            (Key::plain('v'), ToggleWeeklyTable),
             (Key::plain('n'), NextMatch),
             (Key::plain('N'), PreviousMatch),
             (Key::plain('a'), ToggleAll),

@@ -163,6 +163,10 @@ pub struct AppState {
     pub pending_list: Option<ListRequest>,
     /// The customer to keep selected when the list being built arrives.
     pub keep_customer: Option<usize>,
+    /// Rows the gap detail is scrolled down (reset for each customer).
+    pub detail_scroll: u16,
+    /// The gap detail shows the table of weekly values instead of the chart.
+    pub weekly_table: bool,
     /// Position of the selection in `view`.
     pub selected: usize,
     /// First visible position of the list.
@@ -227,6 +231,8 @@ impl AppState {
             list_building: false,
             pending_list: None,
             keep_customer: None,
+            detail_scroll: 0,
+            weekly_table: false,
             selected: 0,
             offset: 0,
             sort: SortColumn::Rank,

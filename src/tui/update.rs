@@ -129,10 +129,13 @@ fn apply(state: &mut AppState, msg: Msg) -> Vec<Command> {
         }
         Msg::Key(event) => match Key::from_event(&event) {
             Some(key) => {
-                let before = state.selected_customer();
+                let before = (state.selected_customer(), state.focus);
                 let mut commands = on_key(state, key);
-                if state.selected_customer() != before {
+                if state.selected_customer() != before.0 {
+                    state.detail_scroll = 0;
                     commands.extend(campaigns::history_command(state));
+                } else if state.focus != before.1 {
+                    state.detail_scroll = 0;
                 }
                 commands
             }
@@ -275,9 +278,18 @@ fn on_key(state: &mut AppState, key: Key) -> Vec<Command> {
 
 /// Applies a normal-mode action.
 pub fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
+    if state.focus == Pane::Detail && scroll_detail(state, action) {
+        return Vec::new();
+    }
     let page = state.list_rows().max(1) as isize;
     match action {
         Action::Quit => state.quit = true,
+        Action::Back if state.focus != Pane::List => state.focus = Pane::List,
+        Action::Back => state.quit = true,
+        Action::ToggleWeeklyTable => {
+            state.weekly_table = !state.weekly_table;
+            state.detail_scroll = 0;
+        }
         Action::MoveUp => state.move_selection(-1),
         Action::MoveDown => state.move_selection(1),
         Action::PageUp => state.move_selection(-page),
@@ -362,6 +374,26 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
         },
     }
     Vec::new()
+}
+
+/// Movement keys scroll the focused gap detail; whether `action` was one.
+fn scroll_detail(state: &mut AppState, action: Action) -> bool {
+    let (room, page) = super::view::detail::scroll_room(state);
+    let page = i32::from(page.max(2) - 1);
+    let delta = match action {
+        Action::MoveUp => -1,
+        Action::MoveDown => 1,
+        Action::PageUp => -page,
+        Action::PageDown => page,
+        Action::HalfPageUp => -(page / 2).max(1),
+        Action::HalfPageDown => (page / 2).max(1),
+        Action::Top => -i32::from(room),
+        Action::Bottom => i32::from(room),
+        _ => return false,
+    };
+    let scrolled = (i32::from(state.detail_scroll.min(room)) + delta).clamp(0, i32::from(room));
+    state.detail_scroll = scrolled as u16;
+    true
 }
 
 /// What `y` (the id) and `Y` (the rationale shown) copy, cleaned of control characters.

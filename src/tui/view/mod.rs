@@ -4,7 +4,7 @@
 mod campaigns;
 mod chrome;
 mod cohorts;
-mod detail;
+pub mod detail;
 pub mod layout;
 mod list;
 mod overlays;
