@@ -1,11 +1,13 @@
-//! What changed since the last run: every `analyze` leaves a compact snapshot of its data
-//! source (the summary, and each customer with a gap: primary gap, severity, priority, |gap|)
-//! in the state directory, plus one history line; `--since-last` compares the new analysis
-//! with the snapshot before replacing it. Files are written atomically and owner-only (they
-//! hold customer ids).
+//! What changed since the last run: every `analyze` (and every explorer load) leaves a compact
+//! snapshot of its data source (each customer with a gap: primary gap, severity, priority,
+//! |gap|) in the state directory, plus one history line with the snapshot's digest. Changes
+//! are counted against the last snapshot of *different* results, so analysing the same data
+//! twice (a nightly `analyze`, then the explorer in the morning) keeps showing what changed.
+//! Files are written atomically and owner-only (they hold customer ids).
 //!
 //! Location: `$REVGAP_STATE_DIR`, else the platform's state directory (`~/.local/state/revgap`),
-//! one `<key>.csv` and `<key>.history.csv` per data source, the key a hash of its path.
+//! per data source (the key a hash of its path): `<key>.csv` (the latest results),
+//! `<key>.previous.csv` (the results before they last changed) and `<key>.history.csv`.
 
 use crate::data::Dataset;
 use crate::engine::{Analysis, Severity};
@@ -46,13 +48,17 @@ pub struct Run {
     pub as_of: String,
     pub customers_with_gaps: usize,
     pub total_revenue_gap: f64,
+    /// What the snapshot held, as a digest: equal digests, equal results.
+    #[serde(skip)]
+    pub digest: String,
 }
 
-/// A data source's last snapshot and history.
+/// What changes are counted against: the results before they last changed.
 #[derive(Debug, Clone, Default)]
-pub struct Snapshot {
+pub struct Baseline {
     pub entries: Vec<Entry>,
-    pub history: Vec<Run>,
+    /// The last run whose results differed from the ones compared (none: no such run).
+    pub since: Option<Run>,
 }
 
 fn key_of(source: &str) -> String {
@@ -89,64 +95,143 @@ fn entries_of(dataset: &Dataset, analysis: &Analysis) -> Vec<Entry> {
         .collect()
 }
 
-/// Reads the last snapshot of `source` from `dir` (empty when there is none); without
-/// `entries`, only the history (what keeping the next snapshot needs).
-pub fn read(dir: &Path, source: &str, entries: bool) -> std::io::Result<Snapshot> {
-    let key = key_of(source);
-    let mut snapshot = Snapshot::default();
-    let read_csv = |path: PathBuf| -> std::io::Result<Vec<csv::StringRecord>> {
-        match std::fs::File::open(&path) {
-            Ok(file) => csv::ReaderBuilder::new()
-                .comment(Some(b'#'))
-                .from_reader(file)
-                .records()
-                .map(|r| r.map_err(std::io::Error::other))
-                .collect(),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(error) => Err(error),
-        }
-    };
-    let number = |text: &str| text.parse::<f64>().unwrap_or(0.0);
-    let records = if entries {
-        read_csv(dir.join(format!("{key}.csv")))?
-    } else {
-        Vec::new()
-    };
-    for record in records {
-        if record.len() == 5 {
-            snapshot.entries.push(Entry {
-                customer_id: record[0].to_string(),
-                primary_gap: record[1].to_string(),
-                severity: record[2].to_string(),
-                priority: number(&record[3]),
-                gap: number(&record[4]),
-            });
-        }
+fn read_csv(path: &Path) -> std::io::Result<Vec<csv::StringRecord>> {
+    match std::fs::File::open(path) {
+        Ok(file) => csv::ReaderBuilder::new()
+            .comment(Some(b'#'))
+            .from_reader(file)
+            .records()
+            .map(|r| r.map_err(std::io::Error::other))
+            .collect(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(error) => Err(error),
     }
-    for record in read_csv(dir.join(format!("{key}.history.csv")))? {
-        if record.len() == 4 {
-            snapshot.history.push(Run {
+}
+
+fn number(text: &str) -> f64 {
+    text.parse::<f64>().unwrap_or(0.0)
+}
+
+/// The runs of `source` kept in `dir`, oldest first (none when there are none).
+pub fn read_history(dir: &Path, source: &str) -> std::io::Result<Vec<Run>> {
+    let key = key_of(source);
+    let mut history = Vec::new();
+    for record in read_csv(&dir.join(format!("{key}.history.csv")))? {
+        // Four columns before digests were kept: such runs compare as different.
+        if record.len() >= 4 {
+            history.push(Run {
                 taken_at: record[0].to_string(),
                 as_of: record[1].to_string(),
                 customers_with_gaps: record[2].parse().unwrap_or(0),
                 total_revenue_gap: number(&record[3]),
+                digest: record.get(4).unwrap_or("").to_string(),
             });
         }
     }
-    Ok(snapshot)
+    Ok(history)
 }
 
-/// Replaces the snapshot of `source` with this analysis and appends to its history.
+/// What results with `digest` are compared with, given the runs kept so far.
+pub fn baseline(
+    dir: &Path,
+    source: &str,
+    digest: &str,
+    history: &[Run],
+) -> std::io::Result<Baseline> {
+    let key = key_of(source);
+    // The latest snapshot holds these very results: compare with the one before it.
+    let same = history.last().is_some_and(|run| run.digest == digest);
+    let file = if same {
+        format!("{key}.previous.csv")
+    } else {
+        format!("{key}.csv")
+    };
+    let entries = read_csv(&dir.join(file))?
+        .into_iter()
+        .filter(|record| record.len() == 5)
+        .map(|record| Entry {
+            customer_id: record[0].to_string(),
+            primary_gap: record[1].to_string(),
+            severity: record[2].to_string(),
+            priority: number(&record[3]),
+            gap: number(&record[4]),
+        })
+        .collect();
+    let since = history
+        .iter()
+        .rev()
+        .find(|run| run.digest != digest)
+        .cloned();
+    Ok(Baseline { entries, since })
+}
+
+/// A snapshot's rows as written, each handed to `row`.
+fn for_each_row(
+    dataset: &Dataset,
+    analysis: &Analysis,
+    mut row: impl FnMut([&str; 5]) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let (mut priority, mut gap) = (String::new(), String::new());
+    for &customer in &analysis.ranking {
+        use std::fmt::Write;
+        let score = &analysis.scores[customer];
+        priority.clear();
+        gap.clear();
+        let _ = write!(priority, "{:.4}", score.priority);
+        let _ = write!(gap, "{:.2}", score.gap_size);
+        row([
+            &dataset.customer_ids[customer],
+            score.primary.map_or("", |g| g.key()),
+            score.primary_severity.map_or("", Severity::key),
+            &priority,
+            &gap,
+        ])?;
+    }
+    Ok(())
+}
+
+/// Adds one row to a digest, unambiguously (fields and rows delimited).
+fn digest_row(hasher: &mut sha2::Sha256, fields: [&str; 5]) {
+    use sha2::Digest;
+    for field in fields {
+        hasher.update(field.as_bytes());
+        hasher.update([0x1f]);
+    }
+    hasher.update([0x1e]);
+}
+
+fn hex(hasher: sha2::Sha256) -> String {
+    use sha2::Digest;
+    hasher.finalize()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The digest a snapshot of this analysis would have (for reading without writing).
+pub fn digest(dataset: &Dataset, analysis: &Analysis) -> String {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    let _ = for_each_row(dataset, analysis, |fields| {
+        digest_row(&mut hasher, fields);
+        Ok(())
+    });
+    hex(hasher)
+}
+
+/// Keeps this analysis as the latest snapshot of `source` and appends it to the history;
+/// when its results differ from the latest snapshot's, that one becomes the previous.
 pub fn write(
     dir: &Path,
     source: &str,
     dataset: &Dataset,
     analysis: &Analysis,
-    previous: &Snapshot,
+    history: &[Run],
 ) -> std::io::Result<Run> {
+    use sha2::Digest;
     crate::atomic::private_dir(dir)?;
     let key = key_of(source);
-    let run = Run {
+    let mut run = Run {
         taken_at: chrono::Local::now().to_rfc3339(),
         as_of: analysis
             .summary
@@ -156,26 +241,32 @@ pub fn write(
         customers_with_gaps: analysis.summary.customers_with_gaps,
         // As the history file keeps it, so that runs compare alike.
         total_revenue_gap: crate::report::format::round(analysis.summary.total_revenue_gap, 2),
+        digest: String::new(),
     };
     let private = crate::atomic::Access::Private;
-    crate::atomic::write_with(&dir.join(format!("{key}.csv")), private, |out| {
+    let latest = dir.join(format!("{key}.csv"));
+    let next = dir.join(format!("{key}.next.csv"));
+    let mut hasher = sha2::Sha256::new();
+    crate::atomic::write_with(&next, private, |out| {
         writeln!(out, "# revgap snapshot of {source}, {}", run.taken_at)?;
         let mut writer = csv::Writer::from_writer(out);
         writer.write_record(["customer_id", "primary_gap", "severity", "priority", "gap"])?;
-        for entry in entries_of(dataset, analysis) {
-            writer.write_record([
-                entry.customer_id.as_str(),
-                &entry.primary_gap,
-                &entry.severity,
-                &format!("{:.4}", entry.priority),
-                &format!("{:.2}", entry.gap),
-            ])?;
-        }
+        for_each_row(dataset, analysis, |fields| {
+            digest_row(&mut hasher, fields);
+            writer.write_record(fields).map_err(std::io::Error::other)
+        })?;
         writer.flush()
     })?;
-    let mut history: Vec<&Run> = previous.history.iter().collect();
-    history.push(&run);
-    let skip = history.len().saturating_sub(HISTORY_RUNS);
+    run.digest = hex(hasher);
+    let changed = history.last().is_none_or(|last| last.digest != run.digest);
+    if changed && latest.exists() {
+        // Each file is whole at every moment: a rename replaces one complete file by another.
+        std::fs::rename(&latest, dir.join(format!("{key}.previous.csv")))?;
+    }
+    std::fs::rename(&next, &latest)?;
+    let mut kept: Vec<&Run> = history.iter().collect();
+    kept.push(&run);
+    let skip = kept.len().saturating_sub(HISTORY_RUNS);
     crate::atomic::write_with(&dir.join(format!("{key}.history.csv")), private, |out| {
         let mut writer = csv::Writer::from_writer(out);
         writer.write_record([
@@ -183,13 +274,15 @@ pub fn write(
             "as_of",
             "customers_with_gaps",
             "total_revenue_gap",
+            "digest",
         ])?;
-        for past in &history[skip..] {
+        for past in &kept[skip..] {
             writer.write_record([
                 past.taken_at.as_str(),
                 &past.as_of,
                 &past.customers_with_gaps.to_string(),
                 &format!("{:.2}", past.total_revenue_gap),
+                &past.digest,
             ])?;
         }
         writer.flush()
@@ -197,7 +290,7 @@ pub fn write(
     Ok(run)
 }
 
-/// The changes between the last snapshot and this analysis.
+/// The changes between a baseline and this analysis.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Changes {
     /// With a gap now, none before.
@@ -214,13 +307,12 @@ pub struct Changes {
 /// Compares `previous` with this analysis; lists are in the new ranking's order (recovered in
 /// the old one's).
 pub fn changes(
-    previous: &Snapshot,
+    previous: &[Entry],
     dataset: &Dataset,
     analysis: &Analysis,
     worsened_share: f64,
 ) -> Changes {
     let before: HashMap<&str, &Entry> = previous
-        .entries
         .iter()
         .map(|e| (e.customer_id.as_str(), e))
         .collect();
@@ -229,7 +321,6 @@ pub fn changes(
         now.iter().map(|e| e.customer_id.as_str()).collect();
     let mut result = Changes {
         recovered: previous
-            .entries
             .iter()
             .filter(|e| !current.contains(e.customer_id.as_str()))
             .cloned()

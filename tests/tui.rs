@@ -204,9 +204,15 @@ fn resize_keeps_the_selection_visible() {
 fn help_opens_and_any_key_closes_it() {
     let mut state = ready(120, 40);
     key(&mut state, KeyCode::Char('?'));
-    assert_eq!(state.mode, Mode::Help);
-    let text = screen_text(&draw(&state, 120, 40));
-    // Generated from the key table: every action's description is on screen.
+    assert_eq!(state.mode, Mode::Help(0));
+    // Generated from the key table: every action's description is on screen, scrolling
+    // with j when the help is taller than the screen.
+    let mut text = screen_text(&draw(&state, 120, 40));
+    for _ in 0..40 {
+        key(&mut state, KeyCode::Char('j'));
+        text.push_str(&screen_text(&draw(&state, 120, 40)));
+    }
+    assert!(matches!(state.mode, Mode::Help(rows) if rows > 0));
     for (_, action) in state.keymap.bindings() {
         assert!(
             text.contains(action.description()),
@@ -214,7 +220,7 @@ fn help_opens_and_any_key_closes_it() {
             action.description()
         );
     }
-    key(&mut state, KeyCode::Char('j'));
+    key(&mut state, KeyCode::Char('z'));
     assert_eq!(state.mode, Mode::Normal);
     assert_eq!(state.selected, 0, "the closing key does nothing else");
 }
@@ -350,7 +356,7 @@ fn keys_work_while_loading() {
     let text = screen_text(&draw(&state, 80, 24));
     assert!(text.contains("loading data… 0%"), "{text}");
     key(&mut state, KeyCode::Char('?'));
-    assert_eq!(state.mode, Mode::Help);
+    assert_eq!(state.mode, Mode::Help(0));
     key(&mut state, KeyCode::Esc);
     key(&mut state, KeyCode::Char('q'));
     assert!(state.quit);
@@ -836,6 +842,104 @@ mod filter_expressions {
                 .unwrap()
                 .contains("unknown field 'colour'")
         );
+    }
+}
+
+mod what_changed {
+    use super::*;
+    use revgap::tui::changes::Change;
+
+    /// Results kept under stricter thresholds, then the sample under the defaults: the marks,
+    /// the header, the `changed:` filter and the `W` popup agree with `snapshot::changes`.
+    #[test]
+    fn marks_filter_and_popup_follow_the_snapshots() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut strict = Config::default();
+        strict.gaps.declining_revenue_pct = -40.0;
+        strict.gaps.below_baseline_pct = -60.0;
+        let earlier = sample_loaded(&strict);
+        let mut state = ready(120, 40);
+        let loaded = state.loaded.clone().unwrap();
+        let (dataset, analysis) = (&*loaded.dataset, &*loaded.analysis);
+        let run =
+            revgap::snapshot::write(dir.path(), &dataset.source, dataset, &earlier.analysis, &[])
+                .unwrap();
+        let marks = revgap::tui::changes::load(dir.path(), true, dataset, analysis, 0.10).unwrap();
+        assert_eq!(marks.since.as_ref().map(|r| &r.digest), Some(&run.digest));
+        assert_eq!(marks.runs.len(), 2);
+        let expected = revgap::snapshot::changes(&marks.baseline, dataset, analysis, 0.10);
+        assert!(
+            !expected.new.is_empty(),
+            "stricter thresholds had fewer gaps"
+        );
+        assert_eq!(
+            (marks.new, marks.worsened, marks.recovered),
+            (
+                expected.new.len(),
+                expected.worsened.len(),
+                expected.recovered.len()
+            )
+        );
+        // A second read of the same results still compares with the earlier ones.
+        let again = revgap::tui::changes::load(dir.path(), true, dataset, analysis, 0.10).unwrap();
+        assert_eq!(again.new, marks.new);
+        assert_eq!(again.runs.len(), 3);
+        update(
+            &mut state,
+            Msg::Changes {
+                generation: 0,
+                result: Ok(marks.clone()),
+            },
+        );
+        let screen = screen_text(&draw(&state, 120, 40));
+        assert!(
+            screen.contains(&format!("since last: +{}", expected.new.len())),
+            "{screen}"
+        );
+        assert!(screen.contains('+'), "{screen}");
+        key(&mut state, KeyCode::Char('/'));
+        chars(&mut state, "changed:new");
+        key(&mut state, KeyCode::Enter);
+        assert!(state.filter_error.is_none(), "{:?}", state.filter_error);
+        let listed: Vec<String> = state
+            .view
+            .iter()
+            .map(|c| dataset.customer_ids[*c as usize].to_string())
+            .collect();
+        let mut new_ids: Vec<String> = expected.new.iter().map(|e| e.customer_id.clone()).collect();
+        new_ids.sort();
+        let mut sorted = listed.clone();
+        sorted.sort();
+        assert_eq!(sorted, new_ids);
+        assert!(
+            state
+                .view
+                .iter()
+                .all(|c| marks.of(*c as usize) == Change::New)
+        );
+        key(&mut state, KeyCode::Char('x'));
+        key(&mut state, KeyCode::Char('W'));
+        let screen = screen_text(&draw(&state, 120, 40));
+        assert!(
+            screen.contains(&format!("+ new gaps      {:>9}", expected.new.len())),
+            "{screen}"
+        );
+        assert!(screen.contains("customers with gaps, 2 runs: "), "{screen}");
+    }
+
+    #[test]
+    fn changed_without_snapshots_says_why() {
+        let mut state = ready(120, 40);
+        key(&mut state, KeyCode::Char('/'));
+        chars(&mut state, "changed:new");
+        assert!(
+            state
+                .filter_error
+                .clone()
+                .unwrap()
+                .contains("needs the snapshots")
+        );
+        assert!(state.view.is_empty());
     }
 }
 

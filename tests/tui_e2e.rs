@@ -29,9 +29,10 @@ impl Session {
     /// The explorer with these arguments, no user config, logging into `dir`.
     fn start_with_args(width: u16, height: u16, dir: &std::path::Path, args: &str) -> Self {
         let command = format!(
-            "env REVGAP_LOG_FILE='{}' REVGAP_CONFIG='{}' '{}' {args}; echo \"revgap exited with $?\"; sleep 30",
+            "env REVGAP_LOG_FILE='{}' REVGAP_CONFIG='{}' REVGAP_STATE_DIR='{}' '{}' {args}; echo \"revgap exited with $?\"; sleep 30",
             dir.join("revgap.log").display(),
             dir.join("none.toml").display(),
+            dir.join("state").display(),
             binary().display()
         );
         Self::launch(unique_name("args", width), width, height, dir, &command)
@@ -93,9 +94,11 @@ impl Session {
         }
         let log = dir.join("revgap.log");
         let missing = dir.join("none.toml");
+        let state = dir.join("state");
         let mut all = vec![
             ("REVGAP_LOG_FILE", log.to_str().unwrap_or_default()),
             ("REVGAP_CONFIG", missing.to_str().unwrap_or_default()),
+            ("REVGAP_STATE_DIR", state.to_str().unwrap_or_default()),
         ];
         all.extend_from_slice(env);
         Self::start(width, height, dir, &all)
@@ -675,4 +678,60 @@ fn a_campaign_made_in_the_explorer_is_in_campaign_list() {
         .map(|n| n.as_i64().unwrap())
         .sum();
     assert_eq!(members + excluded, 3, "{shown}");
+}
+
+/// Two loads of one data file with different data in between: the second marks customers new
+/// (+), worsened (▲) or recovered (✓), says so in the header, filters on `changed:new`, and
+/// `W` shows the counts and the trend across the runs.
+#[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed (.ci/run installs it)")]
+fn what_changed_marks_across_two_data_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let generate = |seed: &str| {
+        let status = Command::new(binary())
+            .args([
+                "generate",
+                "--customers",
+                "400",
+                "--weeks",
+                "16",
+                "--seed",
+                seed,
+            ])
+            .arg("--out")
+            .arg(&data)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    let weekly = data.join("weekly_spend.csv");
+    let args = format!("tui --weekly '{}'", weekly.display());
+    generate("1");
+    let first = Session::start_with_args(120, 34, dir.path(), &args);
+    first.wait_text("customers with gaps");
+    first.keys(&["W"]);
+    first.wait_text("this one is the baseline");
+    first.keys(&["x", "q"]);
+    first.wait_text("revgap exited with 0");
+    drop(first);
+
+    generate("2");
+    let second = Session::start_with_args(120, 34, dir.path(), &args);
+    let screen = second.wait_text("since last: +");
+    assert!(screen.contains('▲') || screen.contains('+'), "{screen}");
+    second.keys(&["/"]);
+    second.keys(&["changed:new", "Enter"]);
+    let screen = second.wait_text("filter \"changed:new\"");
+    let listed: Vec<&str> = screen
+        .lines()
+        .filter(|line| line.contains("$") && line.contains('%') && line.starts_with('┃'))
+        .collect();
+    assert!(!listed.is_empty(), "{screen}");
+    assert!(listed.iter().all(|line| line.contains('+')), "{screen}");
+    second.keys(&["x", "W"]);
+    let screen = second.wait_text("What changed");
+    assert!(screen.contains("customers with gaps, 2 runs:"), "{screen}");
+    second.keys(&["x", "q"]);
+    second.wait_text("revgap exited with 0");
 }

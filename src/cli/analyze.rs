@@ -65,7 +65,7 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
         .flatten();
     let mut keep_snapshot = None;
     if let Some(dir) = &snapshots {
-        let previous = crate::snapshot::read(dir, &dataset.source, args.since_last);
+        let previous = crate::snapshot::read_history(dir, &dataset.source);
         if args.since_last {
             let previous = previous.map_err(|e| {
                 Failure::new(
@@ -163,24 +163,31 @@ fn since_last_report(
     dataset: &Dataset,
     analysis: &Analysis,
     config: &Config,
-    previous: &crate::snapshot::Snapshot,
+    previous: &[crate::snapshot::Run],
 ) -> Result<String, Failure> {
     use crate::snapshot;
-    let mut changes = snapshot::changes(
-        previous,
-        dataset,
-        analysis,
-        config.report.worsened_gap_share,
-    );
     let run = snapshot::write(dir, &dataset.source, dataset, analysis, previous).map_err(|e| {
         Failure::new(
             EXIT_OUTPUT,
             format!("{}: cannot keep the snapshot: {e}", dir.display()),
         )
     })?;
-    let since = previous.history.last().cloned();
-    changes.runs = previous.history.clone();
-    changes.runs.push(run);
+    let mut runs = previous.to_vec();
+    runs.push(run.clone());
+    let baseline = snapshot::baseline(dir, &dataset.source, &run.digest, &runs).map_err(|e| {
+        Failure::new(
+            66,
+            format!("{}: cannot read the last snapshot: {e}", dir.display()),
+        )
+    })?;
+    let mut changes = snapshot::changes(
+        &baseline.entries,
+        dataset,
+        analysis,
+        config.report.worsened_gap_share,
+    );
+    let since = baseline.since;
+    changes.runs = runs;
     let source = crate::text::one_line(&dataset.source).into_owned();
     if matches!(format, report::Format::Json | report::Format::Jsonl) {
         let document = serde_json::json!({"source": source, "since": since, "changes": changes});
@@ -188,7 +195,7 @@ fn since_last_report(
     }
     let Some(since) = since else {
         return Ok(format!(
-            "# What changed\n\nNo earlier run of {source} (snapshots in {}): this run is the baseline for the next --since-last.\n",
+            "# What changed\n\nNo earlier run of {source} with different results (snapshots in {}): this run is the baseline for the next --since-last.\n",
             dir.display()
         ));
     };

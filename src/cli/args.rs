@@ -535,6 +535,9 @@ pub struct TuiArgs {
     pub contacts: Option<PathBuf>,
     #[command(flatten)]
     pub learning: LearningArgs,
+    /// Do not keep this load's snapshot (what changed is still shown, read-only).
+    #[arg(long)]
+    pub no_snapshot: bool,
 }
 
 /// Whether an analysis uses what measured campaigns taught.

@@ -10,6 +10,7 @@ pub enum Action {
     Quit,
     Back,
     ToggleWeeklyTable,
+    WhatChanged,
     MoveUp,
     MoveDown,
     PageUp,
@@ -54,6 +55,9 @@ impl Action {
             Self::Quit => "quit",
             Self::Back => "back to the list (quit from the list)",
             Self::ToggleWeeklyTable => "gap detail: chart / table of the weekly values",
+            Self::WhatChanged => {
+                "what changed since the results last changed (+ new, ▲ worsened, ✓ recovered)"
+            }
             Self::MoveUp => "previous customer (gap detail focused: scroll up)",
             Self::MoveDown => "next customer (gap detail focused: scroll down)",
             Self::PageUp => "page up (or the gap detail's page)",

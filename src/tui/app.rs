@@ -38,6 +38,9 @@ struct Services {
     contacts: std::path::PathBuf,
     /// The ledger analyses learn from (none with `--no-learning`).
     learn_from: Option<std::path::PathBuf>,
+    /// Where snapshots are kept (none: what changed is not shown), and whether this load
+    /// keeps one.
+    snapshots: Option<(std::path::PathBuf, bool)>,
     /// The newest list request: older walks stop when it moves.
     list_latest: Arc<std::sync::atomic::AtomicU64>,
 }
@@ -73,6 +76,7 @@ pub fn run(tui_args: &TuiArgs) -> std::result::Result<(), Failure> {
         cache: tui_args.llm.cache(),
         requests: HashMap::new(),
         list_latest: Arc::default(),
+        snapshots: crate::snapshot::directory().map(|dir| (dir, !tui_args.no_snapshot)),
         ledger: tui_args.db.clone().or_else(crate::ledger::default_path),
         learn_from: (!tui_args.learning.no_learning)
             .then(|| tui_args.db.clone().or_else(crate::ledger::default_path))
@@ -178,7 +182,7 @@ async fn event_loop(
     start_loading(
         options,
         state.config.clone(),
-        services.learn_from.clone(),
+        (services.learn_from.clone(), services.snapshots.clone()),
         state.generation,
         sender.clone(),
     );
@@ -316,7 +320,10 @@ fn spawn_input_reader(sender: UnboundedSender<Msg>) {
 fn start_loading(
     options: LoadOptions,
     config: Config,
-    learn_from: Option<std::path::PathBuf>,
+    (learn_from, snapshots): (
+        Option<std::path::PathBuf>,
+        Option<(std::path::PathBuf, bool)>,
+    ),
     generation: u64,
     sender: UnboundedSender<Msg>,
 ) {
@@ -342,7 +349,16 @@ fn start_loading(
             ok = result.is_ok(),
             "loaded"
         );
+        let loaded = result.as_ref().ok().cloned();
         let _ = sender.send(Msg::Analysed { generation, result });
+        // What changed comes after the first screen: it reads and writes the snapshots.
+        if let (Some(loaded), Some((dir, keep))) = (loaded, snapshots) {
+            let (dataset, analysis) = (&*loaded.dataset, &*loaded.analysis);
+            let share = analysis.config.report.worsened_gap_share;
+            let result = super::changes::load(&dir, keep, dataset, analysis, share)
+                .map_err(|e| format!("{}: {e}", dir.display()));
+            let _ = sender.send(Msg::Changes { generation, result });
+        }
     });
 }
 
@@ -375,8 +391,20 @@ fn run_command(
             let dataset = loaded.dataset.clone();
             let sender = sender.clone();
             let learn_from = services.learn_from.clone();
+            let marks = state.changes.clone();
             tokio::task::spawn_blocking(move || {
                 let analysis = analyze(&dataset, &config, learn_from.as_deref());
+                // Tuned results against the same baseline (no snapshot: they are not a run).
+                let changes = marks.map(|marks| {
+                    super::changes::ChangeMarks::compare(
+                        marks.baseline.clone(),
+                        marks.since.clone(),
+                        marks.runs.clone(),
+                        &dataset,
+                        &analysis,
+                        analysis.config.report.worsened_gap_share,
+                    )
+                });
                 let loaded = Loaded {
                     dataset,
                     analysis: Arc::new(analysis),
@@ -385,6 +413,12 @@ fn run_command(
                     generation,
                     result: Ok(loaded),
                 });
+                if let Some(marks) = changes {
+                    let _ = sender.send(Msg::Changes {
+                        generation,
+                        result: Ok(marks),
+                    });
+                }
             });
         }
         Command::Cohorts(period) => {

@@ -198,6 +198,7 @@ impl Default for Keymap {
             (Key::plain('c'), CancelGeneration),
             (Key::plain(':'), GoTo),
             (Key::plain('v'), ToggleWeeklyTable),
+            (Key::plain('W'), WhatChanged),
             (Key::plain('n'), NextMatch),
             (Key::plain('N'), PreviousMatch),
             (Key::plain('a'), ToggleAll),

@@ -7,6 +7,7 @@
 //! rest runs on every core, and a newer request makes an unfinished walk stop at its next
 //! chunk. Small lists are built on the spot: the machinery costs more than the work.
 
+use super::changes::{Change, ChangeFilter, ChangeMarks};
 use super::state::{Loaded, SortColumn};
 use crate::data::Dataset;
 use crate::engine::filter::Filter;
@@ -90,6 +91,8 @@ pub struct ListSpec {
     pub show_all: bool,
     /// The filter narrows the list (`true`) or only finds rows in it (`n`/`N` jump).
     pub narrow: bool,
+    /// The filter's `changed:` term, and the marks it reads.
+    pub changed: Option<(ChangeFilter, Arc<ChangeMarks>)>,
 }
 
 /// A built list: customers in display order and, when finding, the positions that match.
@@ -130,17 +133,26 @@ pub fn build(
             } else {
                 order[step]
             };
-            if !spec.show_all && analysis.scores[customer as usize].rank == 0 {
+            let change = spec
+                .changed
+                .as_ref()
+                .map(|(keep, marks)| (*keep, marks.of(customer as usize)));
+            // Recovered customers have no gap now: a filter asking for them lists them.
+            let listed = spec.show_all
+                || analysis.scores[customer as usize].rank > 0
+                || change.is_some_and(|(keep, mark)| mark == Change::Recovered && keep.keeps(mark));
+            if !listed {
                 continue;
             }
-            let hit =
-                spec.filter.is_empty() || spec.filter.matches(dataset, analysis, customer as usize);
+            let hit = change.is_none_or(|(keep, mark)| keep.keeps(mark))
+                && (spec.filter.is_empty()
+                    || spec.filter.matches(dataset, analysis, customer as usize));
             if spec.narrow {
                 if hit {
                     part.rows.push(customer);
                 }
             } else {
-                if hit && !spec.filter.is_empty() {
+                if hit && !(spec.filter.is_empty() && spec.changed.is_none()) {
                     part.found.push(part.rows.len() as u32);
                 }
                 part.rows.push(customer);
@@ -213,6 +225,7 @@ mod tests {
             reversed: false,
             show_all: false,
             narrow,
+            changed: None,
         }
     }
 

@@ -4,6 +4,7 @@
 pub mod action;
 pub mod app;
 pub mod campaigns;
+pub mod changes;
 pub mod cohorts;
 pub mod export;
 pub mod keymap;

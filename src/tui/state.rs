@@ -43,7 +43,8 @@ pub enum Mode {
     Filter(String),
     /// Typing a customer id to jump to; the text so far.
     GoTo(String),
-    Help,
+    /// The key help, scrolled down this many rows.
+    Help(u16),
     Tuning(Box<TuningForm>),
     Export,
     /// The pivot table of one segment dimension.
@@ -56,6 +57,8 @@ pub enum Mode {
     Campaigns(Box<super::campaigns::CampaignsView>),
     /// The selected customer's drafts, with the checker's verdict.
     DraftPreview,
+    /// What changed since the results last changed, with the trend across runs.
+    WhatChanged,
     /// Success metrics across measured campaigns; `None` while they are read.
     Metrics(Box<Option<Result<crate::outcome::metrics::Metrics, String>>>),
 }
@@ -163,6 +166,8 @@ pub struct AppState {
     pub pending_list: Option<ListRequest>,
     /// The customer to keep selected when the list being built arrives.
     pub keep_customer: Option<usize>,
+    /// What changed since the results last changed (once read from the snapshots).
+    pub changes: Option<Arc<super::changes::ChangeMarks>>,
     /// Rows the gap detail is scrolled down (reset for each customer).
     pub detail_scroll: u16,
     /// The gap detail shows the table of weekly values instead of the chart.
@@ -233,6 +238,7 @@ impl AppState {
             keep_customer: None,
             detail_scroll: 0,
             weekly_table: false,
+            changes: None,
             selected: 0,
             offset: 0,
             sort: SortColumn::Rank,
@@ -281,10 +287,22 @@ impl AppState {
             self.found.clear();
             return;
         };
-        let parsed = Filter::parse(&self.filter, &loaded.dataset, &loaded.analysis);
+        let parsed = super::changes::split_filter(&self.filter).and_then(|(rest, changed)| {
+            let changed = match (changed, &self.changes) {
+                (None, _) => None,
+                (Some(keep), Some(marks)) => Some((keep, marks.clone())),
+                (Some(_), None) => {
+                    return Err(
+                        "filter: changed: needs the snapshots of an earlier run (none read)"
+                            .to_string(),
+                    );
+                }
+            };
+            Filter::parse(&rest, &loaded.dataset, &loaded.analysis).map(|f| (f, changed))
+        });
         self.filter_error = parsed.as_ref().err().cloned();
         self.list_generation += 1;
-        let Ok(filter) = parsed else {
+        let Ok((filter, changed)) = parsed else {
             // A malformed filter matches no one.
             self.pending_list = None;
             self.list_building = false;
@@ -297,6 +315,7 @@ impl AppState {
             reversed: self.reversed,
             show_all: self.show_all,
             narrow: self.narrow,
+            changed,
         };
         if loaded.analysis.scores.len() <= super::list_index::BUILD_IN_PLACE_UP_TO {
             let built =
@@ -395,9 +414,11 @@ impl AppState {
             return format!("no customer '{}'", id.trim());
         };
         let ranked = loaded.analysis.scores[customer].rank > 0;
+        // Any filter that is not plain engine terms (a `changed:` term) is cleared to be safe.
         let hidden = self.narrow
-            && Filter::parse(&self.filter, &loaded.dataset, &loaded.analysis)
-                .is_ok_and(|f| !f.matches(&loaded.dataset, &loaded.analysis, customer));
+            && !self.filter.is_empty()
+            && !Filter::parse(&self.filter, &loaded.dataset, &loaded.analysis)
+                .is_ok_and(|f| f.matches(&loaded.dataset, &loaded.analysis, customer));
         if !ranked {
             self.show_all = true;
         }

@@ -49,6 +49,11 @@ pub enum Msg {
     History(super::campaigns::History),
     /// The success metrics, or why they could not be read.
     Metrics(Result<crate::outcome::metrics::Metrics, String>),
+    /// What changed, for analysis request `generation` (or why it could not be read).
+    Changes {
+        generation: u64,
+        result: Result<super::changes::ChangeMarks, String>,
+    },
     /// List request `generation` built: all of it, or a first part when not `complete`.
     ListBuilt {
         generation: u64,
@@ -114,6 +119,22 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
 
 fn apply(state: &mut AppState, msg: Msg) -> Vec<Command> {
     match msg {
+        Msg::Changes { generation, result } => {
+            if generation == state.generation {
+                match result {
+                    Ok(marks) => {
+                        state.changes = Some(std::sync::Arc::new(marks));
+                        if state.filter.contains("change") {
+                            state.rebuild_view();
+                        }
+                    }
+                    Err(problem) => {
+                        tracing::warn!(%problem, "what changed is not shown");
+                    }
+                }
+            }
+            Vec::new()
+        }
         Msg::ListBuilt {
             generation,
             list,
@@ -259,7 +280,21 @@ fn on_key(state: &mut AppState, key: Key) -> Vec<Command> {
             }
             Vec::new()
         }
-        Mode::Help => Vec::new(),
+        Mode::Help(scroll) => {
+            // Longer than the screen: movement keys scroll it; any other key closes it.
+            let room = super::view::overlays::help_scroll_room(state);
+            let moved = match key.code {
+                KeyCodeKey::Down | KeyCodeKey::Char('j') => Some(scroll.saturating_add(1)),
+                KeyCodeKey::Up | KeyCodeKey::Char('k') => Some(scroll.saturating_sub(1)),
+                KeyCodeKey::PageDown => Some(scroll.saturating_add(state.height / 2)),
+                KeyCodeKey::PageUp => Some(scroll.saturating_sub(state.height / 2)),
+                _ => None,
+            };
+            if let Some(scroll) = moved.filter(|_| room > 0) {
+                state.mode = Mode::Help(scroll.min(room));
+            }
+            Vec::new()
+        }
         Mode::Tuning(form) => on_tuning_key(state, form, key),
         Mode::Export => on_export_key(key),
         Mode::Pivot(pivot) => {
@@ -272,7 +307,7 @@ fn on_key(state: &mut AppState, key: Key) -> Vec<Command> {
             campaigns::on_list_key(state, view, key);
             Vec::new()
         }
-        Mode::DraftPreview | Mode::Metrics(_) => Vec::new(),
+        Mode::DraftPreview | Mode::Metrics(_) | Mode::WhatChanged => Vec::new(),
     }
 }
 
@@ -286,6 +321,7 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
         Action::Quit => state.quit = true,
         Action::Back if state.focus != Pane::List => state.focus = Pane::List,
         Action::Back => state.quit = true,
+        Action::WhatChanged => state.mode = Mode::WhatChanged,
         Action::ToggleWeeklyTable => {
             state.weekly_table = !state.weekly_table;
             state.detail_scroll = 0;
@@ -325,7 +361,7 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
             state.reversed = !state.reversed;
             state.rebuild_view();
         }
-        Action::ToggleHelp => state.mode = Mode::Help,
+        Action::ToggleHelp => state.mode = Mode::Help(0),
         Action::OpenSettings => state.mode = Mode::Tuning(Box::new(TuningForm::new(&state.config))),
         Action::Export | Action::NewCampaign | Action::MarkAll if state.list_building => {
             state.status = Some("the list is still being built; try again in a moment".into());

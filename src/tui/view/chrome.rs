@@ -56,6 +56,19 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
             spans.push(Span::styled(" · ⟳ listing…", theme.key()));
         }
     }
+    if let Some(marks) = &state.changes
+        && marks.since.is_some()
+    {
+        spans.push(Span::styled(
+            format!(
+                " · since last: +{} ▲{} ✓{}",
+                count(marks.new),
+                count(marks.worsened),
+                count(marks.recovered)
+            ),
+            theme.key(),
+        ));
+    }
     if let (Phase::Working { what, .. }, Some(_)) = (&state.phase, &state.loaded) {
         spans.push(Span::styled(format!(" · {what}…"), theme.key()));
     }

@@ -56,8 +56,12 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
                 .map_or("-", |s| short_severity(s.key()));
             Row::new(vec![
                 Cell::from(format!(
-                    "{}{}{}",
+                    "{}{}{}{}",
                     if found { "▸" } else { "" },
+                    state
+                        .changes
+                        .as_ref()
+                        .map_or("", |marks| marks.of(*customer as usize).glyph()),
                     if state.marked.contains(customer) {
                         "●"
                     } else {

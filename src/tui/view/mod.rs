@@ -2,12 +2,13 @@
 //! and the selected customer are formatted, whatever the data size.
 
 mod campaigns;
+mod changes;
 mod chrome;
 mod cohorts;
 pub mod detail;
 pub mod layout;
 mod list;
-mod overlays;
+pub mod overlays;
 mod pivot;
 mod rationale;
 mod scores;
@@ -45,7 +46,7 @@ pub fn render(state: &AppState, frame: &mut Frame) {
     }
     chrome::footer(state, frame, areas.footer, theme);
     match &state.mode {
-        Mode::Help => overlays::help(state, frame, area, theme),
+        Mode::Help(scroll) => overlays::help(state, *scroll, frame, area, theme),
         Mode::Tuning(form) => overlays::tuning(form, frame, area, theme),
         Mode::Export => overlays::export(frame, area, theme),
         Mode::Pivot(table) => pivot::render(state, table, frame, area, theme),
@@ -58,6 +59,7 @@ pub fn render(state: &AppState, frame: &mut Frame) {
         }
         Mode::Campaigns(view) => campaigns::list(view, frame, area, theme),
         Mode::DraftPreview => campaigns::draft_preview(state, frame, area, theme),
+        Mode::WhatChanged => changes::popup(state, frame, area, theme),
         Mode::Metrics(metrics) => campaigns::metrics(state, metrics, frame, area, theme),
         Mode::Normal | Mode::Filter(_) | Mode::GoTo(_) | Mode::NewCampaign(_) => {}
     }

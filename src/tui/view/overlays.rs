@@ -18,7 +18,7 @@ pub fn printable(text: &str) -> String {
         .collect()
 }
 
-fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, theme: Theme) {
+pub(super) fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, theme: Theme) {
     let width = lines.iter().map(Line::width).max().unwrap_or(10) as u16 + 4;
     let height = lines.len() as u16 + 2;
     let rect = centered(area, width.max(title.len() as u16 + 6), height);
@@ -35,8 +35,8 @@ fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, theme: Th
     );
 }
 
-/// Every binding, grouped by action in table order, then the popups' own keys.
-pub fn help(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
+/// The help's lines: every binding, grouped by action in table order, then the popups' keys.
+fn help_lines(state: &AppState, theme: Theme) -> Vec<Line<'static>> {
     let mut actions: Vec<Action> = Vec::new();
     for (_, action) in state.keymap.bindings() {
         if !actions.contains(action) {
@@ -61,10 +61,36 @@ pub fn help(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
         .collect();
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
-        "filter: type, Enter keep, Esc clear · tune: j/k field, h/l change, r defaults, Enter apply",
+        "filter: type, Enter keep, Esc clear, Tab find instead · tune: j/k field, h/l change, r defaults, Enter apply",
         theme.dim(),
     )));
-    popup(frame, area, "Keys (any key closes)", lines, theme);
+    lines
+}
+
+/// How far the help can scroll at the current size (0 when it fits).
+pub fn help_scroll_room(state: &AppState) -> u16 {
+    let lines = help_lines(state, Theme { color: false }).len() as u16;
+    (lines + 2).saturating_sub(state.height)
+}
+
+/// The help popup, scrolled down `scroll` rows when it is taller than the screen.
+pub fn help(state: &AppState, scroll: u16, frame: &mut Frame, area: Rect, theme: Theme) {
+    let lines = help_lines(state, theme);
+    let total = lines.len() as u16;
+    let room = (total + 2).saturating_sub(area.height);
+    let scroll = scroll.min(room);
+    let title = if room > 0 {
+        format!(
+            "Keys, rows {}–{} of {} (j/k scroll, any other key closes)",
+            scroll + 1,
+            (scroll + area.height.saturating_sub(2)).min(total),
+            total
+        )
+    } else {
+        "Keys (any key closes)".to_string()
+    };
+    let visible: Vec<Line> = lines.into_iter().skip(scroll as usize).collect();
+    popup(frame, area, &title, visible, theme);
 }
 
 pub fn tuning(form: &TuningForm, frame: &mut Frame, area: Rect, theme: Theme) {
