@@ -226,9 +226,11 @@ fn a_person_finds_reads_filters_tunes_exports_and_quits() {
     assert!(screen.contains("matches"));
     // Help overlay from the key table, then close it.
     session.keys(&["?"]);
-    session.wait_text("Keys (any key closes)");
+    session.wait_text("(j/k scroll, any other key closes)");
+    session.keys(&["j"]);
+    session.wait_text("Keys, rows 2–");
     session.keys(&["Escape"]);
-    session.wait_for("help closed", |s| !s.contains("Keys (any key closes)"));
+    session.wait_for("help closed", |s| !s.contains("any other key closes"));
     // Tune a threshold and apply: the analysis re-runs in place.
     session.keys(&["t"]);
     session.wait_text("Tune thresholds and weights");
@@ -517,10 +519,10 @@ fn pivot_by_segment_and_drill_in() {
     let screen = session.wait_text("filter \"lifecycle:");
     assert!(!screen.contains("Pivot:"), "the pivot closed:\n{screen}");
     session.keys(&["?"]);
-    session.wait_text("pivot by segment");
-    // Any key closes the help (Escape then q would arrive as Alt-q).
-    session.keys(&["j"]);
-    session.wait_for("help closed", |s| !s.contains("pivot by segment"));
+    session.wait_text("Keys, rows 1–");
+    // Any key but a scrolling one closes the help (Escape then q would arrive as Alt-q).
+    session.keys(&["z"]);
+    session.wait_for("help closed", |s| !s.contains("Keys, rows"));
     session.keys(&["q"]);
     session.wait_text("revgap exited with 0");
 }

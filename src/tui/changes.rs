@@ -67,8 +67,18 @@ impl ChangeMarks {
         analysis: &Analysis,
         worsened_share: f64,
     ) -> Self {
-        let changes = snapshot::changes(&baseline, dataset, analysis, worsened_share);
         let mut marks = vec![Change::Unchanged as u8; dataset.customer_ids.len()];
+        if since.is_none() {
+            // The first results of this data: nothing to compare with, so nothing is marked.
+            return Self {
+                marks,
+                since,
+                runs,
+                baseline,
+                ..Self::default()
+            };
+        }
+        let changes = snapshot::changes(&baseline, dataset, analysis, worsened_share);
         for (entries, change) in [
             (&changes.new, Change::New),
             (&changes.worsened, Change::Worsened),
