@@ -61,7 +61,7 @@ pub struct Baseline {
     pub since: Option<Run>,
 }
 
-fn key_of(source: &str) -> String {
+pub(crate) fn key_of(source: &str) -> String {
     use sha2::Digest;
     let canonical = std::fs::canonicalize(source)
         .map_or_else(|_| source.to_string(), |p| p.display().to_string());

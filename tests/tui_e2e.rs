@@ -737,3 +737,114 @@ fn what_changed_marks_across_two_data_snapshots() {
     second.keys(&["x", "q"]);
     second.wait_text("revgap exited with 0");
 }
+
+/// The customer list's header line.
+fn list_header(screen: &str) -> String {
+    screen
+        .lines()
+        .find(|line| line.contains(" id ") && line.contains("score"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The view is remembered per data source: sort, filter, columns and pane size come back in
+/// the next run; a named view saved in one run is recalled in another; `--no-remember`
+/// starts from the defaults and leaves what was remembered alone.
+#[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed (.ci/run installs it)")]
+fn the_view_is_remembered_across_runs_and_named_views_recall() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Session::explorer(120, 34, dir.path(), &[]);
+    first.wait_text("customers with gaps");
+    first.keys(&["s", "s", "s"]);
+    first.wait_text("sort: severity");
+    first.keys(&["/"]);
+    first.keys(&["sev:high", "Enter"]);
+    first.wait_text("filter \"sev:high\"");
+    // Columns: add revenue (the seventh in the popup).
+    first.keys(&["o", "j", "j", "j", "j", "j", "j", "Space", "z"]);
+    // It does not fit beside the others until the list pane is wider.
+    first.keys(&[">", ">"]);
+    first.wait_for("the revenue column", |s| list_header(s).contains("revenue"));
+    first.keys(&["V", "s"]);
+    first.wait_text("save the current view as:");
+    first.keys(&["highs", "Enter"]);
+    first.wait_text("view \"highs\" saved");
+    first.keys(&["z", "x", "q"]);
+    first.wait_text("revgap exited with 0");
+    drop(first);
+
+    let second = Session::explorer(120, 34, dir.path(), &[]);
+    let screen = second.wait_text("customers with gaps");
+    assert!(screen.contains("sort: severity"), "{screen}");
+    assert!(
+        !screen.contains("filter \""),
+        "x cleared the filter before quitting:\n{screen}"
+    );
+    assert!(list_header(&screen).contains("revenue"), "{screen}");
+    second.keys(&["V"]);
+    second.wait_text("highs");
+    second.keys(&["Enter"]);
+    let screen = second.wait_text("view \"highs\" recalled");
+    assert!(screen.contains("filter \"sev:high\""), "{screen}");
+    second.keys(&["q"]);
+    second.wait_text("revgap exited with 0");
+    drop(second);
+
+    let fresh = Session::start_with_args(120, 34, dir.path(), "tui --no-remember");
+    let screen = fresh.wait_text("customers with gaps");
+    assert!(screen.contains("sort: rank"), "{screen}");
+    assert!(!list_header(&screen).contains("revenue"), "{screen}");
+    fresh.keys(&["q"]);
+    fresh.wait_text("revgap exited with 0");
+    let remembered = std::fs::read_dir(dir.path().join("state/views"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect::<Vec<_>>();
+    assert_eq!(
+        remembered.len(),
+        2,
+        "one data source and the named views: {remembered:?}"
+    );
+}
+
+/// The user config's `[data]` names the files `revgap` opens when the command line names none.
+#[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed (.ci/run installs it)")]
+fn the_user_config_names_the_default_data_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("elsewhere");
+    let status = Command::new(binary())
+        .args(["generate", "--customers", "321", "--weeks", "12", "--out"])
+        .arg(&data)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[data]\nweekly = '{}'\ncustomers = '{}'\n",
+            data.join("weekly_spend.csv").display(),
+            data.join("customers.csv").display()
+        ),
+    )
+    .unwrap();
+    let session = Session::start(
+        120,
+        34,
+        dir.path(),
+        &[
+            ("REVGAP_CONFIG", config.to_str().unwrap()),
+            (
+                "REVGAP_STATE_DIR",
+                dir.path().join("state").to_str().unwrap(),
+            ),
+        ],
+    );
+    let screen = session.wait_text("customers with gaps");
+    assert!(screen.contains("of 321 customers"), "{screen}");
+    assert!(screen.contains("elsewhere/weekly_spend.csv"), "{screen}");
+    session.keys(&["q"]);
+    session.wait_text("revgap exited with 0");
+}

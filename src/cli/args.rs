@@ -538,6 +538,9 @@ pub struct TuiArgs {
     /// Do not keep this load's snapshot (what changed is still shown, read-only).
     #[arg(long)]
     pub no_snapshot: bool,
+    /// Neither restore nor save the last view and tuned thresholds of this data.
+    #[arg(long)]
+    pub no_remember: bool,
 }
 
 /// Whether an analysis uses what measured campaigns taught.

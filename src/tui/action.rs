@@ -11,6 +11,10 @@ pub enum Action {
     Back,
     ToggleWeeklyTable,
     WhatChanged,
+    Columns,
+    ShrinkList,
+    GrowList,
+    Views,
     MoveUp,
     MoveDown,
     PageUp,
@@ -55,6 +59,10 @@ impl Action {
             Self::Quit => "quit",
             Self::Back => "back to the list (quit from the list)",
             Self::ToggleWeeklyTable => "gap detail: chart / table of the weekly values",
+            Self::Columns => "choose the list's columns (Space toggles)",
+            Self::ShrinkList => "narrow the list pane",
+            Self::GrowList => "widen the list pane",
+            Self::Views => "named views: save the current one, recall or delete",
             Self::WhatChanged => {
                 "what changed since the results last changed (+ new, ▲ worsened, ✓ recovered)"
             }

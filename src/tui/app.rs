@@ -41,16 +41,21 @@ struct Services {
     /// Where snapshots are kept (none: what changed is not shown), and whether this load
     /// keeps one.
     snapshots: Option<(std::path::PathBuf, bool)>,
+    /// Where views are remembered (none with `--no-remember` or without a state directory).
+    views: Option<std::path::PathBuf>,
+    /// The configuration before any tuning remembered or done here.
+    base_config: Config,
     /// The newest list request: older walks stop when it moves.
     list_latest: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Runs the explorer on the data the flags name.
 pub fn run(tui_args: &TuiArgs) -> std::result::Result<(), Failure> {
-    let args = &tui_args.data;
     let started = Instant::now();
+    let (user, mut notices) = user_config::load();
+    let args = &with_default_files(&tui_args.data, &user.data);
     // Fail on a bad command line or engine config before the screen changes.
-    let config = load_config(args)?;
+    let base_config = load_config(args)?;
     let mut options = args.load_options().map_err(|m| Failure {
         code: 2,
         message: m,
@@ -58,11 +63,34 @@ pub fn run(tui_args: &TuiArgs) -> std::result::Result<(), Failure> {
     let progress = Arc::new(Progress::default());
     options.format.progress = ProgressHandle(Some(progress.clone()));
     let log_path = logging::init();
-    let (user, mut notices) = user_config::load();
+    let source = describe_source(&options);
+    let views = (!tui_args.no_remember)
+        .then(super::remember::directory)
+        .flatten();
+    let remembered = views
+        .as_deref()
+        .map(|dir| super::remember::load(dir, &source));
+    let mut config = base_config.clone();
+    let mut tuned = false;
+    if let Some(remembered) = &remembered {
+        match remembered
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|r| r.tuned_config(&base_config))
+        {
+            Ok(Some(tuned_config)) => {
+                config = tuned_config;
+                tuned = true;
+            }
+            Ok(None) => {}
+            Err(problem) => {
+                notices.push(format!("remembered view not used: {problem}"));
+            }
+        }
+    }
     let (keymap, key_problems) = Keymap::default().with_overrides(&user.keys);
     notices.extend(key_problems);
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let source = describe_source(&options);
     let (llm, llm_problem) = match LlmClient::new(&config.llm, &tui_args.llm.overrides()) {
         Ok(client) => (Some(Arc::new(client)), None),
         Err(error) => {
@@ -76,7 +104,10 @@ pub fn run(tui_args: &TuiArgs) -> std::result::Result<(), Failure> {
         cache: tui_args.llm.cache(),
         requests: HashMap::new(),
         list_latest: Arc::default(),
-        snapshots: crate::snapshot::directory().map(|dir| (dir, !tui_args.no_snapshot)),
+        // Results under thresholds tuned here are not a run of the data's own settings.
+        snapshots: crate::snapshot::directory().map(|dir| (dir, !tui_args.no_snapshot && !tuned)),
+        views,
+        base_config,
         ledger: tui_args.db.clone().or_else(crate::ledger::default_path),
         learn_from: (!tui_args.learning.no_learning)
             .then(|| tui_args.db.clone().or_else(crate::ledger::default_path))
@@ -93,6 +124,13 @@ pub fn run(tui_args: &TuiArgs) -> std::result::Result<(), Failure> {
         }),
     };
     let mut state = AppState::new(source, config, keymap, user.ui.color && !no_color);
+    if let Some(Ok(remembered)) = &remembered {
+        remembered.view.apply(&mut state);
+    }
+    if tuned {
+        state.status =
+            Some("thresholds tuned in an earlier session are in use (t to see them)".into());
+    }
     state.notices = notices;
     state.llm_unavailable = llm_problem;
     tracing::info!(log = ?log_path, "explorer starting");
@@ -257,7 +295,27 @@ async fn event_loop(
         }
     };
     ratatui::restore();
+    if let Some(dir) = &services.views {
+        let remembered = super::remember::Remembered::of(&state, &services.base_config);
+        if let Err(problem) = super::remember::save(dir, &state.source, &remembered) {
+            tracing::warn!(%problem, "the view was not remembered");
+        }
+    }
     result.map(|()| ending_signal)
+}
+
+/// The command line's data files, or the user config's when the command line names none.
+fn with_default_files(
+    args: &crate::cli::DataArgs,
+    files: &user_config::DataFiles,
+) -> crate::cli::DataArgs {
+    let mut args = args.clone();
+    if args.weekly.is_none() && args.transactions.is_none() && args.customers.is_none() {
+        args.weekly = files.weekly.clone();
+        args.transactions = files.transactions.clone();
+        args.customers = files.customers.clone();
+    }
+    args
 }
 
 /// Waits for a message, for `wait` at most (forever when `None`); Ctrl-C from outside the
@@ -587,6 +645,10 @@ fn run_command(
                     },
                 );
             });
+        }
+        Command::Views(request) => {
+            let result = super::remember::run(services.views.as_deref(), request);
+            let _ = sender.send(Msg::Views(result));
         }
         Command::PrepareOrders => {
             let Some(loaded) = state.loaded.clone() else {

@@ -59,6 +59,10 @@ pub enum Mode {
     DraftPreview,
     /// What changed since the results last changed, with the trend across runs.
     WhatChanged,
+    /// Choosing the list's columns; the highlighted one.
+    Columns(usize),
+    /// Named views: the list, the highlighted one, and a name being typed.
+    Views(Box<super::remember::ViewsPopup>),
     /// Success metrics across measured campaigns; `None` while they are read.
     Metrics(Box<Option<Result<crate::outcome::metrics::Metrics, String>>>),
 }
@@ -105,6 +109,11 @@ pub struct NarrativeView {
     pub phase: NarrativePhase,
 }
 
+/// The list's share of the screen until the user resizes it.
+pub const DEFAULT_LIST_SHARE: u16 = 46;
+/// The list's share stays within these bounds.
+pub const LIST_SHARE_RANGE: (u16, u16) = (25, 75);
+
 /// List columns the user can sort by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortColumn {
@@ -135,6 +144,22 @@ impl SortColumn {
             Self::GapAmount => "gap $",
             Self::Churn => "churn",
         }
+    }
+
+    /// The name views are saved with.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Rank => "rank",
+            Self::Id => "id",
+            Self::GapType => "gap_type",
+            Self::Severity => "severity",
+            Self::GapAmount => "gap",
+            Self::Churn => "churn",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ORDER.into_iter().find(|column| column.key() == key)
     }
 
     pub fn next(self) -> Self {
@@ -172,6 +197,12 @@ pub struct AppState {
     pub detail_scroll: u16,
     /// The gap detail shows the table of weekly values instead of the chart.
     pub weekly_table: bool,
+    /// The list's columns after rank and id, in order.
+    pub columns: Vec<super::columns::ListColumn>,
+    /// The list's share of the screen, in percent (the detail panes get the rest).
+    pub list_share: u16,
+    /// A request on the named views file for the app to run.
+    pub pending_views: Option<super::remember::ViewsRequest>,
     /// Position of the selection in `view`.
     pub selected: usize,
     /// First visible position of the list.
@@ -238,6 +269,9 @@ impl AppState {
             keep_customer: None,
             detail_scroll: 0,
             weekly_table: false,
+            columns: super::columns::ListColumn::DEFAULT.to_vec(),
+            list_share: DEFAULT_LIST_SHARE,
+            pending_views: None,
             changes: None,
             selected: 0,
             offset: 0,
@@ -388,7 +422,7 @@ impl AppState {
 
     /// Rows the list shows at the current size (matches the view's layout).
     pub fn list_rows(&self) -> usize {
-        super::view::layout::list_rows(self.width, self.height)
+        super::view::layout::list_rows(self.width, self.height, self.list_share)
     }
 
     /// Keeps the selection inside the visible window.

@@ -6,6 +6,8 @@ use crate::config::Config;
 /// One editable setting.
 pub struct Field {
     pub label: &'static str,
+    /// Where it lives in the config file (`section.name`): how tuned values are remembered.
+    pub key: &'static str,
     pub step: f64,
     pub min: f64,
     pub max: f64,
@@ -23,6 +25,7 @@ impl Field {
 pub const FIELDS: [Field; 9] = [
     Field {
         label: "declining threshold %",
+        key: "gaps.declining_revenue_pct",
         step: 1.0,
         min: -100.0,
         max: 0.0,
@@ -31,6 +34,7 @@ pub const FIELDS: [Field; 9] = [
     },
     Field {
         label: "below-baseline threshold %",
+        key: "gaps.below_baseline_pct",
         step: 1.0,
         min: -100.0,
         max: 0.0,
@@ -39,6 +43,7 @@ pub const FIELDS: [Field; 9] = [
     },
     Field {
         label: "zero-spend weeks",
+        key: "gaps.zero_spend_weeks",
         step: 1.0,
         min: 1.0,
         max: 52.0,
@@ -47,6 +52,7 @@ pub const FIELDS: [Field; 9] = [
     },
     Field {
         label: "high severity below %",
+        key: "gaps.high_severity_pct",
         step: 1.0,
         min: -100.0,
         max: 0.0,
@@ -55,6 +61,7 @@ pub const FIELDS: [Field; 9] = [
     },
     Field {
         label: "medium severity below %",
+        key: "gaps.medium_severity_pct",
         step: 1.0,
         min: -100.0,
         max: 0.0,
@@ -63,6 +70,7 @@ pub const FIELDS: [Field; 9] = [
     },
     Field {
         label: "weight: revenue impact",
+        key: "scoring.revenue_impact",
         step: 0.05,
         min: 0.0,
         max: 1.0,
@@ -71,6 +79,7 @@ pub const FIELDS: [Field; 9] = [
     },
     Field {
         label: "weight: churn risk",
+        key: "scoring.churn_risk",
         step: 0.05,
         min: 0.0,
         max: 1.0,
@@ -79,6 +88,7 @@ pub const FIELDS: [Field; 9] = [
     },
     Field {
         label: "weight: customer value",
+        key: "scoring.customer_value",
         step: 0.05,
         min: 0.0,
         max: 1.0,
@@ -87,6 +97,7 @@ pub const FIELDS: [Field; 9] = [
     },
     Field {
         label: "weight: recovery probability",
+        key: "scoring.recovery_probability",
         step: 0.05,
         min: 0.0,
         max: 1.0,
@@ -126,6 +137,18 @@ impl TuningForm {
         let value = (value / field.step).round() * field.step;
         (field.set)(&mut self.draft, value.clamp(field.min, field.max));
         self.error = None;
+    }
+
+    /// Sets field `key` of `config` to `value` (within the field's range); false when no field
+    /// has that key.
+    pub fn set(config: &mut Config, key: &str, value: f64) -> bool {
+        match FIELDS.iter().find(|field| field.key == key) {
+            Some(field) => {
+                (field.set)(config, value.clamp(field.min, field.max));
+                true
+            }
+            None => false,
+        }
     }
 
     /// The draft if it is a valid configuration.

@@ -54,6 +54,8 @@ pub enum Msg {
         generation: u64,
         result: Result<super::changes::ChangeMarks, String>,
     },
+    /// The named views, as read or changed (or why not).
+    Views(Result<super::remember::NamedViews, String>),
     /// List request `generation` built: all of it, or a first part when not `complete`.
     ListBuilt {
         generation: u64,
@@ -106,6 +108,8 @@ pub enum Command {
     BuildList(super::state::ListRequest),
     /// Make the list's sort orders for a new analysis, in the background.
     PrepareOrders,
+    /// Read or change the named views file.
+    Views(super::remember::ViewsRequest),
 }
 
 /// Applies one message.
@@ -114,11 +118,22 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
     if let Some(request) = state.pending_list.take() {
         commands.push(Command::BuildList(request));
     }
+    if let Some(request) = state.pending_views.take() {
+        commands.push(Command::Views(request));
+    }
     commands
 }
 
 fn apply(state: &mut AppState, msg: Msg) -> Vec<Command> {
     match msg {
+        Msg::Views(result) => {
+            if let Mode::Views(popup) = &mut state.mode {
+                popup.show(result);
+            } else if let Err(problem) = result {
+                state.status = Some(problem);
+            }
+            Vec::new()
+        }
         Msg::Changes { generation, result } => {
             if generation == state.generation {
                 match result {
@@ -308,6 +323,14 @@ fn on_key(state: &mut AppState, key: Key) -> Vec<Command> {
             Vec::new()
         }
         Mode::DraftPreview | Mode::Metrics(_) | Mode::WhatChanged => Vec::new(),
+        Mode::Columns(cursor) => {
+            on_columns_key(state, cursor, key);
+            Vec::new()
+        }
+        Mode::Views(popup) => {
+            super::remember::on_views_key(state, *popup, key);
+            Vec::new()
+        }
     }
 }
 
@@ -322,6 +345,19 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
         Action::Back if state.focus != Pane::List => state.focus = Pane::List,
         Action::Back => state.quit = true,
         Action::WhatChanged => state.mode = Mode::WhatChanged,
+        Action::Columns => state.mode = Mode::Columns(0),
+        Action::ShrinkList | Action::GrowList => {
+            let step: i32 = if action == Action::GrowList { 5 } else { -5 };
+            let (low, high) = super::state::LIST_SHARE_RANGE;
+            state.list_share =
+                (i32::from(state.list_share) + step).clamp(i32::from(low), i32::from(high)) as u16;
+            state.scroll_to_selection();
+            state.status = Some(format!("list pane {} %", state.list_share));
+        }
+        Action::Views => {
+            state.mode = Mode::Views(Box::new(super::remember::ViewsPopup::open()));
+            return vec![Command::Views(super::remember::ViewsRequest::Read)];
+        }
         Action::ToggleWeeklyTable => {
             state.weekly_table = !state.weekly_table;
             state.detail_scroll = 0;
@@ -591,6 +627,30 @@ fn on_filter_key(state: &mut AppState, mut text: String, key: Key) {
     if !finished {
         state.mode = Mode::Filter(text);
     }
+}
+
+/// The columns popup: j/k move, Space toggles, any other key closes.
+fn on_columns_key(state: &mut AppState, cursor: usize, key: Key) {
+    use super::columns::ListColumn;
+    let last = ListColumn::ALL.len() - 1;
+    let cursor = match key.code {
+        KeyCodeKey::Down | KeyCodeKey::Char('j') => (cursor + 1).min(last),
+        KeyCodeKey::Up | KeyCodeKey::Char('k') => cursor.saturating_sub(1),
+        KeyCodeKey::Char(' ') => {
+            let column = ListColumn::ALL[cursor];
+            if state.columns.contains(&column) {
+                state.columns.retain(|c| *c != column);
+            } else {
+                state.columns.push(column);
+                state
+                    .columns
+                    .sort_by_key(|c| ListColumn::ALL.iter().position(|a| a == c));
+            }
+            cursor
+        }
+        _ => return,
+    };
+    state.mode = Mode::Columns(cursor);
 }
 
 fn on_tuning_key(state: &mut AppState, mut form: Box<TuningForm>, key: Key) -> Vec<Command> {

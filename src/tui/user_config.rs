@@ -14,6 +14,17 @@ pub struct UserConfig {
     /// Key overrides: `"ctrl-d" = "page_down"`, `"q" = "none"`.
     pub keys: BTreeMap<String, String>,
     pub ui: UiConfig,
+    /// The data files `revgap` opens when the command line names none.
+    pub data: DataFiles,
+}
+
+/// Default data files (paths relative to the working directory, or absolute).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DataFiles {
+    pub weekly: Option<PathBuf>,
+    pub transactions: Option<PathBuf>,
+    pub customers: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

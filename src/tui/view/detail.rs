@@ -76,7 +76,7 @@ fn parts(
 
 /// How far the pane can scroll at the current size (0 when it all fits), and its height.
 pub fn scroll_room(state: &AppState) -> (u16, u16) {
-    let Some(area) = super::layout::areas(state.width, state.height, state.focus)
+    let Some(area) = super::layout::areas(state.width, state.height, state.focus, state.list_share)
         .panes
         .into_iter()
         .find(|(pane, _)| *pane == Pane::Detail)

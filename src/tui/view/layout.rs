@@ -1,7 +1,7 @@
 //! Where each pane goes at a given terminal size. Shared by `view` (drawing) and `state`
 //! (how many list rows a page holds), so scrolling and drawing always agree.
 
-use super::super::state::Pane;
+use super::super::state::{LIST_SHARE_RANGE, Pane};
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 
 /// Below this the explorer shows a "terminal too small" screen.
@@ -23,8 +23,10 @@ pub fn too_small(width: u16, height: u16) -> bool {
     width < MIN_WIDTH || height < MIN_HEIGHT
 }
 
-/// Lays out the screen; `focus` picks the detail pane shown when only one fits.
-pub fn areas(width: u16, height: u16, focus: Pane) -> Areas {
+/// Lays out the screen; `focus` picks the detail pane shown when only one fits, and the list
+/// takes `list_share` percent of the width (side by side) or height (stacked).
+pub fn areas(width: u16, height: u16, focus: Pane, list_share: u16) -> Areas {
+    let share = list_share.clamp(LIST_SHARE_RANGE.0, LIST_SHARE_RANGE.1);
     let screen = Rect::new(0, 0, width, height);
     let [header, body, footer] = Layout::vertical([
         Constraint::Length(1),
@@ -33,9 +35,11 @@ pub fn areas(width: u16, height: u16, focus: Pane) -> Areas {
     ])
     .areas(screen);
     if width >= WIDE_WIDTH {
-        let [list, right] =
-            Layout::horizontal([Constraint::Percentage(46), Constraint::Percentage(54)])
-                .areas(body);
+        let [list, right] = Layout::horizontal([
+            Constraint::Percentage(share),
+            Constraint::Percentage(100 - share),
+        ])
+        .areas(body);
         let [detail, scores, rationale] = Layout::vertical([
             Constraint::Percentage(48),
             Constraint::Length(9),
@@ -55,7 +59,10 @@ pub fn areas(width: u16, height: u16, focus: Pane) -> Areas {
     }
     let [list, below] = Layout::default()
         .direction(Direction::Vertical)
-        .constraints([Constraint::Percentage(45), Constraint::Percentage(55)])
+        .constraints([
+            Constraint::Percentage(share),
+            Constraint::Percentage(100 - share),
+        ])
         .areas(body);
     let shown = if focus == Pane::List {
         Pane::Detail
@@ -71,11 +78,11 @@ pub fn areas(width: u16, height: u16, focus: Pane) -> Areas {
 }
 
 /// Customer rows the list shows (its area less borders and the column header).
-pub fn list_rows(width: u16, height: u16) -> usize {
+pub fn list_rows(width: u16, height: u16, list_share: u16) -> usize {
     if too_small(width, height) {
         return 0;
     }
-    areas(width, height, Pane::List)
+    areas(width, height, Pane::List, list_share)
         .list
         .height
         .saturating_sub(3) as usize

@@ -1,6 +1,7 @@
 //! The customer list: a table built from the visible slice of the view only.
 
 use super::theme::Theme;
+use crate::tui::columns::{self, Header, ListColumn};
 use crate::tui::state::{AppState, Pane, Phase};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -39,58 +40,6 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
         return;
     };
     let (dataset, analysis) = (&*loaded.dataset, &*loaded.analysis);
-    let rows_shown = state.list_rows();
-    let end = (state.offset + rows_shown).min(state.view.len());
-    let rows: Vec<Row> = state.view[state.offset..end]
-        .iter()
-        .enumerate()
-        .map(|(row, customer)| {
-            let found = state
-                .found
-                .binary_search(&((state.offset + row) as u32))
-                .is_ok();
-            let score = &analysis.scores[*customer as usize];
-            let gap = score.primary.map_or("-", |g| short_gap(g.key()));
-            let severity = score
-                .primary_severity
-                .map_or("-", |s| short_severity(s.key()));
-            Row::new(vec![
-                Cell::from(format!(
-                    "{}{}{}{}",
-                    if found { "▸" } else { "" },
-                    state
-                        .changes
-                        .as_ref()
-                        .map_or("", |marks| marks.of(*customer as usize).glyph()),
-                    if state.marked.contains(customer) {
-                        "●"
-                    } else {
-                        ""
-                    },
-                    if score.rank == 0 {
-                        "-".to_string()
-                    } else {
-                        score.rank.to_string()
-                    }
-                )),
-                Cell::from(dataset.customer_ids[*customer as usize].to_string()),
-                Cell::from(format!("{:.2}", score.priority)),
-                Cell::from(gap),
-                Cell::from(Span::styled(
-                    severity,
-                    theme.severity(score.primary_severity),
-                )),
-                Cell::from(Span::styled(
-                    dataset.unit.amount(score.gap_size),
-                    theme.money_lost(),
-                )),
-                Cell::from(format!(
-                    "{:>3.0}%",
-                    analysis.churn_probability(*customer as usize) * 100.0
-                )),
-            ])
-        })
-        .collect();
     if state.view.is_empty() {
         let inner = super::framed(frame, area, block);
         let message = if state.filter.is_empty() {
@@ -101,31 +50,145 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
         frame.render_widget(Paragraph::new(message), inner);
         return;
     }
-    let header =
-        Row::new(["#", "id", "score", "gap", "sev", "gap $/wk", "churn"]).style(theme.title());
-    let id_width = state.view[state.offset..end]
+    let rows_shown = state.list_rows();
+    let end = (state.offset + rows_shown).min(state.view.len());
+    let visible = &state.view[state.offset..end];
+    let cells = columns::layout(
+        &state.columns,
+        id_width(state),
+        area.width.saturating_sub(2),
+    );
+    let rows: Vec<Row> = visible
         .iter()
-        .map(|c| dataset.customer_ids[*c as usize].chars().count())
-        .max()
-        .unwrap_or(2)
-        .clamp(4, 14) as u16;
-    let widths = [
-        Constraint::Length(6),
-        Constraint::Length(id_width),
-        Constraint::Length(5),
-        Constraint::Length(9),
-        Constraint::Length(4),
-        Constraint::Length(10),
-        Constraint::Length(5),
-    ];
+        .enumerate()
+        .map(|(row, customer)| {
+            let customer = *customer as usize;
+            let found = state
+                .found
+                .binary_search(&((state.offset + row) as u32))
+                .is_ok();
+            cells
+                .iter()
+                .map(|(header, _, _)| match header {
+                    Header::Rank => rank_cell(state, customer, found),
+                    Header::Id => Cell::from(dataset.customer_ids[customer].to_string()),
+                    Header::Column(column) => cell(*column, dataset, analysis, customer, theme),
+                })
+                .collect::<Row>()
+        })
+        .collect();
+    let arrow = if state.reversed { "↓" } else { "↑" };
+    let header = cells
+        .iter()
+        .map(|(header, _, _)| {
+            let title = match header {
+                Header::Rank => "#",
+                Header::Id => "id",
+                Header::Column(column) => column.header(),
+            };
+            // The sorted column carries the arrow (rank when sorted by rank).
+            if columns::sort_of(*header) == Some(state.sort)
+                && !matches!(header, Header::Column(ListColumn::Score))
+            {
+                Cell::from(format!("{title}{arrow}"))
+            } else {
+                Cell::from(title)
+            }
+        })
+        .collect::<Row>()
+        .style(theme.title());
+    let widths: Vec<Constraint> = cells
+        .iter()
+        .map(|(_, _, w)| Constraint::Length(*w))
+        .collect();
     let table = Table::new(rows, widths)
         .header(header)
         .block(block)
-        .column_spacing(1)
+        .column_spacing(columns::SPACING)
         .row_highlight_style(theme.selection())
         .highlight_symbol("> ");
     let mut table_state = TableState::default().with_selected(Some(state.selected - state.offset));
     frame.render_stateful_widget(table, area, &mut table_state);
+}
+
+/// The id column's width: the widest id on screen, within bounds.
+pub fn id_width(state: &AppState) -> u16 {
+    let Some(loaded) = &state.loaded else {
+        return 4;
+    };
+    let end = (state.offset + state.list_rows()).min(state.view.len());
+    state.view[state.offset.min(end)..end]
+        .iter()
+        .map(|c| loaded.dataset.customer_ids[*c as usize].chars().count())
+        .max()
+        .unwrap_or(2)
+        .clamp(4, 14) as u16
+}
+
+/// Rank, with the glyphs of a found row, a change since the last results, and a mark.
+fn rank_cell(state: &AppState, customer: usize, found: bool) -> Cell<'static> {
+    let rank = match state
+        .loaded
+        .as_ref()
+        .map(|l| l.analysis.scores[customer].rank)
+    {
+        Some(0) | None => "-".to_string(),
+        Some(rank) => rank.to_string(),
+    };
+    Cell::from(format!(
+        "{}{}{}{rank}",
+        if found { "▸" } else { "" },
+        state
+            .changes
+            .as_ref()
+            .map_or("", |marks| marks.of(customer).glyph()),
+        if state.marked.contains(&(customer as u32)) {
+            "●"
+        } else {
+            ""
+        },
+    ))
+}
+
+fn cell(
+    column: ListColumn,
+    dataset: &crate::data::Dataset,
+    analysis: &crate::engine::Analysis,
+    customer: usize,
+    theme: Theme,
+) -> Cell<'static> {
+    let score = &analysis.scores[customer];
+    let segment = |dimension: &crate::segment::Dimension| {
+        analysis
+            .segments
+            .get(dimension)
+            .map_or("-".to_string(), |labels| {
+                super::overlays::printable(labels.of(customer))
+            })
+    };
+    match column {
+        ListColumn::Score => Cell::from(format!("{:.2}", score.priority)),
+        ListColumn::GapType => Cell::from(score.primary.map_or("-", |g| short_gap(g.key()))),
+        ListColumn::Severity => Cell::from(Span::styled(
+            score
+                .primary_severity
+                .map_or("-", |s| short_severity(s.key())),
+            theme.severity(score.primary_severity),
+        )),
+        ListColumn::GapAmount => Cell::from(Span::styled(
+            dataset.unit.amount(score.gap_size),
+            theme.money_lost(),
+        )),
+        ListColumn::Churn => Cell::from(format!(
+            "{:>3.0}%",
+            analysis.churn_probability(customer) * 100.0
+        )),
+        ListColumn::Potential => Cell::from(dataset.unit.amount(score.potential_revenue)),
+        ListColumn::Revenue => Cell::from(dataset.unit.amount(score.total_revenue)),
+        ListColumn::LastBuy => Cell::from(format!("{} wk", score.weeks_since_last_purchase)),
+        ListColumn::ValueTier => Cell::from(segment(&crate::segment::Dimension::ValueTier)),
+        ListColumn::Lifecycle => Cell::from(segment(&crate::segment::Dimension::Lifecycle)),
+    }
 }
 
 fn short_gap(key: &str) -> &'static str {

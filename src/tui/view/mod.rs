@@ -29,7 +29,7 @@ pub fn render(state: &AppState, frame: &mut Frame) {
         overlays::too_small(frame, area, theme);
         return;
     }
-    let areas = layout::areas(area.width, area.height, state.focus);
+    let areas = layout::areas(area.width, area.height, state.focus, state.list_share);
     chrome::header(state, frame, areas.header, theme);
     list::render(state, frame, areas.list, theme);
     let insight = selected_insight(state);
@@ -60,6 +60,8 @@ pub fn render(state: &AppState, frame: &mut Frame) {
         Mode::Campaigns(view) => campaigns::list(view, frame, area, theme),
         Mode::DraftPreview => campaigns::draft_preview(state, frame, area, theme),
         Mode::WhatChanged => changes::popup(state, frame, area, theme),
+        Mode::Columns(cursor) => overlays::columns(state, *cursor, frame, area, theme),
+        Mode::Views(popup) => overlays::views(popup, frame, area, theme),
         Mode::Metrics(metrics) => campaigns::metrics(state, metrics, frame, area, theme),
         Mode::Normal | Mode::Filter(_) | Mode::GoTo(_) | Mode::NewCampaign(_) => {}
     }

@@ -178,3 +178,77 @@ pub fn too_small(frame: &mut Frame, area: Rect, theme: Theme) {
     ];
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
 }
+
+/// The columns popup: every column, ticked when shown.
+pub fn columns(state: &AppState, cursor: usize, frame: &mut Frame, area: Rect, theme: Theme) {
+    use crate::tui::columns::ListColumn;
+    let lines: Vec<Line> = ListColumn::ALL
+        .iter()
+        .enumerate()
+        .map(|(at, column)| {
+            let tick = if state.columns.contains(column) {
+                "[x]"
+            } else {
+                "[ ]"
+            };
+            let text = format!("{tick} {:<10} {}", column.header(), column.description());
+            if at == cursor {
+                Line::from(Span::styled(format!("> {text}"), theme.selection()))
+            } else {
+                Line::from(format!("  {text}"))
+            }
+        })
+        .collect();
+    let mut lines = lines;
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        "Columns that do not fit are left out: < and > resize the list pane.",
+        theme.dim(),
+    )));
+    popup(
+        frame,
+        area,
+        "Columns (j/k move, Space toggles, any other key closes)",
+        lines,
+        theme,
+    );
+}
+
+/// The named-views popup.
+pub fn views(
+    popup_state: &crate::tui::remember::ViewsPopup,
+    frame: &mut Frame,
+    area: Rect,
+    theme: Theme,
+) {
+    let mut lines: Vec<Line> = Vec::new();
+    if let Some(problem) = &popup_state.problem {
+        lines.push(Line::from(Span::styled(printable(problem), theme.error())));
+    }
+    if popup_state.names.is_empty() {
+        lines.push(Line::from(Span::styled("No saved views yet.", theme.dim())));
+    }
+    for (at, (name, summary)) in popup_state.names.iter().enumerate() {
+        let text = format!("{:<16} {}", printable(name), printable(summary));
+        lines.push(
+            if at == popup_state.cursor && popup_state.typing.is_none() {
+                Line::from(Span::styled(format!("> {text}"), theme.selection()))
+            } else {
+                Line::from(format!("  {text}"))
+            },
+        );
+    }
+    lines.push(Line::from(""));
+    lines.push(match &popup_state.typing {
+        Some(name) => Line::from(vec![
+            Span::styled("save the current view as: ", theme.key()),
+            Span::raw(printable(name)),
+            Span::styled("█", theme.dim()),
+        ]),
+        None => Line::from(Span::styled(
+            "s save the current view · Enter recall · d delete · Esc close",
+            theme.dim(),
+        )),
+    });
+    popup(frame, area, "Views", lines, theme);
+}

@@ -1,0 +1,163 @@
+//! The customer list's columns: which exist, which are shown (the user's choice, remembered),
+//! how wide each is, and which sort column a header click picks. The view draws from this and
+//! mouse clicks are mapped through it, so a header means the same thing to both.
+
+use super::state::SortColumn;
+use serde::{Deserialize, Serialize};
+
+/// A column the list can show after the fixed rank and id columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListColumn {
+    Score,
+    GapType,
+    Severity,
+    GapAmount,
+    Churn,
+    Potential,
+    Revenue,
+    LastBuy,
+    ValueTier,
+    Lifecycle,
+}
+
+impl ListColumn {
+    pub const ALL: [ListColumn; 10] = [
+        ListColumn::Score,
+        ListColumn::GapType,
+        ListColumn::Severity,
+        ListColumn::GapAmount,
+        ListColumn::Churn,
+        ListColumn::Potential,
+        ListColumn::Revenue,
+        ListColumn::LastBuy,
+        ListColumn::ValueTier,
+        ListColumn::Lifecycle,
+    ];
+
+    /// Shown until the user chooses otherwise.
+    pub const DEFAULT: [ListColumn; 5] = [
+        ListColumn::Score,
+        ListColumn::GapType,
+        ListColumn::Severity,
+        ListColumn::GapAmount,
+        ListColumn::Churn,
+    ];
+
+    pub fn header(self) -> &'static str {
+        match self {
+            Self::Score => "score",
+            Self::GapType => "gap",
+            Self::Severity => "sev",
+            Self::GapAmount => "gap $/wk",
+            Self::Churn => "churn",
+            Self::Potential => "potential",
+            Self::Revenue => "revenue",
+            Self::LastBuy => "last buy",
+            Self::ValueTier => "value",
+            Self::Lifecycle => "lifecycle",
+        }
+    }
+
+    /// What the column holds, for the columns popup.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Score => "priority score, 0–10",
+            Self::GapType => "primary gap type",
+            Self::Severity => "primary gap severity",
+            Self::GapAmount => "primary gap, per week",
+            Self::Churn => "churn probability",
+            Self::Potential => "potential revenue of the opportunity",
+            Self::Revenue => "total revenue in the data",
+            Self::LastBuy => "weeks since the last purchase",
+            Self::ValueTier => "value tier segment",
+            Self::Lifecycle => "lifecycle segment",
+        }
+    }
+
+    pub fn width(self) -> u16 {
+        match self {
+            Self::Score | Self::Churn => 5,
+            Self::Severity => 4,
+            Self::GapType => 9,
+            Self::GapAmount | Self::Potential => 10,
+            Self::Revenue => 11,
+            Self::LastBuy => 8,
+            Self::ValueTier => 6,
+            Self::Lifecycle => 10,
+        }
+    }
+
+    /// The sort a click on its header picks, when it has one.
+    pub fn sort(self) -> Option<SortColumn> {
+        match self {
+            Self::GapType => Some(SortColumn::GapType),
+            Self::Severity => Some(SortColumn::Severity),
+            Self::GapAmount => Some(SortColumn::GapAmount),
+            Self::Churn => Some(SortColumn::Churn),
+            Self::Score => Some(SortColumn::Rank),
+            _ => None,
+        }
+    }
+}
+
+/// Width of the rank column (room for the found, change and mark glyphs).
+pub const RANK_WIDTH: u16 = 7;
+/// The list's column spacing.
+pub const SPACING: u16 = 1;
+/// Room the table's highlight symbol takes before the first column.
+pub const HIGHLIGHT_WIDTH: u16 = 2;
+
+/// What a header cell stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Header {
+    Rank,
+    Id,
+    Column(ListColumn),
+}
+
+/// The header cells at their x offsets inside the list's border, for an id column of
+/// `id_width`; columns that do not fit in `width` are left out.
+pub fn layout(shown: &[ListColumn], id_width: u16, width: u16) -> Vec<(Header, u16, u16)> {
+    let mut cells = vec![
+        (Header::Rank, HIGHLIGHT_WIDTH, RANK_WIDTH),
+        (Header::Id, HIGHLIGHT_WIDTH + RANK_WIDTH + SPACING, id_width),
+    ];
+    let mut x = HIGHLIGHT_WIDTH + RANK_WIDTH + SPACING + id_width + SPACING;
+    for column in shown {
+        if x + column.width() > width {
+            break;
+        }
+        cells.push((Header::Column(*column), x, column.width()));
+        x += column.width() + SPACING;
+    }
+    cells
+}
+
+/// The sort for a header, and whether it names one.
+pub fn sort_of(header: Header) -> Option<SortColumn> {
+    match header {
+        Header::Rank => Some(SortColumn::Rank),
+        Header::Id => Some(SortColumn::Id),
+        Header::Column(column) => column.sort(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_sit_side_by_side_and_stop_at_the_width() {
+        let cells = layout(&ListColumn::DEFAULT, 6, 60);
+        assert_eq!(cells[0], (Header::Rank, 2, 7));
+        assert_eq!(cells[1], (Header::Id, 10, 6));
+        assert_eq!(cells[2], (Header::Column(ListColumn::Score), 17, 5));
+        for pair in cells.windows(2) {
+            assert_eq!(pair[0].1 + pair[0].2 + SPACING, pair[1].1);
+        }
+        let narrow = layout(&ListColumn::ALL, 6, 40);
+        assert!(narrow.iter().all(|(_, x, w)| x + w <= 40));
+        assert!(narrow.len() < ListColumn::ALL.len() + 2);
+    }
+}
