@@ -168,6 +168,7 @@ impl Session {
     fn assert_terminal_restored(&self) {
         assert_eq!(self.pane("alternate_on"), "0", "left the alternate screen");
         assert_eq!(self.pane("cursor_flag"), "1", "cursor visible");
+        assert_eq!(self.pane("mouse_any_flag"), "0", "the mouse given back");
         let screen = self.screen();
         assert!(
             !screen.contains("┏"),
@@ -845,6 +846,55 @@ fn the_user_config_names_the_default_data_files() {
     let screen = session.wait_text("customers with gaps");
     assert!(screen.contains("of 321 customers"), "{screen}");
     assert!(screen.contains("elsewhere/weekly_spend.csv"), "{screen}");
+    session.keys(&["q"]);
+    session.wait_text("revgap exited with 0");
+}
+
+/// Clicks and the wheel, sent as the SGR mouse sequences a terminal sends: a row click
+/// selects, a header click sorts (again: reverses), the wheel moves the list, a click on a
+/// pane focuses it; the mouse is given back on quit. `ui.mouse = false` leaves it alone.
+#[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed (.ci/run installs it)")]
+fn mouse_clicks_select_sort_scroll_and_focus() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = Session::explorer(120, 34, dir.path(), &[]);
+    session.wait_text("customers with gaps");
+    assert_eq!(
+        session.pane("mouse_sgr_flag"),
+        "1",
+        "the explorer asked for the mouse"
+    );
+    // Column 20, row 7 (1-based): the fourth customer row under the border and header.
+    let click = |column: u16, row: u16| {
+        session.keys(&["-l", &format!("\u{1b}[<0;{column};{row}M")]);
+    };
+    click(20, 7);
+    let screen = session.wait_for("row 4 selected", |s| s.contains("┃> 4 "));
+    assert!(screen.contains("Customer 49 "), "{screen}");
+    // The gap $/wk header (x 45 on the header row, 3): sort by it, then reverse.
+    click(45, 3);
+    session.wait_text("sort: gap $ ↑");
+    click(45, 3);
+    session.wait_text("sort: gap $ ↓");
+    session.keys(&["-l", "\u{1b}[<65;20;10M"]);
+    session.wait_for("the wheel moved the list", |s| !s.contains("┃> 4 "));
+    click(80, 25);
+    session.wait_text("▶ Scores");
+    session.keys(&["q"]);
+    session.wait_text("revgap exited with 0");
+    session.assert_terminal_restored();
+    drop(session);
+
+    let config = dir.path().join("no-mouse.toml");
+    std::fs::write(&config, "[ui]\nmouse = false\n").unwrap();
+    let session = Session::explorer(
+        120,
+        34,
+        dir.path(),
+        &[("REVGAP_CONFIG", config.to_str().unwrap())],
+    );
+    session.wait_text("customers with gaps");
+    assert_eq!(session.pane("mouse_any_flag"), "0");
     session.keys(&["q"]);
     session.wait_text("revgap exited with 0");
 }

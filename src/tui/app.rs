@@ -45,6 +45,8 @@ struct Services {
     views: Option<std::path::PathBuf>,
     /// The configuration before any tuning remembered or done here.
     base_config: Config,
+    /// Clicks and the wheel are captured (the user config's `ui.mouse`).
+    mouse: bool,
     /// The newest list request: older walks stop when it moves.
     list_latest: Arc<std::sync::atomic::AtomicU64>,
 }
@@ -108,6 +110,7 @@ pub fn run(tui_args: &TuiArgs) -> std::result::Result<(), Failure> {
         snapshots: crate::snapshot::directory().map(|dir| (dir, !tui_args.no_snapshot && !tuned)),
         views,
         base_config,
+        mouse: user.ui.mouse,
         ledger: tui_args.db.clone().or_else(crate::ledger::default_path),
         learn_from: (!tui_args.learning.no_learning)
             .then(|| tui_args.db.clone().or_else(crate::ledger::default_path))
@@ -212,6 +215,9 @@ async fn event_loop(
     // color-eyre first, then ratatui::init (which wraps the panic hook to restore the screen).
     let _ = color_eyre::install();
     let mut terminal = ratatui::init();
+    if services.mouse {
+        capture_mouse()?;
+    }
     let size = terminal.size().wrap_err("reading the terminal size")?;
     state.width = size.width;
     state.height = size.height;
@@ -294,6 +300,7 @@ async fn event_loop(
             }
         }
     };
+    release_mouse(services.mouse);
     ratatui::restore();
     if let Some(dir) = &services.views {
         let remembered = super::remember::Remembered::of(&state, &services.base_config);
@@ -361,6 +368,17 @@ fn spawn_input_reader(sender: UnboundedSender<Msg>) {
             let message = match crossterm::event::read() {
                 Ok(Event::Key(key)) if key.kind != KeyEventKind::Release => Msg::Key(key),
                 Ok(Event::Resize(width, height)) => Msg::Resize(width, height),
+                // Clicks and the wheel only: pointer motion would flood the loop.
+                Ok(Event::Mouse(mouse))
+                    if matches!(
+                        mouse.kind,
+                        crossterm::event::MouseEventKind::Down(_)
+                            | crossterm::event::MouseEventKind::ScrollDown
+                            | crossterm::event::MouseEventKind::ScrollUp
+                    ) =>
+                {
+                    Msg::Mouse(mouse)
+                }
                 Ok(_) => continue,
                 Err(error) => {
                     tracing::warn!(%error, "terminal input ended");
@@ -657,7 +675,13 @@ fn run_command(
             let orders = state.orders.clone();
             tokio::task::spawn_blocking(move || orders.prepare_all(&loaded));
         }
-        Command::Suspend => suspend(terminal)?,
+        Command::Suspend => {
+            release_mouse(services.mouse);
+            suspend(terminal)?;
+            if services.mouse {
+                capture_mouse()?;
+            }
+        }
         Command::Copy(text) => {
             // OSC 52 asks the terminal (local or at the far end of SSH) to set its clipboard.
             use base64::Engine;
@@ -733,6 +757,26 @@ fn create_campaign(
         created.control,
         created.follow_up
     ))
+}
+
+/// Asks the terminal for clicks and wheel turns, and makes a panic give them back (ratatui's
+/// own hook restores the rest of the terminal).
+fn capture_mouse() -> Result<()> {
+    crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture)
+        .wrap_err("enabling the mouse")?;
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        release_mouse(true);
+        previous(info);
+    }));
+    Ok(())
+}
+
+/// Gives the mouse back to the terminal.
+fn release_mouse(captured: bool) {
+    if captured {
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+    }
 }
 
 /// Ctrl-Z: give the terminal back, stop, and take it again on `fg`.

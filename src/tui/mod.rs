@@ -11,6 +11,7 @@ pub mod export;
 pub mod keymap;
 pub mod list_index;
 pub mod logging;
+pub mod mouse;
 pub mod pivot;
 pub mod remember;
 pub mod state;

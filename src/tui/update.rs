@@ -17,6 +17,8 @@ use crossterm::event::KeyEvent;
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
+    /// A click or a wheel turn (when the mouse is on).
+    Mouse(crossterm::event::MouseEvent),
     Resize(u16, u16),
     /// Loading/analysis progress of request `generation`.
     Progress {
@@ -126,6 +128,15 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
 
 fn apply(state: &mut AppState, msg: Msg) -> Vec<Command> {
     match msg {
+        Msg::Mouse(event) => {
+            let before = state.selected_customer();
+            super::mouse::on_mouse(state, event);
+            if state.selected_customer() != before {
+                state.detail_scroll = 0;
+                return campaigns::history_command(state).into_iter().collect();
+            }
+            Vec::new()
+        }
         Msg::Views(result) => {
             if let Mode::Views(popup) = &mut state.mode {
                 popup.show(result);

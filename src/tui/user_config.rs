@@ -34,6 +34,9 @@ pub struct UiConfig {
     pub color: bool,
     /// Frames per second at most while something changes.
     pub max_fps: u32,
+    /// Clicks and the wheel work in the explorer (false leaves the mouse to the terminal, for
+    /// selecting text with it).
+    pub mouse: bool,
 }
 
 impl Default for UiConfig {
@@ -41,6 +44,7 @@ impl Default for UiConfig {
         Self {
             color: true,
             max_fps: 60,
+            mouse: true,
         }
     }
 }

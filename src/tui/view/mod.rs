@@ -7,7 +7,7 @@ mod chrome;
 mod cohorts;
 pub mod detail;
 pub mod layout;
-mod list;
+pub mod list;
 pub mod overlays;
 mod pivot;
 mod rationale;
