@@ -304,28 +304,94 @@ fn export_asks_for_a_format() {
     assert!(state.status.as_deref().unwrap().contains("./view.csv"));
 }
 
+/// An export of the filtered, sorted view after tuning: the rows in view order with every
+/// attribute, generated text labelled by source, scores still on the 0–10 scale, a sidecar
+/// naming the data, the view, the tuned values and the whole configuration, and a new name
+/// for each export made in the same second.
 #[test]
-fn export_writes_the_filtered_sorted_view() {
+fn export_writes_the_view_with_attributes_texts_and_a_settings_sidecar() {
     let mut state = ready(120, 40);
+    // Tune every weight up: applied, they are scaled back to a sum of 1.
+    key(&mut state, KeyCode::Char('t'));
+    for _ in 0..5 {
+        key(&mut state, KeyCode::Char('j'));
+    }
+    for _ in 0..4 {
+        for _ in 0..10 {
+            key(&mut state, KeyCode::Char('l'));
+        }
+        key(&mut state, KeyCode::Char('j'));
+    }
+    let commands = key(&mut state, KeyCode::Enter);
+    let [Command::Analyze { generation, config }] = commands.as_slice() else {
+        panic!("expected one Analyze command, got {commands:?}");
+    };
+    assert!(
+        (config.weight_total() - 1.0).abs() < 1e-9,
+        "{:?}",
+        config.scoring
+    );
+    let tuned_config = (**config).clone();
+    update(
+        &mut state,
+        Msg::Analysed {
+            generation: *generation,
+            result: Ok(sample_loaded(&tuned_config)),
+        },
+    );
     key(&mut state, KeyCode::Char('/'));
     chars(&mut state, "zero");
     key(&mut state, KeyCode::Enter);
     key(&mut state, KeyCode::Char('s'));
-    let dir = tempfile::tempdir().unwrap();
     let loaded = state.loaded.clone().unwrap();
+    let first = state.view[0] as usize;
+    let narratives: std::collections::HashMap<usize, revgap::narrative::generate::Generated> = [(
+        first,
+        revgap::narrative::generate::Generated {
+            text: Some("A model wrote this.".into()),
+            source: revgap::narrative::generate::Source::Llm,
+            grounding: None,
+            fallback_reason: None,
+            completion: None,
+        },
+    )]
+    .into();
+    let dir = tempfile::tempdir().unwrap();
+    let files: std::collections::BTreeMap<String, String> =
+        [("weekly".to_string(), "data/weekly_spend.csv".to_string())].into();
+    let mut record = revgap::tui::export::ExportRecord::of(
+        &state,
+        &Config::default(),
+        &files,
+        "2026-01-01 00:00:00".into(),
+    );
     let path = revgap::tui::export::write_view(
         &loaded,
         &state.view,
         Format::Csv,
         dir.path(),
-        "2026-01-01 00:00:00",
+        &narratives,
+        &mut record,
     )
     .unwrap();
-    let text = std::fs::read_to_string(path).unwrap();
-    let ids: Vec<&str> = text
-        .lines()
-        .skip(2)
-        .map(|l| l.split(',').nth(1).unwrap())
+    let mut reader = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .from_path(&path)
+        .unwrap();
+    let header = reader.headers().unwrap().clone();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    for name in [
+        "household_size",
+        "attribute_name",
+        "attribute_region",
+        "rationale_source",
+    ] {
+        assert!(header.iter().any(|h| h == name), "{name} in {header:?}");
+    }
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let ids: Vec<String> = rows
+        .iter()
+        .map(|r| r[column("customer_id")].to_string())
         .collect();
     let expected: Vec<String> = state
         .view
@@ -333,6 +399,47 @@ fn export_writes_the_filtered_sorted_view() {
         .map(|c| loaded.dataset.customer_ids[*c as usize].to_string())
         .collect();
     assert_eq!(ids, expected);
+    assert_eq!(&rows[0][column("rationale_source")], "llm");
+    assert_eq!(&rows[0][column("rationale")], "A model wrote this.");
+    assert!(!rows[0][column("attribute_name")].is_empty());
+    for row in &rows {
+        let score: f64 = row[column("priority_score")].parse().unwrap();
+        assert!((0.0..=10.0).contains(&score), "{score}");
+    }
+    let sidecar_path = dir.path().join(format!(
+        "{}.settings.toml",
+        path.file_name().unwrap().to_string_lossy()
+    ));
+    let sidecar: toml::Value =
+        toml::from_str(&std::fs::read_to_string(&sidecar_path).unwrap()).unwrap();
+    let export = &sidecar["export"];
+    assert_eq!(export["rows"].as_integer(), Some(state.view.len() as i64));
+    assert_eq!(export["filter"].as_str(), Some("zero"));
+    assert_eq!(
+        export["data_files"]["weekly"].as_str(),
+        Some("data/weekly_spend.csv")
+    );
+    let as_of = loaded.analysis.summary.as_of.unwrap().to_string();
+    assert_eq!(export["as_of"].as_str(), Some(as_of.as_str()));
+    assert_eq!(export["generated_texts"].as_integer(), Some(1));
+    let tuned = export["tuned_in_explorer"].as_table().unwrap();
+    assert!(tuned.contains_key("scoring.churn_risk"), "{tuned:?}");
+    // The recorded configuration reproduces the numbers.
+    let config: Config = sidecar["config"].clone().try_into().unwrap();
+    assert_eq!(config, tuned_config);
+    // A second export in the same second gets its own name.
+    let again = revgap::tui::export::write_view(
+        &loaded,
+        &state.view,
+        Format::Csv,
+        dir.path(),
+        &narratives,
+        &mut record,
+    )
+    .unwrap();
+    assert_ne!(again, path);
+    assert!(again.to_string_lossy().ends_with("-2.csv"), "{again:?}");
+    assert!(path.exists());
 }
 
 #[test]

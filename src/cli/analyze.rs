@@ -102,6 +102,7 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
         pretty: args.pretty,
         // Asking the model for narratives is asking to see them.
         with_rationale: args.with_rationale || args.batch.llm,
+        with_attributes: false,
     };
     // The snapshot is written beside the report, not after it.
     std::thread::scope(|scope| {

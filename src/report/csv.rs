@@ -22,12 +22,12 @@ pub fn write(
         summary.as_of.map(|d| d.to_string()).unwrap_or_default()
     )?;
     let mut writer = ::csv::Writer::from_writer(&mut *out);
-    writer.write_record(row::header(context))?;
+    writer.write_record(row::header(context, options))?;
     writer.flush()?;
     drop(writer);
     super::write_in_rounds(context.customers, out, |_, index, bytes| {
         let insight = context.analysis.insight(context.dataset, index);
-        let record: Vec<String> = row::cells(context, &insight, options.with_rationale)
+        let record: Vec<String> = row::cells(context, &insight, options)
             .iter()
             .map(row::Cell::to_csv)
             .collect();

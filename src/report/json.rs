@@ -455,7 +455,7 @@ mod tests {
                     &context,
                     Options {
                         pretty,
-                        with_rationale: true,
+                        ..Options::FULL
                     },
                     &mut streamed,
                 )

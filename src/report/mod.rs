@@ -61,13 +61,23 @@ pub struct Options {
     pub pretty: bool,
     /// Each customer's rationale text and next step in JSON, JSON lines and CSV.
     pub with_rationale: bool,
+    /// Every customer attribute (household size and the customers file's other columns, as
+    /// `attribute_<name>`) in CSV and Parquet; JSON always has them.
+    pub with_attributes: bool,
 }
 
 impl Options {
-    /// Everything, indented: what the explorer's exports and `render` give.
+    /// Everything, indented: what `render` gives.
     pub const FULL: Self = Self {
         pretty: true,
         with_rationale: true,
+        with_attributes: false,
+    };
+
+    /// What the explorer's exports carry: everything, every attribute included.
+    pub const EXPORT: Self = Self {
+        with_attributes: true,
+        ..Self::FULL
     };
 }
 

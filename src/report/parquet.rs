@@ -77,12 +77,12 @@ pub fn write(
     let prototype = row::cells(
         context,
         &context.analysis.insight(context.dataset, sample),
-        options.with_rationale,
+        options,
     );
     let (mut columns, types): (Vec<Column>, Vec<DataType>) =
         prototype.iter().map(Column::for_cell).unzip();
     let schema = Arc::new(Schema::new(
-        row::header(context)
+        row::header(context, options)
             .into_iter()
             .zip(types)
             .map(|(name, kind)| Field::new(name, kind, true))
@@ -99,7 +99,7 @@ pub fn write(
             .par_iter()
             .map(|customer| {
                 let insight = context.analysis.insight(context.dataset, *customer);
-                row::cells(context, &insight, options.with_rationale)
+                row::cells(context, &insight, options)
             })
             .collect();
         for cells in rows {

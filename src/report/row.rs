@@ -70,7 +70,7 @@ pub const COLUMNS: [&str; 33] = [
 ];
 
 /// Every column's name for this analysis.
-pub fn header(context: &ReportContext) -> Vec<String> {
+pub fn header(context: &ReportContext, options: super::Options) -> Vec<String> {
     let mut header: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
     header.extend(
         context
@@ -81,6 +81,16 @@ pub fn header(context: &ReportContext) -> Vec<String> {
             .map(|l| l.dimension.key().to_string()),
     );
     header.push("baseline_kind".into());
+    if options.with_attributes {
+        header.push("household_size".into());
+        header.extend(
+            context
+                .dataset
+                .extra_columns
+                .iter()
+                .map(|name| format!("attribute_{name}")),
+        );
+    }
     header
 }
 
@@ -88,8 +98,9 @@ pub fn header(context: &ReportContext) -> Vec<String> {
 pub fn cells(
     context: &ReportContext,
     insight: &CustomerInsight,
-    with_rationale: bool,
+    options: super::Options,
 ) -> Vec<Cell> {
+    let with_rationale = options.with_rationale;
     let gap = insight.primary_gap;
     let opportunity = insight.opportunity.as_ref();
     let factors = insight.score;
@@ -152,5 +163,18 @@ pub fn cells(
             .map(|(_, label)| text(label.to_string())),
     );
     cells.push(text(context.analysis.season.kind().key().to_string()));
+    if options.with_attributes {
+        cells.push(Cell::Int(
+            profile.and_then(|p| p.household_size).map(i64::from),
+        ));
+        let extra = profile.map(|p| &p.extra);
+        for index in 0..context.dataset.extra_columns.len() {
+            cells.push(Cell::Text(
+                extra
+                    .and_then(|values| values.iter().nth(index))
+                    .map(str::to_string),
+            ));
+        }
+    }
     cells
 }

@@ -47,6 +47,8 @@ struct Services {
     base_config: Config,
     /// Clicks and the wheel are captured (the user config's `ui.mouse`).
     mouse: bool,
+    /// The data files, by kind, for export sidecars.
+    data_files: std::collections::BTreeMap<String, String>,
     /// The newest list request: older walks stop when it moves.
     list_latest: Arc<std::sync::atomic::AtomicU64>,
 }
@@ -111,6 +113,7 @@ pub fn run(tui_args: &TuiArgs) -> std::result::Result<(), Failure> {
         views,
         base_config,
         mouse: user.ui.mouse,
+        data_files: data_files_of(&options),
         ledger: tui_args.db.clone().or_else(crate::ledger::default_path),
         learn_from: (!tui_args.learning.no_learning)
             .then(|| tui_args.db.clone().or_else(crate::ledger::default_path))
@@ -164,6 +167,19 @@ pub fn run(tui_args: &TuiArgs) -> std::result::Result<(), Failure> {
             message: format!("{error:#}"),
         }),
     }
+}
+
+fn data_files_of(options: &LoadOptions) -> std::collections::BTreeMap<String, String> {
+    let mut files = std::collections::BTreeMap::new();
+    let (kind, path) = match &options.spend {
+        data::SpendSource::Weekly(path) => ("weekly", path),
+        data::SpendSource::Transactions(path, _) => ("transactions", path),
+    };
+    files.insert(kind.to_string(), path.display().to_string());
+    if let Some(customers) = &options.customers {
+        files.insert("customers".to_string(), customers.display().to_string());
+    }
+    files
 }
 
 fn describe_source(options: &LoadOptions) -> String {
@@ -511,13 +527,29 @@ fn run_command(
             let Some(loaded) = state.loaded.clone() else {
                 return Ok(());
             };
-            let view = state.view.clone();
+            let customers = super::campaigns::chosen(state);
+            let narratives = export::finished_narratives(state);
+            let stamp = chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string();
+            let mut record =
+                export::ExportRecord::of(state, &services.base_config, &services.data_files, stamp);
             let sender = sender.clone();
             tokio::task::spawn_blocking(move || {
-                let stamp = chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string();
-                let result =
-                    export::write_view(&loaded, &view, format, std::path::Path::new("."), &stamp)
-                        .map(|path| path.display().to_string());
+                let result = export::write_view(
+                    &loaded,
+                    &customers,
+                    format,
+                    std::path::Path::new("."),
+                    &narratives,
+                    &mut record,
+                )
+                .map(|path| {
+                    format!(
+                        "exported {} customers to {} (what produced it: {}.settings.toml)",
+                        record.rows,
+                        path.display(),
+                        path.display()
+                    )
+                });
                 let _ = sender.send(Msg::Exported(result));
             });
         }

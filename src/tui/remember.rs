@@ -116,14 +116,9 @@ pub struct Remembered {
 impl Remembered {
     /// The state's view, and the tuning fields whose values differ from `base`.
     pub fn of(state: &AppState, base: &Config) -> Self {
-        let tuned = super::tuning::FIELDS
-            .iter()
-            .filter(|field| field.value(&state.config) != field.value(base))
-            .map(|field| (field.key.to_string(), field.value(&state.config)))
-            .collect();
         Self {
             view: ViewSettings::of(state),
-            tuned,
+            tuned: super::tuning::tuned_fields(&state.config, base),
         }
     }
 

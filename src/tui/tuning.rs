@@ -106,6 +106,15 @@ pub const FIELDS: [Field; 9] = [
     },
 ];
 
+/// The fields whose value in `config` differs from `base`, by config key.
+pub fn tuned_fields(config: &Config, base: &Config) -> std::collections::BTreeMap<String, f64> {
+    FIELDS
+        .iter()
+        .filter(|field| field.value(config) != field.value(base))
+        .map(|field| (field.key.to_string(), field.value(config)))
+        .collect()
+}
+
 /// The popup's state: a draft configuration and the highlighted field.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TuningForm {
@@ -151,8 +160,22 @@ impl TuningForm {
         }
     }
 
-    /// The draft if it is a valid configuration.
+    /// The draft if it is a valid configuration, its weights scaled to sum to 1 so the
+    /// priority stays on the 0–10 scale whatever the user set them to.
     pub fn validated(&self) -> Result<Config, String> {
-        self.draft.clone().validated()
+        let mut config = self.draft.clone();
+        let total = config.weight_total();
+        if total > 0.0 {
+            let scoring = &mut config.scoring;
+            for weight in [
+                &mut scoring.revenue_impact,
+                &mut scoring.churn_risk,
+                &mut scoring.customer_value,
+                &mut scoring.recovery_probability,
+            ] {
+                *weight /= total;
+            }
+        }
+        config.validated()
     }
 }

@@ -265,7 +265,7 @@ fn apply(state: &mut AppState, msg: Msg) -> Vec<Command> {
         }
         Msg::Exported(result) => {
             state.status = Some(match result {
-                Ok(path) => format!("exported {} customers to {path}", state.view.len()),
+                Ok(message) => message,
                 Err(message) => format!("export failed: {message}"),
             });
             Vec::new()
@@ -699,6 +699,7 @@ fn on_export_key(key: Key) -> Vec<Command> {
         KeyCodeKey::Char('c') => Format::Csv,
         KeyCodeKey::Char('j') => Format::Json,
         KeyCodeKey::Char('m') => Format::Markdown,
+        KeyCodeKey::Char('p') => Format::Parquet,
         _ => return Vec::new(),
     };
     vec![Command::Export(format)]

@@ -48,7 +48,7 @@ pub fn render(state: &AppState, frame: &mut Frame) {
     match &state.mode {
         Mode::Help(scroll) => overlays::help(state, *scroll, frame, area, theme),
         Mode::Tuning(form) => overlays::tuning(form, frame, area, theme),
-        Mode::Export => overlays::export(frame, area, theme),
+        Mode::Export => overlays::export(state, frame, area, theme),
         Mode::Pivot(table) => pivot::render(state, table, frame, area, theme),
         Mode::Cohorts(view) => {
             let unit = state

@@ -123,17 +123,31 @@ pub fn tuning(form: &TuningForm, frame: &mut Frame, area: Rect, theme: Theme) {
     popup(frame, area, "Tune thresholds and weights", lines, theme);
 }
 
-pub fn export(frame: &mut Frame, area: Rect, theme: Theme) {
+pub fn export(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
+    let what = if state.marked.is_empty() {
+        format!(
+            "the current view ({} rows, filter and sort)",
+            state.view.len()
+        )
+    } else {
+        format!("the {} marked customers", state.marked.len())
+    };
     let lines = vec![
-        Line::from("Write the current view (filter and sort) as:"),
+        Line::from(format!("Write {what} as:")),
         Line::from(vec![
             Span::styled("c", theme.key()),
             Span::raw(" CSV   "),
             Span::styled("j", theme.key()),
             Span::raw(" JSON   "),
             Span::styled("m", theme.key()),
-            Span::raw(" markdown report"),
+            Span::raw(" markdown report   "),
+            Span::styled("p", theme.key()),
+            Span::raw(" Parquet"),
         ]),
+        Line::from(Span::styled(
+            "with every attribute, generated texts, and a .settings.toml of what produced it",
+            theme.dim(),
+        )),
         Line::from(Span::styled("Esc cancel", theme.dim())),
     ];
     popup(frame, area, "Export", lines, theme);
