@@ -245,7 +245,13 @@ pub fn write(
     };
     let private = crate::atomic::Access::Private;
     let latest = dir.join(format!("{key}.csv"));
-    let next = dir.join(format!("{key}.next.csv"));
+    // A name of this run's own: runs of the same data at once must not take each other's.
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let run_number = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let next = dir.join(format!(
+        "{key}.next-{}-{run_number}.csv",
+        std::process::id()
+    ));
     let mut hasher = sha2::Sha256::new();
     crate::atomic::write_with(&next, private, |out| {
         writeln!(out, "# revgap snapshot of {source}, {}", run.taken_at)?;
@@ -259,9 +265,16 @@ pub fn write(
     })?;
     run.digest = hex(hasher);
     let changed = history.last().is_none_or(|last| last.digest != run.digest);
-    if changed && latest.exists() {
+    if changed {
         // Each file is whole at every moment: a rename replaces one complete file by another.
-        std::fs::rename(&latest, dir.join(format!("{key}.previous.csv")))?;
+        // Another run of the same data may have moved it already; that is no failure.
+        match std::fs::rename(&latest, dir.join(format!("{key}.previous.csv"))) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                let _ = std::fs::remove_file(&next);
+                return Err(error);
+            }
+            _ => {}
+        }
     }
     std::fs::rename(&next, &latest)?;
     let mut kept: Vec<&Run> = history.iter().collect();

@@ -180,8 +180,9 @@ fn real_server_batch_and_explorer_stream() {
     let session = format!("revgap-llm-{}", std::process::id());
     let binary = std::env::var_os("REVGAP_E2E_BIN").map_or_else(common::binary, PathBuf::from);
     let command = format!(
-        "env OPENAI_BASE_URL='{base_url}' OPENAI_API_KEY='{key}' REVGAP_LLM_MODEL='{model}' REVGAP_CACHE_DIR='{}' REVGAP_CONFIG=/nonexistent REVGAP_LOG_FILE='{}' '{}'; sleep 30",
+        "env OPENAI_BASE_URL='{base_url}' OPENAI_API_KEY='{key}' REVGAP_LLM_MODEL='{model}' REVGAP_CACHE_DIR='{}' REVGAP_STATE_DIR='{}' REVGAP_CONFIG=/nonexistent REVGAP_LOG_FILE='{}' '{}'; sleep 30",
         cache.path().display(),
+        dir.path().join("state").display(),
         dir.path().join("log").display(),
         binary.display()
     );
@@ -220,12 +221,57 @@ fn real_server_batch_and_explorer_stream() {
         assert!(Instant::now() < deadline, "no result:\n{now}");
         std::thread::sleep(Duration::from_millis(30));
     };
-    tmux(&["send-keys", "-t", &session, "q"]);
-    let _ = Command::new("tmux")
-        .args(["kill-session", "-t", &session])
-        .status();
     assert!(
         saw_tokens,
         "tokens were seen streaming before the end:\n{final_screen}"
     );
+
+    // A batch for two marked customers (below the first): progress in the header, then the
+    // count; each lands in its customer's rationale panel.
+    tmux(&["send-keys", "-t", &session, "j", "Space", "Space", "R"]);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut saw_progress = false;
+    let done = loop {
+        let now = screen(());
+        saw_progress |= now.contains("LLM batch 0/2") || now.contains("LLM batch 1/2");
+        if now.contains("LLM batch: 2 of 2 done") {
+            break now;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the batch did not finish:\n{now}"
+        );
+        std::thread::sleep(Duration::from_millis(30));
+    };
+    assert!(saw_progress, "progress was shown:\n{done}");
+    tmux(&["send-keys", "-t", &session, "k"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = screen(());
+        if now.contains("· grounded") || now.contains("[rule_based fallback:") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the batch's text is not shown:\n{now}"
+        );
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    // Everyone listed, then cancel: the batch stops and says how far it got.
+    tmux(&["send-keys", "-t", &session, "*", "R"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !screen(()).contains("(c cancels)") {
+        assert!(Instant::now() < deadline, "no batch:\n{}", screen(()));
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    tmux(&["send-keys", "-t", &session, "c"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !screen(()).contains("LLM batch cancelled:") {
+        assert!(Instant::now() < deadline, "not cancelled:\n{}", screen(()));
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    tmux(&["send-keys", "-t", &session, "q"]);
+    let _ = Command::new("tmux")
+        .args(["kill-session", "-t", &session])
+        .status();
 }

@@ -712,6 +712,63 @@ mod narratives {
         );
     }
 
+    /// R sends the marked customers as one batch (in list order), shows its progress in the
+    /// header, files each answer under its customer, and c cancels what is left.
+    #[test]
+    fn capital_r_generates_for_the_marked_customers_as_a_batch() {
+        let mut state = ready(120, 40);
+        assert!(key(&mut state, KeyCode::Char('R')).is_empty());
+        assert!(
+            state
+                .status
+                .clone()
+                .unwrap()
+                .contains("mark customers first")
+        );
+        for _ in 0..3 {
+            key(&mut state, KeyCode::Char(' '));
+        }
+        let marked: Vec<usize> = state.view[..3].iter().map(|c| *c as usize).collect();
+        let commands = key(&mut state, KeyCode::Char('R'));
+        let [Command::GenerateBatch { request, customers }] = commands.as_slice() else {
+            panic!("one batch: {commands:?}");
+        };
+        assert_eq!(customers, &marked);
+        let request = *request;
+        assert!(screen_text(&draw(&state, 120, 40)).contains("LLM batch 0/3 (c cancels)"));
+        assert!(
+            key(&mut state, KeyCode::Char('R')).is_empty(),
+            "one batch at a time"
+        );
+        update(
+            &mut state,
+            Msg::BatchItem {
+                request,
+                customer: marked[1],
+                generated: finished("Grounded text.", vec![]),
+            },
+        );
+        assert!(screen_text(&draw(&state, 120, 40)).contains("LLM batch 1/3"));
+        assert!(matches!(
+            state.narratives[&marked[1]].phase,
+            NarrativePhase::Done(_)
+        ));
+        assert_eq!(
+            key(&mut state, KeyCode::Char('c')),
+            vec![Command::Cancel(request)]
+        );
+        assert!(
+            state
+                .status
+                .clone()
+                .unwrap()
+                .contains("cancelled: 1 of 3 done")
+        );
+        // Answers of a cancelled batch still in the channel are dropped.
+        update(&mut state, Msg::BatchFinished { request });
+        assert!(!screen_text(&draw(&state, 120, 40)).contains("(c cancels)"));
+    }
+
     #[test]
     fn without_an_endpoint_r_explains_why() {
         let mut state = ready(120, 40);

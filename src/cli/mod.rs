@@ -17,7 +17,7 @@ pub use model::{backtest_report, run_backtest, run_fit};
 
 pub use args::{
     AnalyzeArgs, BacktestArgs, Cli, CohortsArgs, Command, DataArgs, FitArgs, FitFormat,
-    GenerateArgs, LlmArgs, SegmentsArgs, TuiArgs,
+    GenerateArgs, LlmArgs, LlmBatchArgs, SegmentsArgs, TuiArgs,
 };
 
 use crate::config::Config;

@@ -129,7 +129,69 @@ pub struct LlmUsage {
     pub completion_tokens: u64,
 }
 
-/// Sends `jobs` (a key and its messages) to the model, through the cache.
+/// Requests under way: answers arrive from `tasks` as (key, answer, prompt tokens).
+pub struct Started<K> {
+    pub tasks: tokio::task::JoinSet<(K, Result<Answer, NoAnswer>, u64)>,
+    /// Jobs refused before sending because the budget would be exceeded.
+    pub refused: Vec<(K, NoAnswer)>,
+    pub tokens_reserved: u32,
+}
+
+/// Starts `jobs` (a key and its messages) through the cache, at most `concurrency` at a time,
+/// reserving each one's estimated tokens from the budget first; dropping the result cancels
+/// whatever has not finished.
+pub fn start_all<K>(
+    client: Arc<LlmClient>,
+    llm: &crate::config::LlmConfig,
+    jobs: Vec<(K, Vec<Message>)>,
+    cache: Option<Cache>,
+    options: &BatchOptions,
+) -> Started<K>
+where
+    K: Send + 'static,
+{
+    let mut started = Started {
+        tasks: tokio::task::JoinSet::new(),
+        refused: Vec::new(),
+        tokens_reserved: 0,
+    };
+    let permits = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
+    for (key, messages) in jobs {
+        let cost = prompt::estimate_tokens(&messages) + llm.max_output_tokens;
+        if started.tokens_reserved + cost > options.token_budget {
+            let reason = format!("token budget of {} exhausted", options.token_budget);
+            started.refused.push((
+                key,
+                NoAnswer {
+                    reason,
+                    partial: None,
+                },
+            ));
+            continue;
+        }
+        started.tokens_reserved += cost;
+        let (client, permits, cache, llm) =
+            (client.clone(), permits.clone(), cache.clone(), llm.clone());
+        let prompt_tokens = u64::from(prompt::estimate_tokens(&messages));
+        started.tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let (events, _ignored) = tokio::sync::mpsc::unbounded_channel();
+            let answer = generate::complete(&client, &llm, &messages, cache.as_ref(), events).await;
+            (key, answer, prompt_tokens)
+        });
+    }
+    started
+}
+
+/// One finished request's use of the model.
+pub fn usage_of(answer: &Result<Answer, NoAnswer>, prompt_tokens: u64) -> LlmUsage {
+    match answer {
+        Ok(found) => LlmUsage::of_one(found.source, prompt_tokens, found.completion.as_ref()),
+        Err(_) => LlmUsage::of_one(generate::Source::Llm, prompt_tokens, None),
+    }
+}
+
+/// Sends `jobs` (a key and its messages) to the model, through the cache, and waits for all.
 pub async fn complete_all<K>(
     client: Arc<LlmClient>,
     llm: &crate::config::LlmConfig,
@@ -140,45 +202,19 @@ pub async fn complete_all<K>(
 where
     K: Eq + std::hash::Hash + Send + 'static,
 {
+    let mut started = start_all(client, llm, jobs, cache, options);
     let mut completed = Completed {
-        answers: HashMap::new(),
-        tokens_reserved: 0,
+        answers: started
+            .refused
+            .drain(..)
+            .map(|(key, refused)| (key, Err(refused)))
+            .collect(),
+        tokens_reserved: started.tokens_reserved,
         usage: LlmUsage::default(),
     };
-    let permits = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
-    let mut tasks = tokio::task::JoinSet::new();
-    for (key, messages) in jobs {
-        let cost = prompt::estimate_tokens(&messages) + llm.max_output_tokens;
-        if completed.tokens_reserved + cost > options.token_budget {
-            let reason = format!("token budget of {} exhausted", options.token_budget);
-            completed.answers.insert(
-                key,
-                Err(NoAnswer {
-                    reason,
-                    partial: None,
-                }),
-            );
-            continue;
-        }
-        completed.tokens_reserved += cost;
-        let (client, permits, cache, llm) =
-            (client.clone(), permits.clone(), cache.clone(), llm.clone());
-        let prompt_tokens = u64::from(prompt::estimate_tokens(&messages));
-        tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            let (events, _ignored) = tokio::sync::mpsc::unbounded_channel();
-            let answer = generate::complete(&client, &llm, &messages, cache.as_ref(), events).await;
-            (key, answer, prompt_tokens)
-        });
-    }
-    while let Some(joined) = tasks.join_next().await {
+    while let Some(joined) = started.tasks.join_next().await {
         if let Ok((key, answer, prompt_tokens)) = joined {
-            completed.usage += match &answer {
-                Ok(found) => {
-                    LlmUsage::of_one(found.source, prompt_tokens, found.completion.as_ref())
-                }
-                Err(_) => LlmUsage::of_one(generate::Source::Llm, prompt_tokens, None),
-            };
+            completed.usage += usage_of(&answer, prompt_tokens);
             completed.answers.insert(key, answer);
         }
     }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 pub enum Action {
     Quit,
     Back,
+    GenerateMarked,
     ToggleWeeklyTable,
     WhatChanged,
     Columns,
@@ -58,6 +59,9 @@ impl Action {
         match self {
             Self::Quit => "quit",
             Self::Back => "back to the list (quit from the list)",
+            Self::GenerateMarked => {
+                "generate LLM rationales for the marked customers (budget and cache as analyze --llm; c cancels)"
+            }
             Self::ToggleWeeklyTable => "gap detail: chart / table of the weekly values",
             Self::Columns => "choose the list's columns (Space toggles)",
             Self::ShrinkList => "narrow the list pane",
@@ -85,7 +89,7 @@ impl Action {
             Self::OpenSettings => "tune thresholds and weights",
             Self::Export => "export the current view",
             Self::Generate => "generate an LLM rationale for the selected customer",
-            Self::CancelGeneration => "cancel the LLM request",
+            Self::CancelGeneration => "cancel the LLM request or batch",
             Self::Suspend => "suspend (resume with fg)",
             Self::Pivot => {
                 "pivot by segment (Tab: dimension, Enter: show its customers, Esc: back)"

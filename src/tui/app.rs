@@ -594,20 +594,57 @@ fn run_command(
                     generated.completion.as_ref(),
                 );
                 forward(LlmUpdate::Finished(Box::new(generated)));
-                // Counted in an existing ledger only: the explorer never creates one for this.
-                tokio::task::spawn_blocking(move || {
-                    let recorded = ledger
-                        .as_deref()
-                        .map(crate::ledger::Ledger::open_existing)
-                        .transpose()
-                        .and_then(|found| match found.flatten() {
-                            Some(mut ledger) => ledger.record_llm_usage("explorer", &usage),
-                            None => Ok(()),
+                record_usage(ledger, usage);
+            });
+            services.requests.retain(|_, handle| !handle.is_finished());
+            services.requests.insert(request, task.abort_handle());
+        }
+        Command::GenerateBatch { request, customers } => {
+            let (Some(loaded), Some(client)) = (&state.loaded, services.llm.clone()) else {
+                return Ok(());
+            };
+            let (dataset, analysis) = (&*loaded.dataset, &*loaded.analysis);
+            let plan =
+                crate::narrative::batch::plan(dataset, analysis, &analysis.config, &customers);
+            let (llm_config, cache, sender, ledger) = (
+                services.llm_config.clone(),
+                services.cache.clone(),
+                sender.clone(),
+                services.ledger.clone(),
+            );
+            // The budget and concurrency `analyze --llm` uses by default.
+            let options = crate::cli::LlmBatchArgs::default().options();
+            let task = tokio::spawn(async move {
+                use crate::narrative::batch;
+                let mut facts_of = HashMap::new();
+                let mut jobs = Vec::new();
+                for (customer, facts, messages) in plan {
+                    facts_of.insert(customer, facts);
+                    jobs.push((customer, messages));
+                }
+                let mut started = batch::start_all(client, &llm_config, jobs, cache, &options);
+                let send = |customer: usize, answer| {
+                    if let Some(facts) = facts_of.get(&customer) {
+                        let generated = generate::verdict(answer, facts);
+                        let _ = sender.send(Msg::BatchItem {
+                            request,
+                            customer,
+                            generated: Box::new(generated),
                         });
-                    if let Err(error) = recorded {
-                        tracing::warn!(%error, "model use not recorded");
                     }
-                });
+                };
+                for (customer, refused) in started.refused.drain(..) {
+                    send(customer, Err(refused));
+                }
+                let mut usage = batch::LlmUsage::default();
+                while let Some(joined) = started.tasks.join_next().await {
+                    if let Ok((customer, answer, prompt_tokens)) = joined {
+                        usage += batch::usage_of(&answer, prompt_tokens);
+                        send(customer, answer);
+                    }
+                }
+                let _ = sender.send(Msg::BatchFinished { request });
+                record_usage(ledger, usage);
             });
             services.requests.retain(|_, handle| !handle.is_finished());
             services.requests.insert(request, task.abort_handle());
@@ -724,6 +761,23 @@ fn run_command(
         }
     }
     Ok(())
+}
+
+/// Counts the model's use in an existing ledger only: the explorer never creates one for it.
+fn record_usage(ledger: Option<std::path::PathBuf>, usage: crate::narrative::batch::LlmUsage) {
+    tokio::task::spawn_blocking(move || {
+        let recorded = ledger
+            .as_deref()
+            .map(crate::ledger::Ledger::open_existing)
+            .transpose()
+            .and_then(|found| match found.flatten() {
+                Some(mut ledger) => ledger.record_llm_usage("explorer", &usage),
+                None => Ok(()),
+            });
+        if let Err(error) = recorded {
+            tracing::warn!(%error, "model use not recorded");
+        }
+    });
 }
 
 /// Reads from the ledger; a ledger not made yet reads as empty (and is not created).

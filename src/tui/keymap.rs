@@ -195,6 +195,7 @@ impl Default for Keymap {
             (Key::plain('t'), OpenSettings),
             (Key::plain('e'), Export),
             (Key::plain('r'), Generate),
+            (Key::plain('R'), GenerateMarked),
             (Key::plain('c'), CancelGeneration),
             (Key::plain(':'), GoTo),
             (Key::plain('v'), ToggleWeeklyTable),

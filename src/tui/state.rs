@@ -201,6 +201,8 @@ pub struct AppState {
     pub columns: Vec<super::columns::ListColumn>,
     /// The list's share of the screen, in percent (the detail panes get the rest).
     pub list_share: u16,
+    /// The batch of generated narratives for marked customers, while it runs and after.
+    pub batch: Option<BatchView>,
     /// A request on the named views file for the app to run.
     pub pending_views: Option<super::remember::ViewsRequest>,
     /// Position of the selection in `view`.
@@ -272,6 +274,7 @@ impl AppState {
             columns: super::columns::ListColumn::DEFAULT.to_vec(),
             list_share: DEFAULT_LIST_SHARE,
             pending_views: None,
+            batch: None,
             changes: None,
             selected: 0,
             offset: 0,
@@ -481,6 +484,19 @@ impl AppState {
         self.keep_customer = None;
         self.scroll_to_selection();
     }
+}
+
+/// A batch of narratives for marked customers (`R`): its progress, until the next one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchView {
+    pub request: u64,
+    pub total: usize,
+    /// Finished, grounded or not (refused ones included).
+    pub done: usize,
+    /// Refused before sending: the token budget ran out.
+    pub refused: usize,
+    pub finished: bool,
+    pub cancelled: bool,
 }
 
 /// A list for the app to build off the UI thread.

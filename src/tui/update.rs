@@ -17,6 +17,16 @@ use crossterm::event::KeyEvent;
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
+    /// One customer's narrative from batch `request`.
+    BatchItem {
+        request: u64,
+        customer: usize,
+        generated: Box<Generated>,
+    },
+    /// Batch `request` has nothing more to send.
+    BatchFinished {
+        request: u64,
+    },
     /// A click or a wheel turn (when the mouse is on).
     Mouse(crossterm::event::MouseEvent),
     Resize(u16, u16),
@@ -90,6 +100,11 @@ pub enum Command {
     },
     /// Drop request `request` (its connection closes).
     Cancel(u64),
+    /// Narratives for these customers, as batch `request`.
+    GenerateBatch {
+        request: u64,
+        customers: Vec<usize>,
+    },
     Suspend,
     /// Compute the cohort table for this period.
     Cohorts(crate::segment::cohort::Period),
@@ -128,6 +143,62 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
 
 fn apply(state: &mut AppState, msg: Msg) -> Vec<Command> {
     match msg {
+        Msg::BatchItem {
+            request,
+            customer,
+            generated,
+        } => {
+            if let Some(batch) = state
+                .batch
+                .as_mut()
+                .filter(|b| b.request == request && !b.cancelled)
+            {
+                batch.done += 1;
+                if generated.text.is_none()
+                    && generated
+                        .fallback_reason
+                        .as_deref()
+                        .is_some_and(|r| r.contains("budget"))
+                {
+                    batch.refused += 1;
+                }
+                if generated
+                    .grounding
+                    .as_ref()
+                    .is_some_and(|g| !g.is_grounded())
+                {
+                    state.grounding_failures += 1;
+                }
+                state.narratives.insert(
+                    customer,
+                    NarrativeView {
+                        request,
+                        phase: NarrativePhase::Done(generated),
+                    },
+                );
+            }
+            Vec::new()
+        }
+        Msg::BatchFinished { request } => {
+            if let Some(batch) = state
+                .batch
+                .as_mut()
+                .filter(|b| b.request == request && !b.cancelled)
+            {
+                batch.finished = true;
+                state.status = Some(format!(
+                    "LLM batch: {} of {} done{}",
+                    batch.done,
+                    batch.total,
+                    if batch.refused > 0 {
+                        format!(", {} refused by the token budget", batch.refused)
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+            Vec::new()
+        }
         Msg::Mouse(event) => {
             let before = state.selected_customer();
             super::mouse::on_mouse(state, event);
@@ -421,6 +492,7 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
             }
         }
         Action::Generate => return start_generation(state),
+        Action::GenerateMarked => return start_batch(state),
         Action::CancelGeneration => return cancel_generation(state),
         Action::Suspend => return vec![Command::Suspend],
         Action::Cohorts => return super::cohorts::open(state),
@@ -550,7 +622,47 @@ fn start_generation(state: &mut AppState) -> Vec<Command> {
     commands
 }
 
+/// `R`: narratives for every marked customer, in list order (one batch at a time).
+fn start_batch(state: &mut AppState) -> Vec<Command> {
+    if let Some(reason) = &state.llm_unavailable {
+        state.status = Some(format!("LLM unavailable: {reason}"));
+        return Vec::new();
+    }
+    if state.marked.is_empty() {
+        state.status = Some("mark customers first (Space marks one, * all listed)".into());
+        return Vec::new();
+    }
+    if state.batch.as_ref().is_some_and(|b| !b.finished) {
+        state.status = Some("a batch is running (c cancels it)".into());
+        return Vec::new();
+    }
+    let customers: Vec<usize> = campaigns::chosen(state)
+        .into_iter()
+        .map(|c| c as usize)
+        .collect();
+    state.last_request += 1;
+    let request = state.last_request;
+    state.batch = Some(super::state::BatchView {
+        request,
+        total: customers.len(),
+        done: 0,
+        refused: 0,
+        finished: false,
+        cancelled: false,
+    });
+    vec![Command::GenerateBatch { request, customers }]
+}
+
 fn cancel_generation(state: &mut AppState) -> Vec<Command> {
+    if let Some(batch) = state.batch.as_mut().filter(|b| !b.finished) {
+        batch.finished = true;
+        batch.cancelled = true;
+        state.status = Some(format!(
+            "LLM batch cancelled: {} of {} done",
+            batch.done, batch.total
+        ));
+        return vec![Command::Cancel(batch.request)];
+    }
     let Some((request, customer)) = state.active_request.take() else {
         return Vec::new();
     };

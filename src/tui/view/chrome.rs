@@ -88,6 +88,12 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
         // above; the reason is in the scores pane.
         spans.push(Span::styled(" · churn: rules", theme.key()));
     }
+    if let Some(batch) = state.batch.as_ref().filter(|b| !b.finished) {
+        spans.push(Span::styled(
+            format!(" · LLM batch {}/{} (c cancels)", batch.done, batch.total),
+            theme.key(),
+        ));
+    }
     if !state.marked.is_empty() {
         spans.push(Span::styled(
             format!(" · {} marked", state.marked.len()),
