@@ -200,10 +200,54 @@ fn resize_keeps_the_selection_visible() {
     assert_eq!(state.list_rows(), 0, "too small: no rows");
 }
 
+/// `?` explains the field the list is sorted by, from the report's own definitions, with the
+/// selected customer's value worked out; Tab walks the fields and `?` again lists the keys.
+#[test]
+fn question_mark_explains_a_field_with_this_customers_numbers() {
+    let mut state = ready(120, 40);
+    key(&mut state, KeyCode::Char('?'));
+    assert!(matches!(state.mode, Mode::FieldHelp(_)));
+    let text = screen_text(&draw(&state, 120, 40));
+    let loaded = state.loaded.clone().unwrap();
+    let definition =
+        revgap::report::definitions::priority(&loaded.analysis.config, &loaded.analysis)
+            .replace("**", "");
+    assert!(text.contains(&definition[..60]), "{text}");
+    assert!(
+        text.contains("Customer 157: revenue impact 10.0 × 0.35"),
+        "{text}"
+    );
+    assert!(text.contains("= 9.03 of 10, rank 1."), "{text}");
+    // The markdown report says the same.
+    let report = revgap::report::render(
+        Format::Markdown,
+        &revgap::report::ReportContext {
+            dataset: &loaded.dataset,
+            analysis: &loaded.analysis,
+            config: &loaded.analysis.config,
+            customers: &[],
+            generated_at: String::new(),
+            narratives: None,
+        },
+    );
+    assert!(report.contains(&revgap::report::definitions::priority(
+        &loaded.analysis.config,
+        &loaded.analysis
+    )));
+    key(&mut state, KeyCode::Tab);
+    key(&mut state, KeyCode::Tab);
+    key(&mut state, KeyCode::Tab);
+    let text = screen_text(&draw(&state, 120, 40));
+    assert!(text.contains("Churn probability:"), "{text}");
+    assert!(text.contains("Customer 157: 75% from the rules"), "{text}");
+    key(&mut state, KeyCode::Char('?'));
+    assert_eq!(state.mode, Mode::Help(0));
+}
+
 #[test]
 fn help_opens_and_any_key_closes_it() {
     let mut state = ready(120, 40);
-    key(&mut state, KeyCode::Char('?'));
+    key(&mut state, KeyCode::Char('h'));
     assert_eq!(state.mode, Mode::Help(0));
     // Generated from the key table: every action's description is on screen, scrolling
     // with j when the help is taller than the screen.
@@ -462,7 +506,7 @@ fn keys_work_while_loading() {
     key(&mut state, KeyCode::Char('j'));
     let text = screen_text(&draw(&state, 80, 24));
     assert!(text.contains("loading data… 0%"), "{text}");
-    key(&mut state, KeyCode::Char('?'));
+    key(&mut state, KeyCode::Char('h'));
     assert_eq!(state.mode, Mode::Help(0));
     key(&mut state, KeyCode::Esc);
     key(&mut state, KeyCode::Char('q'));

@@ -226,7 +226,7 @@ fn a_person_finds_reads_filters_tunes_exports_and_quits() {
     let screen = session.wait_text("filter \"zero\"");
     assert!(screen.contains("matches"));
     // Help overlay from the key table, then close it.
-    session.keys(&["?"]);
+    session.keys(&["h"]);
     session.wait_text("(j/k scroll, any other key closes)");
     session.keys(&["j"]);
     session.wait_text("Keys, rows 2–");
@@ -519,7 +519,7 @@ fn pivot_by_segment_and_drill_in() {
     session.keys(&["Enter"]);
     let screen = session.wait_text("filter \"lifecycle:");
     assert!(!screen.contains("Pivot:"), "the pivot closed:\n{screen}");
-    session.keys(&["?"]);
+    session.keys(&["?", "?"]);
     session.wait_text("Keys, rows 1–");
     // Any key but a scrolling one closes the help (Escape then q would arrive as Alt-q).
     session.keys(&["z"]);

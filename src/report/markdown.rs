@@ -395,42 +395,16 @@ fn recommendations(context: &ReportContext, out: &mut String) {
 }
 
 fn methodology(context: &ReportContext, out: &mut String) {
+    use super::definitions;
     let config = context.config;
-    let (windows, gaps, weights) = (&config.windows, &config.gaps, &config.scoring);
     let _ = writeln!(out, "## Methodology\n");
+    let _ = writeln!(out, "- {}", definitions::windows(config));
+    let _ = writeln!(out, "- {}", definitions::gaps(config));
+    let _ = writeln!(out, "- {}", definitions::ONE_INSIGHT);
     let _ = writeln!(
         out,
-        "- **Baseline:** mean weekly spend of the first {} weeks; **recent:** mean of the last {} weeks.",
-        windows.baseline_weeks, windows.recent_weeks
-    );
-    let _ = writeln!(
-        out,
-        "- **Gaps:** declining revenue when the trend is below {:.1}%; below baseline when the latest week is more than {:.1}% under baseline; zero spend with at least {} zero weeks in the recent window. Severity: high below {:.1}%, medium below {:.1}%.",
-        gaps.declining_revenue_pct,
-        -gaps.below_baseline_pct,
-        gaps.zero_spend_weeks,
-        gaps.high_severity_pct,
-        gaps.medium_severity_pct
-    );
-    let _ = writeln!(
-        out,
-        "- **One insight per customer:** the largest gap is primary, the others are secondary signals; totals count each customer once."
-    );
-    let recovery_basis = match context.analysis.learned.as_deref() {
-        Some(learned) => format!(
-            "learned from {} measured campaign(s): 10 × the measured incremental recovery of the customer's value tier, else of all measured members ({:+.1} pp); --no-learning uses the table by opportunity type",
-            learned.campaigns,
-            learned.pooled_lift * 100.0
-        ),
-        None => "by opportunity type".to_string(),
-    };
-    let _ = writeln!(
-        out,
-        "- **Priority score (0–10):** revenue impact {:.2} (percentile of the gap in dollars), churn risk {:.2} (churn points / 10), customer value {:.2} (percentile of total spend), recovery probability {:.2} ({recovery_basis}); ties broken by gap size, churn, then id.\n",
-        weights.revenue_impact,
-        weights.churn_risk,
-        weights.customer_value,
-        weights.recovery_probability
+        "- {}\n",
+        definitions::priority(config, context.analysis)
     );
 }
 

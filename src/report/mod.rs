@@ -5,6 +5,7 @@
 //! `report.top_customers`).
 
 pub mod csv;
+pub mod definitions;
 pub mod format;
 pub mod json;
 pub mod markdown;

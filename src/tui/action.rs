@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 pub enum Action {
     Quit,
     Back,
+    FieldHelp,
     GenerateMarked,
     ToggleWeeklyTable,
     WhatChanged,
@@ -59,6 +60,9 @@ impl Action {
         match self {
             Self::Quit => "quit",
             Self::Back => "back to the list (quit from the list)",
+            Self::FieldHelp => {
+                "what a field means and how this customer's value came about (? again: all keys)"
+            }
             Self::GenerateMarked => {
                 "generate LLM rationales for the marked customers (budget and cache as analyze --llm; c cancels)"
             }
@@ -123,8 +127,9 @@ impl Action {
             Self::FocusNext => Some("pane"),
             Self::OpenSettings => Some("tune"),
             Self::Export => Some("export"),
-            Self::Generate => Some("explain"),
-            Self::ToggleHelp => Some("help"),
+            Self::Generate => Some("llm"),
+            Self::FieldHelp => Some("explain"),
+            Self::ToggleHelp => Some("keys"),
             _ => None,
         }
     }

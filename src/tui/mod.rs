@@ -8,6 +8,7 @@ pub mod changes;
 pub mod cohorts;
 pub mod columns;
 pub mod export;
+pub mod field_help;
 pub mod keymap;
 pub mod list_index;
 pub mod logging;

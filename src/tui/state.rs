@@ -45,6 +45,8 @@ pub enum Mode {
     GoTo(String),
     /// The key help, scrolled down this many rows.
     Help(u16),
+    /// What a field means, and the selected customer's value explained.
+    FieldHelp(super::field_help::Field),
     Tuning(Box<TuningForm>),
     Export,
     /// The pivot table of one segment dimension.

@@ -405,6 +405,19 @@ fn on_key(state: &mut AppState, key: Key) -> Vec<Command> {
             Vec::new()
         }
         Mode::DraftPreview | Mode::Metrics(_) | Mode::WhatChanged => Vec::new(),
+        Mode::FieldHelp(field) => {
+            match key.code {
+                KeyCodeKey::Tab | KeyCodeKey::Down | KeyCodeKey::Char('j') => {
+                    state.mode = Mode::FieldHelp(field.step(true));
+                }
+                KeyCodeKey::BackTab | KeyCodeKey::Up | KeyCodeKey::Char('k') => {
+                    state.mode = Mode::FieldHelp(field.step(false));
+                }
+                KeyCodeKey::Char('?') => state.mode = Mode::Help(0),
+                _ => {}
+            }
+            Vec::new()
+        }
         Mode::Columns(cursor) => {
             on_columns_key(state, cursor, key);
             Vec::new()
@@ -480,6 +493,10 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
             state.rebuild_view();
         }
         Action::ToggleHelp => state.mode = Mode::Help(0),
+        Action::FieldHelp if state.selected_customer().is_none() => state.mode = Mode::Help(0),
+        Action::FieldHelp => {
+            state.mode = Mode::FieldHelp(super::field_help::Field::of_sort(state.sort));
+        }
         Action::OpenSettings => state.mode = Mode::Tuning(Box::new(TuningForm::new(&state.config))),
         Action::Export | Action::NewCampaign | Action::MarkAll if state.list_building => {
             state.status = Some("the list is still being built; try again in a moment".into());

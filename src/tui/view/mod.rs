@@ -47,6 +47,7 @@ pub fn render(state: &AppState, frame: &mut Frame) {
     chrome::footer(state, frame, areas.footer, theme);
     match &state.mode {
         Mode::Help(scroll) => overlays::help(state, *scroll, frame, area, theme),
+        Mode::FieldHelp(field) => overlays::field_help(state, *field, frame, area, theme),
         Mode::Tuning(form) => overlays::tuning(form, frame, area, theme),
         Mode::Export => overlays::export(state, frame, area, theme),
         Mode::Pivot(table) => pivot::render(state, table, frame, area, theme),

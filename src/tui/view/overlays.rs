@@ -266,3 +266,43 @@ pub fn views(
     });
     popup(frame, area, "Views", lines, theme);
 }
+
+/// `?`: the fields as tabs, the highlighted one's meaning and the selected customer's value.
+pub fn field_help(
+    state: &AppState,
+    field: crate::tui::field_help::Field,
+    frame: &mut Frame,
+    area: Rect,
+    theme: Theme,
+) {
+    use crate::tui::field_help::{Field, explain};
+    let mut tabs = Vec::new();
+    for each in Field::ORDER {
+        let style = if each == field {
+            theme.selection()
+        } else {
+            theme.dim()
+        };
+        tabs.push(Span::styled(format!(" {} ", each.title()), style));
+    }
+    let width = area.width.saturating_sub(8).min(100);
+    let rect = centered(area, width + 4, area.height.saturating_sub(4).min(20));
+    frame.render_widget(Clear, rect);
+    let mut lines = vec![Line::from(tabs), Line::from("")];
+    for paragraph in explain(state, field) {
+        lines.push(Line::from(printable(&paragraph)));
+        lines.push(Line::from(""));
+    }
+    lines.push(Line::from(Span::styled(
+        "Tab/j next field · k previous · ? all keys · any other key closes",
+        theme.dim(),
+    )));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.focused_border())
+        .title(" What this means ");
+    frame.render_widget(
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
+        rect,
+    );
+}

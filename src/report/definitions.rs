@@ -1,0 +1,80 @@
+//! What the numbers mean, in one place: the markdown report's methodology and the explorer's
+//! field help (`?`) both read their definitions from here, with the configuration's own
+//! thresholds and weights, so the two can never say different things.
+
+use crate::config::Config;
+use crate::engine::Analysis;
+
+/// Baseline and recent windows.
+pub fn windows(config: &Config) -> String {
+    format!(
+        "**Baseline:** mean weekly spend of the first {} weeks; **recent:** mean of the last {} weeks.",
+        config.windows.baseline_weeks, config.windows.recent_weeks
+    )
+}
+
+/// When each gap fires, and its severity.
+pub fn gaps(config: &Config) -> String {
+    let gaps = &config.gaps;
+    format!(
+        "**Gaps:** declining revenue when the trend is below {:.1}%; below baseline when the latest week is more than {:.1}% under baseline; zero spend with at least {} zero weeks in the recent window. Severity: high below {:.1}%, medium below {:.1}%.",
+        gaps.declining_revenue_pct,
+        -gaps.below_baseline_pct,
+        gaps.zero_spend_weeks,
+        gaps.high_severity_pct,
+        gaps.medium_severity_pct
+    )
+}
+
+/// One insight per customer.
+pub const ONE_INSIGHT: &str = "**One insight per customer:** the largest gap is primary, the others are secondary signals; totals count each customer once.";
+
+/// What the priority score is made of, with the weights in use and where the recovery factor
+/// comes from.
+pub fn priority(config: &Config, analysis: &Analysis) -> String {
+    let weights = &config.scoring;
+    let recovery_basis = match analysis.learned.as_deref() {
+        Some(learned) => format!(
+            "learned from {} measured campaign(s): 10 × the measured incremental recovery of the customer's value tier, else of all measured members ({:+.1} pp); --no-learning uses the table by opportunity type",
+            learned.campaigns,
+            learned.pooled_lift * 100.0
+        ),
+        None => "by opportunity type".to_string(),
+    };
+    format!(
+        "**Priority score (0–10):** revenue impact {:.2} (percentile of the gap in dollars), churn risk {:.2} (churn points / 10), customer value {:.2} (percentile of total spend), recovery probability {:.2} ({recovery_basis}); ties broken by gap size, churn, then id.",
+        weights.revenue_impact,
+        weights.churn_risk,
+        weights.customer_value,
+        weights.recovery_probability
+    )
+}
+
+/// The gap per week.
+pub fn gap_per_week(config: &Config) -> String {
+    format!(
+        "**Gap per week:** how far below its expected level the primary gap's spend is, in the data's currency per week: the recent {}-week average against the baseline for a declining customer, the latest week against the baseline for below baseline and zero spend. Totals count each customer's primary gap once.",
+        config.windows.recent_weeks
+    )
+}
+
+/// The churn probability, by the model that produced it.
+pub fn churn(config: &Config, analysis: &Analysis) -> String {
+    let rules = format!(
+        "the rules: churn points (zero-spend weeks, declining trend, significant decline, weeks since the last purchase) mapped to a probability; a risk from {:.2} rule score, high from {:.2}",
+        f64::from(config.churn.risk_points) / 100.0,
+        f64::from(config.churn.high_risk_points) / 100.0
+    );
+    match analysis.summary.model_fallback() {
+        None if analysis.models.is_some() => format!(
+            "**Churn probability:** 1 − P(alive) from the BG/NBD model fitted on this data (the chance the customer has stopped buying); {rules} when the model is not used."
+        ),
+        _ => format!("**Churn probability:** from {rules}."),
+    }
+}
+
+/// The opportunity's potential revenue.
+pub const POTENTIAL: &str = "**Potential revenue:** the primary gap per week over the weeks at risk, the revenue a successful action would recover; what the campaign's control group measures.";
+
+/// Segments.
+pub const SEGMENTS: &str = "**Segments:** value tier by total spend (thirds), lifecycle by recency and trend, RFM by recency, frequency and spend; each customer has one label per dimension.";
