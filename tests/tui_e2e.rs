@@ -898,3 +898,38 @@ fn mouse_clicks_select_sort_scroll_and_focus() {
     session.keys(&["q"]);
     session.wait_text("revgap exited with 0");
 }
+
+/// `analyze` on a terminal shows how far the load has got (bytes read, rate, time left) while
+/// it reads; here a pipe that never ends keeps it reading.
+#[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed (.ci/run installs it)")]
+fn analyze_shows_a_progress_bar_while_loading_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("endless.csv");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut writer = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&fifo)
+        .unwrap();
+    use std::io::Write;
+    writer
+        .write_all(b"customer_id,week_start_date,weekly_spend\n1,2025-01-04,5\n")
+        .unwrap();
+    let session = Session::start_with_args(
+        100,
+        10,
+        dir.path(),
+        &format!("analyze --no-snapshot --weekly '{}'", fifo.display()),
+    );
+    let screen = session.wait_text("loading");
+    assert!(screen.contains("B/s"), "{screen}");
+    session.keys(&["C-c"]);
+    drop(writer);
+}

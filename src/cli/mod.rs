@@ -75,23 +75,48 @@ pub fn check_config_fits(config: &Config, dataset: &Dataset) -> Result<(), Failu
         .map_err(|message| Failure::new(EXIT_CONFIG, format!("invalid config: {message}")))
 }
 
-/// Loads the dataset the data flags name, with a spinner on an interactive stderr.
+/// Loads the dataset the data flags name, with a progress bar (bytes read of the file, rate,
+/// time left) on an interactive stderr.
 pub fn load_dataset(args: &DataArgs) -> Result<Dataset, Failure> {
-    let options = args.load_options().map_err(|m| Failure::new(2, m))?;
-    let spinner = indicatif::ProgressBar::new_spinner();
+    let mut options = args.load_options().map_err(|m| Failure::new(2, m))?;
+    let progress = std::sync::Arc::new(data::Progress::default());
+    options.format.progress = data::ProgressHandle(Some(progress.clone()));
+    let bar = indicatif::ProgressBar::new(0);
     if std::io::stderr().is_terminal() {
-        spinner.set_message("loading data");
-        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} loading {bar:30} {bytes}/{total_bytes} {bytes_per_sec} {eta} left",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
     } else {
-        spinner.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let started = std::time::Instant::now();
-    let loaded = data::load(&options);
+    let (finished, wait) = std::sync::mpsc::channel::<()>();
+    let loaded = std::thread::scope(|scope| {
+        // The loader counts bytes as it reads; this shows them until it is done (the channel
+        // closes then, so the load is never kept waiting for a tick).
+        if !bar.is_hidden() {
+            let (bar, progress) = (bar.clone(), progress.clone());
+            scope.spawn(move || {
+                use std::sync::atomic::Ordering::Relaxed;
+                let tick = std::time::Duration::from_millis(100);
+                while wait.recv_timeout(tick) == Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
+                    bar.set_length(progress.bytes_total.load(Relaxed));
+                    bar.set_position(progress.bytes_read.load(Relaxed));
+                }
+            });
+        }
+        let loaded = data::load(&options);
+        drop(finished);
+        loaded
+    });
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "data loaded"
     );
-    spinner.finish_and_clear();
+    bar.finish_and_clear();
     Ok(loaded?)
 }
 

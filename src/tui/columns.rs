@@ -88,7 +88,7 @@ impl ListColumn {
         }
     }
 
-    /// The sort a click on its header picks, when it has one.
+    /// The sort a click on its header picks.
     pub fn sort(self) -> Option<SortColumn> {
         match self {
             Self::GapType => Some(SortColumn::GapType),
@@ -96,7 +96,11 @@ impl ListColumn {
             Self::GapAmount => Some(SortColumn::GapAmount),
             Self::Churn => Some(SortColumn::Churn),
             Self::Score => Some(SortColumn::Rank),
-            _ => None,
+            Self::Potential => Some(SortColumn::Potential),
+            Self::Revenue => Some(SortColumn::Revenue),
+            Self::LastBuy => Some(SortColumn::LastBuy),
+            Self::ValueTier => Some(SortColumn::ValueTier),
+            Self::Lifecycle => Some(SortColumn::Lifecycle),
         }
     }
 }

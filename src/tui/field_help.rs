@@ -43,10 +43,12 @@ impl Field {
     /// The field the list is sorted by: where the user is looking.
     pub fn of_sort(sort: SortColumn) -> Self {
         match sort {
-            SortColumn::Rank | SortColumn::Id => Self::Score,
+            SortColumn::Rank | SortColumn::Id | SortColumn::Revenue => Self::Score,
             SortColumn::GapType | SortColumn::Severity => Self::Gap,
             SortColumn::GapAmount => Self::GapPerWeek,
-            SortColumn::Churn => Self::Churn,
+            SortColumn::Churn | SortColumn::LastBuy => Self::Churn,
+            SortColumn::Potential => Self::Potential,
+            SortColumn::ValueTier | SortColumn::Lifecycle => Self::Segments,
         }
     }
 

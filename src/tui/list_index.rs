@@ -11,7 +11,8 @@ use super::changes::{Change, ChangeFilter, ChangeMarks};
 use super::state::{Loaded, SortColumn};
 use crate::data::Dataset;
 use crate::engine::filter::Filter;
-use crate::engine::{CustomerScore, compare_ids};
+use crate::engine::{Analysis, CustomerScore, compare_ids};
+use crate::segment::Dimension;
 use rayon::prelude::*;
 use std::cmp::Ordering;
 use std::sync::{Arc, OnceLock};
@@ -37,9 +38,9 @@ impl SortOrders {
             .unwrap_or(0);
         self.orders[slot]
             .get_or_init(|| {
-                let (dataset, scores) = (&*loaded.dataset, &loaded.analysis.scores);
-                let mut order: Vec<u32> = (0..scores.len() as u32).collect();
-                order.par_sort_unstable_by(|a, b| compare(column, dataset, scores, *a, *b));
+                let (dataset, analysis) = (&*loaded.dataset, &*loaded.analysis);
+                let mut order: Vec<u32> = (0..analysis.scores.len() as u32).collect();
+                order.par_sort_unstable_by(|a, b| compare(column, dataset, analysis, *a, *b));
                 Arc::new(order)
             })
             .clone()
@@ -55,14 +56,15 @@ impl SortOrders {
 
 /// How two customers compare under `column`; unranked customers (no gap) after every ranked
 /// one, then by id, so the order is total and stable across runs.
-fn compare(
-    column: SortColumn,
-    dataset: &Dataset,
-    scores: &[CustomerScore],
-    a: u32,
-    b: u32,
-) -> Ordering {
+fn compare(column: SortColumn, dataset: &Dataset, analysis: &Analysis, a: u32, b: u32) -> Ordering {
     let ids = &dataset.customer_ids;
+    let scores = &analysis.scores;
+    let label = |dimension: &Dimension, customer: u32| {
+        analysis
+            .segments
+            .get(dimension)
+            .map_or("", |labels| labels.of(customer as usize))
+    };
     let (x, y) = (&scores[a as usize], &scores[b as usize]);
     let rank_key = |score: &CustomerScore| match score.rank {
         0 => u32::MAX,
@@ -75,6 +77,17 @@ fn compare(
         SortColumn::Severity => y.primary_severity.cmp(&x.primary_severity),
         SortColumn::GapAmount => y.gap_size.total_cmp(&x.gap_size),
         SortColumn::Churn => y.churn_points.cmp(&x.churn_points),
+        SortColumn::Potential => y.potential_revenue.total_cmp(&x.potential_revenue),
+        SortColumn::Revenue => y.total_revenue.total_cmp(&x.total_revenue),
+        SortColumn::LastBuy => y
+            .weeks_since_last_purchase
+            .cmp(&x.weeks_since_last_purchase),
+        SortColumn::ValueTier => {
+            label(&Dimension::ValueTier, a).cmp(label(&Dimension::ValueTier, b))
+        }
+        SortColumn::Lifecycle => {
+            label(&Dimension::Lifecycle, a).cmp(label(&Dimension::Lifecycle, b))
+        }
     };
     primary
         .then_with(|| rank_key(x).cmp(&rank_key(y)))
@@ -251,7 +264,7 @@ mod tests {
                     .filter(|c| spec.filter.matches(dataset, analysis, *c as usize))
                     .collect();
                 expected.sort_by(|a, b| {
-                    let ordering = compare(sort, dataset, &analysis.scores, *a, *b);
+                    let ordering = compare(sort, dataset, analysis, *a, *b);
                     if reversed {
                         ordering.reverse()
                     } else {

@@ -125,16 +125,26 @@ pub enum SortColumn {
     Severity,
     GapAmount,
     Churn,
+    Potential,
+    Revenue,
+    LastBuy,
+    ValueTier,
+    Lifecycle,
 }
 
 impl SortColumn {
-    pub const ORDER: [SortColumn; 6] = [
+    pub const ORDER: [SortColumn; 11] = [
         SortColumn::Rank,
         SortColumn::Id,
         SortColumn::GapType,
         SortColumn::Severity,
         SortColumn::GapAmount,
         SortColumn::Churn,
+        SortColumn::Potential,
+        SortColumn::Revenue,
+        SortColumn::LastBuy,
+        SortColumn::ValueTier,
+        SortColumn::Lifecycle,
     ];
 
     pub fn label(self) -> &'static str {
@@ -145,6 +155,11 @@ impl SortColumn {
             Self::Severity => "severity",
             Self::GapAmount => "gap $",
             Self::Churn => "churn",
+            Self::Potential => "potential",
+            Self::Revenue => "revenue",
+            Self::LastBuy => "last buy",
+            Self::ValueTier => "value tier",
+            Self::Lifecycle => "lifecycle",
         }
     }
 
@@ -157,6 +172,11 @@ impl SortColumn {
             Self::Severity => "severity",
             Self::GapAmount => "gap",
             Self::Churn => "churn",
+            Self::Potential => "potential",
+            Self::Revenue => "revenue",
+            Self::LastBuy => "last_buy",
+            Self::ValueTier => "value_tier",
+            Self::Lifecycle => "lifecycle",
         }
     }
 
