@@ -1,5 +1,5 @@
 //! The explorer at a million customers, driven through its real state, update and list
-//! builder (the app's own `list_index::serve` on a thread of its own, as the app runs it):
+//! builder (`list_index::start`, exactly as the app starts it):
 //! `cargo bench --bench explorer`. Prints percentiles of
 //! - a filter keystroke until its first part (or whole list) is on screen (frame drawn),
 //!   typing at a person's pace (each walk finishes) and as fast as keys can come (each key
@@ -18,7 +18,7 @@ use revgap::tui::list_index;
 use revgap::tui::state::{AppState, Loaded};
 use revgap::tui::update::{Command, Msg, update};
 use revgap::tui::view;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
@@ -44,29 +44,16 @@ impl Driver {
         for command in commands {
             if let Command::BuildList(request) = command {
                 generation = Some(request.generation);
-                self.latest.store(request.generation, Ordering::Relaxed);
-                let (loaded, orders, latest, sender) = (
+                let sender = self.sender.clone();
+                list_index::start(
+                    request,
                     self.loaded.clone(),
                     self.state.orders.clone(),
                     self.latest.clone(),
-                    self.sender.clone(),
+                    move |message| {
+                        let _ = sender.send(message);
+                    },
                 );
-                std::thread::spawn(move || {
-                    list_index::serve(
-                        request.generation,
-                        &request.spec,
-                        &loaded,
-                        &orders,
-                        &latest,
-                        &mut |list, complete| {
-                            let _ = sender.send(Msg::ListBuilt {
-                                generation: request.generation,
-                                list,
-                                complete,
-                            });
-                        },
-                    );
-                });
             }
         }
         generation

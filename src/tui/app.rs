@@ -712,29 +712,16 @@ fn run_command(
             let Some(loaded) = state.loaded.clone() else {
                 return Ok(());
             };
-            let (orders, latest, sender) = (
+            let sender = sender.clone();
+            super::list_index::start(
+                request,
+                loaded,
                 state.orders.clone(),
                 services.list_latest.clone(),
-                sender.clone(),
+                move |message| {
+                    let _ = sender.send(message);
+                },
             );
-            latest.store(request.generation, std::sync::atomic::Ordering::Relaxed);
-            tokio::task::spawn_blocking(move || {
-                let generation = request.generation;
-                super::list_index::serve(
-                    generation,
-                    &request.spec,
-                    &loaded,
-                    &orders,
-                    &latest,
-                    &mut |list, complete| {
-                        let _ = sender.send(Msg::ListBuilt {
-                            generation,
-                            list,
-                            complete,
-                        });
-                    },
-                );
-            });
         }
         Command::Views(request) => {
             let result = super::remember::run(services.views.as_deref(), request);

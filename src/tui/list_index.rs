@@ -212,6 +212,35 @@ pub fn serve(
     }
 }
 
+/// Starts a list request on a thread of its own, as the newest: its first part and the whole
+/// go to `send` as `Msg::ListBuilt`, and an older walk still running stops.
+pub fn start(
+    request: super::state::ListRequest,
+    loaded: Loaded,
+    orders: Arc<SortOrders>,
+    latest: Arc<std::sync::atomic::AtomicU64>,
+    send: impl Fn(super::update::Msg) + Send + 'static,
+) {
+    latest.store(request.generation, std::sync::atomic::Ordering::Relaxed);
+    std::thread::spawn(move || {
+        let generation = request.generation;
+        serve(
+            generation,
+            &request.spec,
+            &loaded,
+            &orders,
+            &latest,
+            &mut |list, complete| {
+                send(super::update::Msg::ListBuilt {
+                    generation,
+                    list,
+                    complete,
+                })
+            },
+        );
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
