@@ -139,6 +139,12 @@ impl IdColumn {
         Some(&self.text[start..end])
     }
 
+    /// The id's bytes: what lookups compare (no character-boundary checks on the hot path).
+    fn bytes(&self, index: usize) -> &[u8] {
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        &self.text.as_bytes()[start..self.ends[index]]
+    }
+
     pub fn push(&mut self, id: &str) {
         self.text.push_str(id);
         self.ends.push(self.text.len());
@@ -195,11 +201,23 @@ impl CustomerIndex {
 
     /// The index of `id`, inserting it when new; `true` when it was inserted.
     pub fn index_of(&mut self, id: &[u8]) -> (usize, bool) {
+        let hash = self.hash(id);
+        let ids = &self.ids;
+        // Stored ids are valid UTF-8, so equal bytes mean an equal (already valid) id.
+        if let Some(found) = self.table.find(hash, |i| ids.bytes(*i as usize) == id) {
+            return (*found as usize, false);
+        }
         let text = String::from_utf8_lossy(id);
         let hash = self.hash(text.as_bytes());
-        let ids = &self.ids;
-        if let Some(found) = self.table.find(hash, |i| ids[*i as usize] == *text) {
-            return (*found as usize, false);
+        if let std::borrow::Cow::Owned(_) = text {
+            // Invalid UTF-8 is stored as its lossy text: it may be there under that.
+            let ids = &self.ids;
+            if let Some(found) = self
+                .table
+                .find(hash, |i| ids.bytes(*i as usize) == text.as_bytes())
+            {
+                return (*found as usize, false);
+            }
         }
         let index = self.ids.len();
         self.ids.push(&text);
