@@ -262,3 +262,88 @@ fn parquet_output_has_the_csv_columns_typed() {
         }
     }
 }
+
+/// A transaction log in Parquet (CDNOW: integer ids, DATE days, double amounts, a return added)
+/// gives the report the same log gives as whitespace-separated text; without its amount
+/// column (`--count-only`) each row is one purchase, as for CSV.
+#[test]
+fn parquet_transaction_logs_give_the_text_logs_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(common::fixture("cdnow/CDNOW_sample.txt")).unwrap();
+    let mut rows: Vec<(i64, chrono::NaiveDate, f64)> = text
+        .lines()
+        .map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            (
+                fields[1].parse().unwrap(),
+                chrono::NaiveDate::parse_from_str(fields[2], "%Y%m%d").unwrap(),
+                fields[4].parse().unwrap(),
+            )
+        })
+        .collect();
+    // A return, netted into its week like a CSV log's.
+    let (id, day, _) = rows[10];
+    rows.insert(11, (id, day, -5.0));
+    let log = dir.path().join("log.txt");
+    std::fs::write(
+        &log,
+        rows.iter()
+            .map(|(id, day, amount)| format!("{id} {} {amount}\n", day.format("%Y%m%d")))
+            .collect::<String>(),
+    )
+    .unwrap();
+    let mut ids = Int64Builder::new();
+    let mut days = Date32Builder::new();
+    let mut amounts = Float64Builder::new();
+    for (id, day, amount) in &rows {
+        ids.append_value(*id);
+        days.append_value(epoch_days(*day));
+        amounts.append_value(*amount);
+    }
+    let parquet = dir.path().join("log.parquet");
+    write_parquet(
+        &parquet,
+        vec![
+            ("amount", Arc::new(amounts.finish())),
+            ("customer_id", Arc::new(ids.finish())),
+            ("date", Arc::new(days.finish())),
+        ],
+    );
+    let text_args = |extra: &[&str]| {
+        let mut args = vec![
+            "analyze",
+            "--transactions",
+            log.to_str().unwrap(),
+            "--no-header",
+            "--delimiter",
+            "whitespace",
+            "--id-col",
+            "1",
+            "--date-col",
+            "2",
+            "--churn-model",
+            "rules",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        report_json(&args)
+    };
+    let parquet_args = |extra: &[&str]| {
+        let mut args = vec![
+            "analyze",
+            "--transactions",
+            parquet.to_str().unwrap(),
+            "--churn-model",
+            "rules",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        report_json(&args)
+    };
+    let expected = text_args(&["--amount-col", "3"]);
+    assert_eq!(expected["load"]["returns_netted"].as_u64(), Some(1));
+    assert_eq!(parquet_args(&[]), expected);
+    assert_eq!(parquet_args(&["--count-only"]), text_args(&[]));
+}

@@ -85,11 +85,15 @@ fn load_spend(options: &LoadOptions) -> Result<Dataset, DataError> {
             options.policy,
             options.as_of,
         ),
-        SpendSource::Transactions(path, _) if parquet::is_parquet(path, options.format.parquet) => {
-            Err(DataError::Invalid(format!(
-                "{}: Parquet transaction logs are not read yet; expected a CSV log, or a weekly panel in Parquet (--weekly)",
-                path.display()
-            )))
+        SpendSource::Transactions(path, columns)
+            if parquet::is_parquet(path, options.format.parquet) =>
+        {
+            parquet::load_transactions_parquet(
+                &path.display().to_string(),
+                columns,
+                options.policy,
+                options.as_of,
+            )
         }
         SpendSource::Transactions(path, columns) => load_transactions(
             &path.display().to_string(),

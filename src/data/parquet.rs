@@ -1,5 +1,5 @@
-//! Parquet input: the weekly panel read batch by batch, only its three columns (projection),
-//! into the same grid and the same checks as the CSV loader. Ids may be text or integers,
+//! Parquet input: the weekly panel or a transaction log, read batch by batch, only the columns
+//! needed (projection), into the same grid and the same checks as the CSV loaders. Ids may be text or integers,
 //! dates a date, a timestamp or ISO text, spend any number type. A bad value is a bad row
 //! named by file, row and column, like a CSV line.
 
@@ -34,13 +34,15 @@ fn invalid(path: &str, why: impl std::fmt::Display) -> DataError {
     DataError::Invalid(format!("{path}: {why}"))
 }
 
-/// Loads a weekly panel stored as Parquet.
-pub fn load_weekly_parquet(
-    path: &str,
-    format: &super::table::TableFormat,
-    policy: RowPolicy,
-    as_of: Option<NaiveDate>,
-) -> Result<Dataset, DataError> {
+/// A Parquet file opened for reading only `wanted` columns: the batch reader, each column's
+/// (1-based number, name) in `wanted` order, and the file's row count.
+type Opened = (
+    parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+    Vec<(usize, String)>,
+    usize,
+);
+
+fn open(path: &str, wanted: &[&ColumnRef], expected: &str) -> Result<Opened, DataError> {
     let file = std::fs::File::open(path).map_err(|source| DataError::Io {
         path: path.to_string(),
         source,
@@ -55,7 +57,7 @@ pub fn load_weekly_parquet(
         .map(|f| f.name().clone())
         .collect();
     let mut positions = Vec::new();
-    for column in &format.weekly_columns {
+    for column in wanted {
         let found = match column {
             ColumnRef::Name(name) => names.iter().position(|n| n == name),
             ColumnRef::Index(number) => number.checked_sub(1).filter(|i| *i < names.len()),
@@ -63,50 +65,117 @@ pub fn load_weekly_parquet(
         match found {
             Some(position) => positions.push(position),
             None => {
-                let wanted = match column {
+                let missing = match column {
                     ColumnRef::Name(name) => format!("{name:?}"),
                     ColumnRef::Index(number) => format!("number {number}"),
                 };
                 return Err(invalid(
                     path,
                     format!(
-                        "expected columns {EXPECTED_WEEKLY}; column {wanted} is missing (found {})",
+                        "expected columns {expected}; column {missing} is missing (found {})",
                         names.join(", ")
                     ),
                 ));
             }
         }
     }
-    let columns: [(usize, String); 3] =
-        std::array::from_fn(|i| (positions[i] + 1, names[positions[i]].clone()));
-    let mask = ProjectionMask::roots(builder.parquet_schema(), positions.clone());
+    let columns = positions
+        .iter()
+        .map(|p| (p + 1, names[*p].clone()))
+        .collect();
+    let mask = ProjectionMask::roots(builder.parquet_schema(), positions);
     let reader = builder
         .with_projection(mask)
         .with_batch_size(BATCH_ROWS)
         .build()
         .map_err(|e| invalid(path, e))?;
+    Ok((reader, columns, rows))
+}
+
+/// Loads a weekly panel stored as Parquet.
+pub fn load_weekly_parquet(
+    path: &str,
+    format: &super::table::TableFormat,
+    policy: RowPolicy,
+    as_of: Option<NaiveDate>,
+) -> Result<Dataset, DataError> {
+    let wanted: Vec<&ColumnRef> = format.weekly_columns.iter().collect();
+    let (reader, columns, rows) = open(path, &wanted, EXPECTED_WEEKLY)?;
+    let fields = Fields {
+        id: &columns[0],
+        date: &columns[1],
+        value: Some(&columns[2]),
+        signed: false,
+    };
     let mut first_row = 1u64;
     let chunks = reader.map(|batch| {
         let batch = batch.map_err(|e| invalid(path, format!("cannot read a row group ({e})")))?;
-        let chunk = chunk_of(path, &batch, &columns, first_row, policy)?;
+        let chunk = chunk_of(path, &batch, &fields, first_row, policy)?;
         first_row += batch.num_rows() as u64;
         Ok(chunk)
     });
     panel_from_chunks(path, policy, as_of, rows, chunks)
 }
 
+/// Loads a transaction log stored as Parquet (id, date and, when there is one, amount; a
+/// negative amount is a return), batch by batch into merged purchase-days, as the CSV log.
+pub fn load_transactions_parquet(
+    path: &str,
+    columns: &super::transactions::TransactionColumns,
+    policy: RowPolicy,
+    as_of: Option<NaiveDate>,
+) -> Result<Dataset, DataError> {
+    let expected = super::transactions::describe(columns);
+    let default_amount = ColumnRef::Name("amount".into());
+    let amount = if columns.count_only {
+        None
+    } else {
+        match &columns.amount {
+            Some(column) => Some(column),
+            // The default amount column, when the file has one.
+            None => open(path, &[&default_amount], &expected)
+                .ok()
+                .map(|_| &default_amount),
+        }
+    };
+    let mut wanted = vec![&columns.id, &columns.date];
+    wanted.extend(amount);
+    let (reader, found, _) = open(path, &wanted, &expected)?;
+    let fields = Fields {
+        id: &found[0],
+        date: &found[1],
+        value: found.get(2),
+        signed: true,
+    };
+    let mut sink = super::transactions::TransactionSink::new(as_of);
+    let mut first_row = 1u64;
+    for batch in reader {
+        let batch = batch.map_err(|e| invalid(path, format!("cannot read a row group ({e})")))?;
+        sink.absorb(&chunk_of(path, &batch, &fields, first_row, policy)?)?;
+        first_row += batch.num_rows() as u64;
+    }
+    sink.finish(path, &expected, amount.is_some())
+}
+
+/// The columns a chunk is read from: (1-based number, name) each; without a value column
+/// every row counts one; `signed` lets values be negative (returns).
+struct Fields<'a> {
+    id: &'a (usize, String),
+    date: &'a (usize, String),
+    value: Option<&'a (usize, String)>,
+    signed: bool,
+}
+
 /// One batch as a chunk of dated rows; bad values are rejected as the policy says.
 fn chunk_of(
     path: &str,
     batch: &RecordBatch,
-    [
-        (id_number, id_column),
-        (week_number, week_column),
-        (spend_number, spend_column),
-    ]: &[(usize, String); 3],
+    fields: &Fields,
     first_row: u64,
     policy: RowPolicy,
 ) -> Result<RowChunk, DataError> {
+    let (id_number, id_column) = fields.id;
+    let (week_number, week_column) = fields.date;
     // The projection keeps the file's column order: find each by name.
     let column = |name: &str| {
         batch
@@ -130,10 +199,25 @@ fn chunk_of(
     // Text (ISO dates), timestamps and dates all become days.
     let days = cast(week_column, &DataType::Date32)?;
     let days = days.as_primitive::<Date32Type>();
-    let values = cast(spend_column, &DataType::Float64)?;
+    // Without a value column every row is one purchase.
+    let counted = (0..batch.num_rows())
+        .map(|_| 1.0)
+        .collect::<arrow_array::Float64Array>();
+    let counted: std::sync::Arc<dyn Array> = std::sync::Arc::new(counted);
+    let (spend_number, spend_column) = match fields.value {
+        Some((number, name)) => (*number, name.as_str()),
+        None => (0, ""),
+    };
+    let original_values = match fields.value {
+        Some(_) => column(spend_column)?.clone(),
+        None => counted.clone(),
+    };
+    let values = match fields.value {
+        Some(_) => cast(spend_column, &DataType::Float64)?,
+        None => counted,
+    };
     let values = values.as_primitive::<Float64Type>();
     let original_days = column(week_column)?;
-    let original_values = column(spend_column)?;
     let mut chunk = RowChunk::default();
     for row in 0..batch.num_rows() {
         let line = first_row + row as u64;
@@ -174,14 +258,14 @@ fn chunk_of(
                 "a value that is not a finite number"
             };
             Some(problem(
-                *spend_number,
+                spend_number,
                 spend_column,
                 RowProblem::BadNumber,
                 &format!("a number, found {found}"),
             ))
-        } else if values.value(row) < 0.0 {
+        } else if values.value(row) < 0.0 && !fields.signed {
             Some(problem(
-                *spend_number,
+                spend_number,
                 spend_column,
                 RowProblem::NegativeSpend,
                 &format!("a spend of 0 or more, found {}", values.value(row)),

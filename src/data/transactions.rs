@@ -82,61 +82,103 @@ pub fn load_transactions(
     layout.decimal = format.decimal;
     let delimiter = stream.delimiter();
     let pool = ChunkPool::default();
-    let mut customers = CustomerIndex::default();
-    let mut transactions: Vec<Transaction> = Vec::new();
-    let mut report = LoadReport::default();
-    // Returns are counted as read (merging hides them later), up to the cut like the rows kept.
-    let last_counted_day = as_of.map_or(i32::MAX, day_number);
+    let mut sink = TransactionSink::new(as_of);
     stream.scan(
         |text, first_line| parse_rows(&pool, path, text, first_line, delimiter, &layout, policy),
         |chunk| {
-            let mut current_run = usize::MAX;
-            let mut customer = 0;
-            for row in &chunk.rows {
-                if row.run as usize != current_run {
-                    current_run = row.run as usize;
-                    customer = customers.index_of(chunk.run_id(current_run)).0 as u32;
-                }
-                if row.value < 0.0 && row.day <= last_counted_day {
-                    report.returns_netted += 1;
-                }
-                // Lines of one basket arrive together: one purchase-day for everything
-                // downstream (the weekly grid sums them, the models merge a day's purchases),
-                // so they are merged as read, which keeps a line-level log's memory small.
-                match transactions.last_mut() {
-                    Some(last) if last.customer == customer && last.day == row.day => {
-                        last.amount += row.value;
-                    }
-                    _ => transactions.push(Transaction {
-                        customer,
-                        day: row.day,
-                        amount: row.value,
-                    }),
-                }
-            }
-            let stopped = chunk.stopped.clone();
-            report.absorb(chunk.report.clone());
+            let absorbed = sink.absorb(&chunk);
             pool.give_back(chunk);
-            stopped.map_or(Ok(()), |error| Err(DataError::Row(error)))
+            absorbed
         },
     )?;
-    if transactions.is_empty() {
-        return Err(DataError::NoRows {
-            path: path.to_string(),
-            why: report.why_none_usable(),
-            expected,
-        });
-    }
-    let mut dataset =
-        weekly_from_transactions(path, customers.ids, transactions, as_of, &mut report)?;
-    dataset.load = report;
-    if layout.value.is_none() {
-        dataset.unit = crate::text::ValueUnit::Purchases;
-    }
-    Ok(dataset)
+    sink.finish(path, &expected, layout.value.is_some())
 }
 
-fn describe(columns: &TransactionColumns) -> String {
+/// Parsed rows, chunk by chunk, into merged purchase-days: what a log of any format becomes
+/// before the weekly grid.
+pub struct TransactionSink {
+    customers: CustomerIndex,
+    transactions: Vec<Transaction>,
+    report: LoadReport,
+    as_of: Option<NaiveDate>,
+    /// Returns are counted as read (merging hides them later), up to the cut like the rows.
+    last_counted_day: i32,
+}
+
+impl TransactionSink {
+    pub fn new(as_of: Option<NaiveDate>) -> Self {
+        Self {
+            customers: CustomerIndex::default(),
+            transactions: Vec::new(),
+            report: LoadReport::default(),
+            as_of,
+            last_counted_day: as_of.map_or(i32::MAX, day_number),
+        }
+    }
+
+    /// Takes one chunk's rows in; a chunk that stopped (strict mode) ends the load.
+    pub fn absorb(&mut self, chunk: &super::rows::RowChunk) -> Result<(), DataError> {
+        let mut current_run = usize::MAX;
+        let mut customer = 0;
+        for row in &chunk.rows {
+            if row.run as usize != current_run {
+                current_run = row.run as usize;
+                customer = self.customers.index_of(chunk.run_id(current_run)).0 as u32;
+            }
+            if row.value < 0.0 && row.day <= self.last_counted_day {
+                self.report.returns_netted += 1;
+            }
+            // Lines of one basket arrive together: one purchase-day for everything
+            // downstream (the weekly grid sums them, the models merge a day's purchases), so
+            // they are merged as read, which keeps a line-level log's memory small.
+            match self.transactions.last_mut() {
+                Some(last) if last.customer == customer && last.day == row.day => {
+                    last.amount += row.value;
+                }
+                _ => self.transactions.push(Transaction {
+                    customer,
+                    day: row.day,
+                    amount: row.value,
+                }),
+            }
+        }
+        self.report.absorb(chunk.report.clone());
+        chunk
+            .stopped
+            .clone()
+            .map_or(Ok(()), |error| Err(DataError::Row(error)))
+    }
+
+    /// The weekly grid; `amounts` false when every row counted as one purchase.
+    pub fn finish(
+        mut self,
+        path: &str,
+        expected: &str,
+        amounts: bool,
+    ) -> Result<Dataset, DataError> {
+        if self.transactions.is_empty() {
+            return Err(DataError::NoRows {
+                path: path.to_string(),
+                why: self.report.why_none_usable(),
+                expected: expected.to_string(),
+            });
+        }
+        let mut dataset = weekly_from_transactions(
+            path,
+            self.customers.ids,
+            self.transactions,
+            self.as_of,
+            &mut self.report,
+        )?;
+        dataset.load = self.report;
+        if !amounts {
+            dataset.unit = crate::text::ValueUnit::Purchases;
+        }
+        Ok(dataset)
+    }
+}
+
+pub(super) fn describe(columns: &TransactionColumns) -> String {
     let name = |c: &ColumnRef| match c {
         ColumnRef::Name(n) => n.clone(),
         ColumnRef::Index(i) => format!("column {i}"),
