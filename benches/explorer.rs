@@ -7,12 +7,12 @@
 //! - a sort key until the whole sorted list is on screen,
 //! - a quit key during a walk until `update` has set quit (the loop ends on that).
 
+mod support;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use revgap::config::Config;
-use revgap::data::generate::GenerateOptions;
-use revgap::engine;
 use revgap::tui::keymap::Keymap;
 use revgap::tui::list_index;
 use revgap::tui::state::{AppState, Loaded};
@@ -112,16 +112,7 @@ fn percentiles(name: &str, mut times: Vec<Duration>) {
 
 fn main() {
     let config = Config::default();
-    let dataset = revgap::data::generate::in_memory(&GenerateOptions {
-        customers: CUSTOMERS,
-        weeks: 52,
-        ..Default::default()
-    });
-    let analysis = engine::analyze(&dataset, &config);
-    let loaded = Loaded {
-        dataset: Arc::new(dataset),
-        analysis: Arc::new(analysis),
-    };
+    let loaded = support::loaded(CUSTOMERS);
     let mut state = AppState::new("bench".into(), config, Keymap::default(), true);
     update(&mut state, Msg::Resize(120, 40));
     update(

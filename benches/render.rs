@@ -7,27 +7,13 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use revgap::config::Config;
-use revgap::data::generate::GenerateOptions;
-use revgap::engine;
 use revgap::tui::keymap::Keymap;
-use revgap::tui::state::{AppState, Loaded};
+use revgap::tui::state::AppState;
 use revgap::tui::update::{Msg, update};
 use revgap::tui::view;
-use std::sync::Arc;
+mod support;
 
-fn loaded(customers: usize) -> Loaded {
-    let options = GenerateOptions {
-        customers,
-        weeks: 52,
-        ..Default::default()
-    };
-    let dataset = revgap::data::generate::in_memory(&options);
-    let analysis = engine::analyze(&dataset, &Config::default());
-    Loaded {
-        dataset: Arc::new(dataset),
-        analysis: Arc::new(analysis),
-    }
-}
+use support::loaded;
 
 fn frames(c: &mut Criterion) {
     let config = Config::default();

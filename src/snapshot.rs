@@ -18,17 +18,30 @@ use std::path::{Path, PathBuf};
 /// History lines kept per data source.
 const HISTORY_RUNS: usize = 100;
 
-/// The snapshots' directory.
-pub fn directory() -> Option<PathBuf> {
+/// revgap's state directory: `$REVGAP_STATE_DIR`, else the platform's (`~/.local/state/revgap`).
+/// Whether it came from the variable is returned too (snapshots sit in the variable's
+/// directory itself, for compatibility, and in `snapshots/` under the platform's).
+pub fn state_directory() -> Option<(PathBuf, bool)> {
     if let Some(dir) = std::env::var_os("REVGAP_STATE_DIR").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(dir));
+        return Some((PathBuf::from(dir), true));
     }
     let dirs = directories::ProjectDirs::from("", "", "revgap")?;
-    Some(
+    Some((
         dirs.state_dir()
             .unwrap_or_else(|| dirs.data_local_dir())
-            .join("snapshots"),
-    )
+            .to_path_buf(),
+        false,
+    ))
+}
+
+/// The snapshots' directory.
+pub fn directory() -> Option<PathBuf> {
+    let (base, from_variable) = state_directory()?;
+    Some(if from_variable {
+        base
+    } else {
+        base.join("snapshots")
+    })
 }
 
 /// One customer with a gap, as a snapshot keeps them.

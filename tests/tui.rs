@@ -809,7 +809,13 @@ mod narratives {
                 .contains("cancelled: 1 of 3 done")
         );
         // Answers of a cancelled batch still in the channel are dropped.
-        update(&mut state, Msg::BatchFinished { request });
+        update(
+            &mut state,
+            Msg::BatchFinished {
+                request,
+                refused: 0,
+            },
+        );
         assert!(!screen_text(&draw(&state, 120, 40)).contains("(c cancels)"));
     }
 

@@ -42,20 +42,33 @@ type Opened = (
     usize,
 );
 
-fn open(path: &str, wanted: &[&ColumnRef], expected: &str) -> Result<Opened, DataError> {
+type Builder = ParquetRecordBatchReaderBuilder<std::fs::File>;
+
+/// Opens `path` and reads its column names (the footer only).
+fn open(path: &str) -> Result<(Builder, Vec<String>), DataError> {
     let file = std::fs::File::open(path).map_err(|source| DataError::Io {
         path: path.to_string(),
         source,
     })?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file)
         .map_err(|e| invalid(path, format!("not a readable Parquet file ({e})")))?;
-    let rows = builder.metadata().file_metadata().num_rows().max(0) as usize;
-    let names: Vec<String> = builder
+    let names = builder
         .schema()
         .fields()
         .iter()
         .map(|f| f.name().clone())
         .collect();
+    Ok((builder, names))
+}
+
+/// The reader of only the `wanted` columns of an opened file.
+fn project(
+    path: &str,
+    (builder, names): (Builder, Vec<String>),
+    wanted: &[&ColumnRef],
+    expected: &str,
+) -> Result<Opened, DataError> {
+    let rows = builder.metadata().file_metadata().num_rows().max(0) as usize;
     let mut positions = Vec::new();
     for column in wanted {
         let found = match column {
@@ -100,7 +113,7 @@ pub fn load_weekly_parquet(
     as_of: Option<NaiveDate>,
 ) -> Result<Dataset, DataError> {
     let wanted: Vec<&ColumnRef> = format.weekly_columns.iter().collect();
-    let (reader, columns, rows) = open(path, &wanted, EXPECTED_WEEKLY)?;
+    let (reader, columns, rows) = project(path, open(path)?, &wanted, EXPECTED_WEEKLY)?;
     let fields = Fields {
         id: &columns[0],
         date: &columns[1],
@@ -126,6 +139,7 @@ pub fn load_transactions_parquet(
     as_of: Option<NaiveDate>,
 ) -> Result<Dataset, DataError> {
     let expected = super::transactions::describe(columns);
+    let opened = open(path)?;
     let default_amount = ColumnRef::Name("amount".into());
     let amount = if columns.count_only {
         None
@@ -133,14 +147,16 @@ pub fn load_transactions_parquet(
         match &columns.amount {
             Some(column) => Some(column),
             // The default amount column, when the file has one.
-            None => open(path, &[&default_amount], &expected)
-                .ok()
-                .map(|_| &default_amount),
+            None => opened
+                .1
+                .iter()
+                .any(|name| name == "amount")
+                .then_some(&default_amount),
         }
     };
     let mut wanted = vec![&columns.id, &columns.date];
     wanted.extend(amount);
-    let (reader, found, _) = open(path, &wanted, &expected)?;
+    let (reader, found, _) = project(path, opened, &wanted, &expected)?;
     let fields = Fields {
         id: &found[0],
         date: &found[1],

@@ -636,8 +636,9 @@ fn run_command(
                         });
                     }
                 };
-                for (customer, refused) in started.refused.drain(..) {
-                    send(customer, Err(refused));
+                let refused = started.refused.len();
+                for (customer, no_answer) in started.refused.drain(..) {
+                    send(customer, Err(no_answer));
                 }
                 let mut usage = batch::LlmUsage::default();
                 while let Some(joined) = started.tasks.join_next().await {
@@ -646,7 +647,7 @@ fn run_command(
                         send(customer, answer);
                     }
                 }
-                let _ = sender.send(Msg::BatchFinished { request });
+                let _ = sender.send(Msg::BatchFinished { request, refused });
                 record_usage(ledger, usage);
             });
             services.requests.retain(|_, handle| !handle.is_finished());

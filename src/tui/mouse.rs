@@ -3,15 +3,14 @@
 //! scrolls the gap detail under the pointer. Positions are mapped through the same layout the
 //! view draws with.
 
-use super::action::Action;
 use super::columns;
 use super::state::{AppState, Mode, Pane};
-use super::update::on_action;
+use super::update::scroll_detail_by;
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 
 /// Rows the wheel moves the list per notch.
-const WHEEL_ROWS: isize = 3;
+const WHEEL_ROWS: i32 = 3;
 
 pub fn on_mouse(state: &mut AppState, event: MouseEvent) {
     if state.mode != Mode::Normal || state.loaded.is_none() {
@@ -29,21 +28,9 @@ pub fn on_mouse(state: &mut AppState, event: MouseEvent) {
         MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
             let down = event.kind == MouseEventKind::ScrollDown;
             if pane_at == Some(Pane::Detail) {
-                let focus = state.focus;
-                state.focus = Pane::Detail;
-                for _ in 0..WHEEL_ROWS {
-                    on_action(
-                        state,
-                        if down {
-                            Action::MoveDown
-                        } else {
-                            Action::MoveUp
-                        },
-                    );
-                }
-                state.focus = focus;
+                scroll_detail_by(state, if down { WHEEL_ROWS } else { -WHEEL_ROWS });
             } else if areas.list.contains(at) {
-                state.move_selection(if down { WHEEL_ROWS } else { -WHEEL_ROWS });
+                state.move_selection((if down { WHEEL_ROWS } else { -WHEEL_ROWS }) as isize);
             }
         }
         MouseEventKind::Down(MouseButton::Left) => {

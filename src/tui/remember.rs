@@ -15,17 +15,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Where remembered views live.
+/// Where remembered views live: `views/` in the state directory.
 pub fn directory() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("REVGAP_STATE_DIR").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(dir).join("views"));
-    }
-    let dirs = directories::ProjectDirs::from("", "", "revgap")?;
-    Some(
-        dirs.state_dir()
-            .unwrap_or_else(|| dirs.data_local_dir())
-            .join("views"),
-    )
+    crate::snapshot::state_directory().map(|(base, _)| base.join("views"))
 }
 
 /// How the list and panes look: what a named view saves and a data source remembers.

@@ -515,7 +515,7 @@ pub struct BatchView {
     pub total: usize,
     /// Finished, grounded or not (refused ones included).
     pub done: usize,
-    /// Refused before sending: the token budget ran out.
+    /// Refused before sending: the token budget ran out (known when the batch finishes).
     pub refused: usize,
     pub finished: bool,
     pub cancelled: bool,

@@ -23,9 +23,10 @@ pub enum Msg {
         customer: usize,
         generated: Box<Generated>,
     },
-    /// Batch `request` has nothing more to send.
+    /// Batch `request` has nothing more to send; `refused` were not sent (token budget).
     BatchFinished {
         request: u64,
+        refused: usize,
     },
     /// A click or a wheel turn (when the mouse is on).
     Mouse(crossterm::event::MouseEvent),
@@ -154,14 +155,6 @@ fn apply(state: &mut AppState, msg: Msg) -> Vec<Command> {
                 .filter(|b| b.request == request && !b.cancelled)
             {
                 batch.done += 1;
-                if generated.text.is_none()
-                    && generated
-                        .fallback_reason
-                        .as_deref()
-                        .is_some_and(|r| r.contains("budget"))
-                {
-                    batch.refused += 1;
-                }
                 if generated
                     .grounding
                     .as_ref()
@@ -179,13 +172,14 @@ fn apply(state: &mut AppState, msg: Msg) -> Vec<Command> {
             }
             Vec::new()
         }
-        Msg::BatchFinished { request } => {
+        Msg::BatchFinished { request, refused } => {
             if let Some(batch) = state
                 .batch
                 .as_mut()
                 .filter(|b| b.request == request && !b.cancelled)
             {
                 batch.finished = true;
+                batch.refused = refused;
                 state.status = Some(format!(
                     "LLM batch: {} of {} done{}",
                     batch.done,
@@ -563,9 +557,19 @@ fn scroll_detail(state: &mut AppState, action: Action) -> bool {
         Action::Bottom => i32::from(room),
         _ => return false,
     };
+    scroll_detail_within(state, delta, room);
+    true
+}
+
+/// Scrolls the gap detail `delta` rows, by keys or the wheel, within its room.
+pub fn scroll_detail_by(state: &mut AppState, delta: i32) {
+    let (room, _) = super::view::detail::scroll_room(state);
+    scroll_detail_within(state, delta, room);
+}
+
+fn scroll_detail_within(state: &mut AppState, delta: i32, room: u16) {
     let scrolled = (i32::from(state.detail_scroll.min(room)) + delta).clamp(0, i32::from(room));
     state.detail_scroll = scrolled as u16;
-    true
 }
 
 /// What `y` (the id) and `Y` (the rationale shown) copy, cleaned of control characters.
