@@ -222,9 +222,9 @@ fn transaction_log_aggregates_to_weeks_ending_on_the_as_of_date() {
         ["2025-08-31", "2025-09-07", "2025-09-14"]
     );
     // Customer 1: 10 + 5 (timestamp, same day) − 3 (return) = 12; then 20; then nothing.
-    assert_eq!(data.weeks_of(0), [12.0, 20.0, 0.0]);
+    assert_eq!(*data.weeks_of(0), [12.0, 20.0, 0.0]);
     // Customer 2: a −9 return in an otherwise empty week is floored at zero and counted.
-    assert_eq!(data.weeks_of(1), [4.0, 0.0, 99.0]);
+    assert_eq!(*data.weeks_of(1), [4.0, 0.0, 99.0]);
     assert_eq!(data.load.returns_netted, 2);
     assert_eq!(data.load.weeks_floored_at_zero, 1);
 }

@@ -323,8 +323,8 @@ fn defect_15_weeks_sort_by_date_and_missing_weeks_are_zero() {
     )
     .unwrap();
     assert_eq!(data.week_count(), 5);
-    assert_eq!(data.weeks_of(0), [10.0, 0.0, 30.0, 0.0, 40.0]);
-    assert_eq!(data.weeks_of(1), [5.0, 5.0, 5.0, 0.0, 5.0]);
+    assert_eq!(*data.weeks_of(0), [10.0, 0.0, 30.0, 0.0, 40.0]);
+    assert_eq!(*data.weeks_of(1), [5.0, 5.0, 5.0, 0.0, 5.0]);
     assert_eq!(data.load.missing_weeks_filled, 3);
     assert_eq!(data.week_starts[0].to_string(), "2025-09-06");
 }

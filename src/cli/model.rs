@@ -155,7 +155,7 @@ pub fn backtest_report(
             continue;
         };
         let score = &analysis.scores[position];
-        let profile = crate::engine::SpendProfile::of(cut.weeks_of(position), &config);
+        let profile = crate::engine::SpendProfile::of(&cut.weeks_of(position), &config);
         cases.push(backtest::Case {
             summary: *summary,
             rule_points: score.churn_points,
@@ -167,7 +167,7 @@ pub fn backtest_report(
                 .season
                 .forecast(
                     position,
-                    cut.weeks_of(position),
+                    &cut.weeks_of(position),
                     &config,
                     args.horizon_weeks.round() as usize,
                     config.model.interval,

@@ -1,7 +1,7 @@
 //! The in-memory dataset: a dense customers × weeks spend grid plus customer attributes.
 //!
-//! The grid is one contiguous `Vec<f64>`, customer-major (each customer's weeks are
-//! contiguous), so per-customer analysis is a slice and 1M × 52 is 416 MB.
+//! The grid is one contiguous vector, customer-major (each customer's weeks are contiguous),
+//! of whole cents in `i32` while that is exact (`grid::SpendGrid`): 1M × 52 is 208 MB.
 
 use super::error::LoadReport;
 use chrono::NaiveDate;
@@ -59,8 +59,9 @@ pub struct Dataset {
     pub week_starts: Vec<NaiveDate>,
     /// Customer ids in first-seen order.
     pub customer_ids: IdColumn,
-    /// `customer_ids.len() × week_starts.len()` spend values, customer-major.
-    pub spend: Vec<f64>,
+    /// `customer_ids.len() × week_starts.len()` spend values, customer-major, in whole
+    /// cents while that is exact (see `grid`).
+    pub spend: super::grid::SpendGrid,
     /// One entry per customer; `None` when the customer has no attribute row.
     pub profiles: Vec<Option<CustomerProfile>>,
     /// Names of the customers file's extra columns (e.g. name, region).
@@ -89,9 +90,9 @@ impl Dataset {
     }
 
     /// The weekly spend of customer `index`, oldest week first.
-    pub fn weeks_of(&self, index: usize) -> &[f64] {
+    pub fn weeks_of(&self, index: usize) -> std::borrow::Cow<'_, [f64]> {
         let weeks = self.week_count();
-        &self.spend[index * weeks..(index + 1) * weeks]
+        self.spend.row(index * weeks, weeks)
     }
 
     /// Builds a dataset from explicit rows (tests and the generator use this).
@@ -110,7 +111,7 @@ impl Dataset {
                 "row for {id} has the wrong number of weeks"
             );
             dataset.customer_ids.push(&id);
-            dataset.spend.extend(values);
+            dataset.spend.extend(&values);
             dataset.profiles.push(None);
         }
         dataset

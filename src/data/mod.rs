@@ -9,6 +9,7 @@ mod dataset;
 mod error;
 mod fields;
 pub mod generate;
+pub mod grid;
 pub mod parquet;
 mod rows;
 mod table;

@@ -287,7 +287,7 @@ pub fn weekly_from_transactions(
             .collect(),
         profiles: vec![None; customers],
         customer_ids: kept_ids,
-        spend,
+        spend: super::grid::SpendGrid::from_values(spend),
         extra_columns: Vec::new(),
         load: LoadReport::default(),
         as_of: Some(date_of(last_day)),

@@ -9,6 +9,7 @@
 use super::dataset::{CustomerIndex, Dataset};
 use super::error::{DataError, LoadReport, Location, RowError, RowPolicy, RowProblem};
 use super::fields::{self, date_of};
+use super::grid::SpendGrid;
 use super::rows::{ChunkPool, RowChunk, RowLayout, ValueRule, parse_rows};
 use super::table::{TableFormat, open_table};
 use chrono::NaiveDate;
@@ -80,7 +81,7 @@ pub(super) fn panel_from_chunks(
 struct PanelGrid {
     customers: CustomerIndex,
     stride: usize,
-    values: Vec<f64>,
+    values: SpendGrid,
     present: Vec<u64>,
     /// Customer rows laid out in `values` (the vectors are longer: zeroed spare capacity).
     laid_out: usize,
@@ -96,7 +97,7 @@ impl PanelGrid {
         Self {
             // Zeroed up front: the allocator hands out untouched zero pages, so a missing week
             // costs nothing and no pass clears memory before it is written.
-            values: vec![0.0; cells],
+            values: SpendGrid::zeroed(cells),
             present: vec![0; cells.div_ceil(64)],
             ..Default::default()
         }
@@ -148,7 +149,7 @@ impl PanelGrid {
                 continue;
             }
             self.present[word] |= bit;
-            self.values[cell] = row.value;
+            self.values.set(cell, row.value);
             self.slot_rows[slot] += 1;
         }
         report.absorb(chunk.report.clone());
@@ -162,7 +163,7 @@ impl PanelGrid {
     fn make_room(&mut self, cells: usize) {
         if cells > self.values.len() {
             let size = cells.max(self.values.len() * 2);
-            self.values.resize(size, 0.0);
+            self.values.resize(size);
             self.present.resize(size.div_ceil(64), 0);
         }
     }
@@ -194,13 +195,16 @@ impl PanelGrid {
         // Rows already laid out (a customer just inserted has none yet).
         let customers = self.laid_out;
         let cells = self.values.len().max(customers * stride);
-        let mut values = vec![0.0; cells];
+        let mut values = match &self.values {
+            SpendGrid::Cents(_) => SpendGrid::zeroed(cells),
+            SpendGrid::Float(_) => SpendGrid::Float(vec![0.0; cells]),
+        };
         let mut present = vec![0u64; cells.div_ceil(64)];
         for customer in 0..customers {
             for slot in 0..self.slot_days.len() {
                 let old = customer * self.stride + slot;
                 let new = customer * stride + slot;
-                values[new] = self.values[old];
+                values.set(new, self.values.get(old));
                 if self.present[old / 64] & (1 << (old % 64)) != 0 {
                     present[new / 64] |= 1 << (new % 64);
                 }
@@ -290,11 +294,14 @@ impl PanelGrid {
         let (spend, present_cells) = if in_place {
             let present_cells = self.present.iter().map(|w| u64::from(w.count_ones())).sum();
             let mut values = self.values;
-            values.truncate(customers * weeks);
+            values.resize(customers * weeks);
             values.shrink_to_fit();
             (values, present_cells)
         } else {
-            let mut spend = vec![0.0; customers * weeks];
+            let mut spend = match &self.values {
+                SpendGrid::Cents(_) => SpendGrid::zeroed(customers * weeks),
+                SpendGrid::Float(_) => SpendGrid::Float(vec![0.0; customers * weeks]),
+            };
             let mut present_cells: u64 = 0;
             for customer in 0..customers {
                 for (day, slot) in &kept {
@@ -302,7 +309,7 @@ impl PanelGrid {
                     let old = customer * self.stride + slot;
                     if self.present[old / 64] & (1 << (old % 64)) != 0 {
                         present_cells += 1;
-                        spend[customer * weeks + week] = self.values[old];
+                        spend.set(customer * weeks + week, self.values.get(old));
                     }
                 }
             }

@@ -283,7 +283,7 @@ fn build_insight(
         unit: dataset.unit,
         ..CustomerInsight::of(
             customer,
-            dataset.weeks_of(customer),
+            &dataset.weeks_of(customer),
             insight::Context {
                 loyalty_member: loyal,
                 model_churn,

@@ -45,7 +45,7 @@ pub fn medians(
     let members: Vec<Option<(u64, f64)>> = (0..dataset.customer_count())
         .into_par_iter()
         .map(|customer| {
-            let weeks = dataset.weeks_of(customer);
+            let weeks = &*dataset.weeks_of(customer);
             let first = weeks.iter().position(|v| *v > 0.0)?;
             let profile = SpendProfile::with_season(customer, weeks, config, season);
             if profile.is_new {

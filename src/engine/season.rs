@@ -220,7 +220,7 @@ fn weekly_totals(
         .fold(zero, |mut totals, customer| {
             let spend = dataset.weeks_of(customer);
             let cap = 5.0 * spend.iter().sum::<f64>() / weeks.max(1) as f64;
-            for (total, value) in totals[group_of(customer)].iter_mut().zip(spend) {
+            for (total, value) in totals[group_of(customer)].iter_mut().zip(spend.iter()) {
                 *total += value.min(cap);
             }
             totals
@@ -459,14 +459,14 @@ mod tests {
         let dataset = Dataset::from_rows(week_starts.clone(), rows);
         let season = Season::of(&dataset, &config());
         assert_eq!(season.kind(), BaselineKind::Seasonal);
-        let (expected, _) = season.expected(0, dataset.weeks_of(0), &config()).unwrap();
+        let (expected, _) = season.expected(0, &dataset.weeks_of(0), &config()).unwrap();
         let recent = dataset.weeks_of(0)[100..].iter().sum::<f64>() / 4.0;
         assert!(
             (expected - recent).abs() / recent < 0.1,
             "{expected} vs {recent}"
         );
         // The steady shopper's own last year says: no January dip.
-        let (steady, _) = season.expected(1, dataset.weeks_of(1), &config()).unwrap();
+        let (steady, _) = season.expected(1, &dataset.weeks_of(1), &config()).unwrap();
         assert!((steady - 80.0).abs() < 10.0, "{steady}");
     }
 

@@ -228,7 +228,7 @@ fn customer_out<'a>(
             .season
             .forecast(
                 insight.customer,
-                context.dataset.weeks_of(insight.customer),
+                &context.dataset.weeks_of(insight.customer),
                 context.config,
                 context.config.model.horizon_weeks.round().max(1.0) as usize,
                 context.config.model.interval,

@@ -205,7 +205,7 @@ fn segment_only(
     let wants = |dimension: &Dimension| wanted.is_none_or(|w| w == dimension);
     let activity: Vec<Activity> = (0..dataset.customer_count())
         .into_par_iter()
-        .map(|customer| Activity::of(dataset.weeks_of(customer)))
+        .map(|customer| Activity::of(&dataset.weeks_of(customer)))
         .collect();
     let needed = config.windows.history_weeks_needed();
     let at_risk_weeks = config.gaps.zero_spend_weeks;
