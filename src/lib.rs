@@ -18,6 +18,7 @@ pub mod report;
 pub mod segment;
 pub mod snapshot;
 pub mod stats;
+pub mod stream;
 pub mod text;
 pub mod tui;
 pub mod tune;

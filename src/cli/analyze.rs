@@ -21,13 +21,18 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
         ));
     }
     let config = load_config(&args.data)?;
-    let dataset = load_dataset(&args.data)?;
-    check_config_fits(&config, &dataset)?;
-    warn_skipped(&dataset);
     let mut ledger = campaign::open_for_reading(args.db.as_deref())?;
     let learned = campaign::learned_recovery(ledger.as_ref(), &args.learning, &config)?;
     let started = std::time::Instant::now();
-    let analysis = engine::analyze_learned(&dataset, &config, learned);
+    let (dataset, analysis) = if args.stream {
+        streamed(args, &config, learned.is_some())?
+    } else {
+        let dataset = load_dataset(&args.data)?;
+        check_config_fits(&config, &dataset)?;
+        warn_skipped(&dataset);
+        let analysis = engine::analyze_learned(&dataset, &config, learned);
+        (dataset, analysis)
+    };
     let analysis_ms = started.elapsed().as_millis() as u64;
     tracing::info!(elapsed_ms = analysis_ms, "analysis done");
     let listed: Vec<usize> = match args.top {
@@ -60,7 +65,8 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
     } else {
         None
     };
-    let snapshots = (!args.no_snapshot)
+    // A streamed run holds only its top customers: nothing to compare a next run with.
+    let snapshots = (!args.no_snapshot && !args.stream)
         .then(crate::snapshot::directory)
         .flatten();
     let mut keep_snapshot = None;
@@ -131,6 +137,36 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
     std::mem::forget(dataset);
     std::mem::forget(analysis);
     Ok(())
+}
+
+/// `analyze --stream`: the summary and top customers of a panel read part by part.
+fn streamed(
+    args: &AnalyzeArgs,
+    config: &Config,
+    learning: bool,
+) -> Result<(Dataset, Analysis), Failure> {
+    let refuse = |why: &str| Err(Failure::new(2, format!("--stream: {why}")));
+    if args.data.customers.is_some() {
+        return refuse(
+            "a customers file is joined to every customer at once; expected no --customers",
+        );
+    }
+    if learning {
+        return refuse(
+            "learned recovery is applied by value tier, which ranks every customer; expected --no-learning",
+        );
+    }
+    let options = args.data.load_options().map_err(|m| Failure::new(2, m))?;
+    let top = args.top.unwrap_or(config.report.top_customers);
+    let streamed = crate::stream::analyze(&options, config, top, args.stream_part as usize)
+        .map_err(|error| match error {
+            crate::stream::StreamError::Data(error) => Failure::from(error),
+            other => Failure::new(2, other.to_string()),
+        })?;
+    check_config_fits(config, &streamed.dataset)?;
+    warn_skipped(&streamed.dataset);
+    tracing::info!(parts = streamed.parts, "streamed analysis");
+    Ok((streamed.dataset, streamed.analysis))
 }
 
 /// Writes the report in the asked format (Parquet to its file, the others streamed).

@@ -579,6 +579,17 @@ pub struct AnalyzeArgs {
     /// Do not keep this run's snapshot (the state directory is left alone).
     #[arg(long)]
     pub no_snapshot: bool,
+    /// Read the weekly panel (CSV or Parquet, each customer's rows together) in parts of
+    /// customers and keep only the summary and the top customers (--top, else the report's
+    /// top_customers): memory stays small however many customers there are. Needs
+    /// --churn-model rules and a non-seasonal baseline; no customers file, snapshot or
+    /// learning.
+    #[arg(long, conflicts_with_all = ["since_last", "llm", "llm_dry_run"])]
+    pub stream: bool,
+    /// Customers per part of a streamed panel (memory per part: about 200 bytes a customer
+    /// at 52 weeks).
+    #[arg(long, value_name = "N", requires = "stream", default_value_t = crate::data::STREAM_PART_CUSTOMERS as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub stream_part: u64,
     #[command(flatten)]
     pub batch: LlmBatchArgs,
     /// The campaign ledger to learn from and report success metrics of (default: the platform's

@@ -238,7 +238,8 @@ impl LoadReport {
         parts.join("; ")
     }
 
-    /// Folds the counts of another partial report (from a parallel chunk) into this one.
+    /// Folds the counts of another partial report (from a parallel chunk, or a part of a
+    /// streamed panel) into this one.
     pub fn absorb(&mut self, other: LoadReport) {
         self.rows_read += other.rows_read;
         self.skipped_rows += other.skipped_rows;
@@ -253,5 +254,15 @@ impl LoadReport {
         for (reason, example) in other.example_by_reason {
             self.example_by_reason.entry(reason).or_insert(example);
         }
+        self.skipped_customer_rows += other.skipped_customer_rows;
+        for (key, count) in other.skipped_customer_rows_by_reason {
+            *self.skipped_customer_rows_by_reason.entry(key).or_insert(0) += count;
+        }
+        self.missing_weeks_filled += other.missing_weeks_filled;
+        self.returns_netted += other.returns_netted;
+        self.weeks_floored_at_zero += other.weeks_floored_at_zero;
+        self.rows_after_as_of += other.rows_after_as_of;
+        self.customers_without_attributes += other.customers_without_attributes;
+        self.customers_without_spend += other.customers_without_spend;
     }
 }

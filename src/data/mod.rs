@@ -20,6 +20,7 @@ pub use customers::{CustomersFile, attach_customers, read_customers};
 pub use dataset::{CustomerIndex, CustomerProfile, Dataset, IdColumn};
 pub use error::{DataError, LoadReport, Location, RowError, RowPolicy, RowProblem};
 pub use fields::{ColumnRef, Delimiter, check_date_format, date_of, day_number, parse_date_arg};
+use rows::RowChunk;
 pub use table::{Progress, ProgressHandle, TableFormat};
 pub use transactions::{Transaction, TransactionColumns, load_transactions};
 pub use weekly::load_weekly;
@@ -68,6 +69,56 @@ pub fn load(options: &LoadOptions) -> Result<Dataset, DataError> {
         None => dataset.load.customers_without_attributes = dataset.customer_count() as u64,
     }
     Ok(dataset)
+}
+
+/// Customers per part of a streamed panel: a part of 52 weeks is about 20 MB.
+pub const STREAM_PART_CUSTOMERS: usize = 100_000;
+
+/// Reads a weekly panel (CSV or Parquet) whose customers' rows come together, part by part,
+/// without holding it whole: the file is read twice, first for its week grid (and every
+/// row's checks), then in parts of about `part_customers` customers, each a dataset on the
+/// whole panel's weeks handed to `each` and dropped. Customer attributes are not attached.
+pub fn stream_weekly(
+    options: &LoadOptions,
+    part_customers: usize,
+    mut each: impl FnMut(Dataset) -> Result<(), DataError> + Send,
+) -> Result<(), DataError> {
+    let SpendSource::Weekly(path) = &options.spend else {
+        return Err(DataError::Invalid(
+            "a transaction log cannot be streamed: expected a weekly panel (--weekly)".into(),
+        ));
+    };
+    let path = &path.display().to_string();
+    let parquet = parquet::is_parquet(std::path::Path::new(path), options.format.parquet);
+    let read = |apply: &mut (dyn FnMut(&RowChunk) -> Result<(), DataError> + Send)| {
+        if parquet {
+            let (_, chunks) = parquet::weekly_chunks(path, &options.format, options.policy)?;
+            for chunk in chunks {
+                apply(&chunk?)?;
+            }
+            Ok(())
+        } else {
+            weekly::scan_weekly(path, &options.format, options.policy, |chunk| apply(chunk))
+        }
+    };
+    let mut count = weekly::SpanCount::default();
+    read(&mut |chunk| count.feed(chunk))?;
+    let span = count.span(path, options.as_of)?;
+    let source = crate::text::one_line(path).into_owned();
+    let mut parts = weekly::PanelParts::new(
+        path,
+        options.policy,
+        options.as_of,
+        span,
+        part_customers.max(1),
+        |mut part: Dataset| {
+            part.source.clone_from(&source);
+            part.load.customers_without_attributes = part.customer_count() as u64;
+            each(part)
+        },
+    );
+    read(&mut |chunk| parts.feed(chunk))?;
+    parts.end()
 }
 
 fn load_spend(options: &LoadOptions) -> Result<Dataset, DataError> {

@@ -112,22 +112,38 @@ pub fn load_weekly_parquet(
     policy: RowPolicy,
     as_of: Option<NaiveDate>,
 ) -> Result<Dataset, DataError> {
+    let (rows, chunks) = weekly_chunks(path, format, policy)?;
+    panel_from_chunks(path, policy, as_of, rows, chunks)
+}
+
+/// A weekly panel stored as Parquet as chunks of rows, batch by batch, and its row count.
+pub(super) fn weekly_chunks<'a>(
+    path: &'a str,
+    format: &super::table::TableFormat,
+    policy: RowPolicy,
+) -> Result<
+    (
+        usize,
+        impl Iterator<Item = Result<RowChunk, DataError>> + 'a,
+    ),
+    DataError,
+> {
     let wanted: Vec<&ColumnRef> = format.weekly_columns.iter().collect();
     let (reader, columns, rows) = project(path, open(path)?, &wanted, EXPECTED_WEEKLY)?;
-    let fields = Fields {
-        id: &columns[0],
-        date: &columns[1],
-        value: Some(&columns[2]),
-        signed: false,
-    };
     let mut first_row = 1u64;
-    let chunks = reader.map(|batch| {
+    let chunks = reader.map(move |batch| {
+        let fields = Fields {
+            id: &columns[0],
+            date: &columns[1],
+            value: Some(&columns[2]),
+            signed: false,
+        };
         let batch = batch.map_err(|e| invalid(path, format!("cannot read a row group ({e})")))?;
         let chunk = chunk_of(path, &batch, &fields, first_row, policy)?;
         first_row += batch.num_rows() as u64;
         Ok(chunk)
     });
-    panel_from_chunks(path, policy, as_of, rows, chunks)
+    Ok((rows, chunks))
 }
 
 /// Loads a transaction log stored as Parquet (id, date and, when there is one, amount; a

@@ -27,6 +27,25 @@ pub fn load_weekly(
     policy: RowPolicy,
     as_of: Option<NaiveDate>,
 ) -> Result<Dataset, DataError> {
+    // Reserve for the most cells the file could hold (untouched capacity costs no memory),
+    // so the grid never reallocates and copies while it grows.
+    let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len()) as usize;
+    let mut grid = PanelGrid::with_capacity(file_bytes / MIN_ROW_BYTES);
+    let mut report = LoadReport::default();
+    scan_weekly(path, format, policy, |chunk| {
+        grid.apply(path, chunk, policy, &mut report)
+    })?;
+    grid.finish(path, policy, as_of, report)
+}
+
+/// Parses a weekly panel CSV block by block (on every core), handing each chunk of rows to
+/// `apply` in file order.
+pub(super) fn scan_weekly(
+    path: &str,
+    format: &TableFormat,
+    policy: RowPolicy,
+    mut apply: impl FnMut(&RowChunk) -> Result<(), DataError> + Send,
+) -> Result<(), DataError> {
     let (stream, header) = open_table(path, format, EXPECTED_WEEKLY)?;
     let [id, week, spend] = &format.weekly_columns;
     let mut layout = RowLayout::resolve(
@@ -42,20 +61,14 @@ pub fn load_weekly(
     layout.decimal = format.decimal;
     let delimiter = stream.delimiter();
     let pool = ChunkPool::default();
-    // Reserve for the most cells the file could hold (untouched capacity costs no memory),
-    // so the grid never reallocates and copies while it grows.
-    let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len()) as usize;
-    let mut grid = PanelGrid::with_capacity(file_bytes / MIN_ROW_BYTES);
-    let mut report = LoadReport::default();
     stream.scan(
         |text, first_line| parse_rows(&pool, path, text, first_line, delimiter, &layout, policy),
         |chunk| {
-            let applied = grid.apply(path, &chunk, policy, &mut report);
+            let applied = apply(&chunk);
             pool.give_back(chunk);
             applied
         },
-    )?;
-    grid.finish(path, policy, as_of, report)
+    )
 }
 
 /// Builds the panel from chunks of rows however they were read (Parquet batches); `rows` is
@@ -73,6 +86,178 @@ pub(super) fn panel_from_chunks(
         grid.apply(path, &chunk?, policy, &mut report)?;
     }
     grid.finish(path, policy, as_of, report)
+}
+
+/// The week grid of a whole panel, found by a first reading: every part of a streamed panel
+/// is laid out on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct PanelSpan {
+    grid_weekday: i32,
+    first_day: i32,
+    last_day: i32,
+}
+
+/// Counts rows by day on a first reading, for the week grid (checking each row as the
+/// loader does).
+#[derive(Default)]
+pub(super) struct SpanCount {
+    rows_by_day: FxHashMap<i32, u64>,
+    report: LoadReport,
+}
+
+impl SpanCount {
+    pub(super) fn feed(&mut self, chunk: &RowChunk) -> Result<(), DataError> {
+        // Rows come in runs of one day: count runs, not rows, in the map.
+        let mut run: Option<(i32, u64)> = None;
+        for row in &chunk.rows {
+            match &mut run {
+                Some((day, count)) if *day == row.day => *count += 1,
+                _ => {
+                    if let Some((day, count)) = run {
+                        *self.rows_by_day.entry(day).or_default() += count;
+                    }
+                    run = Some((row.day, 1));
+                }
+            }
+        }
+        if let Some((day, count)) = run {
+            *self.rows_by_day.entry(day).or_default() += count;
+        }
+        PanelGrid::close_chunk(chunk, &mut self.report)
+    }
+
+    /// The grid: the weekday most rows use, the first and last week on or before `as_of`.
+    pub(super) fn span(self, path: &str, as_of: Option<NaiveDate>) -> Result<PanelSpan, DataError> {
+        let as_of_day = as_of.map(fields::day_number);
+        let mut rows_by_weekday = [0u64; 7];
+        for (day, rows) in &self.rows_by_day {
+            rows_by_weekday[day.rem_euclid(7) as usize] += rows;
+        }
+        let grid_weekday = (0..7)
+            .max_by_key(|w| (rows_by_weekday[*w], 7 - *w))
+            .unwrap_or(0) as i32;
+        let kept = self.rows_by_day.keys().filter(|day| {
+            day.rem_euclid(7) == grid_weekday && as_of_day.is_none_or(|cut| **day <= cut)
+        });
+        let (Some(first_day), Some(last_day)) = (kept.clone().min(), kept.max()) else {
+            return Err(DataError::NoRows {
+                path: path.to_string(),
+                why: self.report.why_none_usable(),
+                expected: EXPECTED_WEEKLY.to_string(),
+            });
+        };
+        Ok(PanelSpan {
+            grid_weekday,
+            first_day: *first_day,
+            last_day: *last_day,
+        })
+    }
+}
+
+/// Lays rows out part by part: a part is finished (on the whole panel's weeks) once it holds
+/// `part_customers` customers and the next customer begins, handed on, and dropped.
+/// Each customer's rows must come together: a customer seen again after their part was
+/// finished is an error naming the row, never a customer split in two.
+pub(super) struct PanelParts<'a, F> {
+    path: &'a str,
+    policy: RowPolicy,
+    as_of: Option<NaiveDate>,
+    span: PanelSpan,
+    part_customers: usize,
+    grid: PanelGrid,
+    report: LoadReport,
+    /// Hashes of the finished parts' ids: 16 bytes a customer. SipHash with a random key,
+    /// so two ids collide by accident about once in 10^12 runs at 10M customers.
+    finished: hashbrown::HashSet<u64, rustc_hash::FxBuildHasher>,
+    hasher: std::hash::RandomState,
+    each: F,
+}
+
+impl<'a, F: FnMut(Dataset) -> Result<(), DataError>> PanelParts<'a, F> {
+    pub(super) fn new(
+        path: &'a str,
+        policy: RowPolicy,
+        as_of: Option<NaiveDate>,
+        span: PanelSpan,
+        part_customers: usize,
+        each: F,
+    ) -> Self {
+        Self {
+            path,
+            policy,
+            as_of,
+            span,
+            part_customers,
+            grid: PanelGrid::with_capacity(part_customers * 64),
+            report: LoadReport::default(),
+            finished: Default::default(),
+            hasher: std::hash::RandomState::new(),
+            each,
+        }
+    }
+
+    pub(super) fn feed(&mut self, chunk: &RowChunk) -> Result<(), DataError> {
+        use std::hash::BuildHasher;
+        let mut start = 0;
+        let mut previous_run = u32::MAX;
+        for (position, row) in chunk.rows.iter().enumerate() {
+            if row.run == previous_run {
+                continue;
+            }
+            previous_run = row.run;
+            // The customers so far are laid out before the next one is judged.
+            self.grid.apply_rows(
+                self.path,
+                chunk,
+                start..position,
+                self.policy,
+                &mut self.report,
+            )?;
+            start = position;
+            let id = String::from_utf8_lossy(chunk.run_id(row.run as usize));
+            if self.finished.contains(&self.hasher.hash_one(id.as_bytes())) {
+                return Err(DataError::Invalid(format!(
+                    "{}: row {}: customer '{id}' appears again after other customers; expected each customer's rows together (sort the file by customer, or analyse without --stream)",
+                    self.path, row.line
+                )));
+            }
+            if self.grid.customers.len() >= self.part_customers
+                && self.grid.customers.find(&id).is_none()
+            {
+                self.finish_part()?;
+            }
+        }
+        self.grid.apply_rows(
+            self.path,
+            chunk,
+            start..chunk.rows.len(),
+            self.policy,
+            &mut self.report,
+        )?;
+        PanelGrid::close_chunk(chunk, &mut self.report)
+    }
+
+    fn finish_part(&mut self) -> Result<(), DataError> {
+        use std::hash::BuildHasher;
+        let grid = std::mem::replace(
+            &mut self.grid,
+            PanelGrid::with_capacity(self.part_customers * 64),
+        );
+        if grid.customers.is_empty() {
+            return Ok(());
+        }
+        for id in grid.customers.ids.iter() {
+            self.finished.insert(self.hasher.hash_one(id.as_bytes()));
+        }
+        let report = std::mem::take(&mut self.report);
+        let part = grid.finish_on(self.path, self.policy, self.as_of, report, Some(&self.span))?;
+        (self.each)(part)
+    }
+
+    /// Hands on the last part.
+    pub(super) fn end(mut self) -> Result<(), DataError> {
+        self.finish_part()
+    }
 }
 
 /// A customers × week-slots grid that grows as new customers and dates appear; slots are
@@ -110,9 +295,30 @@ impl PanelGrid {
         policy: RowPolicy,
         report: &mut LoadReport,
     ) -> Result<(), DataError> {
+        self.apply_rows(path, chunk, 0..chunk.rows.len(), policy, report)?;
+        Self::close_chunk(chunk, report)
+    }
+
+    /// Counts a chunk applied (in one or more ranges) and stops at its first bad row.
+    fn close_chunk(chunk: &RowChunk, report: &mut LoadReport) -> Result<(), DataError> {
+        report.absorb(chunk.report.clone());
+        match &chunk.stopped {
+            Some(error) => Err(DataError::Row(error.clone())),
+            None => Ok(()),
+        }
+    }
+
+    fn apply_rows(
+        &mut self,
+        path: &str,
+        chunk: &RowChunk,
+        rows: std::ops::Range<usize>,
+        policy: RowPolicy,
+        report: &mut LoadReport,
+    ) -> Result<(), DataError> {
         let mut current_run = usize::MAX;
         let mut customer = 0;
-        for row in &chunk.rows {
+        for row in &chunk.rows[rows] {
             if row.run as usize != current_run {
                 current_run = row.run as usize;
                 let (index, inserted) = self.customers.index_of(chunk.run_id(current_run));
@@ -152,11 +358,7 @@ impl PanelGrid {
             self.values.set(cell, row.value);
             self.slot_rows[slot] += 1;
         }
-        report.absorb(chunk.report.clone());
-        match &chunk.stopped {
-            Some(error) => Err(DataError::Row(error.clone())),
-            None => Ok(()),
-        }
+        Ok(())
     }
 
     /// Grows the zeroed grid (doubling) so it holds `cells` cells.
@@ -221,9 +423,22 @@ impl PanelGrid {
         path: &str,
         policy: RowPolicy,
         as_of: Option<NaiveDate>,
-        mut report: LoadReport,
+        report: LoadReport,
     ) -> Result<Dataset, DataError> {
-        if self.slot_days.is_empty() {
+        self.finish_on(path, policy, as_of, report, None)
+    }
+
+    /// `finish`, on the whole file's week grid when `span` is given (a part of a streamed
+    /// panel must have the weeks of the whole, even where its own customers start later).
+    fn finish_on(
+        self,
+        path: &str,
+        policy: RowPolicy,
+        as_of: Option<NaiveDate>,
+        mut report: LoadReport,
+        span: Option<&PanelSpan>,
+    ) -> Result<Dataset, DataError> {
+        if self.slot_days.is_empty() && span.is_none() {
             return Err(DataError::NoRows {
                 path: path.to_string(),
                 why: report.why_none_usable(),
@@ -236,9 +451,14 @@ impl PanelGrid {
         for (slot, day) in self.slot_days.iter().enumerate() {
             rows_by_weekday[day.rem_euclid(7) as usize] += self.slot_rows[slot];
         }
-        let grid_weekday = (0..7)
-            .max_by_key(|w| (rows_by_weekday[*w], 7 - *w))
-            .unwrap_or(0) as i32;
+        let grid_weekday = span.map_or_else(
+            || {
+                (0..7)
+                    .max_by_key(|w| (rows_by_weekday[*w], 7 - *w))
+                    .unwrap_or(0) as i32
+            },
+            |span| span.grid_weekday,
+        );
         let mut kept: Vec<(i32, usize)> = Vec::new();
         let mut off_grid: Vec<usize> = Vec::new();
         for (slot, day) in self.slot_days.iter().enumerate() {
@@ -251,7 +471,10 @@ impl PanelGrid {
             }
         }
         off_grid.sort_by_key(|slot| self.slot_first_line[*slot]);
-        let Some(first_day) = kept.iter().map(|k| k.0).min() else {
+        let first_day = span
+            .map(|span| span.first_day)
+            .or_else(|| kept.iter().map(|k| k.0).min());
+        let Some(first_day) = first_day else {
             if let (Some(cut), true) = (as_of, report.rows_after_as_of > 0) {
                 return Err(DataError::Invalid(format!(
                     "{path}: no rows on or before --as-of {cut} ({} row(s) are all later); expected an as-of date inside the data",
@@ -282,7 +505,19 @@ impl PanelGrid {
             report.reject(policy, error)?;
             report.count_skip(RowProblem::OffWeekGrid, rows.saturating_sub(1));
         }
-        let last_day = kept.iter().map(|k| k.0).max().unwrap_or(first_day);
+        let last_day = span.map_or_else(
+            || kept.iter().map(|k| k.0).max().unwrap_or(first_day),
+            |span| span.last_day,
+        );
+        if span.is_some()
+            && kept
+                .iter()
+                .any(|(day, _)| *day < first_day || *day > last_day)
+        {
+            return Err(DataError::Invalid(format!(
+                "{path}: the file changed while it was read (a week outside the one read first)"
+            )));
+        }
         let weeks = super::transactions::check_span(path, first_day, last_day, None)?;
         let customers = self.customers.len();
         // Rows in date order with every slot a kept week: the grid already is the dataset.

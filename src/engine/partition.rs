@@ -90,6 +90,18 @@ impl Scales {
         }
     }
 
+    /// A customer's score with the percentile factors (and so the priority, for a customer
+    /// with a gap) on these scales.
+    pub fn rescore(&self, own: &CustomerScore, config: &Config) -> CustomerScore {
+        let mut score = *own;
+        score.customer_value = Self::percentile(&self.revenues, score.total_revenue);
+        if score.has_gap() {
+            score.revenue_impact = Self::percentile(&self.gap_sizes, score.gap_size);
+            score.priority = score.factors().priority(config);
+        }
+        score
+    }
+
     /// 10 × (values ≤ `value`) / n, as `scoring::percentile_scores` computes it.
     fn percentile(sorted: &[f64], value: f64) -> f64 {
         let at_most = sorted.partition_point(|x| x.total_cmp(&value) != Ordering::Greater);
@@ -100,6 +112,8 @@ impl Scales {
 /// A ranked customer as the merge keeps it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ranked {
+    /// The customer's index in their partition.
+    pub index: usize,
     pub customer_id: String,
     pub priority: f64,
     pub gap_size: f64,
@@ -109,7 +123,7 @@ pub struct Ranked {
 }
 
 /// The ranking's order: priority, then |gap|, then churn points, then id.
-fn ranking_order(a: &Ranked, b: &Ranked) -> Ordering {
+pub fn ranking_order(a: &Ranked, b: &Ranked) -> Ordering {
     b.priority
         .total_cmp(&a.priority)
         .then_with(|| b.gap_size.total_cmp(&a.gap_size))
@@ -131,11 +145,9 @@ pub fn top(
         .enumerate()
         .filter(|(_, s)| s.has_gap())
         .map(|(customer, own)| {
-            let mut score = *own;
-            score.revenue_impact = Scales::percentile(&scales.gap_sizes, score.gap_size);
-            score.customer_value = Scales::percentile(&scales.revenues, score.total_revenue);
-            score.priority = score.factors().priority(config);
+            let score = scales.rescore(own, config);
             Ranked {
+                index: customer,
                 customer_id: ids[customer].to_string(),
                 priority: score.priority,
                 gap_size: score.gap_size,

@@ -29,6 +29,12 @@ fn segment_summary(context: &ReportContext, out: &mut String) {
     let analysis = context.analysis;
     let outcomes = analysis.segment_outcomes();
     let _ = writeln!(out, "## Segments\n");
+    if analysis.segments.dimensions.is_empty() {
+        let _ = writeln!(
+            out,
+            "Not computed: a streamed analysis (`--stream`) does not hold every customer, and segments rank each customer against everyone.\n"
+        );
+    }
     for labels in &analysis.segments.dimensions {
         let dimension = &labels.dimension;
         let shown = matches!(
@@ -323,14 +329,15 @@ fn churn_section(context: &ReportContext, out: &mut String) {
     let _ = writeln!(
         out,
         "**Total:** {} customers with churn score ≥ {:.2} (high risk); {} more at ≥ {:.2}.\n",
-        count(high.len()),
+        // The summary counts everyone; a streamed analysis holds only the listed few.
+        count(context.analysis.summary.high_churn_risk_customers),
         f64::from(config.churn.high_risk_points) / 100.0,
         count(
             context
                 .analysis
                 .summary
                 .churn_risk_customers
-                .saturating_sub(high.len())
+                .saturating_sub(context.analysis.summary.high_churn_risk_customers)
         ),
         f64::from(config.churn.risk_points) / 100.0
     );

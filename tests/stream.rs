@@ -1,0 +1,213 @@
+//! `analyze --stream`: a panel read in parts of customers gives the whole run's summary, load
+//! counts and top customers exactly (CSV and Parquet, any part size), and says clearly what
+//! it cannot do.
+
+mod common;
+
+use arrow_array::builder::{Date32Builder, Float64Builder, StringBuilder};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{Field, Schema};
+use common::{report_json, revgap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A generated panel (CSV) and the same rows as Parquet in several row groups.
+fn panel(dir: &Path) -> (PathBuf, PathBuf) {
+    let out = dir.join("data");
+    let generated = revgap(&[
+        "generate",
+        "--customers",
+        "3000",
+        "--weeks",
+        "26",
+        "--seed",
+        "5",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(generated.status.success(), "{generated:?}");
+    let csv = out.join("weekly_spend.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let (mut ids, mut weeks, mut spend) = (
+        StringBuilder::new(),
+        Date32Builder::new(),
+        Float64Builder::new(),
+    );
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    for line in text.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let week: chrono::NaiveDate = fields[1].parse().unwrap();
+        ids.append_value(fields[0]);
+        weeks.append_value((week - epoch).num_days() as i32);
+        spend.append_value(fields[2].parse().unwrap());
+    }
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("customer_id", Arc::new(ids.finish())),
+        ("week_start_date", Arc::new(weeks.finish())),
+        ("weekly_spend", Arc::new(spend.finish())),
+    ];
+    let schema = Arc::new(Schema::new(
+        columns
+            .iter()
+            .map(|(name, array)| Field::new(*name, array.data_type().clone(), false))
+            .collect::<Vec<_>>(),
+    ));
+    let batch =
+        RecordBatch::try_new(schema.clone(), columns.into_iter().map(|c| c.1).collect()).unwrap();
+    let parquet = out.join("weekly_spend.parquet");
+    let properties = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(20_000))
+        .build();
+    let file = std::fs::File::create(&parquet).unwrap();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema, Some(properties)).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    (csv, parquet)
+}
+
+const RULES: [&str; 4] = ["--churn-model", "rules", "--no-learning", "--top"];
+
+/// The JSON report of a whole run and of streamed runs, without per-customer segments
+/// (a streamed run has none: they rank each customer against everyone).
+fn without_segments(mut report: serde_json::Value) -> serde_json::Value {
+    for customer in report["customers"].as_array_mut().unwrap() {
+        customer.as_object_mut().unwrap().remove("segments");
+    }
+    report
+}
+
+#[test]
+fn streamed_parts_give_the_whole_runs_summary_and_top_customers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, parquet) = panel(dir.path());
+    let run = |input: &Path, extra: &[&str]| {
+        let mut args = vec!["analyze", "--weekly", input.to_str().unwrap()];
+        args.extend(RULES);
+        args.extend(["25", "--format", "json"]);
+        args.extend(extra);
+        report_json(&args)
+    };
+    let whole = run(&csv, &["--no-snapshot"]);
+    assert_eq!(whole["customers"].as_array().unwrap().len(), 25);
+    assert_eq!(whole["summary"]["customers_analyzed"], 3000);
+    let expected = without_segments(whole.clone());
+    for input in [&csv, &parquet] {
+        for part in ["1", "97", "1000", "100000"] {
+            let streamed = run(input, &["--stream", "--stream-part", part]);
+            for customer in streamed["customers"].as_array().unwrap() {
+                assert_eq!(customer["segments"], serde_json::json!({}));
+            }
+            assert_eq!(
+                without_segments(streamed),
+                expected,
+                "{} in parts of {part}",
+                input.display()
+            );
+        }
+    }
+
+    // The markdown report: the same but for the segment tables, which it says it left out.
+    let markdown = |extra: &[&str]| {
+        let mut args = vec!["analyze", "--weekly", parquet.to_str().unwrap()];
+        args.extend(RULES);
+        args.push("25");
+        args.extend(extra);
+        let output = revgap(&args);
+        assert!(output.status.success(), "{output:?}");
+        let text = String::from_utf8(output.stdout).unwrap();
+        let (start, end) = (
+            text.find("## Segments").unwrap(),
+            text.find("## Top Priority").unwrap(),
+        );
+        let generated = |line: &&str| !line.starts_with("**Generated:**");
+        let outside: Vec<String> = text[..start]
+            .lines()
+            .chain(text[end..].lines())
+            .filter(generated)
+            .map(str::to_string)
+            .collect();
+        (outside, text[start..end].to_string())
+    };
+    let (whole_text, whole_segments) = markdown(&["--no-snapshot"]);
+    let (streamed_text, streamed_segments) = markdown(&["--stream", "--stream-part", "250"]);
+    assert_eq!(streamed_text, whole_text);
+    assert!(
+        whole_segments.contains("### By value tier"),
+        "{whole_segments}"
+    );
+    assert!(
+        streamed_segments.contains("Not computed: a streamed analysis"),
+        "{streamed_segments}"
+    );
+}
+
+#[test]
+fn a_customer_whose_rows_are_not_together_is_named_not_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("weekly.csv");
+    let mut text = String::from("customer_id,week_start_date,weekly_spend\n");
+    for (id, week) in [("a", 1), ("b", 1), ("a", 8), ("b", 8)] {
+        text.push_str(&format!("{id},2025-01-{week:02},10.00\n"));
+    }
+    std::fs::write(&path, text).unwrap();
+    let mut args = vec!["analyze", "--weekly", path.to_str().unwrap()];
+    args.extend(RULES);
+    args.extend(["5", "--stream", "--stream-part", "1"]);
+    let output = revgap(&args);
+    assert_eq!(output.status.code(), Some(65), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "revgap: error: {}: row 4: customer 'a' appears again after other customers; expected each customer's rows together (sort the file by customer, or analyse without --stream)",
+            path.display()
+        )
+    );
+    // In one part (the default size) the same file is fine: the part holds both customers.
+    let mut args = vec!["analyze", "--weekly", path.to_str().unwrap()];
+    args.extend(RULES);
+    args.extend(["5", "--stream"]);
+    assert!(revgap(&args).status.success());
+}
+
+#[test]
+fn what_needs_every_customer_at_once_is_refused_in_one_line() {
+    let weekly = common::fixture("seed/retail_weekly_sales.csv");
+    let customers = common::fixture("seed/retail_customers.csv");
+    let weekly = weekly.to_str().unwrap();
+    let cases: [(Vec<&str>, &str); 3] = [
+        (
+            vec!["--no-learning"],
+            "--stream: the BG/NBD churn model is fitted on every customer at once; expected --churn-model rules",
+        ),
+        (
+            vec![
+                "--churn-model",
+                "rules",
+                "--no-learning",
+                "--customers",
+                customers.to_str().unwrap(),
+            ],
+            "--stream: a customers file is joined to every customer at once; expected no --customers",
+        ),
+        (
+            vec![
+                "--churn-model",
+                "rules",
+                "--no-learning",
+                "--baseline",
+                "seasonal",
+            ],
+            "weeks take the seasonal baseline, whose profile is everyone's; expected --baseline original or trailing",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let mut args = vec!["analyze", "--weekly", weekly, "--stream"];
+        args.extend(&extra);
+        let output = revgap(&args);
+        assert!(!output.status.success(), "{extra:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{extra:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    }
+}
