@@ -92,11 +92,30 @@ pub fn stream_weekly(
     let parquet = parquet::is_parquet(std::path::Path::new(path), options.format.parquet);
     let read = |apply: &mut (dyn FnMut(&RowChunk) -> Result<(), DataError> + Send)| {
         if parquet {
-            let (_, chunks) = parquet::weekly_chunks(path, &options.format, options.policy)?;
-            for chunk in chunks {
-                apply(&chunk?)?;
-            }
-            Ok(())
+            // Decoding runs on a thread of its own, a few batches ahead of the grid.
+            let (sender, chunks) = std::sync::mpsc::sync_channel(4);
+            std::thread::scope(|scope| {
+                scope.spawn(move || {
+                    let decoded = parquet::weekly_chunks(path, &options.format, options.policy);
+                    match decoded {
+                        Ok((_, decoded)) => {
+                            for chunk in decoded {
+                                // The receiver stopped (an error): stop decoding.
+                                if sender.send(chunk).is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                        Err(error) => {
+                            let _ = sender.send(Err(error));
+                        }
+                    }
+                });
+                for chunk in chunks {
+                    apply(&chunk?)?;
+                }
+                Ok(())
+            })
         } else {
             weekly::scan_weekly(path, &options.format, options.policy, |chunk| apply(chunk))
         }
