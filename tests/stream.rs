@@ -1,6 +1,6 @@
 //! `analyze --stream`: a panel read in parts of customers gives the whole run's summary, load
-//! counts and top customers exactly (CSV and Parquet, any part size), and says clearly what
-//! it cannot do.
+//! counts and customers exactly (CSV and Parquet in, every format out, any part size), and
+//! says clearly what it cannot do.
 
 mod common;
 
@@ -66,12 +66,23 @@ fn panel(dir: &Path) -> (PathBuf, PathBuf) {
 }
 
 const RULES: [&str; 4] = ["--churn-model", "rules", "--no-learning", "--top"];
+const EVERYONE: [&str; 3] = ["--churn-model", "rules", "--no-learning"];
 
-/// The JSON report of a whole run and of streamed runs, without per-customer segments
-/// (a streamed run has none: they rank each customer against everyone).
-fn without_segments(mut report: serde_json::Value) -> serde_json::Value {
-    for customer in report["customers"].as_array_mut().unwrap() {
-        customer.as_object_mut().unwrap().remove("segments");
+/// A whole run's JSON customer as a streamed run shows it: the segments that rank each
+/// customer against everyone (value tier, RFM) are not computed there.
+fn as_streamed(mut customer: serde_json::Value) -> serde_json::Value {
+    for dimension in ["value_tier", "rfm"] {
+        customer["segments"][dimension] = serde_json::json!("not_computed");
+    }
+    customer
+}
+
+/// The JSON report with its customers as a streamed run shows them, in rank order.
+fn comparable(mut report: serde_json::Value) -> serde_json::Value {
+    let customers = report["customers"].as_array_mut().unwrap();
+    customers.sort_by_key(|c| c["rank"].as_u64());
+    for customer in customers.iter_mut() {
+        *customer = as_streamed(customer.take());
     }
     report
 }
@@ -90,19 +101,16 @@ fn streamed_parts_give_the_whole_runs_summary_and_top_customers() {
     let whole = run(&csv, &["--no-snapshot"]);
     assert_eq!(whole["customers"].as_array().unwrap().len(), 25);
     assert_eq!(whole["summary"]["customers_analyzed"], 3000);
-    let expected = without_segments(whole.clone());
+    let expected = comparable(whole.clone());
+    assert_ne!(
+        expected, whole,
+        "the whole run has value tiers and RFM segments"
+    );
     for input in [&csv, &parquet] {
         for part in ["1", "97", "1000", "100000"] {
             let streamed = run(input, &["--stream", "--stream-part", part]);
-            for customer in streamed["customers"].as_array().unwrap() {
-                assert_eq!(customer["segments"], serde_json::json!({}));
-            }
-            assert_eq!(
-                without_segments(streamed),
-                expected,
-                "{} in parts of {part}",
-                input.display()
-            );
+            // Already in rank order: --top lists the best, best first.
+            assert_eq!(streamed, expected, "{} in parts of {part}", input.display());
         }
     }
 
@@ -139,6 +147,120 @@ fn streamed_parts_give_the_whole_runs_summary_and_top_customers() {
         streamed_segments.contains("Not computed: a streamed analysis"),
         "{streamed_segments}"
     );
+}
+
+/// Without --top, every customer with a gap is listed, in the panel's order, with the rank
+/// and scores of the whole run: the same rows as the whole run's (which lists them in rank
+/// order), in JSON, JSON lines, CSV and Parquet.
+#[test]
+fn streamed_row_formats_list_everyone_with_the_whole_runs_ranks() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, parquet) = panel(dir.path());
+    let run = |input: &Path, format: &str, extra: &[&str]| {
+        let mut args = vec!["analyze", "--weekly", input.to_str().unwrap()];
+        args.extend(EVERYONE);
+        args.extend(["--format", format]);
+        args.extend(extra);
+        let output = revgap(&args);
+        assert!(output.status.success(), "{output:?}");
+        output.stdout
+    };
+    let streamed_args = ["--stream", "--stream-part", "401"];
+
+    let whole: serde_json::Value =
+        serde_json::from_slice(&run(&csv, "json", &["--no-snapshot"])).unwrap();
+    let listed = whole["customers"].as_array().unwrap().len();
+    assert_eq!(
+        listed,
+        whole["summary"]["customers_with_gaps"].as_u64().unwrap() as usize
+    );
+    let streamed: serde_json::Value =
+        serde_json::from_slice(&run(&parquet, "json", &streamed_args)).unwrap();
+    let ranks: Vec<u64> = streamed["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["rank"].as_u64().unwrap())
+        .collect();
+    assert_ne!(
+        ranks,
+        (1..=listed as u64).collect::<Vec<_>>(),
+        "the panel's order"
+    );
+    let unnamed = |mut report: serde_json::Value| {
+        let object = report.as_object_mut().unwrap();
+        object.remove("generated_at");
+        object.remove("source");
+        report
+    };
+    let (streamed, whole_comparable) = (unnamed(streamed), unnamed(whole.clone()));
+    assert_eq!(comparable(streamed), comparable(whole_comparable));
+
+    // JSON lines: the same customers, then the same summary line.
+    let lines = |bytes: Vec<u8>| -> Vec<serde_json::Value> {
+        String::from_utf8(bytes)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    };
+    let mut whole_lines = lines(run(&csv, "jsonl", &["--no-snapshot"]));
+    let mut streamed_lines = lines(run(&csv, "jsonl", &streamed_args));
+    let (whole_head, streamed_head) = (whole_lines.pop().unwrap(), streamed_lines.pop().unwrap());
+    assert_eq!(whole_head["summary"], streamed_head["summary"]);
+    streamed_lines.sort_by_key(|c| c["rank"].as_u64());
+    let whole_lines: Vec<_> = whole_lines.into_iter().map(as_streamed).collect();
+    assert_eq!(streamed_lines, whole_lines);
+
+    // CSV: the same records once sorted by rank, the two segment columns aside.
+    let records = |bytes: Vec<u8>| -> (String, Vec<Vec<String>>) {
+        let text = String::from_utf8(bytes).unwrap();
+        let (comment, rest) = text.split_once('\n').unwrap();
+        let mut reader = csv::Reader::from_reader(rest.as_bytes());
+        let header = reader.headers().unwrap().clone();
+        let blanked: Vec<usize> = ["value_tier", "rfm"]
+            .iter()
+            .map(|name| header.iter().position(|h| h == *name).unwrap())
+            .collect();
+        let mut rows: Vec<Vec<String>> = reader
+            .records()
+            .map(|record| {
+                let mut cells: Vec<String> = record.unwrap().iter().map(str::to_string).collect();
+                for column in &blanked {
+                    cells[*column] = "not_computed".into();
+                }
+                cells
+            })
+            .collect();
+        rows.sort_by_key(|cells| cells[0].parse::<u64>().unwrap());
+        (comment.to_string(), rows)
+    };
+    let whole_csv = records(run(&csv, "csv", &["--no-snapshot"]));
+    assert_eq!(whole_csv.1.len(), listed);
+    assert_eq!(records(run(&parquet, "csv", &streamed_args)), whole_csv);
+
+    // Parquet: a file of the same rows, typed.
+    let out = dir.path().join("streamed.parquet");
+    let mut args = streamed_args.to_vec();
+    args.extend(["--out", out.to_str().unwrap()]);
+    run(&parquet, "parquet", &args);
+    let file = std::fs::File::open(&out).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut ranks: Vec<i64> = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let column = batch.column_by_name("rank").unwrap();
+        let column = column
+            .as_any()
+            .downcast_ref::<arrow_array::Int64Array>()
+            .unwrap();
+        ranks.extend(column.iter().map(|r| r.unwrap()));
+    }
+    ranks.sort_unstable();
+    assert_eq!(ranks, (1..=listed as i64).collect::<Vec<_>>());
 }
 
 #[test]

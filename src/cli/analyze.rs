@@ -24,8 +24,11 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
     let mut ledger = campaign::open_for_reading(args.db.as_deref())?;
     let learned = campaign::learned_recovery(ledger.as_ref(), &args.learning, &config)?;
     let started = std::time::Instant::now();
+    let mut lister = None;
     let (dataset, analysis) = if args.stream {
-        streamed(args, &config, learned.is_some())?
+        let streamed = streamed(args, &config, learned.is_some())?;
+        lister = streamed.lister;
+        (streamed.dataset, streamed.analysis)
     } else {
         let dataset = load_dataset(&args.data)?;
         check_config_fits(&config, &dataset)?;
@@ -127,7 +130,7 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
                 }
             })
         });
-        let written = write_report(args, &context, options, &metrics_section);
+        let written = write_report(args, &context, lister.as_ref(), options, &metrics_section);
         if let Some(handle) = kept {
             let _ = handle.join();
         }
@@ -144,7 +147,7 @@ fn streamed(
     args: &AnalyzeArgs,
     config: &Config,
     learning: bool,
-) -> Result<(Dataset, Analysis), Failure> {
+) -> Result<crate::stream::Streamed, Failure> {
     let refuse = |why: &str| Err(Failure::new(2, format!("--stream: {why}")));
     if args.data.customers.is_some() {
         return refuse(
@@ -157,8 +160,15 @@ fn streamed(
         );
     }
     let options = args.data.load_options().map_err(|m| Failure::new(2, m))?;
-    let top = args.top.unwrap_or(config.report.top_customers);
-    let streamed = crate::stream::analyze(&options, config, top, args.stream_part as usize)
+    // Markdown and --top list the best few; the other formats list everyone with a gap.
+    let listing = match (args.top, args.format) {
+        (Some(top), _) => crate::stream::Listing::Top(top),
+        (None, report::Format::Markdown) => {
+            crate::stream::Listing::Top(config.report.top_customers)
+        }
+        (None, _) => crate::stream::Listing::Every,
+    };
+    let streamed = crate::stream::analyze(&options, config, listing, args.stream_part as usize)
         .map_err(|error| match error {
             crate::stream::StreamError::Data(error) => Failure::from(error),
             other => Failure::new(2, other.to_string()),
@@ -166,19 +176,25 @@ fn streamed(
     check_config_fits(config, &streamed.dataset)?;
     warn_skipped(&streamed.dataset);
     tracing::info!(parts = streamed.parts, "streamed analysis");
-    Ok((streamed.dataset, streamed.analysis))
+    Ok(streamed)
 }
 
 /// Writes the report in the asked format (Parquet to its file, the others streamed).
 fn write_report(
     args: &AnalyzeArgs,
     context: &ReportContext,
+    lister: Option<&crate::stream::Lister>,
     options: report::Options,
     metrics_section: &str,
 ) -> Result<(), Failure> {
+    // The listed customers: the context's own, or every part of a streamed panel.
+    let mut parts = |each: &mut report::EachPart| match lister {
+        Some(lister) => lister.list(&context.generated_at, each),
+        None => each(context),
+    };
     if let (report::Format::Parquet, Some(path)) = (args.format, args.out.as_ref()) {
         return crate::atomic::write_with(path, crate::atomic::Access::Shared, |out| {
-            report::parquet::write(context, options, out)
+            report::parquet::write_parts(context, &mut parts, options, out)
         })
         .map_err(|e| {
             Failure::new(
@@ -188,7 +204,7 @@ fn write_report(
         });
     }
     stream_output(args.out.as_ref(), |out| {
-        report::write(args.format, context, options, out)?;
+        report::write_parts(args.format, context, &mut parts, options, out)?;
         out.write_all(metrics_section.as_bytes())
     })
 }

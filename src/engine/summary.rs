@@ -30,6 +30,10 @@ pub struct Summary {
     pub value_unit: crate::text::ValueUnit,
     /// The expected spend the recent weeks were compared with.
     pub baseline_kind: Option<super::season::BaselineKind>,
+    /// Read part by part (`analyze --stream`): the counts are everyone's, but the analysis
+    /// holds only the customers it kept, and segments that rank each customer against
+    /// everyone were not computed.
+    pub streamed: bool,
 }
 
 impl Summary {

@@ -9,6 +9,7 @@ use super::row;
 /// `with_rationale` the rationale column stays (scripts count columns) but is empty.
 pub fn write(
     context: &ReportContext,
+    parts: &mut super::Parts,
     options: super::Options,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
@@ -25,16 +26,18 @@ pub fn write(
     writer.write_record(row::header(context, options))?;
     writer.flush()?;
     drop(writer);
-    super::write_in_rounds(context.customers, out, |_, index, bytes| {
-        let insight = context.analysis.insight(context.dataset, index);
-        let record: Vec<String> = row::cells(context, &insight, options)
-            .iter()
-            .map(row::Cell::to_csv)
-            .collect();
-        let mut writer = ::csv::WriterBuilder::new()
-            .buffer_capacity(1_024)
-            .from_writer(bytes);
-        writer.write_record(&record)?;
-        writer.flush()
+    parts(&mut |context| {
+        super::write_in_rounds(context.customers, out, |_, index, bytes| {
+            let insight = context.analysis.insight(context.dataset, index);
+            let record: Vec<String> = row::cells(context, &insight, options)
+                .iter()
+                .map(row::Cell::to_csv)
+                .collect();
+            let mut writer = ::csv::WriterBuilder::new()
+                .buffer_capacity(1_024)
+                .from_writer(bytes);
+            writer.write_record(&record)?;
+            writer.flush()
+        })
     })
 }

@@ -336,6 +336,7 @@ fn to_io(error: serde_json::Error) -> std::io::Error {
 /// The bytes are exactly serde_json's for the whole document (compact or pretty).
 pub fn write(
     context: &ReportContext,
+    parts: &mut super::Parts,
     options: super::Options,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
@@ -356,28 +357,34 @@ pub fn write(
     } else {
         b",\"customers\":["
     })?;
-    super::write_in_rounds(context.customers, out, |position, customer, bytes| {
-        let insight = context.analysis.insight(context.dataset, customer);
-        let value = customer_out(context, &insight, options.with_rationale);
-        if options.pretty {
-            bytes.extend_from_slice(if position == 0 { b"\n" } else { b",\n" });
-            let text = serde_json::to_string_pretty(&value).map_err(to_io)?;
-            for (number, line) in text.split('\n').enumerate() {
-                if number > 0 {
-                    bytes.push(b'\n');
+    let mut written = 0;
+    parts(&mut |context| {
+        super::write_in_rounds(context.customers, out, |position, customer, bytes| {
+            let insight = context.analysis.insight(context.dataset, customer);
+            let value = customer_out(context, &insight, options.with_rationale);
+            let position = written + position;
+            if options.pretty {
+                bytes.extend_from_slice(if position == 0 { b"\n" } else { b",\n" });
+                let text = serde_json::to_string_pretty(&value).map_err(to_io)?;
+                for (number, line) in text.split('\n').enumerate() {
+                    if number > 0 {
+                        bytes.push(b'\n');
+                    }
+                    bytes.extend_from_slice(b"    ");
+                    bytes.extend_from_slice(line.as_bytes());
                 }
-                bytes.extend_from_slice(b"    ");
-                bytes.extend_from_slice(line.as_bytes());
+            } else {
+                if position > 0 {
+                    bytes.push(b',');
+                }
+                serde_json::to_writer(&mut *bytes, &value).map_err(to_io)?;
             }
-        } else {
-            if position > 0 {
-                bytes.push(b',');
-            }
-            serde_json::to_writer(&mut *bytes, &value).map_err(to_io)?;
-        }
+            Ok(())
+        })?;
+        written += context.customers.len();
         Ok(())
     })?;
-    let close: &[u8] = match (options.pretty, context.customers.is_empty()) {
+    let close: &[u8] = match (options.pretty, written == 0) {
         (true, false) => b"\n  ]\n}\n",
         (true, true) => b"]\n}\n",
         (false, _) => b"]}\n",
@@ -389,18 +396,21 @@ pub fn write(
 /// one with `"summary"`), so a pipeline sees customers at once and the totals at the end.
 pub fn write_lines(
     context: &ReportContext,
+    parts: &mut super::Parts,
     options: super::Options,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    super::write_in_rounds(context.customers, out, |_, customer, bytes| {
-        let insight = context.analysis.insight(context.dataset, customer);
-        serde_json::to_writer(
-            &mut *bytes,
-            &customer_out(context, &insight, options.with_rationale),
-        )
-        .map_err(to_io)?;
-        bytes.push(b'\n');
-        Ok(())
+    parts(&mut |context| {
+        super::write_in_rounds(context.customers, out, |_, customer, bytes| {
+            let insight = context.analysis.insight(context.dataset, customer);
+            serde_json::to_writer(
+                &mut *bytes,
+                &customer_out(context, &insight, options.with_rationale),
+            )
+            .map_err(to_io)?;
+            bytes.push(b'\n');
+            Ok(())
+        })
     })?;
     serde_json::to_writer(&mut *out, &head(context)).map_err(to_io)?;
     out.write_all(b"\n")
@@ -453,6 +463,7 @@ mod tests {
                 let mut streamed = Vec::new();
                 write(
                     &context,
+                    &mut super::super::whole(&context),
                     Options {
                         pretty,
                         ..Options::FULL
@@ -472,7 +483,13 @@ mod tests {
                 );
             }
             let mut lines = Vec::new();
-            write_lines(&context, Options::FULL, &mut lines).unwrap();
+            write_lines(
+                &context,
+                &mut super::super::whole(&context),
+                Options::FULL,
+                &mut lines,
+            )
+            .unwrap();
             let lines = String::from_utf8(lines).unwrap();
             let parsed: Vec<serde_json::Value> = lines
                 .lines()

@@ -29,11 +29,12 @@ fn segment_summary(context: &ReportContext, out: &mut String) {
     let analysis = context.analysis;
     let outcomes = analysis.segment_outcomes();
     let _ = writeln!(out, "## Segments\n");
-    if analysis.segments.dimensions.is_empty() {
+    if analysis.summary.streamed {
         let _ = writeln!(
             out,
             "Not computed: a streamed analysis (`--stream`) does not hold every customer, and segments rank each customer against everyone.\n"
         );
+        return;
     }
     for labels in &analysis.segments.dimensions {
         let dimension = &labels.dimension;

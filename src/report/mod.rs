@@ -209,6 +209,21 @@ pub(crate) fn write_in_rounds(
     Ok(())
 }
 
+/// The listed customers of a report, part by part: called with a function to run on each
+/// part's context (whose `customers` are that part's listed ones), it runs it on every part in
+/// order. One part for an analysis held whole; many for a streamed one (`crate::stream`).
+pub type Parts<'p> = dyn FnMut(&mut EachPart) -> std::io::Result<()> + 'p;
+
+/// What a report does with one part's context.
+pub type EachPart<'e> = dyn FnMut(&ReportContext) -> std::io::Result<()> + 'e;
+
+/// The one part of an analysis held whole.
+pub fn whole<'c>(
+    context: &'c ReportContext<'c>,
+) -> impl FnMut(&mut EachPart) -> std::io::Result<()> + 'c {
+    move |each| each(context)
+}
+
 /// Streams the report to `out`.
 pub fn write(
     format: Format,
@@ -216,11 +231,23 @@ pub fn write(
     options: Options,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
+    write_parts(format, context, &mut whole(context), options, out)
+}
+
+/// Streams the report to `out`: the head (summary, load counts, and for markdown everything)
+/// from `head`, the listed customers from `parts`.
+pub fn write_parts(
+    format: Format,
+    head: &ReportContext,
+    parts: &mut Parts,
+    options: Options,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     match format {
-        Format::Markdown => out.write_all(markdown::render(context).as_bytes()),
-        Format::Json => json::write(context, options, out),
-        Format::Jsonl => json::write_lines(context, options, out),
-        Format::Csv => csv::write(context, options, out),
+        Format::Markdown => out.write_all(markdown::render(head).as_bytes()),
+        Format::Json => json::write(head, parts, options, out),
+        Format::Jsonl => json::write_lines(head, parts, options, out),
+        Format::Csv => csv::write(head, parts, options, out),
         // Parquet needs a writer it can hand to its encoder threads: see `write_parquet`.
         Format::Parquet => Err(std::io::Error::other(
             "Parquet is binary: write it to a file with --out FILE",

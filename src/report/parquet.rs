@@ -72,6 +72,16 @@ pub fn write(
     options: super::Options,
     out: &mut (dyn Write + Send),
 ) -> std::io::Result<()> {
+    write_parts(context, &mut super::whole(context), options, out)
+}
+
+/// Streams the Parquet file of `parts`' listed customers to `out` (the columns from `context`).
+pub fn write_parts(
+    context: &ReportContext,
+    parts: &mut super::Parts,
+    options: super::Options,
+    out: &mut (dyn Write + Send),
+) -> std::io::Result<()> {
     // The kinds of the columns, from any customer's row (the listed ones may be none).
     let sample = context.customers.first().copied().unwrap_or(0);
     let prototype = row::cells(
@@ -94,23 +104,26 @@ pub fn write(
         .build();
     let mut writer =
         ArrowWriter::try_new(&mut *out, schema.clone(), Some(properties)).map_err(to_io)?;
-    for customers in context.customers.chunks(ROUND) {
-        let rows: Vec<Vec<Cell>> = customers
-            .par_iter()
-            .map(|customer| {
-                let insight = context.analysis.insight(context.dataset, *customer);
-                row::cells(context, &insight, options)
-            })
-            .collect();
-        for cells in rows {
-            for (column, cell) in columns.iter_mut().zip(cells) {
-                column.push(cell);
+    parts(&mut |context| {
+        for customers in context.customers.chunks(ROUND) {
+            let rows: Vec<Vec<Cell>> = customers
+                .par_iter()
+                .map(|customer| {
+                    let insight = context.analysis.insight(context.dataset, *customer);
+                    row::cells(context, &insight, options)
+                })
+                .collect();
+            for cells in rows {
+                for (column, cell) in columns.iter_mut().zip(cells) {
+                    column.push(cell);
+                }
             }
+            let arrays: Vec<ArrayRef> = columns.iter_mut().map(Column::finish).collect();
+            let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(to_io)?;
+            writer.write(&batch).map_err(to_io)?;
         }
-        let arrays: Vec<ArrayRef> = columns.iter_mut().map(Column::finish).collect();
-        let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(to_io)?;
-        writer.write(&batch).map_err(to_io)?;
-    }
+        Ok(())
+    })?;
     writer.close().map_err(to_io)?;
     Ok(())
 }

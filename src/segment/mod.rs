@@ -316,6 +316,29 @@ fn segment_only(
     Segmentation { dimensions }
 }
 
+/// The label of a segment a streamed analysis could not compute.
+pub const NOT_COMPUTED: &str = "not_computed";
+
+impl Segmentation {
+    /// These segments with the dimensions that rank each customer against everyone (RFM's
+    /// quintiles; value tiers by quantile) labelled `not_computed`: what a part of a streamed
+    /// panel can say. The others (lifecycle, bands, attributes) depend on the customer alone.
+    pub fn without_population_wide(mut self, settings: &SegmentSettings) -> Self {
+        for labels in &mut self.dimensions {
+            let population_wide = match labels.dimension {
+                Dimension::Rfm => true,
+                Dimension::ValueTier => settings.value_tier_amounts.is_none(),
+                _ => false,
+            };
+            if population_wide {
+                labels.names = vec![NOT_COMPUTED.to_string()];
+                labels.codes.iter_mut().for_each(|code| *code = 0);
+            }
+        }
+        self
+    }
+}
+
 /// For every customer, 1 + the index of the first segment rule their labels match (0: none).
 pub fn matching_rules(
     segmentation: &Segmentation,
