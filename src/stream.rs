@@ -269,9 +269,8 @@ pub fn analyze(
         streamed: true,
         ..partition::merge_summaries(&partials).map_err(DataError::Invalid)?
     };
-    let scales = Scales::merge(&partials);
     let parts = partials.len();
-    drop(partials);
+    let scales = Scales::merge_owned(partials);
     if listing == Listing::Every {
         let ranks = ranks(rank_inputs, &rank_ids, customers, &scales, config);
         drop(rank_ids);

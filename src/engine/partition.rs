@@ -76,17 +76,37 @@ pub struct Scales {
 
 impl Scales {
     pub fn merge(partials: &[Partial]) -> Self {
-        let merged = |values: &dyn Fn(&Partial) -> &[f64]| {
-            let mut all: Vec<f64> = partials
+        Self::merged(
+            partials
                 .iter()
-                .flat_map(|p| values(p).iter().copied())
-                .collect();
-            all.sort_unstable_by(f64::total_cmp);
-            all
-        };
+                .map(|p| (p.gap_sizes.clone(), p.revenues.clone()))
+                .collect(),
+        )
+    }
+
+    /// `merge`, giving each partial's lists up as they are merged (the scales are the one
+    /// thing that grows with the customers: this keeps one copy of them, not two).
+    pub fn merge_owned(partials: Vec<Partial>) -> Self {
+        Self::merged(
+            partials
+                .into_iter()
+                .map(|p| (p.gap_sizes, p.revenues))
+                .collect(),
+        )
+    }
+
+    fn merged(lists: Vec<(Vec<f64>, Vec<f64>)>) -> Self {
+        let mut gap_sizes = Vec::with_capacity(lists.iter().map(|l| l.0.len()).sum());
+        let mut revenues = Vec::with_capacity(lists.iter().map(|l| l.1.len()).sum());
+        for (gaps, spends) in lists {
+            gap_sizes.extend(gaps);
+            revenues.extend(spends);
+        }
+        gap_sizes.sort_unstable_by(f64::total_cmp);
+        revenues.sort_unstable_by(f64::total_cmp);
         Self {
-            gap_sizes: merged(&|p| &p.gap_sizes),
-            revenues: merged(&|p| &p.revenues),
+            gap_sizes,
+            revenues,
         }
     }
 
