@@ -2,7 +2,8 @@
 # Times `revgap analyze` on the 1M × 52 panel of bench-analyze.sh for every report format,
 # rounds interleaved, and prints each format's median wall time, peak RSS and output size next
 # to the markdown run's (the full reports' extra cost). Output goes to a file in the same
-# directory as the data (--out: atomic, as users run it). Usage: scripts/bench-output.sh [ROUNDS]
+# directory as the data (--out: atomic and synced, as users run it). Usage:
+# scripts/bench-output.sh [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-3}"
@@ -12,6 +13,9 @@ formats=(markdown json jsonl csv)
 declare -A seconds kb bytes
 for _ in $(seq "$rounds"); do
     for format in "${formats[@]}"; do
+        # Each run starts from a settled disk: the last run's file gone and its writeback done,
+        # so no format pays for the one before it.
+        rm -f "$out"; sync
         read -r s k < <(/usr/bin/time -f "%e %M" "$bin" analyze --weekly "$spend" \
             --customers "$customers" --churn-model rules --format "$format" --out "$out" 2>&1 | tail -n 1)
         seconds[$format]+="$s "

@@ -29,14 +29,16 @@ pub fn write(
     parts(&mut |context| {
         super::write_in_rounds(context.customers, out, |_, index, bytes| {
             let insight = context.analysis.insight(context.dataset, index);
-            let record: Vec<String> = row::cells(context, &insight, options)
-                .iter()
-                .map(row::Cell::to_csv)
-                .collect();
             let mut writer = ::csv::WriterBuilder::new()
                 .buffer_capacity(1_024)
                 .from_writer(bytes);
-            writer.write_record(&record)?;
+            let mut field = String::with_capacity(128);
+            for cell in row::cells(context, &insight, options) {
+                field.clear();
+                cell.write_csv(&mut field);
+                writer.write_field(&field)?;
+            }
+            writer.write_record(None::<&[u8]>)?;
             writer.flush()
         })
     })

@@ -303,7 +303,7 @@ fn customer_out<'a>(
             revenue_at_risk_high: round(p.revenue_at_risk_high, 2),
         }),
         rationale: {
-            let shown = context.rationale(insight);
+            let shown = context.rationale_shown(insight, with_rationale);
             NarrativeOut {
                 text: with_rationale.then_some(shown.text),
                 next_step: with_rationale.then(|| crate::narrative::rules::next_step(insight)),

@@ -123,17 +123,32 @@ impl ReportContext<'_> {
     }
 
     pub fn rationale(&self, insight: &CustomerInsight) -> ShownRationale {
-        let rule_text = crate::narrative::rules::rationale(insight, self.config);
+        self.rationale_shown(insight, true)
+    }
+
+    /// `rationale`, with its text only `with_text` (empty otherwise): the rule text is the
+    /// costliest part of a row, and most reports leave it out.
+    pub fn rationale_shown(&self, insight: &CustomerInsight, with_text: bool) -> ShownRationale {
+        let rule_text = || {
+            if with_text {
+                crate::narrative::rules::rationale(insight, self.config)
+            } else {
+                String::new()
+            }
+        };
         let generated = self.narratives.and_then(|n| n.get(&insight.customer));
         match generated {
             Some(g) if g.source != Source::RuleBased => ShownRationale {
-                text: g.text.clone().unwrap_or(rule_text),
+                text: match &g.text {
+                    Some(text) if with_text => text.clone(),
+                    _ => rule_text(),
+                },
                 source: g.source,
                 grounding: "grounded",
                 fallback_reason: None,
             },
             Some(g) => ShownRationale {
-                text: rule_text,
+                text: rule_text(),
                 source: Source::RuleBased,
                 grounding: if g.grounding.is_some() {
                     "rejected"
@@ -147,7 +162,7 @@ impl ReportContext<'_> {
                     .map(|reason| crate::text::one_line(reason).into_owned()),
             },
             None => ShownRationale {
-                text: rule_text,
+                text: rule_text(),
                 source: Source::RuleBased,
                 grounding: "not_applicable",
                 fallback_reason: None,

@@ -18,17 +18,25 @@ pub enum Cell {
 impl Cell {
     /// The CSV field.
     pub fn to_csv(&self) -> String {
-        match self {
-            Self::Int(value) => value.map(|v| v.to_string()).unwrap_or_default(),
-            Self::Float(value, places) => value
-                .map(|v| round(v, *places).to_string())
-                .unwrap_or_default(),
-            Self::Text(value) => value
-                .as_deref()
-                .map(|t| crate::text::csv_cell(t).into_owned())
-                .unwrap_or_default(),
-            Self::Bool(value) => value.map(|v| v.to_string()).unwrap_or_default(),
-        }
+        let mut field = String::new();
+        self.write_csv(&mut field);
+        field
+    }
+
+    /// Appends the CSV field to `out` (a row's fields reuse one buffer).
+    pub fn write_csv(&self, out: &mut String) {
+        use std::fmt::Write;
+        // Writing to a String cannot fail.
+        let _ = match self {
+            Self::Int(Some(value)) => write!(out, "{value}"),
+            Self::Float(Some(value), places) => write!(out, "{}", round(*value, *places)),
+            Self::Text(Some(text)) => {
+                out.push_str(&crate::text::csv_cell(text));
+                Ok(())
+            }
+            Self::Bool(Some(value)) => write!(out, "{value}"),
+            Self::Int(None) | Self::Float(None, _) | Self::Text(None) | Self::Bool(None) => Ok(()),
+        };
     }
 }
 
@@ -105,7 +113,7 @@ pub fn cells(
     let opportunity = insight.opportunity.as_ref();
     let factors = insight.score;
     let profile = context.profile(insight.customer);
-    let shown = context.rationale(insight);
+    let shown = context.rationale_shown(insight, with_rationale);
     let text = |value: String| Cell::Text(Some(value));
     let joined = |values: Vec<&str>| text(values.join(";"));
     let mut cells = vec![
