@@ -105,7 +105,7 @@ fn ranks(
     config: &Config,
 ) -> Vec<u32> {
     use rayon::prelude::*;
-    let mut keys: Vec<(f64, f64, u32, u32)> = inputs
+    let mut keys: Vec<engine::RankKey> = inputs
         .par_iter()
         .enumerate()
         .map(|(slot, input)| {
@@ -117,12 +117,7 @@ fn ranks(
             )
         })
         .collect();
-    keys.par_sort_unstable_by(|x, y| {
-        y.0.total_cmp(&x.0)
-            .then_with(|| y.1.total_cmp(&x.1))
-            .then_with(|| y.2.cmp(&x.2))
-            .then_with(|| compare_ids(&ids[x.3 as usize], &ids[y.3 as usize]))
-    });
+    engine::sort_ranking(&mut keys, ids);
     let mut ranks = vec![0u32; customers];
     for (position, key) in keys.iter().enumerate() {
         ranks[inputs[key.3 as usize].customer as usize] = position as u32 + 1;

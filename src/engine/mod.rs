@@ -459,20 +459,28 @@ fn score(scores: &mut [CustomerScore], config: &Config) {
 
 /// Orders gap customers: priority, then |gap|, then churn, then id (all deterministic).
 fn rank(scores: &[CustomerScore], ids: &IdColumn) -> Vec<usize> {
-    // Sorting compact keys keeps the comparisons in cache.
-    let mut keys: Vec<(f64, f64, u32, u32)> = scores
+    let mut keys: Vec<RankKey> = scores
         .iter()
         .enumerate()
         .filter(|(_, s)| s.has_gap())
         .map(|(c, s)| (s.priority, s.gap_size, s.churn_points, c as u32))
         .collect();
+    sort_ranking(&mut keys, ids);
+    keys.into_iter().map(|k| k.3 as usize).collect()
+}
+
+/// What the ranking sorts by: priority, |gap|, churn points, and the index of the id in the
+/// id column that breaks the last ties. Compact keys keep the comparisons in cache.
+pub type RankKey = (f64, f64, u32, u32);
+
+/// Sorts into the ranking's order: priority, then |gap|, then churn, then id, each best first.
+pub fn sort_ranking(keys: &mut [RankKey], ids: &IdColumn) {
     keys.par_sort_unstable_by(|x, y| {
         y.0.total_cmp(&x.0)
             .then_with(|| y.1.total_cmp(&x.1))
             .then_with(|| y.2.cmp(&x.2))
             .then_with(|| compare_ids(&ids[x.3 as usize], &ids[y.3 as usize]))
     });
-    keys.into_iter().map(|k| k.3 as usize).collect()
 }
 
 /// Numeric ids in numeric order, others (and mixed) by text.

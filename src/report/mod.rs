@@ -191,12 +191,15 @@ pub fn render(format: Format, context: &ReportContext) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-/// Customers rendered per round: each round is rendered on every core into buffers, then
-/// written in order, so memory holds one round's text (a few MB) whatever the customer count.
+/// Customers rendered per round: each round is rendered on every core into buffers while the
+/// round before is written, in order, so memory holds two rounds' text (a few MB) whatever the
+/// customer count.
 const ROUND: usize = 8_192;
 
 /// Renders `customers` (index in the list, customer) on every core, round by round, and
-/// writes the bytes in list order.
+/// writes the bytes in list order. Rendering runs on a thread of its own a round ahead of the
+/// writing here, so the cores render while the bytes go out (a gigabyte report spends a
+/// good part of its time in the write calls).
 pub(crate) fn write_in_rounds(
     customers: &[usize],
     out: &mut dyn std::io::Write,
@@ -204,9 +207,9 @@ pub(crate) fn write_in_rounds(
 ) -> std::io::Result<()> {
     use rayon::prelude::*;
     let slice = (ROUND / (4 * rayon::current_num_threads().max(1))).max(1);
-    for (round, customers) in customers.chunks(ROUND).enumerate() {
+    let render_round = |round: usize, customers: &[usize]| -> std::io::Result<Vec<Vec<u8>>> {
         let first = round * ROUND;
-        let parts: Vec<std::io::Result<Vec<u8>>> = customers
+        customers
             .par_chunks(slice)
             .enumerate()
             .map(|(part, chunk)| {
@@ -216,12 +219,28 @@ pub(crate) fn write_in_rounds(
                 }
                 Ok(bytes)
             })
-            .collect();
-        for part in parts {
-            out.write_all(&part?)?;
+            .collect()
+    };
+    let (sender, rendered) = std::sync::mpsc::sync_channel(1);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for (round, customers) in customers.chunks(ROUND).enumerate() {
+                let parts = render_round(round, customers);
+                let failed = parts.is_err();
+                // The writer stopped (a write error): render no more.
+                if sender.send(parts).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        // An early return drops the receiver, which stops the renderer at its next round.
+        for parts in rendered {
+            for part in parts? {
+                out.write_all(&part)?;
+            }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// The listed customers of a report, part by part: called with a function to run on each
