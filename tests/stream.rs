@@ -118,7 +118,10 @@ fn streamed_parts_give_the_whole_runs_summary_and_top_customers() {
     let cut = ["--as-of", "2026-01-01"];
     let whole = run(&csv, &[&cut[..], &["--no-snapshot"]].concat());
     assert!(whole["load"]["rows_after_as_of"].as_u64().unwrap() > 0);
-    let streamed = run(&parquet, &[&cut[..], &["--stream", "--stream-part", "97"]].concat());
+    let streamed = run(
+        &parquet,
+        &[&cut[..], &["--stream", "--stream-part", "97"]].concat(),
+    );
     assert_eq!(streamed, comparable(whole));
 
     // The markdown report: the same but for the segment tables, which it says it left out.
@@ -292,10 +295,22 @@ fn a_customer_whose_rows_are_not_together_is_named_not_split() {
             path.display()
         )
     );
-    // In one part (the default size) the same file is fine: the part holds both customers.
+    // Whatever the part size: the rows are checked before any part is made.
     let mut args = vec!["analyze", "--weekly", path.to_str().unwrap()];
     args.extend(RULES);
     args.extend(["5", "--stream"]);
+    let output = revgap(&args);
+    assert_eq!(output.status.code(), Some(65), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("row 4: customer 'a' appears again"));
+    // Without --stream the same file is one panel, as always.
+    let mut args = vec![
+        "analyze",
+        "--weekly",
+        path.to_str().unwrap(),
+        "--no-snapshot",
+    ];
+    args.extend(RULES);
+    args.push("5");
     assert!(revgap(&args).status.success());
 }
 

@@ -76,7 +76,7 @@ pub const STREAM_PART_CUSTOMERS: usize = 100_000;
 
 /// Reads a weekly panel (CSV or Parquet) whose customers' rows come together, part by part,
 /// without holding it whole: the file is read twice, first for its week grid (and every
-/// row's checks), then in parts of about `part_customers` customers, each a dataset on the
+/// row's checks, and that each customer's rows come together), then in parts of about `part_customers` customers, each a dataset on the
 /// whole panel's weeks handed to `each` and dropped. Customer attributes are not attached.
 pub fn stream_weekly(
     options: &LoadOptions,
@@ -120,9 +120,9 @@ pub fn stream_weekly(
             weekly::scan_weekly(path, &options.format, options.policy, |chunk| apply(chunk))
         }
     };
-    let mut count = weekly::SpanCount::default();
+    let mut count = weekly::SpanCount::new(path);
     read(&mut |chunk| count.feed(chunk))?;
-    let span = count.span(path, options.as_of)?;
+    let span = count.span(options.as_of)?;
     let source = crate::text::one_line(path).into_owned();
     let mut parts = weekly::PanelParts::new(
         path,

@@ -98,15 +98,58 @@ pub(super) struct PanelSpan {
 }
 
 /// Counts rows by day on a first reading, for the week grid (checking each row as the
-/// loader does).
-#[derive(Default)]
-pub(super) struct SpanCount {
+/// loader does), and checks that each customer's rows come together.
+pub(super) struct SpanCount<'a> {
+    path: &'a str,
     rows_by_day: FxHashMap<i32, u64>,
     report: LoadReport,
+    /// Hashes of the customers whose rows are over: 16 bytes a customer, dropped after this
+    /// reading. SipHash with a random key, so two ids collide by accident about once in 10^12
+    /// runs at 10M customers.
+    finished: hashbrown::HashSet<u64, rustc_hash::FxBuildHasher>,
+    hasher: std::hash::RandomState,
+    /// The customer of the last row read (their rows may go on in the next chunk).
+    current: Vec<u8>,
 }
 
-impl SpanCount {
+impl<'a> SpanCount<'a> {
+    pub(super) fn new(path: &'a str) -> Self {
+        Self {
+            path,
+            rows_by_day: FxHashMap::default(),
+            report: LoadReport::default(),
+            finished: Default::default(),
+            hasher: std::hash::RandomState::new(),
+            current: Vec::new(),
+        }
+    }
+
     pub(super) fn feed(&mut self, chunk: &RowChunk) -> Result<(), DataError> {
+        use std::hash::BuildHasher;
+        let mut previous_run = u32::MAX;
+        for row in &chunk.rows {
+            if row.run == previous_run {
+                continue;
+            }
+            previous_run = row.run;
+            let id = chunk.run_id(row.run as usize);
+            if id == self.current.as_slice() {
+                continue;
+            }
+            if self.finished.contains(&self.hasher.hash_one(id)) {
+                return Err(DataError::Invalid(format!(
+                    "{}: row {}: customer '{}' appears again after other customers; expected each customer's rows together (sort the file by customer, or analyse without --stream)",
+                    self.path,
+                    row.line,
+                    String::from_utf8_lossy(id)
+                )));
+            }
+            if !self.current.is_empty() {
+                self.finished.insert(self.hasher.hash_one(&self.current));
+            }
+            self.current.clear();
+            self.current.extend_from_slice(id);
+        }
         // Rows come in runs of one day: count runs, not rows, in the map.
         let mut run: Option<(i32, u64)> = None;
         for row in &chunk.rows {
@@ -127,7 +170,8 @@ impl SpanCount {
     }
 
     /// The grid: the weekday most rows use, the first and last week on or before `as_of`.
-    pub(super) fn span(self, path: &str, as_of: Option<NaiveDate>) -> Result<PanelSpan, DataError> {
+    pub(super) fn span(self, as_of: Option<NaiveDate>) -> Result<PanelSpan, DataError> {
+        let path = self.path;
         let as_of_day = as_of.map(fields::day_number);
         let mut rows_by_weekday = [0u64; 7];
         for (day, rows) in &self.rows_by_day {
@@ -155,9 +199,8 @@ impl SpanCount {
 }
 
 /// Lays rows out part by part: a part is finished (on the whole panel's weeks) once it holds
-/// `part_customers` customers and the next customer begins, handed on, and dropped.
-/// Each customer's rows must come together: a customer seen again after their part was
-/// finished is an error naming the row, never a customer split in two.
+/// `part_customers` customers and the next customer begins, handed on, and dropped. Each
+/// customer's rows come together (`SpanCount` checked it), so no customer is split in two.
 pub(super) struct PanelParts<'a, F> {
     path: &'a str,
     policy: RowPolicy,
@@ -166,10 +209,6 @@ pub(super) struct PanelParts<'a, F> {
     part_customers: usize,
     grid: PanelGrid,
     report: LoadReport,
-    /// Hashes of the finished parts' ids: 16 bytes a customer. SipHash with a random key,
-    /// so two ids collide by accident about once in 10^12 runs at 10M customers.
-    finished: hashbrown::HashSet<u64, rustc_hash::FxBuildHasher>,
-    hasher: std::hash::RandomState,
     each: F,
 }
 
@@ -190,14 +229,11 @@ impl<'a, F: FnMut(Dataset) -> Result<(), DataError>> PanelParts<'a, F> {
             part_customers,
             grid: PanelGrid::with_capacity(part_customers * 64),
             report: LoadReport::default(),
-            finished: Default::default(),
-            hasher: std::hash::RandomState::new(),
             each,
         }
     }
 
     pub(super) fn feed(&mut self, chunk: &RowChunk) -> Result<(), DataError> {
-        use std::hash::BuildHasher;
         let mut start = 0;
         let mut previous_run = u32::MAX;
         for (position, row) in chunk.rows.iter().enumerate() {
@@ -215,12 +251,6 @@ impl<'a, F: FnMut(Dataset) -> Result<(), DataError>> PanelParts<'a, F> {
             )?;
             start = position;
             let id = String::from_utf8_lossy(chunk.run_id(row.run as usize));
-            if self.finished.contains(&self.hasher.hash_one(id.as_bytes())) {
-                return Err(DataError::Invalid(format!(
-                    "{}: row {}: customer '{id}' appears again after other customers; expected each customer's rows together (sort the file by customer, or analyse without --stream)",
-                    self.path, row.line
-                )));
-            }
             if self.grid.customers.len() >= self.part_customers
                 && self.grid.customers.find(&id).is_none()
             {
@@ -238,16 +268,12 @@ impl<'a, F: FnMut(Dataset) -> Result<(), DataError>> PanelParts<'a, F> {
     }
 
     fn finish_part(&mut self) -> Result<(), DataError> {
-        use std::hash::BuildHasher;
         let grid = std::mem::replace(
             &mut self.grid,
             PanelGrid::with_capacity(self.part_customers * 64),
         );
         if grid.customers.is_empty() {
             return Ok(());
-        }
-        for id in grid.customers.ids.iter() {
-            self.finished.insert(self.hasher.hash_one(id.as_bytes()));
         }
         let report = std::mem::take(&mut self.report);
         let part = grid.finish_on(self.path, self.policy, self.as_of, report, Some(&self.span))?;
