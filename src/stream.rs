@@ -360,6 +360,23 @@ pub fn analyze(
             customers.push((risk, 0));
         }
     }
+    if customers.is_empty() {
+        // Nobody to list: the first customer, unlisted, still gives the Parquet report its
+        // column kinds.
+        let score = scales.rescore(&first_analysis.scores[0], config);
+        let prototype = Kept {
+            ranked: Ranked {
+                index: 0,
+                customer_id: shape.customer_ids[0].to_string(),
+                priority: score.priority,
+                gap_size: score.gap_size,
+                churn_points: score.churn_points,
+                score,
+            },
+            weeks: shape.weeks_of(0).into_owned(),
+        };
+        customers.push((prototype, 0));
+    }
     let ranked_count = customers.iter().filter(|(_, rank)| *rank > 0).count();
     let mut dataset = Dataset::from_rows(
         shape.week_starts.clone(),

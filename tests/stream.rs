@@ -273,6 +273,52 @@ fn streamed_row_formats_list_everyone_with_the_whole_runs_ranks() {
     assert_eq!(ranks, (1..=listed as i64).collect::<Vec<_>>());
 }
 
+/// A panel where nobody slips: every format still writes a report, with no customer listed.
+#[test]
+fn a_panel_without_gaps_streams_to_empty_listings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("steady.csv");
+    let mut text = String::from("customer_id,week_start_date,weekly_spend\n");
+    for customer in 1..=3 {
+        for week in 0..12 {
+            let day =
+                chrono::NaiveDate::from_ymd_opt(2025, 1, 6).unwrap() + chrono::Days::new(7 * week);
+            text.push_str(&format!("{customer},{day},25.00\n"));
+        }
+    }
+    std::fs::write(&path, text).unwrap();
+    for (format, top) in [
+        ("parquet", Some("5")),
+        ("parquet", None),
+        ("csv", Some("5")),
+    ] {
+        let out = dir.path().join(format!("report.{format}"));
+        let mut args = vec!["analyze", "--weekly", path.to_str().unwrap(), "--stream"];
+        args.extend(EVERYONE);
+        args.extend(["--format", format, "--out", out.to_str().unwrap()]);
+        if let Some(top) = top {
+            args.extend(["--top", top]);
+        }
+        let output = revgap(&args);
+        assert!(output.status.success(), "{format} {top:?}: {output:?}");
+        if format == "csv" {
+            let text = std::fs::read_to_string(&out).unwrap();
+            assert!(text.starts_with("# revgap: customers_analyzed=3 customers_with_gaps=0"));
+            assert_eq!(
+                text.lines().count(),
+                2,
+                "the comment and the header: {text}"
+            );
+        } else {
+            let file = std::fs::File::open(&out).unwrap();
+            let builder =
+                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+                    .unwrap();
+            assert_eq!(builder.metadata().file_metadata().num_rows(), 0);
+        }
+    }
+}
+
 #[test]
 fn a_customer_whose_rows_are_not_together_is_named_not_split() {
     let dir = tempfile::tempdir().unwrap();
