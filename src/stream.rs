@@ -14,7 +14,7 @@
 use crate::config::{ChurnModel, Config};
 use crate::data::{DataError, Dataset, LoadOptions, LoadReport};
 use crate::engine::partition::{self, Partial, Ranked, Scales};
-use crate::engine::{self, Analysis, CustomerScore, Summary, compare_ids};
+use crate::engine::{self, Analysis, CustomerScore, Summary};
 use std::cmp::Ordering;
 
 /// Why a panel cannot be streamed, or what went wrong reading it.
@@ -179,16 +179,12 @@ struct Kept {
     weeks: Vec<f64>,
 }
 
-/// The churn list's order: points, then the longest lapse, then id (as the report sorts).
+/// The churn list's order (`engine::churn_list_order`), as the report sorts.
 fn churn_order(a: &Kept, b: &Kept) -> Ordering {
-    let (x, y) = (&a.ranked.score, &b.ranked.score);
-    y.churn_points
-        .cmp(&x.churn_points)
-        .then(
-            y.weeks_since_last_purchase
-                .cmp(&x.weeks_since_last_purchase),
-        )
-        .then_with(|| compare_ids(&a.ranked.customer_id, &b.ranked.customer_id))
+    engine::churn_list_order(
+        (&a.ranked.score, &a.ranked.customer_id),
+        (&b.ranked.score, &b.ranked.customer_id),
+    )
 }
 
 /// Keeps the best `limit` of `kept` plus `new` by `order`.
@@ -323,17 +319,12 @@ pub fn analyze(
             .filter(|c| analysis.scores[*c].churn_points >= high_risk)
             .collect();
         // Only the part's own best few can reach the list.
-        let part_order = |a: &usize, b: &usize| {
-            let (x, y) = (&analysis.scores[*a], &analysis.scores[*b]);
-            y.churn_points
-                .cmp(&x.churn_points)
-                .then(
-                    y.weeks_since_last_purchase
-                        .cmp(&x.weeks_since_last_purchase),
-                )
-                .then_with(|| compare_ids(&part.customer_ids[*a], &part.customer_ids[*b]))
-        };
-        risks.sort_by(part_order);
+        risks.sort_by(|a, b| {
+            engine::churn_list_order(
+                (&analysis.scores[*a], &part.customer_ids[*a]),
+                (&analysis.scores[*b], &part.customer_ids[*b]),
+            )
+        });
         risks.truncate(churn_limit);
         keep_best(
             &mut churn,

@@ -483,6 +483,19 @@ pub fn sort_ranking(keys: &mut [RankKey], ids: &IdColumn) {
     });
 }
 
+/// The high-churn list's order: most churn points first, then the longest lapse, then id,
+/// so the list is reproducible.
+pub fn churn_list_order(a: (&CustomerScore, &str), b: (&CustomerScore, &str)) -> Ordering {
+    let ((x, x_id), (y, y_id)) = (a, b);
+    y.churn_points
+        .cmp(&x.churn_points)
+        .then(
+            y.weeks_since_last_purchase
+                .cmp(&x.weeks_since_last_purchase),
+        )
+        .then_with(|| compare_ids(x_id, y_id))
+}
+
 /// Numeric ids in numeric order, others (and mixed) by text.
 pub fn compare_ids(a: &str, b: &str) -> Ordering {
     match (a.parse::<u64>(), b.parse::<u64>()) {

@@ -314,17 +314,9 @@ fn churn_section(context: &ReportContext, out: &mut String) {
     let mut high: Vec<usize> = (0..scores.len())
         .filter(|c| scores[*c].churn_points >= config.churn.high_risk_points)
         .collect();
-    // Highest score first; then longest lapse; then id, so the list is reproducible.
     let ids = &context.dataset.customer_ids;
     high.sort_by(|a, b| {
-        let (x, y) = (&scores[*a], &scores[*b]);
-        y.churn_points
-            .cmp(&x.churn_points)
-            .then(
-                y.weeks_since_last_purchase
-                    .cmp(&x.weeks_since_last_purchase),
-            )
-            .then_with(|| crate::engine::compare_ids(&ids[*a], &ids[*b]))
+        crate::engine::churn_list_order((&scores[*a], &ids[*a]), (&scores[*b], &ids[*b]))
     });
     let _ = writeln!(out, "## High Churn Risk Customers\n");
     let _ = writeln!(
