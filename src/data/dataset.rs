@@ -43,6 +43,11 @@ impl ExtraValues {
         Self(joined.into_boxed_str())
     }
 
+    /// Reads the first byte (see `Dataset::warm`).
+    pub fn warm(&self) -> u64 {
+        u64::from(self.0.as_bytes().first().copied().unwrap_or(0))
+    }
+
     /// The values in column order (none when there are no extra columns).
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         let empty = self.0.is_empty();
@@ -95,6 +100,18 @@ impl Dataset {
         self.spend.row(index * weeks, weeks)
     }
 
+    /// Reads a little of everything held about customer `index` (id, weeks, attributes) and
+    /// returns something of it. Reports list customers in rank order, which is random in
+    /// memory: reading a batch ahead this way lets the processor fetch many customers' memory
+    /// at once instead of stalling on each in turn.
+    pub fn warm(&self, index: usize) -> u64 {
+        let weeks = self.week_count();
+        let profile = self.profiles.get(index).and_then(Option::as_ref);
+        self.customer_ids.warm(index)
+            ^ self.spend.warm(index * weeks, weeks)
+            ^ profile.map_or(0, |p| p.extra.warm())
+    }
+
     /// Builds a dataset from explicit rows (tests and the generator use this).
     pub fn from_rows(week_starts: Vec<NaiveDate>, rows: Vec<(String, Vec<f64>)>) -> Self {
         let weeks = week_starts.len();
@@ -144,6 +161,12 @@ impl IdColumn {
     fn bytes(&self, index: usize) -> &[u8] {
         let start = if index == 0 { 0 } else { self.ends[index - 1] };
         &self.text.as_bytes()[start..self.ends[index]]
+    }
+
+    /// Reads the id's end and first byte (see `Dataset::warm`).
+    pub fn warm(&self, index: usize) -> u64 {
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        self.ends[index] as u64 ^ u64::from(self.text.as_bytes().get(start).copied().unwrap_or(0))
     }
 
     pub fn push(&mut self, id: &str) {

@@ -129,6 +129,22 @@ impl SpendGrid {
         }
     }
 
+    /// Reads one cell of each cache line of a row and returns something of them, so that a
+    /// batch of rows read ahead of their use waits for memory once, in parallel (see
+    /// `Dataset::warm`).
+    pub fn warm(&self, start: usize, len: usize) -> u64 {
+        match self {
+            Self::Cents(cells) => cells[start..start + len]
+                .iter()
+                .step_by(16)
+                .fold(0, |seen, c| seen ^ *c as u64),
+            Self::Float(cells) => cells[start..start + len]
+                .iter()
+                .step_by(8)
+                .fold(0, |seen, c| seen ^ c.to_bits()),
+        }
+    }
+
     /// Switches to `f64` cells, keeping every value.
     fn widen(&mut self) {
         if let Self::Cents(cells) = self {

@@ -178,6 +178,22 @@ impl Analysis {
         order
     }
 
+    /// Reads a little of everything `insight` and the reports read about a customer (see
+    /// `Dataset::warm`).
+    pub fn warm(&self, dataset: &Dataset, customer: usize) -> u64 {
+        dataset.warm(customer)
+            ^ u64::from(self.scores[customer].churn_points)
+            ^ self.segments.warm(customer)
+            ^ self
+                .peer_medians
+                .get(customer)
+                .map_or(0, |m| m.is_some() as u64)
+            ^ self
+                .segment_rules
+                .get(customer)
+                .map_or(0, |r| u64::from(*r))
+    }
+
     /// The full, scored insight of one customer (recomputed from the dataset).
     pub fn insight(&self, dataset: &Dataset, customer: usize) -> CustomerInsight {
         let mut insight = build_insight(

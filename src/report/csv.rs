@@ -27,19 +27,10 @@ pub fn write(
     writer.flush()?;
     drop(writer);
     parts(&mut |context| {
-        super::write_in_rounds(context.customers, out, |_, index, bytes| {
+        super::write_in_rounds(context, out, |_, index, bytes| {
             let insight = context.analysis.insight(context.dataset, index);
-            let mut writer = ::csv::WriterBuilder::new()
-                .buffer_capacity(1_024)
-                .from_writer(bytes);
-            let mut field = String::with_capacity(128);
-            for cell in row::cells(context, &insight, options) {
-                field.clear();
-                cell.write_csv(&mut field);
-                writer.write_field(&field)?;
-            }
-            writer.write_record(None::<&[u8]>)?;
-            writer.flush()
+            row::write_csv_record(&row::cells(context, &insight, options), bytes);
+            Ok(())
         })
     })
 }

@@ -15,6 +15,55 @@ pub fn round(value: f64, places: i32) -> f64 {
     if rounded == 0.0 { 0.0 } else { rounded }
 }
 
+/// Appends `round(value, places)` as Rust's `Display` prints it (the CSV's numbers), without
+/// going through the formatter: a rounded value is an integer count of 10^-places, and for
+/// counts below 10^15 its shortest round-trip text is that count with the point put back
+/// (two decimals of at most 15 significant digits never share a double). Anything else takes
+/// `Display`.
+pub fn write_rounded(out: &mut Vec<u8>, value: f64, places: i32) {
+    if write_rounded_plain(out, value, places).is_none() {
+        use std::io::Write;
+        // Writing to a Vec cannot fail.
+        let _ = write!(out, "{}", round(value, places));
+    }
+}
+
+/// The shortest text of `round(value, places)` when it is a count of 10^-places below 10^15
+/// (then it needs no exponent in `Display` or in JSON): appended, with whether it has a
+/// decimal point. `None` (nothing appended) otherwise.
+pub fn write_rounded_plain(out: &mut Vec<u8>, value: f64, places: i32) -> Option<bool> {
+    const EXACT_BELOW: f64 = 1e15;
+    // The scales `round` multiplies by (powers of ten this small are exact).
+    const SCALES: [f64; 10] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+    let scale = *usize::try_from(places).ok().and_then(|p| SCALES.get(p))?;
+    let scaled = (value * scale).round();
+    // Also refuses NaN, which compares as nothing.
+    if scaled.abs().partial_cmp(&EXACT_BELOW) != Some(std::cmp::Ordering::Less) {
+        return None;
+    }
+    let count = scaled.abs() as u64;
+    if count != 0 && scaled < 0.0 {
+        out.push(b'-');
+    }
+    let divisor = 10u64.pow(places as u32);
+    let mut digits = itoa::Buffer::new();
+    out.extend_from_slice(digits.format(count / divisor).as_bytes());
+    let mut fraction = count % divisor;
+    if fraction == 0 {
+        return Some(false);
+    }
+    let mut width = places as usize;
+    while fraction.is_multiple_of(10) {
+        fraction /= 10;
+        width -= 1;
+    }
+    let text = digits.format(fraction);
+    out.push(b'.');
+    out.extend(std::iter::repeat_n(b'0', width - text.len()));
+    out.extend_from_slice(text.as_bytes());
+    Some(true)
+}
+
 /// Secondary gaps as "Declining Revenue (HIGH, -52.7%); …".
 pub fn secondary_signals(gaps: &[crate::engine::Gap]) -> String {
     gaps.iter()
@@ -74,6 +123,59 @@ pub fn action_label(action: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `write_rounded` prints what `Display` prints of the rounded value, over every scale a
+    /// report meets (a million random values from 1e-6 to 1e17, both signs) and the edges.
+    #[test]
+    fn rounded_numbers_print_as_display_prints_them() {
+        use rand::{RngExt, SeedableRng};
+        let mut random = rand::rngs::ChaCha8Rng::seed_from_u64(7);
+        let mut values = vec![
+            0.0,
+            -0.0,
+            0.004,
+            -0.004,
+            0.005,
+            -0.005,
+            0.5,
+            1.0,
+            -1.0,
+            0.1,
+            0.01,
+            0.0001,
+            784.03,
+            -52.75,
+            1e15,
+            999_999_999_999.99,
+            1e17,
+            123.456_789,
+            f64::NAN,
+            f64::INFINITY,
+            -f64::INFINITY,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+        ];
+        values.extend((0..1_000_000).map(|_| {
+            let magnitude = 10f64.powf(random.random_range(-6.0..17.0));
+            if random.random_bool(0.5) {
+                magnitude
+            } else {
+                -magnitude
+            }
+        }));
+        let mut out = Vec::new();
+        for value in values {
+            for places in [0, 1, 2, 4] {
+                out.clear();
+                write_rounded(&mut out, value, places);
+                assert_eq!(
+                    std::str::from_utf8(&out).unwrap(),
+                    round(value, places).to_string(),
+                    "{value} to {places} places"
+                );
+            }
+        }
+    }
 
     #[test]
     fn money_groups_thousands_and_rounds_half_cents() {

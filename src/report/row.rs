@@ -2,42 +2,77 @@
 //! once. CSV prints the cells as text; Parquet stores them typed.
 
 use super::ReportContext;
-use super::format::round;
+use super::format::{round, write_rounded};
 use crate::engine::CustomerInsight;
+use std::borrow::Cow;
 
-/// A cell: `None` is an empty CSV field and a Parquet null.
+/// A cell: `None` is an empty CSV field and a Parquet null. Text borrows what it can (names
+/// of kinds, ids, labels): a row is built for every listed customer.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
+pub enum Cell<'a> {
     Int(Option<i64>),
     /// A number rounded to `places` decimals at output.
     Float(Option<f64>, i32),
-    Text(Option<String>),
+    Text(Option<Cow<'a, str>>),
     Bool(Option<bool>),
 }
 
-impl Cell {
-    /// The CSV field.
+impl Cell<'_> {
+    /// The CSV field's text, before quoting.
     pub fn to_csv(&self) -> String {
-        let mut field = String::new();
-        self.write_csv(&mut field);
-        field
+        let mut field = Vec::new();
+        self.write_csv_text(&mut field);
+        String::from_utf8_lossy(&field).into_owned()
     }
 
-    /// Appends the CSV field to `out` (a row's fields reuse one buffer).
-    pub fn write_csv(&self, out: &mut String) {
-        use std::fmt::Write;
-        // Writing to a String cannot fail.
-        let _ = match self {
-            Self::Int(Some(value)) => write!(out, "{value}"),
-            Self::Float(Some(value), places) => write!(out, "{}", round(*value, *places)),
-            Self::Text(Some(text)) => {
-                out.push_str(&crate::text::csv_cell(text));
-                Ok(())
+    /// Appends the field's text (unquoted): numbers as `Display` prints them, text one line
+    /// with formulas neutralised (`text::csv_cell`).
+    fn write_csv_text(&self, out: &mut Vec<u8>) {
+        match self {
+            Self::Int(Some(value)) => {
+                out.extend_from_slice(itoa::Buffer::new().format(*value).as_bytes())
             }
-            Self::Bool(Some(value)) => write!(out, "{value}"),
-            Self::Int(None) | Self::Float(None, _) | Self::Text(None) | Self::Bool(None) => Ok(()),
-        };
+            Self::Float(Some(value), places) => write_rounded(out, *value, *places),
+            Self::Text(Some(text)) => out.extend_from_slice(crate::text::csv_cell(text).as_bytes()),
+            Self::Bool(Some(value)) => {
+                out.extend_from_slice(if *value { b"true" } else { b"false" })
+            }
+            Self::Int(None) | Self::Float(None, _) | Self::Text(None) | Self::Bool(None) => {}
+        }
     }
+
+    /// Appends the CSV field, quoted as the `csv` crate quotes (only when it holds a comma, a
+    /// quote or a line break; quotes doubled): only text can need it.
+    pub fn write_csv(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        self.write_csv_text(out);
+        if matches!(self, Self::Text(_))
+            && out[start..]
+                .iter()
+                .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
+        {
+            let field = out.split_off(start);
+            out.push(b'"');
+            for byte in field {
+                if byte == b'"' {
+                    out.push(b'"');
+                }
+                out.push(byte);
+            }
+            out.push(b'"');
+        }
+    }
+}
+
+/// Appends one customer's CSV record (fields, commas, newline) to `out`.
+pub fn write_csv_record(cells: &[Cell], out: &mut Vec<u8>) {
+    for (number, cell) in cells.iter().enumerate() {
+        if number > 0 {
+            out.push(b',');
+        }
+        cell.write_csv(out);
+    }
+    out.push(b'\n');
 }
 
 /// The fixed columns, then one per segment dimension, then `baseline_kind`.
@@ -103,25 +138,28 @@ pub fn header(context: &ReportContext, options: super::Options) -> Vec<String> {
 }
 
 /// One customer's cells, in `header` order. The rationale text only `with_rationale`.
-pub fn cells(
-    context: &ReportContext,
+pub fn cells<'a>(
+    context: &'a ReportContext,
     insight: &CustomerInsight,
     options: super::Options,
-) -> Vec<Cell> {
+) -> Vec<Cell<'a>> {
     let with_rationale = options.with_rationale;
     let gap = insight.primary_gap;
     let opportunity = insight.opportunity.as_ref();
     let factors = insight.score;
     let profile = context.profile(insight.customer);
     let shown = context.rationale_shown(insight, with_rationale);
-    let text = |value: String| Cell::Text(Some(value));
-    let joined = |values: Vec<&str>| text(values.join(";"));
+    let text = |value: Cow<'a, str>| Cell::Text(Some(value));
+    let key = |value: &'static str| Some(Cow::Borrowed(value));
+    let joined = |values: Vec<&str>| text(Cow::Owned(values.join(";")));
     let mut cells = vec![
         Cell::Int(insight.rank.map(|r| r as i64)),
-        text(context.dataset.customer_ids[insight.customer].to_string()),
+        text(Cow::Borrowed(
+            &context.dataset.customer_ids[insight.customer],
+        )),
         Cell::Float(Some(insight.priority_score), 4),
-        Cell::Text(gap.map(|g| g.kind.key().to_string())),
-        Cell::Text(gap.map(|g| g.severity.key().to_string())),
+        Cell::Text(gap.and_then(|g| key(g.kind.key()))),
+        Cell::Text(gap.and_then(|g| key(g.severity.key()))),
         Cell::Float(gap.map(|g| g.gap_amount), 2),
         Cell::Float(gap.map(|g| g.gap_pct), 2),
         Cell::Float(gap.map(|g| g.current), 2),
@@ -138,9 +176,9 @@ pub fn cells(
         Cell::Float(Some(insight.churn.probability), 2),
         joined(insight.churn.factors.iter().map(|f| f.key()).collect()),
         Cell::Int(Some(insight.churn.weeks_since_last_purchase as i64)),
-        Cell::Text(opportunity.map(|o| o.kind.key().to_string())),
+        Cell::Text(opportunity.and_then(|o| key(o.kind.key()))),
         Cell::Float(opportunity.map(|o| o.potential_revenue), 2),
-        Cell::Text(opportunity.map(|o| o.actions.join(";"))),
+        Cell::Text(opportunity.map(|o| Cow::Owned(o.actions.join(";")))),
         Cell::Float(factors.map(|f| f.revenue_impact), 4),
         Cell::Float(factors.map(|f| f.churn_risk), 4),
         Cell::Float(factors.map(|f| f.customer_value), 4),
@@ -150,17 +188,17 @@ pub fn cells(
         Cell::Float(Some(insight.profile.trend_pct), 2),
         Cell::Int(profile.and_then(|p| p.age).map(i64::from)),
         Cell::Bool(profile.and_then(|p| p.loyalty_member)),
-        text(shown.source.key().to_string()),
-        text(shown.grounding.to_string()),
-        Cell::Text(with_rationale.then_some(shown.text)),
+        text(Cow::Borrowed(shown.source.key())),
+        text(Cow::Borrowed(shown.grounding)),
+        Cell::Text(with_rationale.then_some(Cow::Owned(shown.text))),
         Cell::Float(insight.prediction.map(|p| p.p_alive), 4),
         Cell::Float(insight.prediction.map(|p| p.revenue_at_risk), 2),
         Cell::Text(insight.prediction.map(|p| {
-            format!(
+            Cow::Owned(format!(
                 "{}-{}",
                 round(p.revenue_at_risk_low, 2),
                 round(p.revenue_at_risk_high, 2)
-            )
+            ))
         })),
     ];
     cells.extend(
@@ -168,9 +206,9 @@ pub fn cells(
             .analysis
             .segments
             .of(insight.customer)
-            .map(|(_, label)| text(label.to_string())),
+            .map(|(_, label)| text(Cow::Borrowed(label))),
     );
-    cells.push(text(context.analysis.season.kind().key().to_string()));
+    cells.push(text(Cow::Borrowed(context.analysis.season.kind().key())));
     if options.with_attributes {
         cells.push(Cell::Int(
             profile.and_then(|p| p.household_size).map(i64::from),
@@ -180,9 +218,60 @@ pub fn cells(
             cells.push(Cell::Text(
                 extra
                     .and_then(|values| values.iter().nth(index))
-                    .map(str::to_string),
+                    .map(Cow::Borrowed),
             ));
         }
     }
     cells
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record is byte for byte what the `csv` crate writes of the same fields: quoting only
+    /// where needed, quotes doubled, numbers as `Display` prints them.
+    #[test]
+    fn records_equal_the_csv_crates() {
+        let texts = [
+            "plain",
+            "",
+            "a,b",
+            "say \"hi\"",
+            "line\nbreak\rreturn",
+            "=SUM(A1)",
+            "-1",
+            "tab\there",
+            "é 日本 \u{202e}",
+            "\"",
+        ];
+        let mut cells: Vec<Cell> = texts
+            .iter()
+            .map(|t| Cell::Text(Some(Cow::Borrowed(*t))))
+            .collect();
+        cells.extend([
+            Cell::Text(None),
+            Cell::Int(Some(-42)),
+            Cell::Int(None),
+            Cell::Float(Some(-52.754_9), 2),
+            Cell::Float(Some(1e20), 2),
+            Cell::Float(Some(f64::NAN), 4),
+            Cell::Float(None, 2),
+            Cell::Bool(Some(true)),
+            Cell::Bool(Some(false)),
+            Cell::Bool(None),
+        ]);
+        let mut ours = Vec::new();
+        write_csv_record(&cells, &mut ours);
+        write_csv_record(&cells[..1], &mut ours);
+        let mut theirs = ::csv::WriterBuilder::new()
+            .flexible(true)
+            .from_writer(Vec::new());
+        theirs.write_record(cells.iter().map(Cell::to_csv)).unwrap();
+        theirs.write_record([cells[0].to_csv()]).unwrap();
+        assert_eq!(
+            String::from_utf8(ours).unwrap(),
+            String::from_utf8(theirs.into_inner().unwrap()).unwrap()
+        );
+    }
 }

@@ -128,6 +128,13 @@ impl Segmentation {
         self.dimensions.iter().find(|l| &l.dimension == dimension)
     }
 
+    /// Reads customer `customer`'s code in every dimension (see `Dataset::warm`).
+    pub fn warm(&self, customer: usize) -> u64 {
+        self.dimensions
+            .iter()
+            .fold(0, |seen, labels| seen ^ u64::from(labels.codes[customer]))
+    }
+
     /// Customer `customer`'s label in every dimension, in order.
     pub fn of(&self, customer: usize) -> impl Iterator<Item = (&str, &str)> {
         self.dimensions
