@@ -155,6 +155,7 @@ fn apply(state: &mut AppState, msg: Msg) -> Vec<Command> {
                 .filter(|b| b.request == request && !b.cancelled)
             {
                 batch.done += 1;
+                tracing::info!(done = batch.done, total = batch.total, "LLM batch item");
                 if generated
                     .grounding
                     .as_ref()

@@ -72,6 +72,14 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
     if let (Phase::Working { what, .. }, Some(_)) = (&state.phase, &state.loaded) {
         spans.push(Span::styled(format!(" · {what}…"), theme.key()));
     }
+    // A running batch and its key come before what is only reported: at 80 columns the
+    // header's end is cut.
+    if let Some(batch) = state.batch.as_ref().filter(|b| !b.finished) {
+        spans.push(Span::styled(
+            format!(" · LLM batch {}/{} (c cancels)", batch.done, batch.total),
+            theme.key(),
+        ));
+    }
     if state.grounding_failures > 0 {
         spans.push(Span::styled(
             format!(
@@ -87,12 +95,6 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
         // Expected on weekly-grid shoppers, so not an error, and less urgent than anything
         // above; the reason is in the scores pane.
         spans.push(Span::styled(" · churn: rules", theme.key()));
-    }
-    if let Some(batch) = state.batch.as_ref().filter(|b| !b.finished) {
-        spans.push(Span::styled(
-            format!(" · LLM batch {}/{} (c cancels)", batch.done, batch.total),
-            theme.key(),
-        ));
     }
     if !state.marked.is_empty() {
         spans.push(Span::styled(
