@@ -347,3 +347,60 @@ fn parquet_transaction_logs_give_the_text_logs_report() {
     assert_eq!(parquet_args(&[]), expected);
     assert_eq!(parquet_args(&["--count-only"]), text_args(&[]));
 }
+
+/// Past one slice of rows (8,192) and one row group (65,536): every listed customer, in the
+/// CSV's order with the CSV's rank, however the rows were built in parallel and gathered.
+#[test]
+fn parquet_output_of_many_customers_keeps_the_csvs_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let generated = revgap(&["generate", "--customers", "100000", "--out", data]);
+    assert!(generated.status.success());
+    let weekly = dir.path().join("weekly_spend.csv");
+    let out = dir.path().join("report.parquet");
+    let analyze = |format: &str, out: Option<&std::path::Path>| {
+        let mut args = vec![
+            "analyze",
+            "--weekly",
+            weekly.to_str().unwrap(),
+            "--no-snapshot",
+            "--format",
+            format,
+        ];
+        if let Some(out) = out {
+            args.extend(["--out", out.to_str().unwrap()]);
+        }
+        let output = revgap(&args);
+        assert!(output.status.success(), "{output:?}");
+        output.stdout
+    };
+    let csv = analyze("csv", None);
+    analyze("parquet", Some(&out));
+    let expected: Vec<(String, String)> = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .from_reader(csv.as_slice())
+        .records()
+        .map(|record| {
+            let record = record.unwrap();
+            (record[0].to_string(), record[1].to_string())
+        })
+        .collect();
+    assert!(expected.len() > 65_536, "{} listed", expected.len());
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(&out).unwrap(),
+    )
+    .unwrap();
+    assert!(reader.metadata().num_row_groups() >= 2);
+    let mut written = Vec::new();
+    for batch in reader.build().unwrap() {
+        let batch = batch.unwrap();
+        let text = |name: &str, row: usize| {
+            let column = batch.column(batch.schema().index_of(name).unwrap()).clone();
+            arrow_cast::display::array_value_to_string(&column, row).unwrap()
+        };
+        for row in 0..batch.num_rows() {
+            written.push((text("rank", row), text("customer_id", row)));
+        }
+    }
+    assert_eq!(written, expected);
+}

@@ -1,7 +1,8 @@
 //! The Parquet report: one row per listed customer with the CSV's columns (`row`), typed:
 //! integers, doubles (rounded as in the CSV), booleans and text, nulls where the CSV is empty.
-//! Written in row groups of `ROUND` customers, each rendered on every core, so memory stays
-//! bounded; compressed with Snappy, which every Parquet reader understands.
+//! Written in row groups of `ROUND` customers, each rendered on every core a round ahead of
+//! the encoder, so memory stays bounded; compressed with Snappy, which every Parquet reader
+//! understands.
 
 use super::ReportContext;
 use super::format::round;
@@ -89,8 +90,16 @@ pub fn write_parts(
         &context.analysis.insight(context.dataset, sample),
         options,
     );
-    let (mut columns, types): (Vec<Column>, Vec<DataType>) =
-        prototype.iter().map(Column::for_cell).unzip();
+    let types: Vec<DataType> = prototype
+        .iter()
+        .map(|cell| Column::for_cell(cell).1)
+        .collect();
+    let builders = || -> Vec<Column> {
+        prototype
+            .iter()
+            .map(|cell| Column::for_cell(cell).0)
+            .collect()
+    };
     let schema = Arc::new(Schema::new(
         row::header(context, options)
             .into_iter()
@@ -104,25 +113,52 @@ pub fn write_parts(
         .build();
     let mut writer =
         ArrowWriter::try_new(&mut *out, schema.clone(), Some(properties)).map_err(to_io)?;
-    parts(&mut |context| {
-        for customers in context.customers.chunks(ROUND) {
-            let rows: Vec<Vec<Cell>> = customers
-                .par_iter()
-                .map(|customer| {
-                    let insight = context.analysis.insight(context.dataset, *customer);
-                    row::cells(context, &insight, options)
-                })
-                .collect();
-            for cells in rows {
-                for (column, cell) in columns.iter_mut().zip(cells) {
+    // Each core builds the columns of its slice of a round, a round ahead of the encoder here
+    // (which compresses one column after another on one core and gathers the slices into
+    // row groups of `ROUND`).
+    let slice = (ROUND / (4 * rayon::current_num_threads().max(1))).max(1);
+    let build_slice = |context: &ReportContext, customers: &[usize]| {
+        let mut columns = builders();
+        let built: Result<(), std::convert::Infallible> =
+            super::each_warmed(context, customers, |_, customer| {
+                let insight = context.analysis.insight(context.dataset, customer);
+                for (column, cell) in columns
+                    .iter_mut()
+                    .zip(row::cells(context, &insight, options))
+                {
                     column.push(cell);
                 }
+                Ok(())
+            });
+        let Ok(()) = built;
+        let arrays: Vec<ArrayRef> = columns.iter_mut().map(Column::finish).collect();
+        RecordBatch::try_new(schema.clone(), arrays).map_err(to_io)
+    };
+    parts(&mut |context| {
+        let (sender, rounds) = std::sync::mpsc::sync_channel(1);
+        let build_slice = &build_slice;
+        std::thread::scope(|scope| {
+            // Owns the sender: the rounds end when it does.
+            scope.spawn(move || {
+                for customers in context.customers.chunks(ROUND) {
+                    let batches: Vec<std::io::Result<RecordBatch>> = customers
+                        .par_chunks(slice)
+                        .map(|slice| build_slice(context, slice))
+                        .collect();
+                    // The writer stopped (an error): build no more.
+                    if sender.send(batches).is_err() {
+                        break;
+                    }
+                }
+            });
+            // An early return drops the receiver, which stops the builder at its next round.
+            for batches in rounds {
+                for batch in batches {
+                    writer.write(&batch?).map_err(to_io)?;
+                }
             }
-            let arrays: Vec<ArrayRef> = columns.iter_mut().map(Column::finish).collect();
-            let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(to_io)?;
-            writer.write(&batch).map_err(to_io)?;
-        }
-        Ok(())
+            Ok(())
+        })
     })?;
     writer.close().map_err(to_io)?;
     Ok(())
