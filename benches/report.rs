@@ -28,7 +28,7 @@ fn report(c: &mut Criterion) {
     let options = Options {
         pretty: false,
         with_rationale: false,
-        with_attributes: false,
+        ..Options::FULL
     };
     let mut group = c.benchmark_group(format!("report_{}_listed", analysis.ranking.len()));
     group.sample_size(10);

@@ -3,7 +3,8 @@
 target="${CARGO_TARGET_DIR:-target}"
 bin="$target/release/revgap"
 data="${REVGAP_BENCH_DIR:-/tmp/revgap-bench-1m}"
-[ -x "$bin" ] || cargo build --release --quiet
+# Always the binary of this checkout (a no-op when it is up to date), never a stale one.
+cargo build --release --quiet
 if [ ! -f "$data/weekly_spend.csv" ]; then
     "$bin" generate --customers 1000000 --weeks 52 --seed 7 --out "$data"
 fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Times `revgap analyze` on the 1M × 52 panel of bench-analyze.sh for every report format,
+# Times `revgap analyze` on the 1M × 52 panel of bench-analyze.sh for every report format (Parquet too),
 # rounds interleaved, and prints each format's median wall time, peak RSS and output size next
 # to the markdown run's (the full reports' extra cost). Output goes to a file in the same
 # directory as the data (--out: atomic and synced, as users run it). Usage:
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 rounds="${1:-3}"
 source scripts/bench-lib.sh
 out="$data/report.out"
-formats=(markdown json jsonl csv)
+formats=(markdown json jsonl csv parquet)
 declare -A seconds kb bytes
 for _ in $(seq "$rounds"); do
     for format in "${formats[@]}"; do

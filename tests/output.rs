@@ -79,6 +79,53 @@ fn compact_pretty_and_lines_carry_the_same_report() {
     assert!(first[rationale].starts_with("No spend") || !first[rationale].is_empty());
 }
 
+/// `--fields` keeps the chosen fields of each record (and the id) in JSON and JSON lines, the
+/// head untouched; unknown fields and other formats are refused with one line.
+#[test]
+fn fields_project_the_records_of_json_and_json_lines() {
+    let full = json(&["analyze", "--format", "json"]);
+    let projected = json(&[
+        "analyze",
+        "--format",
+        "json",
+        "--fields",
+        "rank,primary_gap,churn",
+    ]);
+    assert_eq!(projected["summary"], full["summary"]);
+    let (full, projected) = (
+        full["customers"].as_array().unwrap(),
+        projected["customers"].as_array().unwrap(),
+    );
+    assert_eq!(projected.len(), full.len());
+    for (whole, part) in full.iter().zip(projected) {
+        let mut kept = whole.as_object().unwrap().clone();
+        kept.retain(|key, _| {
+            ["customer_id", "rank", "primary_gap", "churn"].contains(&key.as_str())
+        });
+        assert_eq!(part, &serde_json::Value::Object(kept));
+    }
+    let lines =
+        String::from_utf8(revgap(&["analyze", "--format", "jsonl", "--fields", "spend"]).stdout)
+            .unwrap();
+    let first: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+    let keys: Vec<&String> = first.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["customer_id", "spend"]);
+
+    let unknown = revgap(&["analyze", "--format", "json", "--fields", "rank,colour"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        message.contains("invalid value 'colour'") && message.contains("primary_gap"),
+        "{message}"
+    );
+    let csv = revgap(&["analyze", "--format", "csv", "--fields", "rank"]);
+    assert_eq!(csv.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&csv.stderr).trim(),
+        "revgap: error: --fields chooses the fields of JSON records: expected --format json or jsonl"
+    );
+}
+
 #[test]
 fn write_errors_are_one_line_and_a_closed_pipe_is_quiet() {
     // A full device, through --out and through stdout.

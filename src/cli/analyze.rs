@@ -20,6 +20,14 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
             "--format parquet writes a binary file: expected --out FILE",
         ));
     }
+    if !args.fields.is_empty()
+        && !matches!(args.format, report::Format::Json | report::Format::Jsonl)
+    {
+        return Err(Failure::new(
+            2,
+            "--fields chooses the fields of JSON records: expected --format json or jsonl",
+        ));
+    }
     let config = load_config(&args.data)?;
     let mut ledger = campaign::open_for_reading(args.db.as_deref())?;
     let learned = campaign::learned_recovery(ledger.as_ref(), &args.learning, &config)?;
@@ -112,6 +120,7 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
         // Asking the model for narratives is asking to see them.
         with_rationale: args.with_rationale || args.batch.llm,
         with_attributes: false,
+        fields: report::json::RecordFields::of(&args.fields),
     };
     // The snapshot is written beside the report, not after it.
     std::thread::scope(|scope| {

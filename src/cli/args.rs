@@ -572,6 +572,10 @@ pub struct AnalyzeArgs {
     /// --llm).
     #[arg(long)]
     pub with_rationale: bool,
+    /// Only these fields of each customer record in JSON and JSON lines, comma-separated
+    /// (customer_id is always written): a smaller file for a pipeline that needs a few.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "FIELD,...")]
+    pub fields: Vec<crate::report::json::RecordField>,
     /// Print what changed since the last run of this data (new gaps, worsened, recovered, and
     /// the trend across runs) instead of the report.
     #[arg(long, conflicts_with = "no_snapshot")]

@@ -14,6 +14,55 @@ use std::io::Write;
 /// Bumped only on an incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// A top-level field of a customer record, as `--fields` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum RecordField {
+    CustomerId,
+    Rank,
+    PriorityScore,
+    PrimaryGap,
+    SecondaryGaps,
+    Churn,
+    Opportunity,
+    ScoreFactors,
+    Spend,
+    Attributes,
+    Rationale,
+    Prediction,
+    Segments,
+    Forecast,
+    BaselineKind,
+}
+
+/// Which record fields are written: a projection of the stable schema (each field, when
+/// written, is exactly what the full record has; the order stays the schema's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordFields(u32);
+
+impl RecordFields {
+    pub const ALL: Self = Self(u32::MAX);
+
+    /// `fields` and the customer id (a record without it names no one); every field when
+    /// `fields` is empty.
+    pub fn of(fields: &[RecordField]) -> Self {
+        if fields.is_empty() {
+            return Self::ALL;
+        }
+        Self(
+            fields
+                .iter()
+                .fold(1 << RecordField::CustomerId as u32, |set, field| {
+                    set | 1 << *field as u32
+                }),
+        )
+    }
+
+    fn has(self, field: RecordField) -> bool {
+        self.0 & (1 << field as u32) != 0
+    }
+}
+
 /// Everything but the customers: written first in JSON, last in JSON lines.
 #[derive(Serialize)]
 struct Head<'a> {
@@ -386,160 +435,184 @@ fn write_customer(
     w: &mut JsonBytes,
     context: &ReportContext,
     insight: &CustomerInsight,
-    with_rationale: bool,
+    options: super::Options,
 ) -> std::io::Result<()> {
     let customer = insight.customer;
+    let has = |field| options.fields.has(field);
+    let with_rationale = options.with_rationale;
     w.begin_object();
     w.key("customer_id");
     w.str(&context.dataset.customer_ids[customer]);
-    w.key("rank");
-    match insight.rank {
-        Some(rank) => w.u64(rank as u64),
-        None => w.null(),
+    if has(RecordField::Rank) {
+        w.key("rank");
+        match insight.rank {
+            Some(rank) => w.u64(rank as u64),
+            None => w.null(),
+        }
     }
-    w.key("priority_score");
-    w.rounded(insight.priority_score, 4);
-    w.key("primary_gap");
-    match &insight.primary_gap {
-        Some(gap) => write_gap(w, gap),
-        None => w.null(),
+    if has(RecordField::PriorityScore) {
+        w.key("priority_score");
+        w.rounded(insight.priority_score, 4);
     }
-    w.key("secondary_gaps");
-    w.begin_array();
-    for gap in &insight.secondary_gaps {
-        w.element();
-        write_gap(w, gap);
+    if has(RecordField::PrimaryGap) {
+        w.key("primary_gap");
+        match &insight.primary_gap {
+            Some(gap) => write_gap(w, gap),
+            None => w.null(),
+        }
     }
-    w.end_array();
+    if has(RecordField::SecondaryGaps) {
+        w.key("secondary_gaps");
+        w.begin_array();
+        for gap in &insight.secondary_gaps {
+            w.element();
+            write_gap(w, gap);
+        }
+        w.end_array();
+    }
 
-    w.key("churn");
-    w.begin_object();
-    w.key("score");
-    w.f64(insight.churn.score());
-    w.key("probability");
-    w.rounded(insight.churn.probability, 4);
-    w.key("factors");
-    write_texts(w, insight.churn.factors.iter().map(|f| f.key()));
-    w.key("weeks_since_last_purchase");
-    w.u64(insight.churn.weeks_since_last_purchase as u64);
-    w.end_object();
+    if has(RecordField::Churn) {
+        w.key("churn");
+        w.begin_object();
+        w.key("score");
+        w.f64(insight.churn.score());
+        w.key("probability");
+        w.rounded(insight.churn.probability, 4);
+        w.key("factors");
+        write_texts(w, insight.churn.factors.iter().map(|f| f.key()));
+        w.key("weeks_since_last_purchase");
+        w.u64(insight.churn.weeks_since_last_purchase as u64);
+        w.end_object();
+    }
 
-    w.key("opportunity");
-    match &insight.opportunity {
-        Some(opportunity) => {
-            let (description, source) = context.opportunity_description(insight);
-            w.begin_object();
-            w.key("type");
-            w.str(opportunity.kind.key());
-            w.key("potential_revenue");
-            w.rounded(opportunity.potential_revenue, 2);
-            w.key("actions");
-            write_texts(w, opportunity.actions.iter().map(String::as_str));
-            w.key("description");
-            w.str(&description);
-            w.key("description_source");
-            w.str(source.key());
-            if let Some(note) = &insight.learned_recovery {
-                w.key("learned_recovery");
+    if has(RecordField::Opportunity) {
+        w.key("opportunity");
+        match &insight.opportunity {
+            Some(opportunity) => {
+                let (description, source) = context.opportunity_description(insight);
                 w.begin_object();
-                w.key("lift");
-                w.rounded(note.lift.lift, 4);
-                w.key("basis");
-                w.scalar(&note.lift.basis)?;
-                w.key("n_treated");
-                w.u64(note.lift.n_treated as u64);
-                w.key("campaigns");
-                w.u64(note.lift.campaigns as u64);
-                w.key("default_factor");
-                w.f64(note.default_factor);
-                w.key("expected_incremental_recovery");
-                w.rounded(note.lift.expected_recovery(insight.gap_size()), 2);
+                w.key("type");
+                w.str(opportunity.kind.key());
+                w.key("potential_revenue");
+                w.rounded(opportunity.potential_revenue, 2);
+                w.key("actions");
+                write_texts(w, opportunity.actions.iter().map(String::as_str));
+                w.key("description");
+                w.str(&description);
+                w.key("description_source");
+                w.str(source.key());
+                if let Some(note) = &insight.learned_recovery {
+                    w.key("learned_recovery");
+                    w.begin_object();
+                    w.key("lift");
+                    w.rounded(note.lift.lift, 4);
+                    w.key("basis");
+                    w.scalar(&note.lift.basis)?;
+                    w.key("n_treated");
+                    w.u64(note.lift.n_treated as u64);
+                    w.key("campaigns");
+                    w.u64(note.lift.campaigns as u64);
+                    w.key("default_factor");
+                    w.f64(note.default_factor);
+                    w.key("expected_incremental_recovery");
+                    w.rounded(note.lift.expected_recovery(insight.gap_size()), 2);
+                    w.end_object();
+                }
                 w.end_object();
             }
-            w.end_object();
+            None => w.null(),
         }
-        None => w.null(),
     }
 
-    w.key("score_factors");
-    match insight.score {
-        Some(factors) => {
-            let rows = factors.rows(context.config);
-            w.begin_object();
-            for (name, value) in as_map(rows.iter().map(|(n, v, _)| (*n, *v)).collect()) {
-                w.text_key(name);
-                w.rounded(value, 4);
+    if has(RecordField::ScoreFactors) {
+        w.key("score_factors");
+        match insight.score {
+            Some(factors) => {
+                let rows = factors.rows(context.config);
+                w.begin_object();
+                for (name, value) in as_map(rows.iter().map(|(n, v, _)| (*n, *v)).collect()) {
+                    w.text_key(name);
+                    w.rounded(value, 4);
+                }
+                w.end_object();
             }
-            w.end_object();
+            None => w.null(),
         }
-        None => w.null(),
     }
 
-    let profile = &insight.profile;
-    w.key("spend");
-    w.begin_object();
-    write_rounded(
-        w,
-        &[
-            ("total_revenue", profile.total_revenue, 2),
-            ("baseline_avg", profile.baseline_avg, 2),
-            ("recent_avg", profile.recent_avg, 2),
-            ("latest_week", profile.latest_week, 2),
-            ("trend_pct", profile.trend_pct, 2),
-        ],
-    );
-    w.key("trend");
-    w.scalar(&profile.trend)?;
-    w.end_object();
-
-    w.key("attributes");
-    w.begin_object();
-    if let Some(found) = context.profile(customer) {
-        let mut attributes = vec![
-            ("age", Attribute::Count(found.age)),
-            ("household_size", Attribute::Count(found.household_size)),
-            ("loyalty_member", Attribute::Flag(found.loyalty_member)),
-        ];
-        attributes.extend(
-            context
-                .dataset
-                .extra_columns
-                .iter()
-                .zip(found.extra.iter())
-                .map(|(name, value)| (name.as_str(), Attribute::Text(value))),
+    if has(RecordField::Spend) {
+        let profile = &insight.profile;
+        w.key("spend");
+        w.begin_object();
+        write_rounded(
+            w,
+            &[
+                ("total_revenue", profile.total_revenue, 2),
+                ("baseline_avg", profile.baseline_avg, 2),
+                ("recent_avg", profile.recent_avg, 2),
+                ("latest_week", profile.latest_week, 2),
+                ("trend_pct", profile.trend_pct, 2),
+            ],
         );
-        for (name, value) in as_map(attributes) {
-            w.text_key(name);
-            match value {
-                Attribute::Count(Some(count)) => w.u64(u64::from(count)),
-                Attribute::Flag(Some(flag)) => w.bool(flag),
-                Attribute::Text(text) => w.str(text),
-                Attribute::Count(None) | Attribute::Flag(None) => w.null(),
+        w.key("trend");
+        w.scalar(&profile.trend)?;
+        w.end_object();
+    }
+
+    if has(RecordField::Attributes) {
+        w.key("attributes");
+        w.begin_object();
+        if let Some(found) = context.profile(customer) {
+            let mut attributes = vec![
+                ("age", Attribute::Count(found.age)),
+                ("household_size", Attribute::Count(found.household_size)),
+                ("loyalty_member", Attribute::Flag(found.loyalty_member)),
+            ];
+            attributes.extend(
+                context
+                    .dataset
+                    .extra_columns
+                    .iter()
+                    .zip(found.extra.iter())
+                    .map(|(name, value)| (name.as_str(), Attribute::Text(value))),
+            );
+            for (name, value) in as_map(attributes) {
+                w.text_key(name);
+                match value {
+                    Attribute::Count(Some(count)) => w.u64(u64::from(count)),
+                    Attribute::Flag(Some(flag)) => w.bool(flag),
+                    Attribute::Text(text) => w.str(text),
+                    Attribute::Count(None) | Attribute::Flag(None) => w.null(),
+                }
             }
         }
+        w.end_object();
     }
-    w.end_object();
 
-    w.key("rationale");
-    let shown = context.rationale_shown(insight, with_rationale);
-    w.begin_object();
-    if with_rationale {
-        w.key("text");
-        w.str(&shown.text);
-        w.key("next_step");
-        w.str(&crate::narrative::rules::next_step(insight));
+    if has(RecordField::Rationale) {
+        w.key("rationale");
+        let shown = context.rationale_shown(insight, with_rationale);
+        w.begin_object();
+        if with_rationale {
+            w.key("text");
+            w.str(&shown.text);
+            w.key("next_step");
+            w.str(&crate::narrative::rules::next_step(insight));
+        }
+        w.key("source");
+        w.str(shown.source.key());
+        w.key("grounding");
+        w.str(shown.grounding);
+        if let Some(reason) = &shown.fallback_reason {
+            w.key("fallback_reason");
+            w.str(reason);
+        }
+        w.end_object();
     }
-    w.key("source");
-    w.str(shown.source.key());
-    w.key("grounding");
-    w.str(shown.grounding);
-    if let Some(reason) = &shown.fallback_reason {
-        w.key("fallback_reason");
-        w.str(reason);
-    }
-    w.end_object();
 
-    if let Some(p) = insight.prediction {
+    if has(RecordField::Prediction)
+        && let Some(p) = insight.prediction
+    {
         w.key("prediction");
         w.begin_object();
         w.key("horizon_weeks");
@@ -562,41 +635,47 @@ fn write_customer(
         w.end_object();
     }
 
-    w.key("segments");
-    w.begin_object();
-    for (dimension, label) in as_map(context.analysis.segments.of(customer).collect()) {
-        w.text_key(dimension);
-        w.str(label);
-    }
-    w.end_object();
-
-    let config = context.config;
-    let forecast = context.analysis.season.forecast(
-        customer,
-        &context.dataset.weeks_of(customer),
-        config,
-        config.model.horizon_weeks.round().max(1.0) as usize,
-        config.model.interval,
-    );
-    if let Some(forecast) = forecast {
-        w.key("forecast");
+    if has(RecordField::Segments) {
+        w.key("segments");
         w.begin_object();
-        w.key("weeks");
-        w.u64(forecast.weeks as u64);
-        write_rounded(
-            w,
-            &[
-                ("expected", forecast.expected, 2),
-                ("low", forecast.low, 2),
-                ("high", forecast.high, 2),
-            ],
-        );
-        w.key("interval");
-        w.f64(config.model.interval);
+        for (dimension, label) in as_map(context.analysis.segments.of(customer).collect()) {
+            w.text_key(dimension);
+            w.str(label);
+        }
         w.end_object();
     }
-    w.key("baseline_kind");
-    w.str(context.analysis.season.kind().key());
+
+    if has(RecordField::Forecast) {
+        let config = context.config;
+        let forecast = context.analysis.season.forecast(
+            customer,
+            &context.dataset.weeks_of(customer),
+            config,
+            config.model.horizon_weeks.round().max(1.0) as usize,
+            config.model.interval,
+        );
+        if let Some(forecast) = forecast {
+            w.key("forecast");
+            w.begin_object();
+            w.key("weeks");
+            w.u64(forecast.weeks as u64);
+            write_rounded(
+                w,
+                &[
+                    ("expected", forecast.expected, 2),
+                    ("low", forecast.low, 2),
+                    ("high", forecast.high, 2),
+                ],
+            );
+            w.key("interval");
+            w.f64(config.model.interval);
+            w.end_object();
+        }
+    }
+    if has(RecordField::BaselineKind) {
+        w.key("baseline_kind");
+        w.str(context.analysis.season.kind().key());
+    }
     w.end_object();
     Ok(())
 }
@@ -655,7 +734,7 @@ pub fn write(
             }
             // Inside the document's object and its "customers" array: two levels deep.
             let mut w = JsonBytes::new(bytes, options.pretty, 2);
-            write_customer(&mut w, context, &insight, options.with_rationale)
+            write_customer(&mut w, context, &insight, options)
         })?;
         written += context.customers.len();
         Ok(())
@@ -683,7 +762,7 @@ pub fn write_lines(
                 &mut JsonBytes::new(bytes, false, 0),
                 context,
                 &insight,
-                options.with_rationale,
+                options,
             )?;
             bytes.push(b'\n');
             Ok(())
@@ -798,11 +877,16 @@ mod tests {
             for pretty in [false, true] {
                 for with_rationale in [false, true] {
                     let mut written = Vec::new();
+                    let options = Options {
+                        pretty,
+                        with_rationale,
+                        ..Options::FULL
+                    };
                     write_customer(
                         &mut JsonBytes::new(&mut written, pretty, 0),
                         &context,
                         &insight,
-                        with_rationale,
+                        options,
                     )
                     .unwrap();
                     let reference = customer_out(&context, &insight, with_rationale);
@@ -820,6 +904,59 @@ mod tests {
             }
         }
         assert_eq!(kinds_seen, [true; 4]);
+    }
+
+    /// `--fields` writes each chosen field exactly as the full record has it, the customer id
+    /// always, and nothing else.
+    #[test]
+    fn a_projection_keeps_only_the_chosen_fields() {
+        let dataset = crate::data::generate::in_memory(&crate::data::generate::GenerateOptions {
+            customers: 40,
+            weeks: 12,
+            seed: 3,
+            ..Default::default()
+        });
+        let config = crate::config::Config::default();
+        let analysis = crate::engine::analyze(&dataset, &config);
+        let context = ReportContext {
+            dataset: &dataset,
+            analysis: &analysis,
+            config: &config,
+            customers: &[],
+            generated_at: String::new(),
+            narratives: None,
+        };
+        let chosen = [
+            (RecordField::Rank, "rank"),
+            (RecordField::PrimaryGap, "primary_gap"),
+            (RecordField::Churn, "churn"),
+            (RecordField::Forecast, "forecast"),
+        ];
+        let fields: Vec<RecordField> = chosen.iter().map(|(field, _)| *field).collect();
+        let options = Options {
+            pretty: false,
+            with_rationale: false,
+            with_attributes: false,
+            fields: RecordFields::of(&fields),
+        };
+        for customer in analysis.ranking.iter().copied() {
+            let insight = analysis.insight(&dataset, customer);
+            let mut written = Vec::new();
+            write_customer(
+                &mut JsonBytes::new(&mut written, false, 0),
+                &context,
+                &insight,
+                options,
+            )
+            .unwrap();
+            let written: serde_json::Value = serde_json::from_slice(&written).unwrap();
+            let mut full = serde_json::to_value(customer_out(&context, &insight, false)).unwrap();
+            let full = full.as_object_mut().unwrap();
+            full.retain(|key, _| key == "customer_id" || chosen.iter().any(|(_, k)| k == key));
+            assert_eq!(full.len(), 5, "every chosen field is in the full record");
+            assert_eq!(&written, &serde_json::Value::Object(full.clone()));
+        }
+        assert_eq!(RecordFields::of(&[]), RecordFields::ALL);
     }
 
     /// The streamed document is byte for byte what serde_json makes of the whole, in both

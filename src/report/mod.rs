@@ -66,6 +66,8 @@ pub struct Options {
     /// Every customer attribute (household size and the customers file's other columns, as
     /// `attribute_<name>`) in CSV and Parquet; JSON always has them.
     pub with_attributes: bool,
+    /// The customer record's fields JSON and JSON lines write (`--fields`; all by default).
+    pub fields: json::RecordFields,
 }
 
 impl Options {
@@ -74,6 +76,7 @@ impl Options {
         pretty: true,
         with_rationale: true,
         with_attributes: false,
+        fields: json::RecordFields::ALL,
     };
 
     /// What the explorer's exports carry: everything, every attribute included.
