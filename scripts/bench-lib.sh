@@ -1,7 +1,8 @@
 # Shared by the 1M × 52 bench scripts (sourced, from the repository root): the release
 # binary, the generated panel, and the median of a list of numbers.
 target="${CARGO_TARGET_DIR:-target}"
-bin="$target/release/revgap"
+# REVGAP_BENCH_BIN: another binary to measure (an older build, for a before/after).
+bin="${REVGAP_BENCH_BIN:-$target/release/revgap}"
 data="${REVGAP_BENCH_DIR:-/tmp/revgap-bench-1m}"
 # Always the binary of this checkout (a no-op when it is up to date), never a stale one.
 cargo build --release --quiet
