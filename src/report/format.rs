@@ -120,6 +120,24 @@ pub fn action_label(action: &str) -> String {
     }
 }
 
+/// A million numbers of random sign whose magnitudes are 10^x, x uniform in `exponents`
+/// (tests of number printing over every scale).
+#[cfg(test)]
+pub(crate) fn random_magnitudes(seed: u64, exponents: std::ops::Range<f64>) -> Vec<f64> {
+    use rand::{RngExt, SeedableRng};
+    let mut random = rand::rngs::ChaCha8Rng::seed_from_u64(seed);
+    (0..1_000_000)
+        .map(|_| {
+            let magnitude = 10f64.powf(random.random_range(exponents.clone()));
+            if random.random_bool(0.5) {
+                magnitude
+            } else {
+                -magnitude
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,8 +146,6 @@ mod tests {
     /// report meets (a million random values from 1e-6 to 1e17, both signs) and the edges.
     #[test]
     fn rounded_numbers_print_as_display_prints_them() {
-        use rand::{RngExt, SeedableRng};
-        let mut random = rand::rngs::ChaCha8Rng::seed_from_u64(7);
         let mut values = vec![
             0.0,
             -0.0,
@@ -155,14 +171,7 @@ mod tests {
             f64::MAX,
             f64::MIN_POSITIVE,
         ];
-        values.extend((0..1_000_000).map(|_| {
-            let magnitude = 10f64.powf(random.random_range(-6.0..17.0));
-            if random.random_bool(0.5) {
-                magnitude
-            } else {
-                -magnitude
-            }
-        }));
+        values.extend(random_magnitudes(7, -6.0..17.0));
         let mut out = Vec::new();
         for value in values {
             for places in [0, 1, 2, 4] {

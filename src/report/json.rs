@@ -778,6 +778,26 @@ mod tests {
     use crate::report::{Options, ReportContext};
     use std::collections::HashMap;
 
+    /// A generated panel of `customers` × 12 weeks, analysed with the default configuration.
+    fn sample(
+        customers: usize,
+        seed: u64,
+    ) -> (
+        crate::data::Dataset,
+        crate::config::Config,
+        crate::engine::Analysis,
+    ) {
+        let dataset = crate::data::generate::in_memory(&crate::data::generate::GenerateOptions {
+            customers,
+            weeks: 12,
+            seed,
+            ..Default::default()
+        });
+        let config = crate::config::Config::default();
+        let analysis = crate::engine::analyze(&dataset, &config);
+        (dataset, config, analysis)
+    }
+
     /// Every kind of record `write_customer` writes is byte for byte what serde_json makes of
     /// the reference model, compact and pretty, with and without rationale: attributes from
     /// the data (hostile text, a column named like a built-in one), generated and fallen-back
@@ -910,14 +930,7 @@ mod tests {
     /// always, and nothing else.
     #[test]
     fn a_projection_keeps_only_the_chosen_fields() {
-        let dataset = crate::data::generate::in_memory(&crate::data::generate::GenerateOptions {
-            customers: 40,
-            weeks: 12,
-            seed: 3,
-            ..Default::default()
-        });
-        let config = crate::config::Config::default();
-        let analysis = crate::engine::analyze(&dataset, &config);
+        let (dataset, config, analysis) = sample(40, 3);
         let context = ReportContext {
             dataset: &dataset,
             analysis: &analysis,
@@ -963,14 +976,7 @@ mod tests {
     /// layouts and with or without customers.
     #[test]
     fn streaming_equals_the_whole_document() {
-        let dataset = crate::data::generate::in_memory(&crate::data::generate::GenerateOptions {
-            customers: 60,
-            weeks: 12,
-            seed: 5,
-            ..Default::default()
-        });
-        let config = crate::config::Config::default();
-        let analysis = crate::engine::analyze(&dataset, &config);
+        let (dataset, config, analysis) = sample(60, 5);
         for listed in [analysis.ranking.clone(), Vec::new()] {
             let context = ReportContext {
                 dataset: &dataset,

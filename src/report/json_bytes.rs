@@ -265,8 +265,6 @@ mod tests {
     #[test]
     fn rounded_numbers_are_written_as_serde_json_writes_them() {
         use crate::report::format::round;
-        use rand::{RngExt, SeedableRng};
-        let mut random = rand::rngs::ChaCha8Rng::seed_from_u64(9);
         let mut values = vec![
             0.0,
             -0.0,
@@ -282,14 +280,7 @@ mod tests {
             f64::INFINITY,
             f64::MAX,
         ];
-        values.extend((0..1_000_000).map(|_| {
-            let magnitude = 10f64.powf(random.random_range(-7.0..18.0));
-            if random.random_bool(0.5) {
-                magnitude
-            } else {
-                -magnitude
-            }
-        }));
+        values.extend(crate::report::format::random_magnitudes(9, -7.0..18.0));
         let mut ours = Vec::new();
         for value in values {
             for places in [0, 2, 4] {
