@@ -4,6 +4,7 @@
 use super::super::ReportContext;
 use super::super::json_bytes::JsonBytes;
 use crate::engine::{CustomerInsight, Gap};
+use std::collections::BTreeMap;
 
 /// A top-level field of a customer record, as `--fields` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -52,15 +53,6 @@ impl RecordFields {
     fn has(self, field: RecordField) -> bool {
         self.0 & (1 << field as u32) != 0
     }
-}
-
-/// Keys and values of a JSON map as serde_json writes a `BTreeMap` built by inserting them
-/// in this order: sorted by key, and a repeated key keeps its first place but the last value.
-fn as_map<V>(mut entries: Vec<(&str, V)>) -> Vec<(&str, V)> {
-    entries.reverse();
-    entries.sort_by(|a, b| a.0.cmp(b.0));
-    entries.dedup_by(|later, kept| later.0 == kept.0);
-    entries
 }
 
 /// An attribute value as the JSON report shows it.
@@ -205,7 +197,8 @@ pub(super) fn write_customer(
             Some(factors) => {
                 let rows = factors.rows(context.config);
                 w.begin_object();
-                for (name, value) in as_map(rows.iter().map(|(n, v, _)| (*n, *v)).collect()) {
+                let sorted: BTreeMap<&str, f64> = rows.iter().map(|(n, v, _)| (*n, *v)).collect();
+                for (name, value) in sorted {
                     w.text_key(name);
                     w.rounded(value, 4);
                 }
@@ -238,11 +231,12 @@ pub(super) fn write_customer(
         w.key("attributes");
         w.begin_object();
         if let Some(found) = context.profile(customer) {
-            let mut attributes = vec![
+            // A map, as the schema's: sorted by name, a repeated name keeps the last value.
+            let mut attributes = BTreeMap::from([
                 ("age", Attribute::Count(found.age)),
                 ("household_size", Attribute::Count(found.household_size)),
                 ("loyalty_member", Attribute::Flag(found.loyalty_member)),
-            ];
+            ]);
             attributes.extend(
                 context
                     .dataset
@@ -251,7 +245,7 @@ pub(super) fn write_customer(
                     .zip(found.extra.iter())
                     .map(|(name, value)| (name.as_str(), Attribute::Text(value))),
             );
-            for (name, value) in as_map(attributes) {
+            for (name, value) in attributes {
                 w.text_key(name);
                 match value {
                     Attribute::Count(Some(count)) => w.u64(u64::from(count)),
@@ -313,7 +307,8 @@ pub(super) fn write_customer(
     if has(RecordField::Segments) {
         w.key("segments");
         w.begin_object();
-        for (dimension, label) in as_map(context.analysis.segments.of(customer).collect()) {
+        let sorted: BTreeMap<&str, &str> = context.analysis.segments.of(customer).collect();
+        for (dimension, label) in sorted {
             w.text_key(dimension);
             w.str(label);
         }
