@@ -18,17 +18,8 @@ for after in 0.1 0.5 3 8; do
     until grep -q 'app: loaded ms' "$state/log" 2>/dev/null; do sleep 0.05; done
     sleep "$after"
     pid=$(pgrep -n -x revgap)
-    start=$(date +%s%N)
-    tmux send-keys -t revgap-quit-10m q
-    restored=""
-    while kill -0 "$pid" 2>/dev/null; do
-        if [ -z "$restored" ] && [ "$(tmux display -p -t revgap-quit-10m '#{alternate_on}')" = 0 ]; then
-            restored=$(( ($(date +%s%N) - start) / 1000000 ))
-        fi
-        sleep 0.002
-    done
-    exited=$(( ($(date +%s%N) - start) / 1000000 ))
+    quit_and_time revgap-quit-10m "$pid"
     printf 'q %4ss after the analysis arrived (%s): terminal back in %4d ms, process gone in %4d ms\n' \
-        "$after" "$(grep -o 'loaded ms=[0-9]*' "$state/log")" "${restored:-$exited}" "$exited"
+        "$after" "$(grep -o 'loaded ms=[0-9]*' "$state/log")" "$restored" "$exited"
     tmux kill-session -t revgap-quit-10m
 done

@@ -20,17 +20,7 @@ for _ in $(seq "$rounds"); do
             # A filter walk under way when q comes (Enter ends typing, so q is a key).
             tmux send-keys -t revgap-quit / e a Enter
         fi
-        start=$(date +%s%N)
-        tmux send-keys -t revgap-quit q
-        restored=""
-        while kill -0 "$pid" 2>/dev/null; do
-            if [ -z "$restored" ] && [ "$(tmux display -p -t revgap-quit '#{alternate_on}')" = 0 ]; then
-                restored=$(( ($(date +%s%N) - start) / 1000000 ))
-            fi
-            sleep 0.002
-        done
-        exited=$(( ($(date +%s%N) - start) / 1000000 ))
-        restored=${restored:-$exited}
+        quit_and_time revgap-quit "$pid"
         printf 'q at %4ss: terminal back in %4d ms, process gone in %4d ms\n' "$when" "$restored" "$exited"
         restored_all+=("$restored") exited_all+=("$exited")
         tmux kill-session -t revgap-quit
