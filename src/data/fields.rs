@@ -198,11 +198,40 @@ pub fn field_error(
     }
 }
 
-/// Parses a finite decimal number of at most [`MAX_ABS_VALUE`] (surrounding blanks allowed).
-pub fn parse_finite(field: &[u8]) -> Option<f64> {
-    plain_cents(field)
-        .or_else(|| parse_general(field))
-        .filter(|v| v.abs() <= MAX_ABS_VALUE)
+/// [`MAX_ABS_VALUE`] in cents.
+const MAX_ABS_CENTS: u64 = 100_000_000_000_000;
+
+/// A parsed number: whole cents when its text was plain cents (`12`, `12.5`, `12.50`), so the
+/// spend grid stores it without going through a float and back.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Amount {
+    Cents(i64),
+    Value(f64),
+}
+
+impl Amount {
+    /// The number: `cents / 100` is the correctly rounded double the text denotes.
+    pub fn value(self) -> f64 {
+        match self {
+            Self::Cents(cents) => cents as f64 / 100.0,
+            Self::Value(value) => value,
+        }
+    }
+}
+
+/// Parses a finite decimal number of at most [`MAX_ABS_VALUE`] (surrounding blanks allowed),
+/// keeping plain cents exact.
+#[inline]
+pub fn parse_amount(field: &[u8]) -> Option<Amount> {
+    match plain_cents(field) {
+        Some(Amount::Cents(cents)) => {
+            (cents.unsigned_abs() <= MAX_ABS_CENTS).then_some(Amount::Cents(cents))
+        }
+        Some(zero) => Some(zero),
+        None => parse_general(field)
+            .filter(|v| v.abs() <= MAX_ABS_VALUE)
+            .map(Amount::Value),
+    }
 }
 
 /// Currency symbols a written amount may carry before or after its digits.
@@ -251,41 +280,48 @@ pub fn parse_written_amount(field: &[u8], decimal: u8) -> Option<f64> {
     Some(if negative { -value } else { value }).filter(|v| v.abs() <= MAX_ABS_VALUE)
 }
 
-/// The common case `123`, `123.4`, `123.45` (optionally negative): exact in cents, so
-/// `cents / 100` is the same correctly rounded double the general parser returns.
-fn plain_cents(field: &[u8]) -> Option<f64> {
-    let (negative, digits) = match field.split_first() {
-        Some((b'-', rest)) => (true, rest),
+/// The common case `123`, `123.4`, `123.45` (optionally negative), in cents. `-0` is the
+/// double -0.0, which no count of cents is.
+#[inline]
+fn plain_cents(field: &[u8]) -> Option<Amount> {
+    let (negative, digits) = match field {
+        [b'-', rest @ ..] => (true, rest),
         _ => (false, field),
     };
-    let mut cents: u64 = 0;
-    let mut whole_digits = 0;
-    let mut fraction_digits: Option<usize> = None;
-    for &byte in digits {
-        match (byte, fraction_digits.as_mut()) {
-            (b'0'..=b'9', None) => whole_digits += 1,
-            (b'0'..=b'9', Some(count)) => *count += 1,
-            (b'.', None) => {
-                fraction_digits = Some(0);
-                continue;
-            }
-            _ => return None,
-        }
-        if whole_digits > 15 || fraction_digits.is_some_and(|count| count > 2) {
-            // Not plain cents (and a longer run would overflow): the general parser decides.
-            return None;
-        }
-        cents = cents * 10 + u64::from(byte - b'0');
-    }
-    let fraction_digits = fraction_digits.unwrap_or(0);
-    if whole_digits == 0 || whole_digits > 15 || fraction_digits > 2 {
+    // 15 whole digits, a point and 2 decimals at most: longer is not plain cents (the general
+    // parser decides), and within that no count of cents overflows.
+    if digits.len() > 18 {
         return None;
     }
-    for _ in fraction_digits..2 {
-        cents *= 10;
+    let mut cents: i64 = 0;
+    let mut whole = 0;
+    while let Some(digit) = digits.get(whole).filter(|b| b.is_ascii_digit()) {
+        cents = cents * 10 + i64::from(digit - b'0');
+        whole += 1;
     }
-    let value = cents as f64 / 100.0;
-    Some(if negative { -value } else { value })
+    if whole == 0 || whole > 15 {
+        return None;
+    }
+    let fraction = match digits.get(whole) {
+        None => &[][..],
+        Some(b'.') => &digits[whole + 1..],
+        Some(_) => return None,
+    };
+    if fraction.len() > 2 {
+        return None;
+    }
+    for byte in fraction {
+        if !byte.is_ascii_digit() {
+            return None;
+        }
+        cents = cents * 10 + i64::from(byte - b'0');
+    }
+    cents *= [100, 10, 1][fraction.len()];
+    Some(match (negative, cents) {
+        (true, 0) => Amount::Value(-0.0),
+        (true, cents) => Amount::Cents(-cents),
+        (false, cents) => Amount::Cents(cents),
+    })
 }
 
 fn parse_general(field: &[u8]) -> Option<f64> {
@@ -417,6 +453,10 @@ mod tests {
         }
     }
 
+    fn parse_finite(field: &[u8]) -> Option<f64> {
+        parse_amount(field).map(Amount::value)
+    }
+
     #[test]
     fn fast_cents_path_agrees_with_the_general_parser() {
         for text in [
@@ -433,7 +473,22 @@ mod tests {
             let general: f64 = text.trim_end_matches('.').parse().unwrap();
             assert_eq!(parse_finite(text.as_bytes()), Some(general), "{text}");
         }
+        assert_eq!(parse_amount(b"-4.20"), Some(Amount::Cents(-420)));
+        assert_eq!(parse_amount(b"1."), Some(Amount::Cents(100)));
+        assert_eq!(parse_amount(b"-0.00"), Some(Amount::Value(-0.0)));
+        // At the limit in cents; beyond it, refused as the general parser refuses it.
+        assert_eq!(
+            parse_amount(b"1000000000000"),
+            Some(Amount::Cents(100_000_000_000_000))
+        );
+        assert_eq!(parse_amount(b"1000000000000.01"), None);
+        assert_eq!(parse_amount(b"-1000000000000.01"), None);
+        assert_eq!(parse_amount(b"1e13"), None);
         // Not plain: handled by the general parser.
+        assert_eq!(parse_amount(b"1.234"), Some(Amount::Value(1.234)));
+        assert_eq!(parse_amount(b"+5"), Some(Amount::Value(5.0)));
+        assert_eq!(parse_amount(b"1.2.3"), None);
+        assert_eq!(parse_amount(b"12-"), None);
         assert_eq!(parse_finite(b"1.234"), Some(1.234));
         assert_eq!(parse_finite(b"1e3"), Some(1000.0));
         assert_eq!(parse_finite(b".5"), Some(0.5));

@@ -5,6 +5,7 @@
 //! (a fraction of a cent, a sum that is not exact, an amount over the range). No value is
 //! ever rounded to fit: the narrow form is used only when it is exact.
 
+use super::fields::Amount;
 use std::borrow::Cow;
 
 /// Cells of a customers × weeks grid, narrow while exact.
@@ -89,6 +90,17 @@ impl SpendGrid {
         }
         if let Self::Float(cells) = self {
             cells[cell] = value;
+        }
+    }
+
+    /// `set`, from a parsed amount: whole cents go in as they are, with no float round trip.
+    pub fn set_amount(&mut self, cell: usize, amount: Amount) {
+        match (&mut *self, amount) {
+            (Self::Cents(cells), Amount::Cents(cents)) => match i32::try_from(cents) {
+                Ok(cents) => cells[cell] = cents,
+                Err(_) => self.set(cell, amount.value()),
+            },
+            _ => self.set(cell, amount.value()),
         }
     }
 
@@ -188,6 +200,24 @@ mod tests {
         for wide in [1.005, 21_474_836.48, 1e12, -0.0, f64::NAN] {
             assert_eq!(cents_of(wide), None, "{wide}");
         }
+    }
+
+    #[test]
+    fn parsed_cents_go_in_as_the_value_their_text_denotes() {
+        let mut grid = SpendGrid::zeroed(3);
+        for (cell, text) in ["12.34", "0.07", "21474836.47"].iter().enumerate() {
+            let amount = super::super::fields::parse_amount(text.as_bytes()).unwrap();
+            assert!(matches!(amount, Amount::Cents(_)), "{text}");
+            grid.set_amount(cell, amount);
+            assert_eq!(grid.get(cell), text.parse::<f64>().unwrap(), "{text}");
+        }
+        assert!(matches!(grid, SpendGrid::Cents(_)));
+        // Beyond an i32 of cents, or -0.0: the grid widens and keeps the value.
+        grid.set_amount(0, Amount::Cents(2_147_483_648));
+        assert!(matches!(grid, SpendGrid::Float(_)));
+        assert_eq!(grid.get(0), 21_474_836.48);
+        grid.set_amount(1, Amount::Cents(5));
+        assert_eq!(grid.get(1), 0.05);
     }
 
     #[test]

@@ -315,7 +315,7 @@ fn chunk_of(
             None => chunk.push(
                 id.as_bytes(),
                 EPOCH_DAY_NUMBER + days.value(row),
-                values.value(row),
+                super::fields::Amount::Value(values.value(row)),
                 line,
             ),
         }

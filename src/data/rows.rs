@@ -3,8 +3,8 @@
 
 use super::error::{DataError, LoadReport, RowError, RowPolicy, RowProblem};
 use super::fields::{
-    self, ColumnRef, Delimiter, EXPECTED_AMOUNT, EXPECTED_DATE, EXPECTED_SPEND, field_error,
-    parse_day, parse_finite,
+    self, Amount, ColumnRef, Delimiter, EXPECTED_AMOUNT, EXPECTED_DATE, EXPECTED_SPEND,
+    field_error, parse_amount, parse_day,
 };
 use super::table::{for_each_record, ragged};
 use rustc_hash::FxHashMap;
@@ -84,10 +84,11 @@ impl RowLayout {
 }
 
 /// One valid row; `run` indexes the chunk's runs of identical consecutive customer ids.
+#[derive(Debug, PartialEq)]
 pub struct DatedRow {
     pub run: u32,
     pub day: i32,
-    pub value: f64,
+    pub amount: Amount,
     pub line: u64,
 }
 
@@ -103,11 +104,24 @@ pub struct RowChunk {
 }
 
 impl RowChunk {
-    pub(super) fn push(&mut self, id: &[u8], day: i32, value: f64, line: u64) {
-        let same = self
-            .run_ends
-            .last()
-            .is_some_and(|_| self.run_id(self.run_ends.len() - 1) == id);
+    pub(super) fn push(&mut self, id: &[u8], day: i32, amount: Amount, line: u64) {
+        let same = self.continues_run(id);
+        self.push_known(same, id, day, amount, line);
+    }
+
+    /// True when `id` is the customer of the last row pushed.
+    #[inline]
+    fn continues_run(&self, id: &[u8]) -> bool {
+        let start = match self.run_ends.len() {
+            0 => return false,
+            1 => 0,
+            runs => self.run_ends[runs - 2],
+        };
+        same_short(&self.id_bytes[start..], id)
+    }
+
+    /// `push`, told whether the row continues the last run.
+    fn push_known(&mut self, same: bool, id: &[u8], day: i32, amount: Amount, line: u64) {
         if !same {
             self.id_bytes.extend_from_slice(id);
             self.run_ends.push(self.id_bytes.len());
@@ -115,7 +129,7 @@ impl RowChunk {
         self.rows.push(DatedRow {
             run: (self.run_ends.len() - 1) as u32,
             day,
-            value,
+            amount,
             line,
         });
     }
@@ -178,13 +192,20 @@ impl DayCache {
         }
     }
 
+    #[inline]
     pub fn day_of(&mut self, field: &[u8]) -> Option<i32> {
         if let Some((text, day)) = self.seen.get(self.next)
-            && **text == *field
+            && same_short(text, field)
         {
             self.next += 1;
             return *day;
         }
+        self.look_up(field)
+    }
+
+    /// A date out of the expected sequence: seen before, or parsed now.
+    #[inline(never)]
+    fn look_up(&mut self, field: &[u8]) -> Option<i32> {
         let position = match self.index.get(field) {
             Some(position) => *position,
             None => {
@@ -215,9 +236,9 @@ pub fn parse_rows(
     let mut chunk = pool.take();
     chunk.rows.reserve(text.len() / 16);
     let mut day_cache = DayCache::for_layout(layout);
-    let needed = layout.needed_width();
     if let Delimiter::Byte(separator) = delimiter
         && layout.is_three_columns_in_order()
+        && !matches!(separator, b'\n' | b'\r')
         && memchr::memchr(b'"', text).is_none()
     {
         scan_three_fields(
@@ -232,27 +253,53 @@ pub fn parse_rows(
         );
         return chunk;
     }
+    scan_records(
+        path,
+        text,
+        first_line,
+        delimiter,
+        layout,
+        policy,
+        &mut chunk,
+        &mut day_cache,
+    );
+    chunk
+}
+
+/// Any layout: records as the CSV rules split them, every row checked by `check_row`.
+#[allow(clippy::too_many_arguments)]
+fn scan_records(
+    path: &str,
+    text: &[u8],
+    first_line: u64,
+    delimiter: Delimiter,
+    layout: &RowLayout,
+    policy: RowPolicy,
+    chunk: &mut RowChunk,
+    day_cache: &mut DayCache,
+) {
+    let needed = layout.needed_width();
     for_each_record(path, text, first_line, delimiter, |line, record| {
         if chunk.stopped.is_some() {
             return;
         }
         chunk.report.rows_read += 1;
         let checked = record.and_then(|record| {
-            check_row(path, line, record, layout, needed, &mut day_cache).map(|ok| (ok, record))
+            check_row(path, line, record, layout, needed, day_cache).map(|ok| (ok, record))
         });
         match checked {
-            Ok(((day, value), record)) => {
-                chunk.push(record[layout.id.0].trim_ascii(), day, value, line)
+            Ok(((day, amount), record)) => {
+                chunk.push(record[layout.id.0].trim_ascii(), day, amount, line)
             }
             Err(error) => chunk.reject(policy, error),
         }
     });
-    chunk
 }
 
-/// The common case, a plain `id,date,value` file: each line is split at its two separators
-/// directly, without building a field list. Any line that is not exactly that (wrong field
-/// count, bad value, …) goes through `check_row`, so every message is the general one.
+/// The common case, a plain `id,date,value` file: each line is cut at its two separators,
+/// found with the line's end in one pass over the text (`Marks`), without building a field
+/// list. Any line that is not exactly that (wrong field count, bad value, …) goes through
+/// `check_row`, so every message is the general one.
 #[allow(clippy::too_many_arguments)]
 fn scan_three_fields(
     path: &str,
@@ -265,41 +312,49 @@ fn scan_three_fields(
     day_cache: &mut DayCache,
 ) {
     let needed = layout.needed_width();
+    let mut marks = Marks::new(text, separator);
     let mut start = 0;
     let mut line_number = first_line;
     while start < text.len() && chunk.stopped.is_none() {
-        let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |p| start + p);
+        let mut separators = [0; 2];
+        let mut separator_count = 0;
+        let end = loop {
+            match marks.next() {
+                None => break text.len(),
+                Some(position) if text[position] == b'\n' => break position,
+                Some(position) => {
+                    if let Some(slot) = separators.get_mut(separator_count) {
+                        *slot = position - start;
+                    }
+                    separator_count += 1;
+                }
+            }
+        };
         let line = &text[start..end];
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let this_line = line_number;
         start = end + 1;
         line_number += 1;
-        if line.trim_ascii().is_empty() {
-            continue;
-        }
-        chunk.report.rows_read += 1;
-        let first = memchr::memchr(separator, line);
-        let second =
-            first.and_then(|f| memchr::memchr(separator, &line[f + 1..]).map(|p| f + 1 + p));
-        let fast = match (first, second) {
-            (Some(first), Some(second))
-                if memchr::memchr(separator, &line[second + 1..]).is_none() =>
-            {
+        let fast = match (separator_count, separators) {
+            (2, [first, second]) => {
                 let id = line[..first].trim_ascii();
+                let continues = chunk.continues_run(id);
                 let day = day_cache.day_of(&line[first + 1..second]);
                 // A decimal comma always takes the general path (`12.500` is twelve thousand).
-                let value = (layout.decimal == b'.')
-                    .then(|| parse_finite(&line[second + 1..]))
+                let amount = (layout.decimal == b'.')
+                    .then(|| parse_amount(&line[second + 1..]))
                     .flatten();
-                let sign_ok = |v: f64| v >= 0.0 || layout.rule == ValueRule::Signed;
-                match (day, value) {
-                    (Some(day), Some(value))
-                        if !id.is_empty()
+                let sign_ok = |a: Amount| a.value() >= 0.0 || layout.rule == ValueRule::Signed;
+                // The run's id passed these checks on its first row.
+                let id_ok = || {
+                    continues
+                        || (!id.is_empty()
                             && id.len() <= fields::MAX_ID_BYTES
-                            && fields::id_is_clean(id)
-                            && sign_ok(value) =>
-                    {
-                        Some((id, day, value))
+                            && fields::id_is_clean(id))
+                };
+                match (day, amount) {
+                    (Some(day), Some(amount)) if sign_ok(amount) && id_ok() => {
+                        Some((continues, id, day, amount))
                     }
                     _ => None,
                 }
@@ -307,17 +362,152 @@ fn scan_three_fields(
             _ => None,
         };
         match fast {
-            Some((id, day, value)) => chunk.push(id, day, value, this_line),
+            Some((continues, id, day, amount)) => {
+                chunk.report.rows_read += 1;
+                chunk.push_known(continues, id, day, amount, this_line)
+            }
+            None if line.trim_ascii().is_empty() => {}
             None => {
+                chunk.report.rows_read += 1;
                 let fields: Vec<&[u8]> = line.split(|b| *b == separator).collect();
                 match check_row(path, this_line, &fields, layout, needed, day_cache) {
-                    Ok((day, value)) => {
-                        chunk.push(fields[layout.id.0].trim_ascii(), day, value, this_line)
+                    Ok((day, amount)) => {
+                        chunk.push(fields[layout.id.0].trim_ascii(), day, amount, this_line)
                     }
                     Err(error) => chunk.reject(policy, error),
                 }
             }
         }
+    }
+}
+
+/// Finds the separators and line ends of a text 64 bytes at a time: the lines of a panel are
+/// a few dozen bytes, and one library search per field cost more than all the parsing.
+struct Marks<'a> {
+    text: &'a [u8],
+    /// Offset of the 64 bytes `found` describes.
+    window: usize,
+    /// Bit `i` set: byte `window + i` is a mark not handed out yet.
+    found: u64,
+    separator: u8,
+}
+
+impl<'a> Marks<'a> {
+    fn new(text: &'a [u8], separator: u8) -> Self {
+        let mut marks = Self {
+            text,
+            window: 0,
+            found: 0,
+            separator,
+        };
+        marks.found = marks.scan();
+        marks
+    }
+
+    fn scan(&self) -> u64 {
+        let rest = &self.text[self.window.min(self.text.len())..];
+        match rest.first_chunk::<64>() {
+            Some(window) => marks_of(window, self.separator),
+            None => {
+                let mut padded = [0; 64];
+                padded[..rest.len()].copy_from_slice(rest);
+                marks_of(&padded, self.separator) & ((1u64 << rest.len()) - 1)
+            }
+        }
+    }
+
+    /// The position of the next separator or line end.
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while self.found == 0 {
+            self.window += 64;
+            if self.window >= self.text.len() {
+                return None;
+            }
+            self.found = self.scan();
+        }
+        let position = self.window + self.found.trailing_zeros() as usize;
+        self.found &= self.found - 1;
+        Some(position)
+    }
+}
+
+/// Bit `i` set where byte `i` of `window` is `separator` or a line feed.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+fn marks_of(window: &[u8; 64], separator: u8) -> u64 {
+    // SAFETY: the intrinsics need SSE2 only, and this build has it (the cfg above; every
+    // x86-64 target includes it).
+    unsafe { marks_of_sse2(window, separator) }
+}
+
+/// `marks_of` sixteen bytes at a time.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[target_feature(enable = "sse2")]
+fn marks_of_sse2(window: &[u8; 64], separator: u8) -> u64 {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set_epi64x, _mm_set1_epi8,
+    };
+    let separators = _mm_set1_epi8(separator as i8);
+    let line_ends = _mm_set1_epi8(b'\n' as i8);
+    let (lanes, _) = window.as_chunks::<16>();
+    let mut marks = 0;
+    for (lane, bytes) in lanes.iter().enumerate() {
+        let bytes = u128::from_le_bytes(*bytes);
+        let vector = _mm_set_epi64x((bytes >> 64) as i64, bytes as i64);
+        let equal = _mm_or_si128(
+            _mm_cmpeq_epi8(vector, separators),
+            _mm_cmpeq_epi8(vector, line_ends),
+        );
+        marks |= u64::from(_mm_movemask_epi8(equal) as u16) << (16 * lane);
+    }
+    marks
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+fn marks_of(window: &[u8; 64], separator: u8) -> u64 {
+    marks_of_words(window, separator)
+}
+
+/// `marks_of` eight bytes at a time in plain integer arithmetic (other processors).
+#[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
+fn marks_of_words(window: &[u8; 64], separator: u8) -> u64 {
+    const EVERY_BYTE: u64 = 0x0101_0101_0101_0101;
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte equal to the broadcast `byte`, exactly (no carries between
+    // bytes, so no false marks).
+    let equal = |word: u64, byte: u8| {
+        let differing = word ^ (EVERY_BYTE * u64::from(byte));
+        !(((differing & !HIGH_BITS) + !HIGH_BITS) | differing) & HIGH_BITS
+    };
+    let (words, _) = window.as_chunks::<8>();
+    let mut marks = 0;
+    for (index, bytes) in words.iter().enumerate() {
+        let word = u64::from_le_bytes(*bytes);
+        let high = equal(word, separator) | equal(word, b'\n');
+        // Gathers the eight high bits into one byte, byte 0's bit lowest.
+        let bits = (high >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+        marks |= bits << (8 * index);
+    }
+    marks
+}
+
+/// `a == b` for the short ids and dates of rows, without a library call per row.
+#[inline]
+fn same_short(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    match a.len() {
+        8..=16 => {
+            a.first_chunk::<8>() == b.first_chunk::<8>()
+                && a.last_chunk::<8>() == b.last_chunk::<8>()
+        }
+        4..8 => {
+            a.first_chunk::<4>() == b.first_chunk::<4>()
+                && a.last_chunk::<4>() == b.last_chunk::<4>()
+        }
+        0..4 => a.iter().zip(b).all(|(x, y)| x == y),
+        _ => a == b,
     }
 }
 
@@ -328,7 +518,7 @@ fn check_row(
     layout: &RowLayout,
     needed: usize,
     day_cache: &mut DayCache,
-) -> Result<(i32, f64), RowError> {
+) -> Result<(i32, Amount), RowError> {
     let width_ok = match layout.header_width {
         Some(width) => record.len() == width,
         None => record.len() >= needed,
@@ -367,28 +557,30 @@ fn check_row(
         )
     })?;
     let Some(value_column) = &layout.value else {
-        return Ok((day, 1.0));
+        return Ok((day, Amount::Cents(100)));
     };
     let field = &record[value_column.0];
     let expected = match layout.rule {
         ValueRule::NonNegative => EXPECTED_SPEND,
         _ => EXPECTED_AMOUNT,
     };
-    let value = if layout.decimal == b'.' {
-        parse_finite(field).or_else(|| fields::parse_written_amount(field, b'.'))
+    let amount = if layout.decimal == b'.' {
+        parse_amount(field).or_else(|| fields::parse_written_amount(field, b'.').map(Amount::Value))
     } else {
-        fields::parse_written_amount(field, layout.decimal)
+        fields::parse_written_amount(field, layout.decimal).map(Amount::Value)
     };
-    match value {
-        Some(value) if value < 0.0 && layout.rule == ValueRule::NonNegative => Err(field_error(
-            path,
-            line,
-            column(value_column),
-            RowProblem::NegativeSpend,
-            expected,
-            field,
-        )),
-        Some(value) => Ok((day, value)),
+    match amount {
+        Some(amount) if amount.value() < 0.0 && layout.rule == ValueRule::NonNegative => {
+            Err(field_error(
+                path,
+                line,
+                column(value_column),
+                RowProblem::NegativeSpend,
+                expected,
+                field,
+            ))
+        }
+        Some(amount) => Ok((day, amount)),
         None => Err(field_error(
             path,
             line,
@@ -397,5 +589,125 @@ fn check_row(
             expected,
             field,
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, RngExt, SeedableRng};
+
+    fn naive_marks(window: &[u8; 64], separator: u8) -> u64 {
+        (0..64)
+            .filter(|i| window[*i] == separator || window[*i] == b'\n')
+            .fold(0, |marks, i| marks | 1 << i)
+    }
+
+    #[test]
+    fn marks_are_exactly_the_separators_and_line_ends() {
+        let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(7);
+        let alphabet = b",;\n\r\t 0123456789.-\x00\x80\xff\x2b\x2d\x0a\x8a\xac";
+        for round in 0..20_000 {
+            let mut window = [0u8; 64];
+            for byte in &mut window {
+                *byte = if round % 2 == 0 {
+                    alphabet[rng.random_range(0..alphabet.len())]
+                } else {
+                    rng.next_u64() as u8
+                };
+            }
+            for separator in [b',', b';', b'\t', 0, 0xff, 0x8a] {
+                let expected = naive_marks(&window, separator);
+                assert_eq!(marks_of(&window, separator), expected, "{window:?}");
+                assert_eq!(marks_of_words(&window, separator), expected, "{window:?}");
+            }
+        }
+    }
+
+    fn layout() -> RowLayout {
+        RowLayout {
+            id: (0, "customer_id".into()),
+            date: (1, "week_start_date".into()),
+            value: Some((2, "weekly_spend".into())),
+            rule: ValueRule::NonNegative,
+            header_width: Some(3),
+            date_format: None,
+            decimal: b'.',
+        }
+    }
+
+    /// The fast scanner and the general one read `text` alike: the same rows, runs, counts and
+    /// errors, in both policies.
+    fn both_paths_agree(text: &[u8]) {
+        for policy in [RowPolicy::Lenient, RowPolicy::Strict] {
+            let read = |fast: bool| {
+                let mut chunk = RowChunk::default();
+                let mut days = DayCache::default();
+                let layout = layout();
+                if fast {
+                    scan_three_fields(
+                        "p.csv", text, 2, b',', &layout, policy, &mut chunk, &mut days,
+                    );
+                } else {
+                    let comma = Delimiter::Byte(b',');
+                    scan_records(
+                        "p.csv", text, 2, comma, &layout, policy, &mut chunk, &mut days,
+                    );
+                }
+                let runs: Vec<Vec<u8>> = (0..chunk.run_ends.len())
+                    .map(|r| chunk.run_id(r).to_vec())
+                    .collect();
+                (
+                    chunk.rows,
+                    runs,
+                    chunk.report,
+                    chunk.stopped.map(|e| e.to_string()),
+                )
+            };
+            let fast = read(true);
+            assert_eq!(fast, read(false), "{}", String::from_utf8_lossy(text));
+        }
+    }
+
+    #[test]
+    fn the_fast_scanner_reads_every_line_as_the_general_one_does() {
+        both_paths_agree(b"1,2025-09-06,38.98\n1,2025-09-13,0\n2,2025-09-06,12.5\n");
+        // CRLF, blank and blank-looking lines, no final line break.
+        both_paths_agree(b"1,2025-09-06,38.98\r\n\n  \r\n1,2025-09-13,1.\r\n2 , 2025-09-06 ,7");
+        // Too few and too many fields, a bad date, a bad and a negative spend, an empty id,
+        // a control character in an id, a duplicate-looking row, -0, a decimal comma.
+        both_paths_agree(
+            b"1,2025-09-06\n1,2025-09-06,1,2\n1,2025-13-01,3\n1,2025-09-20,x\n1,2025-09-27,-4\n\
+              ,2025-09-06,1\n\x1b[31m,2025-09-06,1\n3,2025-09-06,-0\n3,2025-09-13,1e3\n3,2025-09-20,1,5\n",
+        );
+        // Lines longer than a 64-byte window, and a separator right at a window's edge.
+        let long_id = "9".repeat(70);
+        let edge_id = "8".repeat(63);
+        both_paths_agree(
+            format!("{long_id},2025-09-06,1.25\n{edge_id},2025-09-06,2\n{long_id},2025-09-13,3\n")
+                .as_bytes(),
+        );
+        // Random lines from pieces that are valid, nearly valid and broken.
+        let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(11);
+        let pieces: [&[u8]; 12] = [
+            b"1",
+            b"22",
+            b",",
+            b"2025-09-06",
+            b"2025-09-13",
+            b"12.34",
+            b"-1",
+            b"\r",
+            b" ",
+            b"\n",
+            b"0.5",
+            b"\t",
+        ];
+        for _ in 0..300 {
+            let text: Vec<u8> = (0..rng.random_range(0..120))
+                .flat_map(|_| pieces[rng.random_range(0..pieces.len())].iter().copied())
+                .collect();
+            both_paths_agree(&text);
+        }
     }
 }

@@ -454,16 +454,10 @@ fn read_blocks(
 
 /// Reads until `buffer` holds `target` bytes or the file ends; returns whether it ended.
 fn fill(file: &mut std::fs::File, buffer: &mut Vec<u8>, target: usize) -> std::io::Result<bool> {
-    while buffer.len() < target {
-        let start = buffer.len();
-        buffer.resize(target, 0);
-        let read = file.read(&mut buffer[start..])?;
-        buffer.truncate(start + read);
-        if read == 0 {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    let wanted = target.saturating_sub(buffer.len());
+    // Reads into the spare capacity as it is: zeroing a block first cost a pass over it.
+    let read = file.take(wanted as u64).read_to_end(buffer)?;
+    Ok(read < wanted)
 }
 
 /// A row whose field count does not match what the loader needs.

@@ -125,7 +125,8 @@ impl TransactionSink {
                 current_run = row.run as usize;
                 customer = self.customers.index_of(chunk.run_id(current_run)).0 as u32;
             }
-            if row.value < 0.0 && row.day <= self.last_counted_day {
+            let value = row.amount.value();
+            if value < 0.0 && row.day <= self.last_counted_day {
                 self.report.returns_netted += 1;
             }
             // Lines of one basket arrive together: one purchase-day for everything
@@ -133,12 +134,12 @@ impl TransactionSink {
             // they are merged as read, which keeps a line-level log's memory small.
             match self.transactions.last_mut() {
                 Some(last) if last.customer == customer && last.day == row.day => {
-                    last.amount += row.value;
+                    last.amount += value;
                 }
                 _ => self.transactions.push(Transaction {
                     customer,
                     day: row.day,
-                    amount: row.value,
+                    amount: value,
                 }),
             }
         }

@@ -381,7 +381,7 @@ impl PanelGrid {
                 continue;
             }
             self.present[word] |= bit;
-            self.values.set(cell, row.value);
+            self.values.set_amount(cell, row.amount);
             self.slot_rows[slot] += 1;
         }
         Ok(())

@@ -315,9 +315,16 @@ fn churn_section(context: &ReportContext, out: &mut String) {
         .filter(|c| scores[*c].churn_points >= config.churn.high_risk_points)
         .collect();
     let ids = &context.dataset.customer_ids;
-    high.sort_by(|a, b| {
+    let order = |a: &usize, b: &usize| {
         crate::engine::churn_list_order((&scores[*a], &ids[*a]), (&scores[*b], &ids[*b]))
-    });
+    };
+    let shown = high.len().min(config.report.top_churn);
+    // Only the first few are listed: those are found, then sorted (ids make the order total).
+    if shown < high.len() {
+        high.select_nth_unstable_by(shown, order);
+        high.truncate(shown);
+    }
+    high.sort_by(order);
     let _ = writeln!(out, "## High Churn Risk Customers\n");
     let _ = writeln!(
         out,
@@ -334,7 +341,6 @@ fn churn_section(context: &ReportContext, out: &mut String) {
         ),
         f64::from(config.churn.risk_points) / 100.0
     );
-    let shown = high.len().min(config.report.top_churn);
     if shown > 0 {
         let _ = writeln!(out, "**Showing Top {shown}:**\n");
     }

@@ -3,8 +3,9 @@
 //! in exactly one row, so the rows add up exactly to the report's totals.
 
 use super::{Dimension, Labels, Segmentation};
+use rustc_hash::FxBuildHasher;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// What the analysis concluded about one customer, as the summary counts it.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -29,20 +30,26 @@ pub struct SegmentRow {
 
 /// The summary over `dimensions`, largest revenue gap first (then by key).
 pub fn summarize(labels: &[&Labels], outcomes: &[Outcome]) -> Vec<SegmentRow> {
-    let mut rows: HashMap<Vec<u16>, SegmentRow> = HashMap::new();
+    let mut rows: hashbrown::HashMap<Vec<u16>, SegmentRow, FxBuildHasher> =
+        hashbrown::HashMap::default();
+    // One key buffer for every lookup: a key is allocated only for a new row.
+    let mut codes: Vec<u16> = Vec::with_capacity(labels.len());
     for (customer, outcome) in outcomes.iter().enumerate() {
-        let codes: Vec<u16> = labels.iter().map(|l| l.codes[customer]).collect();
-        let row = rows.entry(codes).or_insert_with(|| SegmentRow {
-            key: labels
-                .iter()
-                .map(|l| (l.dimension.key().to_string(), l.of(customer).to_string()))
-                .collect(),
-            customers: 0,
-            customers_with_gaps: 0,
-            revenue_gap: 0.0,
-            potential_recovery: 0.0,
-            churn_risk_customers: 0,
-        });
+        codes.clear();
+        codes.extend(labels.iter().map(|l| l.codes[customer]));
+        let row = rows
+            .entry_ref(codes.as_slice())
+            .or_insert_with(|| SegmentRow {
+                key: labels
+                    .iter()
+                    .map(|l| (l.dimension.key().to_string(), l.of(customer).to_string()))
+                    .collect(),
+                customers: 0,
+                customers_with_gaps: 0,
+                revenue_gap: 0.0,
+                potential_recovery: 0.0,
+                churn_risk_customers: 0,
+            });
         row.customers += 1;
         row.customers_with_gaps += usize::from(outcome.has_gap);
         row.revenue_gap += outcome.revenue_gap;
