@@ -17,6 +17,7 @@ pub mod outcome;
 pub mod report;
 pub mod segment;
 pub mod snapshot;
+pub mod spill;
 pub mod stats;
 pub mod stream;
 pub mod text;

@@ -1,20 +1,23 @@
 //! Streamed analysis (`analyze --stream`): the summary and the top customers of a weekly
-//! panel too large to hold, in memory that does not grow with the panel's weeks or
-//! attributes and grows by 16 bytes a customer otherwise.
+//! panel too large to hold, in memory that does not grow with the panel's weeks, attributes
+//! or customers (a listing of every customer grows by its ranks, about 60 bytes a customer).
 //!
 //! The panel is read in parts of customers (`data::stream_weekly`), and every part is
 //! analysed on its own and dropped. Because a customer's analysis depends only on their own
 //! weeks under the rules and a non-seasonal baseline, the exact merge of `engine::partition`
-//! gives the whole panel's numbers: the first pass keeps each part's summary and sorted
-//! scales (16 bytes a customer: the only thing that grows), the second scores every customer
-//! on the merged scales and keeps the best `n` and the highest churn risks with their weeks.
+//! gives the whole panel's numbers: the first pass keeps each part's summary and writes every
+//! customer's total spend and |gap| to the disk (`spill`: 32 bytes a customer of temporary
+//! disk); merged, those give each customer's standing among everyone, read back in the
+//! panel's order by the second pass, which scores every customer exactly as the whole run
+//! does and keeps the best `n` and the highest churn risks with their weeks.
 //! The result is a small dataset of just those customers and an analysis whose summary is
 //! everyone's, which every report format writes as it writes a whole analysis.
 
 use crate::config::{ChurnModel, Config};
 use crate::data::{DataError, Dataset, LoadOptions, LoadReport};
-use crate::engine::partition::{self, Partial, Ranked, Scales};
+use crate::engine::partition::{self, Partial, Ranked, Scales, Standing};
 use crate::engine::{self, Analysis, CustomerScore, Summary};
+use crate::spill::{Counted, Keyed, Merge, Spill};
 use std::cmp::Ordering;
 
 /// Why a panel cannot be streamed, or what went wrong reading it.
@@ -25,6 +28,13 @@ pub enum StreamError {
     /// The configuration needs every customer at once.
     #[error("--stream: {0}")]
     NeedsWholePanel(String),
+    /// The scales' temporary file (in the system's temporary directory) failed.
+    #[error(
+        "--stream: a temporary file in {dir} cannot be written or read: {error}",
+        dir = std::env::temp_dir().display(),
+        error = .0
+    )]
+    Spill(#[from] std::io::Error),
 }
 
 /// The streamed result: the customers kept, and an analysis of them whose summary (and the
@@ -199,6 +209,107 @@ fn keep_best(
     kept.truncate(limit);
 }
 
+/// The percentile scales of a streamed panel, on disk: every customer's total spend and every
+/// |gap|, each with whose it is, so memory stays a batch whatever the customer count.
+struct SpilledScales {
+    revenues: Spill<Keyed>,
+    gaps: Spill<Keyed>,
+    batch: usize,
+}
+
+impl SpilledScales {
+    fn new(batch: usize) -> Self {
+        Self {
+            revenues: Spill::new(batch, Keyed::descending),
+            gaps: Spill::new(batch, Keyed::descending),
+            batch,
+        }
+    }
+
+    /// Adds a part's customers, the first of them the panel's customer `first`.
+    fn add(&mut self, first: u64, scores: &[CustomerScore]) -> std::io::Result<()> {
+        for (offset, score) in scores.iter().enumerate() {
+            let owner = first + offset as u64;
+            self.revenues.push(Keyed {
+                value: score.total_revenue,
+                owner,
+            })?;
+            if score.has_gap() {
+                self.gaps.push(Keyed {
+                    value: score.gap_size,
+                    owner,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every customer's standing, to be asked in the panel's order.
+    fn standings(self) -> std::io::Result<Standings> {
+        let (revenues, revenue_count) = at_most_by_owner(self.revenues, self.batch)?;
+        let (gaps, gap_count) = at_most_by_owner(self.gaps, self.batch)?;
+        Ok(Standings {
+            revenues: revenues.peekable(),
+            revenue_count,
+            gaps: gaps.peekable(),
+            gap_count,
+        })
+    }
+}
+
+/// For each value, how many of all the values are at most it (in `total_cmp` order, as the
+/// whole run's percentiles count), by owner; and how many values there are.
+fn at_most_by_owner(values: Spill<Keyed>, batch: usize) -> std::io::Result<(Merge<Counted>, u64)> {
+    let count = values.len();
+    let mut counted = Spill::new(batch, Counted::by_owner);
+    // Largest first: a value's count is everything not greater, known as its group starts.
+    let mut group: Option<(u64, u64)> = None;
+    for (greater, keyed) in values.merge()?.enumerate() {
+        let keyed = keyed?;
+        let at_most = match group {
+            Some((bits, at_most)) if bits == keyed.value.to_bits() => at_most,
+            _ => {
+                let at_most = count - greater as u64;
+                group = Some((keyed.value.to_bits(), at_most));
+                at_most
+            }
+        };
+        counted.push(Counted {
+            owner: keyed.owner,
+            count: at_most,
+        })?;
+    }
+    Ok((counted.merge()?, count))
+}
+
+/// Customers' standings read back in the panel's order.
+struct Standings {
+    revenues: std::iter::Peekable<Merge<Counted>>,
+    revenue_count: u64,
+    gaps: std::iter::Peekable<Merge<Counted>>,
+    gap_count: u64,
+}
+
+impl Standings {
+    /// The standing of the panel's customer `customer` (asked in increasing order).
+    fn of(&mut self, customer: u64) -> std::io::Result<Standing> {
+        let at_most = |counts: &mut std::iter::Peekable<Merge<Counted>>| match counts
+            .next_if(|c| c.as_ref().map_or(true, |c| c.owner == customer))
+        {
+            Some(counted) => counted.map(|c| c.count),
+            None => Ok(0),
+        };
+        let revenues_at_most = at_most(&mut self.revenues)?;
+        let gaps_at_most = at_most(&mut self.gaps)?;
+        Ok(Standing {
+            revenues_at_most,
+            revenues: self.revenue_count,
+            gaps_at_most,
+            gaps: self.gap_count,
+        })
+    }
+}
+
 /// Analyses the panel of `options` part by part, for a report listing `listing`.
 pub fn analyze(
     options: &LoadOptions,
@@ -213,6 +324,10 @@ pub fn analyze(
     let mut rank_inputs: Vec<RankInput> = Vec::new();
     let mut rank_ids = crate::data::IdColumn::default();
     let mut customers = 0;
+    // A listing of everyone ranks everyone in memory anyway; the best few need only where
+    // each customer stands, which the disk holds.
+    // A part's worth of records is held before a run of them goes to disk.
+    let mut spilled = (listing != Listing::Every).then(|| SpilledScales::new(part_customers));
     in_turn::<StreamError>(options, part_customers, |part| {
         let analysis = engine::analyze(&part, config);
         if analysis.season.kind() == engine::season::BaselineKind::Seasonal {
@@ -223,7 +338,13 @@ pub fn analyze(
             ))
             .into());
         }
-        partials.push(Partial::of(&analysis, part.load.skipped_rows));
+        match &mut spilled {
+            Some(spilled) => {
+                spilled.add(customers as u64, &analysis.scores)?;
+                partials.push(Partial::without_scales(&analysis, part.load.skipped_rows));
+            }
+            None => partials.push(Partial::of(&analysis, part.load.skipped_rows)),
+        }
         load.absorb(part.load.clone());
         if listing == Listing::Every {
             for (index, score) in analysis.scores.iter().enumerate() {
@@ -261,8 +382,8 @@ pub fn analyze(
         ..partition::merge_summaries(&partials).map_err(DataError::Invalid)?
     };
     let parts = partials.len();
-    let scales = Scales::merge_owned(partials);
-    if listing == Listing::Every {
+    let Some(spilled) = spilled else {
+        let scales = Scales::merge_owned(partials);
         let ranks = ranks(rank_inputs, &rank_ids, customers, &scales, config);
         drop(rank_ids);
         let score = scales.rescore(&first_analysis.scores[0], config);
@@ -286,17 +407,28 @@ pub fn analyze(
                 part_customers,
             }),
         });
-    }
+    };
     let Listing::Top(top) = listing else {
         unreachable!("every customer is listed above")
     };
+    let mut standings = spilled.standings()?;
 
     let churn_limit = config.report.top_churn;
     let high_risk = config.churn.high_risk_points;
     let mut ranked: Vec<Kept> = Vec::new();
     let mut churn: Vec<Kept> = Vec::new();
+    let mut offset = 0;
+    let mut first_rescored = None;
     in_turn::<StreamError>(options, part_customers, |part| {
         let analysis = engine::analyze(&part, config);
+        let rescored = analysis
+            .scores
+            .iter()
+            .enumerate()
+            .map(|(index, own)| Ok(standings.of(offset + index as u64)?.rescore(own, config)))
+            .collect::<std::io::Result<Vec<CustomerScore>>>()?;
+        offset += rescored.len() as u64;
+        first_rescored = first_rescored.or(rescored.first().copied());
         let kept = |index: usize, score: CustomerScore| Kept {
             ranked: Ranked {
                 index,
@@ -308,7 +440,7 @@ pub fn analyze(
             },
             weeks: part.weeks_of(index).into_owned(),
         };
-        let best = partition::top(&analysis, &part.customer_ids, &scales, config, top);
+        let best = partition::top_of(&rescored, &part.customer_ids, top);
         keep_best(
             &mut ranked,
             best.into_iter().map(|r| kept(r.index, r.score)),
@@ -328,9 +460,7 @@ pub fn analyze(
         risks.truncate(churn_limit);
         keep_best(
             &mut churn,
-            risks
-                .into_iter()
-                .map(|c| kept(c, scales.rescore(&analysis.scores[c], config))),
+            risks.into_iter().map(|c| kept(c, rescored[c])),
             churn_limit,
             churn_order,
         );
@@ -354,7 +484,7 @@ pub fn analyze(
     if customers.is_empty() {
         // Nobody to list: the first customer, unlisted, still gives the Parquet report its
         // column kinds.
-        let score = scales.rescore(&first_analysis.scores[0], config);
+        let score = first_rescored.unwrap_or(first_analysis.scores[0]);
         let prototype = Kept {
             ranked: Ranked {
                 index: 0,

@@ -348,6 +348,25 @@ fn a_customer_whose_rows_are_not_together_is_named_not_split() {
     let output = revgap(&args);
     assert_eq!(output.status.code(), Some(65), "{output:?}");
     assert!(String::from_utf8_lossy(&output.stderr).contains("row 4: customer 'a' appears again"));
+    // Several customers come back: the earliest return is named, whatever the part size
+    // (parts of one put every run's start on disk).
+    let later = dir.path().join("later.csv");
+    let mut text = String::from("customer_id,week_start_date,weekly_spend\n");
+    for (id, week) in [("x", 1), ("y", 1), ("z", 1), ("y", 8), ("x", 8), ("z", 8)] {
+        text.push_str(&format!("{id},2025-01-{week:02},10.00\n"));
+    }
+    std::fs::write(&later, text).unwrap();
+    for part in ["1", "2", "100000"] {
+        let mut args = vec!["analyze", "--weekly", later.to_str().unwrap()];
+        args.extend(RULES);
+        args.extend(["5", "--stream", "--stream-part", part]);
+        let output = revgap(&args);
+        assert_eq!(output.status.code(), Some(65), "{output:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains(": row 5: customer 'y' appears again"),
+            "{output:?}"
+        );
+    }
     // Without --stream the same file is one panel, as always.
     let mut args = vec![
         "analyze",

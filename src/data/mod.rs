@@ -120,8 +120,25 @@ pub fn stream_weekly(
             weekly::scan_weekly(path, &options.format, options.policy, |chunk| apply(chunk))
         }
     };
-    let mut count = weekly::SpanCount::new(path);
+    let mut count = weekly::SpanCount::new(path, part_customers.max(1));
     read(&mut |chunk| count.feed(chunk))?;
+    if let Some(line) = count.first_return()? {
+        // Named by its row: read once more up to it for the customer's id.
+        let ungrouped = |id: &str| {
+            DataError::Invalid(format!(
+                "{path}: row {line}: customer '{id}' appears again after other customers; expected each customer's rows together (sort the file by customer, or analyse without --stream)"
+            ))
+        };
+        let found = read(
+            &mut |chunk| match chunk.rows.iter().find(|row| row.line == line) {
+                Some(row) => Err(ungrouped(&crate::text::one_line(&String::from_utf8_lossy(
+                    chunk.run_id(row.run as usize),
+                )))),
+                None => Ok(()),
+            },
+        );
+        return Err(found.err().unwrap_or_else(|| ungrouped("?")));
+    }
     let span = count.span(options.as_of)?;
     let source = crate::text::one_line(path).into_owned();
     let mut parts = weekly::PanelParts::new(

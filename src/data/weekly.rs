@@ -12,6 +12,7 @@ use super::fields::{self, date_of};
 use super::grid::SpendGrid;
 use super::rows::{ChunkPool, RowChunk, RowLayout, ValueRule, parse_rows};
 use super::table::{TableFormat, open_table};
+use crate::spill::{Counted, Spill};
 use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
 
@@ -98,27 +99,29 @@ pub(super) struct PanelSpan {
 }
 
 /// Counts rows by day on a first reading, for the week grid (checking each row as the
-/// loader does), and checks that each customer's rows come together.
+/// loader does), and notes where each run of a customer's rows starts, to check that each
+/// customer's rows come together.
 pub(super) struct SpanCount<'a> {
     path: &'a str,
     rows_by_day: FxHashMap<i32, u64>,
     report: LoadReport,
-    /// Hashes of the customers whose rows are over: 16 bytes a customer, dropped after this
-    /// reading. SipHash with a random key, so two ids collide by accident about once in 10^12
-    /// runs at 10M customers.
-    finished: hashbrown::HashSet<u64, rustc_hash::FxBuildHasher>,
+    /// (hash of the id, line) of every run of one customer's rows, sorted on disk a batch at
+    /// a time (`spill`): memory stays a batch whatever the customer count. SipHash with a
+    /// random key, so two ids collide by accident about once in 10^12 runs at 10M customers.
+    runs: Spill<Counted>,
     hasher: std::hash::RandomState,
     /// The customer of the last row read (their rows may go on in the next chunk).
     current: Vec<u8>,
 }
 
 impl<'a> SpanCount<'a> {
-    pub(super) fn new(path: &'a str) -> Self {
+    /// Holds up to `batch` run starts in memory at a time.
+    pub(super) fn new(path: &'a str, batch: usize) -> Self {
         Self {
             path,
             rows_by_day: FxHashMap::default(),
             report: LoadReport::default(),
-            finished: Default::default(),
+            runs: Spill::new(batch, Counted::by_owner),
             hasher: std::hash::RandomState::new(),
             current: Vec::new(),
         }
@@ -136,17 +139,18 @@ impl<'a> SpanCount<'a> {
             if id == self.current.as_slice() {
                 continue;
             }
-            if self.finished.contains(&self.hasher.hash_one(id)) {
-                return Err(DataError::Invalid(format!(
-                    "{}: row {}: customer '{}' appears again after other customers; expected each customer's rows together (sort the file by customer, or analyse without --stream)",
-                    self.path,
-                    row.line,
-                    String::from_utf8_lossy(id)
-                )));
-            }
-            if !self.current.is_empty() {
-                self.finished.insert(self.hasher.hash_one(&self.current));
-            }
+            self.runs
+                .push(Counted {
+                    owner: self.hasher.hash_one(id),
+                    count: row.line,
+                })
+                .map_err(|error| {
+                    DataError::Invalid(format!(
+                        "{}: a temporary file in {} cannot be written: {error}",
+                        self.path,
+                        std::env::temp_dir().display()
+                    ))
+                })?;
             self.current.clear();
             self.current.extend_from_slice(id);
         }
@@ -167,6 +171,30 @@ impl<'a> SpanCount<'a> {
             *self.rows_by_day.entry(day).or_default() += count;
         }
         PanelGrid::close_chunk(chunk, &mut self.report)
+    }
+
+    /// The first row whose customer's rows began before, after other customers' (`None`:
+    /// every customer's rows come together).
+    pub(super) fn first_return(&mut self) -> Result<Option<u64>, DataError> {
+        let runs = std::mem::replace(&mut self.runs, Spill::new(1, Counted::by_owner));
+        let failed = |error: std::io::Error| {
+            DataError::Invalid(format!(
+                "{}: a temporary file in {} cannot be read: {error}",
+                self.path,
+                std::env::temp_dir().display()
+            ))
+        };
+        let mut previous: Option<u64> = None;
+        let mut first: Option<u64> = None;
+        // Sorted by customer, then line: a customer's second run is the earliest return.
+        for run in runs.merge().map_err(failed)? {
+            let run = run.map_err(failed)?;
+            if previous == Some(run.owner) {
+                first = Some(first.map_or(run.count, |line| line.min(run.count)));
+            }
+            previous = Some(run.owner);
+        }
+        Ok(first)
     }
 
     /// The grid: the weekday most rows use, the first and last week on or before `as_of`.

@@ -38,12 +38,6 @@ pub struct Partial {
 
 impl Partial {
     pub fn of(analysis: &Analysis, skipped_rows: u64) -> Self {
-        let (counted, sums) = Summary::with_sums(
-            &analysis.scores,
-            &analysis.config,
-            skipped_rows,
-            analysis.summary.as_of,
-        );
         let mut gap_sizes: Vec<f64> = analysis
             .scores
             .iter()
@@ -54,6 +48,21 @@ impl Partial {
         gap_sizes.sort_unstable_by(f64::total_cmp);
         revenues.sort_unstable_by(f64::total_cmp);
         Self {
+            gap_sizes,
+            revenues,
+            ..Self::without_scales(analysis, skipped_rows)
+        }
+    }
+
+    /// The summary's part alone: the scales are kept elsewhere (on disk, when streaming).
+    pub fn without_scales(analysis: &Analysis, skipped_rows: u64) -> Self {
+        let (counted, sums) = Summary::with_sums(
+            &analysis.scores,
+            &analysis.config,
+            skipped_rows,
+            analysis.summary.as_of,
+        );
+        Self {
             summary: Summary {
                 churn_model: analysis.summary.churn_model.clone(),
                 value_unit: analysis.summary.value_unit,
@@ -61,10 +70,39 @@ impl Partial {
                 ..counted
             },
             sums,
-            gap_sizes,
-            revenues,
+            gap_sizes: Vec::new(),
+            revenues: Vec::new(),
         }
     }
+}
+
+/// Where a customer's values stand among everyone's: how many total spends are at most
+/// theirs, of how many, and the same for |gap| among customers with a gap.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Standing {
+    pub revenues_at_most: u64,
+    pub revenues: u64,
+    pub gaps_at_most: u64,
+    pub gaps: u64,
+}
+
+impl Standing {
+    /// The score with the percentile factors (and so the priority, for a customer with a
+    /// gap) of this standing.
+    pub fn rescore(self, own: &CustomerScore, config: &Config) -> CustomerScore {
+        let mut score = *own;
+        score.customer_value = percentile(self.revenues_at_most, self.revenues);
+        if score.has_gap() {
+            score.revenue_impact = percentile(self.gaps_at_most, self.gaps);
+            score.priority = score.factors().priority(config);
+        }
+        score
+    }
+}
+
+/// 10 × (values ≤ the customer's) / n, as `scoring::percentile_scores` computes it.
+fn percentile(at_most: u64, of: u64) -> f64 {
+    10.0 * at_most as f64 / of as f64
 }
 
 /// The percentile scales over every partition.
@@ -113,19 +151,20 @@ impl Scales {
     /// A customer's score with the percentile factors (and so the priority, for a customer
     /// with a gap) on these scales.
     pub fn rescore(&self, own: &CustomerScore, config: &Config) -> CustomerScore {
-        let mut score = *own;
-        score.customer_value = Self::percentile(&self.revenues, score.total_revenue);
-        if score.has_gap() {
-            score.revenue_impact = Self::percentile(&self.gap_sizes, score.gap_size);
-            score.priority = score.factors().priority(config);
-        }
-        score
-    }
-
-    /// 10 × (values ≤ `value`) / n, as `scoring::percentile_scores` computes it.
-    fn percentile(sorted: &[f64], value: f64) -> f64 {
-        let at_most = sorted.partition_point(|x| x.total_cmp(&value) != Ordering::Greater);
-        10.0 * at_most as f64 / sorted.len() as f64
+        let at_most = |sorted: &[f64], value: f64| {
+            sorted.partition_point(|x| x.total_cmp(&value) != Ordering::Greater) as u64
+        };
+        let standing = Standing {
+            revenues_at_most: at_most(&self.revenues, own.total_revenue),
+            revenues: self.revenues.len() as u64,
+            gaps_at_most: if own.has_gap() {
+                at_most(&self.gap_sizes, own.gap_size)
+            } else {
+                0
+            },
+            gaps: self.gap_sizes.len() as u64,
+        };
+        standing.rescore(own, config)
     }
 }
 
@@ -159,13 +198,22 @@ pub fn top(
     config: &Config,
     n: usize,
 ) -> Vec<Ranked> {
-    let mut ranked: Vec<Ranked> = analysis
+    let rescored: Vec<CustomerScore> = analysis
         .scores
+        .iter()
+        .map(|own| scales.rescore(own, config))
+        .collect();
+    top_of(&rescored, ids, n)
+}
+
+/// The best `n` customers with a gap of scores already on the global scales.
+pub fn top_of(scores: &[CustomerScore], ids: &crate::data::IdColumn, n: usize) -> Vec<Ranked> {
+    let mut ranked: Vec<Ranked> = scores
         .iter()
         .enumerate()
         .filter(|(_, s)| s.has_gap())
-        .map(|(customer, own)| {
-            let score = scales.rescore(own, config);
+        .map(|(customer, score)| {
+            let score = *score;
             Ranked {
                 index: customer,
                 customer_id: ids[customer].to_string(),

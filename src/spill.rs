@@ -1,0 +1,350 @@
+//! Sorted runs on disk: records too many to hold at once are sorted a batch at a time, each
+//! batch written to one unnamed temporary file as a run, and the runs merged back in order.
+//! Memory stays one batch plus a small read buffer per run, whatever the count; a count that
+//! fits one batch never touches the disk. The file has no name, so it goes away with the
+//! process, however that ends.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
+
+/// A fixed-size record.
+pub trait Record: Copy {
+    const BYTES: usize;
+    fn encode(&self, out: &mut Vec<u8>);
+    fn decode(bytes: &[u8]) -> Self;
+}
+
+/// Records of the merge order: one source of truth for how they sort.
+pub type Order<R> = fn(&R, &R) -> Ordering;
+
+/// Records taken in, to be merged back in `order`.
+pub struct Spill<R: Record> {
+    file: Option<std::fs::File>,
+    /// Where each run starts, in records.
+    runs: Vec<(u64, u64)>,
+    written: u64,
+    batch: Vec<R>,
+    batch_records: usize,
+    order: Order<R>,
+}
+
+/// Bytes read from a run at a time.
+const RUN_BUFFER_BYTES: usize = 64 << 10;
+
+impl<R: Record> Spill<R> {
+    /// Holds up to `batch_records` records in memory before writing a run.
+    pub fn new(batch_records: usize, order: Order<R>) -> Self {
+        Self {
+            file: None,
+            runs: Vec::new(),
+            written: 0,
+            batch: Vec::new(),
+            batch_records: batch_records.max(1),
+            order,
+        }
+    }
+
+    pub fn push(&mut self, record: R) -> io::Result<()> {
+        self.batch.push(record);
+        if self.batch.len() >= self.batch_records {
+            self.write_run()?;
+        }
+        Ok(())
+    }
+
+    /// Records taken in.
+    pub fn len(&self) -> u64 {
+        self.written + self.batch.len() as u64
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Runs written to disk so far.
+    pub fn runs(&self) -> usize {
+        self.runs.len()
+    }
+
+    fn write_run(&mut self) -> io::Result<()> {
+        let order = self.order;
+        self.batch.sort_unstable_by(order);
+        let file = match &mut self.file {
+            Some(file) => file,
+            None => self.file.insert(tempfile::tempfile()?),
+        };
+        let mut out = io::BufWriter::with_capacity(RUN_BUFFER_BYTES, &*file);
+        let mut bytes = Vec::with_capacity(R::BYTES);
+        for record in &self.batch {
+            bytes.clear();
+            record.encode(&mut bytes);
+            out.write_all(&bytes)?;
+        }
+        out.flush()?;
+        let records = self.batch.len() as u64;
+        self.runs.push((self.written, records));
+        self.written += records;
+        self.batch.clear();
+        Ok(())
+    }
+
+    /// Every record taken in, in order.
+    pub fn merge(mut self) -> io::Result<Merge<R>> {
+        let order = self.order;
+        self.batch.sort_unstable_by(order);
+        let mut sources: Vec<Source<R>> = self
+            .runs
+            .iter()
+            .map(|(start, records)| Source::Run {
+                next: *start,
+                end: start + records,
+                buffer: Vec::new(),
+                position: 0,
+            })
+            .collect();
+        sources.push(Source::Memory(std::mem::take(&mut self.batch).into_iter()));
+        let mut merge = Merge {
+            file: self.file,
+            sources,
+            heap: BinaryHeap::new(),
+            order,
+        };
+        for source in 0..merge.sources.len() {
+            merge.refill(source)?;
+        }
+        Ok(merge)
+    }
+}
+
+/// Where merged records come from: a run on disk, or the last batch, never written.
+enum Source<R> {
+    Run {
+        /// The next record to read into the buffer, and the run's end, in records.
+        next: u64,
+        end: u64,
+        buffer: Vec<u8>,
+        position: usize,
+    },
+    Memory(std::vec::IntoIter<R>),
+}
+
+/// A source's next record, ordered for a min-heap on the merge order.
+struct Head<R> {
+    record: R,
+    source: usize,
+    order: Order<R>,
+}
+
+impl<R> PartialEq for Head<R> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl<R> Eq for Head<R> {}
+
+impl<R> PartialOrd for Head<R> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<R> Ord for Head<R> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Reversed: `BinaryHeap` pops its greatest. Equal records leave in source order.
+        (self.order)(&other.record, &self.record).then(other.source.cmp(&self.source))
+    }
+}
+
+/// The merged records, in order.
+pub struct Merge<R: Record> {
+    file: Option<std::fs::File>,
+    sources: Vec<Source<R>>,
+    heap: BinaryHeap<Head<R>>,
+    order: Order<R>,
+}
+
+impl<R: Record> Merge<R> {
+    /// Puts `source`'s next record on the heap, if it has one.
+    fn refill(&mut self, source: usize) -> io::Result<()> {
+        let record = match &mut self.sources[source] {
+            Source::Memory(records) => records.next(),
+            Source::Run {
+                next,
+                end,
+                buffer,
+                position,
+            } => {
+                if *position == buffer.len() && *next < *end {
+                    let records = ((*end - *next) as usize).min(RUN_BUFFER_BYTES / R::BYTES);
+                    buffer.resize(records * R::BYTES, 0);
+                    let file = self
+                        .file
+                        .as_ref()
+                        .ok_or_else(|| io::Error::other("a run on disk without its file"))?;
+                    file.read_exact_at(buffer, *next * R::BYTES as u64)?;
+                    *next += records as u64;
+                    *position = 0;
+                }
+                if *position < buffer.len() {
+                    let record = R::decode(&buffer[*position..*position + R::BYTES]);
+                    *position += R::BYTES;
+                    Some(record)
+                } else {
+                    None
+                }
+            }
+        };
+        if let Some(record) = record {
+            self.heap.push(Head {
+                record,
+                source,
+                order: self.order,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl<R: Record> Iterator for Merge<R> {
+    type Item = io::Result<R>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let head = self.heap.pop()?;
+        if let Err(error) = self.refill(head.source) {
+            self.heap.clear();
+            return Some(Err(error));
+        }
+        Some(Ok(head.record))
+    }
+}
+
+/// A number and whose it is: `f64` by `total_cmp`, then the owner.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Keyed {
+    pub value: f64,
+    pub owner: u64,
+}
+
+/// Two 64-bit words, little-endian: the layout of both records here.
+fn encode_words(words: [u64; 2], out: &mut Vec<u8>) {
+    out.extend_from_slice(&words[0].to_le_bytes());
+    out.extend_from_slice(&words[1].to_le_bytes());
+}
+
+fn decode_words(bytes: &[u8]) -> [u64; 2] {
+    let word = |at: usize| {
+        let mut word = [0; 8];
+        word.copy_from_slice(&bytes[at..at + 8]);
+        u64::from_le_bytes(word)
+    };
+    [word(0), word(8)]
+}
+
+impl Record for Keyed {
+    const BYTES: usize = 16;
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode_words([self.value.to_bits(), self.owner], out);
+    }
+
+    fn decode(bytes: &[u8]) -> Self {
+        let [value, owner] = decode_words(bytes);
+        Self {
+            value: f64::from_bits(value),
+            owner,
+        }
+    }
+}
+
+impl Keyed {
+    /// Largest value first, then by owner.
+    pub fn descending(a: &Self, b: &Self) -> Ordering {
+        b.value.total_cmp(&a.value).then(a.owner.cmp(&b.owner))
+    }
+
+    /// By owner, then value.
+    pub fn by_owner(a: &Self, b: &Self) -> Ordering {
+        a.owner.cmp(&b.owner).then(a.value.total_cmp(&b.value))
+    }
+}
+
+/// A count and whose it is, by owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    pub owner: u64,
+    pub count: u64,
+}
+
+impl Record for Counted {
+    const BYTES: usize = 16;
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode_words([self.owner, self.count], out);
+    }
+
+    fn decode(bytes: &[u8]) -> Self {
+        let [owner, count] = decode_words(bytes);
+        Self { owner, count }
+    }
+}
+
+impl Counted {
+    pub fn by_owner(a: &Self, b: &Self) -> Ordering {
+        a.owner.cmp(&b.owner).then(a.count.cmp(&b.count))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+
+    fn merged(records: &[Keyed], batch: usize, order: Order<Keyed>) -> (Vec<Keyed>, usize) {
+        let mut spill = Spill::new(batch, order);
+        for record in records {
+            spill.push(*record).unwrap();
+        }
+        let runs = spill.runs();
+        let out: Vec<Keyed> = spill.merge().unwrap().map(Result::unwrap).collect();
+        (out, runs)
+    }
+
+    #[test]
+    fn runs_on_disk_merge_back_to_the_sorted_whole() {
+        let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(5);
+        // Many ties, negative zero and infinities: `total_cmp` orders them all.
+        let records: Vec<Keyed> = (0..50_000u64)
+            .map(|owner| Keyed {
+                value: match owner % 97 {
+                    0 => -0.0,
+                    1 => f64::INFINITY,
+                    2 => f64::NEG_INFINITY,
+                    _ => f64::from(rng.random_range(0..500u32)) / 4.0,
+                },
+                owner: owner * 7919 % 50_000,
+            })
+            .collect();
+        for order in [Keyed::descending as Order<Keyed>, Keyed::by_owner] {
+            let mut expected = records.clone();
+            expected.sort_by(order);
+            for batch in [1, 7, 4096, 50_000, 1 << 20] {
+                let (out, runs) = merged(&records, batch, order);
+                // A run each time the batch fills; the rest stays in memory.
+                assert_eq!(runs, 50_000 / batch);
+                let bits = |records: &[Keyed]| -> Vec<(u64, u64)> {
+                    records
+                        .iter()
+                        .map(|r| (r.value.to_bits(), r.owner))
+                        .collect()
+                };
+                assert_eq!(bits(&out), bits(&expected), "batch {batch}");
+            }
+        }
+        let (none, runs) = merged(&[], 10, Keyed::descending);
+        assert!(none.is_empty());
+        assert_eq!(runs, 0);
+    }
+}
