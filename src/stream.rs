@@ -14,7 +14,7 @@
 //! everyone's, which every report format writes as it writes a whole analysis.
 
 use crate::config::{ChurnModel, Config};
-use crate::data::{DataError, Dataset, LoadOptions, LoadReport};
+use crate::data::{CheckedPanel, DataError, Dataset, LoadOptions, LoadReport};
 use crate::engine::partition::{self, Partial, Ranked, Scales, Standing};
 use crate::engine::{self, Analysis, CustomerScore, Summary};
 use crate::spill::{Counted, Keyed, Merge, Spill};
@@ -56,6 +56,7 @@ pub struct Lister {
     config: Config,
     options: LoadOptions,
     part_customers: usize,
+    checked: CheckedPanel,
 }
 
 /// Which customers a streamed report lists.
@@ -137,16 +138,18 @@ fn ranks(
 
 /// Reads the panel's parts on a thread of its own and hands each to `each` here, one part
 /// ahead: reading the next part overlaps analysing (and writing) this one. A failure of
-/// `each` stops the reading; a failure of the reading ends the parts and is returned.
+/// `each` stops the reading; a failure of the reading ends the parts and is returned. A panel
+/// `checked` by an earlier reading is not checked again.
 fn in_turn<E: From<DataError>>(
     options: &LoadOptions,
     part_customers: usize,
+    checked: Option<&CheckedPanel>,
     mut each: impl FnMut(Dataset) -> Result<(), E>,
-) -> Result<(), E> {
+) -> Result<CheckedPanel, E> {
     let (sender, parts) = std::sync::mpsc::sync_channel::<Dataset>(1);
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
-            crate::data::stream_weekly(options, part_customers, |part| {
+            crate::data::stream_weekly(options, part_customers, checked, |part| {
                 sender
                     .send(part)
                     .map_err(|_| DataError::Invalid("the parts were not wanted".into()))
@@ -328,7 +331,7 @@ pub fn analyze(
     // each customer stands, which the disk holds.
     // A part's worth of records is held before a run of them goes to disk.
     let mut spilled = (listing != Listing::Every).then(|| SpilledScales::new(part_customers));
-    in_turn::<StreamError>(options, part_customers, |part| {
+    let checked = in_turn::<StreamError>(options, part_customers, None, |part| {
         let analysis = engine::analyze(&part, config);
         if analysis.season.kind() == engine::season::BaselineKind::Seasonal {
             return Err(DataError::Invalid(format!(
@@ -405,6 +408,7 @@ pub fn analyze(
                 config: config.clone(),
                 options: options.clone(),
                 part_customers,
+                checked,
             }),
         });
     };
@@ -419,7 +423,7 @@ pub fn analyze(
     let mut churn: Vec<Kept> = Vec::new();
     let mut offset = 0;
     let mut first_rescored = None;
-    in_turn::<StreamError>(options, part_customers, |part| {
+    in_turn::<StreamError>(options, part_customers, Some(&checked), |part| {
         let analysis = engine::analyze(&part, config);
         let rescored = analysis
             .scores
@@ -561,32 +565,37 @@ impl Lister {
     ) -> std::io::Result<()> {
         let (ranks, scales, config) = (&self.ranks, &self.scales, &self.config);
         let mut offset = 0;
-        let listed = in_turn(&self.options, self.part_customers, |part| {
-            let mut analysis = engine::analyze(&part, config);
-            for (index, score) in analysis.scores.iter_mut().enumerate() {
-                *score = CustomerScore {
-                    rank: ranks[offset + index],
-                    ..scales.rescore(score, config)
+        let listed = in_turn(
+            &self.options,
+            self.part_customers,
+            Some(&self.checked),
+            |part| {
+                let mut analysis = engine::analyze(&part, config);
+                for (index, score) in analysis.scores.iter_mut().enumerate() {
+                    *score = CustomerScore {
+                        rank: ranks[offset + index],
+                        ..scales.rescore(score, config)
+                    };
+                }
+                analysis.segments = std::mem::take(&mut analysis.segments)
+                    .without_population_wide(&config.segments);
+                let customers: Vec<usize> = (0..part.customer_count())
+                    .filter(|c| analysis.scores[*c].has_gap())
+                    .collect();
+                offset += part.customer_count();
+                let context = crate::report::ReportContext {
+                    dataset: &part,
+                    analysis: &analysis,
+                    config,
+                    customers: &customers,
+                    generated_at: generated_at.to_string(),
+                    narratives: None,
                 };
-            }
-            analysis.segments =
-                std::mem::take(&mut analysis.segments).without_population_wide(&config.segments);
-            let customers: Vec<usize> = (0..part.customer_count())
-                .filter(|c| analysis.scores[*c].has_gap())
-                .collect();
-            offset += part.customer_count();
-            let context = crate::report::ReportContext {
-                dataset: &part,
-                analysis: &analysis,
-                config,
-                customers: &customers,
-                generated_at: generated_at.to_string(),
-                narratives: None,
-            };
-            each(&context).map_err(Listed::Write)
-        });
+                each(&context).map_err(Listed::Write)
+            },
+        );
         match listed {
-            Ok(()) => Ok(()),
+            Ok(_) => Ok(()),
             Err(Listed::Write(error)) => Err(error),
             // The panel read a first time cannot be read now (it changed, or went away).
             Err(Listed::Read(error)) => Err(std::io::Error::other(error.to_string())),

@@ -74,15 +74,35 @@ pub fn load(options: &LoadOptions) -> Result<Dataset, DataError> {
 /// Customers per part of a streamed panel: a part of 52 weeks is about 20 MB.
 pub const STREAM_PART_CUSTOMERS: usize = 100_000;
 
+/// What the first reading of a streamed panel found: its week grid, and the file as it was
+/// then (size and modification time), so a later reading can skip the checks it made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedPanel {
+    span: weekly::PanelSpan,
+    stamp: (u64, Option<std::time::SystemTime>),
+}
+
+/// The size and modification time of `path`.
+fn file_stamp(path: &str) -> Result<(u64, Option<std::time::SystemTime>), DataError> {
+    let metadata = std::fs::metadata(path).map_err(|source| DataError::Io {
+        path: path.to_string(),
+        source,
+    })?;
+    Ok((metadata.len(), metadata.modified().ok()))
+}
+
 /// Reads a weekly panel (CSV or Parquet) whose customers' rows come together, part by part,
-/// without holding it whole: the file is read twice, first for its week grid (and every
-/// row's checks, and that each customer's rows come together), then in parts of about `part_customers` customers, each a dataset on the
-/// whole panel's weeks handed to `each` and dropped. Customer attributes are not attached.
+/// without holding it whole: the file is read first for its week grid (and every row's
+/// checks, and that each customer's rows come together) unless `checked` says a reading
+/// already did, then in parts of about `part_customers` customers, each a dataset on the whole
+/// panel's weeks handed to `each` and dropped. Customer attributes are not attached. Returns
+/// what the checks found, for the next reading of the same file.
 pub fn stream_weekly(
     options: &LoadOptions,
     part_customers: usize,
+    checked: Option<&CheckedPanel>,
     mut each: impl FnMut(Dataset) -> Result<(), DataError> + Send,
-) -> Result<(), DataError> {
+) -> Result<CheckedPanel, DataError> {
     let SpendSource::Weekly(path) = &options.spend else {
         return Err(DataError::Invalid(
             "a transaction log cannot be streamed: expected a weekly panel (--weekly)".into(),
@@ -120,6 +140,46 @@ pub fn stream_weekly(
             weekly::scan_weekly(path, &options.format, options.policy, |chunk| apply(chunk))
         }
     };
+    let stamp = file_stamp(path)?;
+    let span = match checked {
+        Some(checked) if checked.stamp == stamp => checked.span,
+        Some(_) => {
+            return Err(DataError::Invalid(format!(
+                "{path}: the panel changed while it was being read (its size or modification time); expected it unchanged until the report is written"
+            )));
+        }
+        None => check_panel(path, options, part_customers, &read)?,
+    };
+    let source = crate::text::one_line(path).into_owned();
+    let mut parts = weekly::PanelParts::new(
+        path,
+        options.policy,
+        options.as_of,
+        span,
+        part_customers.max(1),
+        |mut part: Dataset| {
+            part.source.clone_from(&source);
+            part.load.customers_without_attributes = part.customer_count() as u64;
+            each(part)
+        },
+    );
+    read(&mut |chunk| parts.feed(chunk))?;
+    parts.end()?;
+    Ok(CheckedPanel { span, stamp })
+}
+
+/// Reads a panel once, handing every chunk of rows to the function given.
+type ReadPanel<'a> = dyn Fn(&mut (dyn FnMut(&RowChunk) -> Result<(), DataError> + Send)) -> Result<(), DataError>
+    + 'a;
+
+/// The first reading of a streamed panel: its week grid, every row's checks, and that each
+/// customer's rows come together (the first customer whose rows begin again is named).
+fn check_panel(
+    path: &str,
+    options: &LoadOptions,
+    part_customers: usize,
+    read: &ReadPanel<'_>,
+) -> Result<weekly::PanelSpan, DataError> {
     let mut count = weekly::SpanCount::new(path, part_customers.max(1));
     read(&mut |chunk| count.feed(chunk))?;
     if let Some(line) = count.first_return()? {
@@ -139,22 +199,7 @@ pub fn stream_weekly(
         );
         return Err(found.err().unwrap_or_else(|| ungrouped("?")));
     }
-    let span = count.span(options.as_of)?;
-    let source = crate::text::one_line(path).into_owned();
-    let mut parts = weekly::PanelParts::new(
-        path,
-        options.policy,
-        options.as_of,
-        span,
-        part_customers.max(1),
-        |mut part: Dataset| {
-            part.source.clone_from(&source);
-            part.load.customers_without_attributes = part.customer_count() as u64;
-            each(part)
-        },
-    );
-    read(&mut |chunk| parts.feed(chunk))?;
-    parts.end()
+    count.span(options.as_of)
 }
 
 fn load_spend(options: &LoadOptions) -> Result<Dataset, DataError> {
@@ -190,5 +235,51 @@ fn load_spend(options: &LoadOptions) -> Result<Dataset, DataError> {
             options.policy,
             options.as_of,
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_streamed_panel_read_again_skips_its_checks_unless_it_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("weekly.csv");
+        let rows =
+            "customer_id,week_start_date,weekly_spend\na,2025-01-06,1.00\nb,2025-01-06,2.00\n";
+        std::fs::write(&path, rows).unwrap();
+        let options = LoadOptions {
+            customers: None,
+            spend: SpendSource::Weekly(path.clone()),
+            format: TableFormat::default(),
+            policy: RowPolicy::Strict,
+            as_of: None,
+        };
+        let read = |checked: Option<&CheckedPanel>| {
+            let mut ids = Vec::new();
+            let result = stream_weekly(&options, 1, checked, |part| {
+                ids.extend(part.customer_ids.iter().map(str::to_string));
+                Ok(())
+            });
+            (result, ids)
+        };
+        let (checked, ids) = read(None);
+        let checked = checked.unwrap();
+        assert_eq!(ids, ["a", "b"]);
+        let (again, ids) = read(Some(&checked));
+        assert_eq!(
+            (again.unwrap(), ids),
+            (checked.clone(), vec!["a".into(), "b".into()])
+        );
+        // Grown since: refused, never read as the checks found it.
+        std::fs::write(&path, format!("{rows}c,2025-01-06,3.00\n")).unwrap();
+        let (changed, ids) = read(Some(&checked));
+        let error = changed.unwrap_err().to_string();
+        assert!(
+            error.ends_with("the panel changed while it was being read (its size or modification time); expected it unchanged until the report is written"),
+            "{error}"
+        );
+        assert!(ids.is_empty());
     }
 }
