@@ -228,19 +228,19 @@ pub struct Keyed {
     pub owner: u64,
 }
 
-/// Two 64-bit words, little-endian: the layout of both records here.
-fn encode_words(words: [u64; 2], out: &mut Vec<u8>) {
-    out.extend_from_slice(&words[0].to_le_bytes());
-    out.extend_from_slice(&words[1].to_le_bytes());
+/// 64-bit words, little-endian: the layout of every record (`BYTES` = 8 × the words).
+pub fn encode_words<const N: usize>(words: [u64; N], out: &mut Vec<u8>) {
+    for word in words {
+        out.extend_from_slice(&word.to_le_bytes());
+    }
 }
 
-fn decode_words(bytes: &[u8]) -> [u64; 2] {
-    let word = |at: usize| {
+pub fn decode_words<const N: usize>(bytes: &[u8]) -> [u64; N] {
+    std::array::from_fn(|index| {
         let mut word = [0; 8];
-        word.copy_from_slice(&bytes[at..at + 8]);
+        word.copy_from_slice(&bytes[8 * index..8 * index + 8]);
         u64::from_le_bytes(word)
-    };
-    [word(0), word(8)]
+    })
 }
 
 impl Record for Keyed {
@@ -297,6 +297,73 @@ impl Counted {
     }
 }
 
+/// Texts written one after another and read back by their number, from the disk: for the
+/// rare text a merge needs (an id that breaks a tie), not for every record.
+pub struct Texts {
+    bytes: io::BufWriter<std::fs::File>,
+    ends: io::BufWriter<std::fs::File>,
+    written: u64,
+    count: u64,
+}
+
+impl Texts {
+    pub fn new() -> io::Result<Self> {
+        Ok(Self {
+            bytes: io::BufWriter::with_capacity(RUN_BUFFER_BYTES, tempfile::tempfile()?),
+            ends: io::BufWriter::with_capacity(RUN_BUFFER_BYTES, tempfile::tempfile()?),
+            written: 0,
+            count: 0,
+        })
+    }
+
+    /// Adds `text`; its number is the count of texts before it.
+    pub fn push(&mut self, text: &[u8]) -> io::Result<u64> {
+        self.bytes.write_all(text)?;
+        self.written += text.len() as u64;
+        self.ends.write_all(&self.written.to_le_bytes())?;
+        self.count += 1;
+        Ok(self.count - 1)
+    }
+
+    /// Done writing: the texts, to be read by number.
+    pub fn finish(self) -> io::Result<TextReader> {
+        let bytes = self
+            .bytes
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)?;
+        let ends = self
+            .ends
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)?;
+        Ok(TextReader { bytes, ends })
+    }
+}
+
+pub struct TextReader {
+    bytes: std::fs::File,
+    ends: std::fs::File,
+}
+
+impl TextReader {
+    /// Text number `number`.
+    pub fn get(&self, number: u64) -> io::Result<Vec<u8>> {
+        let mut end = [0; 8];
+        self.ends.read_exact_at(&mut end, number * 8)?;
+        let end = u64::from_le_bytes(end);
+        let start = match number {
+            0 => 0,
+            _ => {
+                let mut start = [0; 8];
+                self.ends.read_exact_at(&mut start, (number - 1) * 8)?;
+                u64::from_le_bytes(start)
+            }
+        };
+        let mut text = vec![0; end.saturating_sub(start) as usize];
+        self.bytes.read_exact_at(&mut text, start)?;
+        Ok(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,5 +413,22 @@ mod tests {
         let (none, runs) = merged(&[], 10, Keyed::descending);
         assert!(none.is_empty());
         assert_eq!(runs, 0);
+    }
+
+    #[test]
+    fn texts_read_back_by_number() {
+        let mut texts = Texts::new().unwrap();
+        let written = ["C-17", "", "ünïcode", &"9".repeat(300)];
+        for (number, text) in written.iter().enumerate() {
+            assert_eq!(texts.push(text.as_bytes()).unwrap(), number as u64);
+        }
+        let texts = texts.finish().unwrap();
+        for number in [3, 0, 2, 1] {
+            assert_eq!(
+                texts.get(number).unwrap(),
+                written[number as usize].as_bytes()
+            );
+        }
+        assert!(texts.get(4).is_err(), "past the last text");
     }
 }

@@ -1,6 +1,6 @@
-//! Streamed analysis (`analyze --stream`): the summary and the top customers of a weekly
-//! panel too large to hold, in memory that does not grow with the panel's weeks, attributes
-//! or customers (a listing of every customer grows by its ranks, about 60 bytes a customer).
+//! Streamed analysis (`analyze --stream`): the summary, the top customers or every customer
+//! with a gap of a weekly panel too large to hold, in memory that does not grow with the
+//! panel's weeks, attributes or customers.
 //!
 //! The panel is read in parts of customers (`data::stream_weekly`), and every part is
 //! analysed on its own and dropped. Because a customer's analysis depends only on their own
@@ -9,15 +9,18 @@
 //! customer's total spend and |gap| to the disk (`spill`: 32 bytes a customer of temporary
 //! disk); merged, those give each customer's standing among everyone, read back in the
 //! panel's order by the second pass, which scores every customer exactly as the whole run
-//! does and keeps the best `n` and the highest churn risks with their weeks.
+//! does and keeps the best `n` and the highest churn risks with their weeks. A listing of
+//! everyone ranks everyone on the disk too (`rank_everyone`): priorities sorted in the
+//! ranking's order, ranks given, then sorted back by customer for the third reading, which
+//! lists each part's customers with a gap as it reads them.
 //! The result is a small dataset of just those customers and an analysis whose summary is
 //! everyone's, which every report format writes as it writes a whole analysis.
 
 use crate::config::{ChurnModel, Config};
 use crate::data::{CheckedPanel, DataError, Dataset, LoadOptions, LoadReport};
-use crate::engine::partition::{self, Partial, Ranked, Scales, Standing};
+use crate::engine::partition::{self, Partial, Ranked, Standing};
 use crate::engine::{self, Analysis, CustomerScore, Summary};
-use crate::spill::{Counted, Keyed, Merge, Spill};
+use crate::spill::{self, Counted, Keyed, Merge, Record, Spill};
 use std::cmp::Ordering;
 
 /// Why a panel cannot be streamed, or what went wrong reading it.
@@ -50,9 +53,11 @@ pub struct Streamed {
 
 /// Lists every customer with a gap of a streamed panel, reading it once more.
 pub struct Lister {
-    /// Every customer's rank (0: no gap), in the panel's order.
-    ranks: Vec<u32>,
-    scales: Scales,
+    /// Every customer with a gap's rank and standing, in the panel's order (from the disk).
+    ranked: std::sync::Mutex<std::iter::Peekable<Merge<RankedEntry>>>,
+    /// How many customers, and customers with a gap, the standings count among.
+    revenues: u64,
+    gaps: u64,
     config: Config,
     options: LoadOptions,
     part_customers: usize,
@@ -64,14 +69,19 @@ pub struct Lister {
 pub enum Listing {
     /// The best `n`, in rank order (and the highest churn risks, for markdown).
     Top(usize),
-    /// Every customer with a gap, in the panel's order, each with their rank: costs about 40
-    /// bytes a customer with a gap for the ranking, and a third reading to list them.
+    /// Every customer with a gap, in the panel's order, each with their rank: the ranking is
+    /// made on the disk (about 200 bytes of it a customer with a gap), and a third reading
+    /// lists them.
     Every,
 }
 
-/// What ranking everyone needs of a customer with a gap, kept from the first reading.
+/// What ranking everyone needs of a customer with a gap, kept from the first reading (on
+/// disk, in the panel's order).
+#[derive(Debug, Clone, Copy)]
 struct RankInput {
-    customer: u32,
+    owner: u64,
+    /// The customer's id, by its number in the ids on disk (read only to break a tie).
+    id: u64,
     gap_size: f64,
     total_revenue: f64,
     recovery_probability: f64,
@@ -79,10 +89,54 @@ struct RankInput {
     primary: engine::GapType,
 }
 
+impl Record for RankInput {
+    const BYTES: usize = 48;
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        let primary = engine::GapType::ALL
+            .iter()
+            .position(|kind| *kind == self.primary)
+            .unwrap_or(0) as u64;
+        spill::encode_words(
+            [
+                self.owner,
+                self.id,
+                self.gap_size.to_bits(),
+                self.total_revenue.to_bits(),
+                self.recovery_probability.to_bits(),
+                u64::from(self.churn_points) | primary << 32,
+            ],
+            out,
+        );
+    }
+
+    fn decode(bytes: &[u8]) -> Self {
+        let [
+            owner,
+            id,
+            gap_size,
+            total_revenue,
+            recovery,
+            churn_and_primary,
+        ] = spill::decode_words(bytes);
+        let kinds = engine::GapType::ALL;
+        Self {
+            owner,
+            id,
+            gap_size: f64::from_bits(gap_size),
+            total_revenue: f64::from_bits(total_revenue),
+            recovery_probability: f64::from_bits(recovery),
+            churn_points: churn_and_primary as u32,
+            primary: kinds[(churn_and_primary >> 32) as usize % kinds.len()],
+        }
+    }
+}
+
 impl RankInput {
-    fn of(customer: usize, score: &CustomerScore) -> Option<Self> {
+    fn of(owner: u64, id: u64, score: &CustomerScore) -> Option<Self> {
         Some(Self {
-            customer: customer as u32,
+            owner,
+            id,
             gap_size: score.gap_size,
             total_revenue: score.total_revenue,
             recovery_probability: score.recovery_probability,
@@ -91,9 +145,13 @@ impl RankInput {
         })
     }
 
+    fn by_owner(a: &Self, b: &Self) -> Ordering {
+        a.owner.cmp(&b.owner)
+    }
+
     /// The score fields the priority reads (the rest stay default): the same arithmetic as
-    /// the whole run's, through `Scales::rescore`.
-    fn priority(&self, scales: &Scales, config: &Config) -> f64 {
+    /// the whole run's, through `Standing::rescore`.
+    fn priority(&self, standing: Standing, config: &Config) -> f64 {
         let score = CustomerScore {
             total_revenue: self.total_revenue,
             gap_size: self.gap_size,
@@ -102,38 +160,188 @@ impl RankInput {
             primary: Some(self.primary),
             ..Default::default()
         };
-        scales.rescore(&score, config).priority
+        standing.rescore(&score, config).priority
     }
 }
 
-/// Every customer's rank (0: no gap), in the engine's ranking order: priority, |gap|, churn
-/// points, then id.
-fn ranks(
-    inputs: Vec<RankInput>,
-    ids: &crate::data::IdColumn,
-    customers: usize,
-    scales: &Scales,
-    config: &Config,
-) -> Vec<u32> {
-    use rayon::prelude::*;
-    let mut keys: Vec<engine::RankKey> = inputs
-        .par_iter()
-        .enumerate()
-        .map(|(slot, input)| {
-            (
-                input.priority(scales, config),
-                input.gap_size,
-                input.churn_points,
-                slot as u32,
-            )
-        })
-        .collect();
-    engine::sort_ranking(&mut keys, ids);
-    let mut ranks = vec![0u32; customers];
-    for (position, key) in keys.iter().enumerate() {
-        ranks[inputs[key.3 as usize].customer as usize] = position as u32 + 1;
+/// A customer with a gap as the ranking sorts them, with their standing for the listing.
+#[derive(Debug, Clone, Copy)]
+struct Placed {
+    priority: f64,
+    gap_size: f64,
+    churn_points: u32,
+    owner: u64,
+    id: u64,
+    revenues_at_most: u64,
+    gaps_at_most: u64,
+}
+
+impl Record for Placed {
+    const BYTES: usize = 56;
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        spill::encode_words(
+            [
+                self.priority.to_bits(),
+                self.gap_size.to_bits(),
+                u64::from(self.churn_points),
+                self.owner,
+                self.id,
+                self.revenues_at_most,
+                self.gaps_at_most,
+            ],
+            out,
+        );
     }
-    ranks
+
+    fn decode(bytes: &[u8]) -> Self {
+        let [
+            priority,
+            gap_size,
+            churn_points,
+            owner,
+            id,
+            revenues_at_most,
+            gaps_at_most,
+        ] = spill::decode_words(bytes);
+        Self {
+            priority: f64::from_bits(priority),
+            gap_size: f64::from_bits(gap_size),
+            churn_points: churn_points as u32,
+            owner,
+            id,
+            revenues_at_most,
+            gaps_at_most,
+        }
+    }
+}
+
+impl Placed {
+    /// The ranking's order (`engine::sort_ranking`) on the numbers; ties on all of them are
+    /// broken by id afterwards (`place_ties`), the panel's order standing in until then.
+    fn ranking(a: &Self, b: &Self) -> Ordering {
+        Self::numbers(a, b).then(a.owner.cmp(&b.owner))
+    }
+
+    fn numbers(a: &Self, b: &Self) -> Ordering {
+        b.priority
+            .total_cmp(&a.priority)
+            .then_with(|| b.gap_size.total_cmp(&a.gap_size))
+            .then_with(|| b.churn_points.cmp(&a.churn_points))
+    }
+}
+
+/// A listed customer's rank and standing, by owner: what the listing reads back.
+#[derive(Debug, Clone, Copy)]
+struct RankedEntry {
+    owner: u64,
+    rank: u64,
+    revenues_at_most: u64,
+    gaps_at_most: u64,
+}
+
+impl Record for RankedEntry {
+    const BYTES: usize = 32;
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        spill::encode_words(
+            [
+                self.owner,
+                self.rank,
+                self.revenues_at_most,
+                self.gaps_at_most,
+            ],
+            out,
+        );
+    }
+
+    fn decode(bytes: &[u8]) -> Self {
+        let [owner, rank, revenues_at_most, gaps_at_most] = spill::decode_words(bytes);
+        Self {
+            owner,
+            rank,
+            revenues_at_most,
+            gaps_at_most,
+        }
+    }
+}
+
+impl RankedEntry {
+    fn by_owner(a: &Self, b: &Self) -> Ordering {
+        a.owner.cmp(&b.owner)
+    }
+}
+
+/// Ranks every customer with a gap, on disk: each one's priority on the whole panel's scales
+/// (`standings`, read in the panel's order with `inputs`), sorted in the ranking's order, then
+/// sorted back by customer with their rank. Memory: a batch and a buffer per run.
+fn rank_everyone(
+    inputs: Spill<RankInput>,
+    ids: spill::TextReader,
+    standings: &mut Standings,
+    config: &Config,
+    batch: usize,
+) -> std::io::Result<Merge<RankedEntry>> {
+    let mut placed = Spill::new(batch, Placed::ranking);
+    for input in inputs.merge()? {
+        let input = input?;
+        let standing = standings.of(input.owner)?;
+        placed.push(Placed {
+            priority: input.priority(standing, config),
+            gap_size: input.gap_size,
+            churn_points: input.churn_points,
+            owner: input.owner,
+            id: input.id,
+            revenues_at_most: standing.revenues_at_most,
+            gaps_at_most: standing.gaps_at_most,
+        })?;
+    }
+    let mut ranked = Spill::new(batch, RankedEntry::by_owner);
+    let mut rank = 0;
+    let mut ties: Vec<Placed> = Vec::new();
+    for next in placed.merge()? {
+        let next = next?;
+        if ties
+            .last()
+            .is_some_and(|last| Placed::numbers(last, &next) != Ordering::Equal)
+        {
+            place_ties(&mut ties, &ids, &mut rank, &mut ranked)?;
+        }
+        ties.push(next);
+    }
+    place_ties(&mut ties, &ids, &mut rank, &mut ranked)?;
+    ranked.merge()
+}
+
+/// Gives the next ranks to customers equal on every number, in id order (`compare_ids`, as
+/// `engine::sort_ranking` breaks such ties).
+fn place_ties(
+    ties: &mut Vec<Placed>,
+    ids: &spill::TextReader,
+    rank: &mut u64,
+    ranked: &mut Spill<RankedEntry>,
+) -> std::io::Result<()> {
+    if ties.len() > 1 {
+        let mut by_id = ties
+            .drain(..)
+            .map(|placed| {
+                let id = ids.get(placed.id)?;
+                Ok((String::from_utf8_lossy(&id).into_owned(), placed))
+            })
+            .collect::<std::io::Result<Vec<(String, Placed)>>>()?;
+        by_id.sort_by(|a, b| engine::compare_ids(&a.0, &b.0));
+        ties.extend(by_id.into_iter().map(|(_, placed)| placed));
+    }
+    for placed in ties.drain(..) {
+        *rank += 1;
+        ranked.push(RankedEntry {
+            owner: placed.owner,
+            rank: *rank,
+            revenues_at_most: placed.revenues_at_most,
+            gaps_at_most: placed.gaps_at_most,
+        })?;
+    }
+    Ok(())
 }
 
 /// Reads the panel's parts on a thread of its own and hands each to `each` here, one part
@@ -256,6 +464,7 @@ impl SpilledScales {
             revenue_count,
             gaps: gaps.peekable(),
             gap_count,
+            last: None,
         })
     }
 }
@@ -291,25 +500,39 @@ struct Standings {
     revenue_count: u64,
     gaps: std::iter::Peekable<Merge<Counted>>,
     gap_count: u64,
+    /// The last customer asked about, and their standing (they may be asked again).
+    last: Option<(u64, Standing)>,
 }
 
 impl Standings {
     /// The standing of the panel's customer `customer` (asked in increasing order).
     fn of(&mut self, customer: u64) -> std::io::Result<Standing> {
-        let at_most = |counts: &mut std::iter::Peekable<Merge<Counted>>| match counts
-            .next_if(|c| c.as_ref().map_or(true, |c| c.owner == customer))
+        if let Some((last, standing)) = self.last
+            && last == customer
         {
-            Some(counted) => counted.map(|c| c.count),
-            None => Ok(0),
+            return Ok(standing);
+        }
+        // Customers not asked about (without a gap, when only those are) are passed over.
+        let at_most = |counts: &mut std::iter::Peekable<Merge<Counted>>| {
+            while counts
+                .next_if(|c| c.as_ref().is_ok_and(|c| c.owner < customer))
+                .is_some()
+            {}
+            match counts.next_if(|c| c.as_ref().map_or(true, |c| c.owner == customer)) {
+                Some(counted) => counted.map(|c| c.count),
+                None => Ok(0),
+            }
         };
         let revenues_at_most = at_most(&mut self.revenues)?;
         let gaps_at_most = at_most(&mut self.gaps)?;
-        Ok(Standing {
+        let standing = Standing {
             revenues_at_most,
             revenues: self.revenue_count,
             gaps_at_most,
             gaps: self.gap_count,
-        })
+        };
+        self.last = Some((customer, standing));
+        Ok(standing)
     }
 }
 
@@ -324,13 +547,15 @@ pub fn analyze(
     let mut partials: Vec<Partial> = Vec::new();
     let mut load = LoadReport::default();
     let mut first: Option<(Dataset, Analysis)> = None;
-    let mut rank_inputs: Vec<RankInput> = Vec::new();
-    let mut rank_ids = crate::data::IdColumn::default();
+    // A listing of everyone ranks everyone: what that needs goes to the disk too.
+    let mut rank_inputs = Spill::new(part_customers, RankInput::by_owner);
+    let mut rank_ids = match listing {
+        Listing::Every => Some(spill::Texts::new()?),
+        Listing::Top(_) => None,
+    };
     let mut customers = 0;
-    // A listing of everyone ranks everyone in memory anyway; the best few need only where
-    // each customer stands, which the disk holds.
     // A part's worth of records is held before a run of them goes to disk.
-    let mut spilled = (listing != Listing::Every).then(|| SpilledScales::new(part_customers));
+    let mut spilled = SpilledScales::new(part_customers);
     let checked = in_turn::<StreamError>(options, part_customers, None, |part| {
         let analysis = engine::analyze(&part, config);
         if analysis.season.kind() == engine::season::BaselineKind::Seasonal {
@@ -341,19 +566,17 @@ pub fn analyze(
             ))
             .into());
         }
-        match &mut spilled {
-            Some(spilled) => {
-                spilled.add(customers as u64, &analysis.scores)?;
-                partials.push(Partial::without_scales(&analysis, part.load.skipped_rows));
-            }
-            None => partials.push(Partial::of(&analysis, part.load.skipped_rows)),
-        }
+        spilled.add(customers as u64, &analysis.scores)?;
+        partials.push(Partial::without_scales(&analysis, part.load.skipped_rows));
         load.absorb(part.load.clone());
-        if listing == Listing::Every {
+        if let Some(ids) = &mut rank_ids {
             for (index, score) in analysis.scores.iter().enumerate() {
-                if let Some(input) = RankInput::of(customers + index, score) {
-                    rank_inputs.push(input);
-                    rank_ids.push(&part.customer_ids[index]);
+                if score.has_gap() {
+                    let id = ids.push(part.customer_ids[index].as_bytes())?;
+                    let owner = (customers + index) as u64;
+                    if let Some(input) = RankInput::of(owner, id, score) {
+                        rank_inputs.push(input)?;
+                    }
                 }
             }
         }
@@ -385,11 +608,12 @@ pub fn analyze(
         ..partition::merge_summaries(&partials).map_err(DataError::Invalid)?
     };
     let parts = partials.len();
-    let Some(spilled) = spilled else {
-        let scales = Scales::merge_owned(partials);
-        let ranks = ranks(rank_inputs, &rank_ids, customers, &scales, config);
-        drop(rank_ids);
-        let score = scales.rescore(&first_analysis.scores[0], config);
+    let mut standings = spilled.standings()?;
+    if let Some(ids) = rank_ids {
+        let first_standing = standings.of(0)?;
+        let ids = ids.finish()?;
+        let ranked = rank_everyone(rank_inputs, ids, &mut standings, config, part_customers)?;
+        let score = first_standing.rescore(&first_analysis.scores[0], config);
         let mut dataset = shape;
         dataset.load = load;
         let analysis = Analysis {
@@ -403,19 +627,19 @@ pub fn analyze(
             analysis,
             parts,
             lister: Some(Lister {
-                ranks,
-                scales,
+                ranked: std::sync::Mutex::new(ranked.peekable()),
+                revenues: standings.revenue_count,
+                gaps: standings.gap_count,
                 config: config.clone(),
                 options: options.clone(),
                 part_customers,
                 checked,
             }),
         });
-    };
+    }
     let Listing::Top(top) = listing else {
         unreachable!("every customer is listed above")
     };
-    let mut standings = spilled.standings()?;
 
     let churn_limit = config.report.top_churn;
     let high_risk = config.churn.high_risk_points;
@@ -563,7 +787,11 @@ impl Lister {
         generated_at: &str,
         each: &mut crate::report::EachPart,
     ) -> std::io::Result<()> {
-        let (ranks, scales, config) = (&self.ranks, &self.scales, &self.config);
+        let config = &self.config;
+        let mut ranked = self
+            .ranked
+            .lock()
+            .map_err(|_| std::io::Error::other("the ranking was left half read"))?;
         let mut offset = 0;
         let listed = in_turn(
             &self.options,
@@ -571,10 +799,35 @@ impl Lister {
             Some(&self.checked),
             |part| {
                 let mut analysis = engine::analyze(&part, config);
+                // Only customers with a gap are listed: only they are ranked and rescored.
                 for (index, score) in analysis.scores.iter_mut().enumerate() {
+                    if !score.has_gap() {
+                        continue;
+                    }
+                    let owner = (offset + index) as u64;
+                    let entry = ranked
+                        .next_if(|e| e.as_ref().map_or(true, |e| e.owner == owner))
+                        .transpose()
+                        .map_err(|error| {
+                            Listed::Write(std::io::Error::other(format!(
+                                "a temporary file in {} cannot be read: {error}",
+                                std::env::temp_dir().display()
+                            )))
+                        })?
+                        .ok_or_else(|| {
+                            Listed::Read(DataError::Invalid(
+                                "the panel changed while it was being read: a customer with a gap was not ranked".into(),
+                            ))
+                        })?;
+                    let standing = Standing {
+                        revenues_at_most: entry.revenues_at_most,
+                        revenues: self.revenues,
+                        gaps_at_most: entry.gaps_at_most,
+                        gaps: self.gaps,
+                    };
                     *score = CustomerScore {
-                        rank: ranks[offset + index],
-                        ..scales.rescore(score, config)
+                        rank: entry.rank as u32,
+                        ..standing.rescore(score, config)
                     };
                 }
                 analysis.segments = std::mem::take(&mut analysis.segments)

@@ -273,6 +273,76 @@ fn streamed_row_formats_list_everyone_with_the_whole_runs_ranks() {
     assert_eq!(ranks, (1..=listed as i64).collect::<Vec<_>>());
 }
 
+/// Customers equal on every number the ranking sorts by are ranked by id, as the whole run
+/// ranks them, however the streamed ranking's runs cut the ties.
+#[test]
+fn streamed_ties_are_ranked_by_id_as_the_whole_run_ranks_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ties.csv");
+    let mut text = String::from("customer_id,week_start_date,weekly_spend\n");
+    let same = ["10", "9", "b", "100", "a", "2"];
+    let others = ["7", "c"];
+    for (position, id) in same.iter().chain(&others).enumerate() {
+        for week in 0..12u64 {
+            let day =
+                chrono::NaiveDate::from_ymd_opt(2025, 1, 6).unwrap() + chrono::Days::new(7 * week);
+            // Everyone slips in the last weeks; the tied ones by the very same amounts.
+            let base = if position < same.len() {
+                50.0
+            } else {
+                40.0 + position as f64
+            };
+            let spend = if week >= 8 { base / 4.0 } else { base };
+            text.push_str(&format!("{id},{day},{spend:.2}\n"));
+        }
+    }
+    std::fs::write(&path, text).unwrap();
+    let ranked = |extra: &[&str]| -> Vec<(u64, String)> {
+        let mut args = vec![
+            "analyze",
+            "--weekly",
+            path.to_str().unwrap(),
+            "--format",
+            "jsonl",
+        ];
+        args.extend(EVERYONE);
+        args.extend(extra);
+        let output = revgap(&args);
+        assert!(output.status.success(), "{output:?}");
+        let text = String::from_utf8(output.stdout).unwrap();
+        let mut ranked: Vec<(u64, String)> = text
+            .lines()
+            .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+            .filter(|record| record.get("rank").is_some())
+            .map(|record| {
+                let rank = record["rank"].as_u64().unwrap();
+                (rank, record["customer_id"].as_str().unwrap().to_string())
+            })
+            .collect();
+        ranked.sort();
+        ranked
+    };
+    let whole = ranked(&["--no-snapshot"]);
+    assert_eq!(whole.len(), same.len() + others.len(), "{whole:?}");
+    let tied: Vec<&str> = whole
+        .iter()
+        .map(|(_, id)| id.as_str())
+        .filter(|id| same.contains(id))
+        .collect();
+    assert_eq!(
+        tied,
+        ["2", "9", "10", "100", "a", "b"],
+        "numeric ids by number, then text"
+    );
+    for part in ["1", "2", "3", "100000"] {
+        assert_eq!(
+            ranked(&["--stream", "--stream-part", part]),
+            whole,
+            "parts of {part}"
+        );
+    }
+}
+
 /// A panel where nobody slips: every format still writes a report, with no customer listed.
 #[test]
 fn a_panel_without_gaps_streams_to_empty_listings() {
