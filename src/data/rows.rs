@@ -236,48 +236,48 @@ pub fn parse_rows(
     let mut chunk = pool.take();
     chunk.rows.reserve(text.len() / 16);
     let mut day_cache = DayCache::for_layout(layout);
+    let reading = Reading {
+        path,
+        first_line,
+        layout,
+        policy,
+    };
     if let Delimiter::Byte(separator) = delimiter
         && layout.is_three_columns_in_order()
         && !matches!(separator, b'\n' | b'\r')
         && memchr::memchr(b'"', text).is_none()
     {
-        scan_three_fields(
-            path,
-            text,
-            first_line,
-            separator,
-            layout,
-            policy,
-            &mut chunk,
-            &mut day_cache,
-        );
-        return chunk;
+        scan_three_fields(&reading, text, separator, &mut chunk, &mut day_cache);
+    } else {
+        scan_records(&reading, text, delimiter, &mut chunk, &mut day_cache);
     }
-    scan_records(
-        path,
-        text,
-        first_line,
-        delimiter,
-        layout,
-        policy,
-        &mut chunk,
-        &mut day_cache,
-    );
     chunk
 }
 
-/// Any layout: records as the CSV rules split them, every row checked by `check_row`.
-#[allow(clippy::too_many_arguments)]
-fn scan_records(
-    path: &str,
-    text: &[u8],
+/// What the rows of a half-block are read against.
+#[derive(Clone, Copy)]
+struct Reading<'a> {
+    path: &'a str,
+    /// The line number of the half-block's first line.
     first_line: u64,
-    delimiter: Delimiter,
-    layout: &RowLayout,
+    layout: &'a RowLayout,
     policy: RowPolicy,
+}
+
+/// Any layout: records as the CSV rules split them, every row checked by `check_row`.
+fn scan_records(
+    reading: &Reading,
+    text: &[u8],
+    delimiter: Delimiter,
     chunk: &mut RowChunk,
     day_cache: &mut DayCache,
 ) {
+    let Reading {
+        path,
+        first_line,
+        layout,
+        policy,
+    } = *reading;
     let needed = layout.needed_width();
     for_each_record(path, text, first_line, delimiter, |line, record| {
         if chunk.stopped.is_some() {
@@ -300,17 +300,19 @@ fn scan_records(
 /// found with the line's end in one pass over the text (`Marks`), without building a field
 /// list. Any line that is not exactly that (wrong field count, bad value, …) goes through
 /// `check_row`, so every message is the general one.
-#[allow(clippy::too_many_arguments)]
 fn scan_three_fields(
-    path: &str,
+    reading: &Reading,
     text: &[u8],
-    first_line: u64,
     separator: u8,
-    layout: &RowLayout,
-    policy: RowPolicy,
     chunk: &mut RowChunk,
     day_cache: &mut DayCache,
 ) {
+    let Reading {
+        path,
+        first_line,
+        layout,
+        policy,
+    } = *reading;
     let needed = layout.needed_width();
     let mut marks = Marks::new(text, separator);
     let mut start = 0;
@@ -644,15 +646,16 @@ mod tests {
                 let mut chunk = RowChunk::default();
                 let mut days = DayCache::default();
                 let layout = layout();
+                let reading = Reading {
+                    path: "p.csv",
+                    first_line: 2,
+                    layout: &layout,
+                    policy,
+                };
                 if fast {
-                    scan_three_fields(
-                        "p.csv", text, 2, b',', &layout, policy, &mut chunk, &mut days,
-                    );
+                    scan_three_fields(&reading, text, b',', &mut chunk, &mut days);
                 } else {
-                    let comma = Delimiter::Byte(b',');
-                    scan_records(
-                        "p.csv", text, 2, comma, &layout, policy, &mut chunk, &mut days,
-                    );
+                    scan_records(&reading, text, Delimiter::Byte(b','), &mut chunk, &mut days);
                 }
                 let runs: Vec<Vec<u8>> = (0..chunk.run_ends.len())
                     .map(|r| chunk.run_id(r).to_vec())
