@@ -31,13 +31,13 @@ pub enum StreamError {
     /// The configuration needs every customer at once.
     #[error("--stream: {0}")]
     NeedsWholePanel(String),
-    /// The scales' temporary file (in the system's temporary directory) failed.
-    #[error(
-        "--stream: a temporary file in {dir} cannot be written or read: {error}",
-        dir = std::env::temp_dir().display(),
-        error = .0
-    )]
-    Spill(#[from] std::io::Error),
+}
+
+/// A temporary file failed (exit 73, as an output that cannot be written).
+impl From<std::io::Error> for StreamError {
+    fn from(error: std::io::Error) -> Self {
+        Self::Data(DataError::Temporary(error))
+    }
 }
 
 /// The streamed result: the customers kept, and an analysis of them whose summary (and the
@@ -808,12 +808,7 @@ impl Lister {
                     let entry = ranked
                         .next_if(|e| e.as_ref().map_or(true, |e| e.owner == owner))
                         .transpose()
-                        .map_err(|error| {
-                            Listed::Write(std::io::Error::other(format!(
-                                "a temporary file in {} cannot be read: {error}",
-                                std::env::temp_dir().display()
-                            )))
-                        })?
+                        .map_err(|error| Listed::Read(DataError::Temporary(error)))?
                         .ok_or_else(|| {
                             Listed::Read(DataError::Invalid(
                                 "the panel changed while it was being read: a customer with a gap was not ranked".into(),

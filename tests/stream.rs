@@ -343,6 +343,37 @@ fn streamed_ties_are_ranked_by_id_as_the_whole_run_ranks_them() {
     }
 }
 
+/// The temporary files a streamed run sorts on disk cannot be made: one line, exit 73 (as an
+/// output that cannot be written), and no report.
+#[test]
+fn a_temporary_directory_that_cannot_be_written_is_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, _) = panel(dir.path());
+    let missing = dir.path().join("no-such-dir");
+    let out = dir.path().join("report.csv");
+    for part in ["1", "100000"] {
+        let output = std::process::Command::new(common::binary())
+            .args(["analyze", "--weekly", csv.to_str().unwrap(), "--stream"])
+            .args(["--stream-part", part, "--format", "csv", "--out"])
+            .arg(&out)
+            .args(EVERYONE)
+            .env("TMPDIR", &missing)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(73), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.starts_with(&format!(
+                "revgap: error: a temporary file in {} cannot be written or read: ",
+                missing.display()
+            )),
+            "{stderr}"
+        );
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        assert!(!out.exists());
+    }
+}
+
 /// A panel where nobody slips: every format still writes a report, with no customer listed.
 #[test]
 fn a_panel_without_gaps_streams_to_empty_listings() {

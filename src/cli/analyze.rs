@@ -180,9 +180,6 @@ fn streamed(
     let streamed = crate::stream::analyze(&options, config, listing, args.stream_part as usize)
         .map_err(|error| match error {
             crate::stream::StreamError::Data(error) => Failure::from(error),
-            spill @ crate::stream::StreamError::Spill(_) => {
-                Failure::new(super::EXIT_OUTPUT, spill.to_string())
-            }
             other => Failure::new(2, other.to_string()),
         })?;
     check_config_fits(config, &streamed.dataset)?;

@@ -123,6 +123,13 @@ pub enum DataError {
     },
     #[error("{0}")]
     Invalid(String),
+    /// A temporary file of a streamed reading (in `$TMPDIR`) failed: a full or missing
+    /// directory, not the input.
+    #[error(
+        "a temporary file in {dir} cannot be written or read: {0}",
+        dir = std::env::temp_dir().display()
+    )]
+    Temporary(#[source] std::io::Error),
 }
 
 impl DataError {
@@ -130,6 +137,7 @@ impl DataError {
     pub fn exit_code(&self) -> i32 {
         match self {
             Self::Io { .. } => 66,
+            Self::Temporary(_) => 73,
             _ => 65,
         }
     }

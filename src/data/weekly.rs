@@ -144,13 +144,7 @@ impl<'a> SpanCount<'a> {
                     owner: self.hasher.hash_one(id),
                     count: row.line,
                 })
-                .map_err(|error| {
-                    DataError::Invalid(format!(
-                        "{}: a temporary file in {} cannot be written: {error}",
-                        self.path,
-                        std::env::temp_dir().display()
-                    ))
-                })?;
+                .map_err(DataError::Temporary)?;
             self.current.clear();
             self.current.extend_from_slice(id);
         }
@@ -177,18 +171,11 @@ impl<'a> SpanCount<'a> {
     /// every customer's rows come together).
     pub(super) fn first_return(&mut self) -> Result<Option<u64>, DataError> {
         let runs = std::mem::replace(&mut self.runs, Spill::new(1, Counted::by_owner));
-        let failed = |error: std::io::Error| {
-            DataError::Invalid(format!(
-                "{}: a temporary file in {} cannot be read: {error}",
-                self.path,
-                std::env::temp_dir().display()
-            ))
-        };
         let mut previous: Option<u64> = None;
         let mut first: Option<u64> = None;
         // Sorted by customer, then line: a customer's second run is the earliest return.
-        for run in runs.merge().map_err(failed)? {
-            let run = run.map_err(failed)?;
+        for run in runs.merge().map_err(DataError::Temporary)? {
+            let run = run.map_err(DataError::Temporary)?;
             if previous == Some(run.owner) {
                 first = Some(first.map_or(run.count, |line| line.min(run.count)));
             }
