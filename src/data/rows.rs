@@ -266,18 +266,17 @@ struct Reading<'a> {
 
 /// Any layout: records as the CSV rules split them, every row checked by `check_row`.
 fn scan_records(
-    reading: &Reading,
+    &Reading {
+        path,
+        first_line,
+        layout,
+        policy,
+    }: &Reading,
     text: &[u8],
     delimiter: Delimiter,
     chunk: &mut RowChunk,
     day_cache: &mut DayCache,
 ) {
-    let Reading {
-        path,
-        first_line,
-        layout,
-        policy,
-    } = *reading;
     let needed = layout.needed_width();
     for_each_record(path, text, first_line, delimiter, |line, record| {
         if chunk.stopped.is_some() {
@@ -301,18 +300,17 @@ fn scan_records(
 /// list. Any line that is not exactly that (wrong field count, bad value, …) goes through
 /// `check_row`, so every message is the general one.
 fn scan_three_fields(
-    reading: &Reading,
+    &Reading {
+        path,
+        first_line,
+        layout,
+        policy,
+    }: &Reading,
     text: &[u8],
     separator: u8,
     chunk: &mut RowChunk,
     day_cache: &mut DayCache,
 ) {
-    let Reading {
-        path,
-        first_line,
-        layout,
-        policy,
-    } = *reading;
     let needed = layout.needed_width();
     let mut marks = Marks::new(text, separator);
     let mut start = 0;
