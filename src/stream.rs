@@ -6,8 +6,8 @@
 //! analysed on its own and dropped. Because a customer's analysis depends only on their own
 //! weeks under the rules and a non-seasonal baseline, the exact merge of `engine::partition`
 //! gives the whole panel's numbers: the first pass keeps each part's summary and writes every
-//! customer's total spend and |gap| to the disk (`spill`: 32 bytes a customer of temporary
-//! disk); merged, those give each customer's standing among everyone, read back in the
+//! customer's total spend and |gap| to the disk (`spill`, in `$TMPDIR`; the README gives the
+//! space it takes); merged, those give each customer's standing among everyone, read back in the
 //! panel's order by the second pass, which scores every customer exactly as the whole run
 //! does and keeps the best `n` and the highest churn risks with their weeks. A listing of
 //! everyone ranks everyone on the disk too (`rank_everyone`): priorities sorted in the
@@ -70,8 +70,7 @@ pub enum Listing {
     /// The best `n`, in rank order (and the highest churn risks, for markdown).
     Top(usize),
     /// Every customer with a gap, in the panel's order, each with their rank: the ranking is
-    /// made on the disk (about 200 bytes of it a customer with a gap), and a third reading
-    /// lists them.
+    /// made on the disk, and a third reading lists them.
     Every,
 }
 
