@@ -364,6 +364,124 @@ impl TextReader {
     }
 }
 
+/// Bytes sorted into a fixed number of buckets on the disk: each bucket gathers its bytes in
+/// a buffer of its own, written to one unnamed temporary file a block at a time, and is read
+/// back whole, its blocks in the order written. Memory: the buffers, whatever the total.
+#[derive(Debug)]
+pub struct Buckets {
+    file: Option<std::fs::File>,
+    written: u64,
+    buffers: Vec<Vec<u8>>,
+    /// Each bucket's blocks on the disk: (offset, length).
+    blocks: Vec<Vec<(u64, usize)>>,
+    block_bytes: usize,
+}
+
+impl Buckets {
+    /// `count` buckets, each writing a block once `block_bytes` have gathered.
+    pub fn new(count: usize, block_bytes: usize) -> Self {
+        let count = count.max(1);
+        Self {
+            file: None,
+            written: 0,
+            buffers: vec![Vec::new(); count],
+            blocks: vec![Vec::new(); count],
+            block_bytes: block_bytes.max(1),
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        self.buffers.len()
+    }
+
+    /// Bytes on the disk.
+    pub fn disk_bytes(&self) -> u64 {
+        self.written
+    }
+
+    /// Appends `bytes` to `bucket`.
+    pub fn push(&mut self, bucket: usize, bytes: &[u8]) -> io::Result<()> {
+        self.buffers[bucket].extend_from_slice(bytes);
+        if self.buffers[bucket].len() >= self.block_bytes {
+            self.write_block(bucket)?;
+        }
+        Ok(())
+    }
+
+    fn write_block(&mut self, bucket: usize) -> io::Result<()> {
+        let buffer = &mut self.buffers[bucket];
+        if buffer.is_empty() {
+            return Ok(());
+        }
+        let file = match &mut self.file {
+            Some(file) => file,
+            None => self.file.insert(tempfile::tempfile()?),
+        };
+        file.write_all_at(buffer, self.written)?;
+        self.blocks[bucket].push((self.written, buffer.len()));
+        self.written += buffer.len() as u64;
+        buffer.clear();
+        buffer.shrink_to_fit();
+        Ok(())
+    }
+
+    /// Done writing: every buffer goes to the disk, so reading holds one bucket at a time.
+    pub fn finish(&mut self) -> io::Result<()> {
+        for bucket in 0..self.count() {
+            self.write_block(bucket)?;
+        }
+        Ok(())
+    }
+
+    /// Everything pushed to `bucket`, in order, into `out` (emptied first).
+    pub fn read(&self, bucket: usize, out: &mut Vec<u8>) -> io::Result<()> {
+        out.clear();
+        for (offset, length) in &self.blocks[bucket] {
+            let file = self
+                .file
+                .as_ref()
+                .ok_or_else(|| io::Error::other("a bucket on disk without its file"))?;
+            let start = out.len();
+            out.resize(start + length, 0);
+            file.read_exact_at(&mut out[start..], *offset)?;
+        }
+        out.extend_from_slice(&self.buffers[bucket]);
+        Ok(())
+    }
+}
+
+/// Unsigned LEB128: seven bits a byte, low first.
+pub fn put_varint(mut value: u64, out: &mut Vec<u8>) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// The varint at `bytes[*at..]`, moving `at` past it; `None` when cut short or too long.
+pub fn take_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *bytes.get(*at)?;
+        *at += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// Small magnitudes of either sign as small unsigned numbers.
+pub fn zigzag(value: i64) -> u64 {
+    ((value << 1) ^ (value >> 63)) as u64
+}
+
+pub fn unzigzag(value: u64) -> i64 {
+    ((value >> 1) as i64) ^ -((value & 1) as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -413,6 +531,72 @@ mod tests {
         let (none, runs) = merged(&[], 10, Keyed::descending);
         assert!(none.is_empty());
         assert_eq!(runs, 0);
+    }
+
+    #[test]
+    fn buckets_read_back_what_each_was_given_in_order() {
+        let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(9);
+        for (count, block) in [(1, 1), (3, 5), (7, 64), (16, 1 << 16)] {
+            let mut buckets = Buckets::new(count, block);
+            let mut expected = vec![Vec::new(); count];
+            for _ in 0..2_000 {
+                let bucket = rng.random_range(0..count);
+                let bytes: Vec<u8> = (0..rng.random_range(0..20u32))
+                    .map(|_| rng.random())
+                    .collect();
+                buckets.push(bucket, &bytes).unwrap();
+                expected[bucket].extend_from_slice(&bytes);
+            }
+            let mut out = Vec::new();
+            // Before and after the last buffers go to the disk.
+            for round in 0..2 {
+                for (bucket, expected) in expected.iter().enumerate() {
+                    buckets.read(bucket, &mut out).unwrap();
+                    assert_eq!(
+                        &out, expected,
+                        "{count} buckets, blocks of {block}, round {round}"
+                    );
+                }
+                buckets.finish().unwrap();
+            }
+            let total: usize = expected.iter().map(Vec::len).sum();
+            assert_eq!(buckets.disk_bytes(), total as u64);
+        }
+    }
+
+    #[test]
+    fn varints_and_zigzag_round_trip() {
+        let mut bytes = Vec::new();
+        let values = [
+            0,
+            1,
+            127,
+            128,
+            300,
+            u64::from(u32::MAX),
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        for value in values {
+            put_varint(value, &mut bytes);
+        }
+        assert_eq!(bytes[..4], [0, 1, 127, 0x80]);
+        let mut at = 0;
+        for value in values {
+            assert_eq!(take_varint(&bytes, &mut at), Some(value));
+        }
+        assert_eq!(at, bytes.len());
+        assert_eq!(take_varint(&bytes, &mut at), None, "nothing left");
+        assert_eq!(take_varint(&[0x80, 0x80], &mut 0), None, "cut short");
+        assert_eq!(
+            take_varint(&[0xff; 11], &mut 0),
+            None,
+            "longer than 64 bits"
+        );
+        for value in [0, 1, -1, 63, -64, i64::MAX, i64::MIN] {
+            assert_eq!(unzigzag(zigzag(value)), value);
+        }
+        assert_eq!([zigzag(0), zigzag(-1), zigzag(1), zigzag(-2)], [0, 1, 2, 3]);
     }
 
     #[test]

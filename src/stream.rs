@@ -52,6 +52,9 @@ pub struct Streamed {
     pub analysis: Analysis,
     /// How many parts the panel was read in.
     pub parts: usize,
+    /// Why the panel's rows were regrouped by customer on the disk (`None`: they came
+    /// together in the file).
+    pub regrouped: Option<String>,
     /// With `Listing::Every`: what lists every customer with a gap.
     pub lister: Option<Lister>,
 }
@@ -245,6 +248,7 @@ pub fn analyze(
             dataset,
             analysis,
             parts,
+            regrouped: checked.regrouped_note().map(str::to_string),
             lister: Some(Lister {
                 ranked: std::sync::Mutex::new(ranked.peekable()),
                 revenues: standings.revenue_count,
@@ -374,6 +378,7 @@ pub fn analyze(
         dataset,
         analysis,
         parts,
+        regrouped: checked.regrouped_note().map(str::to_string),
         lister: None,
     })
 }

@@ -27,7 +27,14 @@ fn panel(dir: &Path) -> (PathBuf, PathBuf) {
     ]);
     assert!(generated.status.success(), "{generated:?}");
     let csv = out.join("weekly_spend.csv");
-    let text = std::fs::read_to_string(&csv).unwrap();
+    let parquet = out.join("weekly_spend.parquet");
+    parquet_of(&csv, &parquet);
+    (csv, parquet)
+}
+
+/// The rows of a weekly panel CSV as Parquet, in row groups of 20,000 rows.
+fn parquet_of(csv: &Path, parquet: &Path) {
+    let text = std::fs::read_to_string(csv).unwrap();
     let (mut ids, mut weeks, mut spend) = (
         StringBuilder::new(),
         Date32Builder::new(),
@@ -54,15 +61,13 @@ fn panel(dir: &Path) -> (PathBuf, PathBuf) {
     ));
     let batch =
         RecordBatch::try_new(schema.clone(), columns.into_iter().map(|c| c.1).collect()).unwrap();
-    let parquet = out.join("weekly_spend.parquet");
     let properties = parquet::file::properties::WriterProperties::builder()
         .set_max_row_group_row_count(Some(20_000))
         .build();
-    let file = std::fs::File::create(&parquet).unwrap();
+    let file = std::fs::File::create(parquet).unwrap();
     let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema, Some(properties)).unwrap();
     writer.write(&batch).unwrap();
     writer.close().unwrap();
-    (csv, parquet)
 }
 
 const RULES: [&str; 4] = ["--churn-model", "rules", "--no-learning", "--top"];
@@ -420,64 +425,170 @@ fn a_panel_without_gaps_streams_to_empty_listings() {
     }
 }
 
-#[test]
-fn a_customer_whose_rows_are_not_together_is_named_not_split() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("weekly.csv");
-    let mut text = String::from("customer_id,week_start_date,weekly_spend\n");
-    for (id, week) in [("a", 1), ("b", 1), ("a", 8), ("b", 8)] {
-        text.push_str(&format!("{id},2025-01-{week:02},10.00\n"));
+/// The first data row (its index) whose customer's rows began earlier, before another
+/// customer's: where a file stops being grouped by customer. Bad rows (ids starting `bad-`)
+/// belong to no customer.
+fn first_return(rows: &[String]) -> (usize, String) {
+    let mut seen = std::collections::HashSet::new();
+    let mut previous: Option<&str> = None;
+    for (index, row) in rows.iter().enumerate() {
+        let id = row.split(',').next().unwrap();
+        if id.starts_with("bad-") {
+            continue;
+        }
+        if previous != Some(id) && !seen.insert(id) {
+            return (index, id.to_string());
+        }
+        previous = Some(id);
     }
-    std::fs::write(&path, text).unwrap();
-    let mut args = vec!["analyze", "--weekly", path.to_str().unwrap()];
-    args.extend(RULES);
-    args.extend(["5", "--stream", "--stream-part", "1"]);
-    let output = revgap(&args);
-    assert_eq!(output.status.code(), Some(65), "{output:?}");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(
-        stderr.trim_end(),
-        format!(
-            "revgap: error: {}: row 4: customer 'a' appears again after other customers; expected each customer's rows together (sort the file by customer, or analyse without --stream)",
-            path.display()
-        )
-    );
-    // Whatever the part size: the rows are checked before any part is made.
-    let mut args = vec!["analyze", "--weekly", path.to_str().unwrap()];
-    args.extend(RULES);
-    args.extend(["5", "--stream"]);
-    let output = revgap(&args);
-    assert_eq!(output.status.code(), Some(65), "{output:?}");
-    assert!(String::from_utf8_lossy(&output.stderr).contains("row 4: customer 'a' appears again"));
-    // Several customers come back: the earliest return is named, whatever the part size
-    // (parts of one put every run's start on disk).
-    let later = dir.path().join("later.csv");
+    panic!("every customer's rows come together")
+}
+
+/// The note a regrouped panel gives, up to the size it took on the disk.
+fn regrouped_note(path: &Path, (line, customer): (usize, String)) -> String {
+    format!(
+        "revgap: note: {}: row {line}: customer '{customer}' appears again after other customers; the rows were regrouped by customer on the temporary disk (",
+        path.display()
+    )
+}
+
+/// A panel whose customers' rows are scattered (shuffled, with bad and repeated rows) is
+/// regrouped by customer on the temporary disk, says so in one note naming where the file
+/// stops being grouped, and gives the whole run's summary, load counts and customers: CSV
+/// and Parquet in, the top and everyone out, any part size, lenient and strict.
+#[test]
+fn a_scattered_panel_is_regrouped_and_gives_the_whole_runs_report() {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    let dir = tempfile::tempdir().unwrap();
+    let (grouped, _) = panel(dir.path());
+    let text = std::fs::read_to_string(&grouped).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let mut rows: Vec<String> = lines.map(str::to_string).collect();
+    // A (customer, week) given twice: the later row is the one refused.
+    rows.push(rows[40].clone());
+    rows.shuffle(&mut rand::rngs::ChaCha8Rng::seed_from_u64(11));
+    let write = |name: &str, rows: &[String]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, format!("{header}\n{}\n", rows.join("\n"))).unwrap();
+        path
+    };
+    let mut with_bad = rows.clone();
+    with_bad.insert(500, "bad-1,not-a-date,3.00".into());
+    with_bad.insert(9_000, "bad-2,2025-01-06,-4".into());
+    let scattered_csv = write("scattered.csv", &with_bad);
+    let clean_csv = write("scattered-clean.csv", &rows);
+    let scattered_parquet = dir.path().join("scattered.parquet");
+    parquet_of(&clean_csv, &scattered_parquet);
+
+    let run = |input: &Path, extra: &[&str]| {
+        let mut args = vec!["analyze", "--weekly", input.to_str().unwrap()];
+        args.extend(extra);
+        revgap(&args)
+    };
+    let top = |input: &Path, extra: &[&str]| {
+        let mut args = RULES.to_vec();
+        args.extend(["25", "--format", "json"]);
+        args.extend(extra);
+        let output = run(input, &args);
+        assert!(output.status.success(), "{output:?}");
+        let mut report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        report.as_object_mut().unwrap().remove("generated_at");
+        (report, String::from_utf8(output.stderr).unwrap())
+    };
+    // Rows as revgap numbers them: a CSV's header is row 1, a Parquet file's first row is 1.
+    let csv_row = |(index, id): (usize, String)| (index + 2, id);
+    let parquet_row = |(index, id): (usize, String)| (index + 1, id);
+    for (input, returned) in [
+        (&scattered_csv, csv_row(first_return(&with_bad))),
+        (&scattered_parquet, parquet_row(first_return(&rows))),
+    ] {
+        let (whole, _) = top(input, &["--no-snapshot"]);
+        assert_eq!(whole["summary"]["customers_analyzed"], 3000);
+        assert_eq!(whole["load"]["skipped_by_reason"]["duplicate_row"], 1);
+        let expected = comparable(whole);
+        for part in ["1", "97", "100000"] {
+            let (streamed, stderr) = top(input, &["--stream", "--stream-part", part]);
+            assert_eq!(streamed, expected, "{} in parts of {part}", input.display());
+            let notes: Vec<&str> = stderr
+                .lines()
+                .filter(|line| line.starts_with("revgap: note:"))
+                .collect();
+            assert_eq!(notes.len(), 1, "{stderr}");
+            assert!(
+                notes[0].starts_with(&regrouped_note(input, returned.clone())),
+                "{stderr}"
+            );
+        }
+    }
+
+    // Everyone with a gap, in JSON lines: the whole run's rows, once sorted by rank.
+    let lines = |extra: &[&str]| -> Vec<serde_json::Value> {
+        let mut args = EVERYONE.to_vec();
+        args.extend(["--format", "jsonl"]);
+        args.extend(extra);
+        let output = run(&scattered_csv, &args);
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    };
+    let mut whole = lines(&["--no-snapshot"]);
+    let whole_summary = whole.pop().unwrap();
+    let whole: Vec<_> = whole.into_iter().map(as_streamed).collect();
+    for part in ["1", "401"] {
+        let mut streamed = lines(&["--stream", "--stream-part", part]);
+        assert_eq!(streamed.pop().unwrap()["summary"], whole_summary["summary"]);
+        streamed.sort_by_key(|c| c["rank"].as_u64());
+        assert_eq!(streamed, whole, "parts of {part}");
+    }
+
+    // Strict: the same first bad row as the whole run names (a bad value, then the repeat).
+    for input in [&scattered_csv, &clean_csv] {
+        let strict = |extra: &[&str]| {
+            let mut args = RULES.to_vec();
+            args.extend(["25", "--strict"]);
+            args.extend(extra);
+            let output = run(input, &args);
+            assert_eq!(output.status.code(), Some(65), "{output:?}");
+            String::from_utf8(output.stderr).unwrap()
+        };
+        let whole = strict(&["--no-snapshot"]);
+        assert_eq!(whole.lines().count(), 1, "{whole}");
+        assert_eq!(strict(&["--stream", "--stream-part", "97"]), whole);
+    }
+}
+
+/// The note names the earliest row whose customer comes back, whatever the part size; the
+/// customers are each analysed once, with all their rows.
+#[test]
+fn the_regrouped_note_names_the_earliest_return() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("later.csv");
     let mut text = String::from("customer_id,week_start_date,weekly_spend\n");
     for (id, week) in [("x", 1), ("y", 1), ("z", 1), ("y", 8), ("x", 8), ("z", 8)] {
         text.push_str(&format!("{id},2025-01-{week:02},10.00\n"));
     }
-    std::fs::write(&later, text).unwrap();
+    std::fs::write(&path, text).unwrap();
     for part in ["1", "2", "100000"] {
-        let mut args = vec!["analyze", "--weekly", later.to_str().unwrap()];
+        let mut args = vec!["analyze", "--weekly", path.to_str().unwrap()];
         args.extend(RULES);
-        args.extend(["5", "--stream", "--stream-part", part]);
+        args.extend(["5", "--format", "json", "--stream", "--stream-part", part]);
         let output = revgap(&args);
-        assert_eq!(output.status.code(), Some(65), "{output:?}");
+        assert!(output.status.success(), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
-            String::from_utf8_lossy(&output.stderr).contains(": row 5: customer 'y' appears again"),
-            "{output:?}"
+            stderr.starts_with(&regrouped_note(&path, (5, "y".into()))),
+            "{stderr}"
         );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(report["summary"]["customers_analyzed"], 3);
+        assert_eq!(report["load"]["rows_read"], 6);
+        assert_eq!(report["load"]["missing_weeks_filled"], 0);
     }
-    // Without --stream the same file is one panel, as always.
-    let mut args = vec![
-        "analyze",
-        "--weekly",
-        path.to_str().unwrap(),
-        "--no-snapshot",
-    ];
-    args.extend(RULES);
-    args.push("5");
-    assert!(revgap(&args).status.success());
 }
 
 #[test]

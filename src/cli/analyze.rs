@@ -184,6 +184,9 @@ fn streamed(
         })?;
     check_config_fits(config, &streamed.dataset)?;
     warn_skipped(&streamed.dataset);
+    if let Some(note) = &streamed.regrouped {
+        eprintln!("revgap: note: {note}");
+    }
     tracing::info!(parts = streamed.parts, "streamed analysis");
     Ok(streamed)
 }

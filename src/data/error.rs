@@ -155,11 +155,17 @@ pub struct LoadReport {
     pub skipped_customer_rows: u64,
     /// The customers file's skipped rows by reason.
     pub skipped_customer_rows_by_reason: BTreeMap<String, u64>,
-    /// The first few problems, as one-line messages, so a lenient run still shows them.
+    /// The first few problems by line, as one-line messages, so a lenient run still shows
+    /// them (the spend file's, then the customers file's).
     pub first_problems: Vec<String>,
-    /// The first problem of each kind, so a summary can show an example per reason.
+    /// The lines of the spend file's first problems, in step with them: the earliest are kept
+    /// however the rows were read (in parallel chunks, in parts, regrouped).
     #[serde(skip)]
-    pub example_by_reason: BTreeMap<String, String>,
+    pub first_problem_lines: Vec<u64>,
+    /// The first problem of each kind (its line and message), so a summary can show an
+    /// example per reason.
+    #[serde(skip)]
+    pub example_by_reason: BTreeMap<String, (u64, String)>,
     /// (customer, week) cells absent from a weekly panel, counted as zero spend.
     pub missing_weeks_filled: u64,
     /// Transaction-log rows with a negative amount (returns), netted into their week.
@@ -184,13 +190,35 @@ impl LoadReport {
             return Err(DataError::Row(error));
         }
         self.count_skip(error.problem, 1);
-        self.example_by_reason
-            .entry(error.problem.key().to_string())
-            .or_insert_with(|| error.to_string());
-        if self.first_problems.len() < KEPT_PROBLEMS {
-            self.first_problems.push(error.to_string());
-        }
+        let line = error.location.line;
+        self.keep_example(error.problem.key(), line, error.to_string());
+        self.keep_problem(line, error.to_string());
         Ok(())
+    }
+
+    /// Keeps a problem if it is among the first few by line.
+    fn keep_problem(&mut self, line: u64, message: String) {
+        let at = self
+            .first_problem_lines
+            .partition_point(|kept| *kept <= line);
+        if at < KEPT_PROBLEMS {
+            self.first_problem_lines.insert(at, line);
+            self.first_problems.insert(at, message);
+            self.first_problem_lines.truncate(KEPT_PROBLEMS);
+            self.first_problems.truncate(KEPT_PROBLEMS);
+        }
+    }
+
+    /// Keeps a problem as its kind's example if it is the earliest of its kind.
+    fn keep_example(&mut self, reason: &str, line: u64, message: String) {
+        match self.example_by_reason.get_mut(reason) {
+            Some(kept) if kept.0 <= line => {}
+            Some(kept) => *kept = (line, message),
+            None => {
+                self.example_by_reason
+                    .insert(reason.to_string(), (line, message));
+            }
+        }
     }
 
     /// " (2400 skipped: bad_date 2400, e.g. f.csv:2:2 (date): expected …)": why no row was
@@ -206,7 +234,7 @@ impl LoadReport {
             .take(3)
             .map(
                 |(reason, count)| match self.example_by_reason.get(*reason) {
-                    Some(example) => format!("{reason} {count}, e.g. {example}"),
+                    Some((_, example)) => format!("{reason} {count}, e.g. {example}"),
                     None => format!("{reason} {count}"),
                 },
             )
@@ -254,13 +282,15 @@ impl LoadReport {
         for (key, count) in other.skipped_by_reason {
             *self.skipped_by_reason.entry(key).or_insert(0) += count;
         }
-        for problem in other.first_problems {
-            if self.first_problems.len() < KEPT_PROBLEMS {
-                self.first_problems.push(problem);
-            }
+        for (line, problem) in other
+            .first_problem_lines
+            .into_iter()
+            .zip(other.first_problems)
+        {
+            self.keep_problem(line, problem);
         }
-        for (reason, example) in other.example_by_reason {
-            self.example_by_reason.entry(reason).or_insert(example);
+        for (reason, (line, example)) in other.example_by_reason {
+            self.keep_example(&reason, line, example);
         }
         self.skipped_customer_rows += other.skipped_customer_rows;
         for (key, count) in other.skipped_customer_rows_by_reason {

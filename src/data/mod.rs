@@ -11,6 +11,7 @@ mod fields;
 pub mod generate;
 pub mod grid;
 pub mod parquet;
+mod regroup;
 mod rows;
 mod table;
 mod transactions;
@@ -74,12 +75,34 @@ pub fn load(options: &LoadOptions) -> Result<Dataset, DataError> {
 /// Customers per part of a streamed panel: a part of 52 weeks is about 20 MB.
 pub const STREAM_PART_CUSTOMERS: usize = 100_000;
 
-/// What the first reading of a streamed panel found: its week grid, and the file as it was
-/// then (size and modification time), so a later reading can skip the checks it made.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the first reading of a streamed panel found: its week grid, the file as it was then
+/// (size and modification time), so a later reading can skip the checks it made, and, when
+/// its customers' rows were scattered, the rows regrouped by customer, which later readings
+/// read instead of the file.
+#[derive(Debug, Clone)]
 pub struct CheckedPanel {
     span: weekly::PanelSpan,
     stamp: (u64, Option<std::time::SystemTime>),
+    regrouped: Option<std::sync::Arc<regroup::Regrouped>>,
+}
+
+impl PartialEq for CheckedPanel {
+    fn eq(&self, other: &Self) -> bool {
+        let same_regrouping = match (&self.regrouped, &other.regrouped) {
+            (Some(one), Some(other)) => std::sync::Arc::ptr_eq(one, other),
+            (one, other) => one.is_none() && other.is_none(),
+        };
+        self.span == other.span && self.stamp == other.stamp && same_regrouping
+    }
+}
+
+impl CheckedPanel {
+    /// Why the rows were regrouped by customer (`None`: they came together in the file).
+    pub fn regrouped_note(&self) -> Option<&str> {
+        self.regrouped
+            .as_ref()
+            .map(|regrouped| regrouped.note.as_str())
+    }
 }
 
 /// The size and modification time of `path`.
@@ -91,12 +114,13 @@ fn file_stamp(path: &str) -> Result<(u64, Option<std::time::SystemTime>), DataEr
     Ok((metadata.len(), metadata.modified().ok()))
 }
 
-/// Reads a weekly panel (CSV or Parquet) whose customers' rows come together, part by part,
-/// without holding it whole: the file is read first for its week grid (and every row's
-/// checks, and that each customer's rows come together) unless `checked` says a reading
-/// already did, then in parts of about `part_customers` customers, each a dataset on the whole
-/// panel's weeks handed to `each` and dropped. Customer attributes are not attached. Returns
-/// what the checks found, for the next reading of the same file.
+/// Reads a weekly panel (CSV or Parquet) part by part, without holding it whole: the file is
+/// read first for its week grid (and every row's checks, and whether each customer's rows
+/// come together) unless `checked` says a reading already did, then in parts of about
+/// `part_customers` customers, each a dataset on the whole panel's weeks handed to `each` and
+/// dropped. A file whose customers' rows are scattered is regrouped by customer on the
+/// temporary disk once (`regroup`), and its parts are read from there. Customer attributes
+/// are not attached. Returns what the checks found, for the next reading of the same file.
 pub fn stream_weekly(
     options: &LoadOptions,
     part_customers: usize,
@@ -141,8 +165,8 @@ pub fn stream_weekly(
         }
     };
     let stamp = file_stamp(path)?;
-    let span = match checked {
-        Some(checked) if checked.stamp == stamp => checked.span,
+    let (span, regrouped) = match checked {
+        Some(checked) if checked.stamp == stamp => (checked.span, checked.regrouped.clone()),
         Some(_) => {
             return Err(DataError::Invalid(format!(
                 "{path}: the panel changed while it was being read (its size or modification time); expected it unchanged until the report is written"
@@ -163,43 +187,53 @@ pub fn stream_weekly(
             each(part)
         },
     );
-    read(&mut |chunk| parts.feed(chunk))?;
+    match &regrouped {
+        Some(regrouped) => regrouped.chunks(&mut |chunk| parts.feed(chunk))?,
+        None => read(&mut |chunk| parts.feed(chunk))?,
+    }
     parts.end()?;
-    Ok(CheckedPanel { span, stamp })
+    Ok(CheckedPanel {
+        span,
+        stamp,
+        regrouped,
+    })
 }
 
 /// Reads a panel once, handing every chunk of rows to the function given.
 type ReadPanel<'a> = dyn Fn(&mut (dyn FnMut(&RowChunk) -> Result<(), DataError> + Send)) -> Result<(), DataError>
     + 'a;
 
-/// The first reading of a streamed panel: its week grid, every row's checks, and that each
-/// customer's rows come together (the first customer whose rows begin again is named).
+/// The first reading of a streamed panel: its week grid, every row's checks, and whether each
+/// customer's rows come together; if not, a second reading regroups them (`regroup`).
 fn check_panel(
     path: &str,
     options: &LoadOptions,
     part_customers: usize,
     read: &ReadPanel<'_>,
-) -> Result<weekly::PanelSpan, DataError> {
+) -> Result<
+    (
+        weekly::PanelSpan,
+        Option<std::sync::Arc<regroup::Regrouped>>,
+    ),
+    DataError,
+> {
     let mut count = weekly::SpanCount::new(path, part_customers.max(1));
     read(&mut |chunk| count.feed(chunk))?;
-    if let Some(line) = count.first_return()? {
-        // Named by its row: read once more up to it for the customer's id.
-        let ungrouped = |id: &str| {
-            DataError::Invalid(format!(
-                "{path}: row {line}: customer '{id}' appears again after other customers; expected each customer's rows together (sort the file by customer, or analyse without --stream)"
-            ))
-        };
-        let found = read(
-            &mut |chunk| match chunk.rows.iter().find(|row| row.line == line) {
-                Some(row) => Err(ungrouped(&crate::text::one_line(&String::from_utf8_lossy(
-                    chunk.run_id(row.run as usize),
-                )))),
-                None => Ok(()),
-            },
-        );
-        return Err(found.err().unwrap_or_else(|| ungrouped("?")));
-    }
-    count.span(options.as_of)
+    let runs = count.runs();
+    let (first_return, customers) = count.first_return()?;
+    let span = count.span(options.as_of)?;
+    let regrouped = match first_return {
+        Some(line) => Some(std::sync::Arc::new(regroup::Regrouped::write(
+            path,
+            read,
+            customers,
+            runs,
+            part_customers,
+            line,
+        )?)),
+        None => None,
+    };
+    Ok((span, regrouped))
 }
 
 fn load_spend(options: &LoadOptions) -> Result<Dataset, DataError> {

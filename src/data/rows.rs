@@ -140,6 +140,15 @@ impl RowChunk {
         }
     }
 
+    /// Empties the chunk, keeping its memory for the next rows.
+    pub(super) fn clear(&mut self) {
+        self.id_bytes.clear();
+        self.run_ends.clear();
+        self.rows.clear();
+        self.report = LoadReport::default();
+        self.stopped = None;
+    }
+
     /// The customer id of run `run`.
     pub fn run_id(&self, run: usize) -> &[u8] {
         let start = if run == 0 { 0 } else { self.run_ends[run - 1] };
@@ -156,11 +165,7 @@ impl ChunkPool {
     fn take(&self) -> RowChunk {
         let reused = self.0.lock().ok().and_then(|mut pool| pool.pop());
         let mut chunk = reused.unwrap_or_default();
-        chunk.id_bytes.clear();
-        chunk.run_ends.clear();
-        chunk.rows.clear();
-        chunk.report = LoadReport::default();
-        chunk.stopped = None;
+        chunk.clear();
         chunk
     }
 

@@ -167,21 +167,29 @@ impl<'a> SpanCount<'a> {
         PanelGrid::close_chunk(chunk, &mut self.report)
     }
 
+    /// Runs of one customer's rows read so far.
+    pub(super) fn runs(&self) -> u64 {
+        self.runs.len()
+    }
+
     /// The first row whose customer's rows began before, after other customers' (`None`:
-    /// every customer's rows come together).
-    pub(super) fn first_return(&mut self) -> Result<Option<u64>, DataError> {
+    /// every customer's rows come together), and how many customers there are.
+    pub(super) fn first_return(&mut self) -> Result<(Option<u64>, u64), DataError> {
         let runs = std::mem::replace(&mut self.runs, Spill::new(1, Counted::by_owner));
         let mut previous: Option<u64> = None;
         let mut first: Option<u64> = None;
+        let mut customers = 0;
         // Sorted by customer, then line: a customer's second run is the earliest return.
         for run in runs.merge().map_err(DataError::Temporary)? {
             let run = run.map_err(DataError::Temporary)?;
             if previous == Some(run.owner) {
                 first = Some(first.map_or(run.count, |line| line.min(run.count)));
+            } else {
+                customers += 1;
             }
             previous = Some(run.owner);
         }
-        Ok(first)
+        Ok((first, customers))
     }
 
     /// The grid: the weekday most rows use, the first and last week on or before `as_of`.

@@ -1,0 +1,249 @@
+//! Regrouping a streamed panel whose customers' rows are scattered through the file: one
+//! reading sorts every valid row into buckets on the temporary disk by a hash of its customer
+//! id (`spill::Buckets`), so each bucket holds every row of its customers; a bucket is read
+//! back with each customer's rows together, in the order of the file, as chunks of rows the
+//! part maker takes as it takes a grouped file's.
+//!
+//! A bucket holds about a part's customers, so regrouping needs a bucket's rows in memory
+//! (compactly encoded: a row is a few bytes), not the panel's. Customers come out bucket by
+//! bucket, in the order each first appears within its bucket: the same order on every run,
+//! since the hash has no random key.
+
+use super::error::{DataError, LoadReport};
+use super::fields::Amount;
+use super::rows::RowChunk;
+use crate::spill::{self, Buckets};
+use rustc_hash::FxHashMap;
+use std::hash::Hasher;
+
+/// Most buckets (each has a buffer of its own while rows are sorted into them).
+const MAX_BUCKETS: usize = 4096;
+/// Memory for every bucket's buffer together while rows are sorted into them.
+const BUFFERS_BYTES: usize = 32 << 20;
+/// Rows in a chunk read back from a bucket.
+const CHUNK_ROWS: usize = 1 << 16;
+
+/// A panel's valid rows, regrouped by customer on the disk.
+#[derive(Debug)]
+pub(super) struct Regrouped {
+    buckets: Buckets,
+    /// What the reading counted (rows read, rows skipped): handed on with the first chunk.
+    report: LoadReport,
+    /// Why the rows were regrouped, for the user.
+    pub(super) note: String,
+}
+
+/// A bucket for an id: FxHash, mixed (splitmix64's finish) so every bit counts, then scaled
+/// to the bucket count.
+fn bucket_of(id: &[u8], buckets: usize) -> usize {
+    let mut hasher = rustc_hash::FxHasher::default();
+    hasher.write(id);
+    let mut mixed = hasher.finish();
+    mixed = (mixed ^ (mixed >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    mixed = (mixed ^ (mixed >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    mixed ^= mixed >> 31;
+    ((u128::from(mixed) * buckets as u128) >> 64) as usize
+}
+
+/// How a run of one customer's rows is written to its bucket: the id's length and bytes,
+/// the rows' encoded length, then each row as the change of line from the
+/// last (the first from 0), the change of day (zigzag), and the amount. Whole cents are
+/// `zigzag(cents) << 1`; any other amount (or cents too large for that) is `1` and a
+/// marker byte (0 cents, 1 a double) and its eight bytes.
+fn encode_run(id: &[u8], rows: &[super::rows::DatedRow], out: &mut Vec<u8>, body: &mut Vec<u8>) {
+    body.clear();
+    let (mut line, mut day) = (0u64, 0i64);
+    for row in rows {
+        spill::put_varint(row.line - line, body);
+        spill::put_varint(spill::zigzag(i64::from(row.day) - day), body);
+        (line, day) = (row.line, i64::from(row.day));
+        match row.amount {
+            Amount::Cents(cents) if spill::zigzag(cents) >> 63 == 0 => {
+                spill::put_varint(spill::zigzag(cents) << 1, body);
+            }
+            Amount::Cents(cents) => {
+                body.extend_from_slice(&[1, 0]);
+                body.extend_from_slice(&cents.to_le_bytes());
+            }
+            Amount::Value(value) => {
+                body.extend_from_slice(&[1, 1]);
+                body.extend_from_slice(&value.to_bits().to_le_bytes());
+            }
+        }
+    }
+    out.clear();
+    spill::put_varint(id.len() as u64, out);
+    out.extend_from_slice(id);
+    spill::put_varint(body.len() as u64, out);
+    out.extend_from_slice(body);
+}
+
+/// One run in a bucket's bytes: the id and the encoded rows, and the next run of the same
+/// customer (`u32::MAX`: none).
+struct Run {
+    id: std::ops::Range<usize>,
+    rows: std::ops::Range<usize>,
+    next: u32,
+}
+
+/// A bucket's bytes cut short or malformed: only a damaged temporary file does this.
+fn damaged() -> DataError {
+    DataError::Temporary(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        "a regrouped bucket was damaged on the disk",
+    ))
+}
+
+/// The varint at `bytes[*at..]`.
+fn take(bytes: &[u8], at: &mut usize) -> Result<u64, DataError> {
+    spill::take_varint(bytes, at).ok_or_else(damaged)
+}
+
+/// Decodes a run's rows, pushing each onto `chunk` as `id`'s.
+fn decode_rows(id: &[u8], rows: &[u8], chunk: &mut RowChunk) -> Result<(), DataError> {
+    let (mut at, mut line, mut day) = (0, 0u64, 0i64);
+    while at < rows.len() {
+        line += take(rows, &mut at)?;
+        day += spill::unzigzag(take(rows, &mut at)?);
+        let amount = match take(rows, &mut at)? {
+            1 => {
+                let bytes = rows.get(at..at + 9).ok_or_else(damaged)?;
+                at += 9;
+                let mut word = [0; 8];
+                word.copy_from_slice(&bytes[1..]);
+                match bytes[0] {
+                    0 => Amount::Cents(i64::from_le_bytes(word)),
+                    _ => Amount::Value(f64::from_bits(u64::from_le_bytes(word))),
+                }
+            }
+            cents => Amount::Cents(spill::unzigzag(cents >> 1)),
+        };
+        let day = i32::try_from(day).map_err(|_| damaged())?;
+        chunk.push(id, day, amount, line);
+    }
+    Ok(())
+}
+
+impl Regrouped {
+    /// Sorts the rows `read` gives into buckets of about `part_customers` of the `customers`
+    /// (`runs`: how many runs of one customer's rows the file has, which also bounds a
+    /// bucket's size). `return_line` is the first row whose customer came back: the note
+    /// names its customer.
+    pub(super) fn write(
+        path: &str,
+        read: &super::ReadPanel<'_>,
+        customers: u64,
+        runs: u64,
+        part_customers: usize,
+        return_line: u64,
+    ) -> Result<Self, DataError> {
+        let part = part_customers.max(1) as u64;
+        // A scattered file has many runs a customer: a bucket holds about a part's runs too,
+        // a few per customer, so its index stays small.
+        let wanted = customers.max(runs / 8).div_ceil(part);
+        let count = (wanted as usize).clamp(1, MAX_BUCKETS);
+        let mut buckets = Buckets::new(count, (BUFFERS_BYTES / count).clamp(4 << 10, 1 << 20));
+        let mut report = LoadReport::default();
+        let mut returned: Option<String> = None;
+        let (mut out, mut body) = (Vec::new(), Vec::new());
+        read(&mut |chunk| {
+            if returned.is_none()
+                && let Some(row) = chunk.rows.iter().find(|row| row.line == return_line)
+            {
+                let id = String::from_utf8_lossy(chunk.run_id(row.run as usize));
+                returned = Some(crate::text::one_line(&id).into_owned());
+            }
+            let mut start = 0;
+            while start < chunk.rows.len() {
+                let run = chunk.rows[start].run;
+                let end = start
+                    + chunk.rows[start..]
+                        .iter()
+                        .position(|row| row.run != run)
+                        .unwrap_or(chunk.rows.len() - start);
+                let id = chunk.run_id(run as usize);
+                encode_run(id, &chunk.rows[start..end], &mut out, &mut body);
+                buckets
+                    .push(bucket_of(id, count), &out)
+                    .map_err(DataError::Temporary)?;
+                start = end;
+            }
+            report.absorb(chunk.report.clone());
+            match &chunk.stopped {
+                Some(error) => Err(DataError::Row(error.clone())),
+                None => Ok(()),
+            }
+        })?;
+        buckets.finish().map_err(DataError::Temporary)?;
+        let customer = returned.unwrap_or_else(|| "?".into());
+        let megabytes = buckets.disk_bytes() as f64 / 1e6;
+        tracing::info!(buckets = count, megabytes, "regrouped a panel by customer");
+        Ok(Self {
+            buckets,
+            report,
+            note: format!(
+                "{path}: row {return_line}: customer '{customer}' appears again after other customers; the rows were regrouped by customer on the temporary disk ({megabytes:.1} MB; a file sorted by customer needs no regrouping)"
+            ),
+        })
+    }
+
+    /// Hands every customer's rows to `apply` as chunks, each customer's rows together and
+    /// in the order of the file; the reading's counts come with the first chunk.
+    pub(super) fn chunks(
+        &self,
+        apply: &mut dyn FnMut(&RowChunk) -> Result<(), DataError>,
+    ) -> Result<(), DataError> {
+        let mut chunk = RowChunk::default();
+        chunk.report = self.report.clone();
+        let (mut bytes, mut runs, mut order) = (Vec::new(), Vec::<Run>::new(), Vec::new());
+        for bucket in 0..self.buckets.count() {
+            self.buckets
+                .read(bucket, &mut bytes)
+                .map_err(DataError::Temporary)?;
+            runs.clear();
+            let mut at = 0;
+            while at < bytes.len() {
+                let id_length = take(&bytes, &mut at)? as usize;
+                let id = at..at + id_length;
+                at += id_length;
+                let body = take(&bytes, &mut at)? as usize;
+                let rows = at..at + body;
+                at += body;
+                if at > bytes.len() {
+                    return Err(damaged());
+                }
+                runs.push(Run {
+                    id,
+                    rows,
+                    next: u32::MAX,
+                });
+            }
+            // Each customer's runs linked in the order written; customers in order of their
+            // first run.
+            order.clear();
+            let mut last_of: FxHashMap<&[u8], u32> = FxHashMap::default();
+            for number in 0..runs.len() as u32 {
+                let id = &bytes[runs[number as usize].id.clone()];
+                match last_of.insert(id, number) {
+                    Some(last) => runs[last as usize].next = number,
+                    None => order.push(number),
+                }
+            }
+            drop(last_of);
+            for first in &order {
+                let mut run = *first;
+                while run != u32::MAX {
+                    let Run { id, rows, next } = &runs[run as usize];
+                    decode_rows(&bytes[id.clone()], &bytes[rows.clone()], &mut chunk)?;
+                    run = *next;
+                }
+                if chunk.rows.len() >= CHUNK_ROWS {
+                    apply(&chunk)?;
+                    chunk.clear();
+                }
+            }
+        }
+        // The last rows, or (no valid row at all) just the counts.
+        apply(&chunk)
+    }
+}
