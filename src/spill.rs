@@ -428,9 +428,14 @@ impl Buckets {
     /// Done writing: every buffer goes to the disk, so reading holds one bucket at a time.
     pub fn finish(&mut self) -> io::Result<()> {
         for bucket in 0..self.count() {
-            self.write_block(bucket)?;
+            self.finish_bucket(bucket)?;
         }
         Ok(())
+    }
+
+    /// Done writing `bucket`: its buffer goes to the disk.
+    pub fn finish_bucket(&mut self, bucket: usize) -> io::Result<()> {
+        self.write_block(bucket)
     }
 
     /// Everything pushed to `bucket`, in order, into `out` (emptied first).

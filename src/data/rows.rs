@@ -205,6 +205,15 @@ impl DayCache {
             self.next += 1;
             return *day;
         }
+        // A file sorted by date repeats the last date instead.
+        if let Some((text, day)) = self
+            .next
+            .checked_sub(1)
+            .and_then(|last| self.seen.get(last))
+            && same_short(text, field)
+        {
+            return *day;
+        }
         self.look_up(field)
     }
 

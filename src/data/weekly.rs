@@ -121,7 +121,8 @@ impl<'a> SpanCount<'a> {
             path,
             rows_by_day: FxHashMap::default(),
             report: LoadReport::default(),
-            runs: Spill::new(batch, Counted::by_owner),
+            // A file sorted by week has a run a row: sorted in batches of a few weeks' rows.
+            runs: Spill::new(batch.saturating_mul(8), Counted::by_owner),
             hasher: std::hash::RandomState::new(),
             current: Vec::new(),
         }
