@@ -136,6 +136,7 @@ pub fn check_config(config: &Config) -> Result<(), StreamError> {
 struct Kept {
     ranked: Ranked,
     weeks: Vec<f64>,
+    profile: Option<crate::data::CustomerProfile>,
 }
 
 /// The churn list's order (`engine::churn_list_order`), as the report sorts.
@@ -210,6 +211,8 @@ pub fn analyze(
                 source: part.source.clone(),
                 as_of: part.as_of,
                 unit: part.unit,
+                profiles: vec![part.profiles[0].clone()],
+                extra_columns: part.extra_columns.clone(),
                 ..Dataset::from_rows(
                     part.week_starts.clone(),
                     vec![(
@@ -290,6 +293,7 @@ pub fn analyze(
                 score,
             },
             weeks: part.weeks_of(index).into_owned(),
+            profile: part.profiles[index].clone(),
         };
         let best = partition::top_of(&rescored, &part.customer_ids, top);
         keep_best(
@@ -346,6 +350,7 @@ pub fn analyze(
                 score,
             },
             weeks: shape.weeks_of(0).into_owned(),
+            profile: shape.profiles[0].clone(),
         };
         customers.push((prototype, 0));
     }
@@ -361,6 +366,11 @@ pub fn analyze(
     dataset.as_of = shape.as_of;
     dataset.unit = shape.unit;
     dataset.load = load;
+    dataset.profiles = customers
+        .iter()
+        .map(|(kept, _)| kept.profile.clone())
+        .collect();
+    dataset.extra_columns = shape.extra_columns.clone();
     let scores = customers
         .iter()
         .map(|(kept, rank)| CustomerScore {

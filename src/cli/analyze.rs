@@ -158,11 +158,6 @@ fn streamed(
     learning: bool,
 ) -> Result<crate::stream::Streamed, Failure> {
     let refuse = |why: &str| Err(Failure::new(2, format!("--stream: {why}")));
-    if args.data.customers.is_some() {
-        return refuse(
-            "a customers file is joined to every customer at once; expected no --customers",
-        );
-    }
     if learning {
         return refuse(
             "learned recovery is applied by value tier, which ranks every customer; expected --no-learning",

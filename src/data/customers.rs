@@ -28,6 +28,46 @@ pub struct CustomersFile {
 
 /// Reads and checks the customers file at `path` (it can run while the spend file loads).
 pub fn read_customers(path: &str, policy: RowPolicy) -> Result<CustomersFile, DataError> {
+    let mut file = CustomersFile {
+        path: path.to_string(),
+        ..Default::default()
+    };
+    let (extra_columns, report) = scan_customers(path, policy, |line, id, profile| {
+        file.push(line, id, profile);
+        Ok(())
+    })?;
+    file.extra_columns = extra_columns;
+    file.report = report;
+    Ok(file)
+}
+
+impl CustomersFile {
+    /// An empty file's worth: rows are pushed as they are read back.
+    pub(super) fn new(path: &str, extra_columns: Vec<String>, report: LoadReport) -> Self {
+        Self {
+            path: path.to_string(),
+            extra_columns,
+            report,
+            ..Default::default()
+        }
+    }
+
+    /// A valid row: its line, customer id and attributes.
+    pub(super) fn push(&mut self, line: u64, id: &str, profile: CustomerProfile) {
+        self.ids.push(id);
+        self.lines.push(line);
+        self.profiles.push(profile);
+    }
+}
+
+/// Reads and checks the customers file at `path`, handing each valid row (line, id,
+/// attributes) to `each` in the file's order; returns the extra columns' names and what was
+/// skipped.
+pub(super) fn scan_customers(
+    path: &str,
+    policy: RowPolicy,
+    mut each: impl FnMut(u64, &str, CustomerProfile) -> Result<(), DataError> + Send,
+) -> Result<(Vec<String>, LoadReport), DataError> {
     let format = TableFormat::default();
     let (stream, header) = open_table(path, &format, EXPECTED_CUSTOMERS)?;
     let header = header.unwrap_or_default();
@@ -59,11 +99,8 @@ pub fn read_customers(path: &str, policy: RowPolicy) -> Result<CustomersFile, Da
     let extra_positions: Vec<usize> = (0..header.len())
         .filter(|p| !positions.contains(&Some(*p)))
         .collect();
-    let mut file = CustomersFile {
-        path: path.to_string(),
-        extra_columns: extra_positions.iter().map(|p| header[*p].clone()).collect(),
-        ..Default::default()
-    };
+    let extra_columns = extra_positions.iter().map(|p| header[*p].clone()).collect();
+    let mut report = LoadReport::default();
     let width = header.len();
     stream.scan(
         |text, first_line| {
@@ -94,18 +131,14 @@ pub fn read_customers(path: &str, policy: RowPolicy) -> Result<CustomersFile, Da
         |parsed| {
             for (line, id, profile) in parsed {
                 match profile {
-                    Ok(profile) => {
-                        file.ids.push(&id);
-                        file.lines.push(line);
-                        file.profiles.push(profile);
-                    }
-                    Err(error) => file.report.reject(policy, error)?,
+                    Ok(profile) => each(line, &id, profile)?,
+                    Err(error) => report.reject(policy, error)?,
                 }
             }
             Ok(())
         },
     )?;
-    Ok(file)
+    Ok((extra_columns, report))
 }
 
 /// Attaches the profiles to the customers of `dataset`, by id.
@@ -152,10 +185,8 @@ pub fn attach_customers(
     }
     let load = &mut dataset.load;
     load.skipped_customer_rows = report.skipped_rows;
-    load.skipped_customer_rows_by_reason = report.skipped_by_reason;
-    for problem in report.first_problems {
-        load.first_problems.push(problem);
-    }
+    load.skipped_customer_rows_by_reason = std::mem::take(&mut report.skipped_by_reason);
+    load.keep_customer_problems(report);
     load.customers_without_attributes = profiles.iter().filter(|p| p.is_none()).count() as u64;
     load.customers_without_spend = seen_without_spend.len() as u64;
     dataset.profiles = profiles;

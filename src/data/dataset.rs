@@ -43,6 +43,16 @@ impl ExtraValues {
         Self(joined.into_boxed_str())
     }
 
+    /// The values as stored, joined (to be stored elsewhere and read back by `from_joined`).
+    pub(super) fn joined(&self) -> &str {
+        &self.0
+    }
+
+    /// Values as `joined` gave them.
+    pub(super) fn from_joined(joined: &str) -> Self {
+        Self(joined.into())
+    }
+
     /// Reads the first byte (see `Dataset::warm`).
     pub fn warm(&self) -> u64 {
         u64::from(self.0.as_bytes().first().copied().unwrap_or(0))

@@ -155,13 +155,14 @@ pub struct LoadReport {
     pub skipped_customer_rows: u64,
     /// The customers file's skipped rows by reason.
     pub skipped_customer_rows_by_reason: BTreeMap<String, u64>,
-    /// The first few problems by line, as one-line messages, so a lenient run still shows
-    /// them (the spend file's, then the customers file's).
+    /// The first few problems of each file by line, as one-line messages, so a lenient run
+    /// still shows them (the spend file's, then the customers file's).
     pub first_problems: Vec<String>,
-    /// The lines of the spend file's first problems, in step with them: the earliest are kept
-    /// however the rows were read (in parallel chunks, in parts, regrouped).
+    /// Where each of the first problems is, in step with them (the file, 0 for spend and 1
+    /// for customers, and the line): the earliest are kept however the rows were read (in
+    /// parallel chunks, in parts, regrouped).
     #[serde(skip)]
-    pub first_problem_lines: Vec<u64>,
+    pub first_problem_lines: Vec<(u8, u64)>,
     /// The first problem of each kind (its line and message), so a summary can show an
     /// example per reason.
     #[serde(skip)]
@@ -180,8 +181,11 @@ pub struct LoadReport {
     pub customers_without_spend: u64,
 }
 
-/// How many problem messages a lenient load keeps for display.
+/// How many problem messages a lenient load keeps for display, of each file.
 const KEPT_PROBLEMS: usize = 5;
+/// The files problems are in, in the order they are shown.
+const SPEND_FILE: u8 = 0;
+const CUSTOMERS_FILE: u8 = 1;
 
 impl LoadReport {
     /// Applies the policy to a bad row: strict → error, lenient → counted.
@@ -192,20 +196,36 @@ impl LoadReport {
         self.count_skip(error.problem, 1);
         let line = error.location.line;
         self.keep_example(error.problem.key(), line, error.to_string());
-        self.keep_problem(line, error.to_string());
+        self.keep_problem((SPEND_FILE, line), error.to_string());
         Ok(())
     }
 
-    /// Keeps a problem if it is among the first few by line.
-    fn keep_problem(&mut self, line: u64, message: String) {
-        let at = self
+    /// Keeps a problem if it is among its file's first few by line.
+    fn keep_problem(&mut self, at: (u8, u64), message: String) {
+        let position = self.first_problem_lines.partition_point(|kept| *kept <= at);
+        self.first_problem_lines.insert(position, at);
+        self.first_problems.insert(position, message);
+        // Over the limit, the file's last kept problem goes.
+        let end = self
             .first_problem_lines
-            .partition_point(|kept| *kept <= line);
-        if at < KEPT_PROBLEMS {
-            self.first_problem_lines.insert(at, line);
-            self.first_problems.insert(at, message);
-            self.first_problem_lines.truncate(KEPT_PROBLEMS);
-            self.first_problems.truncate(KEPT_PROBLEMS);
+            .partition_point(|kept| kept.0 <= at.0);
+        let start = self
+            .first_problem_lines
+            .partition_point(|kept| kept.0 < at.0);
+        if end - start > KEPT_PROBLEMS {
+            self.first_problem_lines.remove(end - 1);
+            self.first_problems.remove(end - 1);
+        }
+    }
+
+    /// Keeps the customers file's first problems (read into a report of their own).
+    pub fn keep_customer_problems(&mut self, customers: LoadReport) {
+        for ((_, line), problem) in customers
+            .first_problem_lines
+            .into_iter()
+            .zip(customers.first_problems)
+        {
+            self.keep_problem((CUSTOMERS_FILE, line), problem);
         }
     }
 
@@ -282,12 +302,12 @@ impl LoadReport {
         for (key, count) in other.skipped_by_reason {
             *self.skipped_by_reason.entry(key).or_insert(0) += count;
         }
-        for (line, problem) in other
+        for (at, problem) in other
             .first_problem_lines
             .into_iter()
             .zip(other.first_problems)
         {
-            self.keep_problem(line, problem);
+            self.keep_problem(at, problem);
         }
         for (reason, (line, example)) in other.example_by_reason {
             self.keep_example(&reason, line, example);

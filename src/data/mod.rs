@@ -101,7 +101,7 @@ impl CheckedPanel {
     pub fn regrouped_note(&self) -> Option<&str> {
         self.regrouped
             .as_ref()
-            .map(|regrouped| regrouped.note.as_str())
+            .and_then(|regrouped| regrouped.note.as_deref())
     }
 }
 
@@ -174,21 +174,55 @@ pub fn stream_weekly(
         }
         None => check_panel(path, options, part_customers, &read)?,
     };
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
     let source = crate::text::one_line(path).into_owned();
+    let attributes = regrouped
+        .as_ref()
+        .and_then(|regrouped| regrouped.customers.as_ref());
+    // With a customers file, a part is whole buckets: those of the customers file rows of
+    // buckets `attached..through` join it.
+    let (attached, through) = (AtomicUsize::new(0), AtomicUsize::new(usize::MAX));
     let mut parts = weekly::PanelParts::new(
         path,
         options.policy,
         options.as_of,
         span,
-        part_customers.max(1),
+        match attributes {
+            Some(_) => usize::MAX,
+            None => part_customers.max(1),
+        },
         |mut part: Dataset| {
             part.source.clone_from(&source);
-            part.load.customers_without_attributes = part.customer_count() as u64;
+            match attributes {
+                Some(customers) => {
+                    let buckets =
+                        attached.load(Relaxed)..through.load(Relaxed).min(customers.count());
+                    attached.store(buckets.end, Relaxed);
+                    attach_customers(&mut part, customers.file_of(buckets)?, options.policy)?;
+                }
+                None => part.load.customers_without_attributes = part.customer_count() as u64,
+            }
             each(part)
         },
     );
     match &regrouped {
-        Some(regrouped) => regrouped.chunks(&mut |chunk| parts.feed(chunk))?,
+        Some(regrouped) if attributes.is_some() => {
+            // Cut once a part holds enough customers and the next bucket with rows begins,
+            // so every bucket's customers file rows join some part, the last ones the last.
+            let mut full = false;
+            regrouped.chunks(&mut |bucket, chunk, last| {
+                if full && !chunk.rows.is_empty() {
+                    through.store(bucket, Relaxed);
+                    parts.cut()?;
+                    full = false;
+                }
+                parts.feed(chunk)?;
+                full |= last && parts.customer_count() >= part_customers.max(1);
+                Ok(())
+            })?;
+            through.store(usize::MAX, Relaxed);
+        }
+        Some(regrouped) => regrouped.chunks(&mut |_, chunk, _| parts.feed(chunk))?,
         None => read(&mut |chunk| parts.feed(chunk))?,
     }
     parts.end()?;
@@ -204,7 +238,8 @@ type ReadPanel<'a> = dyn Fn(&mut (dyn FnMut(&RowChunk) -> Result<(), DataError> 
     + 'a;
 
 /// The first reading of a streamed panel: its week grid, every row's checks, and whether each
-/// customer's rows come together; if not, a second reading regroups them (`regroup`).
+/// customer's rows come together; if not, or to join a customers file, a second reading
+/// regroups them by customer (`regroup`).
 fn check_panel(
     path: &str,
     options: &LoadOptions,
@@ -222,18 +257,25 @@ fn check_panel(
     let runs = count.runs();
     let (first_return, customers) = count.first_return()?;
     let span = count.span(options.as_of)?;
-    let regrouped = match first_return {
-        Some(line) => Some(std::sync::Arc::new(regroup::Regrouped::write(
-            path,
-            read,
-            customers,
-            runs,
-            part_customers,
-            line,
-        )?)),
-        None => None,
-    };
-    Ok((span, regrouped))
+    // A customers file joins the panel a bucket at a time: both go to buckets by id.
+    let attributes = options
+        .customers
+        .as_ref()
+        .map(|path| (path.display().to_string(), options.policy));
+    if first_return.is_none() && attributes.is_none() {
+        return Ok((span, None));
+    }
+    let regrouped = regroup::Regrouped::write(
+        path,
+        read,
+        (customers, runs),
+        part_customers,
+        first_return,
+        attributes
+            .as_ref()
+            .map(|(path, policy)| (path.as_str(), *policy)),
+    )?;
+    Ok((span, Some(std::sync::Arc::new(regrouped))))
 }
 
 fn load_spend(options: &LoadOptions) -> Result<Dataset, DataError> {

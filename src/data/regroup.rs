@@ -9,7 +9,9 @@
 //! bucket, in the order each first appears within its bucket: the same order on every run,
 //! since the hash has no random key.
 
-use super::error::{DataError, LoadReport};
+use super::customers::{CustomersFile, scan_customers};
+use super::dataset::{CustomerProfile, ExtraValues};
+use super::error::{DataError, LoadReport, RowPolicy};
 use super::fields::Amount;
 use super::rows::RowChunk;
 use crate::spill::{self, Buckets};
@@ -29,8 +31,108 @@ pub(super) struct Regrouped {
     buckets: Buckets,
     /// What the reading counted (rows read, rows skipped): handed on with the first chunk.
     report: LoadReport,
-    /// Why the rows were regrouped, for the user.
-    pub(super) note: String,
+    /// Why the rows were regrouped, when they were scattered, for the user.
+    pub(super) note: Option<String>,
+    /// The customers file, in buckets by the same hash: bucket `k`'s customers are all in
+    /// the panel's bucket `k`, so the two join a bucket at a time.
+    pub(super) customers: Option<CustomerBuckets>,
+}
+
+/// A customers file's valid rows in buckets on the disk, by the hash of their id.
+#[derive(Debug)]
+pub(super) struct CustomerBuckets {
+    buckets: Buckets,
+    path: String,
+    extra_columns: Vec<String>,
+    /// What reading the file skipped: handed on with the rows of bucket 0.
+    report: LoadReport,
+}
+
+impl CustomerBuckets {
+    /// Reads the customers file at `path` into `count` buckets: each row as the id's length
+    /// and bytes, its line, age and household size (0 unknown, else the number + 1), loyalty
+    /// (0 unknown, 1 no, 2 yes), and the extra values' length and text.
+    pub(super) fn write(path: &str, policy: RowPolicy, count: usize) -> Result<Self, DataError> {
+        let mut buckets = Buckets::new(count, (BUFFERS_BYTES / count).clamp(4 << 10, 1 << 20));
+        let mut out = Vec::new();
+        let known = |value: Option<u32>| value.map_or(0, |value| u64::from(value) + 1);
+        let (extra_columns, report) = scan_customers(path, policy, |line, id, profile| {
+            out.clear();
+            spill::put_varint(id.len() as u64, &mut out);
+            out.extend_from_slice(id.as_bytes());
+            spill::put_varint(line, &mut out);
+            spill::put_varint(known(profile.age), &mut out);
+            spill::put_varint(known(profile.household_size), &mut out);
+            out.push(
+                profile
+                    .loyalty_member
+                    .map_or(0, |member| 1 + u8::from(member)),
+            );
+            let extra = profile.extra.joined().as_bytes();
+            spill::put_varint(extra.len() as u64, &mut out);
+            out.extend_from_slice(extra);
+            buckets
+                .push(bucket_of(id.as_bytes(), count), &out)
+                .map_err(DataError::Temporary)
+        })?;
+        buckets.finish().map_err(DataError::Temporary)?;
+        Ok(Self {
+            buckets,
+            path: path.to_string(),
+            extra_columns,
+            report,
+        })
+    }
+
+    /// The customers file's rows of buckets `range`, in the file's order within each bucket
+    /// (what was skipped reading it comes with bucket 0).
+    pub(super) fn file_of(
+        &self,
+        range: std::ops::Range<usize>,
+    ) -> Result<CustomersFile, DataError> {
+        let report = match range.start {
+            0 => self.report.clone(),
+            _ => LoadReport::default(),
+        };
+        let mut file = CustomersFile::new(&self.path, self.extra_columns.clone(), report);
+        let mut bytes = Vec::new();
+        let number = |value: u64| u32::try_from(value).map_err(|_| damaged());
+        for bucket in range {
+            self.buckets
+                .read(bucket, &mut bytes)
+                .map_err(DataError::Temporary)?;
+            let mut at = 0;
+            while at < bytes.len() {
+                let id = text_at(&bytes, &mut at)?;
+                let line = take(&bytes, &mut at)?;
+                let [age, household_size] = [take(&bytes, &mut at)?, take(&bytes, &mut at)?]
+                    .map(|value| value.checked_sub(1).map(number).transpose());
+                let loyalty = *bytes.get(at).ok_or_else(damaged)?;
+                at += 1;
+                let extra = text_at(&bytes, &mut at)?;
+                let profile = CustomerProfile {
+                    age: age?,
+                    household_size: household_size?,
+                    loyalty_member: loyalty.checked_sub(1).map(|member| member == 1),
+                    extra: ExtraValues::from_joined(extra),
+                };
+                file.push(line, id, profile);
+            }
+        }
+        Ok(file)
+    }
+
+    pub(super) fn count(&self) -> usize {
+        self.buckets.count()
+    }
+}
+
+/// The text at `bytes[*at..]`, its length first.
+fn text_at<'a>(bytes: &'a [u8], at: &mut usize) -> Result<&'a str, DataError> {
+    let length = take(bytes, at)? as usize;
+    let text = bytes.get(*at..*at + length).ok_or_else(damaged)?;
+    *at += length;
+    std::str::from_utf8(text).map_err(|_| damaged())
 }
 
 /// A bucket for an id: FxHash, mixed (splitmix64's finish) so every bit counts, then scaled
@@ -144,15 +246,16 @@ fn decode_rows(id: &[u8], rows: &[u8], chunk: &mut RowChunk) -> Result<(), DataE
 impl Regrouped {
     /// Sorts the rows `read` gives into buckets of about `part_customers` of the `customers`
     /// (`runs`: how many runs of one customer's rows the file has, which also bounds a
-    /// bucket's size). `return_line` is the first row whose customer came back: the note
-    /// names its customer.
+    /// bucket's size), and the customers file of `attributes`, if any, by the same hash.
+    /// `return_line` is the first row whose customer came back, if one did: the note names
+    /// its customer.
     pub(super) fn write(
         path: &str,
         read: &super::ReadPanel<'_>,
-        customers: u64,
-        runs: u64,
+        (customers, runs): (u64, u64),
         part_customers: usize,
-        return_line: u64,
+        return_line: Option<u64>,
+        attributes: Option<(&str, RowPolicy)>,
     ) -> Result<Self, DataError> {
         let part = part_customers.max(1) as u64;
         // A scattered file has many runs a customer: a bucket holds about a part's runs too,
@@ -165,7 +268,7 @@ impl Regrouped {
         let (mut out, mut body) = (Vec::new(), Vec::new());
         read(&mut |chunk| {
             if returned.is_none()
-                && let Some(row) = chunk.rows.iter().find(|row| row.line == return_line)
+                && let Some(row) = chunk.rows.iter().find(|row| Some(row.line) == return_line)
             {
                 let id = String::from_utf8_lossy(chunk.run_id(row.run as usize));
                 returned = Some(crate::text::one_line(&id).into_owned());
@@ -193,8 +296,10 @@ impl Regrouped {
         })?;
         buckets.finish().map_err(DataError::Temporary)?;
         let scattered_megabytes = buckets.disk_bytes() as f64 / 1e6;
-        let buckets = compact(&buckets)?;
-        let customer = returned.unwrap_or_else(|| "?".into());
+        // A grouped file (regrouped to join a customers file) has a run a customer already.
+        if return_line.is_some() {
+            buckets = compact(&buckets)?;
+        }
         let megabytes = buckets.disk_bytes() as f64 / 1e6;
         tracing::info!(
             buckets = count,
@@ -202,20 +307,30 @@ impl Regrouped {
             megabytes,
             "regrouped a panel by customer"
         );
+        let customers = attributes
+            .map(|(path, policy)| CustomerBuckets::write(path, policy, count))
+            .transpose()?;
+        let note = return_line.map(|line| {
+            let customer = returned.unwrap_or_else(|| "?".into());
+            format!(
+                "{path}: row {line}: customer '{customer}' appears again after other customers; the rows were regrouped by customer on the temporary disk ({scattered_megabytes:.1} MB while regrouping, {megabytes:.1} MB kept; a file sorted by customer needs no regrouping)"
+            )
+        });
         Ok(Self {
             buckets,
             report,
-            note: format!(
-                "{path}: row {return_line}: customer '{customer}' appears again after other customers; the rows were regrouped by customer on the temporary disk ({scattered_megabytes:.1} MB while regrouping, {megabytes:.1} MB kept; a file sorted by customer needs no regrouping)"
-            ),
+            note,
+            customers,
         })
     }
 
     /// Hands every customer's rows to `apply` as chunks, each customer's rows together and
-    /// in the order of the file; the reading's counts come with the first chunk.
+    /// in the order of the file, with their bucket and whether it is the bucket's last
+    /// chunk (every bucket has one, with rows or not); the reading's counts come with the
+    /// first chunk.
     pub(super) fn chunks(
         &self,
-        apply: &mut dyn FnMut(&RowChunk) -> Result<(), DataError>,
+        apply: &mut dyn FnMut(usize, &RowChunk, bool) -> Result<(), DataError>,
     ) -> Result<(), DataError> {
         let mut chunk = RowChunk::default();
         chunk.report = self.report.clone();
@@ -229,13 +344,14 @@ impl Regrouped {
             for Run { id, rows } in &runs {
                 decode_rows(&bytes[id.clone()], &bytes[rows.clone()], &mut chunk)?;
                 if chunk.rows.len() >= CHUNK_ROWS {
-                    apply(&chunk)?;
+                    apply(bucket, &chunk, false)?;
                     chunk.clear();
                 }
             }
+            apply(bucket, &chunk, true)?;
+            chunk.clear();
         }
-        // The last rows, or (no valid row at all) just the counts.
-        apply(&chunk)
+        Ok(())
     }
 }
 

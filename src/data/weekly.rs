@@ -251,7 +251,7 @@ impl<'a, F: FnMut(Dataset) -> Result<(), DataError>> PanelParts<'a, F> {
             as_of,
             span,
             part_customers,
-            grid: PanelGrid::with_capacity(part_customers * 64),
+            grid: PanelGrid::with_capacity(part_customers.saturating_mul(64).min(1 << 24)),
             report: LoadReport::default(),
             each,
         }
@@ -291,10 +291,20 @@ impl<'a, F: FnMut(Dataset) -> Result<(), DataError>> PanelParts<'a, F> {
         PanelGrid::close_chunk(chunk, &mut self.report)
     }
 
+    /// Customers in the part being laid out.
+    pub(super) fn customer_count(&self) -> usize {
+        self.grid.customers.len()
+    }
+
+    /// Hands on the part laid out so far (if it has customers), whatever its size.
+    pub(super) fn cut(&mut self) -> Result<(), DataError> {
+        self.finish_part()
+    }
+
     fn finish_part(&mut self) -> Result<(), DataError> {
         let grid = std::mem::replace(
             &mut self.grid,
-            PanelGrid::with_capacity(self.part_customers * 64),
+            PanelGrid::with_capacity(self.part_customers.saturating_mul(64).min(1 << 24)),
         );
         if grid.customers.is_empty() {
             return Ok(());
