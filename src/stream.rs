@@ -204,7 +204,8 @@ pub fn analyze(
             }
         }
         customers += part.customer_count();
-        if first.is_none() {
+        // A part of a log can be only counts (its customers all bought after --as-of).
+        if first.is_none() && part.customer_count() > 0 {
             // The panel's weeks, source and season (the same in every part).
             // The first customer gives the Parquet report its column kinds when none is kept.
             let shape = Dataset {

@@ -34,6 +34,16 @@ fn panel(dir: &Path) -> (PathBuf, PathBuf) {
 
 /// The rows of a weekly panel CSV as Parquet, in row groups of 20,000 rows.
 fn parquet_of(csv: &Path, parquet: &Path) {
+    parquet_with(
+        csv,
+        parquet,
+        ["customer_id", "week_start_date", "weekly_spend"],
+    );
+}
+
+/// The rows of a CSV of an id, a date and an amount as Parquet (columns `names`), in row
+/// groups of 20,000 rows.
+fn parquet_with(csv: &Path, parquet: &Path, names: [&str; 3]) {
     let text = std::fs::read_to_string(csv).unwrap();
     let (mut ids, mut weeks, mut spend) = (
         StringBuilder::new(),
@@ -49,9 +59,9 @@ fn parquet_of(csv: &Path, parquet: &Path) {
         spend.append_value(fields[2].parse().unwrap());
     }
     let columns: Vec<(&str, ArrayRef)> = vec![
-        ("customer_id", Arc::new(ids.finish())),
-        ("week_start_date", Arc::new(weeks.finish())),
-        ("weekly_spend", Arc::new(spend.finish())),
+        (names[0], Arc::new(ids.finish())),
+        (names[1], Arc::new(weeks.finish())),
+        (names[2], Arc::new(spend.finish())),
     ];
     let schema = Arc::new(Schema::new(
         columns
@@ -712,6 +722,191 @@ fn a_customers_file_joins_a_streamed_panel_as_in_the_whole_run() {
     let whole = strict(&["--no-snapshot"]);
     assert!(whole.contains("customers.csv:"), "{whole}");
     assert_eq!(strict(&["--stream", "--stream-part", "97"]), whole);
+}
+
+/// A transaction log made from a generated panel: each week's spend in one to three
+/// purchases on days of that week, sometimes a return, sorted by date (as a till writes it).
+fn transaction_log(panel: &Path, rng: &mut rand::rngs::ChaCha8Rng) -> String {
+    use rand::RngExt;
+    let text = std::fs::read_to_string(panel).unwrap();
+    let mut rows: Vec<(chrono::NaiveDate, String, String)> = Vec::new();
+    for line in text.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let week: chrono::NaiveDate = fields[1].parse().unwrap();
+        let cents = (fields[2].parse::<f64>().unwrap() * 100.0).round() as i64;
+        if cents == 0 {
+            continue;
+        }
+        let purchases = rng.random_range(1..=3i64);
+        let mut left = cents;
+        for purchase in 0..purchases {
+            let amount = if purchase + 1 == purchases {
+                left
+            } else {
+                cents / purchases
+            };
+            left -= amount;
+            let day = week + chrono::Days::new(rng.random_range(0..7));
+            rows.push((
+                day,
+                fields[0].into(),
+                format!("{:.2}", amount as f64 / 100.0),
+            ));
+        }
+        if rng.random_range(0..50) == 0 {
+            let day = week + chrono::Days::new(rng.random_range(0..7));
+            rows.push((
+                day,
+                fields[0].into(),
+                format!("-{:.2}", cents as f64 / 300.0),
+            ));
+        }
+    }
+    rows.sort_by_key(|row| row.0);
+    let mut log = String::from("customer_id,date,amount\n");
+    for (day, id, amount) in rows {
+        log.push_str(&format!("{id},{day},{amount}\n"));
+    }
+    log
+}
+
+/// A transaction log streams to the whole run's report: purchases of a customer and day
+/// merged, returns netted and counted, weeks floored at zero, rows after --as-of counted, a
+/// bad row skipped; CSV and Parquet, with and without a customers file and an amount column,
+/// the top and everyone, any part size.
+#[test]
+fn a_transaction_log_streams_to_the_whole_runs_report() {
+    use rand::SeedableRng;
+    let dir = tempfile::tempdir().unwrap();
+    let (grouped, _) = panel(dir.path());
+    let customers = grouped.with_file_name("customers.csv");
+    let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(21);
+    let log_text = transaction_log(&grouped, &mut rng);
+    let log_csv = dir.path().join("log.csv");
+    std::fs::write(&log_csv, &log_text).unwrap();
+    let log_parquet = dir.path().join("log.parquet");
+    parquet_with(&log_csv, &log_parquet, ["customer_id", "date", "amount"]);
+    let with_bad = dir.path().join("log-bad.csv");
+    let mut lines: Vec<&str> = log_text.lines().collect();
+    lines.insert(1_000, "7,2025-13-40,5.00");
+    std::fs::write(&with_bad, format!("{}\n", lines.join("\n"))).unwrap();
+
+    let top = |input: &Path, extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["analyze", "--transactions", input.to_str().unwrap()];
+        args.extend(RULES);
+        args.extend(["25", "--format", "json"]);
+        args.extend(extra);
+        let output = revgap(&args);
+        assert!(output.status.success(), "{output:?}");
+        let mut report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        report.as_object_mut().unwrap().remove("generated_at");
+        report
+    };
+    let customers_args = ["--customers", customers.to_str().unwrap()];
+    let cases: [(&Path, Vec<&str>); 5] = [
+        (&log_csv, vec![]),
+        (&log_parquet, vec![]),
+        (&with_bad, vec!["--as-of", "2026-01-01"]),
+        (&log_csv, customers_args.to_vec()),
+        (&log_csv, vec!["--count-only"]),
+    ];
+    for (input, extra) in cases {
+        let whole = top(input, &[&extra[..], &["--no-snapshot"]].concat());
+        let load = &whole["load"];
+        let counted = extra.contains(&"--count-only");
+        assert_eq!(
+            load["returns_netted"].as_u64().unwrap() > 0,
+            !counted,
+            "{load}"
+        );
+        let expected = comparable(whole);
+        for part in ["1", "97", "100000"] {
+            let streamed = top(
+                input,
+                &[&extra[..], &["--stream", "--stream-part", part]].concat(),
+            );
+            assert_eq!(
+                streamed,
+                expected,
+                "{} {extra:?} in parts of {part}",
+                input.display()
+            );
+        }
+    }
+
+    // Everyone with a gap, in JSON lines: the whole run's rows, once sorted by rank.
+    let lines = |extra: &[&str]| -> Vec<serde_json::Value> {
+        let mut args = vec!["analyze", "--transactions", log_csv.to_str().unwrap()];
+        args.extend(EVERYONE);
+        args.extend(["--format", "jsonl"]);
+        args.extend(extra);
+        let output = revgap(&args);
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    };
+    let mut whole = lines(&["--no-snapshot"]);
+    let summary = whole.pop().unwrap();
+    let whole: Vec<_> = whole.into_iter().map(as_streamed).collect();
+    let mut streamed = lines(&["--stream", "--stream-part", "401"]);
+    assert_eq!(streamed.pop().unwrap()["summary"], summary["summary"]);
+    streamed.sort_by_key(|c| c["rank"].as_u64());
+    assert_eq!(streamed, whole);
+}
+
+/// Customers who buy only after --as-of are left out and their rows counted, wherever their
+/// bucket falls (first, last, between): the streamed counts are the whole run's.
+#[test]
+fn a_log_whose_later_customers_fill_whole_buckets_keeps_their_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.csv");
+    let mut text = String::from("customer_id,date,amount\n");
+    for week in 0..12u64 {
+        let day =
+            chrono::NaiveDate::from_ymd_opt(2025, 1, 6).unwrap() + chrono::Days::new(7 * week);
+        for customer in 0..205 {
+            // Most customers start after the cut (2025-03-01), so the last bucket likely
+            // holds only such customers; a few buy all along.
+            if customer < 5 || week >= 9 {
+                let spend = if week >= 7 {
+                    5.0
+                } else {
+                    20.0 + customer as f64
+                };
+                text.push_str(&format!("c{customer},{day},{spend:.2}\n"));
+            }
+        }
+    }
+    std::fs::write(&path, text).unwrap();
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["analyze", "--transactions", path.to_str().unwrap()];
+        args.extend(EVERYONE);
+        args.extend(["--as-of", "2025-03-01", "--format", "json"]);
+        args.extend(extra);
+        let output = revgap(&args);
+        assert!(output.status.success(), "{output:?}");
+        let mut report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        report.as_object_mut().unwrap().remove("generated_at");
+        report["customers"]
+            .as_array_mut()
+            .unwrap()
+            .sort_by_key(|c| c["rank"].as_u64());
+        report
+    };
+    let whole = comparable(run(&["--no-snapshot"]));
+    assert_eq!(whole["summary"]["customers_analyzed"], 5);
+    // Weeks 8 to 11 are after the cut: 4 weeks of the 5, 3 weeks of the other 200.
+    assert_eq!(whole["load"]["rows_after_as_of"], 4 * 5 + 3 * 200);
+    for part in ["1", "2", "3", "100000"] {
+        assert_eq!(
+            run(&["--stream", "--stream-part", part]),
+            whole,
+            "parts of {part}"
+        );
+    }
 }
 
 /// The weekly panel's header, as `generate` writes it.

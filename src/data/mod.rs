@@ -10,6 +10,7 @@ mod error;
 mod fields;
 pub mod generate;
 pub mod grid;
+mod log_stream;
 pub mod parquet;
 mod regroup;
 mod rows;
@@ -84,15 +85,22 @@ pub struct CheckedPanel {
     span: weekly::PanelSpan,
     stamp: (u64, Option<std::time::SystemTime>),
     regrouped: Option<std::sync::Arc<regroup::Regrouped>>,
+    /// A transaction log's purchase-days, in buckets by customer.
+    log: Option<std::sync::Arc<log_stream::LogBuckets>>,
 }
 
 impl PartialEq for CheckedPanel {
     fn eq(&self, other: &Self) -> bool {
-        let same_regrouping = match (&self.regrouped, &other.regrouped) {
-            (Some(one), Some(other)) => std::sync::Arc::ptr_eq(one, other),
-            (one, other) => one.is_none() && other.is_none(),
-        };
-        self.span == other.span && self.stamp == other.stamp && same_regrouping
+        fn same<T>(one: &Option<std::sync::Arc<T>>, other: &Option<std::sync::Arc<T>>) -> bool {
+            match (one, other) {
+                (Some(one), Some(other)) => std::sync::Arc::ptr_eq(one, other),
+                (one, other) => one.is_none() && other.is_none(),
+            }
+        }
+        self.span == other.span
+            && self.stamp == other.stamp
+            && same(&self.regrouped, &other.regrouped)
+            && same(&self.log, &other.log)
     }
 }
 
@@ -127,10 +135,11 @@ pub fn stream_weekly(
     checked: Option<&CheckedPanel>,
     mut each: impl FnMut(Dataset) -> Result<(), DataError> + Send,
 ) -> Result<CheckedPanel, DataError> {
-    let SpendSource::Weekly(path) = &options.spend else {
-        return Err(DataError::Invalid(
-            "a transaction log cannot be streamed: expected a weekly panel (--weekly)".into(),
-        ));
+    let path = match &options.spend {
+        SpendSource::Weekly(path) => path,
+        SpendSource::Transactions(path, columns) => {
+            return stream_log(options, path, columns, part_customers, checked, each);
+        }
     };
     let path = &path.display().to_string();
     let parquet = parquet::is_parquet(std::path::Path::new(path), options.format.parquet);
@@ -167,11 +176,7 @@ pub fn stream_weekly(
     let stamp = file_stamp(path)?;
     let (span, regrouped) = match checked {
         Some(checked) if checked.stamp == stamp => (checked.span, checked.regrouped.clone()),
-        Some(_) => {
-            return Err(DataError::Invalid(format!(
-                "{path}: the panel changed while it was being read (its size or modification time); expected it unchanged until the report is written"
-            )));
-        }
+        Some(_) => return Err(changed(path)),
         None => check_panel(path, options, part_customers, &read)?,
     };
     use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -230,6 +235,58 @@ pub fn stream_weekly(
         span,
         stamp,
         regrouped,
+        log: None,
+    })
+}
+
+/// A file read again that is not as it was read first.
+fn changed(path: &str) -> DataError {
+    DataError::Invalid(format!(
+        "{path}: the panel changed while it was being read (its size or modification time); expected it unchanged until the report is written"
+    ))
+}
+
+/// `stream_weekly` of a transaction log (CSV or Parquet): its purchase-days go to buckets by
+/// customer on the first readings (`log_stream`), and every reading makes its parts from
+/// them.
+fn stream_log(
+    options: &LoadOptions,
+    path: &std::path::Path,
+    columns: &TransactionColumns,
+    part_customers: usize,
+    checked: Option<&CheckedPanel>,
+    mut each: impl FnMut(Dataset) -> Result<(), DataError> + Send,
+) -> Result<CheckedPanel, DataError> {
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    let path = &path.display().to_string();
+    let parquet = parquet::is_parquet(std::path::Path::new(path), options.format.parquet);
+    let purchases = AtomicBool::new(false);
+    let read = |apply: &mut (dyn FnMut(&RowChunk) -> Result<(), DataError> + Send)| {
+        let (_, amounts) = if parquet {
+            parquet::scan_log_parquet(path, columns, options.policy, |chunk| apply(chunk))?
+        } else {
+            transactions::scan_log(path, &options.format, columns, options.policy, |chunk| {
+                apply(chunk)
+            })?
+        };
+        purchases.store(!amounts, Relaxed);
+        Ok(())
+    };
+    let stamp = file_stamp(path)?;
+    let log = match checked.map(|checked| (checked.stamp == stamp, &checked.log)) {
+        Some((true, Some(log))) => log.clone(),
+        Some(_) => return Err(changed(path)),
+        None => std::sync::Arc::new(
+            log_stream::write(path, options, &read, part_customers)?
+                .with_purchases(purchases.load(Relaxed)),
+        ),
+    };
+    log.parts(path, options, part_customers, &mut each)?;
+    Ok(CheckedPanel {
+        span: weekly::PanelSpan::of_log(log.days()),
+        stamp,
+        regrouped: None,
+        log: Some(log),
     })
 }
 

@@ -154,6 +154,20 @@ pub fn load_transactions_parquet(
     policy: RowPolicy,
     as_of: Option<NaiveDate>,
 ) -> Result<Dataset, DataError> {
+    let mut sink = super::transactions::TransactionSink::new(as_of);
+    let (expected, amounts) = scan_log_parquet(path, columns, policy, |chunk| sink.absorb(chunk))?;
+    sink.finish(path, &expected, amounts)
+}
+
+/// Reads a transaction log stored as Parquet batch by batch, handing each chunk of rows to
+/// `apply`; returns the columns expected (for messages) and whether amounts were read (or
+/// every row counts one purchase).
+pub(super) fn scan_log_parquet(
+    path: &str,
+    columns: &super::transactions::TransactionColumns,
+    policy: RowPolicy,
+    mut apply: impl FnMut(&super::rows::RowChunk) -> Result<(), DataError>,
+) -> Result<(String, bool), DataError> {
     let expected = super::transactions::describe(columns);
     let opened = open(path)?;
     let default_amount = ColumnRef::Name("amount".into());
@@ -179,14 +193,13 @@ pub fn load_transactions_parquet(
         value: found.get(2),
         signed: true,
     };
-    let mut sink = super::transactions::TransactionSink::new(as_of);
     let mut first_row = 1u64;
     for batch in reader {
         let batch = batch.map_err(|e| invalid(path, format!("cannot read a row group ({e})")))?;
-        sink.absorb(&chunk_of(path, &batch, &fields, first_row, policy)?)?;
+        apply(&chunk_of(path, &batch, &fields, first_row, policy)?)?;
         first_row += batch.num_rows() as u64;
     }
-    sink.finish(path, &expected, amount.is_some())
+    Ok((expected, amount.is_some()))
 }
 
 /// The columns a chunk is read from: (1-based number, name) each; without a value column

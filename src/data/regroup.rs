@@ -53,7 +53,7 @@ impl CustomerBuckets {
     /// and bytes, its line, age and household size (0 unknown, else the number + 1), loyalty
     /// (0 unknown, 1 no, 2 yes), and the extra values' length and text.
     pub(super) fn write(path: &str, policy: RowPolicy, count: usize) -> Result<Self, DataError> {
-        let mut buckets = Buckets::new(count, (BUFFERS_BYTES / count).clamp(4 << 10, 1 << 20));
+        let mut buckets = Buckets::new(count, block_bytes(count));
         let mut out = Vec::new();
         let known = |value: Option<u32>| value.map_or(0, |value| u64::from(value) + 1);
         let (extra_columns, report) = scan_customers(path, policy, |line, id, profile| {
@@ -135,9 +135,24 @@ fn text_at<'a>(bytes: &'a [u8], at: &mut usize) -> Result<&'a str, DataError> {
     std::str::from_utf8(text).map_err(|_| damaged())
 }
 
+/// How many buckets hold `customers` (in `runs` runs of one customer's rows) about a part's
+/// worth each: a scattered file has many runs a customer, so a bucket holds about a part's
+/// runs too, a few per customer, and its index stays small.
+pub(super) fn bucket_count((customers, runs): (u64, u64), part_customers: usize) -> usize {
+    let wanted = customers
+        .max(runs / 8)
+        .div_ceil(part_customers.max(1) as u64);
+    (wanted as usize).clamp(1, MAX_BUCKETS)
+}
+
+/// The block each of `count` buckets writes at a time: their buffers share `BUFFERS_BYTES`.
+pub(super) fn block_bytes(count: usize) -> usize {
+    (BUFFERS_BYTES / count.max(1)).clamp(4 << 10, 1 << 20)
+}
+
 /// A bucket for an id: FxHash, mixed (splitmix64's finish) so every bit counts, then scaled
 /// to the bucket count.
-fn bucket_of(id: &[u8], buckets: usize) -> usize {
+pub(super) fn bucket_of(id: &[u8], buckets: usize) -> usize {
     let mut hasher = rustc_hash::FxHasher::default();
     hasher.write(id);
     let mut mixed = hasher.finish();
@@ -206,7 +221,7 @@ fn runs_of(bytes: &[u8], runs: &mut Vec<Run>) -> Result<(), DataError> {
 }
 
 /// A bucket's bytes cut short or malformed: only a damaged temporary file does this.
-fn damaged() -> DataError {
+pub(super) fn damaged() -> DataError {
     DataError::Temporary(std::io::Error::new(
         std::io::ErrorKind::InvalidData,
         "a regrouped bucket was damaged on the disk",
@@ -214,7 +229,7 @@ fn damaged() -> DataError {
 }
 
 /// The varint at `bytes[*at..]`.
-fn take(bytes: &[u8], at: &mut usize) -> Result<u64, DataError> {
+pub(super) fn take(bytes: &[u8], at: &mut usize) -> Result<u64, DataError> {
     spill::take_varint(bytes, at).ok_or_else(damaged)
 }
 
@@ -257,12 +272,8 @@ impl Regrouped {
         return_line: Option<u64>,
         attributes: Option<(&str, RowPolicy)>,
     ) -> Result<Self, DataError> {
-        let part = part_customers.max(1) as u64;
-        // A scattered file has many runs a customer: a bucket holds about a part's runs too,
-        // a few per customer, so its index stays small.
-        let wanted = customers.max(runs / 8).div_ceil(part);
-        let count = (wanted as usize).clamp(1, MAX_BUCKETS);
-        let mut buckets = Buckets::new(count, (BUFFERS_BYTES / count).clamp(4 << 10, 1 << 20));
+        let count = bucket_count((customers, runs), part_customers);
+        let mut buckets = Buckets::new(count, block_bytes(count));
         let mut report = LoadReport::default();
         let mut returned: Option<String> = None;
         let (mut out, mut body) = (Vec::new(), Vec::new());

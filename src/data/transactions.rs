@@ -55,6 +55,21 @@ pub fn load_transactions(
     policy: crate::data::RowPolicy,
     as_of: Option<NaiveDate>,
 ) -> Result<Dataset, DataError> {
+    let mut sink = TransactionSink::new(as_of);
+    let (expected, amounts) = scan_log(path, format, columns, policy, |chunk| sink.absorb(chunk))?;
+    sink.finish(path, &expected, amounts)
+}
+
+/// Parses a transaction log CSV block by block (on every core), handing each chunk of rows to
+/// `apply` in file order; returns the columns expected (for messages) and whether amounts
+/// were read (or every row counts one purchase).
+pub(super) fn scan_log(
+    path: &str,
+    format: &TableFormat,
+    columns: &TransactionColumns,
+    policy: crate::data::RowPolicy,
+    mut apply: impl FnMut(&super::rows::RowChunk) -> Result<(), DataError> + Send,
+) -> Result<(String, bool), DataError> {
     let expected = describe(columns);
     let (stream, header) = open_table(path, format, &expected)?;
     let default_amount = ColumnRef::Name("amount".into());
@@ -82,16 +97,15 @@ pub fn load_transactions(
     layout.decimal = format.decimal;
     let delimiter = stream.delimiter();
     let pool = ChunkPool::default();
-    let mut sink = TransactionSink::new(as_of);
     stream.scan(
         |text, first_line| parse_rows(&pool, path, text, first_line, delimiter, &layout, policy),
         |chunk| {
-            let absorbed = sink.absorb(&chunk);
+            let applied = apply(&chunk);
             pool.give_back(chunk);
-            absorbed
+            applied
         },
     )?;
-    sink.finish(path, &expected, layout.value.is_some())
+    Ok((expected, layout.value.is_some()))
 }
 
 /// Parsed rows, chunk by chunk, into merged purchase-days: what a log of any format becomes
@@ -251,6 +265,55 @@ pub fn weekly_from_transactions(
         )));
     };
     let weeks = check_span(path, first_day, last_day, as_of)?;
+    Ok(grid_of(
+        path,
+        &customer_ids,
+        transactions,
+        (first_day, last_day),
+        weeks,
+        report,
+    ))
+}
+
+/// Some customers' share of a log whose weeks are known (a part of a streamed log): the
+/// weeks `first_day..=last_day` of the whole log, whatever these customers' own dates. Rows
+/// after `last_day` are counted and dropped as the whole log's are.
+pub(super) fn part_of_log(
+    path: &str,
+    customer_ids: &super::dataset::IdColumn,
+    mut transactions: Vec<Transaction>,
+    (first_day, last_day): (i32, i32),
+    report: &mut LoadReport,
+) -> Dataset {
+    let before = transactions.len();
+    transactions.retain(|t| t.day <= last_day);
+    report.rows_after_as_of += (before - transactions.len()) as u64;
+    let weeks = ((last_day - first_day) / 7 + 1) as usize;
+    grid_of(
+        path,
+        customer_ids,
+        transactions,
+        (first_day, last_day),
+        weeks,
+        report,
+    )
+}
+
+/// The weekly grid of `weeks` weeks ending on `last_day` from transactions on or before it,
+/// of the customers that have one (renumbered in first-seen order).
+fn grid_of(
+    path: &str,
+    customer_ids: &super::dataset::IdColumn,
+    mut transactions: Vec<Transaction>,
+    (first_day, last_day): (i32, i32),
+    weeks: usize,
+    report: &mut LoadReport,
+) -> Dataset {
+    debug_assert!(
+        transactions
+            .iter()
+            .all(|t| (first_day..=last_day).contains(&t.day))
+    );
     // Renumber the customers that exist by the as-of date, in first-seen order.
     let mut renumbered = vec![u32::MAX; customer_ids.len()];
     for t in &transactions {
@@ -281,7 +344,7 @@ pub fn weekly_from_transactions(
         *cell = 0.0;
     }
     let first_start = last_day - 7 * weeks as i32 + 1;
-    Ok(Dataset {
+    Dataset {
         source: path.to_string(),
         week_starts: (0..weeks)
             .map(|w| date_of(first_start + 7 * w as i32))
@@ -295,7 +358,7 @@ pub fn weekly_from_transactions(
         index: None,
         unit: crate::text::ValueUnit::Currency,
         transactions: Some(transactions),
-    })
+    }
 }
 
 /// "; the data starts …" when the earliest row is known.

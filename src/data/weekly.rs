@@ -98,6 +98,17 @@ pub(super) struct PanelSpan {
     last_day: i32,
 }
 
+impl PanelSpan {
+    /// The weeks of a transaction log, which end on `last_day`.
+    pub(super) fn of_log((first_day, last_day): (i32, i32)) -> Self {
+        Self {
+            grid_weekday: (last_day + 1).rem_euclid(7),
+            first_day,
+            last_day,
+        }
+    }
+}
+
 /// Counts rows by day on a first reading, for the week grid (checking each row as the
 /// loader does), and notes where each run of a customer's rows starts, to check that each
 /// customer's rows come together.
@@ -191,6 +202,38 @@ impl<'a> SpanCount<'a> {
             previous = Some(run.owner);
         }
         Ok((first, customers))
+    }
+
+    /// A transaction log's days: the last is `as_of` (else the latest row's), the first the
+    /// earliest row's on or before it.
+    pub(super) fn log_days(&self, as_of: Option<NaiveDate>) -> Result<(i32, i32), DataError> {
+        let path = self.path;
+        let latest = self.rows_by_day.keys().max().copied();
+        let last_day = match (as_of, latest) {
+            (Some(date), _) => fields::day_number(date),
+            (None, Some(day)) => day,
+            (None, None) => {
+                return Err(DataError::NoRows {
+                    path: path.to_string(),
+                    why: self.report.why_none_usable(),
+                    expected: "customer_id,date[,amount]".into(),
+                });
+            }
+        };
+        let first_day = self
+            .rows_by_day
+            .keys()
+            .filter(|day| **day <= last_day)
+            .min();
+        let Some(first_day) = first_day.copied() else {
+            return Err(DataError::Invalid(format!(
+                "{path}: no rows on or before --as-of {} (the latest is {}); expected an as-of date inside the data",
+                date_of(last_day),
+                date_of(latest.unwrap_or(last_day)),
+            )));
+        };
+        super::transactions::check_span(path, first_day, last_day, as_of)?;
+        Ok((first_day, last_day))
     }
 
     /// The grid: the weekday most rows use, the first and last week on or before `as_of`.
