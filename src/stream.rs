@@ -2,7 +2,8 @@
 //! with a gap of a weekly panel too large to hold, in memory that does not grow with the
 //! panel's weeks, attributes or customers.
 //!
-//! The panel is read in parts of customers (`data::stream_weekly`), and every part is
+//! The panel (or transaction log, in any row order, with a customers file or not) is read in
+//! parts of customers (`data::stream_weekly`), and every part is
 //! analysed on its own and dropped. Because a customer's analysis depends only on their own
 //! weeks under the rules and a non-seasonal baseline, the exact merge of `engine::partition`
 //! gives the whole panel's numbers: the first pass keeps each part's summary and writes every

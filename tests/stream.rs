@@ -102,6 +102,65 @@ fn comparable(mut report: serde_json::Value) -> serde_json::Value {
     report
 }
 
+/// Everyone with a gap as JSON lines, read from `input` (the `analyze` arguments naming the
+/// files) whole and streamed in parts of each of `parts`: the same summary line, and the same
+/// customers once sorted by rank.
+fn assert_listing_streams_as_whole(input: &[&str], parts: &[&str]) {
+    let lines = |extra: &[&str]| -> Vec<serde_json::Value> {
+        let mut args = vec!["analyze"];
+        args.extend(input);
+        args.extend(EVERYONE);
+        args.extend(["--format", "jsonl"]);
+        args.extend(extra);
+        let output = revgap(&args);
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    };
+    let mut whole = lines(&["--no-snapshot"]);
+    let summary = whole.pop().unwrap();
+    let whole: Vec<_> = whole.into_iter().map(as_streamed).collect();
+    for part in parts {
+        let mut streamed = lines(&["--stream", "--stream-part", part]);
+        assert_eq!(streamed.pop().unwrap()["summary"], summary["summary"]);
+        streamed.sort_by_key(|c| c["rank"].as_u64());
+        assert_eq!(streamed, whole, "{input:?} in parts of {part}");
+    }
+}
+
+/// A CSV report: its comment line, its header, and its rows sorted by rank, with the two
+/// segment columns a streamed run does not compute as it shows them.
+fn csv_report(bytes: Vec<u8>) -> (String, Vec<String>, Vec<Vec<String>>) {
+    let text = String::from_utf8(bytes).unwrap();
+    let (comment, rest) = text.split_once('\n').unwrap();
+    let mut reader = csv::Reader::from_reader(rest.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let blanked: Vec<usize> = ["value_tier", "rfm"]
+        .iter()
+        .map(|name| header.iter().position(|h| h == name).unwrap())
+        .collect();
+    let mut rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|record| {
+            let mut cells: Vec<String> = record.unwrap().iter().map(str::to_string).collect();
+            for column in &blanked {
+                cells[*column] = "not_computed".into();
+            }
+            cells
+        })
+        .collect();
+    rows.sort_by_key(|cells| cells[0].parse::<u64>().unwrap());
+    (comment.to_string(), header, rows)
+}
+
 #[test]
 fn streamed_parts_give_the_whole_runs_summary_and_top_customers() {
     let dir = tempfile::tempdir().unwrap();
@@ -222,43 +281,12 @@ fn streamed_row_formats_list_everyone_with_the_whole_runs_ranks() {
     assert_eq!(comparable(streamed), comparable(whole_comparable));
 
     // JSON lines: the same customers, then the same summary line.
-    let lines = |bytes: Vec<u8>| -> Vec<serde_json::Value> {
-        String::from_utf8(bytes)
-            .unwrap()
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect()
-    };
-    let mut whole_lines = lines(run(&csv, "jsonl", &["--no-snapshot"]));
-    let mut streamed_lines = lines(run(&csv, "jsonl", &streamed_args));
-    let (whole_head, streamed_head) = (whole_lines.pop().unwrap(), streamed_lines.pop().unwrap());
-    assert_eq!(whole_head["summary"], streamed_head["summary"]);
-    streamed_lines.sort_by_key(|c| c["rank"].as_u64());
-    let whole_lines: Vec<_> = whole_lines.into_iter().map(as_streamed).collect();
-    assert_eq!(streamed_lines, whole_lines);
+    assert_listing_streams_as_whole(&["--weekly", csv.to_str().unwrap()], &["401"]);
 
     // CSV: the same records once sorted by rank, the two segment columns aside.
-    let records = |bytes: Vec<u8>| -> (String, Vec<Vec<String>>) {
-        let text = String::from_utf8(bytes).unwrap();
-        let (comment, rest) = text.split_once('\n').unwrap();
-        let mut reader = csv::Reader::from_reader(rest.as_bytes());
-        let header = reader.headers().unwrap().clone();
-        let blanked: Vec<usize> = ["value_tier", "rfm"]
-            .iter()
-            .map(|name| header.iter().position(|h| h == *name).unwrap())
-            .collect();
-        let mut rows: Vec<Vec<String>> = reader
-            .records()
-            .map(|record| {
-                let mut cells: Vec<String> = record.unwrap().iter().map(str::to_string).collect();
-                for column in &blanked {
-                    cells[*column] = "not_computed".into();
-                }
-                cells
-            })
-            .collect();
-        rows.sort_by_key(|cells| cells[0].parse::<u64>().unwrap());
-        (comment.to_string(), rows)
+    let records = |bytes: Vec<u8>| {
+        let (comment, _, rows) = csv_report(bytes);
+        (comment, rows)
     };
     let whole_csv = records(run(&csv, "csv", &["--no-snapshot"]));
     assert_eq!(whole_csv.1.len(), listed);
@@ -534,27 +562,10 @@ fn a_scattered_panel_is_regrouped_and_gives_the_whole_runs_report() {
     }
 
     // Everyone with a gap, in JSON lines: the whole run's rows, once sorted by rank.
-    let lines = |extra: &[&str]| -> Vec<serde_json::Value> {
-        let mut args = EVERYONE.to_vec();
-        args.extend(["--format", "jsonl"]);
-        args.extend(extra);
-        let output = run(&scattered_csv, &args);
-        assert!(output.status.success(), "{output:?}");
-        String::from_utf8(output.stdout)
-            .unwrap()
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect()
-    };
-    let mut whole = lines(&["--no-snapshot"]);
-    let whole_summary = whole.pop().unwrap();
-    let whole: Vec<_> = whole.into_iter().map(as_streamed).collect();
-    for part in ["1", "401"] {
-        let mut streamed = lines(&["--stream", "--stream-part", part]);
-        assert_eq!(streamed.pop().unwrap()["summary"], whole_summary["summary"]);
-        streamed.sort_by_key(|c| c["rank"].as_u64());
-        assert_eq!(streamed, whole, "parts of {part}");
-    }
+    assert_listing_streams_as_whole(
+        &["--weekly", scattered_csv.to_str().unwrap()],
+        &["1", "401"],
+    );
 
     // Strict: the same first bad row as the whole run names (a bad value, then the repeat).
     for input in [&scattered_csv, &clean_csv] {
@@ -679,30 +690,7 @@ fn a_customers_file_joins_a_streamed_panel_as_in_the_whole_run() {
         args.extend(extra);
         let output = run(&scattered, &args);
         assert!(output.status.success(), "{output:?}");
-        let text = String::from_utf8(output.stdout).unwrap();
-        let (_, rest) = text.split_once('\n').unwrap();
-        let mut reader = csv::Reader::from_reader(rest.as_bytes());
-        let header: Vec<String> = reader
-            .headers()
-            .unwrap()
-            .iter()
-            .map(str::to_string)
-            .collect();
-        let blanked: Vec<usize> = ["value_tier", "rfm"]
-            .iter()
-            .map(|name| header.iter().position(|h| h == name).unwrap())
-            .collect();
-        let mut rows: Vec<Vec<String>> = reader
-            .records()
-            .map(|record| {
-                let mut cells: Vec<String> = record.unwrap().iter().map(str::to_string).collect();
-                for column in &blanked {
-                    cells[*column] = "not_computed".into();
-                }
-                cells
-            })
-            .collect();
-        rows.sort_by_key(|cells| cells[0].parse::<u64>().unwrap());
+        let (_, header, rows) = csv_report(output.stdout);
         (header, rows)
     };
     let whole = records(&["--no-snapshot"]);
@@ -835,26 +823,7 @@ fn a_transaction_log_streams_to_the_whole_runs_report() {
     }
 
     // Everyone with a gap, in JSON lines: the whole run's rows, once sorted by rank.
-    let lines = |extra: &[&str]| -> Vec<serde_json::Value> {
-        let mut args = vec!["analyze", "--transactions", log_csv.to_str().unwrap()];
-        args.extend(EVERYONE);
-        args.extend(["--format", "jsonl"]);
-        args.extend(extra);
-        let output = revgap(&args);
-        assert!(output.status.success(), "{output:?}");
-        String::from_utf8(output.stdout)
-            .unwrap()
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect()
-    };
-    let mut whole = lines(&["--no-snapshot"]);
-    let summary = whole.pop().unwrap();
-    let whole: Vec<_> = whole.into_iter().map(as_streamed).collect();
-    let mut streamed = lines(&["--stream", "--stream-part", "401"]);
-    assert_eq!(streamed.pop().unwrap()["summary"], summary["summary"]);
-    streamed.sort_by_key(|c| c["rank"].as_u64());
-    assert_eq!(streamed, whole);
+    assert_listing_streams_as_whole(&["--transactions", log_csv.to_str().unwrap()], &["401"]);
 }
 
 /// Customers who buy only after --as-of are left out and their rows counted, wherever their

@@ -583,11 +583,11 @@ pub struct AnalyzeArgs {
     /// Do not keep this run's snapshot (the state directory is left alone).
     #[arg(long)]
     pub no_snapshot: bool,
-    /// Read the weekly panel (CSV or Parquet, each customer's rows together) in parts of
-    /// customers and keep only the summary and the top customers (--top, else the report's
-    /// top_customers): memory stays small however many customers there are. Needs
-    /// --churn-model rules and a non-seasonal baseline; no customers file, snapshot or
-    /// learning.
+    /// Read the weekly panel or transaction log (CSV or Parquet, rows in any order; scattered
+    /// customers are regrouped on the temporary disk) in parts of customers and keep only the
+    /// summary and the top customers (--top, else the report's top_customers), or list
+    /// everyone part by part: memory stays small however many customers there are. Needs
+    /// --churn-model rules and a non-seasonal baseline; no snapshot or learning.
     #[arg(long, conflicts_with_all = ["since_last", "llm", "llm_dry_run"])]
     pub stream: bool,
     /// Customers per part of a streamed panel (memory per part: about 200 bytes a customer
