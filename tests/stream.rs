@@ -610,6 +610,38 @@ fn the_regrouped_note_names_the_earliest_return() {
         assert_eq!(report["load"]["rows_read"], 6);
         assert_eq!(report["load"]["missing_weeks_filled"], 0);
     }
+    // A return after more runs than parts of one keep in memory (8): found on the disk then,
+    // among the first runs with larger parts; the same row either way.
+    let late = dir.path().join("late.csv");
+    let mut text = String::from("customer_id,week_start_date,weekly_spend\n");
+    let ids = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"];
+    for week in [1, 8] {
+        for id in &ids[..10] {
+            text.push_str(&format!("{id},2025-01-{week:02},10.00\n"));
+        }
+    }
+    for id in &ids[10..] {
+        text.push_str(&format!("{id},2025-01-08,10.00\n"));
+    }
+    std::fs::write(&late, text).unwrap();
+    for part in ["1", "3", "100000"] {
+        let mut args = vec!["analyze", "--weekly", late.to_str().unwrap()];
+        args.extend(RULES);
+        args.extend(["5", "--format", "json", "--stream", "--stream-part", part]);
+        let output = revgap(&args);
+        assert!(output.status.success(), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        // Row 12: the header, 10 customers' first rows, then a's second.
+        assert!(
+            stderr.starts_with(&regrouped_note(&late, (12, "a".into()))),
+            "parts of {part}: {stderr}"
+        );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(
+            report["summary"]["customers_analyzed"], 12,
+            "parts of {part}"
+        );
+    }
 }
 
 /// A customers file joins a streamed panel (grouped or scattered) a bucket at a time and gives

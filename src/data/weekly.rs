@@ -120,23 +120,59 @@ pub(super) struct SpanCount<'a> {
     /// a time (`spill`): memory stays a batch whatever the customer count. SipHash with a
     /// random key, so two ids collide by accident about once in 10^12 runs at 10M customers.
     runs: Spill<Counted>,
+    /// The ids (hashes) of the first customers, up to a few batches of them: a run of one
+    /// of them again is a return, so every run after it is too late to be the earliest and
+    /// need not go to the disk (a file sorted by week, every row a run, stops spilling once
+    /// its first customer's second week comes).
+    first_customers: rustc_hash::FxHashSet<u64>,
+    first_customers_limit: usize,
+    /// A return seen: the runs on the disk end there.
+    returned: bool,
+    /// Runs read, and the customers among them (estimated once the runs stop going to disk).
+    run_count: u64,
+    customers: crate::stats::distinct::DistinctSketch,
     hasher: std::hash::RandomState,
     /// The customer of the last row read (their rows may go on in the next chunk).
     current: Vec<u8>,
 }
 
 impl<'a> SpanCount<'a> {
-    /// Holds up to `batch` run starts in memory at a time.
+    /// Holds up to a few `batch`es of run starts in memory at a time.
     pub(super) fn new(path: &'a str, batch: usize) -> Self {
+        // A file sorted by week has a run a row: sorted in batches of a few weeks' rows.
+        let batch = batch.saturating_mul(8);
         Self {
             path,
             rows_by_day: FxHashMap::default(),
             report: LoadReport::default(),
-            // A file sorted by week has a run a row: sorted in batches of a few weeks' rows.
-            runs: Spill::new(batch.saturating_mul(8), Counted::by_owner),
+            runs: Spill::new(batch, Counted::by_owner),
+            first_customers: rustc_hash::FxHashSet::default(),
+            first_customers_limit: batch,
+            returned: false,
+            run_count: 0,
+            customers: Default::default(),
             hasher: std::hash::RandomState::new(),
             current: Vec::new(),
         }
+    }
+
+    /// Notes a run of `owner`'s rows starting at `line`.
+    fn note_run(&mut self, owner: u64, line: u64) -> Result<(), DataError> {
+        self.run_count += 1;
+        self.customers.add(owner);
+        if self.returned {
+            return Ok(());
+        }
+        self.runs
+            .push(Counted { owner, count: line })
+            .map_err(DataError::Temporary)?;
+        if self.first_customers.contains(&owner) {
+            // A return: the earliest is this one or one before it, all on the disk.
+            self.returned = true;
+        } else if self.first_customers.len() < self.first_customers_limit {
+            self.first_customers.insert(owner);
+        }
+        Ok(())
     }
 
     pub(super) fn feed(&mut self, chunk: &RowChunk) -> Result<(), DataError> {
@@ -151,12 +187,7 @@ impl<'a> SpanCount<'a> {
             if id == self.current.as_slice() {
                 continue;
             }
-            self.runs
-                .push(Counted {
-                    owner: self.hasher.hash_one(id),
-                    count: row.line,
-                })
-                .map_err(DataError::Temporary)?;
+            self.note_run(self.hasher.hash_one(id), row.line)?;
             self.current.clear();
             self.current.extend_from_slice(id);
         }
@@ -181,11 +212,12 @@ impl<'a> SpanCount<'a> {
 
     /// Runs of one customer's rows read so far.
     pub(super) fn runs(&self) -> u64 {
-        self.runs.len()
+        self.run_count
     }
 
     /// The first row whose customer's rows began before, after other customers' (`None`:
-    /// every customer's rows come together), and how many customers there are.
+    /// every customer's rows come together), and how many customers there are (exact when
+    /// they do, estimated otherwise).
     pub(super) fn first_return(&mut self) -> Result<(Option<u64>, u64), DataError> {
         let runs = std::mem::replace(&mut self.runs, Spill::new(1, Counted::by_owner));
         let mut previous: Option<u64> = None;
@@ -201,6 +233,11 @@ impl<'a> SpanCount<'a> {
             }
             previous = Some(run.owner);
         }
+        if self.returned {
+            // The runs after the return were not kept: their customers are estimated.
+            customers = self.customers.estimate();
+        }
+        self.first_customers = Default::default();
         Ok((first, customers))
     }
 

@@ -1,7 +1,8 @@
 //! Statistics shared across rooms: rank statistics for scores and segments (values ranked
 //! once, ties grouped), the normal quantile, and (in `interval`) the interval estimators
-//! campaigns are measured with.
+//! campaigns are measured with, and (in `distinct`) a distinct count estimated in little memory.
 
+pub mod distinct;
 pub mod exact_sum;
 pub mod interval;
 
