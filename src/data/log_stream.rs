@@ -72,7 +72,7 @@ pub(super) fn write(
     read: &super::ReadPanel<'_>,
     part_customers: usize,
 ) -> Result<LogBuckets, DataError> {
-    let mut count = super::weekly::SpanCount::new(path, part_customers.max(1));
+    let mut count = super::first_reading::SpanCount::new(path, part_customers.max(1));
     read(&mut |chunk| count.feed(chunk))?;
     let runs = count.runs();
     let (_, customers) = count.first_return()?;
@@ -104,11 +104,7 @@ pub(super) fn write(
                 _ => pending.days.push((row.day, value)),
             }
         }
-        report.absorb(chunk.report.clone());
-        chunk
-            .stopped
-            .clone()
-            .map_or(Ok(()), |error| Err(DataError::Row(error)))
+        chunk.close(&mut report)
     })?;
     pending.flush(&mut buckets, &mut out)?;
     buckets.finish().map_err(DataError::Temporary)?;

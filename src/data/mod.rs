@@ -8,6 +8,7 @@ mod customers;
 mod dataset;
 mod error;
 mod fields;
+mod first_reading;
 pub mod generate;
 pub mod grid;
 mod log_stream;
@@ -309,7 +310,7 @@ fn check_panel(
     ),
     DataError,
 > {
-    let mut count = weekly::SpanCount::new(path, part_customers.max(1));
+    let mut count = first_reading::SpanCount::new(path, part_customers.max(1));
     read(&mut |chunk| count.feed(chunk))?;
     let runs = count.runs();
     let (first_return, customers) = count.first_return()?;

@@ -278,8 +278,9 @@ impl Regrouped {
         let mut returned: Option<String> = None;
         let (mut out, mut body) = (Vec::new(), Vec::new());
         read(&mut |chunk| {
-            if returned.is_none()
-                && let Some(row) = chunk.rows.iter().find(|row| Some(row.line) == return_line)
+            if let Some(line) = return_line
+                && returned.is_none()
+                && let Some(row) = chunk.rows.iter().find(|row| row.line == line)
             {
                 let id = String::from_utf8_lossy(chunk.run_id(row.run as usize));
                 returned = Some(crate::text::one_line(&id).into_owned());
@@ -299,11 +300,7 @@ impl Regrouped {
                     .map_err(DataError::Temporary)?;
                 start = end;
             }
-            report.absorb(chunk.report.clone());
-            match &chunk.stopped {
-                Some(error) => Err(DataError::Row(error.clone())),
-                None => Ok(()),
-            }
+            chunk.close(&mut report)
         })?;
         buckets.finish().map_err(DataError::Temporary)?;
         let scattered_megabytes = buckets.disk_bytes() as f64 / 1e6;

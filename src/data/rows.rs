@@ -140,6 +140,16 @@ impl RowChunk {
         }
     }
 
+    /// Counts the chunk's skipped rows into `report` once its rows are applied (in one or
+    /// more ranges), and stops at its first bad row (strict mode).
+    pub(super) fn close(&self, report: &mut LoadReport) -> Result<(), DataError> {
+        report.absorb(self.report.clone());
+        match &self.stopped {
+            Some(error) => Err(DataError::Row(error.clone())),
+            None => Ok(()),
+        }
+    }
+
     /// Empties the chunk, keeping its memory for the next rows.
     pub(super) fn clear(&mut self) {
         self.id_bytes.clear();

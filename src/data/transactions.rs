@@ -157,11 +157,7 @@ impl TransactionSink {
                 }),
             }
         }
-        self.report.absorb(chunk.report.clone());
-        chunk
-            .stopped
-            .clone()
-            .map_or(Ok(()), |error| Err(DataError::Row(error)))
+        chunk.close(&mut self.report)
     }
 
     /// The weekly grid; `amounts` false when every row counted as one purchase.

@@ -62,10 +62,9 @@ mod tests {
         let hasher = std::hash::RandomState::new();
         for distinct in [0u64, 1, 10, 1_000, 50_000, 1_000_000] {
             let mut sketch = DistinctSketch::default();
-            for round in 0..3 {
+            // Every value three times, in three rounds: repeats change nothing.
+            for _ in 0..3 {
                 for value in 0..distinct {
-                    // Every value three times, in three rounds: repeats change nothing.
-                    let _ = round;
                     sketch.add(hasher.hash_one(value));
                 }
             }
