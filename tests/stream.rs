@@ -588,55 +588,50 @@ fn a_scattered_panel_is_regrouped_and_gives_the_whole_runs_report() {
 #[test]
 fn the_regrouped_note_names_the_earliest_return() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("later.csv");
-    let mut text = String::from("customer_id,week_start_date,weekly_spend\n");
-    for (id, week) in [("x", 1), ("y", 1), ("z", 1), ("y", 8), ("x", 8), ("z", 8)] {
-        text.push_str(&format!("{id},2025-01-{week:02},10.00\n"));
-    }
-    std::fs::write(&path, text).unwrap();
-    for part in ["1", "2", "100000"] {
+    // A panel of (customer, day of January 2025) rows, streamed in parts of `part`: the
+    // note and the report.
+    let streamed = |name: &str, rows: &[(&str, u32)], part: &str| {
+        let path = dir.path().join(name);
+        let mut text = String::from("customer_id,week_start_date,weekly_spend\n");
+        for (id, day) in rows {
+            text.push_str(&format!("{id},2025-01-{day:02},10.00\n"));
+        }
+        std::fs::write(&path, text).unwrap();
         let mut args = vec!["analyze", "--weekly", path.to_str().unwrap()];
         args.extend(RULES);
         args.extend(["5", "--format", "json", "--stream", "--stream-part", part]);
         let output = revgap(&args);
         assert!(output.status.success(), "{output:?}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (path, stderr, report)
+    };
+    let rows = [("x", 1), ("y", 1), ("z", 1), ("y", 8), ("x", 8), ("z", 8)];
+    for part in ["1", "2", "100000"] {
+        let (path, stderr, report) = streamed("later.csv", &rows, part);
         assert!(
             stderr.starts_with(&regrouped_note(&path, (5, "y".into()))),
             "{stderr}"
         );
-        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         assert_eq!(report["summary"]["customers_analyzed"], 3);
         assert_eq!(report["load"]["rows_read"], 6);
         assert_eq!(report["load"]["missing_weeks_filled"], 0);
     }
     // A return after more runs than parts of one keep in memory (8): found on the disk then,
     // among the first runs with larger parts; the same row either way.
-    let late = dir.path().join("late.csv");
-    let mut text = String::from("customer_id,week_start_date,weekly_spend\n");
     let ids = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"];
-    for week in [1, 8] {
-        for id in &ids[..10] {
-            text.push_str(&format!("{id},2025-01-{week:02},10.00\n"));
-        }
+    let mut rows: Vec<(&str, u32)> = Vec::new();
+    for day in [1, 8] {
+        rows.extend(ids[..10].iter().map(|id| (*id, day)));
     }
-    for id in &ids[10..] {
-        text.push_str(&format!("{id},2025-01-08,10.00\n"));
-    }
-    std::fs::write(&late, text).unwrap();
+    rows.extend(ids[10..].iter().map(|id| (*id, 8)));
     for part in ["1", "3", "100000"] {
-        let mut args = vec!["analyze", "--weekly", late.to_str().unwrap()];
-        args.extend(RULES);
-        args.extend(["5", "--format", "json", "--stream", "--stream-part", part]);
-        let output = revgap(&args);
-        assert!(output.status.success(), "{output:?}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let (path, stderr, report) = streamed("late.csv", &rows, part);
         // Row 12: the header, 10 customers' first rows, then a's second.
         assert!(
-            stderr.starts_with(&regrouped_note(&late, (12, "a".into()))),
+            stderr.starts_with(&regrouped_note(&path, (12, "a".into()))),
             "parts of {part}: {stderr}"
         );
-        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         assert_eq!(
             report["summary"]["customers_analyzed"], 12,
             "parts of {part}"
