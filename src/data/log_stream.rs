@@ -9,14 +9,13 @@
 //! summed into their weeks in the order of the file, as the whole load sums them.
 
 use super::customers::attach_customers;
-use super::dataset::{Dataset, IdColumn};
+use super::dataset::{CustomerIndex, Dataset};
 use super::error::{DataError, LoadReport};
 use super::regroup::{CustomerBuckets, bucket_count, bucket_of, damaged, take};
 use super::rows::RowChunk;
 use super::transactions::{Transaction, part_of_log};
 use super::{LoadOptions, fields};
 use crate::spill::{self, Buckets};
-use rustc_hash::FxHashMap;
 
 /// A log's purchase-days in buckets by customer, and what reading it found.
 #[derive(Debug)]
@@ -172,8 +171,8 @@ impl LogBuckets {
                 }
                 each(part)
             };
-        let (mut ids, mut transactions) = (IdColumn::default(), Vec::<Transaction>::new());
-        let mut index: FxHashMap<Vec<u8>, u32> = FxHashMap::default();
+        // The group's customers in first-seen order, ids stored as the whole load stores them.
+        let (mut index, mut transactions) = (CustomerIndex::default(), Vec::<Transaction>::new());
         let mut first_bucket = 0;
         let mut bytes = Vec::new();
         let count = self.buckets.count();
@@ -186,15 +185,7 @@ impl LogBuckets {
                 let length = take(&bytes, &mut at)? as usize;
                 let id = bytes.get(at..at + length).ok_or_else(damaged)?;
                 at += length;
-                let customer = match index.get(id) {
-                    Some(customer) => *customer,
-                    None => {
-                        let customer = ids.len() as u32;
-                        ids.push(std::str::from_utf8(id).map_err(|_| damaged())?);
-                        index.insert(id.to_vec(), customer);
-                        customer
-                    }
-                };
+                let customer = index.index_of(id).0 as u32;
                 let mut day = 0i64;
                 for _ in 0..take(&bytes, &mut at)? {
                     day += spill::unzigzag(take(&bytes, &mut at)?);
@@ -215,12 +206,11 @@ impl LogBuckets {
             let mut load = report.take().unwrap_or_default();
             let mut part = part_of_log(
                 path,
-                &std::mem::take(&mut ids),
+                &std::mem::take(&mut index).ids,
                 std::mem::take(&mut transactions),
                 self.days,
                 &mut load,
             );
-            index.clear();
             if part.customer_count() == 0 {
                 // Nobody here buys by the as-of date: what was counted goes on (to the part
                 // held, after the last bucket).
