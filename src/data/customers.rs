@@ -141,12 +141,17 @@ pub(super) fn scan_customers(
     Ok((extra_columns, report))
 }
 
-/// Attaches the profiles to the customers of `dataset`, by id.
+/// Attaches the profiles of a customers file to the customers of `dataset`, by id; without
+/// one, every customer is counted as having no attributes.
 pub fn attach_customers(
     dataset: &mut Dataset,
-    file: CustomersFile,
+    file: Option<CustomersFile>,
     policy: RowPolicy,
 ) -> Result<(), DataError> {
+    let Some(file) = file else {
+        dataset.load.customers_without_attributes = dataset.customer_count() as u64;
+        return Ok(());
+    };
     let CustomersFile {
         path,
         ids,

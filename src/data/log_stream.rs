@@ -159,16 +159,12 @@ impl LogBuckets {
                 let Some((mut part, first_bucket)) = held else {
                     return Ok(());
                 };
-                match &self.customers {
-                    Some(customers) => {
-                        attach_customers(
-                            &mut part,
-                            customers.file_of(first_bucket..through)?,
-                            options.policy,
-                        )?;
-                    }
-                    None => part.load.customers_without_attributes = part.customer_count() as u64,
-                }
+                let file = self
+                    .customers
+                    .as_ref()
+                    .map(|customers| customers.file_of(first_bucket..through))
+                    .transpose()?;
+                attach_customers(&mut part, file, options.policy)?;
                 each(part)
             };
         // The group's customers in first-seen order, ids stored as the whole load stores them.

@@ -67,10 +67,7 @@ pub fn load(options: &LoadOptions) -> Result<Dataset, DataError> {
         weeks = dataset.week_count(),
         "spend loaded"
     );
-    match customers {
-        Some(file) => attach_customers(&mut dataset, file?, options.policy)?,
-        None => dataset.load.customers_without_attributes = dataset.customer_count() as u64,
-    }
+    attach_customers(&mut dataset, customers.transpose()?, options.policy)?;
     Ok(dataset)
 }
 
@@ -199,15 +196,12 @@ pub fn stream_weekly(
         },
         |mut part: Dataset| {
             part.source.clone_from(&source);
-            match attributes {
-                Some(customers) => {
-                    let buckets =
-                        attached.load(Relaxed)..through.load(Relaxed).min(customers.count());
-                    attached.store(buckets.end, Relaxed);
-                    attach_customers(&mut part, customers.file_of(buckets)?, options.policy)?;
-                }
-                None => part.load.customers_without_attributes = part.customer_count() as u64,
-            }
+            let file = attributes.map(|customers| {
+                let buckets = attached.load(Relaxed)..through.load(Relaxed).min(customers.count());
+                attached.store(buckets.end, Relaxed);
+                customers.file_of(buckets)
+            });
+            attach_customers(&mut part, file.transpose()?, options.policy)?;
             each(part)
         },
     );

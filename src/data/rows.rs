@@ -6,7 +6,7 @@ use super::fields::{
     self, Amount, ColumnRef, Delimiter, EXPECTED_AMOUNT, EXPECTED_DATE, EXPECTED_SPEND,
     field_error, parse_amount, parse_day,
 };
-use super::table::{for_each_record, ragged};
+use super::table::{TableFormat, TableStream, for_each_record, ragged};
 use rustc_hash::FxHashMap;
 
 /// What a value column may hold.
@@ -169,7 +169,7 @@ impl RowChunk {
 /// Finished chunks handed back for reuse, so parsing does not fault in fresh pages for
 /// every block (that cost more than the parsing itself on large files).
 #[derive(Default)]
-pub struct ChunkPool(std::sync::Mutex<Vec<RowChunk>>);
+struct ChunkPool(std::sync::Mutex<Vec<RowChunk>>);
 
 impl ChunkPool {
     fn take(&self) -> RowChunk {
@@ -180,7 +180,7 @@ impl ChunkPool {
     }
 
     /// Returns a chunk whose rows have been applied.
-    pub fn give_back(&self, chunk: RowChunk) {
+    fn give_back(&self, chunk: RowChunk) {
         if let Ok(mut pool) = self.0.lock() {
             pool.push(chunk);
         }
@@ -247,8 +247,32 @@ impl DayCache {
     }
 }
 
+/// Reads the rest of `stream` as rows of `layout`, with `format`'s date format and decimal
+/// mark, parsed on every core and handed to `apply` chunk by chunk in file order.
+pub fn scan_rows(
+    stream: TableStream,
+    path: &str,
+    format: &TableFormat,
+    mut layout: RowLayout,
+    policy: RowPolicy,
+    mut apply: impl FnMut(&RowChunk) -> Result<(), DataError> + Send,
+) -> Result<(), DataError> {
+    layout.date_format = format.date_format.clone();
+    layout.decimal = format.decimal;
+    let delimiter = stream.delimiter();
+    let pool = ChunkPool::default();
+    stream.scan(
+        |text, first_line| parse_rows(&pool, path, text, first_line, delimiter, &layout, policy),
+        |chunk| {
+            let applied = apply(&chunk);
+            pool.give_back(chunk);
+            applied
+        },
+    )
+}
+
 /// Parses the rows of `text` (first line number `first_line`).
-pub fn parse_rows(
+fn parse_rows(
     pool: &ChunkPool,
     path: &str,
     text: &[u8],

@@ -10,7 +10,7 @@
 use super::dataset::{CustomerIndex, Dataset};
 use super::error::{DataError, LoadReport};
 use super::fields::{ColumnRef, date_of, day_number};
-use super::rows::{ChunkPool, RowLayout, ValueRule, parse_rows};
+use super::rows::{RowLayout, ValueRule, scan_rows};
 use super::table::{TableFormat, open_table};
 use chrono::NaiveDate;
 
@@ -68,7 +68,7 @@ pub(super) fn scan_log(
     format: &TableFormat,
     columns: &TransactionColumns,
     policy: crate::data::RowPolicy,
-    mut apply: impl FnMut(&super::rows::RowChunk) -> Result<(), DataError> + Send,
+    apply: impl FnMut(&super::rows::RowChunk) -> Result<(), DataError> + Send,
 ) -> Result<(String, bool), DataError> {
     let expected = describe(columns);
     let (stream, header) = open_table(path, format, &expected)?;
@@ -84,7 +84,7 @@ pub(super) fn scan_log(
             (None, _) => None,
         }
     };
-    let mut layout = RowLayout::resolve(
+    let layout = RowLayout::resolve(
         path,
         header.as_deref(),
         &columns.id,
@@ -93,19 +93,9 @@ pub(super) fn scan_log(
         ValueRule::Signed,
         &expected,
     )?;
-    layout.date_format = format.date_format.clone();
-    layout.decimal = format.decimal;
-    let delimiter = stream.delimiter();
-    let pool = ChunkPool::default();
-    stream.scan(
-        |text, first_line| parse_rows(&pool, path, text, first_line, delimiter, &layout, policy),
-        |chunk| {
-            let applied = apply(&chunk);
-            pool.give_back(chunk);
-            applied
-        },
-    )?;
-    Ok((expected, layout.value.is_some()))
+    let with_amounts = layout.value.is_some();
+    scan_rows(stream, path, format, layout, policy, apply)?;
+    Ok((expected, with_amounts))
 }
 
 /// Parsed rows, chunk by chunk, into merged purchase-days: what a log of any format becomes

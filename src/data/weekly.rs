@@ -10,7 +10,7 @@ use super::dataset::{CustomerIndex, Dataset};
 use super::error::{DataError, LoadReport, Location, RowError, RowPolicy, RowProblem};
 use super::fields::{self, date_of};
 use super::grid::SpendGrid;
-use super::rows::{ChunkPool, RowChunk, RowLayout, ValueRule, parse_rows};
+use super::rows::{RowChunk, RowLayout, ValueRule, scan_rows};
 use super::table::{TableFormat, open_table};
 use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
@@ -44,11 +44,11 @@ pub(super) fn scan_weekly(
     path: &str,
     format: &TableFormat,
     policy: RowPolicy,
-    mut apply: impl FnMut(&RowChunk) -> Result<(), DataError> + Send,
+    apply: impl FnMut(&RowChunk) -> Result<(), DataError> + Send,
 ) -> Result<(), DataError> {
     let (stream, header) = open_table(path, format, EXPECTED_WEEKLY)?;
     let [id, week, spend] = &format.weekly_columns;
-    let mut layout = RowLayout::resolve(
+    let layout = RowLayout::resolve(
         path,
         header.as_deref(),
         id,
@@ -57,18 +57,7 @@ pub(super) fn scan_weekly(
         ValueRule::NonNegative,
         EXPECTED_WEEKLY,
     )?;
-    layout.date_format = format.date_format.clone();
-    layout.decimal = format.decimal;
-    let delimiter = stream.delimiter();
-    let pool = ChunkPool::default();
-    stream.scan(
-        |text, first_line| parse_rows(&pool, path, text, first_line, delimiter, &layout, policy),
-        |chunk| {
-            let applied = apply(&chunk);
-            pool.give_back(chunk);
-            applied
-        },
-    )
+    scan_rows(stream, path, format, layout, policy, apply)
 }
 
 /// Builds the panel from chunks of rows however they were read (Parquet batches); `rows` is
