@@ -12,6 +12,7 @@ mod first_reading;
 pub mod generate;
 pub mod grid;
 mod log_stream;
+mod marks;
 pub mod parquet;
 mod regroup;
 mod rows;
