@@ -7,6 +7,7 @@ pub mod campaigns;
 pub mod changes;
 pub mod cohorts;
 pub mod columns;
+mod commands;
 pub mod export;
 pub mod field_help;
 pub mod keymap;
