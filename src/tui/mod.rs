@@ -14,6 +14,7 @@ pub mod keymap;
 pub mod list_index;
 pub mod logging;
 pub mod mouse;
+mod narration;
 pub mod pivot;
 pub mod remember;
 pub mod state;

@@ -2,14 +2,14 @@
 //! I/O, so it is tested directly. Side effects are returned as `Command`s for the app to run.
 
 use super::action::Action;
-use super::campaigns;
 use super::keymap::{Key, KeyCodeKey};
+use super::state::NarrativePhase;
 use super::state::{AppState, Loaded, Mode, Pane, Phase};
-use super::state::{NarrativePhase, NarrativeView};
 use super::tuning::TuningForm;
+use super::{campaigns, narration};
 use crate::config::Config;
 use crate::narrative::client::LlmEvent;
-use crate::narrative::generate::{Generated, Source};
+use crate::narrative::generate::Generated;
 use crate::report::Format;
 use crossterm::event::KeyEvent;
 
@@ -149,49 +149,11 @@ fn apply(state: &mut AppState, msg: Msg) -> Vec<Command> {
             customer,
             generated,
         } => {
-            if let Some(batch) = state
-                .batch
-                .as_mut()
-                .filter(|b| b.request == request && !b.cancelled)
-            {
-                batch.done += 1;
-                tracing::info!(done = batch.done, total = batch.total, "LLM batch item");
-                if generated
-                    .grounding
-                    .as_ref()
-                    .is_some_and(|g| !g.is_grounded())
-                {
-                    state.grounding_failures += 1;
-                }
-                state.narratives.insert(
-                    customer,
-                    NarrativeView {
-                        request,
-                        phase: NarrativePhase::Done(generated),
-                    },
-                );
-            }
+            narration::on_batch_item(state, request, customer, generated);
             Vec::new()
         }
         Msg::BatchFinished { request, refused } => {
-            if let Some(batch) = state
-                .batch
-                .as_mut()
-                .filter(|b| b.request == request && !b.cancelled)
-            {
-                batch.finished = true;
-                batch.refused = refused;
-                state.status = Some(format!(
-                    "LLM batch: {} of {} done{}",
-                    batch.done,
-                    batch.total,
-                    if batch.refused > 0 {
-                        format!(", {} refused by the token budget", batch.refused)
-                    } else {
-                        String::new()
-                    }
-                ));
-            }
+            narration::on_batch_finished(state, request, refused);
             Vec::new()
         }
         Msg::Mouse(event) => {
@@ -326,7 +288,7 @@ fn apply(state: &mut AppState, msg: Msg) -> Vec<Command> {
             customer,
             update,
         } => {
-            on_llm(state, request, customer, update);
+            narration::on_llm(state, request, customer, update);
             Vec::new()
         }
         Msg::Exported(result) => {
@@ -503,9 +465,9 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
                 state.status = Some("nothing to export yet".into());
             }
         }
-        Action::Generate => return start_generation(state),
-        Action::GenerateMarked => return start_batch(state),
-        Action::CancelGeneration => return cancel_generation(state),
+        Action::Generate => return narration::start_generation(state),
+        Action::GenerateMarked => return narration::start_batch(state),
+        Action::CancelGeneration => return narration::cancel_generation(state),
         Action::Suspend => return vec![Command::Suspend],
         Action::Cohorts => return super::cohorts::open(state),
         Action::GoTo => state.mode = Mode::GoTo(String::new()),
@@ -601,151 +563,6 @@ fn copy(state: &mut AppState, action: Action) -> Vec<Command> {
     };
     state.status = Some(what);
     vec![Command::Copy(text)]
-}
-
-/// Starts a request for the selected customer (one at a time: a running one is cancelled).
-fn start_generation(state: &mut AppState) -> Vec<Command> {
-    let Some(customer) = state.selected_customer() else {
-        return Vec::new();
-    };
-    state.last_request += 1;
-    let request = state.last_request;
-    if let Some(reason) = state.llm_unavailable.clone() {
-        let fallback = Generated {
-            text: None,
-            source: Source::RuleBased,
-            grounding: None,
-            fallback_reason: Some(reason),
-            completion: None,
-        };
-        state.narratives.insert(
-            customer,
-            NarrativeView {
-                request,
-                phase: NarrativePhase::Done(Box::new(fallback)),
-            },
-        );
-        return Vec::new();
-    }
-    let mut commands = cancel_generation(state);
-    state.narratives.insert(
-        customer,
-        NarrativeView {
-            request,
-            phase: NarrativePhase::Streaming {
-                text: String::new(),
-                tokens: 0,
-                retry: None,
-            },
-        },
-    );
-    state.active_request = Some((request, customer));
-    commands.push(Command::Generate { request, customer });
-    commands
-}
-
-/// `R`: narratives for every marked customer, in list order (one batch at a time).
-fn start_batch(state: &mut AppState) -> Vec<Command> {
-    if let Some(reason) = &state.llm_unavailable {
-        state.status = Some(format!("LLM unavailable: {reason}"));
-        return Vec::new();
-    }
-    if state.marked.is_empty() {
-        state.status = Some("mark customers first (Space marks one, * all listed)".into());
-        return Vec::new();
-    }
-    if state.batch.as_ref().is_some_and(|b| !b.finished) {
-        state.status = Some("a batch is running (c cancels it)".into());
-        return Vec::new();
-    }
-    let customers: Vec<usize> = campaigns::chosen(state)
-        .into_iter()
-        .map(|c| c as usize)
-        .collect();
-    state.last_request += 1;
-    let request = state.last_request;
-    state.batch = Some(super::state::BatchView {
-        request,
-        total: customers.len(),
-        done: 0,
-        refused: 0,
-        finished: false,
-        cancelled: false,
-    });
-    vec![Command::GenerateBatch { request, customers }]
-}
-
-fn cancel_generation(state: &mut AppState) -> Vec<Command> {
-    if let Some(batch) = state.batch.as_mut().filter(|b| !b.finished) {
-        batch.finished = true;
-        batch.cancelled = true;
-        state.status = Some(format!(
-            "LLM batch cancelled: {} of {} done",
-            batch.done, batch.total
-        ));
-        return vec![Command::Cancel(batch.request)];
-    }
-    let Some((request, customer)) = state.active_request.take() else {
-        return Vec::new();
-    };
-    if let Some(view) = state.narratives.get_mut(&customer)
-        && view.request == request
-        && let NarrativePhase::Streaming { text, .. } = &view.phase
-    {
-        view.phase = NarrativePhase::Cancelled { text: text.clone() };
-    }
-    vec![Command::Cancel(request)]
-}
-
-/// Applies a request's progress, if it is still the one shown for that customer.
-fn on_llm(state: &mut AppState, request: u64, customer: usize, update: LlmUpdate) {
-    let Some(view) = state.narratives.get_mut(&customer) else {
-        return;
-    };
-    if view.request != request {
-        return;
-    }
-    match (update, &mut view.phase) {
-        (
-            LlmUpdate::Event(LlmEvent::Token(token)),
-            NarrativePhase::Streaming {
-                text,
-                tokens,
-                retry,
-            },
-        ) => {
-            text.push_str(&token);
-            *tokens += 1;
-            *retry = None;
-        }
-        (
-            LlmUpdate::Event(LlmEvent::Retrying {
-                attempt,
-                reason,
-                wait,
-            }),
-            NarrativePhase::Streaming { retry, .. },
-        ) => {
-            *retry = Some(format!(
-                "retrying ({reason}, attempt {attempt}, in {:.1} s)",
-                wait.as_secs_f64()
-            ));
-        }
-        (LlmUpdate::Finished(generated), NarrativePhase::Streaming { .. }) => {
-            if generated
-                .grounding
-                .as_ref()
-                .is_some_and(|g| !g.is_grounded())
-            {
-                state.grounding_failures += 1;
-            }
-            view.phase = NarrativePhase::Done(generated);
-            if state.active_request == Some((request, customer)) {
-                state.active_request = None;
-            }
-        }
-        _ => {}
-    }
 }
 
 /// Typing a filter: the list follows every keystroke; Enter keeps it, Esc clears it, Tab

@@ -1,0 +1,208 @@
+//! The rationale panel's model requests, as state: starting one for the selected customer (or
+//! the rule-based text when the model is unavailable), a batch for the marked customers,
+//! cancelling, and applying streamed tokens, retries and finished answers. The requests
+//! themselves run in `commands`.
+
+use super::campaigns;
+use super::state::{AppState, BatchView, NarrativePhase, NarrativeView};
+use super::update::{Command, LlmUpdate};
+use crate::narrative::client::LlmEvent;
+use crate::narrative::generate::{Generated, Source};
+
+/// Starts a request for the selected customer (one at a time: a running one is cancelled).
+pub(super) fn start_generation(state: &mut AppState) -> Vec<Command> {
+    let Some(customer) = state.selected_customer() else {
+        return Vec::new();
+    };
+    state.last_request += 1;
+    let request = state.last_request;
+    if let Some(reason) = state.llm_unavailable.clone() {
+        let fallback = Generated {
+            text: None,
+            source: Source::RuleBased,
+            grounding: None,
+            fallback_reason: Some(reason),
+            completion: None,
+        };
+        state.narratives.insert(
+            customer,
+            NarrativeView {
+                request,
+                phase: NarrativePhase::Done(Box::new(fallback)),
+            },
+        );
+        return Vec::new();
+    }
+    let mut commands = cancel_generation(state);
+    state.narratives.insert(
+        customer,
+        NarrativeView {
+            request,
+            phase: NarrativePhase::Streaming {
+                text: String::new(),
+                tokens: 0,
+                retry: None,
+            },
+        },
+    );
+    state.active_request = Some((request, customer));
+    commands.push(Command::Generate { request, customer });
+    commands
+}
+
+/// `R`: narratives for every marked customer, in list order (one batch at a time).
+pub(super) fn start_batch(state: &mut AppState) -> Vec<Command> {
+    if let Some(reason) = &state.llm_unavailable {
+        state.status = Some(format!("LLM unavailable: {reason}"));
+        return Vec::new();
+    }
+    if state.marked.is_empty() {
+        state.status = Some("mark customers first (Space marks one, * all listed)".into());
+        return Vec::new();
+    }
+    if state.batch.as_ref().is_some_and(|b| !b.finished) {
+        state.status = Some("a batch is running (c cancels it)".into());
+        return Vec::new();
+    }
+    let customers: Vec<usize> = campaigns::chosen(state)
+        .into_iter()
+        .map(|c| c as usize)
+        .collect();
+    state.last_request += 1;
+    let request = state.last_request;
+    state.batch = Some(BatchView {
+        request,
+        total: customers.len(),
+        done: 0,
+        refused: 0,
+        finished: false,
+        cancelled: false,
+    });
+    vec![Command::GenerateBatch { request, customers }]
+}
+
+/// `c`: cancels the running batch, else the selected customer's request (its text so far
+/// stays, marked cancelled).
+pub(super) fn cancel_generation(state: &mut AppState) -> Vec<Command> {
+    if let Some(batch) = state.batch.as_mut().filter(|b| !b.finished) {
+        batch.finished = true;
+        batch.cancelled = true;
+        state.status = Some(format!(
+            "LLM batch cancelled: {} of {} done",
+            batch.done, batch.total
+        ));
+        return vec![Command::Cancel(batch.request)];
+    }
+    let Some((request, customer)) = state.active_request.take() else {
+        return Vec::new();
+    };
+    if let Some(view) = state.narratives.get_mut(&customer)
+        && view.request == request
+        && let NarrativePhase::Streaming { text, .. } = &view.phase
+    {
+        view.phase = NarrativePhase::Cancelled { text: text.clone() };
+    }
+    vec![Command::Cancel(request)]
+}
+
+/// Applies a request's progress, if it is still the one shown for that customer.
+pub(super) fn on_llm(state: &mut AppState, request: u64, customer: usize, update: LlmUpdate) {
+    let Some(view) = state.narratives.get_mut(&customer) else {
+        return;
+    };
+    if view.request != request {
+        return;
+    }
+    match (update, &mut view.phase) {
+        (
+            LlmUpdate::Event(LlmEvent::Token(token)),
+            NarrativePhase::Streaming {
+                text,
+                tokens,
+                retry,
+            },
+        ) => {
+            text.push_str(&token);
+            *tokens += 1;
+            *retry = None;
+        }
+        (
+            LlmUpdate::Event(LlmEvent::Retrying {
+                attempt,
+                reason,
+                wait,
+            }),
+            NarrativePhase::Streaming { retry, .. },
+        ) => {
+            *retry = Some(format!(
+                "retrying ({reason}, attempt {attempt}, in {:.1} s)",
+                wait.as_secs_f64()
+            ));
+        }
+        (LlmUpdate::Finished(generated), NarrativePhase::Streaming { .. }) => {
+            state.grounding_failures += usize::from(failed_grounding(&generated));
+            view.phase = NarrativePhase::Done(generated);
+            if state.active_request == Some((request, customer)) {
+                state.active_request = None;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A batch's narrative for one customer, if the batch is still the one running.
+pub(super) fn on_batch_item(
+    state: &mut AppState,
+    request: u64,
+    customer: usize,
+    generated: Box<Generated>,
+) {
+    let Some(batch) = state
+        .batch
+        .as_mut()
+        .filter(|b| b.request == request && !b.cancelled)
+    else {
+        return;
+    };
+    batch.done += 1;
+    tracing::info!(done = batch.done, total = batch.total, "LLM batch item");
+    state.grounding_failures += usize::from(failed_grounding(&generated));
+    state.narratives.insert(
+        customer,
+        NarrativeView {
+            request,
+            phase: NarrativePhase::Done(generated),
+        },
+    );
+}
+
+/// The end of a batch: its counts on the status line.
+pub(super) fn on_batch_finished(state: &mut AppState, request: u64, refused: usize) {
+    let Some(batch) = state
+        .batch
+        .as_mut()
+        .filter(|b| b.request == request && !b.cancelled)
+    else {
+        return;
+    };
+    batch.finished = true;
+    batch.refused = refused;
+    state.status = Some(format!(
+        "LLM batch: {} of {} done{}",
+        batch.done,
+        batch.total,
+        if batch.refused > 0 {
+            format!(", {} refused by the token budget", batch.refused)
+        } else {
+            String::new()
+        }
+    ));
+}
+
+/// Model text that failed its grounding check (counted on the status line).
+fn failed_grounding(generated: &Generated) -> bool {
+    generated
+        .grounding
+        .as_ref()
+        .is_some_and(|g| !g.is_grounded())
+}
