@@ -811,10 +811,26 @@ mod narratives {
         // Answers of a cancelled batch still in the channel are dropped.
         update(
             &mut state,
+            Msg::BatchItem {
+                request,
+                customer: marked[2],
+                generated: finished("Late text.", vec![]),
+            },
+        );
+        assert!(!state.narratives.contains_key(&marked[2]));
+        update(
+            &mut state,
             Msg::BatchFinished {
                 request,
                 refused: 0,
             },
+        );
+        assert!(
+            state
+                .status
+                .clone()
+                .unwrap()
+                .contains("cancelled: 1 of 3 done")
         );
         assert!(!screen_text(&draw(&state, 120, 40)).contains("(c cancels)"));
     }

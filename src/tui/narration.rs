@@ -157,11 +157,7 @@ pub(super) fn on_batch_item(
     customer: usize,
     generated: Box<Generated>,
 ) {
-    let Some(batch) = state
-        .batch
-        .as_mut()
-        .filter(|b| b.request == request && !b.cancelled)
-    else {
+    let Some(batch) = running(&mut state.batch, request) else {
         return;
     };
     batch.done += 1;
@@ -178,11 +174,7 @@ pub(super) fn on_batch_item(
 
 /// The end of a batch: its counts on the status line.
 pub(super) fn on_batch_finished(state: &mut AppState, request: u64, refused: usize) {
-    let Some(batch) = state
-        .batch
-        .as_mut()
-        .filter(|b| b.request == request && !b.cancelled)
-    else {
+    let Some(batch) = running(&mut state.batch, request) else {
         return;
     };
     batch.finished = true;
@@ -197,6 +189,14 @@ pub(super) fn on_batch_finished(state: &mut AppState, request: u64, refused: usi
             String::new()
         }
     ));
+}
+
+/// The batch of `request`, unless another has replaced it or it was cancelled (late answers
+/// of a cancelled batch are dropped).
+fn running(batch: &mut Option<BatchView>, request: u64) -> Option<&mut BatchView> {
+    batch
+        .as_mut()
+        .filter(|batch| batch.request == request && !batch.cancelled)
 }
 
 /// Model text that failed its grounding check (counted on the status line).
