@@ -19,6 +19,18 @@ pub enum Trend {
     NoData,
 }
 
+impl Trend {
+    /// The name reports use (serde's).
+    pub fn key(self) -> &'static str {
+        match self {
+            Trend::Growing => "growing",
+            Trend::Stable => "stable",
+            Trend::Declining => "declining",
+            Trend::NoData => "no_data",
+        }
+    }
+}
+
 /// What the weekly spend of one customer says, unrounded.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SpendProfile {
@@ -172,6 +184,21 @@ impl SpendProfile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trend_keys_are_serdes_names() {
+        for trend in [
+            Trend::Growing,
+            Trend::Stable,
+            Trend::Declining,
+            Trend::NoData,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&trend).ok(),
+                Some(format!("\"{}\"", trend.key()))
+            );
+        }
+    }
 
     /// Customer 1 of the original data (spec 4.4).
     pub const CUSTOMER_ONE: [f64; 12] = [

@@ -53,20 +53,24 @@ pub fn next_step(insight: &CustomerInsight) -> String {
     let Some(opportunity) = &insight.opportunity else {
         return "Keep monitoring weekly.".into();
     };
-    let actions: Vec<String> = opportunity
-        .actions
-        .iter()
-        .take(2)
-        .map(|a| action_label(a))
-        .collect();
     let urgency = match (opportunity.kind, insight.primary_gap.map(|g| g.kind)) {
         (OpportunityType::WinBack, _) | (_, Some(GapType::ZeroSpend)) => "this week",
         _ => "within two weeks",
     };
-    format!(
-        "{} {urgency}: {}; potential recovery {}.",
-        opportunity.kind.label(),
-        actions.join(", then "),
-        insight.unit.amount(opportunity.potential_revenue)
-    )
+    // Built in place: every record of a JSON report carries it.
+    let mut text = String::with_capacity(128);
+    text.push_str(opportunity.kind.label());
+    text.push(' ');
+    text.push_str(urgency);
+    text.push_str(": ");
+    for (index, action) in opportunity.actions.iter().take(2).enumerate() {
+        if index > 0 {
+            text.push_str(", then ");
+        }
+        text.push_str(&action_label(action));
+    }
+    text.push_str("; potential recovery ");
+    text.push_str(&insight.unit.amount(opportunity.potential_revenue));
+    text.push('.');
+    text
 }

@@ -112,11 +112,12 @@ pub fn action_list(actions: &[impl AsRef<str>]) -> String {
 }
 
 /// "re_engagement_campaign" → "re-engagement campaign".
-pub fn action_label(action: &str) -> String {
+pub fn action_label(action: &str) -> std::borrow::Cow<'_, str> {
     match action {
         "re_engagement_campaign" => "re-engagement campaign".into(),
         "win_back_offer" => "win-back offer".into(),
-        other => other.replace('_', " "),
+        other if other.contains('_') => other.replace('_', " ").into(),
+        other => other.into(),
     }
 }
 

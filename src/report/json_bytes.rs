@@ -117,6 +117,20 @@ impl<'b> JsonBytes<'b> {
         self.escaped(value);
     }
 
+    /// A value this program names (an enum's key): plain ASCII with nothing to escape, written
+    /// as it is, without the scan every text from the data needs.
+    #[inline(always)]
+    pub fn name(&mut self, value: &'static str) {
+        debug_assert!(
+            value
+                .bytes()
+                .all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b.is_ascii())
+        );
+        self.out.push(b'"');
+        self.out.extend_from_slice(value.as_bytes());
+        self.out.push(b'"');
+    }
+
     #[inline(always)]
     pub fn f64(&mut self, value: f64) {
         if value.is_finite() {

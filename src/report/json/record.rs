@@ -65,9 +65,9 @@ enum Attribute<'a> {
 fn write_gap(w: &mut JsonBytes, gap: &Gap) {
     w.begin_object();
     w.key("type");
-    w.str(gap.kind.key());
+    w.name(gap.kind.key());
     w.key("severity");
-    w.str(gap.severity.key());
+    w.name(gap.severity.key());
     w.key("gap_amount");
     w.rounded(gap.gap_amount, 2);
     w.key("gap_pct");
@@ -86,6 +86,16 @@ fn write_texts<'t>(w: &mut JsonBytes, texts: impl IntoIterator<Item = &'t str>) 
     for text in texts {
         w.element();
         w.str(text);
+    }
+    w.end_array();
+}
+
+/// An array of names this program gives (enum keys).
+fn write_names(w: &mut JsonBytes, names: impl IntoIterator<Item = &'static str>) {
+    w.begin_array();
+    for name in names {
+        w.element();
+        w.name(name);
     }
     w.end_array();
 }
@@ -146,7 +156,7 @@ pub(super) fn write_customer(
         w.key("probability");
         w.rounded(insight.churn.probability, 4);
         w.key("factors");
-        write_texts(w, insight.churn.factors.iter().map(|f| f.key()));
+        write_names(w, insight.churn.factors.iter().map(|f| f.key()));
         w.key("weeks_since_last_purchase");
         w.u64(insight.churn.weeks_since_last_purchase as u64);
         w.end_object();
@@ -159,7 +169,7 @@ pub(super) fn write_customer(
                 let (description, source) = context.opportunity_description(insight);
                 w.begin_object();
                 w.key("type");
-                w.str(opportunity.kind.key());
+                w.name(opportunity.kind.key());
                 w.key("potential_revenue");
                 w.rounded(opportunity.potential_revenue, 2);
                 w.key("actions");
@@ -167,7 +177,7 @@ pub(super) fn write_customer(
                 w.key("description");
                 w.str(&description);
                 w.key("description_source");
-                w.str(source.key());
+                w.name(source.key());
                 if let Some(note) = &insight.learned_recovery {
                     w.key("learned_recovery");
                     w.begin_object();
@@ -195,11 +205,12 @@ pub(super) fn write_customer(
         w.key("score_factors");
         match insight.score {
             Some(factors) => {
-                let rows = factors.rows(context.config);
+                // By name, as the schema's map is (the four names differ).
+                let mut rows = factors.rows(context.config);
+                rows.sort_unstable_by_key(|(name, _, _)| *name);
                 w.begin_object();
-                let sorted: BTreeMap<&str, f64> = rows.iter().map(|(n, v, _)| (*n, *v)).collect();
-                for (name, value) in sorted {
-                    w.text_key(name);
+                for (name, value, _) in rows {
+                    w.key(name);
                     w.rounded(value, 4);
                 }
                 w.end_object();
@@ -223,7 +234,7 @@ pub(super) fn write_customer(
             ],
         );
         w.key("trend");
-        w.scalar(&profile.trend)?;
+        w.name(profile.trend.key());
         w.end_object();
     }
 
@@ -269,9 +280,9 @@ pub(super) fn write_customer(
             w.str(&crate::narrative::rules::next_step(insight));
         }
         w.key("source");
-        w.str(shown.source.key());
+        w.name(shown.source.key());
         w.key("grounding");
-        w.str(shown.grounding);
+        w.name(shown.grounding);
         if let Some(reason) = &shown.fallback_reason {
             w.key("fallback_reason");
             w.str(reason);
@@ -344,7 +355,7 @@ pub(super) fn write_customer(
     }
     if has(RecordField::BaselineKind) {
         w.key("baseline_kind");
-        w.str(context.analysis.season.kind().key());
+        w.name(context.analysis.season.kind().key());
     }
     w.end_object();
     Ok(())
