@@ -115,21 +115,44 @@ fn neutralise_formula(cell: Cow<'_, str>) -> Cow<'_, str> {
 
 /// `$1,234.56`, with a leading minus for negatives (rounded to cents for display only).
 pub fn money(value: f64) -> String {
-    let cents = (value.abs() * 100.0).round() as u128;
-    let sign = if value < 0.0 && cents > 0 { "-" } else { "" };
-    format!("{sign}${}.{:02}", group_thousands(cents / 100), cents % 100)
+    in_hundredths(value, "$", "")
 }
 
 /// `1,234` from 1234.
 pub fn group_thousands(whole: u128) -> String {
-    let digits = whole.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
+    let mut out = String::new();
+    push_grouped(&mut out, whole);
+    out
+}
+
+/// Appends `whole` with a comma between groups of three digits.
+fn push_grouped(out: &mut String, whole: u128) {
+    let mut buffer = itoa::Buffer::new();
+    let digits = buffer.format(whole);
+    out.reserve(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
-        out.push(ch);
+        out.push(digit);
     }
+}
+
+/// `value` rounded to hundredths as `-{prefix}1,234.56{suffix}` (the minus only when it
+/// does not round to zero), built in one string: reports write one per record.
+fn in_hundredths(value: f64, prefix: &str, suffix: &str) -> String {
+    let hundredths = (value.abs() * 100.0).round() as u128;
+    let mut out = String::with_capacity(prefix.len() + suffix.len() + 24);
+    if value < 0.0 && hundredths > 0 {
+        out.push('-');
+    }
+    out.push_str(prefix);
+    push_grouped(&mut out, hundredths / 100);
+    out.push('.');
+    let rest = (hundredths % 100) as u8;
+    out.push(char::from(b'0' + rest / 10));
+    out.push(char::from(b'0' + rest % 10));
+    out.push_str(suffix);
     out
 }
 
@@ -149,19 +172,7 @@ impl ValueUnit {
     pub fn amount(self, value: f64) -> String {
         match self {
             Self::Currency => money(value),
-            Self::Purchases => {
-                let hundredths = (value.abs() * 100.0).round() as u128;
-                let sign = if value < 0.0 && hundredths > 0 {
-                    "-"
-                } else {
-                    ""
-                };
-                format!(
-                    "{sign}{}.{:02} purchases",
-                    group_thousands(hundredths / 100),
-                    hundredths % 100
-                )
-            }
+            Self::Purchases => in_hundredths(value, "", " purchases"),
         }
     }
 }
@@ -260,6 +271,49 @@ pub fn link_allowed(url: &str, domains: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Money and purchase counts are the text `format!` makes of the rounded hundredths, over
+    /// every scale and sign, zero, a half-cent and the infinities.
+    #[test]
+    fn amounts_equal_formatted_hundredths() {
+        let reference = |value: f64, prefix: &str, suffix: &str| {
+            let hundredths = (value.abs() * 100.0).round() as u128;
+            let sign = if value < 0.0 && hundredths > 0 {
+                "-"
+            } else {
+                ""
+            };
+            let whole = hundredths / 100;
+            let digits = whole.to_string();
+            let grouped: String = digits
+                .chars()
+                .enumerate()
+                .flat_map(|(i, digit)| {
+                    let comma = i > 0 && (digits.len() - i).is_multiple_of(3);
+                    comma.then_some(',').into_iter().chain([digit])
+                })
+                .collect();
+            format!("{sign}{prefix}{grouped}.{:02}{suffix}", hundredths % 100)
+        };
+        let mut values = crate::report::format::random_magnitudes(5, -4.0..13.0);
+        values.extend([
+            0.0,
+            -0.0,
+            0.005,
+            -0.005,
+            999.995,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ]);
+        for value in values {
+            assert_eq!(money(value), reference(value, "$", ""), "{value}");
+            assert_eq!(
+                ValueUnit::Purchases.amount(value),
+                reference(value, "", " purchases"),
+                "{value}"
+            );
+        }
+    }
 
     #[test]
     fn ansi_and_control_sequences_are_removed() {
