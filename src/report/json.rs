@@ -15,7 +15,7 @@ mod record;
 mod reference;
 
 use super::json_bytes::JsonBytes;
-use record::write_customer;
+use record::{MapOrder, write_customer};
 pub use record::{RecordField, RecordFields};
 
 /// Bumped only on an incompatible change.
@@ -121,6 +121,7 @@ pub fn write(
     })?;
     let mut written = 0;
     parts(&mut |context| {
+        let order = MapOrder::of(context);
         super::write_in_rounds(context, out, |position, customer, bytes| {
             let insight = context.analysis.insight(context.dataset, customer);
             let position = written + position;
@@ -131,7 +132,7 @@ pub fn write(
             }
             // Inside the document's object and its "customers" array: two levels deep.
             let mut w = JsonBytes::new(bytes, options.pretty, 2);
-            write_customer(&mut w, context, &insight, options)
+            write_customer(&mut w, context, &order, &insight, options)
         })?;
         written += context.customers.len();
         Ok(())
@@ -153,11 +154,13 @@ pub fn write_lines(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     parts(&mut |context| {
+        let order = MapOrder::of(context);
         super::write_in_rounds(context, out, |_, customer, bytes| {
             let insight = context.analysis.insight(context.dataset, customer);
             write_customer(
                 &mut JsonBytes::new(bytes, false, 0),
                 context,
+                &order,
                 &insight,
                 options,
             )?;

@@ -62,6 +62,55 @@ enum Attribute<'a> {
     Text(&'a str),
 }
 
+/// Where an attribute's value comes from.
+#[derive(Debug, Clone, Copy)]
+enum AttributeSource {
+    Age,
+    HouseholdSize,
+    LoyaltyMember,
+    /// The customers file's extra column of this index.
+    Extra(usize),
+}
+
+/// The key order of the records' two maps whose keys come from the data, the same for every
+/// record of a report (or of a streamed part): sorted by name, a repeated name keeping the
+/// last, as the schema's maps are. Worked out once, not per record.
+pub(super) struct MapOrder<'c> {
+    /// Each attribute name with where its value may come from, the last given first: an
+    /// extra column a customer's row lacks leaves the name to the one before it.
+    attributes: Vec<(&'c str, Vec<AttributeSource>)>,
+    /// Each segment dimension's key and index in the analysis' segmentation.
+    segments: Vec<(&'c str, usize)>,
+}
+
+impl<'c> MapOrder<'c> {
+    pub(super) fn of(context: &ReportContext<'c>) -> Self {
+        let mut attributes: BTreeMap<&str, Vec<AttributeSource>> = BTreeMap::new();
+        let built_in = [
+            ("age", AttributeSource::Age),
+            ("household_size", AttributeSource::HouseholdSize),
+            ("loyalty_member", AttributeSource::LoyaltyMember),
+        ];
+        let extra = (context.dataset.extra_columns.iter().enumerate())
+            .map(|(index, name)| (name.as_str(), AttributeSource::Extra(index)));
+        for (name, source) in built_in.into_iter().chain(extra) {
+            attributes.entry(name).or_default().insert(0, source);
+        }
+        let analysis: &'c crate::engine::Analysis = context.analysis;
+        let segments: BTreeMap<&str, usize> = analysis
+            .segments
+            .dimensions
+            .iter()
+            .enumerate()
+            .map(|(index, labels)| (labels.dimension.key(), index))
+            .collect();
+        Self {
+            attributes: attributes.into_iter().collect(),
+            segments: segments.into_iter().collect(),
+        }
+    }
+}
+
 fn write_gap(w: &mut JsonBytes, gap: &Gap) {
     w.begin_object();
     w.key("type");
@@ -111,6 +160,7 @@ fn write_rounded(w: &mut JsonBytes, fields: &[(&'static str, f64, i32)]) {
 pub(super) fn write_customer(
     w: &mut JsonBytes,
     context: &ReportContext,
+    order: &MapOrder,
     insight: &CustomerInsight,
     options: super::super::Options,
 ) -> std::io::Result<()> {
@@ -242,21 +292,15 @@ pub(super) fn write_customer(
         w.key("attributes");
         w.begin_object();
         if let Some(found) = context.profile(customer) {
-            // A map, as the schema's: sorted by name, a repeated name keeps the last value.
-            let mut attributes = BTreeMap::from([
-                ("age", Attribute::Count(found.age)),
-                ("household_size", Attribute::Count(found.household_size)),
-                ("loyalty_member", Attribute::Flag(found.loyalty_member)),
-            ]);
-            attributes.extend(
-                context
-                    .dataset
-                    .extra_columns
-                    .iter()
-                    .zip(found.extra.iter())
-                    .map(|(name, value)| (name.as_str(), Attribute::Text(value))),
-            );
-            for (name, value) in attributes {
+            let extra: Vec<&str> = found.extra.iter().collect();
+            for (name, sources) in &order.attributes {
+                let value = sources.iter().find_map(|source| match *source {
+                    AttributeSource::Extra(index) => extra.get(index).copied().map(Attribute::Text),
+                    AttributeSource::Age => Some(Attribute::Count(found.age)),
+                    AttributeSource::HouseholdSize => Some(Attribute::Count(found.household_size)),
+                    AttributeSource::LoyaltyMember => Some(Attribute::Flag(found.loyalty_member)),
+                });
+                let Some(value) = value else { continue };
                 w.text_key(name);
                 match value {
                     Attribute::Count(Some(count)) => w.u64(u64::from(count)),
@@ -318,10 +362,10 @@ pub(super) fn write_customer(
     if has(RecordField::Segments) {
         w.key("segments");
         w.begin_object();
-        let sorted: BTreeMap<&str, &str> = context.analysis.segments.of(customer).collect();
-        for (dimension, label) in sorted {
+        let dimensions = &context.analysis.segments.dimensions;
+        for (dimension, index) in &order.segments {
             w.text_key(dimension);
-            w.str(label);
+            w.str(dimensions[*index].of(customer));
         }
         w.end_object();
     }
@@ -475,6 +519,7 @@ mod tests {
                     write_customer(
                         &mut JsonBytes::new(&mut written, pretty, 0),
                         &context,
+                        &MapOrder::of(&context),
                         &insight,
                         options,
                     )
@@ -528,6 +573,7 @@ mod tests {
             write_customer(
                 &mut JsonBytes::new(&mut written, false, 0),
                 &context,
+                &MapOrder::of(&context),
                 &insight,
                 options,
             )
