@@ -24,7 +24,11 @@ fn main() {
         Err(help_or_version) => help_or_version.exit(),
     };
     if let Err(failure) = revgap::cli::run(cli) {
-        eprintln!("revgap: error: {}", failure.message);
+        // The one place every error is shown: no URL credentials get past it.
+        eprintln!(
+            "revgap: error: {}",
+            revgap::text::redact_url_credentials(&failure.message)
+        );
         std::process::exit(failure.code);
     }
 }

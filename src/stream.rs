@@ -167,6 +167,7 @@ pub fn analyze(
     listing: Listing,
     part_customers: usize,
 ) -> Result<Streamed, StreamError> {
+    options.protect_inputs();
     check_config(config)?;
     let mut partials: Vec<Partial> = Vec::new();
     let mut load = LoadReport::default();

@@ -6,19 +6,36 @@
 use std::borrow::Cow;
 
 /// Characters that must never reach a terminal, a report or a spreadsheet as they are: C0 and
-/// C1 controls (ESC among them), DEL, line/paragraph separators, and the bidi controls that
-/// reorder what a reader sees (U+202E "RIGHT-TO-LEFT OVERRIDE" and friends).
+/// C1 controls (ESC among them), DEL, line/paragraph separators, the bidi controls that
+/// reorder what a reader sees (U+202E "RIGHT-TO-LEFT OVERRIDE" and friends), and the
+/// invisible format characters that hide text from a reader or a check (zero-width spaces and
+/// joiners, word joiners, the byte-order mark, soft hyphens, tag characters, fillers): a key
+/// echoed with U+200B between its characters must still read as the key.
 pub fn is_unsafe_char(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{061c}'
-                | '\u{200e}'
-                | '\u{200f}'
+            '\u{00ad}'
+                | '\u{034f}'
+                | '\u{061c}'
+                | '\u{115f}'
+                | '\u{1160}'
+                | '\u{17b4}'
+                | '\u{17b5}'
+                | '\u{180b}'..='\u{180f}'
+                | '\u{200b}'..='\u{200f}'
                 | '\u{202a}'..='\u{202e}'
-                | '\u{2066}'..='\u{2069}'
                 | '\u{2028}'
                 | '\u{2029}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{3164}'
+                | '\u{fe00}'..='\u{fe0f}'
+                | '\u{feff}'
+                | '\u{ffa0}'
+                | '\u{fff0}'..='\u{fffb}'
+                | '\u{1bca0}'..='\u{1bca3}'
+                | '\u{1d173}'..='\u{1d17a}'
+                | '\u{e0000}'..='\u{e0fff}'
         )
 }
 
@@ -180,10 +197,19 @@ impl ValueUnit {
 /// What replaces a secret in any text revgap shows, logs, caches or exports.
 pub const REDACTED: &str = "[redacted]";
 
-/// Replaces every occurrence of each secret (of 4 characters or more), and anything that looks
-/// like a bearer token or an OpenAI-style key, with [`REDACTED`].
+/// Replaces every occurrence of each secret (of 4 characters or more), the credentials of any
+/// URL (`scheme://user:password@host`), and anything that looks like a bearer token or an
+/// OpenAI-style key, with [`REDACTED`]. Invisible and control characters are removed first, so
+/// a secret cannot hide behind a zero-width space.
 pub fn redact<'a>(text: &'a str, secrets: &[&str]) -> Cow<'a, str> {
-    let mut out = Cow::Borrowed(text);
+    let mut out = if text.chars().any(|c| c != '\n' && is_unsafe_char(c)) {
+        Cow::Owned(strip_control(text))
+    } else {
+        Cow::Borrowed(text)
+    };
+    if let Cow::Owned(cleaned) = redact_url_credentials(&out) {
+        out = Cow::Owned(cleaned);
+    }
     for secret in secrets.iter().filter(|s| s.len() >= 4) {
         if out.contains(secret) {
             out = Cow::Owned(out.replace(secret, REDACTED));
@@ -195,12 +221,55 @@ pub fn redact<'a>(text: &'a str, secrets: &[&str]) -> Cow<'a, str> {
     out
 }
 
-/// True when `text` holds a secret or a token-shaped word (checked before caching or export).
+/// True when `text` holds a secret, URL credentials or a token-shaped word, invisible
+/// characters aside (checked before caching or export).
 pub fn contains_secret(text: &str, secrets: &[&str]) -> bool {
+    let text = strip_control(text);
     secrets
         .iter()
         .any(|secret| secret.len() >= 4 && text.contains(secret))
-        || looks_like_token_present(text)
+        || looks_like_token_present(&text)
+        || matches!(redact_url_credentials(&text), Cow::Owned(_))
+}
+
+/// `scheme://user:password@host…` with the part before `@` replaced by [`REDACTED`], wherever
+/// a URL appears in `text`.
+pub fn redact_url_credentials(text: &str) -> Cow<'_, str> {
+    if !text.contains("://") || !text.contains('@') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut changed = false;
+    while let Some(at) = rest.find("://") {
+        let (before, after) = rest.split_at(at + 3);
+        out.push_str(before);
+        // The authority ends at the path, query, fragment, or anything a URL cannot hold.
+        let end = after
+            .find(|c: char| {
+                matches!(
+                    c,
+                    '/' | '?' | '#' | '"' | '\'' | '<' | '>' | ')' | ']' | ',' | ';'
+                ) || c.is_whitespace()
+            })
+            .unwrap_or(after.len());
+        let authority = &after[..end];
+        match authority.rfind('@') {
+            Some(at) if at > 0 => {
+                out.push_str(REDACTED);
+                out.push_str(&authority[at..]);
+                changed = true;
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    if changed {
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 fn looks_like_token_present(text: &str) -> bool {
@@ -356,5 +425,45 @@ mod tests {
         assert!(!contains_secret("Spend fell by 40% to $12.50.", &[key]));
         // A short custom key is still removed when named.
         assert_eq!(redact("key=hunter22!", &["hunter22"]), "key=[redacted]!");
+    }
+
+    #[test]
+    fn url_credentials_are_redacted_wherever_a_url_appears() {
+        assert_eq!(
+            redact("connect to http://user:pass@llm.local:8080/v1 failed", &[]),
+            "connect to http://[redacted]@llm.local:8080/v1 failed"
+        );
+        assert_eq!(
+            redact(
+                "smtps://mailer:hunter2@mail.example.com (and https://a@b/c)",
+                &[]
+            ),
+            "smtps://[redacted]@mail.example.com (and https://[redacted]@b/c)"
+        );
+        assert_eq!(
+            redact("mail me at ann@example.com, see https://example.com/x", &[]),
+            "mail me at ann@example.com, see https://example.com/x"
+        );
+        assert!(contains_secret("base http://u:p@h/v1", &[]));
+        assert!(!contains_secret(
+            "base http://h/v1 for ann@example.com",
+            &[]
+        ));
+    }
+
+    #[test]
+    fn a_secret_cannot_hide_behind_invisible_characters() {
+        let key = "sk-live-abcdefghijklmnop1234";
+        let hidden: String = key
+            .chars()
+            .flat_map(|c| [c, '\u{200b}'])
+            .chain("\u{2060}\u{feff}\u{00ad}".chars())
+            .collect();
+        let shown = format!("your key is {hidden}.");
+        assert!(contains_secret(&shown, &[key]));
+        let clean = redact(&shown, &[key]);
+        assert_eq!(clean, "your key is [redacted].");
+        // A zero-width joiner inside a word, a tag character: gone from any output.
+        assert_eq!(one_line("a\u{200d}b\u{e0041}c"), "abc");
     }
 }

@@ -314,7 +314,9 @@ fn item_17_out_may_not_name_an_input() {
         spend.to_str().unwrap(),
     ]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("is an input file"));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("is the spend file this command reads")
+    );
     assert_eq!(std::fs::read(&spend).unwrap(), before);
 }
 

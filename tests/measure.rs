@@ -323,6 +323,7 @@ fn a_sent_campaign_measured_on_follow_up_with_a_known_effect_holds_the_truth() {
 fn metrics_report_the_backtest_auc_on_the_data() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ledger.sqlite");
+    drop(revgap::ledger::Ledger::open(&db).unwrap());
     let path = common::fixture("cdnow/CDNOW_sample.txt");
     let mut args = vec![
         "metrics",
@@ -402,11 +403,8 @@ fn feedback_loop(data: &str, db: &str, empty_db: &str) {
     // Unlearned: --no-learning on the taught ledger equals a ledger that taught nothing, and
     // neither mentions learning.
     let unlearned = analyze(&["--db", db, "--no-learning"]);
-    assert!(
-        revgap(&["campaign", "list", "--db", empty_db])
-            .status
-            .success()
-    );
+    // An empty ledger (readers never make one).
+    drop(revgap::ledger::Ledger::open(std::path::Path::new(empty_db)).unwrap());
     assert_eq!(unlearned, analyze(&["--db", empty_db]));
     assert!(unlearned.get("learning").is_none());
     assert_ne!(unlearned["customers"], learned["customers"]);

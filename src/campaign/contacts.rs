@@ -53,6 +53,7 @@ const REQUIRED: [&str; 7] = [
 
 /// Loads a contacts file keyed by customer id.
 pub fn load(path: &Path) -> Result<HashMap<String, Contact>, String> {
+    crate::atomic::protect(path, "the contacts file");
     let shown = path.display();
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)

@@ -296,54 +296,18 @@ pub fn check(draft: &Draft, recipient: &Recipient<'_>, outreach: &OutreachSettin
     failures
 }
 
-/// Numbers offered in the text must be the catalog offer's own: a percentage only for a
-/// percent offer at its value, a currency amount only for an amount offer at its value.
+/// Every offer the text makes that is not the recipient's catalog offer (read for meaning:
+/// see `offer_claims`).
 fn offer_failures(text: &str, offer: Option<&Offer>) -> Vec<String> {
-    let mut failures = Vec::new();
-    let chars: Vec<char> = text.chars().collect();
-    let number_at = |start: usize| -> (String, usize) {
-        let mut end = start;
-        while end < chars.len() && (chars[end].is_ascii_digit() || chars[end] == '.') {
-            end += 1;
-        }
-        (
-            chars[start..end]
-                .iter()
-                .collect::<String>()
-                .trim_end_matches('.')
-                .to_string(),
-            end,
-        )
-    };
-    let allowed = |kind: &str, value: f64| {
-        offer.is_some_and(|o| o.kind == kind && (o.value - value).abs() < 1e-9)
-    };
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i] == '$' && i + 1 < chars.len() && chars[i + 1].is_ascii_digit() {
-            let (number, end) = number_at(i + 1);
-            let value: f64 = number.parse().unwrap_or(f64::NAN);
-            if !allowed("amount", value) {
-                failures.push(format!("offer not in the catalog: ${number}"));
-            }
-            i = end;
-        } else if chars[i].is_ascii_digit()
-            && (i == 0
-                || !chars[i - 1].is_ascii_digit() && chars[i - 1] != '.' && chars[i - 1] != '$')
-        {
-            let (number, end) = number_at(i);
-            if end < chars.len() && chars[end] == '%' {
-                let value: f64 = number.parse().unwrap_or(f64::NAN);
-                if !allowed("percent", value) {
-                    failures.push(format!("offer not in the catalog: {number}%"));
-                }
-            }
-            i = end.max(i + 1);
-        } else {
-            i += 1;
-        }
-    }
-    failures
+    super::offer_claims::uncovered(text, offer)
+        .into_iter()
+        .map(|words| {
+            format!(
+                "offer not in the catalog: {}",
+                crate::text::one_line(&words)
+            )
+        })
+        .collect()
 }
 
 /// GSM 03.38 basic characters (one septet each).

@@ -8,6 +8,7 @@ pub mod assign;
 pub mod contacts;
 pub mod create;
 pub mod draft;
+pub mod offer_claims;
 pub mod writer;
 
 use crate::config::{ChannelRules, Offer, OutreachSettings};

@@ -13,7 +13,7 @@ use crate::report::{self, ReportContext};
 
 /// `revgap analyze`.
 pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
-    refuse_output_over_input(args.out.as_deref(), &args.data)?;
+    refuse_output_over_input(args.out.as_deref(), Some(&args.data), args.db.as_deref())?;
     if args.format == report::Format::Parquet && args.out.is_none() {
         return Err(Failure::new(
             2,
@@ -29,7 +29,7 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
         ));
     }
     let config = load_config(&args.data)?;
-    let mut ledger = campaign::open_for_reading(args.db.as_deref())?;
+    let ledger = campaign::open_for_reading(args.db.as_deref())?;
     let learned = campaign::learned_recovery(ledger.as_ref(), &args.learning, &config)?;
     let started = std::time::Instant::now();
     let mut lister = None;
@@ -67,10 +67,8 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
             return write_output(args.out.as_ref(), &text);
         }
         let (narratives, usage) = run_batch(args, &config, plan)?;
-        if let Some(ledger) = ledger.as_mut() {
-            ledger
-                .record_llm_usage("analyze", &usage)
-                .map_err(campaign::ledger_failure)?;
+        if ledger.is_some() {
+            campaign::record_usage(args.db.as_deref(), "analyze", &usage);
         }
         Some(narratives)
     } else {

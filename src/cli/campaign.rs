@@ -11,6 +11,10 @@ use std::fmt::Write as _;
 
 /// Exit code of ledger problems (EX_CANTCREAT-like: the database could not be used).
 const EXIT_LEDGER: i32 = 73;
+/// A ledger a reading command was pointed at is not there (EX_NOINPUT).
+const EXIT_NO_INPUT: i32 = 66;
+/// The ledger may not be written (EX_NOPERM): read-only, or too old to read without writing.
+const EXIT_NO_PERMISSION: i32 = 77;
 
 pub fn run(command: &CampaignCommand) -> Result<(), Failure> {
     match command {
@@ -25,11 +29,20 @@ pub fn run(command: &CampaignCommand) -> Result<(), Failure> {
 }
 
 pub(super) fn ledger_failure(error: LedgerError) -> Failure {
-    let code = match error {
+    Failure::new(
+        ledger_code(&error),
+        crate::text::one_line(&error.to_string()).into_owned(),
+    )
+}
+
+/// The exit code of a ledger problem.
+fn ledger_code(error: &LedgerError) -> i32 {
+    match error {
         LedgerError::NoCampaign(_) => 2,
+        LedgerError::Missing { .. } => EXIT_NO_INPUT,
+        LedgerError::ReadOnly { .. } | LedgerError::Older { .. } => EXIT_NO_PERMISSION,
         _ => EXIT_LEDGER,
-    };
-    Failure::new(code, crate::text::one_line(&error.to_string()).into_owned())
+    }
 }
 
 pub(super) fn open(args: &LedgerArgs) -> Result<Ledger, Failure> {
@@ -59,21 +72,69 @@ pub(super) fn learned_recovery(
         .map(std::sync::Arc::new))
 }
 
-/// The ledger a reader consults: `--db PATH` (which must exist), else the default ledger
-/// when there is one.
+/// The ledger a command that only reads consults, opened read-only (never created or
+/// changed): `--db PATH`, which must exist (else "no ledger at PATH", exit 66), or the default
+/// ledger when there is one.
 pub(super) fn open_for_reading(db: Option<&std::path::Path>) -> Result<Option<Ledger>, Failure> {
-    match db {
-        Some(path) => match Ledger::open_existing(path).map_err(ledger_failure)? {
-            Some(ledger) => Ok(Some(ledger)),
-            None => Err(Failure::new(
-                EXIT_LEDGER,
-                format!("{}: no ledger there (--db)", path.display()),
-            )),
-        },
+    let path = match db {
+        Some(path) => path.to_path_buf(),
         None => match ledger::default_path() {
-            Some(path) => Ledger::open_existing(&path).map_err(ledger_failure),
-            None => Ok(None),
+            Some(path) if path.is_file() => path,
+            _ => return Ok(None),
         },
+    };
+    Ledger::open_read_only(&path)
+        .map(Some)
+        .map_err(ledger_failure)
+}
+
+/// Counts the model's use in the ledger a reading command consulted (it exists): the one
+/// write such a command makes, and only a warning when the ledger may not be written.
+pub(super) fn record_usage(
+    db: Option<&std::path::Path>,
+    command: &str,
+    usage: &crate::narrative::batch::LlmUsage,
+) {
+    let Some(path) = db
+        .map(std::path::Path::to_path_buf)
+        .or_else(ledger::default_path)
+    else {
+        return;
+    };
+    let recorded = Ledger::open_existing(&path).and_then(|found| match found {
+        Some(mut ledger) => ledger.record_llm_usage(command, usage),
+        None => Ok(()),
+    });
+    if let Err(error) = recorded {
+        eprintln!(
+            "revgap: warning: the model's use was not counted: {}",
+            crate::text::one_line(&error.to_string())
+        );
+    }
+}
+
+/// As [`open_for_reading`], with an empty ledger where no default ledger has been made yet
+/// (no campaigns, nothing learned).
+pub(super) fn open_or_empty(db: Option<&std::path::Path>) -> Result<Ledger, Failure> {
+    match open_for_reading(db)? {
+        Some(ledger) => Ok(ledger),
+        None => Ledger::empty().map_err(ledger_failure),
+    }
+}
+
+/// As [`open_for_reading`] for a command about one campaign, which needs a ledger.
+pub(super) fn open_campaigns(db: Option<&std::path::Path>) -> Result<Ledger, Failure> {
+    match open_for_reading(db)? {
+        Some(ledger) => Ok(ledger),
+        None => Err(Failure::new(
+            EXIT_NO_INPUT,
+            format!(
+                "no ledger at {}",
+                ledger::default_path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "the platform's data directory".into())
+            ),
+        )),
     }
 }
 
@@ -288,8 +349,10 @@ fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
 }
 
 fn list(args: &LedgerArgs) -> Result<(), Failure> {
-    let ledger = open(args)?;
-    let campaigns = ledger.campaigns().map_err(ledger_failure)?;
+    // No default ledger yet: no campaigns (a mistyped --db is an error).
+    let campaigns = open_or_empty(args.db.as_deref())?
+        .campaigns()
+        .map_err(ledger_failure)?;
     let text = match args.format {
         CampaignFormat::Json => format!(
             "{}\n",
@@ -319,7 +382,7 @@ fn list(args: &LedgerArgs) -> Result<(), Failure> {
 }
 
 fn show(args: &CampaignShowArgs) -> Result<(), Failure> {
-    let ledger = open(&args.ledger)?;
+    let ledger = open_campaigns(args.ledger.db.as_deref())?;
     let campaign = ledger.campaign(args.id).map_err(ledger_failure)?;
     let members = ledger.members(args.id).map_err(ledger_failure)?;
     let excluded = ledger.exclusions(args.id).map_err(ledger_failure)?;
@@ -391,6 +454,7 @@ fn show(args: &CampaignShowArgs) -> Result<(), Failure> {
 }
 
 fn export(args: &CampaignExportArgs) -> Result<(), Failure> {
+    super::refuse_output_over_input(Some(&args.out), None, args.db.as_deref())?;
     let mut ledger = open(&LedgerArgs {
         db: args.db.clone(),
         format: CampaignFormat::Text,
@@ -400,12 +464,7 @@ fn export(args: &CampaignExportArgs) -> Result<(), Failure> {
     let drafts = ledger.drafts(args.id).map_err(ledger_failure)?;
     let written =
         crate::handoff::export::write(&args.out, args.preset, &campaign, &members, &drafts)
-            .map_err(|e| {
-                Failure::new(
-                    super::EXIT_OUTPUT,
-                    format!("{}: cannot write the export: {e}", args.out.display()),
-                )
-            })?;
+            .map_err(|e| super::output_failure(&args.out, "the export", &e))?;
     ledger
         .advance_status(args.id, "exported")
         .map_err(ledger_failure)?;
@@ -435,63 +494,86 @@ fn export(args: &CampaignExportArgs) -> Result<(), Failure> {
 fn send(args: &CampaignSendArgs) -> Result<(), Failure> {
     use crate::handoff::smtp::{self, SmtpError};
     use crate::handoff::webhook::{self, SendError};
-    use crate::handoff::{Outcome, Retry};
-    if args.attempts == 0 {
-        return Err(Failure::new(2, "--attempts 0: expected at least 1"));
+    use crate::handoff::{Outcome, Retry, SendPolicy};
+    // Everything that can be checked without the ledger fails first, before a claim is made.
+    match (&args.webhook, &args.smtp) {
+        (Some(url), _) => {
+            webhook::endpoint(url).map_err(|e| Failure::new(2, e.to_string()))?;
+        }
+        (None, Some(url))
+            if smtp::sends_credentials_in_the_clear(url) && !args.smtp_insecure_auth =>
+        {
+            return Err(Failure::new(
+                2,
+                SmtpError::InsecureAuth(smtp::redacted(url)).to_string(),
+            ));
+        }
+        _ => {}
     }
     let mut ledger = open(&LedgerArgs {
         db: args.db.clone(),
         format: CampaignFormat::Text,
     })?;
-    let retry = Retry {
-        attempts: args.attempts,
-        ..Retry::default()
-    };
+    let policy = SendPolicy::new(
+        Retry {
+            attempts: args.attempts,
+            ..Retry::default()
+        },
+        args.deadline,
+    );
     let outcome: Outcome = match (&args.webhook, &args.smtp) {
-        (Some(url), _) => webhook::send(&mut ledger, args.id, url, retry).map_err(|error| {
+        (Some(url), _) => webhook::send(&mut ledger, args.id, url, &policy).map_err(|error| {
             let code = match &error {
-                SendError::NoSecret | SendError::BadUrl(_) => 2,
+                SendError::NoSecret | SendError::BadSecret | SendError::BadUrl(_) => 2,
                 SendError::Ledger(LedgerError::NoCampaign(_)) => 2,
-                SendError::Ledger(_) => EXIT_LEDGER,
-                SendError::Gone { .. } => 69,
+                SendError::Ledger(error) => ledger_code(error),
             };
             Failure::new(code, crate::text::one_line(&error.to_string()).into_owned())
         })?,
-        (None, Some(url)) => smtp::send(&mut ledger, args.id, url, retry).map_err(|error| {
-            let code = match &error {
-                SmtpError::BadUrl(_) | SmtpError::BadSender(_) => 2,
-                SmtpError::Ledger(LedgerError::NoCampaign(_)) => 2,
-                SmtpError::Ledger(_) => EXIT_LEDGER,
-            };
-            Failure::new(code, crate::text::one_line(&error.to_string()).into_owned())
-        })?,
+        (None, Some(url)) => {
+            smtp::send(&mut ledger, args.id, url, args.smtp_insecure_auth, &policy).map_err(
+                |error| {
+                    let code = match &error {
+                        SmtpError::BadUrl(_)
+                        | SmtpError::BadSender(_)
+                        | SmtpError::InsecureAuth(_) => 2,
+                        SmtpError::Ledger(error) => ledger_code(error),
+                    };
+                    Failure::new(code, crate::text::one_line(&error.to_string()).into_owned())
+                },
+            )?
+        }
         (None, None) => return Err(Failure::new(2, "expected --webhook URL or --smtp URL")),
     };
-    if outcome.delivered_now + outcome.delivered_before > 0 {
+    if outcome.delivered_now + outcome.delivered_before + outcome.delivered_elsewhere > 0 {
         ledger
             .advance_status(args.id, "sent")
             .map_err(ledger_failure)?;
     }
-    let mut report = format!(
-        "revgap: campaign {}: {} delivered now, {} before, {} pending, {} held back (no passing draft)",
-        args.id,
-        outcome.delivered_now,
-        outcome.delivered_before,
-        outcome.pending,
-        outcome.held_back
-    );
-    if outcome.other_channel > 0 {
-        report += &format!(", {} on other channels", outcome.other_channel);
+    eprintln!("{}", send_report(args.id, &outcome));
+    let reason = outcome
+        .last_error
+        .as_deref()
+        .map(|error| format!(": {error}"))
+        .unwrap_or_default();
+    if let Some(stopped) = &outcome.stopped {
+        return Err(Failure::new(
+            if *stopped == crate::handoff::Stop::Gone {
+                69
+            } else {
+                75
+            },
+            format!(
+                "sending stopped: {stopped}; {} member(s) not delivered{reason} (re-run to retry; delivered ones are never sent again)",
+                outcome.pending
+            ),
+        ));
     }
-    if outcome.refused > 0 {
-        report += &format!(", {} refused", outcome.refused);
-    }
-    eprintln!("{report}");
     if outcome.pending > 0 {
         return Err(Failure::new(
             75,
             format!(
-                "{} member(s) not delivered after {} attempt(s) each; re-run to retry (delivered ones are never sent again)",
+                "{} member(s) not delivered after {} attempt(s) each{reason}; re-run to retry (delivered ones are never sent again)",
                 outcome.pending, args.attempts
             ),
         ));
@@ -500,10 +582,37 @@ fn send(args: &CampaignSendArgs) -> Result<(), Failure> {
         return Err(Failure::new(
             76,
             format!(
-                "{} member(s) refused for good by the relay (a bad address or a 5xx reply; see campaign show)",
+                "{} member(s) refused for good by the relay{reason} (see campaign show)",
                 outcome.refused
             ),
         ));
     }
     Ok(())
+}
+
+/// The one line a send ends with.
+fn send_report(campaign_id: i64, outcome: &crate::handoff::Outcome) -> String {
+    let mut report = format!(
+        "revgap: campaign {campaign_id}: {} delivered now, {} before, {} pending, {} held back (no passing draft)",
+        outcome.delivered_now, outcome.delivered_before, outcome.pending, outcome.held_back
+    );
+    if outcome.delivered_elsewhere > 0 {
+        report += &format!(
+            ", {} delivered by another sender running at the same time",
+            outcome.delivered_elsewhere
+        );
+    }
+    if outcome.held_elsewhere > 0 {
+        report += &format!(
+            " ({} of the pending still held by another sender)",
+            outcome.held_elsewhere
+        );
+    }
+    if outcome.other_channel > 0 {
+        report += &format!(", {} on other channels", outcome.other_channel);
+    }
+    if outcome.refused > 0 {
+        report += &format!(", {} refused", outcome.refused);
+    }
+    report
 }

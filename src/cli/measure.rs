@@ -1,7 +1,7 @@
 //! `revgap campaign measure | simulate-outcome`: the CLI over `outcome` and the ledger.
 
 use super::args::{CampaignMeasureArgs, CampaignSimulateArgs, LedgerArgs, MeasureFormat};
-use super::campaign::{ledger_failure, open};
+use super::campaign::{ledger_failure, open, open_campaigns, open_or_empty};
 use super::{Failure, load_config, load_dataset, warn_skipped, write_output};
 use crate::ledger::{Arm, Campaign};
 use crate::outcome::estimate::{self, WindowEstimate};
@@ -274,7 +274,8 @@ pub fn simulate(args: &CampaignSimulateArgs) -> Result<(), Failure> {
     if args.weeks == 0 || args.weeks > 104 {
         return Err(Failure::new(2, "--weeks: expected 1 to 104"));
     }
-    let ledger = open(&ledger_args(&args.db))?;
+    super::refuse_output_over_input(Some(&args.out), None, args.db.as_deref())?;
+    let ledger = open_campaigns(args.db.as_deref())?;
     let campaign = ledger.campaign(args.id).map_err(ledger_failure)?;
     let members = ledger.members(args.id).map_err(ledger_failure)?;
     let start = follow_up_start(&campaign, None)?;
@@ -303,12 +304,7 @@ pub fn simulate(args: &CampaignSimulateArgs) -> Result<(), Failure> {
         }
         writer.flush()
     })
-    .map_err(|e| {
-        Failure::new(
-            super::EXIT_OUTPUT,
-            format!("{}: cannot write: {e}", args.out.display()),
-        )
-    })?;
+    .map_err(|e| super::output_failure(&args.out, "the follow-up spend", &e))?;
     eprintln!(
         "revgap: wrote {} weeks of follow-up spend from {start} for {} members of campaign {} (true effect {} a week per treated member)",
         args.weeks,
@@ -323,7 +319,7 @@ pub fn simulate(args: &CampaignSimulateArgs) -> Result<(), Failure> {
 pub fn metrics(args: &super::args::MetricsArgs) -> Result<(), Failure> {
     use crate::outcome::metrics;
     let config = load_config(&args.data)?;
-    let ledger = open(&ledger_args(&args.db))?;
+    let ledger = open_or_empty(args.db.as_deref())?;
     let pooled = metrics::from_ledger(&ledger, &config).map_err(ledger_failure)?;
     // Gap-detection accuracy: the backtest with the last `horizon_weeks` as the holdout.
     let started = std::time::Instant::now();
@@ -378,7 +374,7 @@ pub fn learn_show(args: &super::args::LearnShowArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::new(super::EXIT_CONFIG, e.to_string()))?,
         None => crate::config::Config::default(),
     };
-    let ledger = open(&args.ledger)?;
+    let ledger = open_or_empty(args.ledger.db.as_deref())?;
     let table = learn::from_ledger(&ledger, learn::Learning::from_config(&config))
         .map_err(ledger_failure)?;
     let text = match args.ledger.format {

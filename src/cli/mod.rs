@@ -153,32 +153,33 @@ pub fn llm_client_and_runtime(
     Ok((client, runtime))
 }
 
-/// `--out` naming one of the inputs would replace the data with the report: refused before
-/// anything is read.
+/// Registers every file the command reads or keeps (the data files its flags name, or the
+/// default `data/` files; the config; the ledger it would open, default or `--db`), so no
+/// write of this process can replace one, then refuses `--out` when it is one of them
+/// (resolving links), before anything is read.
 pub(crate) fn refuse_output_over_input(
     out: Option<&std::path::Path>,
-    data: &DataArgs,
+    data: Option<&DataArgs>,
+    ledger: Option<&std::path::Path>,
 ) -> Result<(), Failure> {
-    let Some(out) = out else { return Ok(()) };
-    let same = |input: &PathBuf| match (std::fs::canonicalize(out), std::fs::canonicalize(input)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    let inputs = [
-        &data.weekly,
-        &data.transactions,
-        &data.customers,
-        &data.config,
-    ];
-    match inputs.into_iter().flatten().find(|input| same(input)) {
-        Some(input) => Err(Failure::new(
-            2,
-            format!(
-                "--out {} is an input file ({}); expected a different output path",
-                out.display(),
-                input.display()
-            ),
-        )),
+    if let Some(data) = data {
+        // Flags that do not resolve fail in the load, with their own message.
+        if let Ok(options) = data.load_options() {
+            options.protect_inputs();
+        }
+        if let Some(config) = &data.config {
+            crate::atomic::protect(config, "the config file");
+        }
+    }
+    if let Some(path) = ledger
+        .map(std::path::Path::to_path_buf)
+        .or_else(crate::ledger::default_path)
+    {
+        crate::atomic::protect_database(&path, "the ledger");
+    }
+    match out {
+        Some(out) => crate::atomic::check_target(out)
+            .map_err(|refused| Failure::new(2, format!("--out {refused}"))),
         None => Ok(()),
     }
 }
@@ -186,6 +187,24 @@ pub(crate) fn refuse_output_over_input(
 /// Writes a finished output to the file or stdout (a closed pipe is not an error).
 pub(crate) fn write_output(out: Option<&PathBuf>, text: &str) -> Result<(), Failure> {
     stream_output(out, |writer| writer.write_all(text.as_bytes()))
+}
+
+/// A write that failed: exit 2 when the target is a file the command reads (nothing was
+/// written), else exit 73.
+pub(crate) fn output_failure(
+    path: &std::path::Path,
+    what: &str,
+    error: &std::io::Error,
+) -> Failure {
+    let code = if error.kind() == std::io::ErrorKind::InvalidInput {
+        2
+    } else {
+        EXIT_OUTPUT
+    };
+    Failure::new(
+        code,
+        format!("{}: cannot write {what}: {error}", path.display()),
+    )
 }
 
 /// Streams an output to `--out FILE` (atomically: the old file stays whole until the new one
@@ -198,14 +217,8 @@ pub(crate) fn stream_output(
 ) -> Result<(), Failure> {
     match out {
         Some(path) => {
-            crate::atomic::write_with(path, crate::atomic::Access::Shared, |out| fill(out)).map_err(
-                |e| {
-                    Failure::new(
-                        EXIT_OUTPUT,
-                        format!("{}: cannot write report: {e}", path.display()),
-                    )
-                },
-            )
+            crate::atomic::write_with(path, crate::atomic::Access::Shared, |out| fill(out))
+                .map_err(|e| output_failure(path, "report", &e))
         }
         None => {
             let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());

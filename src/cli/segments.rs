@@ -12,7 +12,7 @@ use crate::segment::{Dimension, extra_labels, summary};
 /// `revgap segments --by DIM[,DIM...]`.
 pub fn run_segments(args: &SegmentsArgs) -> Result<(), Failure> {
     refuse_parquet(args.format)?;
-    refuse_output_over_input(args.out.as_deref(), &args.data)?;
+    refuse_output_over_input(args.out.as_deref(), Some(&args.data), None)?;
     let config = load_config(&args.data)?;
     let dataset = load_dataset(&args.data)?;
     check_config_fits(&config, &dataset)?;
@@ -52,7 +52,7 @@ pub fn run_segments(args: &SegmentsArgs) -> Result<(), Failure> {
 /// `revgap cohorts`.
 pub fn run_cohorts(args: &CohortsArgs) -> Result<(), Failure> {
     refuse_parquet(args.format)?;
-    refuse_output_over_input(args.out.as_deref(), &args.data)?;
+    refuse_output_over_input(args.out.as_deref(), Some(&args.data), None)?;
     let dataset = load_dataset(&args.data)?;
     warn_skipped(&dataset);
     let table = crate::segment::cohort::cohorts(&dataset, args.period);

@@ -7,7 +7,7 @@ use crate::tune::{self, Halves, Quality, Tuned};
 use std::fmt::Write as _;
 
 pub fn run(args: &TuneArgs) -> Result<(), Failure> {
-    super::refuse_output_over_input(args.out.as_deref(), &args.data)?;
+    super::refuse_output_over_input(args.out.as_deref(), Some(&args.data), args.db.as_deref())?;
     let base = load_config(&args.data)?;
     let mut full_args = args.data.clone();
     full_args.as_of = None;

@@ -583,6 +583,7 @@ pub enum ConfigError {
 impl Config {
     /// Loads a TOML file; keys it leaves out keep their defaults.
     pub fn from_toml_file(path: &Path) -> Result<Self, ConfigError> {
+        crate::atomic::protect(path, "the config file");
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: shown.clone(),

@@ -49,8 +49,21 @@ pub struct LoadOptions {
     pub as_of: Option<NaiveDate>,
 }
 
+impl LoadOptions {
+    /// Registers the files this load reads, so no write of this process replaces them (see
+    /// `atomic::protect`).
+    pub fn protect_inputs(&self) {
+        let (SpendSource::Weekly(path) | SpendSource::Transactions(path, _)) = &self.spend;
+        crate::atomic::protect(path, "the spend file");
+        if let Some(customers) = &self.customers {
+            crate::atomic::protect(customers, "the customers file");
+        }
+    }
+}
+
 /// Loads spend and (if given) customer attributes; the two files are read concurrently.
 pub fn load(options: &LoadOptions) -> Result<Dataset, DataError> {
+    options.protect_inputs();
     let (spend, customers) = rayon::join(
         || load_spend(options),
         || {

@@ -1,7 +1,14 @@
 //! Hand-off: getting treated members to the systems that contact them: CSV exports for the
 //! sending platforms (`export`), the signed webhook sender (`webhook`) and email straight to
-//! customers through an SMTP relay (`smtp`). Senders share the ledger's actions: one per
-//! member and route under an idempotency key, every attempt recorded, delivered at most once.
+//! customers through an SMTP relay (`smtp`). Senders share the ledger's actions (one per
+//! member and route under an idempotency key, every attempt recorded, delivered at most once)
+//! and one driver (`deliver`): each action is claimed in the ledger before it is sent, so two
+//! senders of one campaign at once deliver each member once; a send has an overall deadline
+//! and tells stderr how it is going when it takes longer than two seconds.
+
+mod drive;
+
+pub use drive::{Attempt, SendPolicy, deliver};
 
 pub mod export;
 pub mod smtp;
@@ -67,8 +74,12 @@ pub fn due<'a>(
 pub struct Outcome {
     pub delivered_now: usize,
     pub delivered_before: usize,
+    /// Delivered during this run by another sender of the same campaign.
+    pub delivered_elsewhere: usize,
     /// Members still to deliver (a re-run retries them).
     pub pending: usize,
+    /// Of the pending, the ones another sender still held when this one ended.
+    pub held_elsewhere: usize,
     /// Members without a passing draft: never sent.
     pub held_back: usize,
     /// Treated members on a channel this route does not carry.
@@ -76,6 +87,23 @@ pub struct Outcome {
     /// Members whose delivery was refused for good (an SMTP 5xx, a bad address): not retried
     /// in this run.
     pub refused: usize,
+    /// The last error of a member left pending or refused, as recorded.
+    pub last_error: Option<String>,
+    /// Why the send stopped before every member was tried.
+    pub stopped: Option<Stop>,
+}
+
+/// Why a send stopped early.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Stop {
+    #[error("the deadline of {0} s was reached")]
+    Deadline(u64),
+    #[error("the endpoint answered 410 Gone: re-run after fixing the endpoint")]
+    Gone,
+    #[error(
+        "the endpoint asked to wait {asked} s (Retry-After), longer than a send waits ({longest} s): re-run later"
+    )]
+    AskedToWait { asked: u64, longest: u64 },
 }
 
 /// Retry policy for one member in one run.

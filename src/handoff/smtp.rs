@@ -5,9 +5,11 @@
 //! link in place of the platform placeholder. Idempotent like the webhook sender: one action
 //! per member, its key as the Message-ID, every attempt recorded, a delivered member never
 //! sent again; transient (4xx) refusals are retried with backoff, permanent ones (5xx) are
-//! recorded and not retried.
+//! recorded and not retried. Credentials travel only over TLS (`smtps://` or
+//! `smtp://…?tls=required`) unless `--smtp-insecure-auth` says otherwise, and whatever the
+//! relay answers is redacted of them before it is recorded or shown.
 
-use super::{Outcome, Retry};
+use super::{Attempt, Outcome, SendPolicy};
 use crate::campaign::draft::UNSUBSCRIBE;
 use crate::config::OutreachSettings;
 use crate::ledger::{Ledger, LedgerError};
@@ -18,6 +20,10 @@ use lettre::{Message, SmtpTransport, Transport};
 pub enum SmtpError {
     #[error("--smtp {0}: expected smtp://host:port or smtps://host:port")]
     BadUrl(String),
+    #[error(
+        "--smtp {0}: the credentials would go over a connection that is not encrypted; expected smtps://… or smtp://…?tls=required (or --smtp-insecure-auth to send them in the clear on purpose)"
+    )]
+    InsecureAuth(String),
     #[error("outreach.from_address {0:?}: expected an address like \"Shop <news@example.com>\"")]
     BadSender(String),
     #[error(transparent)]
@@ -26,13 +32,40 @@ pub enum SmtpError {
 
 /// The URL as it may be shown: without any user or password.
 pub fn redacted(url: &str) -> String {
-    let shown = match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}://…@{}", &url[..scheme], &url[at + 1..])
-        }
-        _ => url.to_string(),
+    crate::text::redact(&crate::text::one_line(url), &[]).into_owned()
+}
+
+/// The user and password of an SMTP URL, as written and as lettre decodes them, to redact
+/// from what a relay answers.
+fn credentials(url: &str) -> Vec<String> {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return Vec::new();
     };
-    crate::text::one_line(&shown).into_owned()
+    [Some(parsed.username()), parsed.password()]
+        .into_iter()
+        .flatten()
+        .filter(|part| !part.is_empty())
+        .flat_map(|raw| {
+            let decoded = percent_encoding::percent_decode_str(raw)
+                .decode_utf8_lossy()
+                .into_owned();
+            [raw.to_string(), decoded]
+        })
+        .collect()
+}
+
+/// Whether a relay URL sends credentials over a connection that is not encrypted: `smtp://`
+/// with a user and no `tls=required` (lettre's default there is no TLS; `opportunistic` sends
+/// them in the clear when the relay does not offer STARTTLS).
+pub fn sends_credentials_in_the_clear(url: &str) -> bool {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    let has_credentials = !parsed.username().is_empty() || parsed.password().is_some();
+    let required_tls = parsed
+        .query_pairs()
+        .any(|(key, value)| key == "tls" && value == "required");
+    has_credentials && parsed.scheme() == "smtp" && !required_tls
 }
 
 /// The member's own unsubscribe link.
@@ -58,13 +91,18 @@ pub fn unsubscribe_link(
 }
 
 /// Sends campaign `campaign_id`'s email members through the relay at `url`, as the campaign's
-/// outreach settings say (sender, unsubscribe link).
+/// outreach settings say (sender, unsubscribe link). Credentials go only over TLS unless
+/// `insecure_auth`.
 pub fn send(
     ledger: &mut Ledger,
     campaign_id: i64,
     url: &str,
-    retry: Retry,
+    insecure_auth: bool,
+    policy: &SendPolicy,
 ) -> Result<Outcome, SmtpError> {
+    if sends_credentials_in_the_clear(url) && !insecure_auth {
+        return Err(SmtpError::InsecureAuth(redacted(url)));
+    }
     let campaign = ledger.campaign(campaign_id)?;
     let outreach = &campaign.outreach();
     let from: lettre::message::Mailbox = outreach
@@ -74,8 +112,12 @@ pub fn send(
     let _ = rustls::crypto::ring::default_provider().install_default();
     let transport = SmtpTransport::from_url(url)
         .map_err(|_| SmtpError::BadUrl(redacted(url)))?
-        .timeout(Some(retry.timeout))
+        .timeout(Some(policy.retry.timeout))
         .build();
+    let credentials = credentials(url);
+    let secrets: Vec<&str> = credentials.iter().map(String::as_str).collect();
+    let clean =
+        |text: &str| crate::text::redact(&crate::text::one_line(text), &secrets).into_owned();
     let members = ledger.members(campaign_id)?;
     let drafts = ledger.drafts(campaign_id)?;
     let mut outcome = Outcome::default();
@@ -88,82 +130,71 @@ pub fn send(
         |channel| channel == "email",
         &mut outcome,
     )?;
-    for super::Due {
-        member,
-        draft,
-        action,
-        key,
-    } in due
-    {
-        let link = unsubscribe_link(outreach, campaign_id, &member.customer_id);
-        let message = member
-            .address
-            .as_deref()
-            .unwrap_or("")
-            .parse::<lettre::message::Mailbox>()
-            .map_err(|e| format!("recipient address: {e}"))
-            .and_then(|to| {
-                Message::builder()
-                    .from(from.clone())
-                    .to(to)
-                    .subject(draft.subject.clone().unwrap_or_default())
-                    // The action's key: a relay or inbox can tell a re-sent message by it.
-                    .message_id(Some(format!("<{key}@revgap.invalid>")))
-                    .raw_header(HeaderValue::new(
-                        HeaderName::new_from_ascii_str("List-Unsubscribe"),
-                        format!("<{link}>"),
-                    ))
-                    .raw_header(HeaderValue::new(
-                        HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
-                        "List-Unsubscribe=One-Click".into(),
-                    ))
-                    .header(ContentType::TEXT_PLAIN)
-                    .body(draft.text.replace(UNSUBSCRIBE, &link))
-                    .map_err(|e| format!("message: {e}"))
-            });
-        let message = match message {
-            Ok(message) => message,
-            Err(error) => {
-                ledger.record_attempt(action.id, None, Some(&error), false)?;
-                outcome.refused += 1;
-                continue;
-            }
-        };
-        let mut state = Delivery::Pending;
-        for attempt in 0..retry.attempts {
-            match transport.send(&message) {
-                Ok(_) => {
-                    ledger.record_attempt(action.id, None, None, true)?;
-                    state = Delivery::Delivered;
-                    break;
-                }
+    super::deliver(
+        ledger,
+        campaign_id,
+        due,
+        policy,
+        &mut outcome,
+        |due, _timeout| {
+            let member = due.member;
+            let link = unsubscribe_link(outreach, campaign_id, &member.customer_id);
+            let message = member
+                .address
+                .as_deref()
+                .unwrap_or("")
+                .parse::<lettre::message::Mailbox>()
+                .map_err(|e| format!("recipient address: {e}"))
+                .and_then(|to| {
+                    Message::builder()
+                        .from(from.clone())
+                        .to(to)
+                        .subject(due.draft.subject.clone().unwrap_or_default())
+                        // The action's key: a relay or inbox can tell a re-sent message by it.
+                        .message_id(Some(format!("<{}@revgap.invalid>", due.key)))
+                        .raw_header(HeaderValue::new(
+                            HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                            format!("<{link}>"),
+                        ))
+                        .raw_header(HeaderValue::new(
+                            HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                            "List-Unsubscribe=One-Click".into(),
+                        ))
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(due.draft.text.replace(UNSUBSCRIBE, &link))
+                        .map_err(|e| format!("message: {e}"))
+                });
+            let message = match message {
+                Ok(message) => message,
                 Err(error) => {
-                    // lettre's text names the reply, never the URL or its credentials.
-                    let text = crate::text::one_line(&error.to_string()).into_owned();
-                    ledger.record_attempt(action.id, None, Some(&text), false)?;
+                    return Attempt::Refused {
+                        status: None,
+                        error: clean(&error),
+                    };
+                }
+            };
+            match transport.send(&message) {
+                Ok(_) => Attempt::Delivered { status: None },
+                Err(error) => {
+                    // A relay may echo what it was sent, credentials included: redacted.
+                    let error_text = clean(&super::webhook::error_chain(&error));
                     if error.is_permanent() {
-                        state = Delivery::Refused;
-                        break;
-                    }
-                    if attempt + 1 < retry.attempts {
-                        std::thread::sleep(retry.wait(attempt, None));
+                        Attempt::Refused {
+                            status: None,
+                            error: error_text,
+                        }
+                    } else {
+                        Attempt::Transient {
+                            status: None,
+                            error: error_text,
+                            wait: None,
+                        }
                     }
                 }
             }
-        }
-        match state {
-            Delivery::Delivered => outcome.delivered_now += 1,
-            Delivery::Refused => outcome.refused += 1,
-            Delivery::Pending => outcome.pending += 1,
-        }
-    }
+        },
+    )?;
     Ok(outcome)
-}
-
-enum Delivery {
-    Pending,
-    Delivered,
-    Refused,
 }
 
 #[cfg(test)]
@@ -174,7 +205,7 @@ mod tests {
     fn credentials_never_show() {
         assert_eq!(
             redacted("smtps://user:s3cret@mail.example.com:465"),
-            "smtps://…@mail.example.com:465"
+            "smtps://[redacted]@mail.example.com:465"
         );
         assert_eq!(redacted("smtp://127.0.0.1:2525"), "smtp://127.0.0.1:2525");
     }

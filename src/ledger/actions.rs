@@ -1,7 +1,7 @@
 //! Actions and their delivery attempts: one action per (member, route) under an idempotency
 //! key, every attempt recorded, delivered at most once.
 
-use super::{Action, Ledger, LedgerError, Measurement};
+use super::{Action, Claim, Ledger, LedgerError, Measurement};
 use rusqlite::params;
 
 impl Ledger {
@@ -36,6 +36,90 @@ impl Ledger {
         run().map_err(|e| self.sql_error(e))
     }
 
+    /// Claims an action for `owner` until `lease` from now, unless it was delivered or another
+    /// sender holds an unexpired claim on it: one statement, so of two senders asking at once
+    /// exactly one gets it. A sender renews its claim by claiming again.
+    pub fn claim(
+        &mut self,
+        action_id: i64,
+        owner: &str,
+        lease: std::time::Duration,
+    ) -> Result<Claim, LedgerError> {
+        let now = chrono::Utc::now().timestamp_millis();
+        let until = now.saturating_add(lease.as_millis().min(i64::MAX as u128) as i64);
+        let run = || -> rusqlite::Result<Claim> {
+            let changed = self.connection.execute(
+                "UPDATE actions SET claimed_by = ?2, lease_until = ?3
+                 WHERE id = ?1 AND status != 'delivered'
+                   AND (claimed_by IS NULL OR claimed_by = ?2 OR lease_until <= ?4)",
+                params![action_id, owner, until, now],
+            )?;
+            if changed == 1 {
+                return Ok(Claim::Mine);
+            }
+            self.connection.query_row(
+                "SELECT status, claimed_by, lease_until FROM actions WHERE id = ?1",
+                [action_id],
+                |row| {
+                    let status: String = row.get(0)?;
+                    if status == "delivered" {
+                        return Ok(Claim::Delivered);
+                    }
+                    Ok(Claim::Held {
+                        by: row.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                        until_ms: row.get::<_, Option<i64>>(2)?.unwrap_or_default(),
+                    })
+                },
+            )
+        };
+        run().map_err(|e| self.sql_error(e))
+    }
+
+    /// Takes an action over from a sender known to have died (`from`, still named on the
+    /// claim), unless it was delivered or claimed by someone else meanwhile.
+    pub fn take_over(
+        &mut self,
+        action_id: i64,
+        from: &str,
+        owner: &str,
+        lease: std::time::Duration,
+    ) -> Result<bool, LedgerError> {
+        let until = chrono::Utc::now()
+            .timestamp_millis()
+            .saturating_add(lease.as_millis().min(i64::MAX as u128) as i64);
+        self.connection
+            .execute(
+                "UPDATE actions SET claimed_by = ?3, lease_until = ?4
+                 WHERE id = ?1 AND status != 'delivered' AND claimed_by = ?2",
+                params![action_id, from, owner, until],
+            )
+            .map(|changed| changed == 1)
+            .map_err(|e| self.sql_error(e))
+    }
+
+    /// Gives up `owner`'s claim on an action (it stays pending for a later send).
+    pub fn release(&mut self, action_id: i64, owner: &str) -> Result<(), LedgerError> {
+        self.connection
+            .execute(
+                "UPDATE actions SET claimed_by = NULL, lease_until = NULL
+                 WHERE id = ?1 AND claimed_by = ?2",
+                params![action_id, owner],
+            )
+            .map(drop)
+            .map_err(|e| self.sql_error(e))
+    }
+
+    /// Whether an action was delivered (by any sender).
+    pub fn delivered(&self, action_id: i64) -> Result<bool, LedgerError> {
+        self.connection
+            .query_row(
+                "SELECT status = 'delivered' FROM actions WHERE id = ?1",
+                [action_id],
+                |row| row.get(0),
+            )
+            .map_err(|e| self.sql_error(e))
+    }
+
     /// Records one delivery attempt, and the action as delivered when it was, in one
     /// transaction.
     pub fn record_attempt(
@@ -54,7 +138,8 @@ impl Ledger {
             )?;
             if delivered {
                 transaction.execute(
-                    "UPDATE actions SET status = 'delivered', delivered_at = ?2 WHERE id = ?1",
+                    "UPDATE actions SET status = 'delivered', delivered_at = ?2,
+                     claimed_by = NULL, lease_until = NULL WHERE id = ?1",
                     params![action_id, now],
                 )?;
             }

@@ -43,6 +43,19 @@ pub enum LedgerError {
     },
     #[error("campaign {0} is not in the ledger")]
     NoCampaign(i64),
+    #[error("no ledger at {path}")]
+    Missing { path: String },
+    #[error("{path}: the ledger is read-only ({why}); nothing was changed")]
+    ReadOnly { path: String, why: String },
+    #[error(
+        "{path}: the ledger is at schema version {found}, older than this revgap's {supported}, and cannot be upgraded ({why}); run a command that writes it once"
+    )]
+    Older {
+        path: String,
+        found: i64,
+        supported: i64,
+        why: String,
+    },
 }
 
 /// How long a write waits for another writer before giving up.
@@ -114,6 +127,17 @@ pub struct Measurement {
 pub struct Action {
     pub id: i64,
     pub delivered: bool,
+}
+
+/// What a sender's claim on an action found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// This sender holds it now.
+    Mine,
+    /// Delivered already (by this or another sender).
+    Delivered,
+    /// Another sender holds it until `until_ms` (Unix milliseconds).
+    Held { by: String, until_ms: i64 },
 }
 
 /// Which arm a member is in.
@@ -197,9 +221,108 @@ pub fn default_path() -> Option<PathBuf> {
         .map(|dirs| dirs.data_dir().join("ledger.sqlite"))
 }
 
+/// Connections without URI names: a ledger path is a file name, whatever it looks like.
+fn flags(write: bool) -> rusqlite::OpenFlags {
+    use rusqlite::OpenFlags;
+    let access = if write {
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+    };
+    access | OpenFlags::SQLITE_OPEN_NO_MUTEX
+}
+
+/// Why a command may not write the ledger at `path`, judged by the permission bits (root
+/// would write through them, and a file its owner made read-only is meant to stay so).
+fn read_only_reason(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).ok().map(|m| m.permissions().mode());
+        if let Some(file) = mode(path)
+            && file & 0o222 == 0
+        {
+            return Some(format!("mode {:04o}", file & 0o7777));
+        }
+        let directory = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        // SQLite makes its -wal and -shm files in the ledger's directory.
+        if let Some(dir) = mode(directory)
+            && dir & 0o222 == 0
+        {
+            return Some(format!(
+                "its directory {} has mode {:04o}",
+                directory.display(),
+                dir & 0o7777
+            ));
+        }
+        None
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::metadata(path)
+            .ok()
+            .filter(|m| m.permissions().readonly())
+            .map(|_| "a read-only file".to_string())
+    }
+}
+
 impl Ledger {
-    /// Opens the ledger at `path` only when it exists: readers that merely consult the
-    /// ledger (learning, metrics) must not leave an empty one behind.
+    /// Opens the ledger at `path` for a command that only reads it: never created, never
+    /// changed (opened read-only: no journal mode switch, no mode change). A ledger from an
+    /// older revgap is upgraded first when it may be written.
+    pub fn open_read_only(path: &Path) -> Result<Self, LedgerError> {
+        crate::atomic::protect_database(path, "the ledger");
+        let shown = path.display().to_string();
+        if !path.is_file() {
+            return Err(LedgerError::Missing { path: shown });
+        }
+        let found = Self::version_of(path)?;
+        let supported = schema::MIGRATIONS.len() as i64;
+        if found < supported {
+            if let Some(why) = read_only_reason(path) {
+                return Err(LedgerError::Older {
+                    path: shown,
+                    found,
+                    supported,
+                    why,
+                });
+            }
+            drop(Self::open(path)?);
+        }
+        let connection = Connection::open_with_flags(path, flags(false)).map_err(|source| {
+            LedgerError::Open {
+                path: shown.clone(),
+                source,
+            }
+        })?;
+        let ledger = Self {
+            connection,
+            path: shown,
+        };
+        ledger
+            .connection
+            .busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))
+            .map_err(|e| ledger.sql_error(e))?;
+        Ok(ledger)
+    }
+
+    /// An empty ledger in memory: what a reader sees where no ledger has been made yet.
+    pub fn empty() -> Result<Self, LedgerError> {
+        let path = "(no ledger yet)".to_string();
+        let connection = Connection::open_in_memory().map_err(|source| LedgerError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        let mut ledger = Self { connection, path };
+        ledger.migrate()?;
+        Ok(ledger)
+    }
+
+    /// Opens the ledger at `path` only when it exists, for a writer that must not leave an
+    /// empty one behind (the model's usage count).
     pub fn open_existing(path: &Path) -> Result<Option<Self>, LedgerError> {
         if !path.is_file() {
             return Ok(None);
@@ -207,23 +330,65 @@ impl Ledger {
         Self::open(path).map(Some)
     }
 
-    /// Opens (creating when missing) and migrates the ledger at `path`.
-    pub fn open(path: &Path) -> Result<Self, LedgerError> {
+    /// The schema version of the file at `path`, read without changing anything; a newer
+    /// one than this revgap's is refused.
+    fn version_of(path: &Path) -> Result<i64, LedgerError> {
         let shown = path.display().to_string();
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let connection = Connection::open_with_flags(path, flags(false)).map_err(|source| {
+            LedgerError::Open {
+                path: shown.clone(),
+                source,
+            }
+        })?;
+        let found: i64 = connection
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(|source| LedgerError::Sql {
+                path: shown.clone(),
+                source,
+            })?;
+        let supported = schema::MIGRATIONS.len() as i64;
+        if found > supported {
+            return Err(LedgerError::Newer {
+                path: shown,
+                found,
+                supported,
+            });
+        }
+        Ok(found)
+    }
+
+    /// Opens (creating when missing) and migrates the ledger at `path`, for a command that
+    /// writes it. A read-only ledger (its mode, or its directory's) and one from a newer
+    /// revgap are refused before anything is changed; only a ledger made here is given the
+    /// owner-only mode.
+    pub fn open(path: &Path) -> Result<Self, LedgerError> {
+        crate::atomic::protect_database(path, "the ledger");
+        let shown = path.display().to_string();
+        let existed = path.exists();
+        if existed {
+            if let Some(why) = read_only_reason(path) {
+                return Err(LedgerError::ReadOnly { path: shown, why });
+            }
+            Self::version_of(path)?;
+        } else if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             crate::atomic::private_dir(parent).map_err(|e| LedgerError::Open {
                 path: shown.clone(),
                 source: rusqlite::Error::InvalidPath(PathBuf::from(format!("{e}"))),
             })?;
+            if let Some(why) = read_only_reason(path) {
+                return Err(LedgerError::ReadOnly { path: shown, why });
+            }
         }
-        let connection = Connection::open(path).map_err(|source| LedgerError::Open {
-            path: shown.clone(),
-            source,
-        })?;
+        let connection =
+            Connection::open_with_flags(path, flags(true)).map_err(|source| LedgerError::Open {
+                path: shown.clone(),
+                source,
+            })?;
         // Contact addresses live here: owner-only, like the cache (SQLite gives its -wal and
-        // -shm files the main file's mode).
+        // -shm files the main file's mode). A file that was there keeps the mode its owner
+        // gave it.
         #[cfg(unix)]
-        if std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        if !existed && std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
         }

@@ -142,4 +142,11 @@ pub const MIGRATIONS: &[&str] = &[
         completion_tokens INTEGER NOT NULL
     );
     "#,
+    // 6: a send claims each action before it sends it (the claimer and when its lease ends,
+    // in Unix milliseconds), so two senders of one campaign never send one member twice; an
+    // expired lease (a sender that died) is taken over.
+    r#"
+    ALTER TABLE actions ADD COLUMN claimed_by TEXT;
+    ALTER TABLE actions ADD COLUMN lease_until INTEGER;
+    "#,
 ];

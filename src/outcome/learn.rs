@@ -117,9 +117,9 @@ pub fn learned_at(
     config: &crate::config::Config,
 ) -> Result<Option<std::sync::Arc<LearnedRecovery>>, crate::ledger::LedgerError> {
     let Some(ledger) = path
-        .map(crate::ledger::Ledger::open_existing)
+        .filter(|path| path.is_file())
+        .map(crate::ledger::Ledger::open_read_only)
         .transpose()?
-        .flatten()
     else {
         return Ok(None);
     };

@@ -27,6 +27,9 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 /// Runs the explorer on the data the flags name.
 pub fn run(tui_args: &TuiArgs) -> std::result::Result<(), Failure> {
     let started = Instant::now();
+    // The loop ends on SIGTERM and SIGHUP itself, restoring the terminal first; an atomic
+    // write's temporary file is still removed on them.
+    crate::atomic::ending_signals_handled_elsewhere();
     let (user, mut notices) = user_config::load();
     let args = &with_default_files(&tui_args.data, &user.data);
     // Fail on a bad command line or engine config before the screen changes.

@@ -368,7 +368,7 @@ fn read_ledger<T: Default>(
     read: impl FnOnce(&crate::ledger::Ledger) -> std::result::Result<T, crate::ledger::LedgerError>,
 ) -> std::result::Result<T, String> {
     match path {
-        Some(path) if path.exists() => crate::ledger::Ledger::open(path)
+        Some(path) if path.exists() => crate::ledger::Ledger::open_read_only(path)
             .and_then(|ledger| read(&ledger))
             .map_err(|e| crate::text::one_line(&e.to_string()).into_owned()),
         _ => Ok(T::default()),

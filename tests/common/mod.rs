@@ -53,6 +53,24 @@ pub fn revgap(args: &[&str]) -> std::process::Output {
         .expect("binary runs")
 }
 
+/// The binary as a command whose every default place (the ledger, state, cache, user config
+/// and log) is under `home`, run from the repository root: a test never reads or writes the
+/// user's own files.
+pub fn isolated(home: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(binary());
+    command
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("REVGAP_STATE_DIR", home.join("revgap-state"))
+        .env_remove("REVGAP_CACHE_DIR")
+        .env_remove("REVGAP_CONFIG");
+    command
+}
+
 /// Runs the binary, expects success, and parses its stdout as JSON.
 pub fn json(args: &[&str]) -> serde_json::Value {
     let output = revgap(args);
@@ -108,3 +126,5 @@ pub fn assert_config_rejected(config_text: &str, expected: &str) {
     assert!(stderr.contains(expected), "{config_text}: {stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
 }
+pub mod receiver;
+pub mod relay;

@@ -91,8 +91,15 @@ pub struct CampaignSendArgs {
     pub smtp: Option<String>,
     /// Attempts per member in this run (429, 5xx, timeouts and connection errors retry; SMTP:
     /// 4xx replies and connection errors).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub attempts: u32,
+    /// The longest the whole send may take (e.g. 90s, 5m, 1h); members not delivered by then
+    /// stay pending for a re-run.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub deadline: std::time::Duration,
+    /// Let the relay's credentials travel without TLS (smtp:// with a user, no tls=required).
+    #[arg(long, requires = "smtp")]
+    pub smtp_insecure_auth: bool,
     /// The ledger file (default: revgap/ledger.sqlite in the platform's data directory).
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
@@ -114,6 +121,29 @@ pub struct CampaignExportArgs {
 }
 
 pub use crate::handoff::export::Preset as ExportPreset;
+
+/// A duration: a whole number with `s`, `m` or `h` (seconds without one), from 1 s to 24 h.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let trimmed = text.trim();
+    let (number, unit) = match trimmed.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => trimmed.split_at(at),
+        None => (trimmed, "s"),
+    };
+    let seconds = match (number.parse::<u64>(), unit) {
+        (Ok(n), "s") => Some(n),
+        (Ok(n), "m") => n.checked_mul(60),
+        (Ok(n), "h") => n.checked_mul(3_600),
+        _ => None,
+    };
+    match seconds {
+        Some(seconds) if (1..=86_400).contains(&seconds) => {
+            Ok(std::time::Duration::from_secs(seconds))
+        }
+        _ => Err(format!(
+            "expected a duration from 1s to 24h such as 90s, 5m or 1h, found '{text}'"
+        )),
+    }
+}
 
 /// Where the ledger is and how to print.
 #[derive(Debug, Clone, Args)]

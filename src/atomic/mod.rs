@@ -1,18 +1,28 @@
 //! Every file revgap writes goes through here: streamed into a temporary file in the target's
 //! own directory, synced, then renamed over the target. A kill, a crash or a full disk at any
 //! moment leaves either the old file or the new one, never a mixture, and the temporary file is
-//! removed on every error path. Files are created owner-only (0600) where they may hold
-//! customer data or generated text.
+//! removed on every error path and on SIGINT, SIGTERM and SIGHUP (`signals`). A target that is
+//! one of the files the process reads or keeps (`protect`) is refused before anything is
+//! written. A replaced file keeps its mode; a new one gets what the umask allows of 0644
+//! (reports) or 0600 (files that may hold customer data or generated text).
+
+pub mod protect;
+pub mod signals;
+
+pub use protect::{WouldOverwrite, check_target, protect, protect_database};
+pub use signals::ending_signals_handled_elsewhere;
 
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-/// Who may read the finished file.
+/// Who may read a new file (a replaced file keeps the mode it had).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// The owner only (0600): caches, logs, exports of customer data.
+    /// The owner only (0600, less what the umask takes): caches, logs, exports of customer
+    /// data.
     Private,
-    /// 0644: reports and samples the user asked for with `--out`.
+    /// 0644 less what the umask takes (0666 & !umask): reports and samples the user asked for
+    /// with `--out`.
     Shared,
 }
 
@@ -22,7 +32,8 @@ pub fn write_with(
     access: Access,
     fill: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
 ) -> io::Result<()> {
-    match std::fs::metadata(path) {
+    check_target(path).map_err(|refused| io::Error::new(io::ErrorKind::InvalidInput, refused))?;
+    let kept_mode = match std::fs::metadata(path) {
         // A device or a pipe (`--out /dev/stdout`, a FIFO) is written to, never replaced:
         // renaming over /dev/null would turn it into a file.
         Ok(meta) if !meta.is_file() => {
@@ -32,31 +43,43 @@ pub fn write_with(
             return writer.flush();
         }
         // Through a symlink the file it points to is replaced, and the link stays a link.
-        Ok(_) => {
+        Ok(meta) => {
             if let Ok(real) = std::fs::canonicalize(path)
                 && real != path
             {
                 return write_with(&real, access, fill);
             }
+            Some(meta.permissions())
         }
-        Err(_) => {}
-    }
+        Err(_) => None,
+    };
     let directory = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let temporary = tempfile::Builder::new()
-        .prefix(".revgap-")
-        .suffix(".tmp")
-        .tempfile_in(directory)
-        .map_err(|error| match error.kind() {
-            io::ErrorKind::NotFound => io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("the directory {} does not exist", directory.display()),
-            ),
-            kind => io::Error::from(kind),
-        })?;
-    set_access(temporary.path(), access)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".revgap-").suffix(".tmp");
+    #[cfg(unix)]
+    builder.permissions(new_file_permissions(access));
+    #[cfg(not(unix))]
+    let _ = access;
+    let (_registered, temporary) = signals::Registered::create(
+        || {
+            builder
+                .tempfile_in(directory)
+                .map_err(|error| match error.kind() {
+                    io::ErrorKind::NotFound => io::Error::new(
+                        io::ErrorKind::NotFound,
+                        format!("the directory {} does not exist", directory.display()),
+                    ),
+                    kind => io::Error::from(kind),
+                })
+        },
+        |file| file.path(),
+    )?;
+    if let Some(permissions) = kept_mode {
+        std::fs::set_permissions(temporary.path(), permissions)?;
+    }
     {
         let behind = WriteBehind::new(temporary.as_file());
         let mut writer = BufWriter::with_capacity(1 << 20, behind);
@@ -150,21 +173,14 @@ pub fn private_dir(directory: &Path) -> io::Result<()> {
     }
 }
 
-fn set_access(path: &Path, access: Access) -> io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = match access {
-            Access::Private => 0o600,
-            Access::Shared => 0o644,
-        };
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (path, access);
-        Ok(())
-    }
+/// The mode a new file is created with (the umask then takes its part, as for any file).
+#[cfg(unix)]
+fn new_file_permissions(access: Access) -> std::fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::Permissions::from_mode(match access {
+        Access::Private => 0o600,
+        Access::Shared => 0o666,
+    })
 }
 
 #[cfg(test)]
@@ -230,5 +246,44 @@ mod tests {
         let file = nested.join("entry.json");
         write(&file, Access::Private, b"{}").unwrap();
         assert_eq!(mode(&file), 0o600);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_replaced_file_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        for (kept, access) in [
+            (0o600, Access::Shared),
+            (0o640, Access::Shared),
+            (0o644, Access::Private),
+        ] {
+            let report = dir.path().join(format!("report-{kept:o}.md"));
+            std::fs::write(&report, "old").unwrap();
+            std::fs::set_permissions(&report, std::fs::Permissions::from_mode(kept)).unwrap();
+            write(&report, access, b"new").unwrap();
+            assert_eq!(mode(&report), kept, "{kept:o}");
+            assert_eq!(std::fs::read_to_string(&report).unwrap(), "new");
+        }
+    }
+
+    #[test]
+    fn a_file_the_process_reads_is_never_the_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("weekly_spend.csv");
+        std::fs::write(&data, "customer_id,week_start_date,weekly_spend\n").unwrap();
+        protect(&data, "the spend file");
+        let refused = write(&data, Access::Shared, b"# report").unwrap_err();
+        assert_eq!(refused.kind(), io::ErrorKind::InvalidInput);
+        assert!(
+            refused.to_string().contains("is the spend file"),
+            "{refused}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&data).unwrap(),
+            "customer_id,week_start_date,weekly_spend\n"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }
