@@ -86,7 +86,9 @@ fn drafts_and_export(c: &mut Criterion) {
         analysis: "{}".into(),
         treated: members.len() as i64,
         control: 0,
+        window_ends: String::new(),
     };
+    let blocked = revgap::campaign::suppress::Blocklist::default();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("export.csv");
     group.bench_function("export_klaviyo", |b| {
@@ -97,6 +99,7 @@ fn drafts_and_export(c: &mut Criterion) {
                 &campaign,
                 &members,
                 &drafts,
+                &blocked,
             )
             .unwrap()
         })

@@ -59,6 +59,7 @@ fn measure(c: &mut Criterion) {
             created_at: "2026-11-25T00:00:00Z".into(),
             follow_up: "2026-12-09".into(),
             analysis: "{}".into(),
+            window_ends: "2027-01-20".into(),
             members: &members,
             excluded: &[],
             drafts: &[],

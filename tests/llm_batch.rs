@@ -365,7 +365,10 @@ async fn campaign_drafts_from_the_model_are_checked_retried_once_and_kept_with_r
             "--name",
             name,
             "--top",
-            "40",
+            "150",
+            "--control",
+            "0.3",
+            "--allow-overlap",
             "--channels",
             "email",
             "--phone-share",
@@ -482,7 +485,9 @@ async fn a_campaign_dry_run_prints_the_draft_requests_and_stores_nothing() {
             "--name",
             "Dry",
             "--top",
-            "30",
+            "150",
+            "--control",
+            "0.3",
             "--db",
             &db,
             "--llm-dry-run",
@@ -518,4 +523,204 @@ async fn a_campaign_dry_run_prints_the_draft_requests_and_stores_nothing() {
         .unwrap();
     let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
     assert_eq!(listed["campaigns"], serde_json::json!([]), "nothing stored");
+}
+
+/// Everything a campaign keeps or hands off: the ledger's text rows, the export, the cache.
+fn everything_kept(db: &str, id: &str, cache: &std::path::Path) -> String {
+    let connection = rusqlite::Connection::open(db).unwrap();
+    let mut kept = String::new();
+    for query in [
+        "SELECT COALESCE(subject, '') || body || failures || source FROM drafts",
+        "SELECT COALESCE(subject, '') || body || failures || source FROM draft_rejections",
+        "SELECT analysis FROM campaigns",
+    ] {
+        let mut statement = connection.prepare(query).unwrap();
+        for row in statement
+            .query_map([], |row| row.get::<_, String>(0))
+            .unwrap()
+        {
+            kept.push_str(&row.unwrap());
+            kept.push('\n');
+        }
+    }
+    let export = tempfile::NamedTempFile::new().unwrap();
+    let exported = std::process::Command::new(common::binary())
+        .args(["campaign", "export", id, "--db", db, "--out"])
+        .arg(export.path())
+        .output()
+        .unwrap();
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+    kept.push_str(&std::fs::read_to_string(export.path()).unwrap());
+    for entry in walk(cache) {
+        kept.push_str(&String::from_utf8_lossy(&std::fs::read(entry).unwrap()));
+    }
+    kept
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// Issue 26, item 9: a model draft that offers more than the catalog, in words and in another
+/// currency, is rejected on both tries; the template goes out instead and no export carries
+/// the invented offer.
+#[tokio::test(flavor = "multi_thread")]
+async fn item_09_invented_offers_in_words_and_currencies_never_reach_an_export() {
+    let server = FakeServer::routed(|_| {
+        tokens(
+            &[
+                "Subject: A gift for you\n\n",
+                "Take ninety percent off everything, or EUR 50 off and free delivery for a year.",
+            ],
+            Duration::ZERO,
+        )
+    })
+    .await;
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.sqlite");
+    let db = db.to_str().unwrap().to_string();
+    let output = revgap(
+        strings(&[
+            "campaign",
+            "create",
+            "--name",
+            "Generous",
+            "--top",
+            "150",
+            "--control",
+            "0.3",
+            "--allow-overlap",
+            "--channels",
+            "email",
+            "--phone-share",
+            "0",
+            "--db",
+            &db,
+            "--format",
+            "json",
+            "--llm",
+            "--llm-top",
+            "4",
+        ]),
+        &server.base_url,
+        cache.path(),
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("0 written by the model and passed, 4 template after rejected or failed tries (8 tries kept with reasons)"),
+        "{stderr}"
+    );
+    let id = serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()["campaign_id"]
+        .to_string();
+    let connection = rusqlite::Connection::open(&db).unwrap();
+    let reasons: Vec<String> = connection
+        .prepare("SELECT failures FROM draft_rejections")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(reasons.len(), 8);
+    for failures in &reasons {
+        for offer in ["ninety percent", "EUR 50", "free"] {
+            assert!(
+                failures.contains(&format!("offer not in the catalog: {offer}")),
+                "{failures}"
+            );
+        }
+    }
+    let export = tempfile::NamedTempFile::new().unwrap();
+    let exported = std::process::Command::new(common::binary())
+        .args(["campaign", "export", &id, "--db", &db, "--out"])
+        .arg(export.path())
+        .output()
+        .unwrap();
+    assert!(exported.status.success());
+    let file = std::fs::read_to_string(export.path())
+        .unwrap()
+        .to_lowercase();
+    for invented in ["ninety", "eur 50", "free delivery"] {
+        assert!(!file.contains(invented), "{invented} was exported");
+    }
+}
+
+/// Issue 26, item 10: a key the model echoes with zero-width spaces between its characters,
+/// and an endpoint URL with credentials, never reach the ledger, the export or the cache.
+#[tokio::test(flavor = "multi_thread")]
+async fn item_10_hidden_keys_and_url_credentials_never_land() {
+    let hidden: String = "sk-batch-secret"
+        .chars()
+        .flat_map(|c| [c, '\u{200b}'])
+        .collect();
+    let echoed = format!("We miss you! (debug: {hidden})");
+    let server =
+        FakeServer::routed(move |_| tokens(&["Subject: Hello again\n\n", &echoed], Duration::ZERO))
+            .await;
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.sqlite");
+    let db = db.to_str().unwrap().to_string();
+    let create = |name: &str| {
+        strings(&[
+            "campaign",
+            "create",
+            "--name",
+            name,
+            "--top",
+            "150",
+            "--control",
+            "0.3",
+            "--allow-overlap",
+            "--channels",
+            "email",
+            "--phone-share",
+            "0",
+            "--db",
+            &db,
+            "--format",
+            "json",
+            "--llm",
+            "--llm-top",
+            "3",
+        ])
+    };
+    let output = revgap(create("Echo"), &server.base_url, cache.path()).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let id = serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()["campaign_id"]
+        .to_string();
+    let kept = everything_kept(&db, &id, cache.path());
+    let visible: String = kept.chars().filter(|c| *c != '\u{200b}').collect();
+    assert!(!visible.contains("sk-batch-secret"), "the key landed");
+    assert!(!kept.contains('\u{200b}'), "an invisible character landed");
+
+    // Credentials in the endpoint URL: the failure reasons kept name the URL without them.
+    let with_credentials = "http://analyst:pa55word-xyz@127.0.0.1:9/v1";
+    let output = revgap(create("Credentials"), with_credentials, cache.path()).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("pa55word"), "{stderr}");
+    let id = serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()["campaign_id"]
+        .to_string();
+    let kept = everything_kept(&db, &id, cache.path());
+    assert!(!kept.contains("pa55word"), "credentials landed");
 }

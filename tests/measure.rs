@@ -90,6 +90,7 @@ fn a_sent_campaign_measured_on_follow_up_with_a_known_effect_holds_the_truth() {
         &db,
         "--format",
         "json",
+        "--allow-overlap",
     ]);
     let id = created["campaign_id"].as_i64().unwrap().to_string();
     let treated = created["treated"].as_u64().unwrap();
@@ -259,7 +260,9 @@ fn a_sent_campaign_measured_on_follow_up_with_a_known_effect_holds_the_truth() {
     .unwrap();
     assert!(markdown.contains("## 8 weeks after"), "{markdown}");
     assert!(
-        markdown.contains("CUPED-adjusted on pre-campaign spend"),
+        markdown.contains("(headline, CUPED-adjusted)")
+            && markdown.contains("- Welch, unadjusted: ")
+            && markdown.contains("- CUPED on pre-campaign spend (the headline): "),
         "{markdown}"
     );
 
@@ -431,9 +434,17 @@ fn feedback_loop(data: &str, db: &str, empty_db: &str) {
 
     // The next campaign targets by expected incremental recovery and draws channel and
     // offer by Thompson sampling; the control share stays what was asked.
-    let mut create: Vec<String> = ["campaign", "create", "--name", "Next", "--top", "400"]
-        .map(String::from)
-        .to_vec();
+    let mut create: Vec<String> = [
+        "campaign",
+        "create",
+        "--name",
+        "Next",
+        "--top",
+        "400",
+        "--allow-overlap",
+    ]
+    .map(String::from)
+    .to_vec();
     create.extend(data_flags.iter().cloned());
     create.extend(
         [

@@ -54,7 +54,9 @@ fn email_goes_through_a_real_relay_once_per_treated_member_with_unsubscribe_head
         "--name",
         "Email win-back",
         "--top",
-        "60",
+        "150",
+        "--control",
+        "0.3",
         "--channels",
         "email",
         "--phone-share",
@@ -71,7 +73,8 @@ fn email_goes_through_a_real_relay_once_per_treated_member_with_unsubscribe_head
         env!("CARGO_MANIFEST_DIR"),
         "/data/contacts.csv"
     )))
-    .unwrap();
+    .unwrap()
+    .by_id;
     let address_of =
         |m: &serde_json::Value| contacts[m["customer_id"].as_str().unwrap()].email.clone();
     let treated: Vec<(String, String)> = members
@@ -175,7 +178,18 @@ fn smtp_credentials_never_show_and_a_dead_relay_leaves_members_pending() {
     let db = dir.path().join("ledger.sqlite");
     let db = db.to_str().unwrap();
     let created = json(&[
-        "campaign", "create", "--name", "x", "--top", "20", "--db", db, "--format", "json",
+        "campaign",
+        "create",
+        "--name",
+        "x",
+        "--top",
+        "20",
+        "--db",
+        db,
+        "--format",
+        "json",
+        common::SMALL_CAMPAIGNS[0],
+        common::SMALL_CAMPAIGNS[1],
     ]);
     let id = created["campaign_id"].as_i64().unwrap().to_string();
     // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.

@@ -1648,6 +1648,7 @@ mod campaigns_from_the_explorer {
             analysis: "{}".into(),
             treated: 90,
             control: 10,
+            window_ends: "2027-01-20".into(),
         };
         update(&mut state, Msg::Campaigns(Ok(vec![campaign])));
         let screen = screen_text(&draw(&state, 120, 40));

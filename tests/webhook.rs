@@ -144,7 +144,7 @@ fn a_killed_sender_re_run_delivers_every_treated_member_exactly_once() {
         "--contacts",
         &file("contacts.csv"),
         "--top",
-        "80",
+        "160",
         "--control",
         "0.25",
         "--db",
@@ -299,7 +299,18 @@ fn sending_without_a_secret_is_one_line_and_sends_nothing() {
     let db = dir.path().join("ledger.sqlite");
     let db = db.to_str().unwrap();
     common::json(&[
-        "campaign", "create", "--name", "N", "--top", "20", "--db", db, "--format", "json",
+        "campaign",
+        "create",
+        "--name",
+        "N",
+        "--top",
+        "20",
+        "--db",
+        db,
+        "--format",
+        "json",
+        common::SMALL_CAMPAIGNS[0],
+        common::SMALL_CAMPAIGNS[1],
     ]);
     let output = std::process::Command::new(common::binary())
         .args([

@@ -1,7 +1,10 @@
 //! The contacts file: how each customer can be reached and what they agreed to
 //! (`customer_id,email,phone,timezone,language,email_opt_in,sms_opt_in`; extra columns are
-//! kept). A bad row is an error naming file, line and column: a campaign is never built on a
-//! half-read consent list.
+//! kept). A row that cannot be read (a bad consent flag, a repeated customer) is an error
+//! naming file, line and column: a campaign is never built on a half-read consent list. An
+//! address that does not parse (an email that is not one or longer than 254 bytes, a phone
+//! number that is not E.164 once spaces and punctuation are taken out) is reported with its
+//! line and left out: the customer gets no channel on it.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -51,8 +54,56 @@ const REQUIRED: [&str; 7] = [
     "sms_opt_in",
 ];
 
+/// A contacts file as loaded: the contacts by customer id, and the addresses left out (one
+/// line each, naming file, line and column).
+#[derive(Debug, Clone, Default)]
+pub struct Contacts {
+    pub by_id: HashMap<String, Contact>,
+    pub problems: Vec<String>,
+}
+
+/// The longest email address (RFC 5321's path limit less the angle brackets).
+pub const EMAIL_MAX_BYTES: usize = 254;
+
+/// Why `email` is not an address a message can go to.
+pub fn email_problem(email: &str) -> Option<String> {
+    if email.len() > EMAIL_MAX_BYTES {
+        return Some(format!(
+            "{} bytes; expected an email address of at most {EMAIL_MAX_BYTES}",
+            email.len()
+        ));
+    }
+    email
+        .parse::<lettre::Address>()
+        .err()
+        .map(|e| format!("expected an email address ({e})"))
+}
+
+/// `phone` as E.164 (`+` and 8 to 15 digits, the first not 0): spaces, dots, dashes and
+/// brackets taken out, a leading `00` read as `+`; `Err` says what is wrong.
+pub fn e164(phone: &str) -> Result<String, String> {
+    let compact: String = phone
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '\u{a0}'))
+        .collect();
+    let digits = match (compact.strip_prefix('+'), compact.strip_prefix("00")) {
+        (Some(rest), _) | (None, Some(rest)) => rest,
+        _ => {
+            return Err("expected an international number: + and the country code (E.164)".into());
+        }
+    };
+    let valid = (8..=15).contains(&digits.len())
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && !digits.starts_with('0');
+    if valid {
+        Ok(format!("+{digits}"))
+    } else {
+        Err("expected an E.164 number: + and 8 to 15 digits".into())
+    }
+}
+
 /// Loads a contacts file keyed by customer id.
-pub fn load(path: &Path) -> Result<HashMap<String, Contact>, String> {
+pub fn load(path: &Path) -> Result<Contacts, String> {
     crate::atomic::protect(path, "the contacts file");
     let shown = path.display();
     let mut reader = csv::ReaderBuilder::new()
@@ -75,6 +126,7 @@ pub fn load(path: &Path) -> Result<HashMap<String, Contact>, String> {
     }
     let push_column = position(PUSH_OPT_IN);
     let mut contacts = HashMap::new();
+    let mut problems = Vec::new();
     for (index, record) in reader.records().enumerate() {
         let line = index + 2;
         let record = record.map_err(|e| format!("{shown}:{line}: {e}"))?;
@@ -114,14 +166,32 @@ pub fn load(path: &Path) -> Result<HashMap<String, Contact>, String> {
         if id.is_empty() {
             return Err(format!("{}: empty; expected a customer id", at(0)));
         }
-        let email = text(1)?;
-        if !email.is_empty() && (!email.contains('@') || email.contains(char::is_whitespace)) {
-            return Err(format!(
-                "{}: {:?}: expected an email address",
+        let mut email = text(1)?;
+        if !email.is_empty()
+            && let Some(problem) = email_problem(&email)
+        {
+            problems.push(format!(
+                "{}: {:?}: {problem}; customer {:?} gets no email",
                 at(1),
-                crate::text::one_line(&email)
+                crate::text::one_line(&email),
+                crate::text::one_line(&id)
             ));
+            email.clear();
         }
+        let phone = text(2)?;
+        let phone = match e164(&phone) {
+            _ if phone.is_empty() => phone,
+            Ok(normalised) => normalised,
+            Err(problem) => {
+                problems.push(format!(
+                    "{}: {:?}: {problem}; customer {:?} gets no SMS or call",
+                    at(2),
+                    crate::text::one_line(&phone),
+                    crate::text::one_line(&id)
+                ));
+                String::new()
+            }
+        };
         let extra = headers
             .iter()
             .enumerate()
@@ -130,7 +200,7 @@ pub fn load(path: &Path) -> Result<HashMap<String, Contact>, String> {
             .collect();
         let contact = Contact {
             email,
-            phone: text(2)?,
+            phone,
             timezone: text(3)?,
             language: text(4)?,
             email_opt_in: flag(5)?,
@@ -145,5 +215,8 @@ pub fn load(path: &Path) -> Result<HashMap<String, Contact>, String> {
             return Err(format!("{}: customer {id:?} appears twice", at(0)));
         }
     }
-    Ok(contacts)
+    Ok(Contacts {
+        by_id: contacts,
+        problems,
+    })
 }

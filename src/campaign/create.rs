@@ -27,6 +27,12 @@ pub struct Request<'a> {
     /// Choose channel and offer from what the ledger's measured campaigns taught (Thompson
     /// sampling); `false` keeps the configured order and the first fitting offer.
     pub learning: bool,
+    /// No control group at all: every eligible customer is treated and the campaign is marked
+    /// unmeasurable (`--no-control`); `control_share` is not used.
+    pub no_control: bool,
+    /// Keep customers who are in another campaign whose measurement window is still open
+    /// (both campaigns' reports then name the overlap).
+    pub allow_overlap: bool,
 }
 
 /// What was stored.
@@ -55,7 +61,9 @@ pub enum CreateError {
 /// Checks the parts of a request that need no data, so a caller can fail before loading any.
 pub fn check_request(request: &Request<'_>) -> Result<u64, CreateError> {
     let control_bp = (request.control_share * 10_000.0).round();
-    if !(request.control_share.is_finite()
+    if request.no_control {
+        // Checked below like any request; the share is not used.
+    } else if !(request.control_share.is_finite()
         && super::CONTROL_BP_RANGE.contains(&(control_bp as u64)))
     {
         return Err(CreateError::Request(format!(
@@ -73,7 +81,11 @@ pub fn check_request(request: &Request<'_>) -> Result<u64, CreateError> {
     {
         return Err(CreateError::Request(problem));
     }
-    Ok(control_bp as u64)
+    Ok(if request.no_control {
+        0
+    } else {
+        control_bp as u64
+    })
 }
 
 /// Drafts for the treated members: the ones to store (one per member and channel, passed or
@@ -110,6 +122,16 @@ pub fn prepare(
     }
     let salt = request.salt.unwrap_or(request.name).to_string();
     let suppressed = ledger.suppressed()?;
+    let blocked = super::suppress::Blocklist::from_ledger(ledger)?;
+    let today = chrono::Local::now().date_naive().to_string();
+    let busy = if request.allow_overlap {
+        HashMap::new()
+    } else {
+        ledger.busy_customers(&today)?
+    };
+    let holdout_bp = (config.outreach.global_holdout * 10_000.0).round() as u64;
+    let global_holdout =
+        (holdout_bp > 0).then_some((config.outreach.global_holdout_salt.as_str(), holdout_bp));
     let channels = request
         .channels
         .clone()
@@ -155,13 +177,40 @@ pub fn prepare(
         offer,
         contacts: request.contacts,
         suppressed: &suppressed,
+        blocked: &blocked,
+        busy: &busy,
+        global_holdout,
         salt: &salt,
         control_bp,
         outreach: &config.outreach,
         channels: &channels,
     };
-    let plan = super::plan(dataset, analysis, &request.selection, &inputs)
+    let mut plan = super::plan(dataset, analysis, &request.selection, &inputs)
         .map_err(CreateError::Selection)?;
+    let controls = plan
+        .members
+        .iter()
+        .filter(|m| m.arm == Arm::Control)
+        .count();
+    let minimum = config.outcome.min_control;
+    if request.no_control {
+        plan.warnings =
+            vec!["no control group (--no-control): this campaign cannot be measured".to_string()];
+    } else if controls < minimum {
+        let treated = plan.members.len() - controls;
+        let effect = &plan.min_detectable_effect;
+        let detectable = if controls >= 2 && effect.per_treated_customer_weekly.is_finite() {
+            format!(
+                "the smallest effect it could detect is {} per treated customer per week",
+                crate::text::money(effect.per_treated_customer_weekly)
+            )
+        } else {
+            "it could detect no effect at all".to_string()
+        };
+        return Err(CreateError::Selection(format!(
+            "{treated} treated and {controls} control: fewer than {minimum} control members (outcome.min_control), so {detectable}; select more customers, raise --control, or pass --no-control to make an unmeasurable campaign"
+        )));
+    }
     Ok(Prepared {
         plan,
         salt,
@@ -182,6 +231,9 @@ pub fn store(
 ) -> Result<Created, CreateError> {
     let now = chrono::Local::now();
     let follow_up = (now.date_naive() + chrono::Days::new(super::FOLLOW_UP_DAYS)).to_string();
+    // Members stay out of other campaigns until the longest follow-up window has passed.
+    let window_weeks = config.outcome.windows.iter().copied().max().unwrap_or(0) as u64;
+    let window_ends = (now.date_naive() + chrono::Days::new(7 * window_weeks)).to_string();
     let analysis_json = serde_json::json!({
         "source": dataset.source,
         "as_of": dataset.as_of.map(|d| d.to_string()),
@@ -191,6 +243,8 @@ pub fn store(
         // What the drafts were held to, and who sends them (`campaign send --smtp`).
         "outreach": config.outreach,
         "learning": prepared.plan.learning,
+        "measurable": !request.no_control,
+        "overlap_allowed": request.allow_overlap,
     })
     .to_string();
     let plan = prepared.plan;
@@ -202,6 +256,7 @@ pub fn store(
         created_at: now.to_rfc3339(),
         follow_up: follow_up.clone(),
         analysis: analysis_json,
+        window_ends,
         members: &plan.members,
         excluded: &excluded,
         drafts: &drafted.drafts,

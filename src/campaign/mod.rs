@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod create;
 pub mod draft;
 pub mod offer_claims;
+pub mod suppress;
 pub mod writer;
 
 use crate::config::{ChannelRules, Offer, OutreachSettings};
@@ -89,6 +90,13 @@ pub struct Inputs<'a> {
     pub contacts: &'a HashMap<String, Contact>,
     /// (customer id, channel or "any") opt-outs from the ledger.
     pub suppressed: &'a HashSet<(String, String)>,
+    /// The suppression list: ids and addresses no campaign contacts.
+    pub blocked: &'a suppress::Blocklist,
+    /// Customers in another campaign whose measurement window is open (left out), by the
+    /// campaign they are in; empty when overlap is allowed.
+    pub busy: &'a HashMap<String, i64>,
+    /// The global holdout: its salt and share in basis points (never contacted).
+    pub global_holdout: Option<(&'a str, u64)>,
     pub salt: &'a str,
     /// Control share in basis points.
     pub control_bp: u64,
@@ -132,6 +140,9 @@ pub fn plan(
     let Inputs {
         contacts,
         suppressed,
+        blocked,
+        busy,
+        global_holdout,
         salt,
         control_bp,
         outreach,
@@ -175,9 +186,13 @@ pub fn plan(
     let mut eligible: Vec<Eligible> = Vec::new();
     for customer in chosen {
         let id = dataset.customer_ids[customer].to_string();
+        let held_out = global_holdout.is_some_and(|(salt, bp)| assign::bucket(salt, &id) < bp);
         let reason = match contacts.get(&id) {
+            _ if held_out => Some("global_holdout"),
+            contact if blocked.blocks(&id, contact) => Some("suppressed"),
             None => Some("no_contact"),
             Some(_) if suppressed.contains(&(id.clone(), "any".to_string())) => Some("opted_out"),
+            Some(_) if busy.contains_key(&id) => Some("in_another_campaign"),
             Some(contact) => {
                 let consented = contact.consented_channels();
                 let open_channels: Vec<&'static str> = channels

@@ -187,6 +187,10 @@ fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
         rules
     });
     let contacts = campaign::contacts::load(&contacts_path).map_err(|m| Failure::new(65, m))?;
+    for problem in &contacts.problems {
+        eprintln!("revgap: warning: {problem}");
+    }
+    let contacts = contacts.by_id;
     let request = Request {
         name: &args.name,
         salt: args.salt.as_deref(),
@@ -196,6 +200,8 @@ fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
         channels,
         offer: args.offer.clone(),
         learning: !args.learning.no_learning,
+        no_control: args.no_control,
+        allow_overlap: args.allow_overlap,
     };
     let request_failure = |error: CreateError| match error {
         CreateError::Request(message) => Failure::new(2, message),
@@ -386,6 +392,7 @@ fn show(args: &CampaignShowArgs) -> Result<(), Failure> {
     let campaign = ledger.campaign(args.id).map_err(ledger_failure)?;
     let members = ledger.members(args.id).map_err(ledger_failure)?;
     let excluded = ledger.exclusions(args.id).map_err(ledger_failure)?;
+    let overlaps = ledger.overlaps(args.id).map_err(ledger_failure)?;
     let drafts = ledger.drafts(args.id).map_err(ledger_failure)?;
     let rejected = ledger.rejected_drafts(args.id).map_err(ledger_failure)?;
     let text = match args.ledger.format {
@@ -420,6 +427,8 @@ fn show(args: &CampaignShowArgs) -> Result<(), Failure> {
                 "control_share": campaign.control_bp as f64 / 10_000.0,
                 "analysis": serde_json::from_str::<serde_json::Value>(&campaign.analysis).unwrap_or_default(),
                 "excluded": excluded.iter().cloned().collect::<std::collections::BTreeMap<String, i64>>(),
+                "measurable": campaign.measurable(),
+                "overlaps": overlaps,
                 "members": members,
             });
             format!(
@@ -437,6 +446,18 @@ fn show(args: &CampaignShowArgs) -> Result<(), Failure> {
                 campaign.control,
                 campaign.follow_up
             );
+            if !campaign.measurable() {
+                out.push_str("no control group (--no-control): it cannot be measured\n");
+            }
+            for overlap in &overlaps {
+                let _ = writeln!(
+                    out,
+                    "overlap: {} member(s) also in campaign {} {:?} while its window is open",
+                    overlap.shared_members,
+                    overlap.campaign_id,
+                    crate::text::one_line(&overlap.name)
+                );
+            }
             for m in &members {
                 let _ = writeln!(
                     out,
@@ -462,9 +483,16 @@ fn export(args: &CampaignExportArgs) -> Result<(), Failure> {
     let campaign = ledger.campaign(args.id).map_err(ledger_failure)?;
     let members = ledger.members(args.id).map_err(ledger_failure)?;
     let drafts = ledger.drafts(args.id).map_err(ledger_failure)?;
-    let written =
-        crate::handoff::export::write(&args.out, args.preset, &campaign, &members, &drafts)
-            .map_err(|e| super::output_failure(&args.out, "the export", &e))?;
+    let blocked = campaign::suppress::Blocklist::from_ledger(&ledger).map_err(ledger_failure)?;
+    let written = crate::handoff::export::write(
+        &args.out,
+        args.preset,
+        &campaign,
+        &members,
+        &drafts,
+        &blocked,
+    )
+    .map_err(|e| super::output_failure(&args.out, "the export", &e))?;
     ledger
         .advance_status(args.id, "exported")
         .map_err(ledger_failure)?;
@@ -474,13 +502,26 @@ fn export(args: &CampaignExportArgs) -> Result<(), Failure> {
             written.held_back
         );
     }
-    let other = if written.other_channel > 0 {
-        format!(
-            " ({} on channels this preset does not carry)",
+    let mut left_out = Vec::new();
+    if written.other_channel > 0 {
+        left_out.push(format!(
+            "{} on channels this preset does not carry",
             written.other_channel
-        )
-    } else {
+        ));
+    }
+    if written.no_address > 0 {
+        left_out.push(format!(
+            "{} without the address this platform needs",
+            written.no_address
+        ));
+    }
+    if written.suppressed > 0 {
+        left_out.push(format!("{} on the suppression list", written.suppressed));
+    }
+    let other = if left_out.is_empty() {
         String::new()
+    } else {
+        format!(" (left out: {})", left_out.join(", "))
     };
     eprintln!(
         "revgap: wrote {} treated member(s) of campaign {} to {}{other}",
@@ -613,6 +654,9 @@ fn send_report(campaign_id: i64, outcome: &crate::handoff::Outcome) -> String {
     }
     if outcome.refused > 0 {
         report += &format!(", {} refused", outcome.refused);
+    }
+    if outcome.suppressed > 0 {
+        report += &format!(", {} on the suppression list", outcome.suppressed);
     }
     report
 }

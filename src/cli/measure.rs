@@ -7,7 +7,6 @@ use crate::ledger::{Arm, Campaign};
 use crate::outcome::estimate::{self, WindowEstimate};
 use crate::outcome::{follow_up, synthetic};
 use std::fmt::Write as _;
-use std::io::Write as _;
 
 fn ledger_args(db: &Option<std::path::PathBuf>) -> LedgerArgs {
     LedgerArgs {
@@ -46,6 +45,15 @@ pub fn measure(args: &CampaignMeasureArgs) -> Result<(), Failure> {
             ),
         ));
     }
+    if !campaign.measurable() {
+        return Err(Failure::new(
+            2,
+            format!(
+                "campaign {} has no control group (made with --no-control): it cannot be measured",
+                args.id
+            ),
+        ));
+    }
     let config = load_config(&args.data)?;
     let windows = args
         .windows
@@ -63,6 +71,17 @@ pub fn measure(args: &CampaignMeasureArgs) -> Result<(), Failure> {
     warn_skipped(&dataset);
     let read =
         follow_up::read(&dataset, &members, start, &windows).map_err(|m| Failure::new(65, m))?;
+    if read.missing_members > 0 {
+        let found = members.len() - read.missing_members;
+        eprintln!(
+            "revgap: warning: {} holds {found} of the campaign's {} members ({:.1}%); the {} missing count as zero spend",
+            dataset.source,
+            members.len(),
+            100.0 * found as f64 / members.len() as f64,
+            read.missing_members
+        );
+    }
+    let overlaps = ledger.overlaps(args.id).map_err(ledger_failure)?;
     let offer_costs = estimate::offer_costs(&campaign.outreach());
     let context = estimate::Context::from_config(&config, &offer_costs);
     let estimates: Vec<WindowEstimate> = read
@@ -114,6 +133,7 @@ pub fn measure(args: &CampaignMeasureArgs) -> Result<(), Failure> {
             "rate": (treated > 0 && delivered_members > 0).then(|| delivered_members as f64 / treated as f64),
         },
         "time_to_action_days": time_to_action.map(|(median, p90)| serde_json::json!({"median": median, "p90": p90})),
+        "overlaps": overlaps,
         "windows": estimates,
     });
     let text = match args.format {
@@ -124,6 +144,14 @@ pub fn measure(args: &CampaignMeasureArgs) -> Result<(), Failure> {
         MeasureFormat::Markdown => markdown(&campaign, &document, &estimates, dataset.unit),
     };
     write_output(None, &text)
+}
+
+/// How an estimator is named for people.
+pub(super) fn estimator_name(key: &str) -> &'static str {
+    match key {
+        "cuped" => "CUPED-adjusted",
+        _ => "Welch",
+    }
 }
 
 fn markdown(
@@ -160,6 +188,15 @@ fn markdown(
             "- **Delivery:** not recorded (handed off by export: the sending platform knows)\n",
         ),
     }
+    for overlap in document["overlaps"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            out,
+            "- **Overlap:** {} member(s) are also in campaign {} \"{}\" while its window was open: the two effects are not separable for them",
+            overlap["shared_members"],
+            overlap["campaign_id"],
+            crate::text::one_line(overlap["name"].as_str().unwrap_or(""))
+        );
+    }
     if let Some(time) = document["time_to_action_days"].as_object() {
         let _ = writeln!(
             out,
@@ -174,30 +211,38 @@ fn markdown(
             "\n## {} weeks after ({} treated, {} control): **{}**\n",
             e.weeks, e.n_treated, e.n_control, e.verdict
         );
+        // The headline first (what `metrics` and the explorer show), the other labelled.
         let _ = writeln!(
             out,
-            "- **Incremental weekly revenue per treated customer:** {} (Welch)",
-            e.incremental_revenue_per_treated.as_amount(unit)
+            "- **Incremental weekly revenue per treated customer (headline, {}):** {}",
+            estimator_name(e.headline),
+            e.headline_revenue_per_treated.as_amount(unit)
         );
-        if let Some(c) = &e.cuped {
-            let cuped = c.interval();
+        if e.headline == "cuped" {
             let _ = writeln!(
                 out,
-                "- **CUPED-adjusted on pre-campaign spend:** {} (θ {:.3}, variance {:.0}% lower){}",
-                cuped.as_amount(unit),
-                c.theta,
-                c.variance_reduction * 100.0,
+                "- Welch, unadjusted: {}",
+                e.incremental_revenue_per_treated.as_amount(unit)
+            );
+        }
+        if let Some(c) = &e.cuped {
+            let _ = writeln!(
+                out,
+                "- CUPED on pre-campaign spend{}: {} (θ {:.3}, variance {:.0}% lower)",
                 if e.headline == "cuped" {
-                    " — the headline"
+                    " (the headline)"
                 } else {
-                    ""
-                }
+                    ", not the headline: its interval is no narrower"
+                },
+                c.interval().as_amount(unit),
+                c.theta,
+                c.variance_reduction * 100.0
             );
         }
         let _ = writeln!(
             out,
-            "- **Incremental weekly revenue, all treated:** {}; would have come back anyway: {} a week",
-            e.incremental_revenue_total.as_amount(unit),
+            "- **Incremental weekly revenue, all treated (headline):** {}; would have come back anyway: {} a week",
+            e.headline_revenue_total.as_amount(unit),
             unit.amount(e.would_have_come_back)
         );
         let _ = writeln!(
@@ -290,16 +335,18 @@ pub fn simulate(args: &CampaignSimulateArgs) -> Result<(), Failure> {
     let days: Vec<String> = (0..args.weeks)
         .map(|w| (start + chrono::Days::new(7 * w as u64)).to_string())
         .collect();
+    // A data file revgap reads back: ids exactly as stored, quoted where CSV needs it (a
+    // formula prefix would change the id it reads back).
     crate::atomic::write_with(&args.out, crate::atomic::Access::Private, |file| {
-        let mut writer = std::io::BufWriter::new(file);
-        writeln!(writer, "customer_id,week_start_date,weekly_spend")?;
+        let mut writer = csv::Writer::from_writer(file);
+        writer.write_record(["customer_id", "week_start_date", "weekly_spend"])?;
         for (member, weeks) in members.iter().zip(&spend) {
             for (day, value) in days.iter().zip(weeks) {
-                writeln!(
-                    writer,
-                    "{},{day},{value:.2}",
-                    crate::text::csv_text_cell(&member.customer_id)
-                )?;
+                writer.write_record([
+                    member.customer_id.as_str(),
+                    day.as_str(),
+                    &format!("{value:.2}"),
+                ])?;
             }
         }
         writer.flush()
@@ -393,24 +440,36 @@ pub fn learn_show(args: &super::args::LearnShowArgs) -> Result<(), Failure> {
             );
             out.push_str("channel  offer        segment   treated  control  rate T/C shrunk  lift (shrunk)  lift 95 % CI (raw)\n");
             for cell in &table.cells {
+                // A cell without members in an arm has no rate there and no lift: said, not NaN.
+                let percent = |value: f64, width: usize, signed: bool| {
+                    if !value.is_finite() {
+                        format!("{:>width$}", "–")
+                    } else if signed {
+                        format!("{:>+w$.1}%", value * 100.0, w = width - 1)
+                    } else {
+                        format!("{:>w$.1}%", value * 100.0, w = width - 1)
+                    }
+                };
+                let note = if cell.n_control == 0 || cell.n_treated == 0 {
+                    "  (no members in an arm: no lift)"
+                } else if !cell.active {
+                    "  (too few to use)"
+                } else {
+                    ""
+                };
                 let _ = writeln!(
                     out,
-                    "{:<8} {:<12} {:<9} {:>7}  {:>7}  {:>5.1}%/{:>5.1}%  {:>+12.1}%  {:>+6.1}% to {:>+6.1}%{}",
+                    "{:<8} {:<12} {:<9} {:>7}  {:>7}  {}/{}  {:>13}  {} to {}{note}",
                     crate::text::one_line(&cell.channel),
                     crate::text::one_line(&cell.offer),
                     crate::text::one_line(&cell.segment),
                     cell.n_treated,
                     cell.n_control,
-                    cell.rate_treated * 100.0,
-                    cell.rate_control * 100.0,
-                    cell.lift * 100.0,
-                    cell.lift_interval.ci_low * 100.0,
-                    cell.lift_interval.ci_high * 100.0,
-                    if cell.active {
-                        ""
-                    } else {
-                        "  (too few to use)"
-                    }
+                    percent(cell.rate_treated, 6, false),
+                    percent(cell.rate_control, 6, false),
+                    percent(cell.lift, 13, true),
+                    percent(cell.lift_interval.ci_low, 7, true),
+                    percent(cell.lift_interval.ci_high, 7, true),
                 );
             }
             match table.recovery() {
@@ -519,11 +578,11 @@ pub(super) fn metrics_markdown(
     }
     let _ = writeln!(out, "- **System:** {} {} ms", system.timed, system.ms);
     if !metrics.campaigns.is_empty() {
-        out.push_str("\n| campaign | measured | weeks | treated | control | incremental per treated (95 % CI) | verdict |\n|---|---|---:|---:|---:|---|---|\n");
+        out.push_str("\n| campaign | measured | weeks | treated | control | incremental per treated (95 % CI) | estimator | verdict |\n|---|---|---:|---:|---:|---|---|---|\n");
         for c in &metrics.campaigns {
             let _ = writeln!(
                 out,
-                "| {} {} | {} | {} | {} | {} | {} | {} |",
+                "| {} {} | {} | {} | {} | {} | {} | {} | {} |",
                 c.campaign_id,
                 crate::text::one_line(&c.name),
                 c.measured_at.get(..10).unwrap_or(&c.measured_at),
@@ -531,6 +590,7 @@ pub(super) fn metrics_markdown(
                 c.n_treated,
                 c.n_control,
                 c.incremental_revenue_per_treated.as_amount(unit),
+                estimator_name(c.estimator),
                 c.verdict
             );
         }

@@ -10,6 +10,7 @@ mod campaign;
 mod measure;
 mod model;
 mod segments;
+mod suppress;
 mod tune;
 
 pub use analyze::run_analyze;
@@ -236,24 +237,23 @@ pub(crate) fn stream_output(
     }
 }
 
+/// The largest sample `generate` makes: a century of weeks, a hundred million customers.
+const GENERATE_MAX_WEEKS: usize = 5_200;
+const GENERATE_MAX_CUSTOMERS: usize = 100_000_000;
+
 /// `revgap generate`.
 pub fn run_generate(args: &GenerateArgs) -> Result<(), Failure> {
-    let seasonal_start = || {
-        // Seasonal data end in late January (2026-01-24), where the January dip would fool a
-        // baseline that ignores the season.
-        let end = chrono::NaiveDate::from_ymd_opt(2026, 1, 24).unwrap_or_default();
-        end - chrono::Days::new(7 * (args.weeks.max(1) as u64 - 1))
-    };
-    let options = data::generate::GenerateOptions {
-        customers: args.customers,
-        weeks: args.weeks,
-        seed: args.seed,
-        start: match (args.seasonal, args.start) {
-            (true, None) => seasonal_start(),
-            (_, start) => start.unwrap_or(data::generate::GenerateOptions::default().start),
-        },
-        seasonal: args.seasonal,
-    };
+    if !(1..=GENERATE_MAX_WEEKS).contains(&args.weeks)
+        || !(1..=GENERATE_MAX_CUSTOMERS).contains(&args.customers)
+    {
+        return Err(Failure::new(
+            2,
+            format!(
+                "--customers {} --weeks {}: expected 1 to {GENERATE_MAX_CUSTOMERS} customers and 1 to {GENERATE_MAX_WEEKS} weeks",
+                args.customers, args.weeks
+            ),
+        ));
+    }
     if args.seasonal && args.weeks < 104 {
         return Err(Failure::new(
             2,
@@ -263,12 +263,36 @@ pub fn run_generate(args: &GenerateArgs) -> Result<(), Failure> {
             ),
         ));
     }
-    if options.weeks == 0 || options.customers == 0 {
+    let span = chrono::Days::new(7 * (args.weeks as u64 - 1));
+    // Every date written must read back: years 0001 to 9999.
+    let first_day = chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default();
+    let last_day = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
+    let start = match (args.seasonal, args.start) {
+        // Seasonal data end in late January (2026-01-24), where the January dip would fool a
+        // baseline that ignores the season.
+        (true, None) => chrono::NaiveDate::from_ymd_opt(2026, 1, 24)
+            .and_then(|end| end.checked_sub_days(span))
+            .unwrap_or(first_day),
+        (_, start) => start.unwrap_or(data::generate::GenerateOptions::default().start),
+    };
+    let end = start.checked_add_days(span).filter(|end| *end <= last_day);
+    let Some(end) = end.filter(|_| start >= first_day) else {
         return Err(Failure::new(
             2,
-            "--customers and --weeks must be at least 1",
+            format!(
+                "--start {start} with --weeks {}: the weeks would run past 9999-12-31; expected them to end by then",
+                args.weeks
+            ),
         ));
-    }
+    };
+    let options = data::generate::GenerateOptions {
+        customers: args.customers,
+        weeks: args.weeks,
+        seed: args.seed,
+        start,
+        seasonal: args.seasonal,
+    };
+    tracing::debug!(%start, %end, "sample span");
     data::generate::write_sample(&options, &args.out).map_err(|e| {
         Failure::new(
             EXIT_OUTPUT,
@@ -320,6 +344,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Campaign(command)) => campaign::run(&command),
         Some(Command::Learn(args::LearnCommand::Show(args))) => measure::learn_show(&args),
+        Some(Command::Suppress(command)) => suppress::run(&command),
         Some(Command::Tune(args)) => tune::run(&args),
         Some(Command::Metrics(args)) => {
             init_stderr_logging();

@@ -138,6 +138,18 @@ pub fn backtest_report(
     let mut full_args = args.fit.data.clone();
     full_args.as_of = None;
     let full = load_dataset(&full_args)?;
+    if let Some(last_week) = full.week_starts.last() {
+        let last_day = *last_week + chrono::Days::new(6);
+        if args.fit.calibration_end >= last_day {
+            return Err(Failure::new(
+                2,
+                format!(
+                    "--calibration-end {}: the data end on {last_day}; expected a date before it, so that a holdout follows",
+                    args.fit.calibration_end
+                ),
+            ));
+        }
+    }
     let calibration_end = crate::data::day_number(args.fit.calibration_end);
     let holdout_end = calibration_end + (7.0 * args.horizon_weeks).round() as i32;
     let summaries = summary::from_dataset(&full, calibration_end, holdout_end);

@@ -304,6 +304,16 @@ impl Config {
         for problem in o.channels.problems("outreach.channels") {
             check.fail(problem);
         }
+        check.range("outreach.global_holdout", o.global_holdout, 0.0, 0.5);
+        if o.global_holdout_salt.trim().is_empty() {
+            check.fail("outreach.global_holdout_salt: expected non-empty text".into());
+        }
+        check.whole(
+            "outcome.min_control",
+            self.outcome.min_control,
+            2,
+            1_000_000,
+        );
         for offer in &o.offers {
             if !["percent", "amount", "points"].contains(&offer.kind.as_str()) {
                 check.fail(format!(

@@ -50,6 +50,9 @@ pub struct OutcomeSettings {
     pub prior_strength: f64,
     /// Treated members a learned cell needs before it influences a decision.
     pub learn_min_treated: usize,
+    /// The fewest control members a campaign may have (fewer is refused unless the campaign
+    /// is made unmeasurable with `--no-control`).
+    pub min_control: usize,
 }
 
 impl Default for OutcomeSettings {
@@ -62,6 +65,7 @@ impl Default for OutcomeSettings {
             fdr_q: 0.10,
             prior_strength: 20.0,
             learn_min_treated: 30,
+            min_control: 30,
         }
     }
 }

@@ -26,6 +26,11 @@ pub struct OutreachSettings {
     pub unsubscribe_url: String,
     pub offers: Vec<Offer>,
     pub channels: ChannelRules,
+    /// Share (0 to 0.5) of all customers held out of every campaign, by a stable salted hash
+    /// of their id, to measure what campaigns do overall (0: no global holdout).
+    pub global_holdout: f64,
+    /// The salt of the global holdout's hash: a new salt reshuffles who is held out.
+    pub global_holdout_salt: String,
 }
 
 /// Which channel each treated customer is reached on.
@@ -146,6 +151,8 @@ impl Default for OutreachSettings {
                 ),
             ],
             channels: ChannelRules::default(),
+            global_holdout: 0.0,
+            global_holdout_salt: "revgap-global-holdout".into(),
         }
     }
 }

@@ -1,8 +1,9 @@
 //! `campaign export`: the treated members whose draft passed the checker, as a UTF-8 CSV that
 //! a sending platform imports without edits (one preset per platform: its identifier and
 //! consent headers first, then revgap's campaign, arm, channel, offer and draft columns).
-//! Control members never reach the file; the phone tier goes to the call list (and the
-//! generic and HubSpot files), not to the email and SMS platforms. Phone numbers are E.164; text cells are neutralised
+//! Control members never reach the file, nor anyone on the suppression list, nor a member
+//! without the address the platform keys contacts by (counted); the phone tier goes to the
+//! call list (and the generic and HubSpot files), not to the email and SMS platforms. Phone numbers are E.164; text cells are neutralised
 //! against formulas; the file is written atomically.
 
 use crate::ledger::{Arm, Campaign, Member, StoredDraft};
@@ -171,14 +172,9 @@ impl Preset {
     }
 }
 
-/// "+1-202-555-0100" → "+12025550100" (digits after a leading +); other text as given.
+/// "+1-202-555-0100" → "+12025550100" (see `contacts::e164`); other text as given.
 pub fn e164(phone: &str) -> String {
-    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-    if phone.trim_start().starts_with('+') && !digits.is_empty() {
-        format!("+{digits}")
-    } else {
-        phone.to_string()
-    }
+    crate::campaign::contacts::e164(phone).unwrap_or_else(|_| phone.to_string())
 }
 
 /// What an export wrote.
@@ -190,9 +186,25 @@ pub struct Written {
     /// Treated members on a channel this preset does not carry (the phone tier outside the
     /// call list, HubSpot and generic; everyone else in the call list).
     pub other_channel: usize,
+    /// Treated members on the suppression list (by id or address): never exported.
+    pub suppressed: usize,
+    /// Treated members without the address the platform keys its contacts by (an email for
+    /// Mailchimp and HubSpot, an email or phone for Klaviyo, a phone for the call list).
+    pub no_address: usize,
 }
 
 impl Preset {
+    /// Whether the platform can import a member with these addresses.
+    fn has_address(self, email: bool, phone: bool) -> bool {
+        match self {
+            Self::Mailchimp | Self::Hubspot => email,
+            Self::Klaviyo => email || phone,
+            Self::CallList => phone,
+            // Keyed by the customer id.
+            Self::Generic | Self::Braze => true,
+        }
+    }
+
     /// Whether this preset carries members reached on `channel`.
     pub fn carries(self, channel: &str) -> bool {
         match self {
@@ -210,6 +222,7 @@ pub fn write(
     campaign: &Campaign,
     members: &[Member],
     drafts: &HashMap<String, Vec<StoredDraft>>,
+    blocked: &crate::campaign::suppress::Blocklist,
 ) -> std::io::Result<Written> {
     let mut written = Written::default();
     let columns = preset.columns();
@@ -224,6 +237,20 @@ pub fn write(
                 let channel = member.channel.as_deref().unwrap_or("");
                 if !preset.carries(channel) {
                     written.other_channel += 1;
+                    continue;
+                }
+                if blocked.blocks_member(&member.customer_id, member.address.as_deref()) {
+                    written.suppressed += 1;
+                    continue;
+                }
+                let address = member.address.as_deref().filter(|a| !a.trim().is_empty());
+                let (email, phone) = match channel {
+                    "email" => (address.is_some(), false),
+                    "sms" | "phone" => (false, address.is_some()),
+                    _ => (false, false),
+                };
+                if !preset.has_address(email, phone) {
+                    written.no_address += 1;
                     continue;
                 }
                 let draft = drafts

@@ -28,7 +28,8 @@ pub struct Due<'a> {
 }
 
 /// The members a route still has to send, in order; counts into `outcome` the ones it
-/// skips: on another channel (`carries` says no), without a passing draft, delivered before.
+/// skips: on another channel (`carries` says no), on the suppression list, without a passing
+/// draft, delivered before.
 /// Control members are the measurement: they are never due.
 pub fn due<'a>(
     ledger: &mut Ledger,
@@ -39,11 +40,17 @@ pub fn due<'a>(
     carries: impl Fn(&str) -> bool,
     outcome: &mut Outcome,
 ) -> Result<Vec<Due<'a>>, LedgerError> {
+    // Read at every send: a suppression added after the campaign was made still holds.
+    let blocked = crate::campaign::suppress::Blocklist::from_ledger(ledger)?;
     let mut due = Vec::new();
     for member in members.iter().filter(|m| m.arm == Arm::Treated) {
         let channel = member.channel.as_deref().unwrap_or("");
         if !carries(channel) {
             outcome.other_channel += 1;
+            continue;
+        }
+        if blocked.blocks_member(&member.customer_id, member.address.as_deref()) {
+            outcome.suppressed += 1;
             continue;
         }
         let Some(draft) = drafts
@@ -84,6 +91,8 @@ pub struct Outcome {
     pub held_back: usize,
     /// Treated members on a channel this route does not carry.
     pub other_channel: usize,
+    /// Treated members on the suppression list: never sent.
+    pub suppressed: usize,
     /// Members whose delivery was refused for good (an SMTP 5xx, a bad address): not retried
     /// in this run.
     pub refused: usize,

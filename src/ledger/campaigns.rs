@@ -18,21 +18,99 @@ pub(super) fn stored_draft(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::R
     })
 }
 
+/// The measurement window's end of a campaign made before windows were recorded: its
+/// creation day plus the longest default follow-up window.
+fn legacy_window_end(created_at: &str) -> String {
+    let weeks = crate::config::OutcomeSettings::default()
+        .windows
+        .into_iter()
+        .max()
+        .unwrap_or(0) as u64;
+    let created = chrono::DateTime::parse_from_rfc3339(created_at)
+        .map(|t| t.date_naive())
+        .unwrap_or_default();
+    (created + chrono::Days::new(7 * weeks)).to_string()
+}
+
+/// Another campaign that shares customers with one, while both windows are open.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Overlap {
+    pub campaign_id: i64,
+    pub name: String,
+    pub shared_members: i64,
+}
+
 impl Ledger {
+    /// Customers (either arm) of campaigns whose measurement window is still open on `day`
+    /// (YYYY-MM-DD): a new campaign leaves them out unless overlap is allowed.
+    pub fn busy_customers(
+        &self,
+        day: &str,
+    ) -> Result<std::collections::HashMap<String, i64>, LedgerError> {
+        let mut busy = std::collections::HashMap::new();
+        for campaign in self.campaigns()? {
+            if campaign.window_ends.as_str() < day {
+                continue;
+            }
+            for member in self.members(campaign.campaign_id)? {
+                busy.entry(member.customer_id)
+                    .or_insert(campaign.campaign_id);
+            }
+        }
+        Ok(busy)
+    }
+
+    /// The campaigns that share members with `campaign_id` while their measurement windows
+    /// overlap (either one made later or earlier), most shared first.
+    pub fn overlaps(&self, campaign_id: i64) -> Result<Vec<Overlap>, LedgerError> {
+        let this = self.campaign(campaign_id)?;
+        let day = |stamp: &str| stamp.get(..10).unwrap_or(stamp).to_string();
+        let (start, end) = (day(&this.created_at), this.window_ends.clone());
+        let mut found = Vec::new();
+        for other in self.campaigns()? {
+            if other.campaign_id == campaign_id
+                || day(&other.created_at) > end
+                || other.window_ends < start
+            {
+                continue;
+            }
+            let shared: i64 = self
+                .connection
+                .query_row(
+                    "SELECT COUNT(*) FROM members a JOIN members b
+                       ON a.customer_id = b.customer_id
+                     WHERE a.campaign_id = ?1 AND b.campaign_id = ?2",
+                    params![campaign_id, other.campaign_id],
+                    |row| row.get(0),
+                )
+                .map_err(|e| self.sql_error(e))?;
+            if shared > 0 {
+                found.push(Overlap {
+                    campaign_id: other.campaign_id,
+                    name: other.name,
+                    shared_members: shared,
+                });
+            }
+        }
+        found.sort_by_key(|overlap| std::cmp::Reverse(overlap.shared_members));
+        Ok(found)
+    }
+
     /// Stores a campaign with all its members and exclusions in one transaction; returns its
     /// id. A kill at any moment leaves either the whole campaign or none of it.
     pub fn create_campaign(&mut self, new: &NewCampaign<'_>) -> Result<i64, LedgerError> {
         self.in_transaction(|transaction| {
             transaction.execute(
                 "INSERT INTO campaigns (name, created_at, status, salt, control_bp, follow_up,
-                     analysis) VALUES (?1, ?2, 'created', ?3, ?4, ?5, ?6)",
+                     analysis, window_ends) VALUES (?1, ?2, 'created', ?3, ?4, ?5, ?6, ?7)",
                 params![
                     new.name,
                     new.created_at,
                     new.salt,
                     new.control_bp,
                     new.follow_up,
-                    new.analysis
+                    new.analysis,
+                    new.window_ends
                 ],
             )?;
             let campaign_id = transaction.last_insert_rowid();
@@ -113,16 +191,21 @@ impl Ledger {
         let sql = format!(
             "SELECT c.id, c.name, c.created_at, c.status, c.salt, c.control_bp, c.follow_up, c.analysis,
                     (SELECT COUNT(*) FROM members m WHERE m.campaign_id = c.id AND m.arm = 'treated'),
-                    (SELECT COUNT(*) FROM members m WHERE m.campaign_id = c.id AND m.arm = 'control')
+                    (SELECT COUNT(*) FROM members m WHERE m.campaign_id = c.id AND m.arm = 'control'),
+                    c.window_ends
              FROM campaigns c {filter} ORDER BY c.id DESC"
         );
         let run = || -> rusqlite::Result<Vec<Campaign>> {
             let mut statement = self.connection.prepare(&sql)?;
             let rows = statement.query_map(parameters, |row| {
+                let created_at: String = row.get(2)?;
+                let window_ends = row
+                    .get::<_, Option<String>>(10)?
+                    .unwrap_or_else(|| legacy_window_end(&created_at));
                 Ok(Campaign {
                     campaign_id: row.get(0)?,
                     name: row.get(1)?,
-                    created_at: row.get(2)?,
+                    created_at,
                     status: row.get(3)?,
                     salt: row.get(4)?,
                     control_bp: row.get(5)?,
@@ -130,6 +213,7 @@ impl Ledger {
                     analysis: row.get(7)?,
                     treated: row.get(8)?,
                     control: row.get(9)?,
+                    window_ends,
                 })
             })?;
             rows.collect()

@@ -9,11 +9,14 @@ mod actions;
 mod campaigns;
 mod history;
 mod schema;
+mod suppressions;
 mod usage;
 
 pub use usage::UsageTotals;
 
+pub use campaigns::Overlap;
 pub use history::Membership;
+pub use suppressions::Suppression;
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -83,6 +86,9 @@ pub struct Campaign {
     pub analysis: String,
     pub treated: i64,
     pub control: i64,
+    /// The last day (YYYY-MM-DD) of its measurement window: until then its members are kept
+    /// out of other campaigns.
+    pub window_ends: String,
 }
 
 /// One member as stored.
@@ -174,6 +180,8 @@ pub struct NewCampaign<'a> {
     pub created_at: String,
     pub follow_up: String,
     pub analysis: String,
+    /// The last day of its measurement window (YYYY-MM-DD).
+    pub window_ends: String,
     pub members: &'a [Member],
     pub excluded: &'a [(String, i64)],
     /// (customer id, draft) of treated members.
@@ -200,6 +208,16 @@ impl Campaign {
         self.analysis_value("outreach")
             .and_then(|value| serde_json::from_value(value).ok())
             .unwrap_or_default()
+    }
+
+    /// Whether the campaign has a control group to be measured against (`--no-control` makes
+    /// one that has not).
+    pub fn measurable(&self) -> bool {
+        self.control_bp > 0
+            && self
+                .analysis_value("measurable")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(true)
     }
 
     /// The last day of the data the campaign was made from.
@@ -447,14 +465,36 @@ impl Ledger {
                 supported,
             });
         }
+        if found == supported {
+            return Ok(());
+        }
+        // A step may rebuild a table others refer to (SQLite's way to change a CHECK): foreign
+        // keys are off while steps run (the pragma is ignored inside a transaction) and the
+        // references are checked before they are turned back on.
+        self.connection
+            .pragma_update(None, "foreign_keys", "OFF")
+            .map_err(|e| self.sql_error(e))?;
         for (index, step) in schema::MIGRATIONS.iter().enumerate().skip(found as usize) {
             let version = index as i64 + 1;
             self.in_transaction(|transaction| {
                 transaction.execute_batch(step)?;
+                let broken: i64 = transaction.query_row(
+                    "SELECT COUNT(*) FROM pragma_foreign_key_check",
+                    [],
+                    |row| row.get(0),
+                )?;
+                if broken > 0 {
+                    return Err(rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT),
+                        Some(format!("migration {version} broke {broken} reference(s)")),
+                    ));
+                }
                 transaction.pragma_update(None, "user_version", version)
             })?;
         }
-        Ok(())
+        self.connection
+            .pragma_update(None, "foreign_keys", "ON")
+            .map_err(|e| self.sql_error(e))
     }
 
     /// Runs `change` in one transaction: committed when it succeeds, rolled back when it
@@ -512,6 +552,7 @@ mod tests {
             created_at: "2026-11-25T00:00:00Z".into(),
             follow_up: "2026-12-09".into(),
             analysis: "{}".into(),
+            window_ends: "2027-01-20".into(),
             members,
             excluded: &[],
             drafts: &[],

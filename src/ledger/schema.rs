@@ -149,4 +149,34 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE actions ADD COLUMN claimed_by TEXT;
     ALTER TABLE actions ADD COLUMN lease_until INTEGER;
     "#,
+    // 7: a campaign may have no control group (`--no-control`: control_bp 0, unmeasurable),
+    // so the campaigns table is rebuilt with the wider check (SQLite cannot alter a CHECK;
+    // the runner turns foreign keys off around migrations); a campaign's measurement window
+    // (when overlapping campaigns stop sharing customers); and the suppression list (emails,
+    // phones and ids no campaign contacts, with reason and date).
+    r#"
+    CREATE TABLE campaigns_v7 (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        salt TEXT NOT NULL,
+        control_bp INTEGER NOT NULL CHECK (control_bp = 0 OR control_bp BETWEEN 500 AND 5000),
+        follow_up TEXT NOT NULL,
+        analysis TEXT NOT NULL,
+        window_ends TEXT
+    );
+    INSERT INTO campaigns_v7 (id, name, created_at, status, salt, control_bp, follow_up, analysis)
+        SELECT id, name, created_at, status, salt, control_bp, follow_up, analysis FROM campaigns;
+    DROP TABLE campaigns;
+    ALTER TABLE campaigns_v7 RENAME TO campaigns;
+    CREATE TABLE suppression_list (
+        kind TEXT NOT NULL CHECK (kind IN ('customer_id', 'email', 'phone')),
+        value TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        source TEXT NOT NULL,
+        PRIMARY KEY (kind, value)
+    );
+    "#,
 ];

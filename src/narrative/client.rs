@@ -110,7 +110,10 @@ pub struct LlmClient {
 impl std::fmt::Debug for LlmClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LlmClient")
-            .field("base_url", &self.endpoint.base_url)
+            .field(
+                "base_url",
+                &crate::text::redact_url_credentials(&self.endpoint.base_url),
+            )
             .field("model", &self.endpoint.model)
             .finish()
     }
@@ -141,8 +144,10 @@ impl LlmClient {
             return Err(LlmError::Disabled);
         }
         let endpoint = resolve_endpoint(config, overrides);
+        // The URL may carry credentials (http://user:pass@host): never shown as it is.
+        let shown_url = crate::text::redact(&endpoint.base_url, &[]).into_owned();
         if reqwest::Url::parse(&endpoint.base_url).is_err() {
-            return Err(LlmError::BadUrl(endpoint.base_url));
+            return Err(LlmError::BadUrl(shown_url));
         }
         let key = std::env::var(&endpoint.api_key_env).unwrap_or_default();
         // The public endpoint without a key would only fail after retries: say what is missing.
@@ -156,8 +161,10 @@ impl LlmClient {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs_f64(config.connect_timeout_s))
             .timeout(Duration::from_secs_f64(config.timeout_s))
+            // A redirect would carry the key and the prompt somewhere nobody configured.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| LlmError::BadUrl(format!("{}: {e}", endpoint.base_url)))?;
+            .map_err(|e| LlmError::BadUrl(format!("{shown_url}: {e}")))?;
         let max_retries = config.max_retries;
         let service = tower::service_fn(move |factory: HttpRequestFactory| {
             let http = http.clone();

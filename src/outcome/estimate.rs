@@ -102,11 +102,18 @@ pub struct WindowEstimate {
     pub n_control: usize,
     pub mean_treated: f64,
     pub mean_control: f64,
+    /// Welch's (unadjusted) incremental weekly revenue per treated member.
     pub incremental_revenue_per_treated: Interval,
+    /// Welch's, × treated members.
     pub incremental_revenue_total: Interval,
     pub cuped: Option<CupedOut>,
     /// "cuped" when its interval is narrower, else "welch".
     pub headline: &'static str,
+    /// The headline estimator's incremental weekly revenue per treated member: what
+    /// `measure`, `metrics` and the explorer all lead with.
+    pub headline_revenue_per_treated: Interval,
+    /// The same × treated members.
+    pub headline_revenue_total: Interval,
     /// Control mean × treated count: weekly revenue the treated would have brought anyway.
     pub would_have_come_back: f64,
     pub recovery_rate_treated: f64,
@@ -237,6 +244,8 @@ pub fn window(
         } else {
             "cuped"
         },
+        headline_revenue_per_treated: headline,
+        headline_revenue_total: total,
         would_have_come_back: mean_c * n_t as f64,
         recovery_rate_treated: rate_t.estimate,
         recovery_rate_control: rate_c.estimate,

@@ -1,7 +1,8 @@
 //! Follow-up spend: for each member and window of k weeks, the mean weekly spend over the k
 //! weeks that start after the campaign's as-of date, read from any loaded dataset. Members
-//! missing from the follow-up data count as zero spend (and are counted); customers in the
-//! data but not in the campaign are ignored (and counted).
+//! missing from the follow-up data count as zero spend (and are counted; data holding none of
+//! them is an error: it is the wrong file); customers in the data but not in the campaign are
+//! ignored (and counted).
 
 use crate::data::Dataset;
 use crate::ledger::Member;
@@ -87,6 +88,13 @@ pub fn read(
     let positions: Vec<Option<usize>> =
         members.iter().map(|m| index.find(&m.customer_id)).collect();
     let missing_members = positions.iter().filter(|p| p.is_none()).count();
+    if !members.is_empty() && missing_members == members.len() {
+        return Err(format!(
+            "{}: none of the campaign's {} members is in the follow-up data; expected the spend of the campaign's customers after {start}",
+            dataset.source,
+            members.len()
+        ));
+    }
     let ignored_customers = dataset
         .customer_count()
         .saturating_sub(members.len() - missing_members);

@@ -22,6 +22,8 @@ pub struct CampaignResult {
     pub n_control: usize,
     /// The headline (CUPED when narrower) incremental weekly revenue per treated member.
     pub incremental_revenue_per_treated: Interval,
+    /// Which estimator that is: "cuped" or "welch".
+    pub estimator: &'static str,
     /// The same × treated members: weekly.
     pub incremental_revenue_total: Interval,
     pub verdict: &'static str,
@@ -62,7 +64,7 @@ pub fn campaign_result(
 ) -> Option<CampaignResult> {
     let (weeks, spend) = longest_window(members, measurement)?;
     let window: WindowEstimate = estimate::window(members, &spend, weeks, context)?;
-    let headline = window.headline_interval();
+    let headline = window.headline_revenue_per_treated;
     let count = |arm: Arm, test: &dyn Fn(&Member, f64) -> bool| {
         members
             .iter()
@@ -79,7 +81,8 @@ pub fn campaign_result(
         n_treated: window.n_treated,
         n_control: window.n_control,
         incremental_revenue_per_treated: headline,
-        incremental_revenue_total: headline.scaled(window.n_treated as f64),
+        estimator: window.headline,
+        incremental_revenue_total: window.headline_revenue_total,
         verdict: estimate::verdict(headline),
         recovered_treated: count(Arm::Treated, &|m, y| {
             y > 0.0 && y >= share * m.pre_weekly_spend
@@ -245,6 +248,7 @@ mod tests {
             n_treated: 100,
             n_control: 50,
             incremental_revenue_per_treated: total.scaled(0.01),
+            estimator: "welch",
             incremental_revenue_total: total,
             verdict: estimate::verdict(total),
             recovered_treated: 60,

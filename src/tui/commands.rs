@@ -387,7 +387,12 @@ fn create_campaign(
 ) -> std::result::Result<String, String> {
     use crate::campaign::{self, Selection, create};
     let path = ledger.ok_or("no data directory for the ledger; start with --db PATH")?;
-    let contacts = campaign::contacts::load(contacts)?;
+    let loaded_contacts = campaign::contacts::load(contacts)?;
+    for problem in &loaded_contacts.problems {
+        tracing::warn!(%problem, "contact left out");
+    }
+    let left_out = loaded_contacts.problems.len();
+    let contacts = loaded_contacts.by_id;
     let mut ledger = crate::ledger::Ledger::open(&path).map_err(|e| e.to_string())?;
     let ids = customers
         .iter()
@@ -402,6 +407,8 @@ fn create_campaign(
         channels: None,
         offer: None,
         learning,
+        no_control: false,
+        allow_overlap: false,
     };
     let analysis = &loaded.analysis;
     let created = create::create(
@@ -417,8 +424,13 @@ fn create_campaign(
         campaign = created.campaign_id,
         "campaign made in the explorer"
     );
+    let addresses = if left_out > 0 {
+        format!("; {left_out} contact address(es) invalid and left out, see the log")
+    } else {
+        String::new()
+    };
     Ok(format!(
-        "campaign {} {:?}: {} treated, {} control, {excluded} excluded (follow-up {}; L lists campaigns)",
+        "campaign {} {:?}: {} treated, {} control, {excluded} excluded (follow-up {}; L lists campaigns){addresses}",
         created.campaign_id,
         crate::text::one_line(name),
         created.treated,

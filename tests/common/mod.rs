@@ -128,3 +128,13 @@ pub fn assert_config_rejected(config_text: &str, expected: &str) {
 }
 pub mod receiver;
 pub mod relay;
+
+/// `--config` with `[outcome] min_control = 2`, for tests of other campaign behaviour that
+/// make small campaigns (the default of 30 is tested in `campaign_safety.rs`).
+pub const SMALL_CAMPAIGNS: [&str; 2] = [
+    "--config",
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/valid/small_campaigns.toml"
+    ),
+];

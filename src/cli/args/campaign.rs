@@ -202,9 +202,18 @@ pub struct CampaignCreateArgs {
     /// [outreach.channels] phone_top_share; 0 = none).
     #[arg(long, value_name = "SHARE")]
     pub phone_share: Option<f64>,
-    /// Share of eligible customers held out as the control group (0.05 to 0.50).
+    /// Share of eligible customers held out as the control group (0.05 to 0.50); a campaign
+    /// needs [outcome] min_control control members (30) to be measured.
     #[arg(long, default_value_t = crate::campaign::DEFAULT_CONTROL_SHARE)]
     pub control: f64,
+    /// No control group: every eligible customer is treated, and the campaign is marked as one
+    /// that cannot be measured.
+    #[arg(long, conflicts_with = "control")]
+    pub no_control: bool,
+    /// Keep customers who are in another campaign whose measurement window is still open (by
+    /// default they are left out and counted); both campaigns' reports name the overlap.
+    #[arg(long)]
+    pub allow_overlap: bool,
     /// Salt of the assignment (default: the name): the same salt and inputs give the same arms.
     #[arg(long)]
     pub salt: Option<String>,

@@ -45,6 +45,10 @@ pub enum Command {
     /// What measured campaigns taught: the learned recovery table.
     #[command(subcommand)]
     Learn(LearnCommand),
+    /// The suppression list: customer ids, emails and phone numbers no campaign contacts
+    /// (honoured by every campaign create, send and export).
+    #[command(subcommand)]
+    Suppress(SuppressCommand),
     /// The success metrics across measured campaigns: revenue recovered with its interval,
     /// action success rate, retention effect, time to action, and gap-detection accuracy
     /// (the backtest AUC on the data).
@@ -70,6 +74,27 @@ pub struct TuneArgs {
     pub out: Option<PathBuf>,
     /// The ledger whose measured campaigns' control groups check the churn rules on real
     /// outcomes (default: the platform's revgap/ledger.sqlite, when it exists).
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SuppressCommand {
+    /// Add the entries of a CSV file (header with customer_id, email, phone or value, and
+    /// optionally reason and date); the file is read whole before anything is added.
+    Import(SuppressImportArgs),
+    /// Every entry, with its reason, date and source.
+    List(LedgerArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SuppressImportArgs {
+    /// The CSV file.
+    pub file: PathBuf,
+    /// The reason of rows that give none.
+    #[arg(long, default_value = "imported")]
+    pub reason: String,
+    /// The ledger file (default: revgap/ledger.sqlite in the platform's data directory).
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
 }

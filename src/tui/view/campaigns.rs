@@ -211,18 +211,23 @@ pub fn metrics(
             } else {
                 lines.push(Line::from(""));
                 lines.push(Line::from(Span::styled(
-                    "campaign · weeks · treated/control · incremental per treated (95 % CI) · verdict",
+                    "campaign · weeks · treated/control · incremental per treated (95 % CI, estimator) · verdict",
                     theme.dim(),
                 )));
                 for c in &metrics.campaigns {
                     lines.push(Line::from(format!(
-                        "#{} {} · {} wk · {}/{} · {} · {}",
+                        "#{} {} · {} wk · {}/{} · {} ({}) · {}",
                         c.campaign_id,
                         printable(&c.name),
                         c.weeks,
                         c.n_treated,
                         c.n_control,
                         c.incremental_revenue_per_treated.as_amount(unit),
+                        if c.estimator == "cuped" {
+                            "CUPED"
+                        } else {
+                            "Welch"
+                        },
                         c.verdict
                     )));
                 }
