@@ -406,7 +406,9 @@ fn whole_panel(kept: &Dataset, part: &Analysis, config: &Config) -> Analysis {
         summary: Default::default(),
         config: config.clone(),
         models: None,
+        learned_churn: None,
         churn_model: part.churn_model.clone(),
+        churn_model_note: part.churn_model_note.clone(),
         segments: crate::segment::segment(kept, config, None, None)
             .without_population_wide(&config.segments),
         season: part.season.clone(),

@@ -381,9 +381,12 @@ pub enum ChurnModel {
     /// The original's point rules and its fixed gap rules (reproduces the original).
     Rules,
     /// The default: the churn probability learned on BG/NBD features (or BG/NBD P(no
-    /// purchase in the horizon)), gaps judged against each customer's rhythm; the rules stay
-    /// as factors, and are the fallback where BG/NBD does not fit the data.
+    /// purchase in the horizon)), gaps judged against each customer's rhythm; where BG/NBD
+    /// cannot describe the data, the learned model without it (see `model::decide`).
     Bgnbd,
+    /// The churn probability learned from recency, frequency, age and spend alone, without
+    /// BG/NBD (what the default falls back to; asked for, it is used on any data).
+    Logistic,
 }
 
 /// The predictive layer inside the analysis.

@@ -1,22 +1,37 @@
 //! A churn probability learned inside the calibration period: the calibration window is split
 //! at `calibration end − horizon`, a logistic regression learns "no purchase in the last part"
-//! from features of the first part (recency, frequency, age, BG/NBD P(alive), spend), and the
-//! learned weights are applied to the same features at the calibration end. No holdout data is
-//! used, so a backtest of it is honest.
+//! from features of the first part (recency, frequency, age, spend, and BG/NBD P(alive) when
+//! BG/NBD describes the data), and the learned weights are applied to the same features at
+//! the calibration end. No holdout data is used, so a backtest of it is honest. Without
+//! BG/NBD (data it cannot describe) the same model is learned from the other four features.
 
 use super::bgnbd;
 use super::summary::CustomerSummary;
 
-/// Features of one customer (standardised before fitting).
-pub fn features(summary: &CustomerSummary, model: &bgnbd::Params) -> Vec<f64> {
+/// Features of one customer (standardised before fitting): recency, frequency, age, spend,
+/// and BG/NBD P(alive) when a model is given.
+pub fn features(summary: &CustomerSummary, model: Option<&bgnbd::Params>) -> Vec<f64> {
     let x = f64::from(summary.x);
-    vec![
+    let mut row = vec![
         summary.t - summary.t_x,
         (1.0 + x).ln(),
         summary.t,
-        model.p_alive(x, summary.t_x, summary.t),
         (1.0 + summary.mean_repeat_spend).ln(),
-    ]
+    ];
+    if let Some(model) = model {
+        row.push(model.p_alive(x, summary.t_x, summary.t));
+    }
+    row
+}
+
+/// What the learned model reads besides the summaries.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Features {
+    /// BG/NBD P(alive) too, from a fit of the first part of the period (started near this
+    /// fit of the whole period).
+    WithBgnbd(bgnbd::Params),
+    /// Recency, frequency, age and spend only.
+    Plain,
 }
 
 /// The ridge penalty on the standardised weights: keeps Newton's steps finite when a feature
@@ -73,6 +88,36 @@ pub struct Logistic {
     scales: Vec<f64>,
     /// Intercept first.
     weights: Vec<f64>,
+    /// The weeks its label looked ahead ("no purchase in the next `label_weeks`"): the
+    /// horizon when the data are long enough, else less (see [`at_horizon`]).
+    pub label_weeks: f64,
+}
+
+/// A probability of no purchase in `label_weeks` carried to `horizon` weeks: unchanged when
+/// they are equal; otherwise scaled by how a purchase model (`no_purchase(weeks)` for this
+/// customer) says the chance of no purchase changes between the two, or, without one, as if
+/// each stretch of `label_weeks` were an independent chance to buy.
+pub fn at_horizon(
+    probability: f64,
+    label_weeks: f64,
+    horizon: f64,
+    no_purchase: Option<&dyn Fn(f64) -> f64>,
+) -> f64 {
+    if (label_weeks - horizon).abs() < 1e-9 || label_weeks <= 0.0 {
+        return probability;
+    }
+    let scaled = match no_purchase {
+        Some(model) => {
+            let (short, long) = (model(label_weeks), model(horizon));
+            if short > 0.0 && long.is_finite() {
+                probability * long / short
+            } else {
+                probability
+            }
+        }
+        None => probability.powf(horizon / label_weeks),
+    };
+    scaled.clamp(0.0, 1.0)
 }
 
 impl Logistic {
@@ -116,6 +161,7 @@ impl Logistic {
             means,
             scales,
             weights,
+            label_weeks: 0.0,
         })
     }
 
@@ -140,7 +186,7 @@ pub fn train(
     summaries: &[Option<CustomerSummary>],
     calibration_end: i32,
     horizon_weeks: f64,
-    near: Option<bgnbd::Params>,
+    with: Features,
 ) -> Option<Logistic> {
     use super::summary;
     use rayon::prelude::*;
@@ -156,21 +202,27 @@ pub fn train(
         .into_iter()
         .flatten()
         .collect();
-    let rows = summary::compress(inner.iter().map(|s| (f64::from(s.x), s.t_x, s.t)));
     // Only a feature (P(alive)) comes from this fit, so a degenerate one still serves.
-    // The fit over the whole period (`near`) starts the search close to this one's optimum,
-    // and a sample of a large population suffices: only a feature comes from this fit.
-    let inner_model = bgnbd::maximum(&bgnbd::sample(&rows), near).ok()?;
+    // The fit over the whole period starts the search close to this one's optimum, and a
+    // sample of a large population suffices: only a feature comes from this fit.
+    let inner_model = match with {
+        Features::WithBgnbd(near) => {
+            let rows = summary::compress(inner.iter().map(|s| (f64::from(s.x), s.t_x, s.t)));
+            Some(bgnbd::maximum(&bgnbd::sample(&rows), Some(near)).ok()?)
+        }
+        Features::Plain => None,
+    };
     let features: Vec<Vec<f64>> = inner
         .par_iter()
-        .map(|s| features(s, &inner_model))
+        .map(|s| features(s, inner_model.as_ref()))
         .collect();
     let labels: Vec<bool> = inner.iter().map(|s| s.holdout_purchases == 0).collect();
     let churned = labels.iter().filter(|l| **l).count();
     if churned < 10 || labels.len() - churned < 10 {
         return None;
     }
-    let logistic = Logistic::fit(&features, &labels)?;
+    let mut logistic = Logistic::fit(&features, &labels)?;
+    logistic.label_weeks = inner_weeks;
     // A degenerate fit (constant or non-finite output) is no model.
     let outputs: Vec<f64> = features.iter().map(|f| logistic.probability(f)).collect();
     let finite = outputs.iter().all(|p| p.is_finite());
