@@ -71,7 +71,15 @@ impl CustomerInsight {
         let profile = SpendProfile::with_season(customer, weeks, config, season);
         let rule = segment_rule.and_then(|i| config.segments.rules.get(i));
         let thresholds = rule.map_or_else(|| config.gaps.clone(), |r| r.thresholds(&config.gaps));
-        let mut gaps = detect_gaps_with(&profile, model_churn, config, &thresholds, peer);
+        let shortfall = super::shortfall::assess(customer, weeks, season, config);
+        let mut gaps = detect_gaps_with(
+            &profile,
+            model_churn,
+            config,
+            &thresholds,
+            peer,
+            shortfall,
+        );
         // The peer comparison is context: primary only when nothing about the customer's own
         // spend explains them.
         let own = |gap: &super::gaps::Gap| gap.kind != super::gaps::GapType::BelowPeers;

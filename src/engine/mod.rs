@@ -16,6 +16,7 @@ pub mod partition;
 pub mod peers;
 pub mod scoring;
 pub mod season;
+pub mod shortfall;
 pub mod summary;
 
 pub use baseline::{SpendProfile, Trend};

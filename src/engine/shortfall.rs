@@ -1,0 +1,260 @@
+//! A shortfall judged against the customer's own noise: is the recent window's spend further
+//! below what was expected than this customer's week-to-week variation explains?
+//!
+//! The customer's weeks are divided by the population's seasonal profile (when the analysis
+//! has a seasonal baseline); what remains is described as their own level plus, given a year
+//! of history, one annual wave of their own (a least-squares sine and cosine fitted on the
+//! weeks before the last `recent + level` ones, so a decline under way does not bend it). The
+//! level is a trimmed mean of the reference weeks (so isolated zero weeks and the first weeks
+//! of a decline that began before the recent window do not drag it down); the spread is the
+//! week-to-week variation of the reference weeks around the wave (from successive
+//! differences). The shortfall's size in standard errors (the recent mean's and the level's)
+//! says how sure it is; its percentage says how large.
+//!
+//! Owns the statistic only; `gaps` decides what it means. Uses `season` and the config.
+
+use super::season::{BaselineKind, Season};
+use crate::config::Config;
+
+/// One customer's shortfall statistic.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Shortfall {
+    /// Mean weekly spend expected over the recent window.
+    pub expected: f64,
+    /// Mean weekly spend over the recent window.
+    pub recent: f64,
+    /// The customer's usual week-to-week spread (standard deviation of a week, in the recent
+    /// weeks' terms).
+    pub spread: f64,
+    /// How many standard errors the recent mean is below the expectation (negative: above).
+    pub sigmas: f64,
+    /// (recent − expected) / expected × 100.
+    pub pct: f64,
+    /// Weeks in the recent window.
+    pub weeks: usize,
+}
+
+/// Share of the reference weeks trimmed from each end for the level.
+const TRIM: f64 = 0.2;
+/// A customer who skipped at most this share of the reference weeks buys nearly every week.
+const MOSTLY_BUYING: f64 = 0.2;
+/// The least week-to-week spread assumed, relative to the level: a customer who always spends
+/// the same amount does not alarm at a cent.
+const SPREAD_FLOOR: f64 = 0.05;
+/// Weeks in a year: the period of a customer's own wave.
+const YEAR: f64 = 52.0;
+
+/// The shortfall of a customer's recent window, from their whole panel of weeks (oldest
+/// first); `None` when the history is shorter than the recent window and
+/// `windows.level_weeks` of reference, or the customer's usual level is not positive.
+pub fn assess(
+    customer: usize,
+    weeks: &[f64],
+    season: &Season,
+    config: &Config,
+) -> Option<Shortfall> {
+    let n = weeks.len();
+    let first = weeks.iter().position(|v| *v > 0.0)?;
+    let recent_weeks = config.windows.recent_weeks;
+    let reference_weeks = config
+        .windows
+        .reference_weeks
+        .min(n - first)
+        .saturating_sub(recent_weeks);
+    if reference_weeks < config.windows.level_weeks {
+        return None;
+    }
+    let (profile, _) = season.profile_of(customer);
+    let population = |t: usize| -> f64 {
+        if season.kind() == BaselineKind::Seasonal && profile.len() == n && profile[t] > 0.0 {
+            profile[t]
+        } else {
+            1.0
+        }
+    };
+    // Deseasonalized by the population; then the customer's own wave, fitted before the
+    // weeks where a decline could have begun.
+    let adjusted: Vec<f64> = (0..n).map(|t| weeks[t] / population(t)).collect();
+    let fit_end = n.saturating_sub(recent_weeks + config.windows.level_weeks);
+    let wave = own_wave(&adjusted[first..fit_end], first);
+    let shape = |t: usize| 1.0 + wave.map_or(0.0, |w| w.at(t));
+    let reference_window = n - recent_weeks - reference_weeks..n - recent_weeks;
+    // For a customer who buys nearly every week, a skipped week is not a lower spend: the
+    // amounts are compared over the weeks they bought (a quiet spell is judged apart), unless
+    // they skipped most recent weeks. Customers who often skip are judged on every week.
+    let skipped = reference_window.clone().filter(|t| weeks[*t] == 0.0).count() as f64
+        / reference_weeks as f64;
+    let bought_recently = (n - recent_weeks..n).filter(|t| weeks[*t] > 0.0).count();
+    let buying_weeks_only = skipped <= MOSTLY_BUYING && 2 * bought_recently >= recent_weeks;
+    let counted = |t: &usize| !buying_weeks_only || weeks[*t] > 0.0;
+    let level_terms: Vec<f64> = reference_window
+        .clone()
+        .filter(counted)
+        .map(|t| adjusted[t] / shape(t))
+        .collect();
+    let level = trimmed_mean(&level_terms, TRIM);
+    if level <= 0.0 {
+        return None;
+    }
+    // Week-to-week variation in level terms (half the mean squared successive difference).
+    let variance = level_terms
+        .windows(2)
+        .map(|pair| (pair[1] - pair[0]).powi(2))
+        .sum::<f64>()
+        / (2 * (level_terms.len() - 1).max(1)) as f64;
+    let relative_spread = (variance.sqrt() / level).max(SPREAD_FLOOR);
+    // The recent window, and its last half: a decline that began only weeks ago shows in
+    // the last weeks before it moves the whole window. The surer of the two is reported.
+    let lengths = [recent_weeks / 2, recent_weeks];
+    lengths
+        .iter()
+        .filter(|weeks_back| **weeks_back >= 2 || recent_weeks < 4)
+        .filter_map(|&weeks_back| {
+            let window: Vec<usize> = (n - weeks_back..n).filter(counted).collect();
+            if window.is_empty() {
+                return None;
+            }
+            let expected = window
+                .iter()
+                .map(|t| level * population(*t) * shape(*t))
+                .sum::<f64>()
+                / window.len() as f64;
+            let recent = window.iter().map(|t| weeks[*t]).sum::<f64>() / window.len() as f64;
+            let spread = relative_spread * expected;
+            let error =
+                spread * (1.0 / window.len() as f64 + 1.0 / level_terms.len() as f64).sqrt();
+            Some(Shortfall {
+                expected,
+                recent,
+                spread,
+                sigmas: (expected - recent) / error,
+                pct: (recent - expected) / expected * 100.0,
+                weeks: weeks_back,
+            })
+        })
+        .max_by(|a, b| a.sigmas.total_cmp(&b.sigmas))
+}
+
+/// A customer's own annual wave, relative to their level: `sine·sin + cosine·cos` of the week.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Wave {
+    sine: f64,
+    cosine: f64,
+}
+
+impl Wave {
+    fn at(&self, t: usize) -> f64 {
+        let angle = std::f64::consts::TAU * t as f64 / YEAR;
+        self.sine * angle.sin() + self.cosine * angle.cos()
+    }
+}
+
+/// Least squares of `values` (panel weeks from `offset` on) on a level and one annual sine
+/// and cosine; `None` with less than a year of weeks. The wave is kept relative to the level
+/// and its amplitude capped below 1, so the expected spend stays positive.
+fn own_wave(values: &[f64], offset: usize) -> Option<Wave> {
+    if values.len() < YEAR as usize {
+        return None;
+    }
+    let rows: Vec<[f64; 3]> = (0..values.len())
+        .map(|i| {
+            let angle = std::f64::consts::TAU * (i + offset) as f64 / YEAR;
+            [1.0, angle.sin(), angle.cos()]
+        })
+        .collect();
+    let mut normal = vec![vec![0.0; 3]; 3];
+    let mut right = vec![0.0; 3];
+    for (row, y) in rows.iter().zip(values) {
+        for a in 0..3 {
+            right[a] += row[a] * y;
+            for b in 0..3 {
+                normal[a][b] += row[a] * row[b];
+            }
+        }
+    }
+    let solved = crate::model::linalg::solve(normal, right)?;
+    let level = solved[0];
+    if level <= 0.0 {
+        return None;
+    }
+    let (sine, cosine) = (solved[1] / level, solved[2] / level);
+    let amplitude = sine.hypot(cosine);
+    let cap = 0.8;
+    let scale = if amplitude > cap { cap / amplitude } else { 1.0 };
+    Some(Wave {
+        sine: sine * scale,
+        cosine: cosine * scale,
+    })
+}
+
+/// The mean of the middle of `values` (the lowest and highest `share` of them left out).
+fn trimmed_mean(values: &[f64], share: f64) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let cut = (sorted.len() as f64 * share).floor() as usize;
+    let kept = &sorted[cut..sorted.len() - cut];
+    kept.iter().sum::<f64>() / kept.len().max(1) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn season_for(weeks: &[f64]) -> Season {
+        let data = crate::data::Dataset::from_rows(
+            (0..weeks.len() as u64)
+                .map(|w| {
+                    chrono::NaiveDate::from_ymd_opt(2025, 1, 4).unwrap() + chrono::Days::new(7 * w)
+                })
+                .collect(),
+            vec![("c".into(), weeks.to_vec())],
+        );
+        Season::of(&data, &Config::default())
+    }
+
+    #[test]
+    fn a_noisy_steady_shopper_is_within_their_noise_and_a_decline_is_not() {
+        let config = Config::default();
+        // ±20 % around $100, a zero week: the last four weeks are low but usual for them.
+        let noisy: Vec<f64> = (0..30)
+            .map(|w| match w % 5 {
+                0 => 80.0,
+                1 => 120.0,
+                2 => 100.0,
+                3 => 0.0,
+                _ => 110.0,
+            })
+            .collect();
+        let usual = assess(0, &noisy, &season_for(&noisy), &config).unwrap();
+        assert!(usual.sigmas < 2.0, "{usual:?}");
+        // The same shopper, their last six weeks at a third.
+        let mut falling = noisy.clone();
+        for week in falling.iter_mut().skip(24) {
+            *week /= 3.0;
+        }
+        let found = assess(0, &falling, &season_for(&falling), &config).unwrap();
+        assert!(found.sigmas > 3.0 && found.pct < -50.0, "{found:?}");
+        // The two weeks of the decline inside the reference window do not lower the level.
+        assert!((found.expected - usual.expected).abs() / usual.expected < 0.1);
+    }
+
+    #[test]
+    fn a_customers_own_season_is_expected_not_alarmed() {
+        let config = Config::default();
+        // Two years with a ±30 % annual wave of their own: the trough now is their usual.
+        let weeks: Vec<f64> = (0..104)
+            .map(|t| {
+                let angle = std::f64::consts::TAU * (t as f64 + 13.0) / 52.0;
+                100.0 * (1.0 + 0.3 * angle.sin())
+            })
+            .collect();
+        let found = assess(0, &weeks, &season_for(&weeks), &config).unwrap();
+        assert!(found.pct.abs() < 3.0 && found.sigmas < 1.0, "{found:?}");
+    }
+
+    #[test]
+    fn the_trimmed_mean_drops_both_ends() {
+        assert_eq!(trimmed_mean(&[0.0, 10.0, 10.0, 10.0, 100.0], 0.2), 10.0);
+        assert_eq!(trimmed_mean(&[5.0], 0.2), 5.0);
+    }
+}
