@@ -159,7 +159,15 @@ impl Gap {
 /// end: the model's churn probability (`model_churn`) at least `model.flag_probability`, or,
 /// without one, a spell this customer's own purchase rhythm makes rarer than one in twenty.
 pub fn detect_gaps(profile: &SpendProfile, model_churn: Option<f64>, config: &Config) -> Vec<Gap> {
-    detect_gaps_with(profile, model_churn, config, &config.gaps, None, None)
+    detect_gaps_with(
+        profile,
+        model_churn,
+        config,
+        &config.gaps,
+        None,
+        None,
+        profile.baseline_avg,
+    )
 }
 
 /// As [`detect_gaps`], with the thresholds of the customer's segment rule, in model mode the
@@ -172,6 +180,7 @@ pub fn detect_gaps_with(
     thresholds: &GapThresholds,
     peer: Option<PeerComparison>,
     shortfall: Option<super::shortfall::Shortfall>,
+    usual_before_spell: f64,
 ) -> Vec<Gap> {
     if profile.is_new {
         return Vec::new();
@@ -183,7 +192,7 @@ pub fn detect_gaps_with(
             .and_then(|s| shortfall_gap(s, profile, thresholds))
             .into_iter()
             .collect();
-        gaps.extend(quiet_gap(profile, model_churn, config));
+        gaps.extend(quiet_gap(profile, model_churn, config, usual_before_spell));
         if let Some(gap) = peer.and_then(|peer| peer_gap(profile, peer, config)) {
             gaps.push(gap);
         }
@@ -230,8 +239,14 @@ fn shortfall_gap(
     })
 }
 
-/// A quiet spell unlikely to end (see [`detect_gaps`]).
-fn quiet_gap(profile: &SpendProfile, model_churn: Option<f64>, config: &Config) -> Option<Gap> {
+/// A quiet spell unlikely to end (see [`detect_gaps`]), against `usual`, the customer's weekly
+/// spend before it.
+fn quiet_gap(
+    profile: &SpendProfile,
+    model_churn: Option<f64>,
+    config: &Config,
+    usual: f64,
+) -> Option<Gap> {
     let settings = &config.model;
     let quiet = profile.weeks_since_last_purchase;
     if quiet == 0 {
@@ -259,18 +274,17 @@ fn quiet_gap(profile: &SpendProfile, model_churn: Option<f64>, config: &Config) 
             }
         }
     };
-    let baseline = profile.baseline_avg;
     Some(Gap {
         kind: GapType::ZeroSpend,
         severity,
-        gap_amount: profile.latest_week - baseline,
-        gap_pct: if baseline > 0.0 {
-            (profile.latest_week - baseline) / baseline * 100.0
+        gap_amount: profile.latest_week - usual,
+        gap_pct: if usual > 0.0 {
+            (profile.latest_week - usual) / usual * 100.0
         } else {
             0.0
         },
         current: profile.latest_week,
-        expected: baseline,
+        expected: usual,
         weeks_at_risk: quiet,
         sigmas: None,
     })
@@ -386,7 +400,15 @@ mod tests {
     ) -> Option<Gap> {
         let config = Config::default();
         let peer = PeerComparison { own, median };
-        detect_gaps_with(profile, churn, &config, &config.gaps, Some(peer), None)
+        detect_gaps_with(
+            profile,
+            churn,
+            &config,
+            &config.gaps,
+            Some(peer),
+            None,
+            profile.baseline_avg,
+        )
             .into_iter()
             .find(|g| g.kind == GapType::BelowPeers)
     }

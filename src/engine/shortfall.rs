@@ -1,13 +1,15 @@
 //! A shortfall judged against the customer's own noise: is the recent window's spend further
 //! below what was expected than this customer's week-to-week variation explains?
 //!
-//! The customer's weeks are divided by the population's seasonal profile (when the analysis
-//! has a seasonal baseline); what remains is described as their own level plus, given a year
-//! of history, one annual wave of their own (a least-squares sine and cosine fitted on the
-//! weeks before the last `recent + level` ones, so a decline under way does not bend it). The
-//! level is a trimmed mean of the reference weeks (so isolated zero weeks and the first weeks
-//! of a decline that began before the recent window do not drag it down); the spread is the
-//! week-to-week variation of the reference weeks around the wave (from successive
+//! Purchases are compared, not weeks: a weekly shopper's skipped week or a monthly shopper's
+//! empty weeks are their rhythm, not a lower spend (a quiet spell is judged apart, see
+//! `gaps`). The customer's purchase amounts are divided by the population's seasonal profile
+//! (when the analysis has a seasonal baseline); what remains is described as their own level
+//! plus, given a year of history, one annual wave of their own (a least-squares sine and
+//! cosine fitted on the weeks before the last `recent + level` ones, so a decline under way
+//! does not bend it). The level is a trimmed mean of the usual purchases (so the first
+//! purchases of a decline that began before the recent window do not drag it down); the
+//! spread is the purchase-to-purchase variation around the wave (from successive
 //! differences). The shortfall's size in standard errors (the recent mean's and the level's)
 //! says how sure it is; its percentage says how large.
 //!
@@ -36,17 +38,20 @@ pub struct Shortfall {
 
 /// Share of the reference weeks trimmed from each end for the level.
 const TRIM: f64 = 0.2;
-/// A customer who skipped at most this share of the reference weeks buys nearly every week.
-const MOSTLY_BUYING: f64 = 0.2;
 /// The least week-to-week spread assumed, relative to the level: a customer who always spends
 /// the same amount does not alarm at a cent.
 const SPREAD_FLOOR: f64 = 0.05;
 /// Weeks in a year: the period of a customer's own wave.
 const YEAR: f64 = 52.0;
 
-/// The shortfall of a customer's recent window, from their whole panel of weeks (oldest
-/// first); `None` when the history is shorter than the recent window and
-/// `windows.level_weeks` of reference, or the customer's usual level is not positive.
+/// The shortfall of a customer's recent purchases, from their whole panel of weeks (oldest
+/// first). Amounts are compared purchase by purchase (weeks with spend), so a skipped week of
+/// a weekly shopper or the empty weeks of a monthly one are not a lower spend: the recent
+/// purchases are those in the recent window (at least the last two), the usual ones those of
+/// the `windows.reference_weeks` before it. Weekly figures are the purchase amounts times the
+/// customer's usual share of weeks with a purchase. `None` without enough purchases to judge
+/// (fewer than `windows.level_weeks` usual ones or no recent one: a quiet spell is judged
+/// apart), or with a usual amount that is not positive.
 pub fn assess(
     customer: usize,
     weeks: &[f64],
@@ -56,83 +61,133 @@ pub fn assess(
     let n = weeks.len();
     let first = weeks.iter().position(|v| *v > 0.0)?;
     let recent_weeks = config.windows.recent_weeks;
-    let reference_weeks = config
-        .windows
-        .reference_weeks
-        .min(n - first)
-        .saturating_sub(recent_weeks);
-    if reference_weeks < config.windows.level_weeks {
-        return None;
-    }
+    let purchases: Vec<usize> = (first..n).filter(|t| weeks[*t] > 0.0).collect();
+    let fit_end = n.saturating_sub(recent_weeks + config.windows.level_weeks);
+    // How much of the population's season this customer follows (0: none, 1: all of it),
+    // learned from their purchases before the recent weeks.
     let (profile, _) = season.profile_of(customer);
+    let seasonal = season.kind() == BaselineKind::Seasonal && profile.len() == n;
+    let elasticity = if seasonal {
+        season_elasticity(weeks, profile, &purchases, fit_end)
+    } else {
+        0.0
+    };
     let population = |t: usize| -> f64 {
-        if season.kind() == BaselineKind::Seasonal && profile.len() == n && profile[t] > 0.0 {
-            profile[t]
+        if elasticity > 0.0 && profile[t] > 0.0 {
+            profile[t].powf(elasticity)
         } else {
             1.0
         }
     };
-    // Deseasonalized by the population; then the customer's own wave, fitted before the
-    // weeks where a decline could have begun.
-    let adjusted: Vec<f64> = (0..n).map(|t| weeks[t] / population(t)).collect();
-    let fit_end = n.saturating_sub(recent_weeks + config.windows.level_weeks);
-    let wave = own_wave(&adjusted[first..fit_end], first);
-    let shape = |t: usize| 1.0 + wave.map_or(0.0, |w| w.at(t));
-    let reference_window = n - recent_weeks - reference_weeks..n - recent_weeks;
-    // For a customer who buys nearly every week, a skipped week is not a lower spend: the
-    // amounts are compared over the weeks they bought (a quiet spell is judged apart), unless
-    // they skipped most recent weeks. Customers who often skip are judged on every week.
-    let skipped = reference_window.clone().filter(|t| weeks[*t] == 0.0).count() as f64
-        / reference_weeks as f64;
-    let bought_recently = (n - recent_weeks..n).filter(|t| weeks[*t] > 0.0).count();
-    let buying_weeks_only = skipped <= MOSTLY_BUYING && 2 * bought_recently >= recent_weeks;
-    let counted = |t: &usize| !buying_weeks_only || weeks[*t] > 0.0;
-    let level_terms: Vec<f64> = reference_window
-        .clone()
-        .filter(counted)
-        .map(|t| adjusted[t] / shape(t))
+    // The recent purchases: those in the recent window, at least the last two.
+    let in_window = purchases.iter().filter(|t| **t >= n - recent_weeks.min(n)).count();
+    let recent_count = in_window.max(2).min(purchases.len());
+    if in_window == 0 || purchases.len() < recent_count + config.windows.level_weeks {
+        return None;
+    }
+    let (usual, recent) = purchases.split_at(purchases.len() - recent_count);
+    let reference_start = recent[0].saturating_sub(config.windows.reference_weeks);
+    let usual: Vec<usize> = usual
+        .iter()
+        .copied()
+        .filter(|t| *t >= reference_start)
         .collect();
+    if usual.len() < config.windows.level_weeks {
+        return None;
+    }
+    // Deseasonalized by the population; then the customer's own wave, fitted on the weeks
+    // before the recent window and its level weeks, so a decline under way does not bend it.
+    let adjusted: Vec<f64> = (0..n).map(|t| weeks[t] / population(t)).collect();
+    let bought_before_fit_end: Vec<f64> = (first..fit_end).map(|t| adjusted[t]).collect();
+    let wave = own_wave(&bought_before_fit_end, first);
+    let shape = |t: usize| 1.0 + wave.map_or(0.0, |w| w.at(t));
+    let level_terms: Vec<f64> = usual.iter().map(|t| adjusted[*t] / shape(*t)).collect();
     let level = trimmed_mean(&level_terms, TRIM);
     if level <= 0.0 {
         return None;
     }
-    // Week-to-week variation in level terms (half the mean squared successive difference).
+    // Purchase-to-purchase variation in level terms (half the mean squared successive
+    // difference, which a season or a slow slide barely moves).
     let variance = level_terms
         .windows(2)
         .map(|pair| (pair[1] - pair[0]).powi(2))
         .sum::<f64>()
         / (2 * (level_terms.len() - 1).max(1)) as f64;
     let relative_spread = (variance.sqrt() / level).max(SPREAD_FLOOR);
-    // The recent window, and its last half: a decline that began only weeks ago shows in
-    // the last weeks before it moves the whole window. The surer of the two is reported.
-    let lengths = [recent_weeks / 2, recent_weeks];
-    lengths
+    let span = (recent_start_of(&usual, recent) - usual[0]).max(1) as f64;
+    let purchase_share = (usual.len() as f64 / span).min(1.0);
+    // The recent purchases, and the latest half of them: a decline that began only weeks ago
+    // shows in the latest purchases before it moves the whole window. The surer is reported.
+    let halves = [recent.len().div_ceil(2), recent.len()];
+    halves
         .iter()
-        .filter(|weeks_back| **weeks_back >= 2 || recent_weeks < 4)
-        .filter_map(|&weeks_back| {
-            let window: Vec<usize> = (n - weeks_back..n).filter(counted).collect();
-            if window.is_empty() {
-                return None;
-            }
+        .filter(|count| **count >= 2 || recent.len() < 2)
+        .map(|&count| {
+            let window = &recent[recent.len() - count..];
             let expected = window
                 .iter()
                 .map(|t| level * population(*t) * shape(*t))
                 .sum::<f64>()
-                / window.len() as f64;
-            let recent = window.iter().map(|t| weeks[*t]).sum::<f64>() / window.len() as f64;
-            let spread = relative_spread * expected;
-            let error =
-                spread * (1.0 / window.len() as f64 + 1.0 / level_terms.len() as f64).sqrt();
-            Some(Shortfall {
-                expected,
-                recent,
-                spread,
-                sigmas: (expected - recent) / error,
-                pct: (recent - expected) / expected * 100.0,
-                weeks: weeks_back,
-            })
+                / count as f64;
+            let mean = window.iter().map(|t| weeks[*t]).sum::<f64>() / count as f64;
+            let error = relative_spread
+                * expected
+                * (1.0 / count as f64 + 1.0 / level_terms.len() as f64).sqrt();
+            let pct = (mean - expected) / expected * 100.0;
+            let weekly = expected * purchase_share;
+            Shortfall {
+                expected: weekly,
+                recent: weekly * (1.0 + pct / 100.0),
+                spread: relative_spread * weekly,
+                sigmas: (expected - mean) / error,
+                pct,
+                weeks: n - window[0],
+            }
         })
         .max_by(|a, b| a.sigmas.total_cmp(&b.sigmas))
+}
+
+/// The customer's elasticity to the population's seasonal profile: the least-squares slope of
+/// the log purchase amount on the log profile over their purchases before `end`, kept within
+/// 0 to 1.5; 0 when the profile barely varies over those weeks or there are too few of them.
+fn season_elasticity(weeks: &[f64], profile: &[f64], purchases: &[usize], end: usize) -> f64 {
+    let points: Vec<(f64, f64)> = purchases
+        .iter()
+        .filter(|t| **t < end && profile[**t] > 0.0)
+        .map(|t| (profile[*t].ln(), weeks[*t].ln()))
+        .collect();
+    if points.len() < YEAR as usize / 2 {
+        return 0.0;
+    }
+    let count = points.len() as f64;
+    let (mx, my) = points
+        .iter()
+        .fold((0.0, 0.0), |(a, b), (x, y)| (a + x / count, b + y / count));
+    let (sxx, sxy) = points.iter().fold((0.0, 0.0), |(a, b), (x, y)| {
+        (a + (x - mx).powi(2), b + (x - mx) * (y - my))
+    });
+    if sxx / count < 1e-4 {
+        return 0.0;
+    }
+    (sxy / sxx).clamp(0.0, 1.5)
+}
+
+/// The week the recent purchases start after the usual ones (for the purchase share).
+fn recent_start_of(usual: &[usize], recent: &[usize]) -> usize {
+    recent.first().copied().unwrap_or_else(|| usual.last().map_or(0, |t| t + 1))
+}
+
+/// A customer's usual weekly spend before a quiet spell of `quiet` weeks at the end of their
+/// weeks: the mean over up to `windows.reference_weeks` weeks before it, from their first
+/// purchase on (0 without any).
+pub fn usual_before_spell(weeks: &[f64], quiet: usize, config: &Config) -> f64 {
+    let n = weeks.len();
+    let Some(first) = weeks.iter().position(|v| *v > 0.0) else {
+        return 0.0;
+    };
+    let end = n.saturating_sub(quiet).max(first + 1);
+    let start = end.saturating_sub(config.windows.reference_weeks).max(first);
+    weeks[start..end].iter().sum::<f64>() / (end - start) as f64
 }
 
 /// A customer's own annual wave, relative to their level: `sine·sin + cosine·cos` of the week.
