@@ -16,7 +16,13 @@ fn flagged_high(spec: &PanelSpec) -> (f64, f64) {
     let path = dir.path().join("panel.csv");
     std::fs::write(&path, &generated.csv).unwrap();
     let output = common::isolated(dir.path())
-        .args(["analyze", "--weekly", path.to_str().unwrap(), "--format", "jsonl"])
+        .args([
+            "analyze",
+            "--weekly",
+            path.to_str().unwrap(),
+            "--format",
+            "jsonl",
+        ])
         .output()
         .unwrap();
     assert!(
@@ -40,7 +46,10 @@ fn flagged_high(spec: &PanelSpec) -> (f64, f64) {
     }
     let decliners = generated.decliners.len();
     let others = generated.customers - decliners;
-    let caught = high.iter().filter(|id| generated.decliners.contains(*id)).count();
+    let caught = high
+        .iter()
+        .filter(|id| generated.decliners.contains(*id))
+        .count();
     let false_alarms = high.len() - caught;
     (
         false_alarms as f64 / others as f64,

@@ -254,14 +254,17 @@ pub fn run_generate(args: &GenerateArgs) -> Result<(), Failure> {
         GenerateShape::Original => 12,
         _ => 104,
     });
+    let customers = args.customers.unwrap_or(match shape {
+        GenerateShape::Retail => 1_000,
+        _ => 200,
+    });
     if !(1..=GENERATE_MAX_WEEKS).contains(&weeks)
-        || !(1..=GENERATE_MAX_CUSTOMERS).contains(&args.customers)
+        || !(1..=GENERATE_MAX_CUSTOMERS).contains(&customers)
     {
         return Err(Failure::new(
             2,
             format!(
-                "--customers {} --weeks {weeks}: expected 1 to {GENERATE_MAX_CUSTOMERS} customers and 1 to {GENERATE_MAX_WEEKS} weeks",
-                args.customers
+                "--customers {customers} --weeks {weeks}: expected 1 to {GENERATE_MAX_CUSTOMERS} customers and 1 to {GENERATE_MAX_WEEKS} weeks"
             ),
         ));
     }
@@ -290,9 +293,10 @@ pub fn run_generate(args: &GenerateArgs) -> Result<(), Failure> {
                 }
                 _ => chrono::Local::now().date_naive() - chrono::Days::new(1),
             });
-            let friday = end - chrono::Days::new(
-                u64::from((end.weekday().num_days_from_monday() + 7 - 4) % 7),
-            );
+            let friday = end
+                - chrono::Days::new(u64::from(
+                    (end.weekday().num_days_from_monday() + 7 - 4) % 7,
+                ));
             let last_week = friday - chrono::Days::new(6);
             last_week.checked_sub_days(span).unwrap_or(first_day)
         }
@@ -307,7 +311,7 @@ pub fn run_generate(args: &GenerateArgs) -> Result<(), Failure> {
         ));
     };
     let options = data::generate::GenerateOptions {
-        customers: args.customers,
+        customers,
         weeks,
         seed: args.seed,
         start,

@@ -219,14 +219,14 @@ fn shortfall_gap(
     if !(pct < thresholds.declining_revenue_pct && sigmas >= thresholds.shortfall_sigmas) {
         return None;
     }
-    let severity = if sigmas >= thresholds.shortfall_sigmas_high && pct < thresholds.high_severity_pct
-    {
-        Severity::High
-    } else if pct < thresholds.medium_severity_pct {
-        Severity::Medium
-    } else {
-        Severity::Low
-    };
+    let severity =
+        if sigmas >= thresholds.shortfall_sigmas_high && pct < thresholds.high_severity_pct {
+            Severity::High
+        } else if pct < thresholds.medium_severity_pct {
+            Severity::Medium
+        } else {
+            Severity::Low
+        };
     Some(Gap {
         kind: GapType::DecliningRevenue,
         severity,
@@ -398,7 +398,11 @@ mod tests {
         own: f64,
         median: f64,
     ) -> Option<Gap> {
-        let config = Config::default();
+        // Without a model churn probability: the original's rules, which have no peer signal.
+        let config = match churn {
+            Some(_) => Config::default(),
+            None => rules(),
+        };
         let peer = PeerComparison { own, median };
         detect_gaps_with(
             profile,
@@ -409,8 +413,8 @@ mod tests {
             None,
             profile.baseline_avg,
         )
-            .into_iter()
-            .find(|g| g.kind == GapType::BelowPeers)
+        .into_iter()
+        .find(|g| g.kind == GapType::BelowPeers)
     }
 
     #[test]
@@ -445,11 +449,27 @@ mod tests {
         );
     }
 
+    fn rules() -> Config {
+        let mut config = Config::default();
+        config.model.churn_model = crate::config::ChurnModel::Rules;
+        config
+    }
+
     #[test]
     fn the_rules_flag_a_monthly_buyers_normal_quiet_weeks() {
         let monthly = profile("x...x...x...x...x...x..");
-        let gaps = detect_gaps(&monthly, None, &Config::default());
+        let gaps = detect_gaps(&monthly, None, &rules());
         assert!(gaps.iter().any(|g| g.kind == GapType::ZeroSpend));
+        // Without the rules and without a model, the spell is judged by the customer's own
+        // rhythm: two quiet weeks are usual for a buyer every fourth week.
+        assert!(detect_gaps(&monthly, None, &Config::default()).is_empty());
+        let weekly_gone_quiet = profile("xxxxxxxxxxxxxxxxxx.....");
+        let gaps = detect_gaps(&weekly_gone_quiet, None, &Config::default());
+        assert_eq!(gaps.len(), 1, "{gaps:?}");
+        assert_eq!(
+            (gaps[0].kind, gaps[0].severity),
+            (GapType::ZeroSpend, Severity::High)
+        );
     }
 
     #[test]
@@ -474,23 +494,63 @@ mod tests {
     }
 
     #[test]
-    fn with_the_model_declines_need_enough_purchases_to_show() {
+    fn a_shortfall_is_a_gap_when_sure_and_beyond_the_floor_severity_by_both() {
         let config = Config::default();
-        // A weekly buyer halving their spend: a decline, judged.
-        let weekly: Vec<f64> = (0..12).map(|w| if w < 8 { 40.0 } else { 15.0 }).collect();
-        let weekly = SpendProfile::of(&weekly, &config);
-        let gaps = detect_gaps(&weekly, Some(0.3), &config);
-        assert!(
-            gaps.iter().any(|g| g.kind == GapType::DecliningRevenue),
-            "{gaps:?}"
+        let weekly = SpendProfile::of(&[40.0; 30], &config);
+        let judged = |pct: f64, sigmas: f64| {
+            let shortfall = super::super::shortfall::Shortfall {
+                expected: 40.0,
+                recent: 40.0 * (1.0 + pct / 100.0),
+                spread: 4.0,
+                sigmas,
+                pct,
+                weeks: 4,
+            };
+            detect_gaps_with(
+                &weekly,
+                Some(0.1),
+                &config,
+                &config.gaps,
+                None,
+                Some(shortfall),
+                40.0,
+            )
+            .into_iter()
+            .find(|g| g.kind == GapType::DecliningRevenue)
+            .map(|g| g.severity)
+        };
+        assert_eq!(judged(-40.0, 3.5), Some(Severity::High));
+        assert_eq!(
+            judged(-40.0, 2.5),
+            Some(Severity::Medium),
+            "sure, not very sure"
         );
-        assert!(gaps.iter().all(|g| g.severity == Severity::Low));
-        // A buyer every fourth week: one purchase in the recent window cannot show a decline.
-        let rare = profile("x...x...x...x...x...x...");
-        assert!(
-            detect_gaps(&rare, Some(0.3), &config)
-                .iter()
-                .all(|g| g.kind != GapType::DecliningRevenue)
+        assert_eq!(
+            judged(-20.0, 6.0),
+            Some(Severity::Medium),
+            "sure, not large"
+        );
+        assert_eq!(judged(-40.0, 1.5), None, "within the customer's noise");
+        assert_eq!(judged(-10.0, 8.0), None, "below the percentage floor");
+        let gap = detect_gaps_with(
+            &weekly,
+            Some(0.1),
+            &config,
+            &config.gaps,
+            None,
+            Some(super::super::shortfall::Shortfall {
+                expected: 40.0,
+                recent: 20.0,
+                spread: 4.0,
+                sigmas: 3.1,
+                pct: -50.0,
+                weeks: 4,
+            }),
+            40.0,
+        )[0];
+        assert_eq!(
+            gap.rationale(crate::text::ValueUnit::Currency),
+            "Weekly spend over the last 4 weeks, $20.00, is 50.0% below the $40.00 expected: 3.1 standard deviations below the usual spend for this customer."
         );
     }
 }

@@ -72,11 +72,8 @@ impl CustomerInsight {
         let rule = segment_rule.and_then(|i| config.segments.rules.get(i));
         let thresholds = rule.map_or_else(|| config.gaps.clone(), |r| r.thresholds(&config.gaps));
         let shortfall = super::shortfall::assess(customer, weeks, season, config);
-        let usual = super::shortfall::usual_before_spell(
-            weeks,
-            profile.weeks_since_last_purchase,
-            config,
-        );
+        let usual =
+            super::shortfall::usual_before_spell(weeks, profile.weeks_since_last_purchase, config);
         let mut gaps = detect_gaps_with(
             &profile,
             model_churn,

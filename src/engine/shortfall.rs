@@ -80,7 +80,10 @@ pub fn assess(
         }
     };
     // The recent purchases: those in the recent window, at least the last two.
-    let in_window = purchases.iter().filter(|t| **t >= n - recent_weeks.min(n)).count();
+    let in_window = purchases
+        .iter()
+        .filter(|t| **t >= n - recent_weeks.min(n))
+        .count();
     let recent_count = in_window.max(2).min(purchases.len());
     if in_window == 0 || purchases.len() < recent_count + config.windows.level_weeks {
         return None;
@@ -174,7 +177,10 @@ fn season_elasticity(weeks: &[f64], profile: &[f64], purchases: &[usize], end: u
 
 /// The week the recent purchases start after the usual ones (for the purchase share).
 fn recent_start_of(usual: &[usize], recent: &[usize]) -> usize {
-    recent.first().copied().unwrap_or_else(|| usual.last().map_or(0, |t| t + 1))
+    recent
+        .first()
+        .copied()
+        .unwrap_or_else(|| usual.last().map_or(0, |t| t + 1))
 }
 
 /// A customer's usual weekly spend before a quiet spell of `quiet` weeks at the end of their
@@ -186,7 +192,9 @@ pub fn usual_before_spell(weeks: &[f64], quiet: usize, config: &Config) -> f64 {
         return 0.0;
     };
     let end = n.saturating_sub(quiet).max(first + 1);
-    let start = end.saturating_sub(config.windows.reference_weeks).max(first);
+    let start = end
+        .saturating_sub(config.windows.reference_weeks)
+        .max(first);
     weeks[start..end].iter().sum::<f64>() / (end - start) as f64
 }
 
@@ -235,7 +243,11 @@ fn own_wave(values: &[f64], offset: usize) -> Option<Wave> {
     let (sine, cosine) = (solved[1] / level, solved[2] / level);
     let amplitude = sine.hypot(cosine);
     let cap = 0.8;
-    let scale = if amplitude > cap { cap / amplitude } else { 1.0 };
+    let scale = if amplitude > cap {
+        cap / amplitude
+    } else {
+        1.0
+    };
     Some(Wave {
         sine: sine * scale,
         cosine: cosine * scale,

@@ -71,7 +71,8 @@ pub fn panel(spec: &PanelSpec) -> Panel {
         let amplitude = 0.15 + 0.2 * rng.random::<f64>();
         let phase = rng.random::<f64>() * std::f64::consts::TAU;
         let declines = rng.random::<f64>() < spec.decliner_share;
-        let fall = spec.decline_fall.0 + (spec.decline_fall.1 - spec.decline_fall.0) * rng.random::<f64>();
+        let fall =
+            spec.decline_fall.0 + (spec.decline_fall.1 - spec.decline_fall.0) * rng.random::<f64>();
         if declines {
             decliners.insert(id.clone());
         }

@@ -501,9 +501,9 @@ impl LlmBatchArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct GenerateArgs {
-    /// Number of customers.
-    #[arg(long, default_value_t = 200)]
-    pub customers: usize,
+    /// Number of customers (default: 1,000; 200 for --shape original and seasonal).
+    #[arg(long)]
+    pub customers: Option<usize>,
     /// Number of weeks (default: 104, two years; 12 for --shape original).
     #[arg(long)]
     pub weeks: Option<usize>,
