@@ -31,13 +31,7 @@ impl Config {
             1,
             MAX_WINDOW_WEEKS,
         );
-        if w.reference_weeks < w.recent_weeks + w.level_weeks {
-            check.fail(format!(
-                "windows.reference_weeks = {}: expected at least recent_weeks + level_weeks ({})",
-                w.reference_weeks,
-                w.recent_weeks + w.level_weeks
-            ));
-        }
+
         check.range("windows.own_season_weight", w.own_season_weight, 0.0, 1.0);
         if w.season_by != "none" {
             // Lifecycle, RFM and seasonality depend on the models or on the season itself.

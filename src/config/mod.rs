@@ -146,8 +146,9 @@ pub struct Windows {
     /// Weeks before the recent window that give a customer's current level (trailing and
     /// seasonal baselines); also the fewest reference weeks a shortfall is judged on.
     pub level_weeks: usize,
-    /// Weeks (recent window included) whose earlier part gives a customer's usual level and
-    /// spread when a shortfall is judged against the customer's own noise (model mode).
+    /// Weeks before the recent purchases whose purchases give a customer's usual level and
+    /// spread when a shortfall is judged against the customer's own noise (model mode; at
+    /// least `level_weeks` purchases are needed).
     pub reference_weeks: usize,
     /// Weight of the customer's own change a year earlier against the population's seasonal
     /// profile (seasonal baseline).

@@ -72,12 +72,22 @@ pub fn assess(
     } else {
         0.0
     };
+    // The calendar's events (promotions, closures) move what is expected in their weeks.
+    let calendar = |t: usize| {
+        season
+            .calendar
+            .get(t)
+            .copied()
+            .filter(|f| *f > 0.0)
+            .unwrap_or(1.0)
+    };
     let population = |t: usize| -> f64 {
-        if elasticity > 0.0 && profile[t] > 0.0 {
+        let seasonal = if elasticity > 0.0 && profile[t] > 0.0 {
             profile[t].powf(elasticity)
         } else {
             1.0
-        }
+        };
+        seasonal * calendar(t)
     };
     // The recent purchases: those in the recent window, at least the last two.
     let in_window = purchases

@@ -61,10 +61,9 @@ impl LearnedChurn {
     pub fn probability(&self, customer: usize) -> Option<f64> {
         let summary = self.summaries.get(customer)?.as_ref()?;
         Some(churn::at_horizon(
-            self.logistic.probability(&churn::features(summary, None)),
+            self.logistic.probability_of(summary),
             self.logistic.label_weeks,
             self.horizon_weeks,
-            None,
         ))
     }
 }
@@ -115,7 +114,7 @@ pub fn decide(dataset: &Dataset, config: &Config) -> Decision {
                     learned: Some(Arc::new(learned)),
                 },
                 None => Decision::rules(Some(
-                    "the data have too few customers who stop and who buy to learn a churn model: the original's rules".into(),
+                    "the data have too few customers who stop and who buy to train a churn model: the original's rules".into(),
                 )),
             };
         }
@@ -141,13 +140,13 @@ pub fn decide(dataset: &Dataset, config: &Config) -> Decision {
         Some(learned) => Decision {
             method: ChurnMethod::Logistic,
             note: Some(format!(
-                "BG/NBD cannot be used ({unusable}): a churn model learned on the data's own period from recency, frequency, customer age and spend"
+                "BG/NBD cannot be used ({unusable}): a churn model trained on the data's own period from recency, frequency, customer age and spend"
             )),
             models: None,
             learned: Some(Arc::new(learned)),
         },
         None => Decision::rules(Some(format!(
-            "BG/NBD cannot be used ({unusable}) and the data have too few customers who stop and who buy to learn a churn model: the original's rules"
+            "BG/NBD cannot be used ({unusable}) and the data have too few customers who stop and who buy to train a churn model: the original's rules"
         ))),
     }
 }

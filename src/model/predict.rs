@@ -108,15 +108,11 @@ impl Models {
         let bg = &self.bgnbd.params;
         let x = f64::from(s.x);
         Some(match &self.logistic {
-            Some(logistic) => {
-                let no_purchase = |weeks: f64| bg.p_no_purchase(weeks, x, s.t_x, s.t);
-                super::churn::at_horizon(
-                    logistic.probability(&super::churn::features(s, Some(bg))),
-                    logistic.label_weeks,
-                    self.horizon_weeks,
-                    Some(&no_purchase),
-                )
-            }
+            Some(logistic) => super::churn::at_horizon(
+                logistic.probability_of(s),
+                logistic.label_weeks,
+                self.horizon_weeks,
+            ),
             None => bg.p_no_purchase(self.horizon_weeks, x, s.t_x, s.t),
         })
     }

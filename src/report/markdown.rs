@@ -124,7 +124,7 @@ fn executive_summary(context: &ReportContext, out: &mut String) {
         _ => {}
     }
     if let Some(why) = summary.model_fallback() {
-        let _ = writeln!(out, "- **Churn Model:** {why}");
+        let _ = writeln!(out, "- **Churn Model:** {}: {why}", summary.churn_model);
     }
     if summary.value_unit == crate::text::ValueUnit::Purchases {
         let _ = writeln!(
