@@ -399,7 +399,7 @@ fn explorer_shows_p_alive_and_revenue_at_risk_for_the_selected_customer() {
     assert!(text.contains("revenue at risk $"), "{text}");
     assert!(text.contains("interval $"), "{text}");
     assert!(
-        text.contains("(BG/NBD)"),
+        text.contains("(bgnbd)") || text.contains("(bgnbd+logistic)"),
         "the scores pane names the churn source:\n{text}"
     );
 }

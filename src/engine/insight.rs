@@ -34,6 +34,8 @@ pub struct CustomerInsight {
     pub segment_rule: Option<usize>,
     /// When measured campaigns replaced the opportunity's default recovery factor.
     pub learned_recovery: Option<super::learned::LearnedNote>,
+    /// The model's churn probability the gaps were judged with (model mode), else none.
+    pub model_churn: Option<f64>,
 }
 
 /// What the analysis knows about a customer beyond their own weeks.
@@ -119,6 +121,7 @@ impl CustomerInsight {
             unit: crate::text::ValueUnit::Currency,
             segment_rule,
             learned_recovery: None,
+            model_churn,
         }
     }
 

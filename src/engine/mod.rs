@@ -245,9 +245,9 @@ impl Analysis {
                 settings.interval,
                 settings.bootstrap_draws,
             );
-            if let Some(prediction) = &insight.prediction {
-                insight.churn.probability = prediction.churn_probability;
-            }
+        }
+        if let Some(probability) = score.model_churn {
+            insight.churn.probability = probability;
         }
         insight
     }
@@ -268,7 +268,7 @@ impl Analysis {
                 has_gap: score.has_gap(),
                 revenue_gap: if score.has_gap() { score.gap_size } else { 0.0 },
                 potential_recovery: score.potential_revenue,
-                churn_risk: score.churn_points >= self.config.churn.risk_points,
+                churn_risk: score.at_churn_risk(&self.config),
             })
             .collect()
     }
@@ -282,6 +282,23 @@ impl Analysis {
 }
 
 impl CustomerScore {
+    /// At churn risk: the model's probability from `model.flag_probability` when the model is
+    /// in use, else the rules' points from `churn.risk_points` (one rule for every count).
+    pub fn at_churn_risk(&self, config: &Config) -> bool {
+        self.model_churn
+            .map_or(self.churn_points >= config.churn.risk_points, |p| {
+                p >= config.model.flag_probability
+            })
+    }
+
+    /// At high churn risk: from `model.high_risk_probability`, else `churn.high_risk_points`.
+    pub fn at_high_churn_risk(&self, config: &Config) -> bool {
+        self.model_churn
+            .map_or(self.churn_points >= config.churn.high_risk_points, |p| {
+                p >= config.model.high_risk_probability
+            })
+    }
+
     /// The four priority factors.
     pub fn factors(&self) -> ScoreFactors {
         ScoreFactors {
@@ -500,8 +517,11 @@ pub fn sort_ranking(keys: &mut [RankKey], ids: &IdColumn) {
 /// so the list is reproducible.
 pub fn churn_list_order(a: (&CustomerScore, &str), b: (&CustomerScore, &str)) -> Ordering {
     let ((x, x_id), (y, y_id)) = (a, b);
-    y.churn_points
-        .cmp(&x.churn_points)
+    // The model's probability first when there is one (both or neither have one).
+    let probability = |s: &CustomerScore| s.model_churn.unwrap_or(0.0);
+    probability(y)
+        .total_cmp(&probability(x))
+        .then(y.churn_points.cmp(&x.churn_points))
         .then(
             y.weeks_since_last_purchase
                 .cmp(&x.weeks_since_last_purchase),

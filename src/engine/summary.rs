@@ -87,10 +87,8 @@ impl Summary {
                 sums[0].add(score.gap_size);
                 sums[1].add(score.potential_revenue);
             }
-            summary.churn_risk_customers +=
-                usize::from(score.churn_points >= config.churn.risk_points);
-            summary.high_churn_risk_customers +=
-                usize::from(score.churn_points >= config.churn.high_risk_points);
+            summary.churn_risk_customers += usize::from(score.at_churn_risk(config));
+            summary.high_churn_risk_customers += usize::from(score.at_high_churn_risk(config));
         }
         summary.gaps_by_type = GapType::ALL
             .iter()
