@@ -271,7 +271,6 @@ pub fn analyze(
     };
 
     let churn_limit = config.report.top_churn;
-    let high_risk = config.churn.high_risk_points;
     let mut ranked: Vec<Kept> = Vec::new();
     let mut churn: Vec<Kept> = Vec::new();
     let mut offset = 0;
@@ -306,7 +305,7 @@ pub fn analyze(
             |a, b| partition::ranking_order(&a.ranked, &b.ranked),
         );
         let mut risks: Vec<usize> = (0..part.customer_count())
-            .filter(|c| analysis.scores[*c].churn_points >= high_risk)
+            .filter(|c| analysis.scores[*c].at_high_churn_risk(config))
             .collect();
         // Only the part's own best few can reach the list.
         risks.sort_by(|a, b| {
@@ -406,7 +405,9 @@ fn whole_panel(kept: &Dataset, part: &Analysis, config: &Config) -> Analysis {
         summary: Default::default(),
         config: config.clone(),
         models: None,
+        learned_churn: None,
         churn_model: part.churn_model.clone(),
+        churn_model_note: part.churn_model_note.clone(),
         segments: crate::segment::segment(kept, config, None, None)
             .without_population_wide(&config.segments),
         season: part.season.clone(),

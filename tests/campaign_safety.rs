@@ -35,6 +35,9 @@ fn sample(home: &Path, dir: &Path, customers: usize) -> [String; 3] {
             "16",
             "--seed",
             "5",
+            // The original's shape: most customers have a gap, and dates are fixed.
+            "--shape",
+            "original",
             "--out",
             dir.to_str().unwrap(),
         ],

@@ -85,17 +85,56 @@ fn the_model_is_the_default_on_a_transaction_log() {
 }
 
 #[test]
-fn where_bgnbd_does_not_fit_the_default_says_so_and_uses_the_rules() {
-    // The original's shoppers buy nearly every week: BG/NBD has no heterogeneity to fit.
+fn where_bgnbd_does_not_fit_the_default_learns_without_it_and_says_why() {
+    // The original's shoppers buy nearly every week: BG/NBD has no heterogeneity to fit, so
+    // the churn model is learned from recency, frequency, age and spend (issue 27, item 1).
     let report = run(&seed_args(&[]));
-    let used = report["summary"]["churn_model"].as_str().unwrap();
+    let summary = &report["summary"];
+    assert_eq!(summary["churn_model"], "logistic", "{summary}");
+    let note = summary["churn_model_note"].as_str().unwrap();
     assert!(
-        used.starts_with("rules (BG/NBD fit failed") && used.contains("steady rate"),
-        "{used}"
+        note.starts_with("BG/NBD cannot be used") && note.contains("steady rate"),
+        "{note}"
     );
-    assert_eq!(
-        report["summary"]["gaps_total"], 296,
-        "the fallback is the original's rules"
+    // Asked for, the rules are the original's, and no note is needed.
+    let rules = run(&seed_args(&["--churn-model", "rules"]));
+    assert_eq!(rules["summary"]["churn_model"], "rules");
+    assert!(rules["summary"].get("churn_model_note").is_none());
+    assert_eq!(rules["summary"]["gaps_total"], 296);
+}
+
+#[test]
+fn with_too_few_customers_to_learn_from_the_rules_are_used_and_named() {
+    // Six steady weekly shoppers: BG/NBD cannot describe them and nobody stops.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("six.csv");
+    let mut text = String::from("customer_id,week_start_date,weekly_spend\n");
+    for customer in 1..=6 {
+        for week in 0..20u64 {
+            let day =
+                chrono::NaiveDate::from_ymd_opt(2025, 1, 4).unwrap() + chrono::Days::new(7 * week);
+            text.push_str(&format!(
+                "{customer},{day},{}\n",
+                40 + customer + (week % 3)
+            ));
+        }
+    }
+    std::fs::write(&path, text).unwrap();
+    let report = json(&[
+        "analyze",
+        "--format",
+        "json",
+        "--weekly",
+        path.to_str().unwrap(),
+    ]);
+    let summary = &report["summary"];
+    assert_eq!(summary["churn_model"], "rules", "{summary}");
+    assert!(
+        summary["churn_model_note"]
+            .as_str()
+            .unwrap()
+            .contains("too few customers who stop and who buy to train a churn model"),
+        "{summary}"
     );
 }
 

@@ -25,7 +25,7 @@ fn analyze_json_on_the_bundled_sample_prints_the_summary() {
     ] {
         assert!(!summary[key].is_null(), "summary.{key} missing");
     }
-    assert_eq!(summary["customers_analyzed"], 200);
+    assert_eq!(summary["customers_analyzed"], 1000);
     let customers = report["customers"].as_array().unwrap();
     assert_eq!(
         customers.len(),
@@ -136,7 +136,7 @@ fn csv_has_one_row_per_customer_and_the_counts_line() {
     let mut lines = text.lines();
     let comment = lines.next().unwrap();
     assert!(
-        comment.starts_with("# revgap: customers_analyzed=200"),
+        comment.starts_with("# revgap: customers_analyzed=1000"),
         "{comment}"
     );
     assert!(comment.contains("skipped_rows=0"));
@@ -167,7 +167,7 @@ fn out_flag_writes_the_file_and_keeps_stdout_empty() {
     assert!(output.stdout.is_empty());
     let written: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    assert_eq!(written["summary"]["customers_analyzed"], 200);
+    assert_eq!(written["summary"]["customers_analyzed"], 1000);
 }
 
 #[test]
@@ -332,33 +332,27 @@ fn cdnow_transaction_file_loads_with_the_right_flags() {
 fn generate_is_deterministic_and_data_dir_is_its_output() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();
-    let output = revgap(&[
-        "generate",
-        "--customers",
-        "200",
-        "--weeks",
-        "12",
-        "--seed",
-        "42",
-        "--out",
-        out,
-    ]);
+    // The bundled sample is exactly this command's output (README: the demo data).
+    let output = revgap(&["generate", "--end", "2026-12-06", "--out", out]);
     assert!(output.status.success());
     let repo_data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
-    for file in ["customers.csv", "weekly_spend.csv"] {
+    for file in [
+        "customers.csv",
+        "weekly_spend.csv",
+        "contacts.csv",
+        "truth.csv",
+    ] {
         assert_eq!(
             std::fs::read(dir.path().join(file)).unwrap(),
             std::fs::read(repo_data.join(file)).unwrap(),
-            "data/{file} is `revgap generate --seed 42` output"
+            "data/{file} is `revgap generate --end 2026-12-06` output"
         );
     }
     let other = tempfile::tempdir().unwrap();
     revgap(&[
         "generate",
-        "--customers",
-        "200",
-        "--weeks",
-        "12",
+        "--end",
+        "2026-12-06",
         "--seed",
         "43",
         "--out",

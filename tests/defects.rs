@@ -140,6 +140,8 @@ fn defect_05_zero_spend_current_is_the_real_latest_spend() {
 #[test]
 fn defect_06_hard_coded_constants_are_configurable() {
     let text = r#"
+        [model]
+        churn_model = "rules"
         [windows]
         baseline_weeks = 2
         recent_weeks = 3

@@ -342,7 +342,7 @@ async fn campaign_drafts_from_the_model_are_checked_retried_once_and_kept_with_r
             tokens(
                 &[
                     "Subject: We saved you a treat\n\n",
-                    "Come back soon for 15% off your next order.",
+                    "Come back soon and see what is new this season.",
                 ],
                 Duration::ZERO,
             )

@@ -64,6 +64,8 @@ fn a_sent_campaign_measured_on_follow_up_with_a_known_effect_holds_the_truth() {
             "16",
             "--seed",
             "21",
+            "--shape",
+            "original",
             "--out",
             &data,
         ])

@@ -232,6 +232,8 @@ fn backtest_beats_the_rules_on_weekly_shopper_data() {
             "52",
             "--seed",
             "3",
+            "--end",
+            "2026-12-06",
             "--out",
             out,
         ])
@@ -316,20 +318,28 @@ fn bgnbd_churn_model_puts_predictions_into_the_report() {
 }
 
 #[test]
-fn bgnbd_churn_model_falls_back_to_the_rules_where_it_does_not_fit() {
-    // Weekly shoppers (the bundled sample) push BG/NBD to a boundary: the rules stay in use.
+fn bgnbd_churn_model_learns_without_it_where_it_does_not_fit() {
+    // The original's weekly shoppers push BG/NBD to a boundary: the churn model is learned
+    // without it, and BG/NBD's predictions are not shown.
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("model.toml");
     std::fs::write(&config, "[model]\nchurn_model = \"bgnbd\"\n").unwrap();
     let output = std::process::Command::new(common::binary())
         .args(["analyze", "--format", "json", "--top", "1", "--config"])
         .arg(&config)
+        .arg("--weekly")
+        .arg(common::fixture("seed/retail_weekly_sales.csv"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let used = report["summary"]["churn_model"].as_str().unwrap();
-    assert!(used.starts_with("rules (BG/NBD fit failed"), "{used}");
+    assert_eq!(report["summary"]["churn_model"], "logistic");
+    assert!(
+        report["summary"]["churn_model_note"]
+            .as_str()
+            .unwrap()
+            .starts_with("BG/NBD cannot be used")
+    );
     assert!(report["customers"][0].get("prediction").is_none());
 }
 
@@ -389,7 +399,7 @@ fn explorer_shows_p_alive_and_revenue_at_risk_for_the_selected_customer() {
     assert!(text.contains("revenue at risk $"), "{text}");
     assert!(text.contains("interval $"), "{text}");
     assert!(
-        text.contains("(BG/NBD)"),
+        text.contains("(bgnbd)") || text.contains("(bgnbd+logistic)"),
         "the scores pane names the churn source:\n{text}"
     );
 }

@@ -135,8 +135,16 @@ fn extra_customer_columns_are_dimensions_and_unknown_ones_are_named() {
         report["segments"][0]["key"]["region"].is_string(),
         "{report}"
     );
-    // Seasonality exists only with two years of data: a clear line, not a crash.
-    let output = revgap(&["segments", "--by", "seasonality"]);
+    // Seasonality exists only with two years of data (the original's 12 weeks have none): a
+    // clear line, not a crash.
+    let seed = common::fixture("seed/retail_weekly_sales.csv");
+    let output = revgap(&[
+        "segments",
+        "--by",
+        "seasonality",
+        "--weekly",
+        seed.to_str().unwrap(),
+    ]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no 'seasonality' segments"), "{stderr}");
@@ -169,7 +177,8 @@ fn every_customer_in_the_json_report_carries_segments_and_its_baseline() {
         ] {
             assert!(segments[dimension].is_string(), "{dimension}: {customer}");
         }
-        assert_eq!(customer["baseline_kind"], "original");
+        // Two years of data: the seasonal baseline.
+        assert_eq!(customer["baseline_kind"], "seasonal");
     }
 }
 

@@ -22,6 +22,8 @@ fn panel(dir: &Path) -> (PathBuf, PathBuf) {
         "26",
         "--seed",
         "5",
+        "--shape",
+        "original",
         "--out",
         out.to_str().unwrap(),
     ]);

@@ -12,6 +12,8 @@ fn generated(dir: &std::path::Path, weeks: &str) -> (String, String) {
     assert!(
         revgap(&[
             "generate",
+            "--shape",
+            "original",
             "--customers",
             "2000",
             "--weeks",

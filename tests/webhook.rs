@@ -121,6 +121,8 @@ fn a_killed_sender_re_run_delivers_every_treated_member_exactly_once() {
     let data = dir.path().join("generated");
     let generated = common::revgap(&[
         "generate",
+        "--shape",
+        "original",
         "--customers",
         "400",
         "--weeks",

@@ -23,6 +23,7 @@ pub use args::{
 
 use crate::config::Config;
 use crate::data::{self, Dataset};
+use chrono::Datelike;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -243,54 +244,79 @@ const GENERATE_MAX_CUSTOMERS: usize = 100_000_000;
 
 /// `revgap generate`.
 pub fn run_generate(args: &GenerateArgs) -> Result<(), Failure> {
-    if !(1..=GENERATE_MAX_WEEKS).contains(&args.weeks)
-        || !(1..=GENERATE_MAX_CUSTOMERS).contains(&args.customers)
+    use args::GenerateShape;
+    let shape = if args.seasonal {
+        GenerateShape::Seasonal
+    } else {
+        args.shape
+    };
+    let weeks = args.weeks.unwrap_or(match shape {
+        GenerateShape::Original => 12,
+        _ => 104,
+    });
+    let customers = args.customers.unwrap_or(match shape {
+        GenerateShape::Retail => 1_000,
+        _ => 200,
+    });
+    if !(1..=GENERATE_MAX_WEEKS).contains(&weeks)
+        || !(1..=GENERATE_MAX_CUSTOMERS).contains(&customers)
     {
         return Err(Failure::new(
             2,
             format!(
-                "--customers {} --weeks {}: expected 1 to {GENERATE_MAX_CUSTOMERS} customers and 1 to {GENERATE_MAX_WEEKS} weeks",
-                args.customers, args.weeks
+                "--customers {customers} --weeks {weeks}: expected 1 to {GENERATE_MAX_CUSTOMERS} customers and 1 to {GENERATE_MAX_WEEKS} weeks"
             ),
         ));
     }
-    if args.seasonal && args.weeks < 104 {
+    if shape == GenerateShape::Seasonal && weeks < 104 {
         return Err(Failure::new(
             2,
-            format!(
-                "--seasonal needs --weeks 104 or more (two years), found {}",
-                args.weeks
-            ),
+            format!("--shape seasonal needs --weeks 104 or more (two years), found {weeks}"),
         ));
     }
-    let span = chrono::Days::new(7 * (args.weeks as u64 - 1));
+    let span = chrono::Days::new(7 * (weeks as u64 - 1));
     // Every date written must read back: years 0001 to 9999.
     let first_day = chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default();
     let last_day = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
-    let start = match (args.seasonal, args.start) {
-        // Seasonal data end in late January (2026-01-24), where the January dip would fool a
-        // baseline that ignores the season.
-        (true, None) => chrono::NaiveDate::from_ymd_opt(2026, 1, 24)
-            .and_then(|end| end.checked_sub_days(span))
-            .unwrap_or(first_day),
-        (_, start) => start.unwrap_or(data::generate::GenerateOptions::default().start),
+    let start = match (shape, args.start) {
+        (_, Some(start)) => start,
+        (GenerateShape::Original, None) if args.end.is_none() => {
+            data::generate::GenerateOptions::default().start
+        }
+        _ => {
+            // The last Saturday-to-Friday week that ends by --end (default yesterday; seasonal
+            // data end in late January, where the January dip would fool a baseline that
+            // ignores the season: the week of 2026-01-24).
+            let end = args.end.unwrap_or_else(|| match shape {
+                GenerateShape::Seasonal => {
+                    chrono::NaiveDate::from_ymd_opt(2026, 1, 30).unwrap_or_default()
+                }
+                _ => chrono::Local::now().date_naive() - chrono::Days::new(1),
+            });
+            let friday = end
+                - chrono::Days::new(u64::from(
+                    (end.weekday().num_days_from_monday() + 7 - 4) % 7,
+                ));
+            let last_week = friday - chrono::Days::new(6);
+            last_week.checked_sub_days(span).unwrap_or(first_day)
+        }
     };
     let end = start.checked_add_days(span).filter(|end| *end <= last_day);
     let Some(end) = end.filter(|_| start >= first_day) else {
         return Err(Failure::new(
             2,
             format!(
-                "--start {start} with --weeks {}: the weeks would run past 9999-12-31; expected them to end by then",
-                args.weeks
+                "--start {start} with --weeks {weeks}: the weeks would run past 9999-12-31; expected them to end by then"
             ),
         ));
     };
     let options = data::generate::GenerateOptions {
-        customers: args.customers,
-        weeks: args.weeks,
+        customers,
+        weeks,
         seed: args.seed,
         start,
-        seasonal: args.seasonal,
+        seasonal: shape == GenerateShape::Seasonal,
+        retail: shape == GenerateShape::Retail,
     };
     tracing::debug!(%start, %end, "sample span");
     data::generate::write_sample(&options, &args.out).map_err(|e| {
@@ -300,9 +326,10 @@ pub fn run_generate(args: &GenerateArgs) -> Result<(), Failure> {
         )
     })?;
     eprintln!(
-        "revgap: wrote {} customers × {} weeks to {}",
+        "revgap: wrote {} customers × {} weeks ({start} to {}) to {}",
         options.customers,
         options.weeks,
+        end + chrono::Days::new(6),
         args.out.display()
     );
     Ok(())

@@ -4,7 +4,6 @@
 use super::args::{BacktestArgs, FitArgs, FitFormat};
 use super::{Failure, check_config_fits, load_config, load_dataset, warn_skipped, write_output};
 use crate::config::Config;
-use crate::data::Dataset;
 use crate::engine;
 
 /// `revgap fit`.
@@ -22,7 +21,22 @@ pub fn run_fit(args: &FitArgs) -> Result<(), Failure> {
             .flatten()
             .collect();
     let rows = summary::compress(summaries.iter().map(|s| (f64::from(s.x), s.t_x, s.t)));
-    let bgnbd = bgnbd::fit_checked(&rows).map_err(|e| Failure::new(65, format!("BG/NBD: {e}")))?;
+    if rows.is_empty() {
+        return Err(Failure::new(
+            65,
+            format!(
+                "no customer bought by the calibration end {}; expected purchases before it",
+                args.calibration_end
+            ),
+        ));
+    }
+    // The churn probability `analyze --as-of CALIBRATION_END` would use: one decision.
+    let config = load_config(&args.data)?;
+    let mut cut_args = args.data.clone();
+    cut_args.as_of = Some(args.calibration_end);
+    let cut = load_dataset(&cut_args)?;
+    let decision = crate::model::decide::decide(&cut, &config);
+    let bgnbd = bgnbd::fit(&rows).map_err(|e| Failure::new(65, format!("BG/NBD: {e}")))?;
     let pairs: Vec<(f64, f64)> = summaries
         .iter()
         .map(|s| (f64::from(s.x), s.mean_repeat_spend))
@@ -35,6 +49,8 @@ pub fn run_fit(args: &FitArgs) -> Result<(), Failure> {
         FitFormat::Json => {
             let document = serde_json::json!({
                 "calibration_end": args.calibration_end.to_string(),
+                "churn_model": decision.method.key(),
+                "churn_model_note": decision.note,
                 "customers": summaries.len(),
                 "repeat_customers": repeat_customers,
                 "distinct_rows": rows.len(),
@@ -74,13 +90,20 @@ pub fn run_fit(args: &FitArgs) -> Result<(), Failure> {
                 }
                 Err(why) => format!("not fitted ({why})"),
             };
+            let note = decision
+                .note
+                .as_deref()
+                .map(|note| format!(" ({note})"))
+                .unwrap_or_default();
             format!(
                 "calibration end {}: {} customers, {} with repeat purchases\n\
+                 churn model  {}{note}\n\
                  BG/NBD       r {:.7} (se {})  alpha {:.7} (se {})  a {:.7} (se {})  b {:.7} (se {})  LL {:.6}\n\
                  Gamma-Gamma  {spend_line}\n",
                 args.calibration_end,
                 summaries.len(),
                 repeat_customers,
+                decision.method.key(),
                 b.r,
                 se(bse.map(|s| s.r)),
                 b.alpha,
@@ -96,33 +119,6 @@ pub fn run_fit(args: &FitArgs) -> Result<(), Failure> {
     write_output(None, &text)
 }
 
-/// The calibration-trained churn probability for each case (see `model::churn`), or `None`
-/// when it cannot be trained.
-fn learned_churn(
-    full: &Dataset,
-    cases: &[crate::model::backtest::Case],
-    summaries: &[Option<crate::model::summary::CustomerSummary>],
-    calibration_end: i32,
-    horizon_weeks: f64,
-    model: &crate::model::bgnbd::Params,
-) -> Option<Vec<f64>> {
-    use crate::model::churn;
-    let purchases = crate::model::summary::Purchases::of(full);
-    let logistic = churn::train(
-        &purchases,
-        summaries,
-        calibration_end,
-        horizon_weeks,
-        Some(*model),
-    )?;
-    Some(
-        cases
-            .iter()
-            .map(|c| logistic.probability(&churn::features(&c.summary, model)))
-            .collect(),
-    )
-}
-
 /// `revgap backtest`.
 pub fn run_backtest(args: &BacktestArgs) -> Result<(), Failure> {
     let (report, config) = backtest_report(args)?;
@@ -134,7 +130,9 @@ pub fn backtest_report(
     args: &BacktestArgs,
 ) -> Result<(crate::model::backtest::Report, Config), Failure> {
     use crate::model::{backtest, bgnbd, gamma_gamma, summary};
-    let config = load_config(&args.fit.data)?;
+    let mut config = load_config(&args.fit.data)?;
+    // The probability analyze shows, at the horizon the backtest scores.
+    config.model.horizon_weeks = args.horizon_weeks;
     let mut full_args = args.fit.data.clone();
     full_args.as_of = None;
     let full = load_dataset(&full_args)?;
@@ -170,6 +168,7 @@ pub fn backtest_report(
         let profile = crate::engine::SpendProfile::of(&cut.weeks_of(position), &config);
         cases.push(backtest::Case {
             summary: *summary,
+            product_churn: analysis.churn_probability(position),
             rule_points: score.churn_points,
             rule_has_gap: score.has_gap(),
             rule_risk_points: config.churn.risk_points,
@@ -192,33 +191,28 @@ pub fn backtest_report(
             .iter()
             .map(|c| (f64::from(c.summary.x), c.summary.t_x, c.summary.t)),
     );
-    let model = bgnbd::fit(&rows).map_err(|e| Failure::new(65, format!("BG/NBD: {e}")))?;
-    let bgnbd_warning = bgnbd::check(&model).err().map(|e| format!("BG/NBD: {e}"));
-    if let Some(warning) = &bgnbd_warning {
-        eprintln!("revgap: warning: {warning}; analyze uses the rules on such data");
-    }
+    // BG/NBD's own forecasts are scored beside the product's probability when it can be
+    // fitted at all.
+    let model = bgnbd::fit(&rows).ok();
+    let bgnbd_warning = match &model {
+        Some(model) => bgnbd::check(model).err().map(|e| format!("BG/NBD: {e}")),
+        None => Some("BG/NBD could not be fitted".to_string()),
+    };
     let pairs: Vec<(f64, f64)> = cases
         .iter()
         .map(|c| (f64::from(c.summary.x), c.summary.mean_repeat_spend))
         .collect();
     let spend = gamma_gamma::fit(&pairs).ok();
-    let learned = learned_churn(
-        &full,
-        &cases,
-        &summaries,
-        calibration_end,
-        args.horizon_weeks,
-        &model.params,
-    );
     let mut report = backtest::run(
         &cases,
-        &model.params,
+        model.as_ref().map(|m| &m.params),
         spend.as_ref().map(|f| &f.params),
-        learned.as_deref(),
         args.horizon_weeks,
         config.gaps.declining_revenue_pct,
     );
     report.bgnbd_warning = bgnbd_warning;
+    report.churn_model = analysis.churn_model.clone();
+    report.churn_model_note = analysis.churn_model_note.clone();
     Ok((report, config))
 }
 

@@ -33,8 +33,10 @@ pub fn run(args: &TuneArgs) -> Result<(), Failure> {
     cut_args.as_of = Some(calibration_end);
     let cut = load_dataset(&cut_args)?;
     check_config_fits(&base, &cut)?;
-    let outcomes = tune::Outcomes::of(&full, &cut, base.gaps.declining_revenue_pct)
-        .map_err(|m| Failure::new(65, m))?;
+    // What counts as a decline is fixed (the default threshold), not the loaded one: tuning
+    // from a suggestion must judge against the same outcomes it was suggested with.
+    let decline = crate::config::Config::default().gaps.declining_revenue_pct;
+    let outcomes = tune::Outcomes::of(&full, &cut, decline).map_err(|m| Failure::new(65, m))?;
     let progress = indicatif::ProgressBar::new_spinner().with_message("ranking candidates");
     if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());

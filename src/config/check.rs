@@ -25,6 +25,13 @@ impl Config {
         check.whole("windows.recent_weeks", w.recent_weeks, 1, MAX_WINDOW_WEEKS);
         check.range("windows.trend_band_pct", w.trend_band_pct, 0.0, 100.0);
         check.whole("windows.level_weeks", w.level_weeks, 1, MAX_WINDOW_WEEKS);
+        check.whole(
+            "windows.reference_weeks",
+            w.reference_weeks,
+            1,
+            MAX_WINDOW_WEEKS,
+        );
+
         check.range("windows.own_season_weight", w.own_season_weight, 0.0, 1.0);
         if w.season_by != "none" {
             // Lifecycle, RFM and seasonality depend on the models or on the season itself.
@@ -60,6 +67,16 @@ impl Config {
             w.recent_weeks,
         );
         check.open_closed("gaps.at_risk_spend_ratio", g.at_risk_spend_ratio, 0.0, 1.0);
+        check.range("gaps.shortfall_sigmas", g.shortfall_sigmas, 0.0, 100.0);
+        check.range(
+            "gaps.shortfall_sigmas_high",
+            g.shortfall_sigmas_high,
+            0.0,
+            100.0,
+        );
+        if g.shortfall_sigmas_high < g.shortfall_sigmas {
+            check.fail("gaps.shortfall_sigmas_high must not be below gaps.shortfall_sigmas".into());
+        }
         if g.high_severity_pct > g.medium_severity_pct {
             check.fail("gaps.high_severity_pct must not be above gaps.medium_severity_pct".into());
         }

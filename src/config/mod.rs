@@ -144,8 +144,12 @@ pub struct Windows {
     /// Which expected spend the recent weeks are compared with (see `engine::season`).
     pub baseline: BaselineChoice,
     /// Weeks before the recent window that give a customer's current level (trailing and
-    /// seasonal baselines).
+    /// seasonal baselines); also the fewest reference weeks a shortfall is judged on.
     pub level_weeks: usize,
+    /// Weeks before the recent purchases whose purchases give a customer's usual level and
+    /// spread when a shortfall is judged against the customer's own noise (model mode; at
+    /// least `level_weeks` purchases are needed).
+    pub reference_weeks: usize,
     /// Weight of the customer's own change a year earlier against the population's seasonal
     /// profile (seasonal baseline).
     pub own_season_weight: f64,
@@ -182,6 +186,7 @@ impl Default for Windows {
             trend_band_pct: 5.0,
             baseline: BaselineChoice::Auto,
             level_weeks: 8,
+            reference_weeks: 30,
             own_season_weight: 0.9,
             season_by: "value_tier".into(),
             season_shrink_customers: 500.0,
@@ -206,6 +211,12 @@ pub struct GapThresholds {
     /// A recent week counts as "at risk" for a declining gap when its spend is below this
     /// fraction of baseline (the original's hard-coded 0.85).
     pub at_risk_spend_ratio: f64,
+    /// Model mode: a shortfall is a gap only when the recent spend is at least this many
+    /// standard errors of the customer's own noise below the expected spend (and beyond
+    /// `declining_revenue_pct`, the floor), medium from here…
+    pub shortfall_sigmas: f64,
+    /// …and high from this many (and beyond `high_severity_pct`).
+    pub shortfall_sigmas_high: f64,
 }
 
 impl Default for GapThresholds {
@@ -217,6 +228,8 @@ impl Default for GapThresholds {
             high_severity_pct: -30.0,
             medium_severity_pct: -15.0,
             at_risk_spend_ratio: 0.85,
+            shortfall_sigmas: 2.0,
+            shortfall_sigmas_high: 3.0,
         }
     }
 }
@@ -381,9 +394,12 @@ pub enum ChurnModel {
     /// The original's point rules and its fixed gap rules (reproduces the original).
     Rules,
     /// The default: the churn probability learned on BG/NBD features (or BG/NBD P(no
-    /// purchase in the horizon)), gaps judged against each customer's rhythm; the rules stay
-    /// as factors, and are the fallback where BG/NBD does not fit the data.
+    /// purchase in the horizon)), gaps judged against each customer's rhythm; where BG/NBD
+    /// cannot describe the data, the learned model without it (see `model::decide`).
     Bgnbd,
+    /// The churn probability learned from recency, frequency, age and spend alone, without
+    /// BG/NBD (what the default falls back to; asked for, it is used on any data).
+    Logistic,
 }
 
 /// The predictive layer inside the analysis.

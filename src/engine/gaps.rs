@@ -96,6 +96,10 @@ pub struct Gap {
     pub current: f64,
     pub expected: f64,
     pub weeks_at_risk: usize,
+    /// Model mode: how many standard errors of the customer's own week-to-week noise the
+    /// shortfall is (see `shortfall`); none for the original's rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sigmas: Option<f64>,
 }
 
 impl Gap {
@@ -108,6 +112,14 @@ impl Gap {
     /// One sentence, as the original's rule-based rationale.
     pub fn rationale(&self, unit: crate::text::ValueUnit) -> String {
         match self.kind {
+            GapType::DecliningRevenue if self.sigmas.is_some() => format!(
+                "Weekly spend over the last {} weeks, {}, is {:.1}% below the {} expected: {:.1} standard deviations below the usual spend for this customer.",
+                self.weeks_at_risk,
+                unit.amount(self.current),
+                self.gap_pct.abs(),
+                unit.amount(self.expected),
+                self.sigmas.unwrap_or(0.0)
+            ),
             GapType::DecliningRevenue => {
                 format!(
                     "Customer spend declined {:.1}% from baseline.",
@@ -139,37 +151,143 @@ impl Gap {
 /// not judged, and a gap is always spend *below* expectation: a rule that fires while the
 /// current spend is at or above the expected spend found no gap.
 ///
-/// With the model in use (`model_churn` is the customer's churn probability) the rules follow
-/// the customer's own rhythm instead of fixed counts: two quiet weeks are normal for a monthly
-/// buyer, so a quiet spell is a gap only when the model finds it likely to last (churn
-/// probability ≥ `model.flag_probability`); declines are judged only for customers who buy
-/// often enough to show one (at least `model.min_expected_purchases` purchases expected in the
-/// recent window); and severity is the risk band of the churn probability.
+/// The original's rules (`churn_model = "rules"`) judge one week against fixed percentages.
+/// Otherwise (model mode) a gap is a shortfall the customer's own noise does not explain:
+/// the recent window against the expected spend, in standard errors of the customer's own
+/// week-to-week variation (`shortfall`), with the percentage thresholds as a floor; severity
+/// follows how sure and how large it is. A quiet spell is a gap only when it is unlikely to
+/// end: the model's churn probability (`model_churn`) at least `model.flag_probability`, or,
+/// without one, a spell this customer's own purchase rhythm makes rarer than one in twenty.
 pub fn detect_gaps(profile: &SpendProfile, model_churn: Option<f64>, config: &Config) -> Vec<Gap> {
-    detect_gaps_with(profile, model_churn, config, &config.gaps, None)
+    detect_gaps_with(
+        profile,
+        model_churn,
+        config,
+        &config.gaps,
+        None,
+        None,
+        profile.baseline_avg,
+    )
 }
 
-/// As [`detect_gaps`], with the thresholds of the customer's segment rule and, in model mode,
-/// the median recent weekly spend of the customer's peers (see `engine::peers`).
+/// As [`detect_gaps`], with the thresholds of the customer's segment rule, in model mode the
+/// median recent weekly spend of the customer's peers (see `engine::peers`), and the
+/// customer's shortfall against their own noise.
 pub fn detect_gaps_with(
     profile: &SpendProfile,
     model_churn: Option<f64>,
     config: &Config,
     thresholds: &GapThresholds,
     peer: Option<PeerComparison>,
+    shortfall: Option<super::shortfall::Shortfall>,
+    usual_before_spell: f64,
 ) -> Vec<Gap> {
-    let mut gaps = rule_gaps(profile, thresholds);
     if profile.is_new {
-        gaps.clear();
+        return Vec::new();
     }
-    if let Some(churn) = model_churn {
-        gaps = rhythm_gaps(gaps, profile, churn, config);
+    let mut gaps = if config.model.churn_model == crate::config::ChurnModel::Rules {
+        rule_gaps(profile, thresholds)
+    } else {
+        let mut gaps: Vec<Gap> = shortfall
+            .and_then(|s| shortfall_gap(s, profile, thresholds))
+            .into_iter()
+            .collect();
+        gaps.extend(quiet_gap(profile, model_churn, config, usual_before_spell));
         if let Some(gap) = peer.and_then(|peer| peer_gap(profile, peer, config)) {
             gaps.push(gap);
         }
-    }
+        gaps
+    };
     gaps.retain(|gap| gap.gap_amount < 0.0);
     gaps
+}
+
+/// A shortfall beyond the customer's noise and beyond the percentage floor.
+fn shortfall_gap(
+    shortfall: super::shortfall::Shortfall,
+    profile: &SpendProfile,
+    thresholds: &GapThresholds,
+) -> Option<Gap> {
+    let super::shortfall::Shortfall {
+        expected,
+        recent,
+        sigmas,
+        pct,
+        weeks,
+        ..
+    } = shortfall;
+    if !(pct < thresholds.declining_revenue_pct && sigmas >= thresholds.shortfall_sigmas) {
+        return None;
+    }
+    let severity =
+        if sigmas >= thresholds.shortfall_sigmas_high && pct < thresholds.high_severity_pct {
+            Severity::High
+        } else if pct < thresholds.medium_severity_pct {
+            Severity::Medium
+        } else {
+            Severity::Low
+        };
+    Some(Gap {
+        kind: GapType::DecliningRevenue,
+        severity,
+        gap_amount: recent - expected,
+        gap_pct: pct,
+        current: recent,
+        expected,
+        weeks_at_risk: weeks.max(profile.recent_weeks_below_par.min(weeks)),
+        sigmas: Some(sigmas),
+    })
+}
+
+/// A quiet spell unlikely to end (see [`detect_gaps`]), against `usual`, the customer's weekly
+/// spend before it.
+fn quiet_gap(
+    profile: &SpendProfile,
+    model_churn: Option<f64>,
+    config: &Config,
+    usual: f64,
+) -> Option<Gap> {
+    let settings = &config.model;
+    let quiet = profile.weeks_since_last_purchase;
+    if quiet == 0 {
+        return None;
+    }
+    let severity = match model_churn {
+        Some(churn) if churn < settings.flag_probability => return None,
+        Some(churn) if churn >= settings.high_risk_probability => Severity::High,
+        Some(churn) if churn >= settings.medium_risk_probability => Severity::Medium,
+        Some(_) => Severity::Low,
+        None => {
+            // How often this customer goes `quiet` weeks without buying, by their own share
+            // of weeks with a purchase before the spell.
+            let before = profile.history_weeks.saturating_sub(quiet).max(1);
+            let bought = before.saturating_sub(profile.zero_weeks_total.saturating_sub(quiet));
+            let share = bought as f64 / before as f64;
+            let chance = (1.0 - share).powi(quiet as i32);
+            if chance > 0.05 {
+                return None;
+            }
+            if chance <= 0.01 {
+                Severity::High
+            } else {
+                Severity::Medium
+            }
+        }
+    };
+    Some(Gap {
+        kind: GapType::ZeroSpend,
+        severity,
+        gap_amount: profile.latest_week - usual,
+        gap_pct: if usual > 0.0 {
+            (profile.latest_week - usual) / usual * 100.0
+        } else {
+            0.0
+        },
+        current: profile.latest_week,
+        expected: usual,
+        weeks_at_risk: quiet,
+        sigmas: None,
+    })
 }
 
 /// A customer's average weekly spend over the peer window, and their peers' median of it.
@@ -201,54 +319,8 @@ fn peer_gap(profile: &SpendProfile, peer: PeerComparison, config: &Config) -> Op
         current: own,
         expected: median,
         weeks_at_risk: settings.window_weeks,
+        sigmas: None,
     })
-}
-
-fn rhythm_gaps(
-    rule_gaps: Vec<Gap>,
-    profile: &SpendProfile,
-    churn: f64,
-    config: &Config,
-) -> Vec<Gap> {
-    let settings = &config.model;
-    let severity = if churn >= settings.high_risk_probability {
-        Severity::High
-    } else if churn >= settings.medium_risk_probability {
-        Severity::Medium
-    } else {
-        Severity::Low
-    };
-    let purchase_share = if profile.history_weeks == 0 {
-        0.0
-    } else {
-        (profile.history_weeks - profile.zero_weeks_total) as f64 / profile.history_weeks as f64
-    };
-    let expected_recent = purchase_share * config.windows.recent_weeks as f64;
-    let mut gaps: Vec<Gap> = rule_gaps
-        .into_iter()
-        .filter(|gap| {
-            gap.kind != GapType::ZeroSpend && expected_recent >= settings.min_expected_purchases
-        })
-        .map(|gap| Gap { severity, ..gap })
-        .collect();
-    let quiet = profile.weeks_since_last_purchase;
-    if !profile.is_new && quiet >= 1 && churn >= settings.flag_probability {
-        let baseline = profile.baseline_avg;
-        gaps.push(Gap {
-            kind: GapType::ZeroSpend,
-            severity,
-            gap_amount: profile.latest_week - baseline,
-            gap_pct: if baseline > 0.0 {
-                (profile.latest_week - baseline) / baseline * 100.0
-            } else {
-                0.0
-            },
-            current: profile.latest_week,
-            expected: baseline,
-            weeks_at_risk: quiet,
-        });
-    }
-    gaps
 }
 
 fn rule_gaps(profile: &SpendProfile, thresholds: &GapThresholds) -> Vec<Gap> {
@@ -263,6 +335,7 @@ fn rule_gaps(profile: &SpendProfile, thresholds: &GapThresholds) -> Vec<Gap> {
             current: profile.recent_avg,
             expected: baseline,
             weeks_at_risk: profile.recent_weeks_below_par,
+            sigmas: None,
         });
     }
     let latest = profile.latest_week;
@@ -278,6 +351,7 @@ fn rule_gaps(profile: &SpendProfile, thresholds: &GapThresholds) -> Vec<Gap> {
                 current: latest,
                 expected: expected_latest,
                 weeks_at_risk: 1,
+                sigmas: None,
             });
         }
     }
@@ -300,6 +374,7 @@ fn rule_gaps(profile: &SpendProfile, thresholds: &GapThresholds) -> Vec<Gap> {
             weeks_at_risk: profile
                 .weeks_since_last_purchase
                 .max(profile.recent_zero_weeks),
+            sigmas: None,
         });
     }
     gaps
@@ -323,11 +398,23 @@ mod tests {
         own: f64,
         median: f64,
     ) -> Option<Gap> {
-        let config = Config::default();
+        // Without a model churn probability: the original's rules, which have no peer signal.
+        let config = match churn {
+            Some(_) => Config::default(),
+            None => rules(),
+        };
         let peer = PeerComparison { own, median };
-        detect_gaps_with(profile, churn, &config, &config.gaps, Some(peer))
-            .into_iter()
-            .find(|g| g.kind == GapType::BelowPeers)
+        detect_gaps_with(
+            profile,
+            churn,
+            &config,
+            &config.gaps,
+            Some(peer),
+            None,
+            profile.baseline_avg,
+        )
+        .into_iter()
+        .find(|g| g.kind == GapType::BelowPeers)
     }
 
     #[test]
@@ -362,11 +449,27 @@ mod tests {
         );
     }
 
+    fn rules() -> Config {
+        let mut config = Config::default();
+        config.model.churn_model = crate::config::ChurnModel::Rules;
+        config
+    }
+
     #[test]
     fn the_rules_flag_a_monthly_buyers_normal_quiet_weeks() {
         let monthly = profile("x...x...x...x...x...x..");
-        let gaps = detect_gaps(&monthly, None, &Config::default());
+        let gaps = detect_gaps(&monthly, None, &rules());
         assert!(gaps.iter().any(|g| g.kind == GapType::ZeroSpend));
+        // Without the rules and without a model, the spell is judged by the customer's own
+        // rhythm: two quiet weeks are usual for a buyer every fourth week.
+        assert!(detect_gaps(&monthly, None, &Config::default()).is_empty());
+        let weekly_gone_quiet = profile("xxxxxxxxxxxxxxxxxx.....");
+        let gaps = detect_gaps(&weekly_gone_quiet, None, &Config::default());
+        assert_eq!(gaps.len(), 1, "{gaps:?}");
+        assert_eq!(
+            (gaps[0].kind, gaps[0].severity),
+            (GapType::ZeroSpend, Severity::High)
+        );
     }
 
     #[test]
@@ -391,23 +494,63 @@ mod tests {
     }
 
     #[test]
-    fn with_the_model_declines_need_enough_purchases_to_show() {
+    fn a_shortfall_is_a_gap_when_sure_and_beyond_the_floor_severity_by_both() {
         let config = Config::default();
-        // A weekly buyer halving their spend: a decline, judged.
-        let weekly: Vec<f64> = (0..12).map(|w| if w < 8 { 40.0 } else { 15.0 }).collect();
-        let weekly = SpendProfile::of(&weekly, &config);
-        let gaps = detect_gaps(&weekly, Some(0.3), &config);
-        assert!(
-            gaps.iter().any(|g| g.kind == GapType::DecliningRevenue),
-            "{gaps:?}"
+        let weekly = SpendProfile::of(&[40.0; 30], &config);
+        let judged = |pct: f64, sigmas: f64| {
+            let shortfall = super::super::shortfall::Shortfall {
+                expected: 40.0,
+                recent: 40.0 * (1.0 + pct / 100.0),
+                spread: 4.0,
+                sigmas,
+                pct,
+                weeks: 4,
+            };
+            detect_gaps_with(
+                &weekly,
+                Some(0.1),
+                &config,
+                &config.gaps,
+                None,
+                Some(shortfall),
+                40.0,
+            )
+            .into_iter()
+            .find(|g| g.kind == GapType::DecliningRevenue)
+            .map(|g| g.severity)
+        };
+        assert_eq!(judged(-40.0, 3.5), Some(Severity::High));
+        assert_eq!(
+            judged(-40.0, 2.5),
+            Some(Severity::Medium),
+            "sure, not very sure"
         );
-        assert!(gaps.iter().all(|g| g.severity == Severity::Low));
-        // A buyer every fourth week: one purchase in the recent window cannot show a decline.
-        let rare = profile("x...x...x...x...x...x...");
-        assert!(
-            detect_gaps(&rare, Some(0.3), &config)
-                .iter()
-                .all(|g| g.kind != GapType::DecliningRevenue)
+        assert_eq!(
+            judged(-20.0, 6.0),
+            Some(Severity::Medium),
+            "sure, not large"
+        );
+        assert_eq!(judged(-40.0, 1.5), None, "within the customer's noise");
+        assert_eq!(judged(-10.0, 8.0), None, "below the percentage floor");
+        let gap = detect_gaps_with(
+            &weekly,
+            Some(0.1),
+            &config,
+            &config.gaps,
+            None,
+            Some(super::super::shortfall::Shortfall {
+                expected: 40.0,
+                recent: 20.0,
+                spread: 4.0,
+                sigmas: 3.1,
+                pct: -50.0,
+                weeks: 4,
+            }),
+            40.0,
+        )[0];
+        assert_eq!(
+            gap.rationale(crate::text::ValueUnit::Currency),
+            "Weekly spend over the last 4 weeks, $20.00, is 50.0% below the $40.00 expected: 3.1 standard deviations below the usual spend for this customer."
         );
     }
 }

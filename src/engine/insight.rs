@@ -34,6 +34,8 @@ pub struct CustomerInsight {
     pub segment_rule: Option<usize>,
     /// When measured campaigns replaced the opportunity's default recovery factor.
     pub learned_recovery: Option<super::learned::LearnedNote>,
+    /// The model's churn probability the gaps were judged with (model mode), else none.
+    pub model_churn: Option<f64>,
 }
 
 /// What the analysis knows about a customer beyond their own weeks.
@@ -71,7 +73,18 @@ impl CustomerInsight {
         let profile = SpendProfile::with_season(customer, weeks, config, season);
         let rule = segment_rule.and_then(|i| config.segments.rules.get(i));
         let thresholds = rule.map_or_else(|| config.gaps.clone(), |r| r.thresholds(&config.gaps));
-        let mut gaps = detect_gaps_with(&profile, model_churn, config, &thresholds, peer);
+        let shortfall = super::shortfall::assess(customer, weeks, season, config);
+        let usual =
+            super::shortfall::usual_before_spell(weeks, profile.weeks_since_last_purchase, config);
+        let mut gaps = detect_gaps_with(
+            &profile,
+            model_churn,
+            config,
+            &thresholds,
+            peer,
+            shortfall,
+            usual,
+        );
         // The peer comparison is context: primary only when nothing about the customer's own
         // spend explains them.
         let own = |gap: &super::gaps::Gap| gap.kind != super::gaps::GapType::BelowPeers;
@@ -108,6 +121,7 @@ impl CustomerInsight {
             unit: crate::text::ValueUnit::Currency,
             segment_rule,
             learned_recovery: None,
+            model_churn,
         }
     }
 

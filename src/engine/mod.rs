@@ -16,6 +16,7 @@ pub mod partition;
 pub mod peers;
 pub mod scoring;
 pub mod season;
+pub mod shortfall;
 pub mod summary;
 
 pub use baseline::{SpendProfile, Trend};
@@ -112,10 +113,14 @@ pub struct Analysis {
     pub summary: Summary,
     /// The configuration the analysis ran with.
     pub config: Config,
-    /// The fitted models, when `[model] churn_model = "bgnbd"` and the fit succeeded.
+    /// The fitted models, when BG/NBD describes the data (see `model::decide`).
     pub models: Option<std::sync::Arc<crate::model::predict::Models>>,
-    /// Which churn probability is in use ("rules", "bgnbd", or the fallback and why).
+    /// The churn model learned without BG/NBD, when BG/NBD could not be used.
+    pub learned_churn: Option<std::sync::Arc<crate::model::decide::LearnedChurn>>,
+    /// Which churn probability is in use: `bgnbd`, `bgnbd+logistic`, `logistic` or `rules`.
     pub churn_model: String,
+    /// Why, when it is a fallback or comes without intervals.
+    pub churn_model_note: Option<String>,
     /// Every customer's segments (value tier, lifecycle, RFM, bands, configured extras).
     pub segments: crate::segment::Segmentation,
     /// The baseline in use and the seasonal profile behind it.
@@ -178,6 +183,16 @@ impl Analysis {
         order
     }
 
+    /// The model's churn probability of a customer (BG/NBD or the learned model), none under
+    /// the rules.
+    pub fn model_churn(&self, customer: usize) -> Option<f64> {
+        match (&self.models, &self.learned_churn) {
+            (Some(models), _) => models.churn_probability(customer),
+            (None, Some(learned)) => learned.probability(customer),
+            (None, None) => None,
+        }
+    }
+
     /// Reads a little of everything `insight` and the reports read about a customer (see
     /// `Dataset::warm`).
     pub fn warm(&self, dataset: &Dataset, customer: usize) -> u64 {
@@ -200,9 +215,7 @@ impl Analysis {
             dataset,
             &self.config,
             customer,
-            self.models
-                .as_ref()
-                .and_then(|m| m.churn_probability(customer)),
+            self.model_churn(customer),
             &self.season,
             rule_of(&self.segment_rules, customer),
             self.peer_medians.get(customer).copied().flatten(),
@@ -232,9 +245,9 @@ impl Analysis {
                 settings.interval,
                 settings.bootstrap_draws,
             );
-            if let Some(prediction) = &insight.prediction {
-                insight.churn.probability = prediction.churn_probability;
-            }
+        }
+        if let Some(probability) = score.model_churn {
+            insight.churn.probability = probability;
         }
         insight
     }
@@ -255,7 +268,7 @@ impl Analysis {
                 has_gap: score.has_gap(),
                 revenue_gap: if score.has_gap() { score.gap_size } else { 0.0 },
                 potential_recovery: score.potential_revenue,
-                churn_risk: score.churn_points >= self.config.churn.risk_points,
+                churn_risk: score.at_churn_risk(&self.config),
             })
             .collect()
     }
@@ -269,6 +282,23 @@ impl Analysis {
 }
 
 impl CustomerScore {
+    /// At churn risk: the model's probability from `model.flag_probability` when the model is
+    /// in use, else the rules' points from `churn.risk_points` (one rule for every count).
+    pub fn at_churn_risk(&self, config: &Config) -> bool {
+        self.model_churn
+            .map_or(self.churn_points >= config.churn.risk_points, |p| {
+                p >= config.model.flag_probability
+            })
+    }
+
+    /// At high churn risk: from `model.high_risk_probability`, else `churn.high_risk_points`.
+    pub fn at_high_churn_risk(&self, config: &Config) -> bool {
+        self.model_churn
+            .map_or(self.churn_points >= config.churn.high_risk_points, |p| {
+                p >= config.model.high_risk_probability
+            })
+    }
+
     /// The four priority factors.
     pub fn factors(&self) -> ScoreFactors {
         ScoreFactors {
@@ -327,10 +357,11 @@ pub fn analyze_learned(
     learned: Option<std::sync::Arc<learned::LearnedRecovery>>,
 ) -> Analysis {
     let started = std::time::Instant::now();
-    let ((models, churn_model), season) = rayon::join(
-        || fit_models(dataset, config),
+    let (decision, season) = rayon::join(
+        || crate::model::decide::decide(dataset, config),
         || std::sync::Arc::new(season::Season::of(dataset, config)),
     );
+    let models = decision.models.clone();
     tracing::debug!(
         ms = started.elapsed().as_millis() as u64,
         "models and season"
@@ -366,7 +397,7 @@ pub fn analyze_learned(
     let mut scores: Vec<CustomerScore> = (0..dataset.customer_count())
         .into_par_iter()
         .map(|customer| {
-            let model_churn = models.as_ref().and_then(|m| m.churn_probability(customer));
+            let model_churn = decision.churn_probability(customer);
             let rule = rule_of(&segment_rules, customer);
             let mut score = CustomerScore {
                 model_churn,
@@ -405,9 +436,11 @@ pub fn analyze_learned(
     for (position, customer) in ranking.iter().enumerate() {
         scores[*customer].rank = position as u32 + 1;
     }
+    let churn_model = decision.method.key().to_string();
     Analysis {
         summary: Summary {
             churn_model: churn_model.clone(),
+            churn_model_note: decision.note.clone(),
             value_unit: dataset.unit,
             baseline_kind: Some(season.kind()),
             ..Summary::of(&scores, config, dataset.load.skipped_rows, dataset.as_of)
@@ -416,7 +449,9 @@ pub fn analyze_learned(
         ranking,
         config: config.clone(),
         models,
+        learned_churn: decision.learned.clone(),
         churn_model,
+        churn_model_note: decision.note,
         segments,
         season,
         segment_rules,
@@ -431,27 +466,6 @@ fn rule_of(segment_rules: &[u16], customer: usize) -> Option<usize> {
         .get(customer)
         .and_then(|r| r.checked_sub(1))
         .map(usize::from)
-}
-
-/// Fits the models when configured; on a failed fit the rules stay in use and the reason is
-/// kept.
-fn fit_models(
-    dataset: &Dataset,
-    config: &Config,
-) -> (
-    Option<std::sync::Arc<crate::model::predict::Models>>,
-    String,
-) {
-    if config.model.churn_model == crate::config::ChurnModel::Rules {
-        return (None, "rules".into());
-    }
-    match crate::model::predict::fit(dataset, config.model.horizon_weeks) {
-        Ok(models) => {
-            let method = models.method().to_string();
-            (Some(std::sync::Arc::new(models)), method)
-        }
-        Err(error) => (None, format!("rules (BG/NBD fit failed: {error})")),
-    }
 }
 
 /// Fills in the percentile factors and the priority of every customer with a gap.
@@ -503,8 +517,11 @@ pub fn sort_ranking(keys: &mut [RankKey], ids: &IdColumn) {
 /// so the list is reproducible.
 pub fn churn_list_order(a: (&CustomerScore, &str), b: (&CustomerScore, &str)) -> Ordering {
     let ((x, x_id), (y, y_id)) = (a, b);
-    y.churn_points
-        .cmp(&x.churn_points)
+    // The model's probability first when there is one (both or neither have one).
+    let probability = |s: &CustomerScore| s.model_churn.unwrap_or(0.0);
+    probability(y)
+        .total_cmp(&probability(x))
+        .then(y.churn_points.cmp(&x.churn_points))
         .then(
             y.weeks_since_last_purchase
                 .cmp(&x.weeks_since_last_purchase),

@@ -65,6 +65,7 @@ impl Partial {
         Self {
             summary: Summary {
                 churn_model: analysis.summary.churn_model.clone(),
+                churn_model_note: analysis.summary.churn_model_note.clone(),
                 value_unit: analysis.summary.value_unit,
                 baseline_kind: analysis.summary.baseline_kind,
                 ..counted

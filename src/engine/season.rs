@@ -149,9 +149,32 @@ impl Season {
             values[range.clone()].iter().sum::<f64>() / range.len() as f64
         };
         let level_spend = mean(level_window.clone(), weeks);
+        let (ratio, latest_ratio) =
+            self.ratios(customer, weeks, first, level_window, recent_window, config);
+        Some((level_spend * ratio, level_spend * latest_ratio))
+    }
+
+    /// How much the season changes a customer's spend from the `level` weeks to the `recent`
+    /// ones (mean to mean) and to the latest week: 1 without a seasonal baseline; else the
+    /// population's change, blended (`windows.own_season_weight`) with the customer's own
+    /// change over the same weeks a year earlier when they were buying then. `first` is the
+    /// customer's first week with spend.
+    pub fn ratios(
+        &self,
+        customer: usize,
+        weeks: &[f64],
+        first: usize,
+        level_window: std::ops::Range<usize>,
+        recent_window: std::ops::Range<usize>,
+        config: &Config,
+    ) -> (f64, f64) {
+        let n = weeks.len();
+        let mean = |range: std::ops::Range<usize>, values: &[f64]| {
+            values[range.clone()].iter().sum::<f64>() / range.len().max(1) as f64
+        };
         let (m, _) = self.profile_of(customer);
         if self.kind() != BaselineKind::Seasonal || m.len() != n {
-            return Some((level_spend, level_spend));
+            return (1.0, 1.0);
         }
         let population = mean(recent_window.clone(), m) / mean(level_window.clone(), m);
         let latest_population = m[n - 1] / mean(level_window.clone(), m);
@@ -166,8 +189,7 @@ impl Season {
             Some(own) => shrink * own + (1.0 - shrink) * population,
             None => population,
         };
-        let latest_ratio = ratio * latest_population / population.max(1e-12);
-        Some((level_spend * ratio, level_spend * latest_ratio))
+        (ratio, ratio * latest_population / population.max(1e-12))
     }
 }
 

@@ -24,8 +24,11 @@ pub struct Summary {
     pub potential_recovery_revenue: f64,
     pub skipped_rows: u64,
     pub as_of: Option<NaiveDate>,
-    /// Which churn probability the analysis used ("rules", "bgnbd", or a fallback note).
+    /// Which churn probability the analysis used: `bgnbd`, `bgnbd+logistic`, `logistic` or
+    /// `rules` (see `model::decide`).
     pub churn_model: String,
+    /// Why, when it is a fallback or comes without intervals.
+    pub churn_model_note: Option<String>,
     /// What the amounts count: "currency", or "purchases" for a log read without amounts.
     pub value_unit: crate::text::ValueUnit,
     /// The expected spend the recent weeks were compared with.
@@ -37,11 +40,9 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// The model the user asked for could not be used: what happened instead, and why.
+    /// What happened instead of the model the user asked for, or what it lacks, and why.
     pub fn model_fallback(&self) -> Option<&str> {
-        self.churn_model
-            .starts_with("rules (")
-            .then_some(self.churn_model.as_str())
+        self.churn_model_note.as_deref()
     }
 
     pub fn of(
@@ -86,10 +87,8 @@ impl Summary {
                 sums[0].add(score.gap_size);
                 sums[1].add(score.potential_revenue);
             }
-            summary.churn_risk_customers +=
-                usize::from(score.churn_points >= config.churn.risk_points);
-            summary.high_churn_risk_customers +=
-                usize::from(score.churn_points >= config.churn.high_risk_points);
+            summary.churn_risk_customers += usize::from(score.at_churn_risk(config));
+            summary.high_churn_risk_customers += usize::from(score.at_high_churn_risk(config));
         }
         summary.gaps_by_type = GapType::ALL
             .iter()

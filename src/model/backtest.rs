@@ -20,6 +20,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Case {
     pub summary: CustomerSummary,
+    /// The churn probability the product shows for the customer at the calibration end
+    /// (`analyze --as-of`, whatever `model::decide` chose).
+    pub product_churn: f64,
     pub rule_points: u32,
     pub rule_has_gap: bool,
     pub rule_risk_points: u32,
@@ -42,8 +45,11 @@ pub struct Flagging {
 /// Everything the backtest reports (JSON field names are documented in the README).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
+    /// The churn probability scored as `auc_model`: what `analyze` uses on these data.
+    pub churn_model: String,
+    pub churn_model_note: Option<String>,
     /// Why BG/NBD's own forecasts are not usable on these data, when they are not (its
-    /// rankings are still scored; the product falls back to the rules there).
+    /// rankings are still scored when it could be fitted at all).
     pub bgnbd_warning: Option<String>,
     pub holdout_customers: usize,
     /// The baseline forecast of holdout spend: customers forecast, share of them whose actual
@@ -55,9 +61,18 @@ pub struct Report {
     pub holdout_churned: usize,
     pub holdout_weeks: f64,
     pub auc_rules: f64,
-    /// The product's churn probability: the calibration-trained logistic model when it could
-    /// be trained, else BG/NBD P(no purchase).
+    /// The product's churn probability (see `churn_model`).
     pub auc_model: f64,
+    /// Mean squared error of the product's probability against "no purchase in the holdout",
+    /// and of predicting the holdout's base rate for everyone.
+    pub brier_model: f64,
+    pub brier_base_rate: f64,
+    /// The base rate: the share who made no purchase in the holdout.
+    pub base_rate: f64,
+    /// The count-weighted mean |mean predicted − observed share| over the deciles.
+    pub calibration_error: f64,
+    /// Deciles of predicted probability: mean predicted, observed share, count.
+    pub reliability: Vec<ReliabilityBin>,
     pub auc_bgnbd_no_purchase: f64,
     pub auc_bgnbd_expected_purchases: f64,
     pub auc_recency: f64,
@@ -73,6 +88,52 @@ pub struct Report {
     pub rmse_spend_model: f64,
     pub mae_spend_rules: f64,
     pub rmse_spend_rules: f64,
+}
+
+/// One decile of a reliability table.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ReliabilityBin {
+    pub mean_predicted: f64,
+    pub observed_share: f64,
+    pub count: usize,
+}
+
+/// The reliability table of `probabilities` for `outcomes`: ten groups of (nearly) equal size
+/// by predicted probability, each with its mean prediction and observed share; and the
+/// count-weighted mean absolute gap between the two.
+pub fn reliability(probabilities: &[f64], outcomes: &[bool]) -> (Vec<ReliabilityBin>, f64) {
+    let mut order: Vec<usize> = (0..probabilities.len()).collect();
+    order.sort_by(|a, b| probabilities[*a].total_cmp(&probabilities[*b]));
+    let n = order.len();
+    let mut bins = Vec::new();
+    let mut weighted_gap = 0.0;
+    for decile in 0..10 {
+        let (from, to) = (n * decile / 10, n * (decile + 1) / 10);
+        if from == to {
+            continue;
+        }
+        let members = &order[from..to];
+        let count = members.len();
+        let mean_predicted = members.iter().map(|&i| probabilities[i]).sum::<f64>() / count as f64;
+        let observed_share = members.iter().filter(|&&i| outcomes[i]).count() as f64 / count as f64;
+        weighted_gap += count as f64 * (mean_predicted - observed_share).abs();
+        bins.push(ReliabilityBin {
+            mean_predicted,
+            observed_share,
+            count,
+        });
+    }
+    (bins, weighted_gap / n.max(1) as f64)
+}
+
+/// Mean squared error of probabilities against outcomes.
+pub fn brier(probabilities: &[f64], outcomes: &[bool]) -> f64 {
+    probabilities
+        .iter()
+        .zip(outcomes)
+        .map(|(p, y)| (p - f64::from(u8::from(*y))).powi(2))
+        .sum::<f64>()
+        / probabilities.len().max(1) as f64
 }
 
 /// Area under the ROC curve of `scores` for `positives` (ties count half: Mann-Whitney).
@@ -146,9 +207,8 @@ fn errors(predicted: &[f64], actual: &[f64]) -> (f64, f64) {
 /// Scores the cases.
 pub fn run(
     cases: &[Case],
-    model: &bgnbd::Params,
+    model: Option<&bgnbd::Params>,
     spend: Option<&gamma_gamma::Params>,
-    learned: Option<&[f64]>,
     horizon_weeks: f64,
     decline_pct: f64,
 ) -> Report {
@@ -156,23 +216,27 @@ pub fn run(
         .iter()
         .map(|c| c.summary.holdout_purchases == 0)
         .collect();
+    // BG/NBD's own figures are NaN (JSON null) when it could not be fitted.
     let bgnbd_churn: Vec<f64> = cases
         .iter()
         .map(|c| {
             let s = &c.summary;
-            model.p_no_purchase(horizon_weeks, f64::from(s.x), s.t_x, s.t)
+            model.map_or(f64::NAN, |m| {
+                m.p_no_purchase(horizon_weeks, f64::from(s.x), s.t_x, s.t)
+            })
         })
         .collect();
-    let model_churn: Vec<f64> = learned.map_or_else(|| bgnbd_churn.clone(), <[f64]>::to_vec);
+    let model_churn: Vec<f64> = cases.iter().map(|c| c.product_churn).collect();
     let rule_scores: Vec<f64> = cases.iter().map(|c| f64::from(c.rule_points)).collect();
     let recency: Vec<f64> = cases.iter().map(|c| c.summary.t - c.summary.t_x).collect();
     let predicted_purchases: Vec<f64> = cases
         .iter()
         .map(|c| {
             let s = &c.summary;
-            model
-                .expected_purchases(horizon_weeks, f64::from(s.x), s.t_x, s.t)
-                .unwrap_or(0.0)
+            model.map_or(f64::NAN, |m| {
+                m.expected_purchases(horizon_weeks, f64::from(s.x), s.t_x, s.t)
+                    .unwrap_or(0.0)
+            })
         })
         .collect();
     let actual_purchases: Vec<f64> = cases
@@ -229,7 +293,16 @@ pub fn run(
     let forecast_points: Vec<f64> = forecast.iter().map(|f| f.0).collect();
     let forecast_actuals: Vec<f64> = forecast.iter().map(|f| f.3).collect();
     let (mae_spend_forecast, _) = errors(&forecast_points, &forecast_actuals);
+    let base_rate = churned.iter().filter(|c| **c).count() as f64 / churned.len().max(1) as f64;
+    let (reliability, calibration_error) = reliability(&model_churn, &churned);
     Report {
+        churn_model: String::new(),
+        churn_model_note: None,
+        brier_model: brier(&model_churn, &churned),
+        brier_base_rate: brier(&vec![base_rate; churned.len()], &churned),
+        base_rate,
+        calibration_error,
+        reliability,
         bgnbd_warning: None,
         holdout_customers: cases.len(),
         forecast_customers: forecast.len(),

@@ -310,22 +310,40 @@ pub fn fit_checked(rows: &[Rfm]) -> Result<Fit, FitError> {
     Ok(fit)
 }
 
-/// Whether a fit is usable for forecasts and intervals (see [`fit_checked`]).
-pub fn check(fit: &Fit) -> Result<(), FitError> {
+/// Whether a fit describes the data at all: parameters running off without bound, or a
+/// dropout Beta with `a` = 1 exactly, mean customers buying at one common, steady rate, and
+/// no forecast of this model is worth showing.
+pub fn check_describes(fit: &Fit) -> Result<(), FitError> {
     let p = fit.params;
-    let degenerate = p.r > 1e4 || p.alpha > 1e6 || (p.a - 1.0).abs() < 1e-6;
-    if degenerate || fit.std_errors.is_none() {
-        let why = if degenerate {
-            "customers buy at one common, steady rate (purchases nearly every week?)"
-        } else {
-            "its standard errors cannot be estimated"
-        };
+    if p.r > 1e4 || p.alpha > 1e6 || (p.a - 1.0).abs() < 1e-6 {
         return Err(FitError::Degenerate(format!(
-            "fitted r {:.3e}, alpha {:.3e}, a {:.3}, b {:.3e}: {why}",
+            "fitted r {:.3e}, alpha {:.3e}, a {:.3}, b {:.3e}: customers buy at one common, steady rate (purchases nearly every week?)",
             p.r, p.alpha, p.a, p.b
         )));
     }
     Ok(())
+}
+
+/// Why a fit that describes the data has no standard errors (a parameter at its boundary,
+/// e.g. a dropout `a` → 0 in many invoice logs): its point estimates serve, its intervals
+/// do not.
+pub fn without_intervals(fit: &Fit) -> Option<String> {
+    let p = fit.params;
+    fit.std_errors.is_none().then(|| {
+        format!(
+            "BG/NBD's standard errors cannot be estimated (r {:.3e}, alpha {:.3e}, a {:.3}, b {:.3e}: a parameter at its boundary): point estimates used, intervals unavailable",
+            p.r, p.alpha, p.a, p.b
+        )
+    })
+}
+
+/// Whether a fit is usable for forecasts and intervals (see [`fit_checked`]).
+pub fn check(fit: &Fit) -> Result<(), FitError> {
+    check_describes(fit)?;
+    match without_intervals(fit) {
+        Some(why) => Err(FitError::Degenerate(why)),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

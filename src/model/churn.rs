@@ -1,22 +1,37 @@
 //! A churn probability learned inside the calibration period: the calibration window is split
 //! at `calibration end − horizon`, a logistic regression learns "no purchase in the last part"
-//! from features of the first part (recency, frequency, age, BG/NBD P(alive), spend), and the
-//! learned weights are applied to the same features at the calibration end. No holdout data is
-//! used, so a backtest of it is honest.
+//! from features of the first part (recency, frequency, age, spend, and BG/NBD P(alive) when
+//! BG/NBD describes the data), and the learned weights are applied to the same features at
+//! the calibration end. No holdout data is used, so a backtest of it is honest. Without
+//! BG/NBD (data it cannot describe) the same model is learned from the other four features.
 
 use super::bgnbd;
 use super::summary::CustomerSummary;
 
-/// Features of one customer (standardised before fitting).
-pub fn features(summary: &CustomerSummary, model: &bgnbd::Params) -> Vec<f64> {
+/// Features of one customer (standardised before fitting): recency, frequency, age, spend,
+/// and BG/NBD P(alive) when a model is given.
+pub fn features(summary: &CustomerSummary, model: Option<&bgnbd::Params>) -> Vec<f64> {
     let x = f64::from(summary.x);
-    vec![
+    let mut row = vec![
         summary.t - summary.t_x,
         (1.0 + x).ln(),
         summary.t,
-        model.p_alive(x, summary.t_x, summary.t),
         (1.0 + summary.mean_repeat_spend).ln(),
-    ]
+    ];
+    if let Some(model) = model {
+        row.push(model.p_alive(x, summary.t_x, summary.t));
+    }
+    row
+}
+
+/// What the learned model reads besides the summaries.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Features {
+    /// BG/NBD P(alive) too, from a fit of the first part of the period (started near this
+    /// fit of the whole period).
+    WithBgnbd(bgnbd::Params),
+    /// Recency, frequency, age and spend only.
+    Plain,
 }
 
 /// The ridge penalty on the standardised weights: keeps Newton's steps finite when a feature
@@ -73,6 +88,25 @@ pub struct Logistic {
     scales: Vec<f64>,
     /// Intercept first.
     weights: Vec<f64>,
+    /// The weeks its label looked ahead ("no purchase in the next `label_weeks`"): the
+    /// horizon when the data are long enough, else less (see [`at_horizon`]).
+    pub label_weeks: f64,
+    /// The BG/NBD fit its P(alive) feature came from (the first part of the period), kept so
+    /// the feature means the same when the model is applied: a fit of the whole period can
+    /// judge the same customer very differently where BG/NBD barely describes the data.
+    pub feature_model: Option<bgnbd::Params>,
+}
+
+/// A probability of no purchase in `label_weeks` carried to `horizon` weeks, as if each
+/// stretch of `label_weeks` were an independent chance to buy (p^(horizon / label_weeks)):
+/// unchanged when they are equal, and monotone, so the ranking is the model's own. (A
+/// per-customer purchase model's ratio ranks worse where that model misjudges the data, as
+/// BG/NBD does weekly shoppers.)
+pub fn at_horizon(probability: f64, label_weeks: f64, horizon: f64) -> f64 {
+    if (label_weeks - horizon).abs() < 1e-9 || label_weeks <= 0.0 {
+        return probability;
+    }
+    probability.powf(horizon / label_weeks).clamp(0.0, 1.0)
 }
 
 impl Logistic {
@@ -116,7 +150,14 @@ impl Logistic {
             means,
             scales,
             weights,
+            label_weeks: 0.0,
+            feature_model: None,
         })
+    }
+
+    /// P(no purchase in `label_weeks`) of a customer, from their summary.
+    pub fn probability_of(&self, summary: &CustomerSummary) -> f64 {
+        self.probability(&features(summary, self.feature_model.as_ref()))
     }
 
     /// P(label) for one row of features.
@@ -131,6 +172,39 @@ impl Logistic {
     }
 }
 
+/// Whether BG/NBD's P(alive) (from `model`) improves the held-out log loss of the learned
+/// model: a fixed 70/30 split of the customers by position.
+fn helps(inner: &[CustomerSummary], labels: &[bool], model: &bgnbd::Params) -> bool {
+    let held_out = |i: usize| i % 10 >= 7;
+    let log_loss = |with: Option<&bgnbd::Params>| -> Option<f64> {
+        let rows: Vec<Vec<f64>> = inner.iter().map(|s| features(s, with)).collect();
+        let (train, train_labels): (Vec<Vec<f64>>, Vec<bool>) = rows
+            .iter()
+            .zip(labels)
+            .enumerate()
+            .filter(|(i, _)| !held_out(*i))
+            .map(|(_, (row, label))| (row.clone(), *label))
+            .unzip();
+        let fitted = Logistic::fit(&train, &train_labels)?;
+        let (sum, count) = rows
+            .iter()
+            .zip(labels)
+            .enumerate()
+            .filter(|(i, _)| held_out(*i))
+            .fold((0.0, 0usize), |(sum, count), (_, (row, label))| {
+                let p = fitted.probability(row).clamp(1e-9, 1.0 - 1e-9);
+                let loss = if *label { -p.ln() } else { -(1.0 - p).ln() };
+                (sum + loss, count + 1)
+            });
+        (count > 0 && sum.is_finite()).then(|| sum / count as f64)
+    };
+    match (log_loss(Some(model)), log_loss(None)) {
+        (Some(with), Some(without)) => with < without,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
 /// Trains the logistic model inside the period that ends on `calibration_end` (a day
 /// number): the last third of the period (at most `horizon_weeks`) plays the holdout. `None`
 /// when the period is too short, BG/NBD cannot be fitted on the first part, or the split has
@@ -140,7 +214,7 @@ pub fn train(
     summaries: &[Option<CustomerSummary>],
     calibration_end: i32,
     horizon_weeks: f64,
-    near: Option<bgnbd::Params>,
+    with: Features,
 ) -> Option<Logistic> {
     use super::summary;
     use rayon::prelude::*;
@@ -156,21 +230,35 @@ pub fn train(
         .into_iter()
         .flatten()
         .collect();
-    let rows = summary::compress(inner.iter().map(|s| (f64::from(s.x), s.t_x, s.t)));
     // Only a feature (P(alive)) comes from this fit, so a degenerate one still serves.
-    // The fit over the whole period (`near`) starts the search close to this one's optimum,
-    // and a sample of a large population suffices: only a feature comes from this fit.
-    let inner_model = bgnbd::maximum(&bgnbd::sample(&rows), near).ok()?;
-    let features: Vec<Vec<f64>> = inner
-        .par_iter()
-        .map(|s| features(s, &inner_model))
-        .collect();
+    // The fit over the whole period starts the search close to this one's optimum, and a
+    // sample of a large population suffices: only a feature comes from this fit.
+    let inner_model = match with {
+        Features::WithBgnbd(near) => {
+            let rows = summary::compress(inner.iter().map(|s| (f64::from(s.x), s.t_x, s.t)));
+            Some(bgnbd::maximum(&bgnbd::sample(&rows), Some(near)).ok()?)
+        }
+        Features::Plain => None,
+    };
     let labels: Vec<bool> = inner.iter().map(|s| s.holdout_purchases == 0).collect();
     let churned = labels.iter().filter(|l| **l).count();
     if churned < 10 || labels.len() - churned < 10 {
         return None;
     }
-    let logistic = Logistic::fit(&features, &labels)?;
+    // With BG/NBD, its P(alive) is a feature only when it earns its place: both models are
+    // fitted on 70 % of the customers and judged by log loss on the other 30 % (where BG/NBD
+    // barely describes the data, its P(alive) misleads the model).
+    let feature_model = match inner_model {
+        Some(model) if !helps(&inner, &labels, &model) => None,
+        other => other,
+    };
+    let features: Vec<Vec<f64>> = inner
+        .par_iter()
+        .map(|s| features(s, feature_model.as_ref()))
+        .collect();
+    let mut logistic = Logistic::fit(&features, &labels)?;
+    logistic.label_weeks = inner_weeks;
+    logistic.feature_model = feature_model;
     // A degenerate fit (constant or non-finite output) is no model.
     let outputs: Vec<f64> = features.iter().map(|f| logistic.probability(f)).collect();
     let finite = outputs.iter().all(|p| p.is_finite());

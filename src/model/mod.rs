@@ -5,6 +5,7 @@
 pub mod backtest;
 pub mod bgnbd;
 pub mod churn;
+pub mod decide;
 pub mod fit;
 pub mod gamma_gamma;
 pub mod hyp2f1;

@@ -73,14 +73,17 @@ pub fn fit(dataset: &Dataset, horizon_weeks: f64) -> Result<Models, super::fit::
     // model, which starts from BG/NBD's optimum.
     let (purchase_models, spend) = rayon::join(
         || {
-            let bgnbd = bgnbd::fit_checked(&rows)?;
+            // Point estimates serve without standard errors (see `decide`); only a fit that
+            // does not describe the data is refused.
+            let bgnbd = bgnbd::fit(&rows)?;
+            bgnbd::check_describes(&bgnbd)?;
             tracing::debug!(ms = elapsed_ms(), "BG/NBD fitted");
             let logistic = super::churn::train(
                 &purchases,
                 &summaries,
                 end,
                 horizon_weeks,
-                Some(bgnbd.params),
+                super::churn::Features::WithBgnbd(bgnbd.params),
             );
             tracing::debug!(ms = elapsed_ms(), "churn model trained");
             Ok((bgnbd, logistic))
@@ -103,19 +106,20 @@ impl Models {
     pub fn churn_probability(&self, customer: usize) -> Option<f64> {
         let s = self.summaries.get(customer)?.as_ref()?;
         let bg = &self.bgnbd.params;
+        let x = f64::from(s.x);
         Some(match &self.logistic {
-            Some(logistic) => logistic.probability(&super::churn::features(s, bg)),
-            None => bg.p_no_purchase(self.horizon_weeks, f64::from(s.x), s.t_x, s.t),
+            Some(logistic) => super::churn::at_horizon(
+                logistic.probability_of(s),
+                logistic.label_weeks,
+                self.horizon_weeks,
+            ),
+            None => bg.p_no_purchase(self.horizon_weeks, x, s.t_x, s.t),
         })
     }
 
-    /// "bgnbd+logistic" or "bgnbd".
-    pub fn method(&self) -> &'static str {
-        if self.logistic.is_some() {
-            "bgnbd+logistic"
-        } else {
-            "bgnbd"
-        }
+    /// Whether the forecasts carry intervals (BG/NBD's standard errors could be estimated).
+    pub fn has_intervals(&self) -> bool {
+        self.bgnbd.std_errors.is_some()
     }
 
     fn expected_spend(

@@ -12,12 +12,23 @@ pub fn rationale(insight: &CustomerInsight, config: &Config) -> String {
     };
     let profile = &insight.profile;
     let mut text = gap.rationale(insight.unit);
-    text.push_str(&format!(
-        " Baseline {} per week, recent average {} ({:+.1}%).",
-        insight.unit.amount(profile.baseline_avg),
-        insight.unit.amount(profile.recent_avg),
-        profile.trend_pct
-    ));
+    // In model mode the gap's own sentence names the customer's usual spend; the fixed
+    // baseline window may lie inside a long quiet spell and read $0.00.
+    let own_sentence = gap.sigmas.is_some()
+        || (gap.kind == GapType::ZeroSpend && insight.model_churn.is_some() && gap.expected > 0.0);
+    if own_sentence && gap.kind == GapType::ZeroSpend {
+        text.push_str(&format!(
+            " Usual spend {} per week before the spell.",
+            insight.unit.amount(gap.expected)
+        ));
+    } else if !own_sentence {
+        text.push_str(&format!(
+            " Baseline {} per week, recent average {} ({:+.1}%).",
+            insight.unit.amount(profile.baseline_avg),
+            insight.unit.amount(profile.recent_avg),
+            profile.trend_pct
+        ));
+    }
     if profile.weeks_since_last_purchase > 0 && gap.kind != GapType::ZeroSpend {
         text.push_str(&format!(
             " No purchase for {} week(s).",
@@ -32,8 +43,18 @@ pub fn rationale(insight: &CustomerInsight, config: &Config) -> String {
     if !others.is_empty() {
         text.push_str(&format!(" Also: {}.", others.join(", ")));
     }
-    if insight.churn.is_high_risk(config) {
-        text.push_str(&format!(" High churn risk ({:.2}).", insight.churn.score()));
+    match insight.model_churn {
+        Some(p) if p >= config.model.high_risk_probability => {
+            text.push_str(&format!(
+                " High churn risk ({:.0}% by the model).",
+                p * 100.0
+            ));
+        }
+        Some(_) => {}
+        None if insight.churn.is_high_risk(config) => {
+            text.push_str(&format!(" High churn risk ({:.2}).", insight.churn.score()));
+        }
+        None => {}
     }
     if let Some(rule) = insight
         .segment_rule

@@ -41,8 +41,13 @@ pub fn priority(config: &Config, analysis: &Analysis) -> String {
         ),
         None => "by opportunity type".to_string(),
     };
+    let churn_basis = if analysis.models.is_some() || analysis.learned_churn.is_some() {
+        "10 × the model's churn probability"
+    } else {
+        "churn points / 10"
+    };
     format!(
-        "**Priority score (0–10):** revenue impact {:.2} (percentile of the gap in dollars), churn risk {:.2} (churn points / 10), customer value {:.2} (percentile of total spend), recovery probability {:.2} ({recovery_basis}); ties broken by gap size, churn, then id.",
+        "**Priority score (0–10):** revenue impact {:.2} (percentile of the gap in dollars), churn risk {:.2} ({churn_basis}), customer value {:.2} (percentile of total spend), recovery probability {:.2} ({recovery_basis}); ties broken by gap size, churn, then id.",
         weights.revenue_impact,
         weights.churn_risk,
         weights.customer_value,
@@ -52,6 +57,12 @@ pub fn priority(config: &Config, analysis: &Analysis) -> String {
 
 /// The gap per week.
 pub fn gap_per_week(config: &Config) -> String {
+    if config.model.churn_model != crate::config::ChurnModel::Rules {
+        return format!(
+            "**Gap per week:** how far below its expected level the primary gap's spend is, in the data's currency per week: for a shortfall, the recent weeks against what this customer usually spends (their own level over the {} weeks before, adjusted for season and their own yearly pattern), flagged only when at least {:.1} standard deviations of their own week-to-week variation below it; for a quiet customer, the latest week against their usual spend before the spell; for below peers, the recent weeks against the peers' median. Totals count each customer's primary gap once.",
+            config.windows.reference_weeks, config.gaps.shortfall_sigmas
+        );
+    }
     format!(
         "**Gap per week:** how far below its expected level the primary gap's spend is, in the data's currency per week: the recent {}-week average against the baseline for a declining customer, the latest week against the baseline for below baseline and zero spend. Totals count each customer's primary gap once.",
         config.windows.recent_weeks
@@ -65,9 +76,16 @@ pub fn churn(config: &Config, analysis: &Analysis) -> String {
         f64::from(config.churn.risk_points) / 100.0,
         f64::from(config.churn.high_risk_points) / 100.0
     );
-    match analysis.summary.model_fallback() {
-        None if analysis.models.is_some() => format!(
-            "**Churn probability:** 1 − P(alive) from the BG/NBD model fitted on this data (the chance the customer has stopped buying); {rules} when the model is not used."
+    let horizon = config.model.horizon_weeks;
+    match analysis.churn_model.as_str() {
+        "bgnbd" => format!(
+            "**Churn probability:** the chance of no purchase in the next {horizon} weeks, from the BG/NBD model fitted on this data; {rules} when the model is not used."
+        ),
+        "bgnbd+logistic" => format!(
+            "**Churn probability:** the chance of no purchase in the next {horizon} weeks, from a logistic model learned on this data's own earlier weeks (recency, frequency, customer age, spend and the BG/NBD P(alive)), checked for calibration by `revgap backtest`; {rules} when the model is not used."
+        ),
+        "logistic" => format!(
+            "**Churn probability:** the chance of no purchase in the next {horizon} weeks, from a logistic model learned on this data's own earlier weeks (recency, frequency, customer age, spend), checked for calibration by `revgap backtest`; {rules} when the model is not used."
         ),
         _ => format!("**Churn probability:** from {rules}."),
     }

@@ -49,6 +49,8 @@ struct SummaryOut {
     skipped_rows: u64,
     as_of: Option<String>,
     churn_model: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    churn_model_note: Option<String>,
     new_customers: usize,
     value_unit: crate::text::ValueUnit,
     baseline_kind: &'static str,
@@ -68,6 +70,7 @@ fn summary_out(summary: &Summary) -> SummaryOut {
         skipped_rows: summary.skipped_rows,
         as_of: summary.as_of.map(|d| d.to_string()),
         churn_model: summary.churn_model.clone(),
+        churn_model_note: summary.churn_model_note.clone(),
         new_customers: summary.new_customers,
         value_unit: summary.value_unit,
         baseline_kind: summary

@@ -124,7 +124,7 @@ fn executive_summary(context: &ReportContext, out: &mut String) {
         _ => {}
     }
     if let Some(why) = summary.model_fallback() {
-        let _ = writeln!(out, "- **Churn Model:** {why}");
+        let _ = writeln!(out, "- **Churn Model:** {}: {why}", summary.churn_model);
     }
     if summary.value_unit == crate::text::ValueUnit::Purchases {
         let _ = writeln!(
@@ -312,7 +312,7 @@ fn churn_section(context: &ReportContext, out: &mut String) {
     let config = context.config;
     let scores = &context.analysis.scores;
     let mut high: Vec<usize> = (0..scores.len())
-        .filter(|c| scores[*c].churn_points >= config.churn.high_risk_points)
+        .filter(|c| scores[*c].at_high_churn_risk(config))
         .collect();
     let ids = &context.dataset.customer_ids;
     let order = |a: &usize, b: &usize| {
@@ -326,21 +326,32 @@ fn churn_section(context: &ReportContext, out: &mut String) {
     }
     high.sort_by(order);
     let _ = writeln!(out, "## High Churn Risk Customers\n");
-    let _ = writeln!(
-        out,
-        "**Total:** {} customers with churn score ≥ {:.2} (high risk); {} more at ≥ {:.2}.\n",
-        // The summary counts everyone; a streamed analysis holds only the listed few.
-        count(context.analysis.summary.high_churn_risk_customers),
-        f64::from(config.churn.high_risk_points) / 100.0,
+    // The summary counts everyone; a streamed analysis holds only the listed few.
+    let summary = &context.analysis.summary;
+    let (high_count, more) = (
+        count(summary.high_churn_risk_customers),
         count(
-            context
-                .analysis
-                .summary
+            summary
                 .churn_risk_customers
-                .saturating_sub(context.analysis.summary.high_churn_risk_customers)
+                .saturating_sub(summary.high_churn_risk_customers),
         ),
-        f64::from(config.churn.risk_points) / 100.0
     );
+    if context.analysis.churn_model == "rules" {
+        let _ = writeln!(
+            out,
+            "**Total:** {high_count} customers with churn score ≥ {:.2} (high risk); {more} more at ≥ {:.2}.\n",
+            f64::from(config.churn.high_risk_points) / 100.0,
+            f64::from(config.churn.risk_points) / 100.0
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "**Total:** {high_count} customers with churn probability ≥ {:.0}% ({}, high risk); {more} more at ≥ {:.0}%.\n",
+            config.model.high_risk_probability * 100.0,
+            context.analysis.churn_model,
+            config.model.flag_probability * 100.0
+        );
+    }
     if shown > 0 {
         let _ = writeln!(out, "**Showing Top {shown}:**\n");
     }

@@ -140,13 +140,13 @@ pub fn explain(state: &AppState, field: Field) -> Vec<String> {
         },
         Field::Churn => {
             let factors: Vec<&str> = insight.churn.factors.iter().map(|f| f.key()).collect();
-            let model = match &insight.prediction {
-                Some(prediction) => format!(
-                    "BG/NBD P(alive) {:.0}%, so {:.0}% churn",
-                    prediction.p_alive * 100.0,
-                    (1.0 - prediction.p_alive) * 100.0
+            let model = match (analysis.churn_model.as_str(), &insight.prediction) {
+                ("rules", _) => "the rules".to_string(),
+                (method, Some(prediction)) => format!(
+                    "the {method} model (BG/NBD P(alive) {:.0}%)",
+                    prediction.p_alive * 100.0
                 ),
-                None => format!("the rules ({})", analysis.churn_model),
+                (method, None) => format!("the {method} model"),
             };
             this(format!(
                 "{:.0}% from {model}; rule score {:.2} from {}; last purchase {} week(s) ago.",

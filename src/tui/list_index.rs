@@ -76,7 +76,11 @@ fn compare(column: SortColumn, dataset: &Dataset, analysis: &Analysis, a: u32, b
         SortColumn::GapType => x.primary.cmp(&y.primary),
         SortColumn::Severity => y.primary_severity.cmp(&x.primary_severity),
         SortColumn::GapAmount => y.gap_size.total_cmp(&x.gap_size),
-        SortColumn::Churn => y.churn_points.cmp(&x.churn_points),
+        // The column shows the model's probability when there is one; sort by what is shown.
+        SortColumn::Churn => analysis
+            .churn_probability(b as usize)
+            .total_cmp(&analysis.churn_probability(a as usize))
+            .then_with(|| y.churn_points.cmp(&x.churn_points)),
         SortColumn::Potential => y.potential_revenue.total_cmp(&x.potential_revenue),
         SortColumn::Revenue => y.total_revenue.total_cmp(&x.total_revenue),
         SortColumn::LastBuy => y

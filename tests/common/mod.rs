@@ -138,3 +138,4 @@ pub const SMALL_CAMPAIGNS: [&str; 2] = [
         "/tests/data/valid/small_campaigns.toml"
     ),
 ];
+pub mod panels;

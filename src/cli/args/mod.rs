@@ -501,26 +501,43 @@ impl LlmBatchArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct GenerateArgs {
-    /// Number of customers.
-    #[arg(long, default_value_t = 200)]
-    pub customers: usize,
-    /// Number of weeks.
-    #[arg(long, default_value_t = 12)]
-    pub weeks: usize,
+    /// Number of customers (default: 1,000; 200 for --shape original and seasonal).
+    #[arg(long)]
+    pub customers: Option<usize>,
+    /// Number of weeks (default: 104, two years; 12 for --shape original).
+    #[arg(long)]
+    pub weeks: Option<usize>,
     /// Random seed (same seed, same files).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// First week start date (default 2025-09-06; with --seasonal, so the data end on
-    /// 2026-01-24).
-    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    /// What the customers look like: retail (rhythms, start times, seasons, decliners and
+    /// stoppers; the truth in truth.csv), original (the original system's 12-week shape) or
+    /// seasonal (holiday peaks, January dips, late decliners; truth.csv).
+    #[arg(long, value_enum, default_value_t = GenerateShape::Retail)]
+    pub shape: GenerateShape,
+    /// First week start date (default: --shape original starts on 2025-09-06; the others
+    /// end at --end).
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg, conflicts_with = "end")]
     pub start: Option<NaiveDate>,
-    /// Two years or more with seasons (holiday peaks, January dips), steady shoppers and late
-    /// decliners; the truth goes to truth.csv.
-    #[arg(long)]
+    /// The last day the data may cover: the last week is the last Saturday-to-Friday week
+    /// ending by then (default: yesterday, so the data end at the last full week).
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    pub end: Option<NaiveDate>,
+    /// The same as --shape seasonal.
+    #[arg(long, conflicts_with = "shape")]
     pub seasonal: bool,
-    /// Output directory.
+    /// Output directory: customers.csv, weekly_spend.csv, contacts.csv (and truth.csv for
+    /// the retail and seasonal shapes).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+}
+
+/// The shapes of generated data (see `data::generate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GenerateShape {
+    Retail,
+    Original,
+    Seasonal,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -127,6 +127,10 @@ fn write_gap(w: &mut JsonBytes, gap: &Gap) {
     w.rounded(gap.expected, 2);
     w.key("weeks_at_risk");
     w.u64(gap.weeks_at_risk as u64);
+    if let Some(sigmas) = gap.sigmas {
+        w.key("sigmas");
+        w.f64(sigmas);
+    }
     w.end_object();
 }
 

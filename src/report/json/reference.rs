@@ -18,6 +18,8 @@ pub(crate) struct GapOut {
     current: f64,
     expected: f64,
     weeks_at_risk: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sigmas: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -136,6 +138,7 @@ pub(crate) fn gap_out(gap: &Gap) -> GapOut {
         current: round(gap.current, 2),
         expected: round(gap.expected, 2),
         weeks_at_risk: gap.weeks_at_risk,
+        sigmas: gap.sigmas,
     }
 }
 

@@ -228,14 +228,25 @@ fn facts(
     ]));
     // Campaigns the customer is in: before anyone contacts them again.
     first.extend(super::campaigns::detail_lines(state, theme));
-    let mut rest = vec![Line::from(format!(
-        "Baseline {} · recent {} · latest {} · trend {:+.1}% · last buy {} wk ago",
-        insight.unit.amount(profile.baseline_avg),
-        insight.unit.amount(profile.recent_avg),
-        insight.unit.amount(profile.latest_week),
-        profile.trend_pct,
-        profile.weeks_since_last_purchase
-    ))];
+    let usual = judged_against(insight).map(|gap| (gap.expected, gap.sigmas));
+    let mut rest = vec![Line::from(match usual {
+        Some((expected, sigmas)) => format!(
+            "Usual {} · recent {} · latest {}{} · last buy {} wk ago",
+            insight.unit.amount(expected),
+            insight.unit.amount(profile.recent_avg),
+            insight.unit.amount(profile.latest_week),
+            sigmas.map_or(String::new(), |s| format!(" · {s:.1} sd below usual")),
+            profile.weeks_since_last_purchase
+        ),
+        None => format!(
+            "Baseline {} · recent {} · latest {} · trend {:+.1}% · last buy {} wk ago",
+            insight.unit.amount(profile.baseline_avg),
+            insight.unit.amount(profile.recent_avg),
+            insight.unit.amount(profile.latest_week),
+            profile.trend_pct,
+            profile.weeks_since_last_purchase
+        ),
+    })];
     if let Some(prediction) = &insight.prediction {
         rest.push(Line::from(Span::styled(
             crate::report::format::prediction_line(
@@ -279,12 +290,32 @@ fn facts(
     if !state.weekly_table {
         rest.push(Line::from(vec![
             Span::styled("━ weekly spend  ", theme.chart_spend()),
-            Span::styled("•• baseline  ", theme.chart_baseline()),
+            Span::styled(
+                format!("•• {}  ", reference(insight).0),
+                theme.chart_baseline(),
+            ),
             Span::styled("•• recent average  ", theme.chart_recent()),
             Span::styled("(v: table)", theme.dim()),
         ]));
     }
     (first, rest)
+}
+
+/// The primary gap when it was judged against the customer's usual spend (model mode), not
+/// against the fixed baseline window, which a long quiet spell leaves at zero.
+fn judged_against(insight: &CustomerInsight) -> Option<crate::engine::Gap> {
+    insight.primary_gap.filter(|gap| {
+        insight.model_churn.is_some() && gap.kind != crate::engine::GapType::BelowPeers
+    })
+}
+
+/// What the chart and the table compare the weeks with: the usual spend the gap was judged
+/// against, else the original's baseline.
+fn reference(insight: &CustomerInsight) -> (&'static str, f64) {
+    match judged_against(insight) {
+        Some(gap) => ("usual", gap.expected),
+        None => ("baseline", insight.profile.baseline_avg),
+    }
 }
 
 /// The weekly values behind the chart: week (with its year), spend, the baseline, and the
@@ -300,6 +331,7 @@ fn weekly_table(
     let weeks = dataset.weeks_of(insight.customer);
     let recent_from = weeks.len() - state.config.windows.recent_weeks.min(weeks.len());
     let unit = insight.unit;
+    let (reference_name, reference_value) = reference(insight);
     let rows = weeks.iter().enumerate().map(|(week, spend)| {
         let start = dataset
             .week_starts
@@ -309,7 +341,7 @@ fn weekly_table(
         Row::new(vec![
             Cell::from(start),
             Cell::from(unit.amount(*spend)),
-            Cell::from(unit.amount(insight.profile.baseline_avg)),
+            Cell::from(unit.amount(reference_value)),
             Cell::from(if week >= recent_from {
                 unit.amount(insight.profile.recent_avg)
             } else {
@@ -326,7 +358,7 @@ fn weekly_table(
             Constraint::Length(11),
         ],
     )
-    .header(Row::new(["week of", "spend", "baseline", "recent avg"]).style(theme.title()))
+    .header(Row::new(["week of", "spend", reference_name, "recent avg"]).style(theme.title()))
     .column_spacing(2);
     table.render(area, page);
 }
@@ -352,9 +384,10 @@ fn chart(
     let profile = &insight.profile;
     let config = &state.config;
     let recent_start = (weeks.len() - config.windows.recent_weeks.min(weeks.len())) as f64;
-    // The baseline is drawn across every week as the reference; the recent average only over
-    // the weeks it averages.
-    let baseline = [(0.0, profile.baseline_avg), (last, profile.baseline_avg)];
+    // The reference is drawn across every week; the recent average only over the weeks it
+    // averages.
+    let (reference_name, reference_value) = reference(insight);
+    let baseline = [(0.0, reference_value), (last, reference_value)];
     let recent = [
         (recent_start, profile.recent_avg),
         (last, profile.recent_avg),
@@ -362,7 +395,7 @@ fn chart(
     let top = weeks
         .iter()
         .copied()
-        .fold(profile.baseline_avg, f64::max)
+        .fold(reference_value, f64::max)
         .max(1.0)
         * 1.1;
     let datasets = vec![
@@ -373,7 +406,7 @@ fn chart(
             .style(theme.chart_spend())
             .data(&spend),
         Dataset::default()
-            .name("baseline")
+            .name(reference_name)
             .marker(Marker::Dot)
             .graph_type(GraphType::Line)
             .style(theme.chart_baseline())

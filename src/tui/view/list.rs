@@ -196,6 +196,7 @@ fn short_gap(key: &str) -> &'static str {
         "declining_revenue" => "declining",
         "below_baseline" => "below",
         "zero_spend" => "zero",
+        "below_peers" => "peers",
         _ => "?",
     }
 }

@@ -51,6 +51,9 @@ pub fn render(
     } else {
         lines.push(Line::from(Span::styled("No gap: not ranked.", theme.dim())));
     }
+    if let Some(reason) = gap_reason(insight, config) {
+        lines.push(Line::from(Span::styled(reason, theme.dim())));
+    }
     let churn = &insight.churn;
     let factors = churn
         .factors
@@ -58,18 +61,43 @@ pub fn render(
         .map(|f| format!("{} +{}", f.key(), factor_points(*f, insight, config)))
         .collect::<Vec<_>>()
         .join(", ");
-    let source = if insight.prediction.is_some() {
-        "BG/NBD"
-    } else {
-        "rules"
+    let (source, probability) = match &state.loaded {
+        Some(loaded) => (
+            loaded.analysis.churn_model.as_str(),
+            loaded.analysis.churn_probability(insight.customer),
+        ),
+        None => ("rules", churn.probability),
     };
     lines.push(Line::from(format!(
         "churn probability {:.0}% ({source}) · rule score {:.2}{}{factors}",
-        churn.probability * 100.0,
+        probability * 100.0,
         churn.score(),
         if factors.is_empty() { "" } else { ": " }
     )));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
+}
+
+/// Why the primary gap is a gap in model mode: how far outside the customer's own noise it
+/// is, or how unlikely the quiet spell is to end, against the configured thresholds.
+fn gap_reason(insight: &CustomerInsight, config: &crate::config::Config) -> Option<String> {
+    let gap = insight.primary_gap?;
+    let unit = insight.unit;
+    match (gap.sigmas, insight.model_churn) {
+        (Some(sigmas), _) => Some(format!(
+            "gap: {sigmas:.1} sd of own noise below usual {} (flag from {:.1} sd, high from {:.1})",
+            unit.amount(gap.expected),
+            config.gaps.shortfall_sigmas,
+            config.gaps.shortfall_sigmas_high
+        )),
+        (None, Some(churn)) if gap.kind == crate::engine::GapType::ZeroSpend => Some(format!(
+            "gap: quiet {} wk, churn {:.0}% (flag from {:.0}%, high from {:.0}%)",
+            gap.weeks_at_risk,
+            churn * 100.0,
+            config.model.flag_probability * 100.0,
+            config.model.high_risk_probability * 100.0
+        )),
+        _ => None,
+    }
 }
 
 fn factor_points(

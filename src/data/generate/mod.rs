@@ -1,9 +1,18 @@
-//! Deterministic sample data with the shape of the original's (spec section 1).
+//! Deterministic sample data in three shapes.
 //!
-//! Customer archetypes: slow decliners (most), churners that stop buying for good in the second
-//! half (about a quarter), a few stable and growing customers, and an occasional isolated zero
-//! week. Each customer draws from its own ChaCha8 stream seeded by (seed, index), so the output
-//! is identical for a seed whatever the thread count.
+//! - `Retail` (what `revgap generate` and the bundled `data/` use): customers who start at
+//!   different times, buy at their own rhythm (weekly, fortnightly, monthly, irregular), often
+//!   follow a season, and include real decliners and customers who stop (`truth.csv` says who).
+//! - `Original`: the shape of the original's data (spec section 1): slow decliners (most),
+//!   churners that stop buying for good in the second half (about a quarter), a few stable and
+//!   growing customers, and an occasional isolated zero week.
+//! - `Seasonal`: two years or more with holiday peaks and January dips, steady shoppers and
+//!   late decliners (`truth.csv`).
+//!
+//! Each customer draws from its own ChaCha8 stream seeded by (seed, index), so the output is
+//! identical for a seed whatever the thread count.
+
+mod retail;
 
 use chrono::{Days, NaiveDate};
 use rand::rngs::ChaCha8Rng;
@@ -24,9 +33,20 @@ pub struct GenerateOptions {
     /// Two years or more with seasons: holiday peaks, January dips, steady shoppers and
     /// late decliners, with the truth written to `truth.csv`.
     pub seasonal: bool,
+    /// Retail customers with rhythms, start times, seasons, decliners and stoppers (the truth
+    /// in `truth.csv`); takes precedence over `seasonal`.
+    pub retail: bool,
+}
+
+impl GenerateOptions {
+    /// Whether `truth.csv` is written.
+    pub fn writes_truth(&self) -> bool {
+        self.seasonal || self.retail
+    }
 }
 
 impl Default for GenerateOptions {
+    /// The original's shape: 200 customers × 12 weeks from 2025-09-06.
     fn default() -> Self {
         Self {
             customers: 200,
@@ -34,6 +54,7 @@ impl Default for GenerateOptions {
             seed: 42,
             start: NaiveDate::from_ymd_opt(2025, 9, 6).unwrap_or_default(),
             seasonal: false,
+            retail: false,
         }
     }
 }
@@ -51,6 +72,12 @@ pub enum Archetype {
     Steady,
     /// Seasonal data: a seasonal or steady shopper whose spend drops in the last weeks.
     LateDecliner,
+    /// Retail data: a shopper who keeps their rhythm and level.
+    Regular,
+    /// Retail data: a shopper whose spend falls over their last weeks.
+    Declining,
+    /// Retail data: a shopper who stopped buying.
+    Stopped,
 }
 
 impl Archetype {
@@ -63,6 +90,9 @@ impl Archetype {
             Self::Seasonal => "seasonal",
             Self::Steady => "steady",
             Self::LateDecliner => "late_decliner",
+            Self::Regular => "regular",
+            Self::Declining => "declining",
+            Self::Stopped => "stopped",
         }
     }
 }
@@ -95,6 +125,9 @@ pub fn generate_customer(options: &GenerateOptions, index: usize) -> GeneratedCu
         options.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
     );
     let weeks = options.weeks;
+    if options.retail {
+        return retail::customer(options, &mut rng);
+    }
     if options.seasonal {
         return seasonal_customer(options, &mut rng);
     }
@@ -115,8 +148,8 @@ pub fn generate_customer(options: &GenerateOptions, index: usize) -> GeneratedCu
             Archetype::Churner => rng.random_range(-0.02..0.0),
             Archetype::Stable => rng.random_range(-0.004..0.004),
             Archetype::Growing => rng.random_range(0.010..0.030),
-            // Only the seasonal data use these (see `seasonal_customer`).
-            Archetype::Seasonal | Archetype::Steady | Archetype::LateDecliner => 0.0,
+            // Only the seasonal and retail data use these.
+            _ => 0.0,
         };
     let noise_share = rng.random_range(0.05..0.16);
     let noise = Normal::new(0.0, noise_share * baseline).unwrap_or_else(|_| unreachable_normal());
@@ -193,7 +226,7 @@ fn seasonal_customer(options: &GenerateOptions, rng: &mut ChaCha8Rng) -> Generat
     attributes(archetype, weekly_spend, decline_start, rng)
 }
 
-fn attributes(
+pub(crate) fn attributes(
     archetype: Archetype,
     weekly_spend: Vec<f64>,
     decline_start: Option<usize>,
@@ -308,7 +341,7 @@ pub fn write_sample(options: &GenerateOptions, out: &Path) -> std::io::Result<()
     use crate::atomic::{Access, write_with};
     write_with(&customers_path, Access::Shared, |customers_file| {
         write_with(&spend_path, Access::Shared, |spend_file| {
-            if options.seasonal {
+            if options.writes_truth() {
                 write_with(&out.join("truth.csv"), Access::Shared, |truth_file| {
                     write_all(customers_file, spend_file, Some(truth_file))
                 })
