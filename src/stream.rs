@@ -71,6 +71,8 @@ pub struct Lister {
     options: LoadOptions,
     part_customers: usize,
     checked: CheckedPanel,
+    /// Customers without a gap are listed too (`--all-customers`).
+    everyone: bool,
 }
 
 /// Which customers a streamed report lists.
@@ -81,6 +83,8 @@ pub enum Listing {
     /// Every customer with a gap, in the panel's order, each with their rank: the ranking is
     /// made on the disk, and a third reading lists them.
     Every,
+    /// Every customer, with a gap or not, in the panel's order (`--all-customers`).
+    All,
 }
 
 /// Reads the panel's parts on a thread of its own and hands each to `each` here, one part
@@ -175,7 +179,7 @@ pub fn analyze(
     // A listing of everyone ranks everyone: what that needs goes to the disk too.
     let mut rank_inputs = Spill::new(part_customers, RankInput::by_owner);
     let mut rank_ids = match listing {
-        Listing::Every => Some(spill::Texts::new()?),
+        Listing::Every | Listing::All => Some(spill::Texts::new()?),
         Listing::Top(_) => None,
     };
     let mut customers = 0;
@@ -263,6 +267,7 @@ pub fn analyze(
                 options: options.clone(),
                 part_customers,
                 checked,
+                everyone: listing == Listing::All,
             }),
         });
     }
@@ -466,7 +471,7 @@ impl Lister {
                 analysis.segments = std::mem::take(&mut analysis.segments)
                     .without_population_wide(&config.segments);
                 let customers: Vec<usize> = (0..part.customer_count())
-                    .filter(|c| analysis.scores[*c].has_gap())
+                    .filter(|c| self.everyone || analysis.scores[*c].has_gap())
                     .collect();
                 offset += part.customer_count();
                 let context = crate::report::ReportContext {

@@ -108,16 +108,27 @@ fn segment_summaries_add_up_to_the_report_totals() {
                 summary["churn_risk_customers"].as_f64().unwrap(),
                 "{by}"
             );
-            // Money is rounded to cents per row: the sums agree within half a cent a row.
+            // Money is in cents that add up to the report's totals to the cent.
+            assert!(rows > 1.0);
+            let cents = |value: f64| (value * 100.0).round() as i64;
             for (field, total_field) in [
                 ("revenue_gap", "total_revenue_gap"),
                 ("potential_recovery", "potential_recovery_revenue"),
             ] {
-                let difference =
-                    (total(&segments, field) - summary[total_field].as_f64().unwrap()).abs();
-                assert!(
-                    difference <= 0.005 * (rows + 1.0),
-                    "{by} {field}: {difference}"
+                let summed: i64 = segments["segments"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|row| {
+                        let value = row[field].as_f64().unwrap();
+                        assert_eq!(value, cents(value) as f64 / 100.0, "whole cents");
+                        cents(value)
+                    })
+                    .sum();
+                assert_eq!(
+                    summed,
+                    cents(summary[total_field].as_f64().unwrap()),
+                    "{by} {field}"
                 );
             }
         }

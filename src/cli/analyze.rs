@@ -28,6 +28,12 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
             "--fields chooses the fields of JSON records: expected --format json or jsonl",
         ));
     }
+    if args.all_customers && args.format == report::Format::Markdown {
+        return Err(Failure::new(
+            2,
+            "--all-customers is for scoring pipelines: expected --format json, jsonl, csv or parquet",
+        ));
+    }
     let config = load_config(&args.data)?;
     let ledger = campaign::open_for_reading(args.db.as_deref())?;
     let learned = campaign::learned_recovery(ledger.as_ref(), &args.learning, &config)?;
@@ -48,6 +54,11 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
     tracing::info!(elapsed_ms = analysis_ms, "analysis done");
     let listed: Vec<usize> = match args.top {
         Some(top) => analysis.ranking.iter().take(top).copied().collect(),
+        None if args.all_customers => {
+            let mut everyone = analysis.ranking.clone();
+            everyone.extend((0..analysis.scores.len()).filter(|c| analysis.scores[*c].rank == 0));
+            everyone
+        }
         None => analysis.ranking.clone(),
     };
     let narratives = if args.batch.llm || args.batch.llm_dry_run {
@@ -168,6 +179,7 @@ fn streamed(
         (None, report::Format::Markdown) => {
             crate::stream::Listing::Top(config.report.top_customers)
         }
+        (None, _) if args.all_customers => crate::stream::Listing::All,
         (None, _) => crate::stream::Listing::Every,
     };
     let streamed = crate::stream::analyze(&options, config, listing, args.stream_part as usize)

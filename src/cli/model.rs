@@ -184,6 +184,7 @@ pub fn backtest_report(
                     config.model.interval,
                 )
                 .map(|f| (f.expected, f.low, f.high)),
+            high_flag: score.primary_severity == Some(crate::engine::Severity::High),
         });
     }
     let rows = summary::compress(
@@ -216,6 +217,56 @@ pub fn backtest_report(
     Ok((report, config))
 }
 
+/// The churn probability's calibration and the high-severity flags against recency, for
+/// people (the JSON carries the same numbers at full precision).
+fn calibration_text(report: &crate::model::backtest::Report) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "churn probability ({}{}): Brier {:.4} (base rate {:.3} for everyone: {:.4}), calibration error {:.3} ({})",
+        report.churn_model,
+        report
+            .churn_model_note
+            .as_deref()
+            .map_or(String::new(), |note| format!("; {note}")),
+        report.brier_model,
+        report.base_rate,
+        report.brier_base_rate,
+        report.calibration_error,
+        if report.calibration_error <= crate::model::backtest::CALIBRATION_TOLERANCE {
+            "calibrated: within 0.05 in every decile on average"
+        } else {
+            "MISCALIBRATED: more than 0.05 off on average"
+        }
+    );
+    let _ = writeln!(out, "reliability (deciles of predicted probability):");
+    let _ = writeln!(out, "  mean predicted  observed share  customers");
+    for bin in &report.reliability {
+        let _ = writeln!(
+            out,
+            "  {:>14.3}  {:>14.3}  {:>9}",
+            bin.mean_predicted, bin.observed_share, bin.count
+        );
+    }
+    let flags = &report.high_flags;
+    let share = crate::model::backtest::SHORTFALL_SHARE * 100.0;
+    let _ = writeln!(
+        out,
+        "high-severity flags: {} ({:.1} % of customers; {:.1} % made no purchase)\n\
+         \x20 precision for \"spent < {share:.0} % of usual\": flags {:.3}, recency at the same count {:.3}\n\
+         \x20 precision for \"no purchase\": flags {:.3}, recency at the same count {:.3}",
+        flags.flagged,
+        flags.flagged_share * 100.0,
+        flags.stopped_share * 100.0,
+        flags.precision_shortfall,
+        flags.precision_shortfall_recency,
+        flags.precision_no_purchase,
+        flags.precision_no_purchase_recency,
+    );
+    out
+}
+
 fn print_backtest(
     args: &BacktestArgs,
     report: &crate::model::backtest::Report,
@@ -234,7 +285,8 @@ fn print_backtest(
              churn flag precision/recall: rules {:.3}/{:.3} ({} flagged), model {:.3}/{:.3} ({} flagged)\n\
              gap flag vs actual decline ({} declines): precision {:.3}, recall {:.3}\n\
              holdout purchases MAE/RMSE: model {:.3}/{:.3}, rules {:.3}/{:.3}\n\
-             holdout spend MAE/RMSE: model {:.2}/{:.2}, rules {:.2}/{:.2}\n",
+             holdout spend MAE/RMSE: model {:.2}/{:.2}, rules {:.2}/{:.2}\n\
+             {}",
             report.holdout_customers,
             report.holdout_churned,
             report.holdout_weeks,
@@ -265,6 +317,7 @@ fn print_backtest(
             report.rmse_spend_model,
             report.mae_spend_rules,
             report.rmse_spend_rules,
+            calibration_text(report),
         ),
     };
     write_output(None, &text)

@@ -32,6 +32,71 @@ pub struct Case {
     pub recent_weekly_spend: f64,
     /// The engine's forecast of holdout spend (expected, low, high), when it has one.
     pub forecast: Option<(f64, f64, f64)>,
+    /// The product flagged the customer at the calibration end with a high-severity gap.
+    pub high_flag: bool,
+}
+
+/// "Spends less than this share of their usual over the holdout": the decline the
+/// high-severity flags are scored against (issue 27's definition).
+pub const SHORTFALL_SHARE: f64 = 0.7;
+
+/// The largest decile calibration error called calibrated (issue 27's target).
+pub const CALIBRATION_TOLERANCE: f64 = 0.05;
+
+/// The high-severity flags against the naive answer (recency: the same number of customers
+/// longest since their last purchase), for both outcomes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct HighFlags {
+    pub flagged: usize,
+    /// Shares of the holdout's customers: flagged, and made no purchase in the holdout.
+    pub flagged_share: f64,
+    pub stopped_share: f64,
+    /// Spent less than `SHORTFALL_SHARE` of their usual weekly spend (the calibration
+    /// period's since the first purchase) over the holdout.
+    pub precision_shortfall: f64,
+    pub precision_shortfall_recency: f64,
+    /// Made no purchase in the holdout.
+    pub precision_no_purchase: f64,
+    pub precision_no_purchase_recency: f64,
+}
+
+/// Precision of `flags`, and of the same number of customers ranked first by `score`
+/// (largest first; ties by position), for `truth`.
+fn precision_against(flags: &[bool], score: &[f64], truth: &[bool]) -> (f64, f64) {
+    let flagged = flags.iter().filter(|f| **f).count();
+    if flagged == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let hits = flags.iter().zip(truth).filter(|(f, t)| **f && **t).count();
+    let mut order: Vec<usize> = (0..score.len()).collect();
+    order.sort_by(|a, b| score[*b].total_cmp(&score[*a]).then(a.cmp(b)));
+    let naive = order[..flagged].iter().filter(|i| truth[**i]).count();
+    (hits as f64 / flagged as f64, naive as f64 / flagged as f64)
+}
+
+fn high_flags(cases: &[Case], recency: &[f64], churned: &[bool], horizon_weeks: f64) -> HighFlags {
+    let flags: Vec<bool> = cases.iter().map(|c| c.high_flag).collect();
+    let shortfall: Vec<bool> = cases
+        .iter()
+        .map(|c| {
+            c.summary.holdout_spend / horizon_weeks < SHORTFALL_SHARE * c.calibration_weekly_spend
+        })
+        .collect();
+    let (precision_shortfall, precision_shortfall_recency) =
+        precision_against(&flags, recency, &shortfall);
+    let (precision_no_purchase, precision_no_purchase_recency) =
+        precision_against(&flags, recency, churned);
+    let n = cases.len().max(1) as f64;
+    let flagged = flags.iter().filter(|f| **f).count();
+    HighFlags {
+        flagged,
+        flagged_share: flagged as f64 / n,
+        stopped_share: churned.iter().filter(|c| **c).count() as f64 / n,
+        precision_shortfall,
+        precision_shortfall_recency,
+        precision_no_purchase,
+        precision_no_purchase_recency,
+    }
 }
 
 /// Precision and recall of a flag.
@@ -73,6 +138,8 @@ pub struct Report {
     pub calibration_error: f64,
     /// Deciles of predicted probability: mean predicted, observed share, count.
     pub reliability: Vec<ReliabilityBin>,
+    /// The high-severity gap flags at the calibration end against recency.
+    pub high_flags: HighFlags,
     pub auc_bgnbd_no_purchase: f64,
     pub auc_bgnbd_expected_purchases: f64,
     pub auc_recency: f64,
@@ -303,6 +370,7 @@ pub fn run(
         base_rate,
         calibration_error,
         reliability,
+        high_flags: high_flags(cases, &recency, &churned, horizon_weeks),
         bgnbd_warning: None,
         holdout_customers: cases.len(),
         forecast_customers: forecast.len(),
@@ -355,5 +423,16 @@ mod tests {
         assert_eq!(auc(&[0.9, 0.8, 0.2, 0.1], &[false, false, true, true]), 0.0);
         assert_eq!(auc(&[0.5, 0.5, 0.5, 0.5], &[false, true, false, true]), 0.5);
         assert!(auc(&[1.0, 2.0], &[true, true]).is_nan());
+    }
+
+    #[test]
+    fn precision_against_the_same_count_by_score() {
+        let flags = [true, false, true, false];
+        let recency = [1.0, 9.0, 2.0, 8.0];
+        let truth = [true, true, false, false];
+        // Flags: 1 of 2 right; the two most recent-less (positions 1 and 3): 1 of 2.
+        assert_eq!(precision_against(&flags, &recency, &truth), (0.5, 0.5));
+        let (p, naive) = precision_against(&[false; 4], &recency, &truth);
+        assert!(p.is_nan() && naive.is_nan());
     }
 }

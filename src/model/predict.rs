@@ -108,11 +108,20 @@ impl Models {
         let bg = &self.bgnbd.params;
         let x = f64::from(s.x);
         Some(match &self.logistic {
-            Some(logistic) => super::churn::at_horizon(
-                logistic.probability_of(s),
-                logistic.label_weeks,
-                self.horizon_weeks,
-            ),
+            // The learned P(no purchase in its label weeks), carried to the horizon by
+            // BG/NBD's own conditional chance of no purchase in the weeks between: dead
+            // customers stay quiet, so this bends where a constant rate would not.
+            Some(logistic) => {
+                let learned = logistic.probability_of(s);
+                let (h, horizon) = (logistic.label_weeks, self.horizon_weeks);
+                let at_label = bg.p_no_purchase(h, x, s.t_x, s.t);
+                let at_horizon = bg.p_no_purchase(horizon, x, s.t_x, s.t);
+                if h > 0.0 && at_label > 1e-12 && at_horizon.is_finite() {
+                    (learned * at_horizon / at_label).clamp(0.0, 1.0)
+                } else {
+                    super::churn::at_horizon(learned, h, horizon)
+                }
+            }
             None => bg.p_no_purchase(self.horizon_weeks, x, s.t_x, s.t),
         })
     }

@@ -15,6 +15,35 @@ pub fn round(value: f64, places: i32) -> f64 {
     if rounded == 0.0 { 0.0 } else { rounded }
 }
 
+/// Each value in whole cents such that the cents add up to the values' exact total rounded
+/// to cents (largest remainder: every value is rounded down, and the cents left over go to
+/// the largest fractions, ties to the first). A table's money columns then add up to the
+/// report's total to the cent, where rounding each row could be off by a cent a row.
+pub fn cents_adding_up(values: &[f64]) -> Vec<f64> {
+    let total: crate::stats::exact_sum::ExactSum = values.iter().copied().collect();
+    let target = (total.value() * 100.0).round() as i64;
+    let scaled: Vec<f64> = values.iter().map(|v| v * 100.0).collect();
+    let mut cents: Vec<i64> = scaled.iter().map(|v| v.floor() as i64).collect();
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|a, b| {
+        let fraction = |i: usize| scaled[i] - scaled[i].floor();
+        fraction(*b).total_cmp(&fraction(*a)).then(a.cmp(b))
+    });
+    let left = target - cents.iter().sum::<i64>();
+    if !order.is_empty() {
+        // Only ever 0..n cents; a negative remainder (negative values) takes from the end.
+        for step in 0..left.unsigned_abs() as usize {
+            let i = if left > 0 {
+                order[step % order.len()]
+            } else {
+                order[order.len() - 1 - step % order.len()]
+            };
+            cents[i] += left.signum();
+        }
+    }
+    cents.into_iter().map(|c| c as f64 / 100.0).collect()
+}
+
 /// Appends `round(value, places)` as Rust's `Display` prints it (the CSV's numbers), without
 /// going through the formatter: a rounded value is an integer count of 10^-places, and for
 /// counts below 10^15 its shortest round-trip text is that count with the point put back
@@ -201,5 +230,31 @@ mod tests {
     fn round_never_gives_negative_zero() {
         assert_eq!(round(-0.0001, 2).to_string(), "0");
         assert_eq!(round(2.345678, 4), 2.3457);
+    }
+
+    #[test]
+    fn cents_add_up_to_the_rounded_total() {
+        // Three thirds of a dollar: rounding each gives 0.99; the remainder goes to one row.
+        let thirds = cents_adding_up(&[1.0 / 3.0; 3]);
+        assert_eq!(thirds, vec![0.34, 0.33, 0.33]);
+        // Many rows each just over half a cent: per-row rounding overshoots by a cent a row.
+        let values = vec![0.005_1; 10];
+        assert_eq!((values.iter().sum::<f64>() * 100.0).round(), 5.0);
+        let cents = cents_adding_up(&values);
+        assert_eq!((cents.iter().sum::<f64>() * 100.0).round(), 5.0);
+        assert!(cents.iter().all(|c| *c == 0.0 || *c == 0.01));
+        for values in crate::report::format::random_magnitudes(7, -1.0..6.0)
+            .chunks(13)
+            .take(5000)
+        {
+            let cents = cents_adding_up(values);
+            let total: f64 = values.iter().sum();
+            let summed: i64 = cents.iter().map(|c| (c * 100.0).round() as i64).sum();
+            assert_eq!(summed, (total * 100.0).round() as i64, "{values:?}");
+            for (c, v) in cents.iter().zip(values) {
+                assert!((c - v).abs() < 0.01 + 1e-9, "{c} {v}");
+            }
+        }
+        assert!(cents_adding_up(&[]).is_empty());
     }
 }

@@ -31,7 +31,9 @@ impl Column {
     fn for_cell(cell: &Cell) -> (Self, DataType) {
         match cell {
             Cell::Int(_) => (Self::Int(Int64Builder::new()), DataType::Int64),
-            Cell::Float(..) => (Self::Float(Float64Builder::new()), DataType::Float64),
+            Cell::Float(..) | Cell::Exact(_) => {
+                (Self::Float(Float64Builder::new()), DataType::Float64)
+            }
             Cell::Text(_) => (Self::Text(StringBuilder::new()), DataType::Utf8),
             Cell::Bool(_) => (Self::Bool(BooleanBuilder::new()), DataType::Boolean),
         }
@@ -43,6 +45,7 @@ impl Column {
             (Self::Float(builder), Cell::Float(value, places)) => {
                 builder.append_option(value.map(|v| round(v, places)));
             }
+            (Self::Float(builder), Cell::Exact(value)) => builder.append_option(value),
             (Self::Text(builder), Cell::Text(value)) => builder.append_option(value),
             (Self::Bool(builder), Cell::Bool(value)) => builder.append_option(value),
             // Every row has the same cell kinds in the same places (`row::cells`).

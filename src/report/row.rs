@@ -11,8 +11,11 @@ use std::borrow::Cow;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell<'a> {
     Int(Option<i64>),
-    /// A number rounded to `places` decimals at output.
+    /// A number rounded to `places` decimals at output (money: cents).
     Float(Option<f64>, i32),
+    /// A share, probability or score at full precision (shortest text that reads back the
+    /// same number).
+    Exact(Option<f64>),
     Text(Option<Cow<'a, str>>),
     Bool(Option<bool>),
 }
@@ -26,11 +29,16 @@ impl Cell<'_> {
                 out.extend_from_slice(itoa::Buffer::new().format(*value).as_bytes())
             }
             Self::Float(Some(value), places) => write_rounded(out, *value, *places),
+            Self::Exact(Some(value)) => out.extend_from_slice(value.to_string().as_bytes()),
             Self::Text(Some(text)) => out.extend_from_slice(crate::text::csv_cell(text).as_bytes()),
             Self::Bool(Some(value)) => {
                 out.extend_from_slice(if *value { b"true" } else { b"false" })
             }
-            Self::Int(None) | Self::Float(None, _) | Self::Text(None) | Self::Bool(None) => {}
+            Self::Int(None)
+            | Self::Float(None, _)
+            | Self::Exact(None)
+            | Self::Text(None)
+            | Self::Bool(None) => {}
         }
     }
 
@@ -150,11 +158,11 @@ pub fn cells<'a>(
         text(Cow::Borrowed(
             &context.dataset.customer_ids[insight.customer],
         )),
-        Cell::Float(Some(insight.priority_score), 4),
+        Cell::Exact(Some(insight.priority_score)),
         Cell::Text(gap.and_then(|g| key(g.kind.key()))),
         Cell::Text(gap.and_then(|g| key(g.severity.key()))),
         Cell::Float(gap.map(|g| g.gap_amount), 2),
-        Cell::Float(gap.map(|g| g.gap_pct), 2),
+        Cell::Exact(gap.map(|g| g.gap_pct)),
         Cell::Float(gap.map(|g| g.current), 2),
         Cell::Float(gap.map(|g| g.expected), 2),
         Cell::Int(gap.map(|g| g.weeks_at_risk as i64)),
@@ -165,26 +173,26 @@ pub fn cells<'a>(
                 .map(|g| g.kind.key())
                 .collect(),
         ),
-        Cell::Float(Some(insight.churn.score()), 2),
-        Cell::Float(Some(insight.churn.probability), 2),
+        Cell::Exact(Some(insight.churn.score())),
+        Cell::Exact(Some(insight.churn.probability)),
         joined(insight.churn.factors.iter().map(|f| f.key()).collect()),
         Cell::Int(Some(insight.churn.weeks_since_last_purchase as i64)),
         Cell::Text(opportunity.and_then(|o| key(o.kind.key()))),
         Cell::Float(opportunity.map(|o| o.potential_revenue), 2),
         Cell::Text(opportunity.map(|o| Cow::Owned(o.actions.join(";")))),
-        Cell::Float(factors.map(|f| f.revenue_impact), 4),
-        Cell::Float(factors.map(|f| f.churn_risk), 4),
-        Cell::Float(factors.map(|f| f.customer_value), 4),
-        Cell::Float(factors.map(|f| f.recovery_probability), 4),
+        Cell::Exact(factors.map(|f| f.revenue_impact)),
+        Cell::Exact(factors.map(|f| f.churn_risk)),
+        Cell::Exact(factors.map(|f| f.customer_value)),
+        Cell::Exact(factors.map(|f| f.recovery_probability)),
         Cell::Float(Some(insight.profile.baseline_avg), 2),
         Cell::Float(Some(insight.profile.recent_avg), 2),
-        Cell::Float(Some(insight.profile.trend_pct), 2),
+        Cell::Exact(Some(insight.profile.trend_pct)),
         Cell::Int(profile.and_then(|p| p.age).map(i64::from)),
         Cell::Bool(profile.and_then(|p| p.loyalty_member)),
         text(Cow::Borrowed(shown.source.key())),
         text(Cow::Borrowed(shown.grounding)),
         Cell::Text(with_rationale.then_some(Cow::Owned(shown.text))),
-        Cell::Float(insight.prediction.map(|p| p.p_alive), 4),
+        Cell::Exact(insight.prediction.map(|p| p.p_alive)),
         Cell::Float(insight.prediction.map(|p| p.revenue_at_risk), 2),
         Cell::Text(insight.prediction.map(|p| {
             Cow::Owned(format!(
@@ -250,6 +258,9 @@ mod tests {
             Cell::Float(Some(1e20), 2),
             Cell::Float(Some(f64::NAN), 4),
             Cell::Float(None, 2),
+            Cell::Exact(Some(0.1 + 0.2)),
+            Cell::Exact(Some(1e-9)),
+            Cell::Exact(None),
             Cell::Bool(Some(true)),
             Cell::Bool(Some(false)),
             Cell::Bool(None),
@@ -272,5 +283,22 @@ mod tests {
             String::from_utf8(ours).unwrap(),
             String::from_utf8(theirs.into_inner().unwrap()).unwrap()
         );
+    }
+
+    #[test]
+    fn exact_cells_read_back_as_the_same_number() {
+        for value in [
+            0.1 + 0.2,
+            1.0 / 3.0,
+            0.037_712_345_678_9,
+            1e-9,
+            12.5,
+            -0.0001,
+        ] {
+            let mut text = Vec::new();
+            Cell::Exact(Some(value)).write_csv(&mut text);
+            let read: f64 = String::from_utf8(text).unwrap().parse().unwrap();
+            assert_eq!(read.to_bits(), value.to_bits(), "{value}");
+        }
     }
 }

@@ -28,15 +28,17 @@ pub fn render_segments(
     match format {
         // Parquet is refused before (analyze only); JSON is the closest.
         Format::Json | Format::Jsonl | Format::Parquet => {
+            let (gaps, recoveries) = money_columns(rows);
             let segments: Vec<serde_json::Value> = rows
                 .iter()
-                .map(|row| {
+                .zip(gaps.iter().zip(&recoveries))
+                .map(|(row, (gap, recovery))| {
                     serde_json::json!({
                         "key": row.key,
                         "customers": row.customers,
                         "customers_with_gaps": row.customers_with_gaps,
-                        "revenue_gap": round(row.revenue_gap, 2),
-                        "potential_recovery": round(row.potential_recovery, 2),
+                        "revenue_gap": gap,
+                        "potential_recovery": recovery,
                         "churn_risk_customers": row.churn_risk_customers,
                     })
                 })
@@ -58,7 +60,8 @@ pub fn render_segments(
                 "churn_risk_customers",
             ]);
             let _ = writer.write_record(&header);
-            for row in rows {
+            let (gaps, recoveries) = money_columns(rows);
+            for (row, (gap, recovery)) in rows.iter().zip(gaps.iter().zip(&recoveries)) {
                 let mut record: Vec<String> = dimensions
                     .iter()
                     .map(|d| csv_cell(&row.key[*d]).into_owned())
@@ -66,8 +69,8 @@ pub fn render_segments(
                 record.extend([
                     row.customers.to_string(),
                     row.customers_with_gaps.to_string(),
-                    round(row.revenue_gap, 2).to_string(),
-                    round(row.potential_recovery, 2).to_string(),
+                    gap.to_string(),
+                    recovery.to_string(),
                     row.churn_risk_customers.to_string(),
                 ]);
                 let _ = writer.write_record(&record);
@@ -82,6 +85,15 @@ pub fn render_segments(
     }
 }
 
+/// The gap and recovery columns in cents that add up to the totals' cents (largest
+/// remainder), so a table sums to the report's totals exactly.
+fn money_columns(rows: &[SegmentRow]) -> (Vec<f64>, Vec<f64>) {
+    let column = |value: fn(&SegmentRow) -> f64| {
+        super::format::cents_adding_up(&rows.iter().map(value).collect::<Vec<_>>())
+    };
+    (column(|r| r.revenue_gap), column(|r| r.potential_recovery))
+}
+
 /// A markdown table of segment rows (also used by the analysis report).
 pub fn segment_table(out: &mut String, dimensions: &[&str], rows: &[SegmentRow], unit: ValueUnit) {
     let _ = writeln!(
@@ -94,7 +106,8 @@ pub fn segment_table(out: &mut String, dimensions: &[&str], rows: &[SegmentRow],
         "|{}---:|---:|---:|---:|---:|",
         "---|".repeat(dimensions.len())
     );
-    for row in rows {
+    let (gaps, recoveries) = money_columns(rows);
+    for (row, (gap, recovery)) in rows.iter().zip(gaps.iter().zip(&recoveries)) {
         let labels: Vec<String> = dimensions
             .iter()
             .map(|d| one_line(&row.key[*d]).replace('|', "/"))
@@ -105,8 +118,8 @@ pub fn segment_table(out: &mut String, dimensions: &[&str], rows: &[SegmentRow],
             labels.join(" | "),
             count(row.customers),
             count(row.customers_with_gaps),
-            unit.amount(row.revenue_gap),
-            unit.amount(row.potential_recovery),
+            unit.amount(*gap),
+            unit.amount(*recovery),
             count(row.churn_risk_customers)
         );
     }
@@ -143,7 +156,7 @@ pub fn render_cohorts(
                     serde_json::json!({
                         "cohort": c.cohort,
                         "size": c.size,
-                        "active_share": c.active_share.iter().map(|v| round(*v, 4)).collect::<Vec<_>>(),
+                        "active_share": c.active_share,
                         "revenue_per_member": c.revenue_per_member.iter().map(|v| round(*v, 2)).collect::<Vec<_>>(),
                     })
                 })
@@ -168,7 +181,7 @@ pub fn render_cohorts(
                         "{},{},{since},{},{}",
                         c.cohort,
                         c.size,
-                        round(*share, 4),
+                        share,
                         round(*revenue, 2)
                     );
                 }

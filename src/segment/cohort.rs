@@ -79,10 +79,19 @@ impl CohortTable {
 
 /// Builds the cohort table of `dataset` up to its as-of date.
 pub fn cohorts(dataset: &Dataset, period: Period) -> CohortTable {
-    let end = dataset
-        .as_of
-        .map(day_number)
-        .unwrap_or_else(|| dataset.week_starts.last().map_or(0, |d| day_number(*d) + 6));
+    let last_week = dataset.week_starts.last().map(|d| day_number(*d));
+    let end = match (
+        &dataset.transactions,
+        dataset.as_of.map(day_number),
+        last_week,
+    ) {
+        // A weekly panel dates each week's purchases on its first day: a period after the
+        // last week's start has no data yet, not a 0 % share.
+        (None, Some(as_of), Some(week)) => as_of.min(week),
+        (None, None, Some(week)) => week,
+        (_, Some(as_of), _) => as_of,
+        (_, None, week) => week.map_or(0, |w| w + 6),
+    };
     let last = period.index(end);
     #[derive(Default)]
     struct Tally {

@@ -412,8 +412,14 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// List only the first N ranked customers (JSON, JSON lines and CSV list all by default).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", conflicts_with = "all_customers")]
     pub top: Option<usize>,
+    /// List every customer, with a gap or not (no gap: `primary_gap` null, no rank), with
+    /// their churn probability and prediction: the ranked customers first, then the others in
+    /// the data's order (streamed: everyone in the panel's order). JSON, JSON lines, CSV and
+    /// Parquet.
+    #[arg(long)]
+    pub all_customers: bool,
     /// Indent the JSON (compact by default).
     #[arg(long)]
     pub pretty: bool,

@@ -120,7 +120,7 @@ fn write_gap(w: &mut JsonBytes, gap: &Gap) {
     w.key("gap_amount");
     w.rounded(gap.gap_amount, 2);
     w.key("gap_pct");
-    w.rounded(gap.gap_pct, 2);
+    w.f64(gap.gap_pct);
     w.key("current");
     w.rounded(gap.current, 2);
     w.key("expected");
@@ -153,10 +153,16 @@ fn write_names(w: &mut JsonBytes, names: impl IntoIterator<Item = &'static str>)
     w.end_array();
 }
 
-fn write_rounded(w: &mut JsonBytes, fields: &[(&'static str, f64, i32)]) {
+/// Shares, probabilities and counts are written at full precision; money in cents.
+const EXACT: Option<i32> = None;
+
+fn write_rounded(w: &mut JsonBytes, fields: &[(&'static str, f64, Option<i32>)]) {
     for (key, value, places) in fields {
         w.key(key);
-        w.rounded(*value, *places);
+        match places {
+            Some(places) => w.rounded(*value, *places),
+            None => w.f64(*value),
+        }
     }
 }
 
@@ -183,7 +189,7 @@ pub(super) fn write_customer(
     }
     if has(RecordField::PriorityScore) {
         w.key("priority_score");
-        w.rounded(insight.priority_score, 4);
+        w.f64(insight.priority_score);
     }
     if has(RecordField::PrimaryGap) {
         w.key("primary_gap");
@@ -208,7 +214,7 @@ pub(super) fn write_customer(
         w.key("score");
         w.f64(insight.churn.score());
         w.key("probability");
-        w.rounded(insight.churn.probability, 4);
+        w.f64(insight.churn.probability);
         w.key("factors");
         write_names(w, insight.churn.factors.iter().map(|f| f.key()));
         w.key("weeks_since_last_purchase");
@@ -236,7 +242,7 @@ pub(super) fn write_customer(
                     w.key("learned_recovery");
                     w.begin_object();
                     w.key("lift");
-                    w.rounded(note.lift.lift, 4);
+                    w.f64(note.lift.lift);
                     w.key("basis");
                     w.scalar(&note.lift.basis)?;
                     w.key("n_treated");
@@ -265,7 +271,7 @@ pub(super) fn write_customer(
                 w.begin_object();
                 for (name, value, _) in rows {
                     w.key(name);
-                    w.rounded(value, 4);
+                    w.f64(value);
                 }
                 w.end_object();
             }
@@ -280,11 +286,11 @@ pub(super) fn write_customer(
         write_rounded(
             w,
             &[
-                ("total_revenue", profile.total_revenue, 2),
-                ("baseline_avg", profile.baseline_avg, 2),
-                ("recent_avg", profile.recent_avg, 2),
-                ("latest_week", profile.latest_week, 2),
-                ("trend_pct", profile.trend_pct, 2),
+                ("total_revenue", profile.total_revenue, Some(2)),
+                ("baseline_avg", profile.baseline_avg, Some(2)),
+                ("recent_avg", profile.recent_avg, Some(2)),
+                ("latest_week", profile.latest_week, Some(2)),
+                ("trend_pct", profile.trend_pct, EXACT),
             ],
         );
         w.key("trend");
@@ -348,16 +354,16 @@ pub(super) fn write_customer(
         write_rounded(
             w,
             &[
-                ("p_alive", p.p_alive, 4),
-                ("p_no_purchase", p.p_no_purchase, 4),
-                ("churn_probability", p.churn_probability, 4),
-                ("expected_purchases", p.expected_purchases, 4),
-                ("expected_spend", p.expected_spend, 2),
-                ("expected_spend_low", p.expected_spend_low, 2),
-                ("expected_spend_high", p.expected_spend_high, 2),
-                ("revenue_at_risk", p.revenue_at_risk, 2),
-                ("revenue_at_risk_low", p.revenue_at_risk_low, 2),
-                ("revenue_at_risk_high", p.revenue_at_risk_high, 2),
+                ("p_alive", p.p_alive, EXACT),
+                ("p_no_purchase", p.p_no_purchase, EXACT),
+                ("churn_probability", p.churn_probability, EXACT),
+                ("expected_purchases", p.expected_purchases, EXACT),
+                ("expected_spend", p.expected_spend, Some(2)),
+                ("expected_spend_low", p.expected_spend_low, Some(2)),
+                ("expected_spend_high", p.expected_spend_high, Some(2)),
+                ("revenue_at_risk", p.revenue_at_risk, Some(2)),
+                ("revenue_at_risk_low", p.revenue_at_risk_low, Some(2)),
+                ("revenue_at_risk_high", p.revenue_at_risk_high, Some(2)),
             ],
         );
         w.end_object();
@@ -391,9 +397,9 @@ pub(super) fn write_customer(
             write_rounded(
                 w,
                 &[
-                    ("expected", forecast.expected, 2),
-                    ("low", forecast.low, 2),
-                    ("high", forecast.high, 2),
+                    ("expected", forecast.expected, Some(2)),
+                    ("low", forecast.low, Some(2)),
+                    ("high", forecast.high, Some(2)),
                 ],
             );
             w.key("interval");

@@ -134,7 +134,7 @@ pub(crate) fn gap_out(gap: &Gap) -> GapOut {
         kind: gap.kind.key(),
         severity: gap.severity.key(),
         gap_amount: round(gap.gap_amount, 2),
-        gap_pct: round(gap.gap_pct, 2),
+        gap_pct: gap.gap_pct,
         current: round(gap.current, 2),
         expected: round(gap.expected, 2),
         weeks_at_risk: gap.weeks_at_risk,
@@ -185,12 +185,12 @@ pub(crate) fn customer_out<'a>(
         baseline_kind: context.analysis.season.kind().key(),
         customer_id: &context.dataset.customer_ids[insight.customer],
         rank: insight.rank,
-        priority_score: round(insight.priority_score, 4),
+        priority_score: insight.priority_score,
         primary_gap: insight.primary_gap.as_ref().map(gap_out),
         secondary_gaps: insight.secondary_gaps.iter().map(gap_out).collect(),
         churn: ChurnOut {
             score: insight.churn.score(),
-            probability: round(insight.churn.probability, 4),
+            probability: insight.churn.probability,
             factors: insight.churn.factors.iter().map(|f| f.key()).collect(),
             weeks_since_last_purchase: insight.churn.weeks_since_last_purchase,
         },
@@ -203,7 +203,7 @@ pub(crate) fn customer_out<'a>(
                 description,
                 description_source: source.key(),
                 learned_recovery: insight.learned_recovery.as_ref().map(|note| LearnedOut {
-                    lift: round(note.lift.lift, 4),
+                    lift: note.lift.lift,
                     basis: note.lift.basis,
                     n_treated: note.lift.n_treated,
                     campaigns: note.lift.campaigns,
@@ -219,7 +219,7 @@ pub(crate) fn customer_out<'a>(
             factors
                 .rows(context.config)
                 .iter()
-                .map(|(name, value, _)| (*name, round(*value, 4)))
+                .map(|(name, value, _)| (*name, *value))
                 .collect()
         }),
         spend: SpendOut {
@@ -227,16 +227,16 @@ pub(crate) fn customer_out<'a>(
             baseline_avg: round(profile.baseline_avg, 2),
             recent_avg: round(profile.recent_avg, 2),
             latest_week: round(profile.latest_week, 2),
-            trend_pct: round(profile.trend_pct, 2),
+            trend_pct: profile.trend_pct,
             trend: profile.trend,
         },
         attributes,
         prediction: insight.prediction.map(|p| PredictionOut {
             horizon_weeks: p.horizon_weeks,
-            p_alive: round(p.p_alive, 4),
-            p_no_purchase: round(p.p_no_purchase, 4),
-            churn_probability: round(p.churn_probability, 4),
-            expected_purchases: round(p.expected_purchases, 4),
+            p_alive: p.p_alive,
+            p_no_purchase: p.p_no_purchase,
+            churn_probability: p.churn_probability,
+            expected_purchases: p.expected_purchases,
             expected_spend: round(p.expected_spend, 2),
             expected_spend_low: round(p.expected_spend_low, 2),
             expected_spend_high: round(p.expected_spend_high, 2),
