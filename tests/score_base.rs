@@ -214,7 +214,7 @@ fn machine_output_carries_the_engines_numbers_exactly() {
         let index = dataset
             .customer_ids
             .iter()
-            .position(|c| &c[..] == id)
+            .position(|c| c == id)
             .unwrap();
         let insight = analysis.insight(&dataset, index);
         assert_eq!(
