@@ -618,7 +618,7 @@ fn an_unreachable_webhook_leaves_members_pending_with_one_line() {
     let db = db(&dir);
     let created = create(&db, "hook", &["--top", "30"]);
     let id = created["campaign_id"].as_i64().unwrap().to_string();
-    let output = std::process::Command::new(common::binary())
+    let output = common::command()
         .args([
             "campaign",
             "send",

@@ -10,8 +10,6 @@ mod common;
 
 use common::{json, revgap};
 
-use std::process::Command;
-
 fn cdnow(extra: &[&str]) -> Vec<String> {
     let path = common::fixture("cdnow/CDNOW_sample.txt");
     let mut args = vec![
@@ -210,6 +208,82 @@ fn item_06_count_only_amounts_are_purchases_not_dollars() {
     assert_eq!(report["summary"]["value_unit"], "purchases");
 }
 
+/// A person who followed the campaign walkthrough has a populated default ledger; the tests'
+/// commands never see it (every default place points at the test process's own home).
+#[test]
+fn a_populated_user_ledger_never_reaches_the_tests() {
+    let user = tempfile::tempdir().unwrap();
+    let home = user.path();
+    let run = |args: &[&str]| {
+        let output = common::isolated(home).args(args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    };
+    let created: serde_json::Value = serde_json::from_slice(
+        &run(&[
+            "campaign",
+            "create",
+            "--name",
+            "Mine",
+            "--top",
+            "120",
+            "--control",
+            "0.5",
+            "--format",
+            "json",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let id = created["campaign_id"].as_i64().unwrap().to_string();
+    let out = home.join("export.csv");
+    run(&["campaign", "export", &id, "--out", out.to_str().unwrap()]);
+    let follow = home.join("follow.csv");
+    run(&[
+        "campaign",
+        "simulate-outcome",
+        &id,
+        "--effect",
+        "12",
+        "--weeks",
+        "8",
+        "--seed",
+        "4",
+        "--out",
+        follow.to_str().unwrap(),
+    ]);
+    run(&[
+        "campaign",
+        "measure",
+        &id,
+        "--weekly",
+        follow.to_str().unwrap(),
+    ]);
+    // The user's own runs read their ledger: the report carries their measured campaigns.
+    let theirs = String::from_utf8(run(&["analyze", "--top", "3"]).stdout).unwrap();
+    assert!(
+        theirs.contains("learned from 1 measured campaign"),
+        "{theirs}"
+    );
+    // A test's command started from that user's environment does not.
+    let mut command = std::process::Command::new(common::binary());
+    command
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_CACHE_HOME", home.join("cache"));
+    common::hermetic(&mut command, common::test_home());
+    let ours = command.args(["analyze", "--top", "3"]).output().unwrap();
+    assert!(ours.status.success());
+    let ours = String::from_utf8(ours.stdout).unwrap();
+    assert!(!ours.contains("measured campaign"), "{ours}");
+    assert!(ours.contains("Executive Summary"), "{ours}");
+}
+
 #[test]
 fn item_14_csv_cells_cannot_run_as_formulas() {
     let dir = tempfile::tempdir().unwrap();
@@ -267,7 +341,7 @@ fn item_17_a_killed_generator_leaves_the_previous_sample_intact() {
     ]);
     assert!(small.status.success());
     let before = std::fs::read(dir.path().join("weekly_spend.csv")).unwrap();
-    let mut big = Command::new(common::binary())
+    let mut big = common::command()
         .args([
             "generate",
             "--customers",
@@ -368,7 +442,7 @@ fn write_errors_are_one_line_and_a_closed_pipe_is_quiet() {
         .write(true)
         .open("/dev/full")
         .unwrap();
-    let output = Command::new(common::binary())
+    let output = common::command()
         .args(["analyze", "--format", "json"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(full)
@@ -393,7 +467,7 @@ fn write_errors_are_one_line_and_a_closed_pipe_is_quiet() {
     assert_eq!(output.status.code(), Some(73));
     assert!(String::from_utf8_lossy(&output.stderr).contains("does not exist"));
     // `| head`: the reader goes away; revgap ends quietly with success.
-    let mut child = Command::new(common::binary())
+    let mut child = common::command()
         .args(["analyze", "--format", "json"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(std::process::Stdio::piped())

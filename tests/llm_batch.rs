@@ -12,7 +12,7 @@ async fn revgap(args: Vec<String>, base_url: &str, cache: &std::path::Path) -> O
     let base_url = base_url.to_string();
     let cache = cache.to_path_buf();
     tokio::task::spawn_blocking(move || {
-        std::process::Command::new(common::binary())
+        common::command()
             .args(&args)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .env("OPENAI_BASE_URL", base_url)
@@ -31,7 +31,7 @@ const SERVER_ERROR: &str =
 
 /// The ids of the first `n` ranked customers of the bundled sample.
 fn top_ids(n: usize) -> Vec<String> {
-    let output = std::process::Command::new(common::binary())
+    let output = common::command()
         .args(["analyze", "--format", "json", "--top", &n.to_string()])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
@@ -393,7 +393,7 @@ async fn campaign_drafts_from_the_model_are_checked_retried_once_and_kept_with_r
     );
     let created: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let id = created["campaign_id"].as_i64().unwrap().to_string();
-    let shown = std::process::Command::new(common::binary())
+    let shown = common::command()
         .args(["campaign", "show", &id, "--db", &db, "--format", "json"])
         .output()
         .unwrap();
@@ -517,7 +517,7 @@ async fn a_campaign_dry_run_prints_the_draft_requests_and_stores_nothing() {
         );
     }
     assert_eq!(server.request_count(), 0, "a dry run sends nothing");
-    let listed = std::process::Command::new(common::binary())
+    let listed = common::command()
         .args(["campaign", "list", "--db", &db, "--format", "json"])
         .output()
         .unwrap();
@@ -544,7 +544,7 @@ fn everything_kept(db: &str, id: &str, cache: &std::path::Path) -> String {
         }
     }
     let export = tempfile::NamedTempFile::new().unwrap();
-    let exported = std::process::Command::new(common::binary())
+    let exported = common::command()
         .args(["campaign", "export", id, "--db", db, "--out"])
         .arg(export.path())
         .output()
@@ -646,7 +646,7 @@ async fn item_09_invented_offers_in_words_and_currencies_never_reach_an_export()
         }
     }
     let export = tempfile::NamedTempFile::new().unwrap();
-    let exported = std::process::Command::new(common::binary())
+    let exported = common::command()
         .args(["campaign", "export", &id, "--db", &db, "--out"])
         .arg(export.path())
         .output()

@@ -80,7 +80,7 @@ fn real_server_batch_and_explorer_stream() {
     let cache = tempfile::tempdir().unwrap();
 
     // Batch: top 3 enhanced, each grounded or a labelled fallback.
-    let output = Command::new(common::binary())
+    let output = common::command()
         .args([
             "analyze",
             "--llm",
@@ -122,7 +122,7 @@ fn real_server_batch_and_explorer_stream() {
     let ledger_dir = tempfile::tempdir().unwrap();
     let db = ledger_dir.path().join("ledger.sqlite");
     let db = db.to_str().unwrap();
-    let output = Command::new(common::binary())
+    let output = common::command()
         .args([
             "campaign",
             "create",
@@ -154,7 +154,7 @@ fn real_server_batch_and_explorer_stream() {
     assert!(stderr.contains("drafts: "), "{stderr}");
     let created: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let id = created["campaign_id"].as_i64().unwrap().to_string();
-    let shown = Command::new(common::binary())
+    let shown = common::command()
         .args(["campaign", "show", &id, "--db", db, "--format", "json"])
         .output()
         .unwrap();

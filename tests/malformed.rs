@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::process::Command;
-
 struct Case {
     file: &'static str,
     /// "weekly", "customers" (with a valid weekly file) or "transactions".
@@ -155,7 +153,7 @@ const CASES: &[Case] = &[
 
 fn run(case: &Case, strict: bool) -> (i32, String, String) {
     let path = common::fixture(&format!("malformed/{}", case.file));
-    let mut command = Command::new(common::binary());
+    let mut command = common::command();
     command.args(["analyze", "--format", "json"]);
     match case.role {
         "customers" => {
@@ -261,7 +259,7 @@ fn bom_and_crlf_files_load_like_plain_ones() {
 
 #[test]
 fn missing_file_is_exit_66_with_the_path() {
-    let output = Command::new(common::binary())
+    let output = common::command()
         .args(["analyze", "--weekly", "does/not/exist.csv"])
         .output()
         .unwrap();

@@ -108,7 +108,7 @@ fn a_sent_campaign_measured_on_follow_up_with_a_known_effect_holds_the_truth() {
     );
 
     let url = accepting_receiver();
-    let sent = std::process::Command::new(common::binary())
+    let sent = common::command()
         .args(["campaign", "send", &id, "--webhook", &url, "--db", &db])
         .env("REVGAP_WEBHOOK_SECRET", "whsec_dGVzdC1zZWNyZXQ=")
         .output()

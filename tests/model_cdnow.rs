@@ -134,7 +134,7 @@ fn per_customer_predictions_match_the_reference_file() {
 #[test]
 fn fit_command_on_the_raw_transaction_log_reproduces_the_raw_reference() {
     let path = common::fixture("cdnow/CDNOW_sample.txt");
-    let output = std::process::Command::new(common::binary())
+    let output = common::command()
         .args(["fit", "--transactions"])
         .arg(&path)
         .args(common::CDNOW_FLAGS)
@@ -171,7 +171,7 @@ fn fit_command_on_the_raw_transaction_log_reproduces_the_raw_reference() {
 #[test]
 fn backtest_on_cdnow_reproduces_the_anchors() {
     let path = common::fixture("cdnow/CDNOW_sample.txt");
-    let output = std::process::Command::new(common::binary())
+    let output = common::command()
         .args(["backtest", "--transactions"])
         .arg(&path)
         .args(common::CDNOW_FLAGS)
@@ -223,7 +223,7 @@ fn backtest_on_cdnow_reproduces_the_anchors() {
 fn backtest_beats_the_rules_on_weekly_shopper_data() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();
-    let generated = std::process::Command::new(common::binary())
+    let generated = common::command()
         .args([
             "generate",
             "--customers",
@@ -240,7 +240,7 @@ fn backtest_beats_the_rules_on_weekly_shopper_data() {
         .output()
         .unwrap();
     assert!(generated.status.success());
-    let output = std::process::Command::new(common::binary())
+    let output = common::command()
         .args(["backtest", "--weekly"])
         .arg(dir.path().join("weekly_spend.csv"))
         .args([
@@ -276,7 +276,7 @@ fn cdnow_analysis(churn_model: &str) -> serde_json::Value {
         format!("[model]\nchurn_model = \"{churn_model}\"\n"),
     )
     .unwrap();
-    let output = std::process::Command::new(common::binary())
+    let output = common::command()
         .args(["analyze", "--transactions"])
         .arg(&path)
         .args(common::CDNOW_FLAGS)
@@ -324,7 +324,7 @@ fn bgnbd_churn_model_learns_without_it_where_it_does_not_fit() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("model.toml");
     std::fs::write(&config, "[model]\nchurn_model = \"bgnbd\"\n").unwrap();
-    let output = std::process::Command::new(common::binary())
+    let output = common::command()
         .args(["analyze", "--format", "json", "--top", "1", "--config"])
         .arg(&config)
         .arg("--weekly")

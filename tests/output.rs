@@ -5,9 +5,9 @@
 
 mod common;
 
-use common::{binary, json, revgap};
+use common::{json, revgap};
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 fn generated(dir: &std::path::Path, customers: &str) -> String {
     let data = dir.join("data");
@@ -139,7 +139,7 @@ fn write_errors_are_one_line_and_a_closed_pipe_is_quiet() {
         .write(true)
         .open("/dev/full")
         .unwrap();
-    let output = Command::new(binary())
+    let output = common::command()
         .args(["analyze", "--format", "csv"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(device)
@@ -164,7 +164,7 @@ fn write_errors_are_one_line_and_a_closed_pipe_is_quiet() {
     // `| head -1`: the reader goes away after one line; revgap stops quietly, with success.
     let dir = tempfile::tempdir().unwrap();
     let weekly = generated(dir.path(), "20000");
-    let mut child = Command::new(binary())
+    let mut child = common::command()
         .args(["analyze", "--format", "jsonl", "--weekly", &weekly])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -201,7 +201,7 @@ fn a_kill_during_the_write_leaves_the_previous_file_intact() {
         "--out",
         report.to_str().unwrap(),
     ];
-    let mut child = Command::new(binary()).args(args).spawn().unwrap();
+    let mut child = common::command().args(args).spawn().unwrap();
     // Wait until the new report is being written (its temporary file has data), then kill.
     let temporary = loop {
         let found = std::fs::read_dir(&out_dir)
@@ -227,7 +227,7 @@ fn a_kill_during_the_write_leaves_the_previous_file_intact() {
     );
     // The interrupted temporary file is never mistaken for the report.
     assert!(temporary.exists());
-    let finished = Command::new(binary()).args(args).output().unwrap();
+    let finished = common::command().args(args).output().unwrap();
     assert!(finished.status.success());
     let replaced: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();

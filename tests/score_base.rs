@@ -211,11 +211,7 @@ fn machine_output_carries_the_engines_numbers_exactly() {
     let mut checked = 0;
     for customer in report["customers"].as_array().unwrap() {
         let id = customer["customer_id"].as_str().unwrap();
-        let index = dataset
-            .customer_ids
-            .iter()
-            .position(|c| c == id)
-            .unwrap();
+        let index = dataset.customer_ids.iter().position(|c| c == id).unwrap();
         let insight = analysis.insight(&dataset, index);
         assert_eq!(
             customer["churn"]["probability"].as_f64().unwrap().to_bits(),

@@ -5,10 +5,9 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::process::Command;
 
 fn run(state: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(common::binary())
+    common::command()
         .args(args)
         .env("REVGAP_STATE_DIR", state)
         .output()

@@ -397,7 +397,7 @@ fn a_temporary_directory_that_cannot_be_written_is_one_line() {
     let missing = dir.path().join("no-such-dir");
     let out = dir.path().join("report.csv");
     for part in ["1", "100000"] {
-        let output = std::process::Command::new(common::binary())
+        let output = common::command()
             .args(["analyze", "--weekly", csv.to_str().unwrap(), "--stream"])
             .args(["--stream-part", part, "--format", "csv", "--out"])
             .arg(&out)

@@ -20,6 +20,21 @@ fn unique_name(kind: &str, width: u16) -> String {
     format!("revgap-e2e-{}-{kind}-{width}-{n}", std::process::id())
 }
 
+/// A home under `dir` for the session's default places (the ledger, cache, config): the
+/// tmux server's environment is the user's, and a session must not read or write their files.
+fn home_exports(dir: &std::path::Path) -> String {
+    let home = dir.join("home");
+    format!(
+        "HOME='{}' XDG_DATA_HOME='{}' XDG_STATE_HOME='{}' XDG_CACHE_HOME='{}' XDG_CONFIG_HOME='{}' REVGAP_CACHE_DIR='{}' ",
+        home.display(),
+        home.join("data").display(),
+        home.join("state").display(),
+        home.join("cache").display(),
+        home.join("config").display(),
+        home.join("cache").join("revgap").display()
+    )
+}
+
 /// One tmux session running the explorer; killed on drop.
 struct Session {
     name: String,
@@ -29,7 +44,8 @@ impl Session {
     /// The explorer with these arguments, no user config, logging into `dir`.
     fn start_with_args(width: u16, height: u16, dir: &std::path::Path, args: &str) -> Self {
         let command = format!(
-            "env REVGAP_LOG_FILE='{}' REVGAP_CONFIG='{}' REVGAP_STATE_DIR='{}' '{}' {args}; echo \"revgap exited with $?\"; sleep 30",
+            "env {}REVGAP_LOG_FILE='{}' REVGAP_CONFIG='{}' REVGAP_STATE_DIR='{}' '{}' {args}; echo \"revgap exited with $?\"; sleep 30",
+            home_exports(dir),
             dir.join("revgap.log").display(),
             dir.join("none.toml").display(),
             dir.join("state").display(),
@@ -44,7 +60,8 @@ impl Session {
             exports.push_str(&format!("{key}='{value}' "));
         }
         let command = format!(
-            "env {exports} '{}'; echo \"revgap exited with $?\"; sleep 30",
+            "env {}{exports} '{}'; echo \"revgap exited with $?\"; sleep 30",
+            home_exports(dir),
             binary().display()
         );
         Self::launch(unique_name("explorer", width), width, height, dir, &command)
@@ -668,7 +685,7 @@ fn a_campaign_made_in_the_explorer_is_in_campaign_list() {
     session.keys(&["q"]);
     session.wait_text("revgap exited with 0");
 
-    let output = Command::new(binary())
+    let output = common::command()
         .args(["campaign", "list", "--db"])
         .arg(&db)
         .output()
@@ -678,7 +695,7 @@ fn a_campaign_made_in_the_explorer_is_in_campaign_list() {
         output.status.success() && listed.contains("Made in the explorer"),
         "{listed}"
     );
-    let output = Command::new(binary())
+    let output = common::command()
         .args(["campaign", "show", "1", "--format", "json", "--db"])
         .arg(&db)
         .output()
@@ -703,7 +720,7 @@ fn what_changed_marks_across_two_data_snapshots() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("d");
     let generate = |seed: &str| {
-        let status = Command::new(binary())
+        let status = common::command()
             .args([
                 "generate",
                 "--customers",
@@ -832,7 +849,7 @@ fn the_view_is_remembered_across_runs_and_named_views_recall() {
 fn the_user_config_names_the_default_data_files() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("elsewhere");
-    let status = Command::new(binary())
+    let status = common::command()
         .args(["generate", "--customers", "321", "--weeks", "12", "--out"])
         .arg(&data)
         .status()

@@ -225,7 +225,7 @@ fn a_killed_sender_re_run_delivers_every_treated_member_exactly_once() {
     );
 
     let sender = || {
-        let mut command = std::process::Command::new(common::binary());
+        let mut command = common::command();
         command
             .args(["campaign", "send", &id, "--webhook", &url, "--db", db])
             .env("REVGAP_WEBHOOK_SECRET", SECRET)
@@ -314,7 +314,7 @@ fn sending_without_a_secret_is_one_line_and_sends_nothing() {
         common::SMALL_CAMPAIGNS[0],
         common::SMALL_CAMPAIGNS[1],
     ]);
-    let output = std::process::Command::new(common::binary())
+    let output = common::command()
         .args([
             "campaign",
             "send",

@@ -44,9 +44,46 @@ pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_revgap"))
 }
 
-/// Runs the binary from the repository root (where `data/` is), as a person in a clone would.
+/// A home of this test process's own: every default place revgap uses (the ledger, state,
+/// cache, user config and log) points under it, so no test reads or writes the user's files
+/// and a user's populated ledger never changes what a test sees.
+pub fn test_home() -> &'static Path {
+    static HOME: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    HOME.get_or_init(|| {
+        let home = std::env::temp_dir().join(format!("revgap-test-home-{}", std::process::id()));
+        std::fs::create_dir_all(&home).expect("a test home");
+        home
+    })
+}
+
+/// Points every default place of `command` under `home` (see `test_home`).
+pub fn hermetic<'a>(
+    command: &'a mut std::process::Command,
+    home: &Path,
+) -> &'a mut std::process::Command {
+    command
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("REVGAP_STATE_DIR", home.join("revgap-state"))
+        .env("REVGAP_LOG_FILE", home.join("revgap.log"))
+        .env_remove("REVGAP_CACHE_DIR")
+        .env_remove("REVGAP_CONFIG")
+}
+
+/// The binary as a command with the test process's own home (see `test_home`).
+pub fn command() -> std::process::Command {
+    let mut command = std::process::Command::new(binary());
+    hermetic(&mut command, test_home());
+    command
+}
+
+/// Runs the binary from the repository root (where `data/` is), as a person in a clone would,
+/// with the test process's own home.
 pub fn revgap(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(binary())
+    command()
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
@@ -58,16 +95,7 @@ pub fn revgap(args: &[&str]) -> std::process::Output {
 /// user's own files.
 pub fn isolated(home: &Path) -> std::process::Command {
     let mut command = std::process::Command::new(binary());
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("XDG_CACHE_HOME", home.join("cache"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("REVGAP_STATE_DIR", home.join("revgap-state"))
-        .env_remove("REVGAP_CACHE_DIR")
-        .env_remove("REVGAP_CONFIG");
+    hermetic(&mut command, home).current_dir(env!("CARGO_MANIFEST_DIR"));
     command
 }
 
