@@ -11,14 +11,7 @@ fn main() {
             let rendered = error.render().to_string();
             let first = rendered.lines().next().unwrap_or_default();
             let first = first.strip_prefix("error: ").unwrap_or(first);
-            // The accepted values are on a later line: they belong to the one line.
-            let expected = match error.get(clap::error::ContextKind::ValidValue) {
-                Some(clap::error::ContextValue::Strings(values)) => {
-                    format!("; expected one of: {}", values.join(", "))
-                }
-                _ => String::new(),
-            };
-            eprintln!("revgap: error: {first}{expected} (see --help)");
+            eprintln!("revgap: error: {}", usage_line(&error, first));
             std::process::exit(2);
         }
         Err(help_or_version) => help_or_version.exit(),
@@ -31,4 +24,33 @@ fn main() {
         );
         std::process::exit(failure.code);
     }
+}
+
+/// One line for a usage error: clap's first line with what its later lines add (the accepted
+/// values, the missing arguments, a suggestion for a mistyped name).
+fn usage_line(error: &clap::Error, first: &str) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let strings = |kind| match error.get(kind) {
+        Some(ContextValue::Strings(values)) => values.clone(),
+        Some(ContextValue::String(value)) => vec![value.clone()],
+        _ => Vec::new(),
+    };
+    let mut line = first.trim_end_matches(':').to_string();
+    if error.kind() == ErrorKind::MissingRequiredArgument {
+        line.push_str(": ");
+        line.push_str(&strings(ContextKind::InvalidArg).join(", "));
+    }
+    let values = strings(ContextKind::ValidValue);
+    if !values.is_empty() {
+        line.push_str(&format!("; expected one of: {}", values.join(", ")));
+    }
+    let suggested: Vec<String> = [ContextKind::SuggestedArg, ContextKind::SuggestedSubcommand]
+        .into_iter()
+        .flat_map(strings)
+        .collect();
+    if !suggested.is_empty() {
+        line.push_str(&format!("; did you mean {}?", suggested.join(" or ")));
+    }
+    line.push_str(" (see --help)");
+    line
 }

@@ -216,6 +216,10 @@ pub fn analyze(
             // The first customer gives the Parquet report its column kinds when none is kept.
             let shape = Dataset {
                 source: part.source.clone(),
+                customers_source: options
+                    .customers
+                    .as_ref()
+                    .map(|path| crate::text::one_line(&path.display().to_string()).into_owned()),
                 as_of: part.as_of,
                 unit: part.unit,
                 profiles: vec![part.profiles[0].clone()],
@@ -370,6 +374,7 @@ pub fn analyze(
             .collect(),
     );
     dataset.source = shape.source.clone();
+    dataset.customers_source = shape.customers_source.clone();
     dataset.as_of = shape.as_of;
     dataset.unit = shape.unit;
     dataset.load = load;

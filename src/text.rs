@@ -83,6 +83,18 @@ pub fn strip_control(text: &str) -> String {
     out
 }
 
+/// `text` in at most `width` characters: a longer one is cut and ends in an ellipsis, so a cut
+/// value never passes for another.
+pub fn cut_to(text: &str, width: usize) -> Cow<'_, str> {
+    if text.chars().count() <= width {
+        Cow::Borrowed(text)
+    } else {
+        let mut kept: String = text.chars().take(width.saturating_sub(1)).collect();
+        kept.push('…');
+        Cow::Owned(kept)
+    }
+}
+
 /// A field for one line of output (ids, attributes): unsafe characters removed, line breaks
 /// turned into spaces. Borrows when there is nothing to change, the common case.
 pub fn one_line(text: &str) -> Cow<'_, str> {

@@ -363,3 +363,132 @@ fn generate_is_deterministic_and_data_dir_is_its_output() {
         std::fs::read(repo_data.join("weekly_spend.csv")).unwrap()
     );
 }
+
+/// A usage error is one line that says what is missing or what was probably meant.
+#[test]
+fn usage_errors_name_what_is_missing_and_suggest_what_was_meant() {
+    let line = |args: &[&str]| {
+        let output = revgap(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        stderr.trim_end().to_string()
+    };
+    assert_eq!(
+        line(&["fit"]),
+        "revgap: error: the following required arguments were not provided: --calibration-end <DATE> (see --help)"
+    );
+    assert!(line(&["campaign", "create", "--top", "5"]).contains("not provided: --name <NAME>"),);
+    assert!(line(&["campaign", "send", "1"]).contains("--webhook <URL>|--smtp <URL>"));
+    assert_eq!(
+        line(&["analyze", "--weeky", "x.csv"]),
+        "revgap: error: unexpected argument '--weeky' found; did you mean --weekly? (see --help)"
+    );
+    assert_eq!(
+        line(&["analyse"]),
+        "revgap: error: unrecognized subcommand 'analyse'; did you mean analyze? (see --help)"
+    );
+}
+
+/// Every format and file a command writes is in its help.
+#[test]
+fn help_lists_every_format_and_file() {
+    let help = |args: &[&str]| String::from_utf8(revgap(args).stdout).unwrap();
+    let analyze = help(&["analyze", "--help"]);
+    for format in ["markdown", "JSON", "JSON lines", "CSV", "Parquet"] {
+        assert!(analyze.contains(format), "{format}: {analyze}");
+    }
+    let generate = help(&["generate", "--help"]);
+    for file in [
+        "weekly_spend.csv",
+        "customers.csv",
+        "contacts.csv",
+        "truth.csv",
+    ] {
+        assert!(generate.contains(file), "{file}: {generate}");
+    }
+    let top = help(&["--help"]);
+    assert!(top.contains("JSON lines, CSV or Parquet"), "{top}");
+}
+
+/// Named spend files bring the customers and contacts files beside them, as in the explorer,
+/// and the report says which customers file it read.
+#[test]
+fn files_beside_a_named_spend_file_are_used_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("elsewhere");
+    let made = revgap(&[
+        "generate",
+        "--customers",
+        "300",
+        "--weeks",
+        "30",
+        "--seed",
+        "3",
+        "--out",
+        data.to_str().unwrap(),
+    ]);
+    assert!(made.status.success());
+    let weekly = data.join("weekly_spend.csv");
+    let report = common::json(&[
+        "analyze",
+        "--weekly",
+        weekly.to_str().unwrap(),
+        "--format",
+        "json",
+        "--top",
+        "3",
+    ]);
+    let customers = data.join("customers.csv");
+    assert_eq!(report["customers_source"], customers.to_str().unwrap());
+    assert!(
+        report["customers"][0]["attributes"]["age"].is_u64(),
+        "{report}"
+    );
+    let markdown = String::from_utf8(
+        revgap(&[
+            "analyze",
+            "--weekly",
+            weekly.to_str().unwrap(),
+            "--top",
+            "1",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert!(
+        markdown.contains(&format!("; customers from {}", customers.display())),
+        "{markdown}"
+    );
+    // No customers file anywhere: none is claimed.
+    let alone = dir.path().join("alone.csv");
+    std::fs::copy(&weekly, &alone).unwrap();
+    let report = common::json(&[
+        "analyze",
+        "--weekly",
+        alone.to_str().unwrap(),
+        "--format",
+        "json",
+        "--top",
+        "1",
+    ]);
+    assert!(report["customers_source"].is_null());
+    // campaign create finds contacts.csv beside the spend file too.
+    let db = dir.path().join("ledger.sqlite");
+    let created = common::json(&[
+        "campaign",
+        "create",
+        "--name",
+        "Beside",
+        "--weekly",
+        weekly.to_str().unwrap(),
+        "--top",
+        "100",
+        "--no-control",
+        "--db",
+        db.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(created["treated"].as_u64().unwrap() > 0, "{created}");
+}

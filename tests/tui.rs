@@ -170,6 +170,57 @@ fn sorting_cycles_columns_and_keeps_the_selection() {
 }
 
 #[test]
+fn the_sort_arrow_points_the_way_the_values_run() {
+    let mut state = ready(120, 40);
+    let loaded = state.loaded.clone().unwrap();
+    for sort in SortColumn::ORDER {
+        while state.sort != sort {
+            key(&mut state, KeyCode::Char('s'));
+        }
+        for reversed in [false, true] {
+            if state.reversed != reversed {
+                key(&mut state, KeyCode::Char('S'));
+            }
+            let arrow = sort.arrow(reversed);
+            let screen = screen_text(&draw(&state, 120, 40));
+            assert!(
+                screen.contains(&format!("sort: {} {arrow}", sort.label())),
+                "{sort:?} reversed {reversed}: {screen}"
+            );
+            // The values under the arrow run its way: ↓ falls down the list, ↑ rises.
+            let value = |customer: u32| -> Option<f64> {
+                let score = &loaded.analysis.scores[customer as usize];
+                match sort {
+                    SortColumn::GapAmount => Some(score.gap_size),
+                    SortColumn::Churn => Some(loaded.analysis.churn_probability(customer as usize)),
+                    SortColumn::Potential => Some(score.potential_revenue),
+                    SortColumn::Revenue => Some(score.total_revenue),
+                    SortColumn::LastBuy => Some(score.weeks_since_last_purchase as f64),
+                    SortColumn::Rank => Some(f64::from(score.rank)),
+                    _ => None,
+                }
+            };
+            let (Some(first), Some(last)) =
+                (value(state.view[0]), value(*state.view.last().unwrap()))
+            else {
+                continue;
+            };
+            assert!(first != last, "{sort:?}: the sample spreads the values");
+            assert_eq!(first > last, arrow == "↓", "{sort:?} reversed {reversed}");
+        }
+    }
+    // The list's own header carries the arrow too, even in a column as narrow as its title.
+    while state.sort != SortColumn::Churn {
+        key(&mut state, KeyCode::Char('s'));
+    }
+    if state.reversed {
+        key(&mut state, KeyCode::Char('S'));
+    }
+    let screen = screen_text(&draw(&state, 120, 40));
+    assert!(screen.contains("chur↓"), "{screen}");
+}
+
+#[test]
 fn focus_cycles_and_enter_focuses_detail() {
     let mut state = ready(120, 40);
     assert_eq!(state.focus, Pane::List);
@@ -500,6 +551,44 @@ fn quit_keys_and_ctrl_c_from_any_mode() {
     assert!(state.quit, "Ctrl-C quits while typing a filter");
     let mut state = ready(120, 40);
     assert_eq!(ctrl(&mut state, 'z'), vec![Command::Suspend]);
+}
+
+#[test]
+fn esc_never_quits_and_q_asks_once_before_losing_marks() {
+    let mut state = ready(80, 24);
+    for _ in 0..3 {
+        key(&mut state, KeyCode::Esc);
+    }
+    assert!(!state.quit, "Esc with nothing open does nothing");
+    // Esc closes an overlay, and only that.
+    key(&mut state, KeyCode::Char('h'));
+    key(&mut state, KeyCode::Esc);
+    assert_eq!(state.mode, Mode::Normal);
+    assert!(!state.quit);
+    // Marked customers would be lost: q asks, any other key stays.
+    key(&mut state, KeyCode::Char(' '));
+    key(&mut state, KeyCode::Char('j'));
+    key(&mut state, KeyCode::Char(' '));
+    assert_eq!(state.marked.len(), 2);
+    key(&mut state, KeyCode::Char('q'));
+    assert!(!state.quit, "q with marks asks first");
+    let screen = screen_text(&draw(&state, 80, 24));
+    assert!(
+        screen.contains("quit? 2 marked customers will be forgotten"),
+        "{screen}"
+    );
+    key(&mut state, KeyCode::Esc);
+    assert!(!state.quit, "Esc answers no");
+    assert_eq!(state.mode, Mode::Normal);
+    assert_eq!(state.marked.len(), 2, "the marks survive");
+    key(&mut state, KeyCode::Char('q'));
+    key(&mut state, KeyCode::Char('q'));
+    assert!(state.quit, "q again quits");
+    // Ctrl-C never asks.
+    let mut state = ready(80, 24);
+    key(&mut state, KeyCode::Char(' '));
+    ctrl(&mut state, 'c');
+    assert!(state.quit);
 }
 
 #[test]
@@ -909,6 +998,47 @@ mod pivot {
     }
 
     #[test]
+    fn enter_narrows_even_after_the_prompt_was_switched_to_find() {
+        let mut state = ready(120, 40);
+        // The last typed filter found rows rather than narrowing the list.
+        key(&mut state, KeyCode::Char('/'));
+        key(&mut state, KeyCode::Tab);
+        chars(&mut state, "sev:high");
+        key(&mut state, KeyCode::Enter);
+        assert!(!state.narrow);
+        let all = state.view.len();
+        let pivot = open_pivot(&mut state);
+        let row = pivot.rows[0].clone();
+        key(&mut state, KeyCode::Enter);
+        assert!(state.narrow, "a pivot drill-in narrows");
+        assert_eq!(state.view.len(), row.customers_with_gaps);
+        assert!(state.view.len() < all);
+        let screen = screen_text(&draw(&state, 120, 40));
+        assert!(
+            screen.contains(&format!("{} customers with gaps", row.customers_with_gaps)),
+            "{screen}"
+        );
+    }
+
+    #[test]
+    fn find_mode_sticks_across_prompts() {
+        let mut state = ready(120, 40);
+        key(&mut state, KeyCode::Char('/'));
+        key(&mut state, KeyCode::Tab);
+        chars(&mut state, "sev:high");
+        key(&mut state, KeyCode::Enter);
+        key(&mut state, KeyCode::Char('/'));
+        let screen = screen_text(&draw(&state, 120, 40));
+        assert!(screen.contains(" find: sev:high"), "{screen}");
+        assert!(!state.narrow, "the next / keeps finding");
+        key(&mut state, KeyCode::Esc);
+        key(&mut state, KeyCode::Char('/'));
+        chars(&mut state, "type:zero");
+        key(&mut state, KeyCode::Enter);
+        assert!(!state.narrow, "still finding after Esc cleared the text");
+    }
+
+    #[test]
     fn the_filter_takes_segment_terms() {
         let mut state = ready(120, 40);
         key(&mut state, KeyCode::Char('/'));
@@ -1215,7 +1345,8 @@ mod detail_pane {
         key(&mut state, KeyCode::Char('j'));
         assert_eq!(state.selected, selected + 1);
         key(&mut state, KeyCode::Esc);
-        assert!(state.quit, "Esc from the list quits");
+        assert!(!state.quit, "Esc with nothing open never quits");
+        assert_eq!(state.mode, Mode::Normal);
     }
 
     #[test]

@@ -906,10 +906,13 @@ fn mouse_clicks_select_sort_scroll_and_focus() {
     let screen = session.wait_for("row 4 selected", |s| s.contains("┃> 4 "));
     assert!(screen.contains("Customer 295 "), "{screen}");
     // The gap $/wk header (x 45 on the header row, 3): sort by it, then reverse.
+    // Largest gap first: the arrow points down the falling values; reversed, up.
     click(45, 3);
-    session.wait_text("sort: gap $ ↑");
+    let screen = session.wait_text("sort: gap $ ↓");
+    assert!(screen.contains("gap $/wk↓"), "{screen}");
     click(45, 3);
-    session.wait_text("sort: gap $ ↓");
+    let screen = session.wait_text("sort: gap $ ↑");
+    assert!(screen.contains("gap $/wk↑"), "{screen}");
     session.keys(&["-l", "\u{1b}[<65;20;10M"]);
     session.wait_for("the wheel moved the list", |s| !s.contains("┃> 4 "));
     click(80, 25);
@@ -966,4 +969,160 @@ fn analyze_shows_a_progress_bar_while_loading_on_a_terminal() {
     assert!(screen.contains("B/s"), "{screen}");
     session.keys(&["C-c"]);
     drop(writer);
+}
+
+/// Campaign drill-in: from the campaigns view (`L`), Enter opens a campaign with every member's
+/// arm, channel, offer, draft verdict and delivery state (a failed delivery with its reason),
+/// and its measured result with the interval; `e` writes what is shown.
+#[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed (.ci/run installs it)")]
+fn a_campaign_opens_from_the_campaigns_view_and_exports_what_it_shows() {
+    use common::receiver::{Answer, Receiver};
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data"),
+        dir.path().join("data"),
+    )
+    .unwrap();
+    let db = dir.path().join("ledger.sqlite");
+    let db_text = db.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let mut command = common::command();
+        let output = command
+            .args(args)
+            .current_dir(dir.path())
+            .env("REVGAP_WEBHOOK_SECRET", "drill-in-test-secret")
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = run(&[
+        "campaign",
+        "create",
+        "--name",
+        "Drill-in",
+        "--top",
+        "150",
+        "--control",
+        "0.3",
+        "--db",
+        db_text,
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    // A receiver that redirects: each treated member's delivery fails, with its reason.
+    let elsewhere = Receiver::start(|_| Answer::status("200 OK"));
+    let target = elsewhere.url.clone();
+    let redirecting = Receiver::start(move |_| {
+        Answer::status("301 Moved Permanently").header("Location", target.clone())
+    });
+    let (code, stderr) = run(&[
+        "campaign",
+        "send",
+        "1",
+        "--webhook",
+        &redirecting.url,
+        "--attempts",
+        "2",
+        "--db",
+        db_text,
+    ]);
+    assert_eq!(code, Some(75), "{stderr}");
+    // Handed off by file as well, so it can be measured.
+    let (code, stderr) = run(&[
+        "campaign",
+        "export",
+        "1",
+        "--preset",
+        "klaviyo",
+        "--out",
+        "klaviyo.csv",
+        "--db",
+        db_text,
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stderr) = run(&[
+        "campaign",
+        "simulate-outcome",
+        "1",
+        "--effect",
+        "12",
+        "--weeks",
+        "8",
+        "--seed",
+        "4",
+        "--out",
+        "follow.csv",
+        "--db",
+        db_text,
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stderr) = run(&[
+        "campaign",
+        "measure",
+        "1",
+        "--weekly",
+        "follow.csv",
+        "--windows",
+        "8",
+        "--db",
+        db_text,
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+
+    let session = Session::start_with_args(100, 30, dir.path(), &format!("tui --db '{db_text}'"));
+    session.wait_text("customers with gaps");
+    session.keys(&["L"]);
+    session.wait_text("Enter open");
+    session.keys(&["Enter"]);
+    let screen = session.wait_text("Campaign 1 \"Drill-in\"");
+    assert!(
+        screen.contains("measured 20")
+            && screen.contains(", 8 weeks (CUPED-adjusted): ")
+            && screen.contains("a week per treated member (95 % interval $"),
+        "the measured result with its interval: {screen}"
+    );
+    assert!(screen.contains("90 treated, 39 control"), "{screen}");
+    assert!(
+        screen.contains("not delivered after 1 attempt: redirected (30"),
+        "the failed delivery's reason: {screen}"
+    );
+    assert!(screen.contains("passed"), "the draft verdict: {screen}");
+    session.keys(&["e"]);
+    let screen = session.wait_text("exported 129 members of campaign 1 to");
+    let exported: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("revgap-campaign-1-"))
+        })
+        .collect();
+    assert_eq!(exported.len(), 1, "{screen}");
+    let text = std::fs::read_to_string(&exported[0]).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("# campaign 1 \"Drill-in\": measured "),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines[1], "customer_id,arm,channel,offer,delivery,draft");
+    assert_eq!(lines.len(), 2 + 129);
+    assert_eq!(lines.iter().filter(|l| l.contains(",control,")).count(), 39);
+    assert!(
+        lines
+            .iter()
+            .filter(|l| l.contains(",treated,"))
+            .all(|l| l.contains("not delivered after 1 attempt: redirected (301)")),
+        "{text}"
+    );
+    // Esc goes back to the list of campaigns, then closes it; nothing quits.
+    session.keys(&["Escape"]);
+    session.wait_text("Enter open");
+    session.keys(&["Escape"]);
+    session.wait_for("the campaigns view to close", |s| !s.contains("Enter open"));
+    session.keys(&["q"]);
+    session.wait_text("revgap exited with 0");
 }

@@ -140,19 +140,11 @@ pub(super) fn open_campaigns(db: Option<&std::path::Path>) -> Result<Ledger, Fai
 
 fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
     use campaign::create::{CreateError, Request};
-    let contacts_path = match &args.contacts {
-        Some(path) => path.clone(),
-        None if args.data.weekly.is_none() && args.data.transactions.is_none() => {
-            super::args::default_data_dir()
-                .map_err(|m| Failure::new(2, m))?
-                .join("contacts.csv")
-        }
-        None => {
-            return Err(Failure::new(
-                2,
-                "campaign create needs --contacts FILE (customer_id,email,phone,timezone,language,email_opt_in,sms_opt_in)",
-            ));
-        }
+    let Some(contacts_path) = args.data.contacts_or_beside(args.contacts.as_deref()) else {
+        return Err(Failure::new(
+            2,
+            "campaign create needs --contacts FILE (customer_id,email,phone,timezone,language,email_opt_in,sms_opt_in), or contacts.csv beside the spend file",
+        ));
     };
     let selection = match (&args.top, &args.customers_file, &args.filter) {
         (Some(top), _, _) => Selection::Top(*top),

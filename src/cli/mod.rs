@@ -81,6 +81,7 @@ pub fn check_config_fits(config: &Config, dataset: &Dataset) -> Result<(), Failu
 /// time left) on an interactive stderr.
 pub fn load_dataset(args: &DataArgs) -> Result<Dataset, Failure> {
     let mut options = args.load_options().map_err(|m| Failure::new(2, m))?;
+
     let progress = std::sync::Arc::new(data::Progress::default());
     options.format.progress = data::ProgressHandle(Some(progress.clone()));
     let bar = indicatif::ProgressBar::new(0);

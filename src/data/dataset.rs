@@ -70,6 +70,8 @@ impl ExtraValues {
 pub struct Dataset {
     /// Where the spend came from, for display.
     pub source: String,
+    /// Where the customer attributes came from, for display (none without a customers file).
+    pub customers_source: Option<String>,
     /// First day of each week, ascending, one week apart.
     pub week_starts: Vec<NaiveDate>,
     /// Customer ids in first-seen order.

@@ -76,6 +76,10 @@ pub fn load(options: &LoadOptions) -> Result<Dataset, DataError> {
     let mut dataset = spend?;
     // A file name is shown in every report and on screen: no escapes in it.
     dataset.source = crate::text::one_line(&dataset.source).into_owned();
+    dataset.customers_source = options
+        .customers
+        .as_ref()
+        .map(|path| crate::text::one_line(&path.display().to_string()).into_owned());
     tracing::info!(
         customers = dataset.customer_count(),
         weeks = dataset.week_count(),

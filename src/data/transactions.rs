@@ -332,6 +332,7 @@ fn grid_of(
     let first_start = last_day - 7 * weeks as i32 + 1;
     Dataset {
         source: path.to_string(),
+        customers_source: None,
         week_starts: (0..weeks)
             .map(|w| date_of(first_start + 7 * w as i32))
             .collect(),

@@ -483,6 +483,7 @@ impl PanelGrid {
         let data_end = date_of(last_day + 6);
         Ok(Dataset {
             source: path.to_string(),
+            customers_source: None,
             week_starts,
             profiles: vec![None; customers],
             customer_ids: self.customers.ids.clone(),

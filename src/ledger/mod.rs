@@ -15,7 +15,7 @@ mod usage;
 pub use usage::UsageTotals;
 
 pub use campaigns::Overlap;
-pub use history::Membership;
+pub use history::{Membership, RosterRow};
 pub use suppressions::Suppression;
 
 use rusqlite::Connection;

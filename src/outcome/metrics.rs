@@ -107,6 +107,22 @@ pub fn measured(
     Ok(found)
 }
 
+/// The measured result of one campaign (its latest measurement's longest window), `None`
+/// while it has none.
+pub fn result_of(
+    ledger: &crate::ledger::Ledger,
+    campaign: &Campaign,
+    config: &crate::config::Config,
+) -> Result<Option<CampaignResult>, crate::ledger::LedgerError> {
+    let Some(latest) = ledger.outcomes(campaign.campaign_id)?.pop() else {
+        return Ok(None);
+    };
+    let members = ledger.members(campaign.campaign_id)?;
+    let costs = estimate::offer_costs(&campaign.outreach());
+    let context = Context::from_config(config, &costs);
+    Ok(campaign_result(campaign, &members, &latest, &context))
+}
+
 /// The metrics of every measured campaign in the ledger.
 pub fn from_ledger(
     ledger: &crate::ledger::Ledger,

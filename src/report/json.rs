@@ -27,6 +27,8 @@ struct Head<'a> {
     schema_version: u32,
     generated_at: &'a str,
     source: &'a str,
+    /// The customers file the attributes came from (null without one).
+    customers_source: Option<&'a str>,
     weeks: usize,
     summary: SummaryOut,
     /// What measured campaigns taught this analysis (absent without learning).
@@ -85,6 +87,7 @@ fn head<'a>(context: &'a ReportContext) -> Head<'a> {
         schema_version: SCHEMA_VERSION,
         generated_at: &context.generated_at,
         source: &context.dataset.source,
+        customers_source: context.dataset.customers_source.as_deref(),
         weeks: context.dataset.week_count(),
         summary: summary_out(&context.analysis.summary),
         learning: context.analysis.learned.as_deref(),

@@ -62,12 +62,17 @@ fn header(context: &ReportContext, out: &mut String) {
     let _ = writeln!(out, "**Analysis Scope:** All Customers  ");
     let _ = writeln!(
         out,
-        "**Data:** {} ({} weeks{})  ",
+        "**Data:** {} ({} weeks{}){}  ",
         dataset.source,
         dataset.week_count(),
         summary
             .as_of
             .map(|d| format!(", as of {d}"))
+            .unwrap_or_default(),
+        dataset
+            .customers_source
+            .as_deref()
+            .map(|c| format!("; customers from {c}"))
             .unwrap_or_default()
     );
     let _ = writeln!(
@@ -147,14 +152,26 @@ fn executive_summary(context: &ReportContext, out: &mut String) {
         "- **High-Severity Gaps:** {}",
         count(summary.high_severity_gaps)
     );
-    let _ = writeln!(
-        out,
-        "- **Churn-Risk Customers (rule score ≥ {:.2}):** {}, of which high risk (≥ {:.2}): {}",
-        f64::from(churn.risk_points) / 100.0,
-        count(summary.churn_risk_customers),
-        f64::from(churn.high_risk_points) / 100.0,
-        count(summary.high_churn_risk_customers)
-    );
+    if context.analysis.churn_model == "rules" {
+        let _ = writeln!(
+            out,
+            "- **Churn-Risk Customers (rule score ≥ {:.2}):** {}, of which high risk (≥ {:.2}): {}",
+            f64::from(churn.risk_points) / 100.0,
+            count(summary.churn_risk_customers),
+            f64::from(churn.high_risk_points) / 100.0,
+            count(summary.high_churn_risk_customers)
+        );
+    } else {
+        let model = &context.config.model;
+        let _ = writeln!(
+            out,
+            "- **Churn-Risk Customers (churn probability ≥ {:.0}%):** {}, of which high risk (≥ {:.0}%): {}",
+            model.flag_probability * 100.0,
+            count(summary.churn_risk_customers),
+            model.high_risk_probability * 100.0,
+            count(summary.high_churn_risk_customers)
+        );
+    }
     let _ = writeln!(
         out,
         "- **Potential Recovery Revenue:** {} (one opportunity per customer)\n",
@@ -232,16 +249,24 @@ fn customer_entry(
         context.dataset.unit.amount(gap.current),
         context.dataset.unit.amount(profile.recent_avg)
     );
+    // What the gap was judged against: the peers' median, the customer's usual spend (model
+    // mode) or the original's baseline.
+    let reference = match (gap.kind, insight.model_churn) {
+        (GapType::BelowPeers, _) => "peers' median",
+        (_, Some(_)) => "usual for this customer",
+        (_, None) => "baseline",
+    };
     let _ = writeln!(
         out,
-        "- **Expected Weekly Spend:** {} (baseline)",
+        "- **Expected Weekly Spend:** {} ({reference})",
         context.dataset.unit.amount(gap.expected)
     );
     let _ = writeln!(
         out,
-        "- **Gap Amount:** {} below expected ({:.1}% below baseline)",
+        "- **Gap Amount:** {} below expected ({:.1}% below the {})",
         context.dataset.unit.amount(gap.gap_amount.abs()),
-        gap.gap_pct.abs()
+        gap.gap_pct.abs(),
+        reference.trim_end_matches(" for this customer")
     );
     let _ = writeln!(
         out,

@@ -58,8 +58,8 @@ impl Action {
     /// The text the help overlay shows.
     pub fn description(self) -> &'static str {
         match self {
-            Self::Quit => "quit",
-            Self::Back => "back to the list (quit from the list)",
+            Self::Quit => "quit (asks once when marked customers or a running batch would be lost)",
+            Self::Back => "close what is open, back to the list (never quits)",
             Self::FieldHelp => {
                 "what a field means and how this customer's value came about (? again: all keys)"
             }
@@ -109,7 +109,9 @@ impl Action {
             Self::NewCampaign => {
                 "make a campaign from the marked customers (none marked: the listed ones)"
             }
-            Self::Campaigns => "campaigns in the ledger (name, status, sizes, follow-up)",
+            Self::Campaigns => {
+                "campaigns in the ledger; Enter opens one (members, delivery, drafts, measured result; e exports it)"
+            }
             Self::DraftPreview => "the selected customer's drafts and the checker's verdict",
             Self::Metrics => "success metrics across measured campaigns",
             Self::Cohorts => {

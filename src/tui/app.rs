@@ -92,16 +92,18 @@ pub fn run(tui_args: &TuiArgs) -> std::result::Result<(), Failure> {
         learn_from: (!tui_args.learning.no_learning)
             .then(|| tui_args.db.clone().or_else(crate::ledger::default_path))
             .flatten(),
-        contacts: tui_args.contacts.clone().unwrap_or_else(|| {
-            // Beside the spend file, as `generate` writes them.
+        contacts: {
+            // Beside the spend file, as `generate` writes them (the rule every command uses).
             let spend = match &options.spend {
                 data::SpendSource::Weekly(path) | data::SpendSource::Transactions(path, _) => path,
             };
-            spend
-                .parent()
-                .unwrap_or(std::path::Path::new("."))
-                .join("contacts.csv")
-        }),
+            tui_args.contacts.clone().unwrap_or_else(|| {
+                spend
+                    .parent()
+                    .unwrap_or(std::path::Path::new(""))
+                    .join("contacts.csv")
+            })
+        },
     };
     let mut state = AppState::new(source, config, keymap, user.ui.color && !no_color);
     if let Some(Ok(remembered)) = &remembered {

@@ -15,6 +15,60 @@ pub struct CampaignsView {
     /// Why they could not be read, if so.
     pub error: Option<String>,
     pub selected: usize,
+    /// The campaign opened with Enter, once read; `Some(Err)` when it could not be.
+    pub open: Option<Result<Box<CampaignDetail>, String>>,
+}
+
+/// One campaign opened from the campaigns view: every member with arm, channel, offer,
+/// delivery and draft verdict, and the measured result when there is one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CampaignDetail {
+    pub campaign: Campaign,
+    pub roster: Vec<crate::ledger::RosterRow>,
+    pub result: Option<crate::outcome::metrics::CampaignResult>,
+    /// First member row shown.
+    pub scroll: usize,
+}
+
+impl CampaignDetail {
+    /// The measured result in one line, or how to get one.
+    pub fn result_line(&self) -> String {
+        self.result_lines().join("; ")
+    }
+
+    /// The measured result as the view shows it: when and the verdict, then the estimate with
+    /// its 95 % interval; or how to get one.
+    pub fn result_lines(&self) -> Vec<String> {
+        match &self.result {
+            Some(result) => {
+                let estimate = &result.incremental_revenue_per_treated;
+                vec![
+                    format!(
+                        "measured {}, {} weeks ({}): {}",
+                        result.measured_at.get(..10).unwrap_or(&result.measured_at),
+                        result.weeks,
+                        if result.estimator == "cuped" {
+                            "CUPED-adjusted"
+                        } else {
+                            "Welch"
+                        },
+                        result.verdict
+                    ),
+                    format!(
+                        "{} a week per treated member (95 % interval {} to {})",
+                        crate::text::money(estimate.estimate),
+                        crate::text::money(estimate.ci_low),
+                        crate::text::money(estimate.ci_high),
+                    ),
+                ]
+            }
+            None if self.campaign.measurable() => vec![format!(
+                "not measured yet: revgap campaign measure {} --weekly FOLLOW-UP",
+                self.campaign.campaign_id
+            )],
+            None => vec!["not measurable (made without a control group)".into()],
+        }
+    }
 }
 
 /// One customer's campaigns, as read from the ledger.
@@ -141,16 +195,64 @@ pub fn on_campaigns(state: &mut AppState, result: Result<Vec<Campaign>, String>)
     }
 }
 
-pub fn on_list_key(state: &mut AppState, mut view: Box<CampaignsView>, key: Key) {
+pub fn on_list_key(state: &mut AppState, mut view: Box<CampaignsView>, key: Key) -> Vec<Command> {
+    if view.open.is_some() {
+        return on_detail_key(state, view, key);
+    }
+    let mut commands = Vec::new();
     match key.code {
-        KeyCodeKey::Esc | KeyCodeKey::Char('q') | KeyCodeKey::Char('L') => return,
+        KeyCodeKey::Esc | KeyCodeKey::Char('q') | KeyCodeKey::Char('L') => return commands,
         KeyCodeKey::Up | KeyCodeKey::Char('k') => view.selected = view.selected.saturating_sub(1),
         KeyCodeKey::Down | KeyCodeKey::Char('j') => {
             view.selected = (view.selected + 1).min(view.campaigns.len().saturating_sub(1));
         }
+        KeyCodeKey::Enter => {
+            if let Some(campaign) = view.campaigns.get(view.selected) {
+                commands.push(Command::LoadCampaign(campaign.campaign_id));
+                state.status = Some(format!("reading campaign {}…", campaign.campaign_id));
+            }
+        }
         _ => {}
     }
     state.mode = Mode::Campaigns(view);
+    commands
+}
+
+/// An opened campaign: j/k and PgUp/PgDn scroll its members, `e` exports what is shown, Esc
+/// goes back to the campaigns.
+fn on_detail_key(state: &mut AppState, mut view: Box<CampaignsView>, key: Key) -> Vec<Command> {
+    let page = usize::from(state.height / 2).max(1);
+    let mut commands = Vec::new();
+    match (key.code, view.open.as_mut()) {
+        (KeyCodeKey::Esc | KeyCodeKey::Char('q') | KeyCodeKey::Backspace, _) => view.open = None,
+        (KeyCodeKey::Char('e'), Some(Ok(detail))) => {
+            commands.push(Command::ExportCampaign(detail.clone()));
+        }
+        (code, Some(Ok(detail))) => {
+            let last = detail.roster.len().saturating_sub(1);
+            detail.scroll = match code {
+                KeyCodeKey::Down | KeyCodeKey::Char('j') => detail.scroll + 1,
+                KeyCodeKey::Up | KeyCodeKey::Char('k') => detail.scroll.saturating_sub(1),
+                KeyCodeKey::PageDown => detail.scroll + page,
+                KeyCodeKey::PageUp => detail.scroll.saturating_sub(page),
+                KeyCodeKey::Char('g') | KeyCodeKey::Home => 0,
+                KeyCodeKey::Char('G') | KeyCodeKey::End => last,
+                _ => detail.scroll,
+            }
+            .min(last);
+        }
+        _ => {}
+    }
+    state.mode = Mode::Campaigns(view);
+    commands
+}
+
+/// A campaign read for the campaigns view; dropped when the view was closed meanwhile.
+pub fn on_campaign(state: &mut AppState, result: Result<Box<CampaignDetail>, String>) {
+    if let Mode::Campaigns(view) = &mut state.mode {
+        view.open = Some(result);
+        state.status = None;
+    }
 }
 
 /// The read of the selected customer's campaigns, when it is not the one already shown.

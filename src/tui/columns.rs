@@ -120,9 +120,17 @@ pub enum Header {
     Column(ListColumn),
 }
 
-/// The header cells at their x offsets inside the list's border, for an id column of
-/// `id_width`; columns that do not fit in `width` are left out.
+/// The narrowest the id column gets to make room for the chosen columns (its ids are then cut
+/// with an ellipsis).
+pub const MIN_ID_WIDTH: u16 = 6;
+
+/// The header cells at their x offsets inside the list's border, for ids `id_width` wide.
+/// Long ids give way first: the id column shrinks (to `MIN_ID_WIDTH`) before a chosen column
+/// is left out; columns that still do not fit in `width` are left out.
 pub fn layout(shown: &[ListColumn], id_width: u16, width: u16) -> Vec<(Header, u16, u16)> {
+    let columns: u16 = shown.iter().map(|column| column.width() + SPACING).sum();
+    let room_for_id = width.saturating_sub(HIGHLIGHT_WIDTH + RANK_WIDTH + SPACING + columns);
+    let id_width = id_width.min(room_for_id.max(MIN_ID_WIDTH));
     let mut cells = vec![
         (Header::Rank, HIGHLIGHT_WIDTH, RANK_WIDTH),
         (Header::Id, HIGHLIGHT_WIDTH + RANK_WIDTH + SPACING, id_width),
@@ -163,5 +171,29 @@ mod tests {
         let narrow = layout(&ListColumn::ALL, 6, 40);
         assert!(narrow.iter().all(|(_, x, w)| x + w <= 40));
         assert!(narrow.len() < ListColumn::ALL.len() + 2);
+    }
+
+    #[test]
+    fn long_ids_give_way_before_a_chosen_column() {
+        // Room for every default column with ids of 6; ids of 14 would push the churn out.
+        let width = HIGHLIGHT_WIDTH
+            + RANK_WIDTH
+            + SPACING
+            + 6
+            + ListColumn::DEFAULT
+                .iter()
+                .map(|c| SPACING + c.width())
+                .sum::<u16>();
+        let cells = layout(&ListColumn::DEFAULT, 14, width);
+        assert_eq!(cells.len(), ListColumn::DEFAULT.len() + 2);
+        assert_eq!(cells[1], (Header::Id, 10, 6));
+        assert_eq!(cells.last().unwrap().0, Header::Column(ListColumn::Churn));
+        // With room to spare the ids keep their width.
+        let cells = layout(&ListColumn::DEFAULT, 14, width + 20);
+        assert_eq!(cells[1].2, 14);
+        // Never narrower than the minimum: then a column goes.
+        let cells = layout(&ListColumn::DEFAULT, 14, width - 4);
+        assert_eq!(cells[1].2, MIN_ID_WIDTH);
+        assert_eq!(cells.len(), ListColumn::DEFAULT.len() + 1);
     }
 }

@@ -273,6 +273,44 @@ pub(super) fn run_command(
                 let _ = sender.send(Msg::Campaigns(result));
             });
         }
+        Command::LoadCampaign(campaign_id) => {
+            let (ledger, sender, config) = (
+                services.ledger.clone(),
+                sender.clone(),
+                state.config.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                let result = read_ledger(ledger.as_deref(), |ledger| {
+                    let campaign = ledger.campaign(campaign_id)?;
+                    let roster = ledger.roster(campaign_id)?;
+                    let result = crate::outcome::metrics::result_of(ledger, &campaign, &config)?;
+                    Ok(Some(Box::new(super::campaigns::CampaignDetail {
+                        campaign,
+                        roster,
+                        result,
+                        scroll: 0,
+                    })))
+                })
+                .and_then(|found| found.ok_or_else(|| "there is no ledger".to_string()));
+                let _ = sender.send(Msg::Campaign(result));
+            });
+        }
+        Command::ExportCampaign(detail) => {
+            let sender = sender.clone();
+            tokio::task::spawn_blocking(move || {
+                let stamp = chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string();
+                let result = export::write_campaign(&detail, std::path::Path::new("."), &stamp)
+                    .map(|path| {
+                        format!(
+                            "exported {} members of campaign {} to {}",
+                            detail.roster.len(),
+                            detail.campaign.campaign_id,
+                            path.display()
+                        )
+                    });
+                let _ = sender.send(Msg::Exported(result));
+            });
+        }
         Command::LoadHistory(customer) => {
             let Some(loaded) = &state.loaded else {
                 return Ok(());

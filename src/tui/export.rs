@@ -109,6 +109,62 @@ fn reserve(directory: &Path, stem: &str, extension: &str) -> Result<PathBuf, Str
     Err(format!("{}: no free export name", directory.display()))
 }
 
+/// Writes an opened campaign as the campaigns view shows it: one CSV row per member (id, arm,
+/// channel, offer, delivery, draft verdict) after a `#` line with the campaign and its
+/// measured result; streamed, atomic, formula cells neutralised. Returns the file's path.
+pub fn write_campaign(
+    detail: &super::campaigns::CampaignDetail,
+    directory: &Path,
+    stamp: &str,
+) -> Result<PathBuf, String> {
+    let campaign = &detail.campaign;
+    let stem = format!(
+        "revgap-campaign-{}-{}",
+        campaign.campaign_id,
+        stamp.replace([' ', ':'], "-")
+    );
+    let path = reserve(directory, &stem, "csv")?;
+    let written = crate::atomic::write_with(&path, crate::atomic::Access::Private, |out| {
+        std::io::Write::write_fmt(
+            out,
+            format_args!(
+                "# campaign {} \"{}\": {}\n",
+                campaign.campaign_id,
+                crate::text::one_line(&campaign.name),
+                detail.result_line()
+            ),
+        )?;
+        let mut csv = csv::Writer::from_writer(out);
+        csv.write_record([
+            "customer_id",
+            "arm",
+            "channel",
+            "offer",
+            "delivery",
+            "draft",
+        ])
+        .map_err(std::io::Error::other)?;
+        for row in &detail.roster {
+            csv.write_record([
+                crate::text::csv_cell(&row.customer_id).as_ref(),
+                row.arm.key(),
+                row.channel.as_deref().unwrap_or(""),
+                row.offer.as_deref().unwrap_or(""),
+                crate::text::csv_text_cell(&row.delivery()).as_ref(),
+                row.draft_verdict(),
+            ])
+            .map_err(std::io::Error::other)?;
+        }
+        csv.flush()?;
+        Ok(())
+    });
+    if let Err(error) = written {
+        let _ = std::fs::remove_file(&path);
+        return Err(format!("{}: {error}", path.display()));
+    }
+    Ok(path)
+}
+
 /// Writes `customers` (dataset indices, in view order) into `directory` with its sidecar;
 /// returns the export's path.
 pub fn write_view(

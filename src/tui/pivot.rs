@@ -77,6 +77,9 @@ pub fn on_key(state: &mut AppState, mut pivot: PivotState, key: Key) {
             if let Some(row) = pivot.rows.get(pivot.selected) {
                 let dimension = pivot.dimension_key(state).to_string();
                 state.filter = filter_term(&dimension, &row.key[&dimension]);
+                // The pivot's promise is the segment's customers: narrow, even when the last
+                // typed filter was finding rows.
+                state.narrow = true;
                 state.rebuild_view();
                 state.status = Some(format!(
                     "{} customers with gaps in {dimension} {} (x clears)",

@@ -67,6 +67,9 @@ pub enum Mode {
     Views(Box<super::remember::ViewsPopup>),
     /// Success metrics across measured campaigns; `None` while they are read.
     Metrics(Box<Option<Result<crate::outcome::metrics::Metrics, String>>>),
+    /// Quitting would lose something (marked customers, a running narrative batch): what, asked
+    /// once.
+    ConfirmQuit(String),
 }
 
 /// Where the analysis is.
@@ -160,6 +163,29 @@ impl SortColumn {
             Self::LastBuy => "last buy",
             Self::ValueTier => "value tier",
             Self::Lifecycle => "lifecycle",
+        }
+    }
+
+    /// Whether the column's own order puts the largest value first (the list index's
+    /// comparison does; the header's arrow says so).
+    pub fn largest_first(self) -> bool {
+        matches!(
+            self,
+            Self::Severity
+                | Self::GapAmount
+                | Self::Churn
+                | Self::Potential
+                | Self::Revenue
+                | Self::LastBuy
+        )
+    }
+
+    /// The arrow for this column sorted `reversed` or not: ↓ when values fall down the list.
+    pub fn arrow(self, reversed: bool) -> &'static str {
+        if self.largest_first() != reversed {
+            "↓"
+        } else {
+            "↑"
         }
     }
 
@@ -451,6 +477,25 @@ impl AppState {
     }
 
     /// Keeps the selection inside the visible window.
+    /// What quitting now would lose, said for the quit question; `None` when nothing would.
+    pub fn unsaved_work(&self) -> Option<String> {
+        let mut lost = Vec::new();
+        if !self.marked.is_empty() {
+            lost.push(format!(
+                "{} marked customer{} will be forgotten",
+                self.marked.len(),
+                if self.marked.len() == 1 { "" } else { "s" }
+            ));
+        }
+        if let Some(batch) = self.batch.as_ref().filter(|batch| !batch.finished) {
+            lost.push(format!(
+                "the narrative batch stops at {} of {}",
+                batch.done, batch.total
+            ));
+        }
+        (!lost.is_empty()).then(|| lost.join("; "))
+    }
+
     pub fn scroll_to_selection(&mut self) {
         let rows = self.list_rows().max(1);
         if self.selected < self.offset {

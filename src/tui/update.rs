@@ -58,6 +58,7 @@ pub enum Msg {
     CampaignCreated(Result<String, String>),
     /// The ledger's campaigns, or why they could not be read.
     Campaigns(Result<Vec<crate::ledger::Campaign>, String>),
+    Campaign(Result<Box<super::campaigns::CampaignDetail>, String>),
     /// One customer's campaigns from the ledger.
     History(super::campaigns::History),
     /// The success metrics, or why they could not be read.
@@ -118,6 +119,10 @@ pub enum Command {
     },
     /// Read the ledger's campaigns.
     LoadCampaigns,
+    /// One campaign's members and measured result, for the campaigns view.
+    LoadCampaign(i64),
+    /// Write the opened campaign as shown (CSV) into the working directory.
+    ExportCampaign(Box<super::campaigns::CampaignDetail>),
     /// Read this customer's campaigns and drafts from the ledger.
     LoadHistory(usize),
     /// Read the success metrics from the ledger.
@@ -219,6 +224,10 @@ fn apply(state: &mut AppState, msg: Msg) -> Vec<Command> {
         Msg::CampaignCreated(result) => campaigns::on_created(state, result),
         Msg::Campaigns(result) => {
             campaigns::on_campaigns(state, result);
+            Vec::new()
+        }
+        Msg::Campaign(result) => {
+            campaigns::on_campaign(state, result);
             Vec::new()
         }
         Msg::History(history) => {
@@ -357,11 +366,16 @@ fn on_key(state: &mut AppState, key: Key) -> Vec<Command> {
         }
         Mode::Cohorts(view) => super::cohorts::on_key(state, *view, key),
         Mode::NewCampaign(name) => campaigns::on_name_key(state, name, key),
-        Mode::Campaigns(view) => {
-            campaigns::on_list_key(state, view, key);
+        Mode::Campaigns(view) => campaigns::on_list_key(state, view, key),
+        Mode::DraftPreview | Mode::Metrics(_) | Mode::WhatChanged => Vec::new(),
+        Mode::ConfirmQuit(_) => {
+            if matches!(key.code, KeyCodeKey::Char('y' | 'q')) && !key.ctrl && !key.alt {
+                state.quit = true;
+            } else {
+                state.status = Some("not quitting".into());
+            }
             Vec::new()
         }
-        Mode::DraftPreview | Mode::Metrics(_) | Mode::WhatChanged => Vec::new(),
         Mode::FieldHelp(field) => {
             match key.code {
                 KeyCodeKey::Tab | KeyCodeKey::Down | KeyCodeKey::Char('j') => {
@@ -393,9 +407,13 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
     }
     let page = state.list_rows().max(1) as isize;
     match action {
-        Action::Quit => state.quit = true,
+        Action::Quit => match state.unsaved_work() {
+            Some(what) => state.mode = Mode::ConfirmQuit(what),
+            None => state.quit = true,
+        },
         Action::Back if state.focus != Pane::List => state.focus = Pane::List,
-        Action::Back => state.quit = true,
+        // Esc closes what is open; with nothing open it never quits (q does).
+        Action::Back => {}
         Action::WhatChanged => state.mode = Mode::WhatChanged,
         Action::Columns => state.mode = Mode::Columns(0),
         Action::ShrinkList | Action::GrowList => {

@@ -27,9 +27,9 @@ pub struct Cli {
 pub enum Command {
     /// Open the terminal explorer (the default with no command).
     Tui(TuiArgs),
-    /// Analyse the data and print a report (markdown, JSON or CSV).
+    /// Analyse the data and print a report (markdown, JSON, JSON lines, CSV or Parquet).
     Analyze(AnalyzeArgs),
-    /// Write deterministic sample data (customers.csv, weekly_spend.csv).
+    /// Write deterministic sample data (weekly_spend.csv, customers.csv, contacts.csv; truth.csv for the retail and seasonal shapes).
     Generate(GenerateArgs),
     /// Fit BG/NBD and Gamma-Gamma on the data up to a calibration end date.
     Fit(FitArgs),
@@ -246,6 +246,41 @@ impl Default for Delimiter {
 /// The default data: `data/` in the current directory (the bundled sample when run from a
 /// clone). Never a path fixed at build time: a binary copied elsewhere must not silently read
 /// the build tree's files.
+/// `name` in the directory of `spend`, when it is there: the customers and contacts files
+/// `generate` writes beside the spend file are used without being named (one rule for the
+/// explorer and every command).
+pub fn beside(spend: &Path, name: &str) -> Option<PathBuf> {
+    let path = spend.parent().unwrap_or(Path::new("")).join(name);
+    path.is_file().then_some(path)
+}
+
+impl DataArgs {
+    /// The spend file these flags name (or the bundled sample's), if any.
+    pub fn spend_path(&self) -> Option<PathBuf> {
+        self.weekly
+            .clone()
+            .or_else(|| self.transactions.clone())
+            .or_else(|| default_data_dir().ok().map(|d| d.join("weekly_spend.csv")))
+    }
+
+    /// The customers file used without being named: beside a named spend file.
+    pub fn customers_found_beside(&self) -> Option<PathBuf> {
+        if self.customers.is_some() {
+            return None;
+        }
+        let spend = self.weekly.as_ref().or(self.transactions.as_ref())?;
+        beside(spend, "customers.csv")
+    }
+
+    /// The contacts file: `explicit`, else `contacts.csv` beside the spend file.
+    pub fn contacts_or_beside(&self, explicit: Option<&Path>) -> Option<PathBuf> {
+        match explicit {
+            Some(path) => Some(path.to_path_buf()),
+            None => beside(&self.spend_path()?, "contacts.csv"),
+        }
+    }
+}
+
 pub fn default_data_dir() -> Result<PathBuf, String> {
     let local = Path::new("data");
     if local.join("weekly_spend.csv").is_file() {
@@ -284,7 +319,12 @@ impl DataArgs {
             self.spend_col.clone().unwrap_or(spend),
         ];
         let (spend, customers) = match (&self.weekly, &self.transactions) {
-            (Some(path), _) => (SpendSource::Weekly(path.clone()), self.customers.clone()),
+            (Some(path), _) => (
+                SpendSource::Weekly(path.clone()),
+                self.customers
+                    .clone()
+                    .or_else(|| beside(path, "customers.csv")),
+            ),
             (None, Some(path)) => {
                 let columns = TransactionColumns {
                     id: self
@@ -300,7 +340,9 @@ impl DataArgs {
                 };
                 (
                     SpendSource::Transactions(path.clone(), columns),
-                    self.customers.clone(),
+                    self.customers
+                        .clone()
+                        .or_else(|| beside(path, "customers.csv")),
                 )
             }
             (None, None) => {

@@ -5,7 +5,7 @@
 use super::overlays::printable;
 use super::theme::Theme;
 use crate::ledger::{Arm, Membership};
-use crate::tui::campaigns::{CampaignsView, selected_history};
+use crate::tui::campaigns::{CampaignDetail, CampaignsView, selected_history};
 use crate::tui::state::AppState;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -34,7 +34,29 @@ fn overlay(
 }
 
 pub fn list(view: &CampaignsView, frame: &mut Frame, area: Rect, theme: Theme) {
-    let (rect, block) = overlay(frame, area, 100, "Campaigns (j/k move · Esc back)", theme);
+    match &view.open {
+        Some(Ok(detail)) => return opened(detail, frame, area, theme),
+        Some(Err(error)) => {
+            let (rect, block) = overlay(frame, area, 100, "Campaign (Esc back)", theme);
+            let text = vec![
+                Line::from(Span::styled("Could not read the campaign:", theme.error())),
+                Line::from(printable(error)),
+            ];
+            frame.render_widget(
+                Paragraph::new(text).block(block).wrap(Wrap { trim: false }),
+                rect,
+            );
+            return;
+        }
+        None => {}
+    }
+    let (rect, block) = overlay(
+        frame,
+        area,
+        100,
+        "Campaigns (j/k move · Enter open · Esc back)",
+        theme,
+    );
     if let Some(error) = &view.error {
         let text = vec![
             Line::from(Span::styled("Could not read the ledger:", theme.error())),
@@ -86,6 +108,83 @@ pub fn list(view: &CampaignsView, frame: &mut Frame, area: Rect, theme: Theme) {
         .highlight_symbol("> ");
     let mut state = TableState::default().with_selected(Some(view.selected));
     frame.render_stateful_widget(table, rect, &mut state);
+}
+
+/// One opened campaign: what it is, its measured result, and its members (arm, channel, offer,
+/// delivery, draft verdict) from the scrolled row on.
+fn opened(detail: &CampaignDetail, frame: &mut Frame, area: Rect, theme: Theme) {
+    let campaign = &detail.campaign;
+    let title = format!(
+        "Campaign {} \"{}\" (j/k scroll · e export · Esc back)",
+        campaign.campaign_id,
+        printable(&campaign.name)
+    );
+    let (rect, block) = overlay(frame, area, 110, &title, theme);
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let treated = detail
+        .roster
+        .iter()
+        .filter(|r| r.arm == Arm::Treated)
+        .count();
+    let delivered = detail.roster.iter().filter(|r| r.delivered > 0).count();
+    let mut head = vec![Line::from(format!(
+        "{} · {} treated, {} control · {} delivered · follow-up {}",
+        campaign.status,
+        treated,
+        detail.roster.len() - treated,
+        delivered,
+        campaign.follow_up
+    ))];
+    head.extend(
+        detail
+            .result_lines()
+            .into_iter()
+            .map(|line| Line::from(Span::styled(line, theme.key()))),
+    );
+    let head_height = (head.len() as u16).min(inner.height);
+    frame.render_widget(
+        Paragraph::new(head),
+        Rect::new(inner.x, inner.y, inner.width, head_height),
+    );
+    let table_area = Rect::new(
+        inner.x,
+        inner.y + head_height,
+        inner.width,
+        inner.height.saturating_sub(head_height),
+    );
+    let shown = usize::from(table_area.height.saturating_sub(1));
+    let rows: Vec<Row> = detail
+        .roster
+        .iter()
+        .skip(detail.scroll)
+        .take(shown)
+        .map(|row| {
+            Row::new(vec![
+                printable(&row.customer_id),
+                row.arm.key().to_string(),
+                row.channel.clone().unwrap_or_else(|| "–".into()),
+                row.offer.clone().unwrap_or_else(|| "–".into()),
+                row.draft_verdict().to_string(),
+                printable(&row.delivery()),
+            ])
+        })
+        .collect();
+    let widths = [
+        Constraint::Length(12),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(10),
+        Constraint::Length(8),
+        Constraint::Min(10),
+    ];
+    let table = Table::new(rows, widths)
+        .header(
+            Row::new(["customer", "arm", "channel", "offer", "draft", "delivery"])
+                .style(theme.title()),
+        )
+        .column_spacing(1);
+    frame.render_widget(table, table_area);
 }
 
 /// "#2 "Spring" treated · email · RETAIN10 · draft passed · delivered" for each campaign.

@@ -9,11 +9,33 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+/// How much of a filter the header quotes: the match count after it stays on an 80-column line.
+const FILTER_ROOM: usize = 28;
+
 pub fn header(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
     // Most important first: a narrow terminal cuts the end of the line (the source).
     let mut spans = vec![Span::styled(" revgap", theme.title())];
     if let Some(loaded) = &state.loaded {
         let summary = &loaded.analysis.summary;
+        // The filter and its match count come first: at 80 columns the line's end is cut.
+        let plural = |n: usize| if n == 1 { "" } else { "es" };
+        if let Some(problem) = &state.filter_error {
+            spans.push(Span::styled(format!(" · {problem}"), theme.error()));
+        } else if !state.filter.is_empty() && state.narrow {
+            spans.push(Span::raw(format!(
+                " · filter \"{}\": {} match{}",
+                crate::text::cut_to(&super::overlays::printable(&state.filter), FILTER_ROOM),
+                count(state.view.len()),
+                plural(state.view.len())
+            )));
+        } else if !state.filter.is_empty() {
+            spans.push(Span::raw(format!(
+                " · find \"{}\": {} match{} (n/N)",
+                crate::text::cut_to(&super::overlays::printable(&state.filter), FILTER_ROOM),
+                count(state.found.len()),
+                plural(state.found.len())
+            )));
+        }
         spans.push(Span::raw(format!(
             " · {} of {} customers with gaps",
             count(summary.customers_with_gaps),
@@ -28,29 +50,11 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
                 theme.error(),
             ));
         }
-        let arrow = if state.reversed { "↓" } else { "↑" };
+        let arrow = state.sort.arrow(state.reversed);
         spans.push(Span::raw(format!(
             " · sort: {} {arrow}",
             state.sort.label()
         )));
-        let plural = |n: usize| if n == 1 { "" } else { "es" };
-        if let Some(problem) = &state.filter_error {
-            spans.push(Span::styled(format!(" · {problem}"), theme.error()));
-        } else if !state.filter.is_empty() && state.narrow {
-            spans.push(Span::raw(format!(
-                " · filter \"{}\": {} match{}",
-                super::overlays::printable(&state.filter),
-                count(state.view.len()),
-                plural(state.view.len())
-            )));
-        } else if !state.filter.is_empty() {
-            spans.push(Span::raw(format!(
-                " · find \"{}\": {} match{} (n/N)",
-                super::overlays::printable(&state.filter),
-                count(state.found.len()),
-                plural(state.found.len())
-            )));
-        }
         if state.list_building {
             // The list shown is a first part, or the previous one: say so until it is whole.
             spans.push(Span::styled(" · ⟳ listing…", theme.key()));
@@ -141,6 +145,10 @@ pub fn footer(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
             Span::raw(super::overlays::printable(text)),
             Span::styled("█", theme.dim()),
             Span::styled("   Enter make · Esc cancel", theme.dim()),
+        ]),
+        Mode::ConfirmQuit(what) => Line::from(vec![
+            Span::styled(format!(" quit? {what}"), theme.key()),
+            Span::styled("   y or q quit · any other key stays", theme.dim()),
         ]),
         _ => match &state.status {
             Some(message) => Line::from(Span::raw(format!(" {message}"))),

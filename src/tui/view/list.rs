@@ -58,6 +58,10 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
         id_width(state),
         area.width.saturating_sub(2),
     );
+    let id_cell = cells
+        .iter()
+        .find(|(header, _, _)| *header == Header::Id)
+        .map_or(0, |(_, _, width)| *width as usize);
     let rows: Vec<Row> = visible
         .iter()
         .enumerate()
@@ -71,16 +75,18 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
                 .iter()
                 .map(|(header, _, _)| match header {
                     Header::Rank => rank_cell(state, customer, found),
-                    Header::Id => Cell::from(dataset.customer_ids[customer].to_string()),
+                    Header::Id => Cell::from(
+                        crate::text::cut_to(&dataset.customer_ids[customer], id_cell).into_owned(),
+                    ),
                     Header::Column(column) => cell(*column, dataset, analysis, customer, theme),
                 })
                 .collect::<Row>()
         })
         .collect();
-    let arrow = if state.reversed { "↓" } else { "↑" };
+    let arrow = state.sort.arrow(state.reversed);
     let header = cells
         .iter()
-        .map(|(header, _, _)| {
+        .map(|(header, _, width)| {
             let title = match header {
                 Header::Rank => "#",
                 Header::Id => "id",
@@ -90,6 +96,9 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect, theme: Theme) {
             if columns::sort_of(*header) == Some(state.sort)
                 && !matches!(header, Header::Column(ListColumn::Score))
             {
+                // The arrow always shows: a title as wide as its column gives up its end.
+                let room = usize::from(*width).saturating_sub(1);
+                let title: String = title.chars().take(room).collect();
                 Cell::from(format!("{title}{arrow}"))
             } else {
                 Cell::from(title)

@@ -64,7 +64,11 @@ pub fn render(state: &AppState, frame: &mut Frame) {
         Mode::Columns(cursor) => overlays::columns(state, *cursor, frame, area, theme),
         Mode::Views(popup) => overlays::views(popup, frame, area, theme),
         Mode::Metrics(metrics) => campaigns::metrics(state, metrics, frame, area, theme),
-        Mode::Normal | Mode::Filter(_) | Mode::GoTo(_) | Mode::NewCampaign(_) => {}
+        Mode::Normal
+        | Mode::Filter(_)
+        | Mode::GoTo(_)
+        | Mode::NewCampaign(_)
+        | Mode::ConfirmQuit(_) => {}
     }
     if !state.notices.is_empty() {
         overlays::notices(&state.notices, frame, area, theme);
