@@ -237,7 +237,13 @@ fn machine_output_carries_the_engines_numbers_exactly() {
 /// member off in a cohort of 352).
 #[test]
 fn cohort_shares_are_exact() {
-    let report = json(&["cohorts", "--format", "json"]);
+    for period in ["week", "month", "quarter"] {
+        cohort_shares_are_exact_by(period);
+    }
+}
+
+fn cohort_shares_are_exact_by(period: &str) {
+    let report = json(&["cohorts", "--period", period, "--format", "json"]);
     let mut shares = 0;
     for cohort in report["cohorts"].as_array().unwrap() {
         let size = cohort["size"].as_f64().unwrap();
@@ -250,8 +256,8 @@ fn cohort_shares_are_exact() {
         // first day: a month after the last week's start is not a 0 % month).
         let last = cohort["active_share"].as_array().unwrap().last().unwrap();
         if size >= 30.0 {
-            assert!(last.as_f64().unwrap() > 0.5, "{cohort}");
+            assert!(last.as_f64().unwrap() > 0.5, "{period}: {cohort}");
         }
     }
-    assert!(shares > 100);
+    assert!(shares > 20, "{period}: {shares} shares");
 }

@@ -294,8 +294,74 @@ fn question_mark_explains_a_field_with_this_customers_numbers() {
         text.contains("Customer 389: 100% from the bgnbd+logistic model (BG/NBD P(alive) 0%)"),
         "{text}"
     );
+    // Potential: the product the engine computes, with the configured weeks.
+    key(&mut state, KeyCode::Tab);
+    let text = screen_text(&draw(&state, 120, 40));
+    assert!(text.contains("expected weekly spend × 4 weeks"), "{text}");
+    assert!(
+        text.contains(
+            "Customer 389: $624.05 = $156.01 expected spend per week × 4 weeks (Win Back)"
+        ),
+        "{text}"
+    );
+    // The explanation's sizing is the engine's, for every customer with an opportunity.
+    for customer in 0..loaded.dataset.customer_ids.len() {
+        let insight = loaded.analysis.insight(&loaded.dataset, customer);
+        if let (Some(opportunity), Some(gap)) = (&insight.opportunity, &insight.primary_gap) {
+            let sizing =
+                revgap::engine::opportunity::Sizing::of(&loaded.analysis.config.opportunity, gap);
+            assert_eq!(
+                opportunity.potential_revenue,
+                sizing.per_week * sizing.weeks
+            );
+        }
+    }
+    // Segments: the value tiers' real split, which the data's tiers follow.
+    key(&mut state, KeyCode::Tab);
+    key(&mut state, KeyCode::Tab);
+    let text = screen_text(&draw(&state, 120, 40));
+    assert!(
+        text.contains("the top 20 % of customers by total spend high, the next 30 % medium"),
+        "{text}"
+    );
+    let tiers = loaded
+        .analysis
+        .segments
+        .get(&revgap::segment::Dimension::ValueTier)
+        .unwrap();
+    let count = |label: &str| (0..1000).filter(|c| tiers.of(*c) == label).count();
+    assert_eq!(
+        (count("high"), count("medium"), count("low")),
+        (200, 300, 500)
+    );
     key(&mut state, KeyCode::Char('?'));
     assert_eq!(state.mode, Mode::Help(0));
+}
+
+#[test]
+fn churn_help_names_the_rules_once_when_they_decide() {
+    let mut config = Config::default();
+    config.model.churn_model = revgap::config::ChurnModel::Rules;
+    let mut state = AppState::new("data".into(), config.clone(), Keymap::default(), false);
+    update(&mut state, Msg::Resize(120, 40));
+    update(
+        &mut state,
+        Msg::Analysed {
+            generation: 0,
+            result: Ok(sample_loaded(&config)),
+        },
+    );
+    key(&mut state, KeyCode::Char('?'));
+    for _ in 0..3 {
+        key(&mut state, KeyCode::Tab);
+    }
+    let text = screen_text(&draw(&state, 120, 40));
+    assert!(
+        text.contains("Churn probability: from the rules: churn points"),
+        "{text}"
+    );
+    assert!(text.contains("% from the rules; rule score"), "{text}");
+    assert!(!text.contains("rules (rules"), "{text}");
 }
 
 #[test]
@@ -559,7 +625,9 @@ fn esc_never_quits_and_q_asks_once_before_losing_marks() {
     for _ in 0..3 {
         key(&mut state, KeyCode::Esc);
     }
-    assert!(!state.quit, "Esc with nothing open does nothing");
+    assert!(!state.quit, "Esc with nothing open does nothing but say so");
+    let screen = screen_text(&draw(&state, 80, 24));
+    assert!(screen.contains("nothing to close (q quits)"), "{screen}");
     // Esc closes an overlay, and only that.
     key(&mut state, KeyCode::Char('h'));
     key(&mut state, KeyCode::Esc);
@@ -1132,6 +1200,37 @@ mod cohort_view {
         let months = table(&state, Period::Month);
         update(&mut state, Msg::Cohorts(months));
         insta::assert_snapshot!("explorer_cohorts_80x24", draw(&state, 80, 24).backend());
+    }
+
+    #[test]
+    fn revenue_cells_are_separated_and_rounded_to_whole_units() {
+        for period in [Period::Week, Period::Month] {
+            let mut state = ready(80, 24);
+            key(&mut state, KeyCode::Char('C'));
+            while !matches!(&state.mode, Mode::Cohorts(view) if view.period == period) {
+                key(&mut state, KeyCode::Tab);
+            }
+            let computed = table(&state, period);
+            update(&mut state, Msg::Cohorts(computed));
+            key(&mut state, KeyCode::Char('v'));
+            let screen = screen_text(&draw(&state, 80, 24));
+            assert!(screen.contains("revenue per member"), "{screen}");
+            let cells: Vec<&str> = screen
+                .lines()
+                .filter(|line| line.contains(" (") && line.contains('$'))
+                .flat_map(|line| line.split_whitespace().filter(|w| w.contains('$')))
+                .collect();
+            assert!(cells.len() > 20, "{screen}");
+            for cell in cells {
+                let cell = cell.trim_matches('│');
+                assert_eq!(
+                    cell.matches('$').count(),
+                    1,
+                    "two values run together: {screen}"
+                );
+                assert!(!cell.contains('.'), "{cell}: whole units in a cell");
+            }
+        }
     }
 }
 
@@ -1799,4 +1898,192 @@ mod campaigns_from_the_explorer {
         key(&mut state, KeyCode::Char('x'));
         assert_eq!(state.mode, Mode::Normal);
     }
+}
+
+/// `R` reports what became of each request: grounded, or failed and why; never "3 of 3 done"
+/// when none succeeded.
+#[test]
+fn a_batch_reports_its_outcomes_not_a_done_count() {
+    use revgap::narrative::generate::{Generated, Source};
+    use revgap::tui::state::BatchView;
+    let mut state = ready(120, 40);
+    state.batch = Some(BatchView {
+        request: 7,
+        total: 3,
+        done: 0,
+        refused: 0,
+        grounded: 0,
+        failures: Default::default(),
+        finished: false,
+        cancelled: false,
+    });
+    let fallback = |reason: &str| {
+        Box::new(Generated {
+            text: None,
+            source: Source::RuleBased,
+            grounding: None,
+            fallback_reason: Some(reason.into()),
+            completion: None,
+        })
+    };
+    for (customer, reason) in [
+        (0, "the stream ended without a finish reason (truncated)"),
+        (1, "the stream stalled for 30 s"),
+        (2, "token budget of 100 exhausted"),
+    ] {
+        update(
+            &mut state,
+            Msg::BatchItem {
+                request: 7,
+                customer,
+                generated: fallback(reason),
+            },
+        );
+    }
+    update(
+        &mut state,
+        Msg::BatchFinished {
+            request: 7,
+            refused: 1,
+        },
+    );
+    let screen = screen_text(&draw(&state, 120, 40));
+    assert!(
+        screen.contains(
+            "LLM batch: 3 requested: 0 grounded, 3 failed (refused by the token budget 1, stalled 2)"
+        ),
+        "{screen}"
+    );
+    assert!(!screen.contains("3 of 3 done"), "{screen}");
+}
+
+/// The README's screenshot (`assets/explorer.svg`) is the explorer as it draws today: the
+/// bundled sample at 120×40 in colour, rendered from the same frame the snapshot tests check.
+/// `REVGAP_UPDATE_SCREENSHOT=1 cargo test --test tui readme_screenshot` rewrites it.
+#[test]
+fn readme_screenshot_is_the_explorer_as_it_draws_today() {
+    let config = Config::default();
+    let mut state = AppState::new(
+        "data/weekly_spend.csv".into(),
+        config.clone(),
+        Keymap::default(),
+        true,
+    );
+    update(&mut state, Msg::Resize(120, 40));
+    update(
+        &mut state,
+        Msg::Analysed {
+            generation: 0,
+            result: Ok(sample_loaded(&config)),
+        },
+    );
+    let svg = svg_of(draw(&state, 120, 40).backend().buffer());
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/explorer.svg");
+    if std::env::var_os("REVGAP_UPDATE_SCREENSHOT").is_some() {
+        std::fs::write(&path, &svg).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == svg,
+        "assets/explorer.svg is not the explorer as it draws today; rewrite it with REVGAP_UPDATE_SCREENSHOT=1 cargo test --test tui readme_screenshot"
+    );
+}
+
+/// A terminal buffer as an SVG picture: a dark background, one monospace text line per row,
+/// runs of cells with the same colours as spans, backgrounds as rectangles.
+fn svg_of(buffer: &ratatui::buffer::Buffer) -> String {
+    use ratatui::style::{Color, Modifier};
+    const CELL_W: f64 = 8.4;
+    const CELL_H: f64 = 17.0;
+    const BACKGROUND: &str = "#1e1e2e";
+    const FOREGROUND: &str = "#d9d9d9";
+    let hex = |color: Color, default: &str| -> String {
+        match color {
+            Color::Reset => default.into(),
+            Color::Black => "#000000".into(),
+            Color::Red => "#e06c75".into(),
+            Color::Green => "#98c379".into(),
+            Color::Yellow => "#e5c07b".into(),
+            Color::Blue => "#61afef".into(),
+            Color::Magenta => "#c678dd".into(),
+            Color::Cyan => "#56b6c2".into(),
+            Color::Gray => "#abb2bf".into(),
+            Color::DarkGray => "#7f848e".into(),
+            Color::LightRed => "#ff7b86".into(),
+            Color::LightGreen => "#b5e890".into(),
+            Color::LightYellow => "#ffd68a".into(),
+            Color::LightBlue => "#8cc8ff".into(),
+            Color::LightMagenta => "#e3a5f0".into(),
+            Color::LightCyan => "#8be0ea".into(),
+            Color::White => "#ffffff".into(),
+            Color::Rgb(r, g, b) => format!("#{r:02x}{g:02x}{b:02x}"),
+            Color::Indexed(i) => format!("#{i:02x}{i:02x}{i:02x}"),
+        }
+    };
+    let escape = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let area = buffer.area;
+    let (width, height) = (
+        f64::from(area.width) * CELL_W,
+        f64::from(area.height) * CELL_H,
+    );
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" font-family=\"DejaVu Sans Mono, Menlo, Consolas, monospace\" font-size=\"14\">\n<rect width=\"100%\" height=\"100%\" fill=\"{BACKGROUND}\"/>\n"
+    );
+    for y in 0..area.height {
+        let row: Vec<&ratatui::buffer::Cell> = (0..area.width).map(|x| &buffer[(x, y)]).collect();
+        for (x, cell) in row.iter().enumerate() {
+            let reversed = cell.modifier.contains(Modifier::REVERSED);
+            let bg = if reversed { cell.fg } else { cell.bg };
+            if bg != Color::Reset || reversed {
+                svg.push_str(&format!(
+                    "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{CELL_W}\" height=\"{CELL_H}\" fill=\"{}\"/>\n",
+                    x as f64 * CELL_W,
+                    f64::from(y) * CELL_H,
+                    hex(bg, FOREGROUND)
+                ));
+            }
+        }
+        svg.push_str(&format!(
+            "<text y=\"{:.1}\" xml:space=\"preserve\">",
+            f64::from(y) * CELL_H + CELL_H * 0.78
+        ));
+        let mut x = 0;
+        while x < row.len() {
+            let style_of = |cell: &ratatui::buffer::Cell| {
+                let reversed = cell.modifier.contains(Modifier::REVERSED);
+                let fg = if reversed {
+                    hex(cell.bg, BACKGROUND)
+                } else {
+                    hex(cell.fg, FOREGROUND)
+                };
+                (fg, cell.modifier.contains(Modifier::BOLD))
+            };
+            let style = style_of(row[x]);
+            let start = x;
+            let mut text = String::new();
+            while x < row.len() && style_of(row[x]) == style {
+                text.push_str(row[x].symbol());
+                x += 1;
+            }
+            if text.trim().is_empty() {
+                continue;
+            }
+            // The span's width is fixed to its cells, whatever the font's glyph widths.
+            svg.push_str(&format!(
+                "<tspan x=\"{:.1}\" textLength=\"{:.1}\" lengthAdjust=\"spacingAndGlyphs\" fill=\"{}\"{}>{}</tspan>",
+                start as f64 * CELL_W,
+                (x - start) as f64 * CELL_W,
+                style.0,
+                if style.1 { " font-weight=\"bold\"" } else { "" },
+                escape(&text)
+            ));
+        }
+        svg.push_str("</text>\n");
+    }
+    svg.push_str("</svg>\n");
+    svg
 }

@@ -1126,3 +1126,116 @@ fn a_campaign_opens_from_the_campaigns_view_and_exports_what_it_shows() {
     session.keys(&["q"]);
     session.wait_text("revgap exited with 0");
 }
+
+/// The explorer forgives at 80×24: Esc with nothing open does nothing; q with marked customers
+/// asks once; a long filter keeps its match count on the header line; the sort arrow points
+/// down a column sorted largest first.
+#[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed (.ci/run installs it)")]
+fn esc_forgives_q_asks_and_the_header_keeps_its_count_at_80_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = Session::explorer(80, 24, dir.path(), &[]);
+    session.wait_text("customers with gaps");
+    // Esc with nothing open says so (a key sent right after an Esc would read as Alt-key:
+    // wait for the answer first).
+    session.keys(&["Escape"]);
+    session.wait_text("nothing to close (q quits)");
+    session.keys(&["j"]);
+    let screen = session.wait_for("the second row selected", |s| s.contains("┃> 2 "));
+    assert!(!screen.contains("revgap exited"), "{screen}");
+    // A filter longer than the header has room for: the count stays on the line.
+    session.keys(&["/"]);
+    session.keys(&["-l", "sev:high type:zero lifecycle:lapsed"]);
+    session.keys(&["Enter"]);
+    let screen = session.wait_text("match");
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("filter \"sev:high type:zero lifecycl…\": ")
+            && (header.contains(" matches") || header.contains(" match ")),
+        "{header}"
+    );
+    session.keys(&["x"]);
+    // Sorted by gap $, largest first: the arrow points down.
+    for _ in 0..4 {
+        session.keys(&["s"]);
+    }
+    session.wait_text("sort: gap $ ↓");
+    // Marks would be lost: q asks, Esc answers no, q then y quits.
+    session.keys(&["Space", "Space"]);
+    session.wait_text("2 marked");
+    session.keys(&["q"]);
+    session.wait_text("quit? 2 marked customers will be forgotten");
+    session.keys(&["Escape"]);
+    session.wait_text("not quitting");
+    session.keys(&["q"]);
+    session.wait_text("quit? 2 marked customers");
+    session.keys(&["y"]);
+    session.wait_text("revgap exited with 0");
+}
+
+/// Long ids never push the churn column out silently: the id column shrinks and cuts them
+/// with an ellipsis.
+#[test]
+#[cfg_attr(not(has_tmux), ignore = "tmux is not installed (.ci/run installs it)")]
+fn long_ids_give_way_to_the_churn_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let generated = common::command()
+        .args([
+            "generate",
+            "--customers",
+            "60",
+            "--weeks",
+            "30",
+            "--seed",
+            "5",
+            "--out",
+        ])
+        .arg(dir.path().join("plain"))
+        .output()
+        .unwrap();
+    assert!(generated.status.success());
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    let prefix = "loyalty-account-0000000000-";
+    for file in ["weekly_spend.csv", "customers.csv"] {
+        let text = std::fs::read_to_string(dir.path().join("plain").join(file)).unwrap();
+        let renamed: Vec<String> = text
+            .lines()
+            .enumerate()
+            .map(|(n, line)| {
+                if n == 0 {
+                    line.to_string()
+                } else {
+                    format!("{prefix}{line}")
+                }
+            })
+            .collect();
+        std::fs::write(
+            dir.path().join("data").join(file),
+            renamed.join("\n") + "\n",
+        )
+        .unwrap();
+    }
+    // At 120 columns the list shares the screen with the detail: too narrow for 14-wide ids
+    // and every default column, so the ids give way.
+    let session = Session::explorer(120, 40, dir.path(), &[]);
+    let screen = session.wait_text("customers with gaps");
+    // The list pane's rows: what lies between its two borders.
+    let list: String = screen
+        .lines()
+        .filter_map(|line| line.split('┃').nth(1))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let list_header = list
+        .lines()
+        .find(|l| l.contains("score") && l.contains("sev"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(list_header.contains("churn"), "{screen}");
+    assert!(list.contains("loya…"), "{screen}");
+    assert!(list.contains('…'), "ids are cut with an ellipsis: {screen}");
+    assert!(
+        !list.contains(prefix),
+        "an id is never shown cut without saying so: {screen}"
+    );
+    session.keys(&["q"]);
+    session.wait_text("revgap exited with 0");
+}

@@ -52,6 +52,77 @@ pub struct Opportunity {
     pub recovery_probability: f64,
 }
 
+/// How an opportunity is sized from its gap: one definition for the engine and for every
+/// explanation of a potential.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sizing {
+    /// What a recovered week is worth: the expected spend for a customer who stopped buying,
+    /// else the gap.
+    pub per_week: f64,
+    /// Weeks of it the opportunity counts (`opportunity.*_weeks`).
+    pub weeks: f64,
+    /// Recovery-probability factor, 0–10.
+    pub recovery_probability: f64,
+    pub actions: Vec<&'static str>,
+}
+
+impl Sizing {
+    pub fn of(rules: &crate::config::OpportunityRules, gap: &Gap) -> Self {
+        let size = gap.gap_amount.abs();
+        let (per_week, weeks, actions, recovery_probability) = match gap.kind {
+            GapType::ZeroSpend => (
+                gap.expected,
+                rules.win_back_weeks,
+                vec![
+                    "re_engagement_campaign",
+                    "win_back_offer",
+                    "loyalty_program",
+                ],
+                rules.recovery_win_back,
+            ),
+            GapType::DecliningRevenue if gap.severity == Severity::High => (
+                size,
+                rules.retention_high_weeks,
+                vec![
+                    "retention_campaign",
+                    "personalized_offer",
+                    "loyalty_program",
+                ],
+                rules.recovery_retention_high,
+            ),
+            GapType::DecliningRevenue => (
+                size,
+                rules.retention_weeks,
+                vec!["retention_campaign"],
+                rules.recovery_retention,
+            ),
+            GapType::BelowBaseline => (
+                size,
+                rules.re_engagement_weeks,
+                vec!["re_engagement_campaign", "personalized_offer"],
+                rules.recovery_re_engagement,
+            ),
+            GapType::BelowPeers => (
+                size,
+                rules.re_engagement_weeks,
+                vec!["personalized_offer", "cross_sell_recommendations"],
+                rules.recovery_re_engagement,
+            ),
+        };
+        Self {
+            per_week,
+            weeks,
+            recovery_probability,
+            actions,
+        }
+    }
+
+    /// Whether the weeks multiply the expected spend (a customer who stopped) or the gap.
+    pub fn of_expected_spend(gap: &Gap) -> bool {
+        gap.kind == GapType::ZeroSpend
+    }
+}
+
 impl Opportunity {
     /// The opportunity for `gap` of a customer (loyalty members also get loyalty benefits).
     pub fn for_gap(
@@ -60,45 +131,14 @@ impl Opportunity {
         config: &Config,
         segment_actions: Option<&[String]>,
     ) -> Self {
-        let rules = &config.opportunity;
-        let size = gap.gap_amount.abs();
+        let Sizing {
+            per_week,
+            weeks,
+            recovery_probability,
+            mut actions,
+        } = Sizing::of(&config.opportunity, gap);
+        let potential_revenue = per_week * weeks;
         let kind = OpportunityType::of_gap(gap.kind);
-        let (potential_revenue, mut actions, recovery_probability): (_, Vec<&str>, _) =
-            match gap.kind {
-                GapType::ZeroSpend => (
-                    gap.expected * rules.win_back_weeks,
-                    vec![
-                        "re_engagement_campaign",
-                        "win_back_offer",
-                        "loyalty_program",
-                    ],
-                    rules.recovery_win_back,
-                ),
-                GapType::DecliningRevenue if gap.severity == Severity::High => (
-                    size * rules.retention_high_weeks,
-                    vec![
-                        "retention_campaign",
-                        "personalized_offer",
-                        "loyalty_program",
-                    ],
-                    rules.recovery_retention_high,
-                ),
-                GapType::DecliningRevenue => (
-                    size * rules.retention_weeks,
-                    vec!["retention_campaign"],
-                    rules.recovery_retention,
-                ),
-                GapType::BelowBaseline => (
-                    size * rules.re_engagement_weeks,
-                    vec!["re_engagement_campaign", "personalized_offer"],
-                    rules.recovery_re_engagement,
-                ),
-                GapType::BelowPeers => (
-                    size * rules.re_engagement_weeks,
-                    vec!["personalized_offer", "cross_sell_recommendations"],
-                    rules.recovery_re_engagement,
-                ),
-            };
         if loyalty_member {
             actions.push("loyalty_benefits");
         }

@@ -165,6 +165,7 @@ where
                 NoAnswer {
                     reason,
                     partial: None,
+                    stalled: false,
                 },
             ));
             continue;
@@ -176,7 +177,14 @@ where
         started.tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
             let (events, _ignored) = tokio::sync::mpsc::unbounded_channel();
-            let answer = generate::complete(&client, &llm, &messages, cache.as_ref(), events).await;
+            let mut answer =
+                generate::complete(&client, &llm, &messages, cache.as_ref(), events.clone()).await;
+            // A stall under concurrent requests: this server gets one request at a time from
+            // now on, and this one a second try in its turn.
+            if answer.as_ref().is_err_and(|none| none.stalled) {
+                client.serialise();
+                answer = generate::complete(&client, &llm, &messages, cache.as_ref(), events).await;
+            }
             (key, answer, prompt_tokens)
         });
     }

@@ -18,6 +18,7 @@ use async_openai::types::chat::{
     CreateChatCompletionRequestArgs,
 };
 use futures_util::StreamExt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -105,6 +106,12 @@ pub struct LlmClient {
     settings: LlmConfig,
     /// Kept only to scrub it from whatever the server sends back (never printed).
     key: String,
+    /// Set once a request to this server stalled or was cut off while others were in flight:
+    /// from then on its requests go one at a time (through `one_at_a_time`), for every batch
+    /// and narrative that shares this client. Servers such as llama.cpp's serve one stream at
+    /// a time and drop the others.
+    serialised: Arc<std::sync::atomic::AtomicBool>,
+    one_at_a_time: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for LlmClient {
@@ -181,7 +188,34 @@ impl LlmClient {
             endpoint,
             settings: config.clone(),
             key,
+            serialised: Arc::default(),
+            one_at_a_time: Arc::new(tokio::sync::Semaphore::new(1)),
         })
+    }
+
+    /// Sends this server one request at a time from now on (see `serialised`).
+    pub fn serialise(&self) {
+        if !self
+            .serialised
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            tracing::info!(
+                "llm server stalled under concurrent requests: one at a time from now on"
+            );
+        }
+    }
+
+    pub fn is_serialised(&self) -> bool {
+        self.serialised.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Waits for this server's turn when it takes one request at a time; `None` otherwise.
+    pub async fn turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        if self.is_serialised() {
+            self.one_at_a_time.acquire().await.ok()
+        } else {
+            None
+        }
     }
 
     fn request(&self, messages: &[Message]) -> Result<CreateChatCompletionRequest, LlmError> {

@@ -2,7 +2,7 @@
 //! text as the fallback whenever anything fails. Every outcome says where its text came from.
 
 use super::cache::{Cache, CachedAnswer};
-use super::client::{Completion, LlmClient, LlmEvent};
+use super::client::{Completion, LlmClient, LlmError, LlmEvent};
 use super::facts::Facts;
 use super::grounding::{self, Grounding};
 use super::prompt::{self, Message};
@@ -132,6 +132,9 @@ pub struct Answer {
 pub struct NoAnswer {
     pub reason: String,
     pub partial: Option<String>,
+    /// The stream stalled, timed out or was cut off: worth one more try, one request at a
+    /// time (a refused connection is retried by the client itself).
+    pub stalled: bool,
 }
 
 /// Answers `messages` from the cache when possible; otherwise streams from the model (events
@@ -151,10 +154,12 @@ pub async fn complete(
             completion: None,
         });
     }
+    let _turn = client.turn().await;
     match client.stream(messages, events).await {
         Ok(completion) if completion.finish_reason == "length" => Err(NoAnswer {
             reason: "LLM text cut off at the token limit (finish_reason: length)".into(),
             partial: Some(sanitize::clean_output(&completion.text)),
+            stalled: false,
         }),
         Ok(completion) => {
             if let (Some(cache), false) = (cache, completion.redacted) {
@@ -174,6 +179,10 @@ pub async fn complete(
             })
         }
         Err(error) => Err(NoAnswer {
+            stalled: matches!(
+                error,
+                LlmError::Truncated | LlmError::Idle(_) | LlmError::Timeout(_)
+            ),
             reason: error.to_string(),
             partial: None,
         }),

@@ -91,8 +91,38 @@ pub fn churn(config: &Config, analysis: &Analysis) -> String {
     }
 }
 
-/// The opportunity's potential revenue.
-pub const POTENTIAL: &str = "**Potential revenue:** the primary gap per week over the weeks at risk, the revenue a successful action would recover; what the campaign's control group measures.";
+/// The opportunity's potential revenue, with the weeks the configuration counts (the sizing
+/// `engine::opportunity::Sizing` applies).
+pub fn potential(config: &Config) -> String {
+    let rules = &config.opportunity;
+    format!(
+        "**Potential revenue:** the revenue a successful action would recover, from the primary gap: a customer who stopped buying (win back) is worth their expected weekly spend × {} weeks; a severe decline (retention) the weekly gap × {} weeks, a milder one × {}; spend below the baseline or the peers (re-engagement) the gap × {} weeks. A campaign's control group measures how much of it comes back.",
+        rules.win_back_weeks,
+        rules.retention_high_weeks,
+        rules.retention_weeks,
+        rules.re_engagement_weeks
+    )
+}
 
-/// Segments.
-pub const SEGMENTS: &str = "**Segments:** value tier by total spend (thirds), lifecycle by recency and trend, RFM by recency, frequency and spend; each customer has one label per dimension.";
+/// Segments, with the value tiers' real split.
+pub fn segments(config: &Config) -> String {
+    let tiers = match config.segments.value_tier_amounts {
+        Some([medium, high]) => format!(
+            "total spend below {} low, from it medium, from {} high",
+            crate::text::money(medium),
+            crate::text::money(high)
+        ),
+        None => {
+            let [low, high] = config.segments.value_tier_quantiles;
+            format!(
+                "the top {:.0} % of customers by total spend high, the next {:.0} % medium, the other {:.0} % low",
+                (1.0 - high) * 100.0,
+                (high - low) * 100.0,
+                low * 100.0
+            )
+        }
+    };
+    format!(
+        "**Segments:** value tier: {tiers}; lifecycle by recency and trend; RFM by recency, frequency and spend; each customer has one label per dimension."
+    )
+}

@@ -122,7 +122,7 @@ pub enum Header {
 
 /// The narrowest the id column gets to make room for the chosen columns (its ids are then cut
 /// with an ellipsis).
-pub const MIN_ID_WIDTH: u16 = 6;
+pub const MIN_ID_WIDTH: u16 = 4;
 
 /// The header cells at their x offsets inside the list's border, for ids `id_width` wide.
 /// Long ids give way first: the id column shrinks (to `MIN_ID_WIDTH`) before a chosen column

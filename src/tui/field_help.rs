@@ -80,9 +80,9 @@ pub fn explain(state: &AppState, field: Field) -> Vec<String> {
         Field::Gap => format!("{} {}", definitions::gaps(config), definitions::ONE_INSIGHT),
         Field::GapPerWeek => definitions::gap_per_week(config),
         Field::Churn => definitions::churn(config, analysis),
-        Field::Potential => definitions::POTENTIAL.to_string(),
+        Field::Potential => definitions::potential(config),
         Field::Averages => definitions::windows(config),
-        Field::Segments => definitions::SEGMENTS.to_string(),
+        Field::Segments => definitions::segments(config),
     })];
     let Some(customer) = state.selected_customer() else {
         return lines;
@@ -160,19 +160,29 @@ pub fn explain(state: &AppState, field: Field) -> Vec<String> {
                 insight.churn.weeks_since_last_purchase
             ));
         }
-        Field::Potential => match &insight.opportunity {
-            Some(opportunity) => this(format!(
-                "{} potential from a {} opportunity, recovery probability {:.2}{}.",
-                unit.amount(opportunity.potential_revenue),
-                opportunity.kind.label(),
-                opportunity.recovery_probability,
-                insight
-                    .learned_recovery
-                    .as_ref()
-                    .map_or(String::new(), |_| " (learned from measured campaigns)"
-                        .into())
-            )),
-            None => this("no opportunity without a gap.".into()),
+        Field::Potential => match (&insight.opportunity, &insight.primary_gap) {
+            (Some(opportunity), Some(gap)) => {
+                let sizing = crate::engine::opportunity::Sizing::of(&config.opportunity, gap);
+                this(format!(
+                    "{} = {} {} per week × {} weeks ({}); recovery factor {:.1} of 10{}.",
+                    unit.amount(opportunity.potential_revenue),
+                    unit.amount(sizing.per_week),
+                    if crate::engine::opportunity::Sizing::of_expected_spend(gap) {
+                        "expected spend"
+                    } else {
+                        "gap"
+                    },
+                    sizing.weeks,
+                    opportunity.kind.label(),
+                    opportunity.recovery_probability,
+                    insight
+                        .learned_recovery
+                        .as_ref()
+                        .map_or(String::new(), |_| " (learned from measured campaigns)"
+                            .into())
+                ))
+            }
+            _ => this("no opportunity without a gap.".into()),
         },
         Field::Averages => this(format!(
             "baseline {}, recent {}, latest week {}, trend {:+.1}%.",

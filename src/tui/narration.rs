@@ -75,6 +75,8 @@ pub(super) fn start_batch(state: &mut AppState) -> Vec<Command> {
         total: customers.len(),
         done: 0,
         refused: 0,
+        grounded: 0,
+        failures: Default::default(),
         finished: false,
         cancelled: false,
     });
@@ -161,7 +163,18 @@ pub(super) fn on_batch_item(
         return;
     };
     batch.done += 1;
-    tracing::info!(done = batch.done, total = batch.total, "LLM batch item");
+    if generated.is_grounded() {
+        batch.grounded += 1;
+    } else {
+        *batch.failures.entry(failure_kind(&generated)).or_default() += 1;
+    }
+    tracing::info!(
+        done = batch.done,
+        total = batch.total,
+        grounded = batch.grounded,
+        reason = generated.fallback_reason.as_deref().unwrap_or(""),
+        "LLM batch item"
+    );
     state.grounding_failures += usize::from(failed_grounding(&generated));
     state.narratives.insert(
         customer,
@@ -179,16 +192,51 @@ pub(super) fn on_batch_finished(state: &mut AppState, request: u64, refused: usi
     };
     batch.finished = true;
     batch.refused = refused;
-    state.status = Some(format!(
-        "LLM batch: {} of {} done{}",
-        batch.done,
-        batch.total,
-        if batch.refused > 0 {
-            format!(", {} refused by the token budget", batch.refused)
-        } else {
-            String::new()
-        }
-    ));
+    state.status = Some(batch_outcome(batch));
+}
+
+/// "LLM batch: 3 requested: 1 grounded, 2 failed (stalled 2)": what happened to each request,
+/// never a bare "done" count.
+pub fn batch_outcome(batch: &BatchView) -> String {
+    let failed: usize = batch.failures.values().sum();
+    let mut text = format!(
+        "LLM batch: {} requested: {} grounded",
+        batch.total, batch.grounded
+    );
+    if failed > 0 {
+        let reasons: Vec<String> = batch
+            .failures
+            .iter()
+            .map(|(reason, count)| format!("{reason} {count}"))
+            .collect();
+        text.push_str(&format!(", {failed} failed ({})", reasons.join(", ")));
+    }
+    let missing = batch.total.saturating_sub(batch.grounded + failed);
+    if missing > 0 {
+        text.push_str(&format!(", {missing} without an answer"));
+    }
+    text
+}
+
+/// Why a batch item has no grounded text, in a few words for the status line.
+fn failure_kind(generated: &Generated) -> String {
+    if failed_grounding(generated) {
+        return "rejected by the grounding check".into();
+    }
+    let reason = generated.fallback_reason.as_deref().unwrap_or("no text");
+    if reason.contains("token budget") {
+        "refused by the token budget".into()
+    } else if reason.contains("truncated")
+        || reason.contains("stalled")
+        || reason.contains("no answer within")
+    {
+        "stalled".into()
+    } else if reason.contains("token limit") {
+        "cut at the token limit".into()
+    } else {
+        let first = reason.split(':').next().unwrap_or(reason);
+        crate::text::cut_to(&crate::text::one_line(first), 40).into_owned()
+    }
 }
 
 /// The batch of `request`, unless another has replaced it or it was cancelled (late answers

@@ -562,6 +562,11 @@ pub struct BatchView {
     pub done: usize,
     /// Refused before sending: the token budget ran out (known when the batch finishes).
     pub refused: usize,
+    /// Finished with grounded text.
+    pub grounded: usize,
+    /// Finished without usable text, counted by why (stalled, rejected by the grounding
+    /// check, refused by the token budget, …).
+    pub failures: std::collections::BTreeMap<String, usize>,
     pub finished: bool,
     pub cancelled: bool,
 }

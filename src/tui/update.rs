@@ -412,8 +412,8 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
             None => state.quit = true,
         },
         Action::Back if state.focus != Pane::List => state.focus = Pane::List,
-        // Esc closes what is open; with nothing open it never quits (q does).
-        Action::Back => {}
+        // Esc closes what is open; with nothing open it never quits, and says what does.
+        Action::Back => state.status = Some("nothing to close (q quits)".into()),
         Action::WhatChanged => state.mode = Mode::WhatChanged,
         Action::Columns => state.mode = Mode::Columns(0),
         Action::ShrinkList | Action::GrowList => {

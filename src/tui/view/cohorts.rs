@@ -81,7 +81,7 @@ pub fn render(
                 },
                 CohortMetric::Revenue => match cohort.revenue_per_member.get(*since) {
                     Some(revenue) => (
-                        compact(unit.amount(*revenue)),
+                        compact(unit, *revenue),
                         if largest_revenue > 0.0 {
                             revenue / largest_revenue
                         } else {
@@ -96,7 +96,13 @@ pub fn render(
             } else {
                 heat(level, theme)
             };
-            spans.push(Span::styled(format!("{text:>CELL$}"), style));
+            // One space always separates neighbouring values, however wide a value is.
+            let text = crate::text::cut_to(&text, CELL - 1);
+            spans.push(Span::raw(" "));
+            spans.push(Span::styled(
+                format!("{text:>width$}", width = CELL - 1),
+                style,
+            ));
         }
         lines.push(Line::from(spans));
     }
@@ -113,11 +119,21 @@ pub fn render(
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-/// `$1,234.56` → `$1,235` so a cell stays narrow.
-fn compact(amount: String) -> String {
-    match amount.split_once('.') {
-        Some((whole, _)) if whole.len() > 4 => whole.to_string(),
-        _ => amount,
+/// An amount in a cell's width (`CELL - 1`): whole currency units (`$450.64` → `$451`),
+/// thousands as `k` beyond that (`$12,345` → `$12k`); purchases to one decimal.
+fn compact(unit: crate::text::ValueUnit, value: f64) -> String {
+    match unit {
+        crate::text::ValueUnit::Currency => {
+            let whole = crate::text::money(value.round());
+            let whole = whole.strip_suffix(".00").unwrap_or(&whole).to_string();
+            if whole.chars().count() < CELL {
+                whole
+            } else {
+                let thousands = crate::text::money((value / 1000.0).round());
+                format!("{}k", thousands.strip_suffix(".00").unwrap_or(&thousands))
+            }
+        }
+        crate::text::ValueUnit::Purchases => format!("{value:.1}"),
     }
 }
 
