@@ -316,3 +316,61 @@ fn the_extraction_reads_blocks_as_a_reader_does() {
     assert_eq!(found[0].command, "revgap analyze --top 3");
     assert_eq!(found[0].lines, vec!["## A".to_string(), "- b".to_string()]);
 }
+
+/// Every field `analyze --format json` writes is named in docs/json-schema.md (the keys of
+/// free-form maps — attributes, segments, counts by reason — are data, not schema).
+#[test]
+fn the_json_schema_page_names_every_field_the_report_writes() {
+    let page = std::fs::read_to_string(repository().join("docs/json-schema.md")).unwrap();
+    let output = common::command()
+        .args([
+            "analyze",
+            "--format",
+            "json",
+            "--top",
+            "5",
+            "--with-rationale",
+        ])
+        .current_dir(repository())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    const FREE_FORM: [&str; 5] = [
+        "attributes",
+        "segments",
+        "skipped_by_reason",
+        "skipped_customer_rows_by_reason",
+        "gaps_by_type",
+    ];
+    fn keys(value: &serde_json::Value, found: &mut std::collections::BTreeSet<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, inner) in map {
+                    found.insert(key.clone());
+                    if !FREE_FORM.contains(&key.as_str()) {
+                        keys(inner, found);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|item| keys(item, found)),
+            _ => {}
+        }
+    }
+    let mut found = std::collections::BTreeSet::new();
+    keys(&report, &mut found);
+    let named = |key: &str| {
+        page.match_indices(key).any(|(at, _)| {
+            let before = page[..at].chars().next_back();
+            let after = page[at + key.len()..].chars().next();
+            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            !word(before) && !word(after)
+        })
+    };
+    let missing: Vec<&String> = found.iter().filter(|key| !named(key)).collect();
+    assert!(
+        missing.is_empty(),
+        "not in docs/json-schema.md: {missing:?}"
+    );
+    assert!(found.len() > 60, "{found:?}");
+}

@@ -652,6 +652,27 @@ fn esc_never_quits_and_q_asks_once_before_losing_marks() {
     key(&mut state, KeyCode::Char('q'));
     key(&mut state, KeyCode::Char('q'));
     assert!(state.quit, "q again quits");
+    // A running narrative batch would stop: q asks too.
+    let mut state = ready(80, 24);
+    state.batch = Some(revgap::tui::state::BatchView {
+        request: 1,
+        total: 3,
+        done: 1,
+        refused: 0,
+        grounded: 1,
+        failures: Default::default(),
+        finished: false,
+        cancelled: false,
+    });
+    key(&mut state, KeyCode::Char('q'));
+    assert!(!state.quit);
+    let screen = screen_text(&draw(&state, 80, 24));
+    assert!(
+        screen.contains("quit? the narrative batch stops at 1 of 3"),
+        "{screen}"
+    );
+    key(&mut state, KeyCode::Char('y'));
+    assert!(state.quit);
     // Ctrl-C never asks.
     let mut state = ready(80, 24);
     key(&mut state, KeyCode::Char(' '));
