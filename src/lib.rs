@@ -1,25 +1,22 @@
-//! revgap: predictive revenue-gap analysis for retail customers.
+//! revgap: predictive revenue-gap analysis for retail customers, the front ends.
 //!
-//! `data` loads and validates input into a columnar dataset, `engine` finds and ranks gaps,
-//! `report` renders the results, `cli` is the command line, `tui` the terminal explorer.
+//! `cli` is the command line, `tui` the terminal explorer. Everything below them lives in the
+//! workspace's library crates and is re-exported here under the names it always had:
+//! `revgap-core` (data, model, segment, engine, report, stream, the model-free narrative),
+//! `revgap-llm` (asking a model) and `revgap-campaign` (the ledger, campaigns, hand-off,
+//! outcomes, tuning). Nothing below imports this crate.
 
-pub mod atomic;
-pub mod campaign;
+pub use revgap_campaign::{campaign, handoff, ledger, outcome, tune};
+pub use revgap_core::{
+    atomic, choice, config, data, engine, model, report, segment, snapshot, spill, stats, stream,
+    text,
+};
+
+/// Narrative text: the model-free half from `revgap-core`, asking a model from `revgap-llm`.
+pub mod narrative {
+    pub use revgap_core::narrative::{facts, grounding, prompt, rules, sanitize};
+    pub use revgap_llm::{batch, cache, client, generate};
+}
+
 pub mod cli;
-pub mod config;
-pub mod data;
-pub mod engine;
-pub mod handoff;
-pub mod ledger;
-pub mod model;
-pub mod narrative;
-pub mod outcome;
-pub mod report;
-pub mod segment;
-pub mod snapshot;
-pub mod spill;
-pub mod stats;
-pub mod stream;
-pub mod text;
 pub mod tui;
-pub mod tune;

@@ -110,7 +110,7 @@ pub struct CampaignExportArgs {
     /// The campaign's id (see `campaign list`).
     pub id: i64,
     /// The import format.
-    #[arg(long, value_enum, default_value_t = ExportPreset::Generic)]
+    #[arg(long, value_parser = super::choice::<ExportPreset>(), default_value = "generic")]
     pub preset: ExportPreset,
     /// The file to write (UTF-8 CSV).
     #[arg(long, value_name = "FILE")]

@@ -140,7 +140,7 @@ pub struct SegmentsArgs {
     /// frequency_band, or an extra customer column.
     #[arg(long, value_name = "DIM[,DIM...]", default_value = "value_tier")]
     pub by: String,
-    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    #[arg(long, value_parser = choice::<Format>(), default_value = "markdown")]
     pub format: Format,
     /// Write here instead of stdout.
     #[arg(long, value_name = "FILE")]
@@ -152,12 +152,12 @@ pub struct CohortsArgs {
     #[command(flatten)]
     pub data: DataArgs,
     /// Cohort and follow-up period.
-    #[arg(long, value_enum, default_value_t = crate::segment::cohort::Period::Month)]
+    #[arg(long, value_parser = choice::<crate::segment::cohort::Period>(), default_value = "month")]
     pub period: crate::segment::cohort::Period,
     /// What the markdown table shows (JSON and CSV carry both).
-    #[arg(long, value_enum, default_value_t = crate::report::segments::CohortMetric::Retention)]
+    #[arg(long, value_parser = choice::<crate::report::segments::CohortMetric>(), default_value = "retention")]
     pub metric: crate::report::segments::CohortMetric,
-    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    #[arg(long, value_parser = choice::<Format>(), default_value = "markdown")]
     pub format: Format,
     /// Write here instead of stdout.
     #[arg(long, value_name = "FILE")]
@@ -229,18 +229,31 @@ pub struct DataArgs {
     pub config: Option<PathBuf>,
     /// Expected spend for the recent weeks: auto (seasonal with a year of data, else the
     /// original's), original, trailing or seasonal.
-    #[arg(long, value_enum, value_name = "KIND")]
+    #[arg(long, value_parser = choice::<crate::config::BaselineChoice>(), value_name = "KIND")]
     pub baseline: Option<crate::config::BaselineChoice>,
     /// Churn probability and gap rules: bgnbd (default: the model, each customer judged
     /// against their own rhythm; the rules where it does not fit) or rules (the original's).
-    #[arg(long, value_enum, value_name = "MODEL")]
+    #[arg(long, value_parser = choice::<crate::config::ChurnModel>(), value_name = "MODEL")]
     pub churn_model: Option<crate::config::ChurnModel>,
 }
 
-impl Default for Delimiter {
-    fn default() -> Self {
-        Self::Byte(b',')
-    }
+/// A parser for a closed set of names (`revgap_core::choice::Choice`): clap lists the names
+/// (with their help) and refuses others, as it does for the binary's own enums.
+pub fn choice<T>() -> impl clap::builder::TypedValueParser<Value = T>
+where
+    T: crate::choice::Choice + Clone + Send + Sync,
+{
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let values = T::ALL.iter().map(|value| {
+        let possible = PossibleValue::new(value.name());
+        match value.help() {
+            Some(help) => possible.help(help),
+            None => possible,
+        }
+    });
+    PossibleValuesParser::new(values).try_map(|name: String| {
+        T::from_name(&name).ok_or_else(|| format!("expected one of {}", T::names()))
+    })
 }
 
 /// The default data: `data/` in the current directory (the bundled sample when run from a
@@ -448,7 +461,7 @@ pub struct AnalyzeArgs {
     #[command(flatten)]
     pub data: DataArgs,
     /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    #[arg(long, value_parser = choice::<Format>(), default_value = "markdown")]
     pub format: Format,
     /// Write the report here instead of stdout.
     #[arg(long, value_name = "FILE")]
@@ -471,7 +484,12 @@ pub struct AnalyzeArgs {
     pub with_rationale: bool,
     /// Only these fields of each customer record in JSON and JSON lines, comma-separated
     /// (customer_id is always written): a smaller file for a pipeline that needs a few.
-    #[arg(long, value_enum, value_delimiter = ',', value_name = "FIELD,...")]
+    #[arg(
+        long,
+        value_parser = choice::<crate::report::json::RecordField>(),
+        value_delimiter = ',',
+        value_name = "FIELD,..."
+    )]
     pub fields: Vec<crate::report::json::RecordField>,
     /// Print what changed since the last run of this data (new gaps, worsened, recovered, and
     /// the trend across runs) instead of the report.
