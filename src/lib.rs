@@ -19,4 +19,5 @@ pub mod narrative {
 }
 
 pub mod cli;
+pub mod front;
 pub mod tui;

@@ -11,9 +11,10 @@ use super::keymap::Keymap;
 use super::state::{AppState, Loaded, Phase};
 use super::update::{Msg, update};
 use super::{logging, user_config, view};
-use crate::cli::{Failure, TuiArgs, load_config};
 use crate::config::Config;
 use crate::data::{self, LoadOptions, Progress, ProgressHandle};
+use crate::front::args::TuiArgs;
+use crate::front::{Failure, load_config};
 use crate::narrative::client::LlmClient;
 use color_eyre::eyre::{Result, WrapErr};
 use crossterm::event::{Event, KeyEventKind};
@@ -308,9 +309,9 @@ async fn event_loop(
 
 /// The command line's data files, or the user config's when the command line names none.
 fn with_default_files(
-    args: &crate::cli::DataArgs,
+    args: &crate::front::args::DataArgs,
     files: &user_config::DataFiles,
-) -> crate::cli::DataArgs {
+) -> crate::front::args::DataArgs {
     let mut args = args.clone();
     if args.weekly.is_none() && args.transactions.is_none() && args.customers.is_none() {
         args.weekly = files.weekly.clone();

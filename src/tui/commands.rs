@@ -207,7 +207,7 @@ pub(super) fn run_command(
                 services.ledger.clone(),
             );
             // The budget and concurrency `analyze --llm` uses by default.
-            let options = crate::cli::LlmBatchArgs::default().options();
+            let options = crate::front::args::LlmBatchArgs::default().options();
             let task = tokio::spawn(async move {
                 use crate::narrative::batch;
                 let mut facts_of = HashMap::new();

@@ -29,7 +29,16 @@ pub trait Choice: Sized + Copy + 'static {
     }
 }
 
-/// Implements `Choice` for a fieldless enum from `Variant => "name"` pairs.
+/// A name that is none of a choice's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown value {found:?}: expected one of {expected}")]
+pub struct UnknownName {
+    pub found: String,
+    pub expected: String,
+}
+
+/// Implements `Choice` for a fieldless enum from `Variant => "name"` pairs, with `Display`
+/// and `FromStr` by the same names.
 #[macro_export]
 macro_rules! choice {
     ($type:ty { $($variant:ident => $name:literal),+ $(,)? }) => {
@@ -39,6 +48,33 @@ macro_rules! choice {
                 match self {
                     $(<$type>::$variant => $name),+
                 }
+            }
+        }
+        $crate::choice_traits!($type);
+    };
+}
+
+/// `Display` and `FromStr` for a `Choice`, by its names (for choices with their own
+/// `Choice` impl, e.g. to give help).
+#[macro_export]
+macro_rules! choice_traits {
+    ($type:ty) => {
+        impl std::fmt::Display for $type {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str($crate::choice::Choice::name(*self))
+            }
+        }
+
+        impl std::str::FromStr for $type {
+            type Err = $crate::choice::UnknownName;
+
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                <$type as $crate::choice::Choice>::from_name(text).ok_or_else(|| {
+                    $crate::choice::UnknownName {
+                        found: text.to_string(),
+                        expected: <$type as $crate::choice::Choice>::names(),
+                    }
+                })
             }
         }
     };
@@ -62,5 +98,11 @@ mod tests {
         }
         assert_eq!(Fruit::from_name("pear"), None);
         assert_eq!(Fruit::names(), "apple, blood-orange");
+        assert_eq!(Fruit::BloodOrange.to_string(), "blood-orange");
+        assert_eq!("apple".parse::<Fruit>(), Ok(Fruit::Apple));
+        assert_eq!(
+            "pear".parse::<Fruit>().unwrap_err().to_string(),
+            "unknown value \"pear\": expected one of apple, blood-orange"
+        );
     }
 }

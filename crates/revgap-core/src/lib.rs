@@ -10,6 +10,7 @@ pub mod choice;
 pub mod config;
 pub mod data;
 pub mod engine;
+pub mod format;
 pub mod model;
 pub mod narrative;
 pub mod report;

@@ -5,22 +5,7 @@
 //! are the control: every stratum holds its share to ±1 customer, and the campaign as a whole
 //! holds it exactly (to the rounding of one customer).
 
-use sha2::{Digest, Sha256};
-
-/// Buckets per campaign: shares in basis points (1,000 = 10 %).
-pub const BUCKETS: u64 = 10_000;
-
-/// The customer's bucket for a salt.
-pub fn bucket(salt: &str, customer_id: &str) -> u64 {
-    let mut hasher = Sha256::new();
-    hasher.update(salt.as_bytes());
-    hasher.update([0u8]);
-    hasher.update(customer_id.as_bytes());
-    let digest = hasher.finalize();
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    u64::from_be_bytes(first) % BUCKETS
-}
+pub use revgap_core::stats::bucket::{BUCKETS, bucket};
 
 /// One customer to assign.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,19 +88,6 @@ mod tests {
                 gap: (i % 31) as f64,
             })
             .collect()
-    }
-
-    #[test]
-    fn the_bucket_is_sha256_of_salt_zero_id() {
-        // The first eight bytes of SHA-256("s" ‖ 0x00 ‖ "a"), big-endian, mod 10,000.
-        let digest = Sha256::digest(b"s\0a");
-        let expected = u64::from_be_bytes(digest[..8].try_into().unwrap()) % BUCKETS;
-        assert_eq!(bucket("s", "a"), expected);
-        assert_ne!(
-            bucket("s", "a"),
-            bucket("t", "a"),
-            "the salt changes the bucket"
-        );
     }
 
     #[test]

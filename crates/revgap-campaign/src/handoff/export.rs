@@ -70,6 +70,8 @@ impl revgap_core::choice::Choice for Preset {
     }
 }
 
+revgap_core::choice_traits!(Preset);
+
 /// revgap's own columns, after each platform's.
 const REVGAP_COLUMNS: [&str; 10] = [
     "revgap_customer_id",

@@ -37,7 +37,7 @@ pub struct Choice<'a> {
 /// The draw's seed for a member: from the salt and the id, but not the assignment's bucket,
 /// so that the plan is independent of the arm.
 pub fn plan_seed(salt: &str, customer_id: &str) -> u64 {
-    crate::campaign::assign::bucket(&format!("{salt}/plan"), customer_id)
+    revgap_core::stats::bucket::bucket(&format!("{salt}/plan"), customer_id)
 }
 
 impl<'a> Sampler<'a> {

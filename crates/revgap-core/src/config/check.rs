@@ -441,7 +441,7 @@ impl Checks {
 
     /// A segment dimension: a built-in one, or a configured extra column.
     fn dimension(&mut self, key: &str, name: &str, segments: &super::SegmentSettings) {
-        use crate::segment::Dimension;
+        use crate::config::Dimension;
         let built_in = Dimension::BUILT_IN
             .iter()
             .chain([&Dimension::Seasonality])

@@ -5,6 +5,8 @@
 //! typo never silently falls back to a default.
 
 mod check;
+mod dimension;
+pub use dimension::Dimension;
 mod outreach;
 
 pub use outreach::{CONSENT_CHANNELS, ChannelRules, Offer, OutreachSettings};
@@ -434,6 +436,8 @@ impl crate::choice::Choice for ChurnModel {
         })
     }
 }
+
+crate::choice_traits!(ChurnModel);
 
 /// The predictive layer inside the analysis.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -13,6 +13,10 @@ pub mod generate;
 pub mod grid;
 mod log_stream;
 mod marks;
+#[cfg(feature = "parquet")]
+pub mod parquet;
+#[cfg(not(feature = "parquet"))]
+#[path = "parquet_missing.rs"]
 pub mod parquet;
 mod regroup;
 mod rows;

@@ -62,6 +62,7 @@ pub(super) fn scan_weekly(
 
 /// Builds the panel from chunks of rows however they were read (Parquet batches); `rows` is
 /// how many the source holds, to size the grid once.
+#[cfg_attr(not(feature = "parquet"), allow(dead_code))]
 pub(super) fn panel_from_chunks(
     path: &str,
     policy: RowPolicy,

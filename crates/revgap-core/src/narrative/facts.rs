@@ -41,7 +41,7 @@ pub struct Facts {
 }
 
 fn round(value: f64, places: i32) -> f64 {
-    crate::report::format::round(value, places)
+    crate::format::round(value, places)
 }
 
 /// Makes customer text safe to embed: no control characters, bounded length.

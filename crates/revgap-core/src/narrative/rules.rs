@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::engine::{CustomerInsight, GapType, OpportunityType};
-use crate::report::format::action_label;
+use crate::format::action_label;
 
 /// Why this customer is on the list, for the analyst (internal, not customer-facing).
 pub fn rationale(insight: &CustomerInsight, config: &Config) -> String {

@@ -1,18 +1,12 @@
 //! Display formatting shared by every output: money, percentages, labels. Rounding happens
 //! here and nowhere else.
 
+pub use crate::format::{action_label, round};
 pub use crate::text::{group_thousands, money};
 
 /// A whole number with thousands separators.
 pub fn count(value: usize) -> String {
     group_thousands(value as u128)
-}
-
-/// Rounds to `places` decimals for machine outputs (JSON, CSV).
-pub fn round(value: f64, places: i32) -> f64 {
-    let scale = 10f64.powi(places);
-    let rounded = (value * scale).round() / scale;
-    if rounded == 0.0 { 0.0 } else { rounded }
 }
 
 /// Each value in whole cents such that the cents add up to the values' exact total rounded
@@ -138,16 +132,6 @@ pub fn action_list(actions: &[impl AsRef<str>]) -> String {
         .map(|a| action_label(a.as_ref()))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// "re_engagement_campaign" → "re-engagement campaign".
-pub fn action_label(action: &str) -> std::borrow::Cow<'_, str> {
-    match action {
-        "re_engagement_campaign" => "re-engagement campaign".into(),
-        "win_back_offer" => "win-back offer".into(),
-        other if other.contains('_') => other.replace('_', " ").into(),
-        other => other.into(),
-    }
 }
 
 /// A million numbers of random sign whose magnitudes are 10^x, x uniform in `exponents`

@@ -10,6 +10,10 @@ pub mod format;
 pub mod json;
 pub mod json_bytes;
 pub mod markdown;
+#[cfg(feature = "parquet")]
+pub mod parquet;
+#[cfg(not(feature = "parquet"))]
+#[path = "parquet_missing.rs"]
 pub mod parquet;
 pub mod row;
 pub mod segments;
@@ -63,6 +67,8 @@ impl crate::choice::Choice for Format {
         }
     }
 }
+
+crate::choice_traits!(Format);
 
 impl Format {
     pub fn extension(self) -> &'static str {

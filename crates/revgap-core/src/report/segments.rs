@@ -153,6 +153,8 @@ impl crate::choice::Choice for CohortMetric {
     }
 }
 
+crate::choice_traits!(CohortMetric);
+
 /// `revgap cohorts`.
 pub fn render_cohorts(
     format: Format,

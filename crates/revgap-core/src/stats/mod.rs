@@ -2,6 +2,7 @@
 //! once, ties grouped), the normal quantile, and (in `interval`) the interval estimators
 //! campaigns are measured with, and (in `distinct`) a distinct count estimated in little memory.
 
+pub mod bucket;
 pub mod distinct;
 pub mod exact_sum;
 pub mod interval;
