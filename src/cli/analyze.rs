@@ -3,8 +3,8 @@
 
 use super::args::AnalyzeArgs;
 use super::{
-    EXIT_OUTPUT, Failure, campaign, check_config_fits, llm_client_and_runtime, load_config,
-    load_dataset, measure, refuse_output_over_input, stream_output, warn_skipped, write_output,
+    EXIT_OUTPUT, Failure, check_config_fits, llm_client_and_runtime, load_config, load_dataset,
+    measure, refuse_output_over_input, stream_output, warn_skipped, write_output,
 };
 use crate::config::Config;
 use crate::data::Dataset;
@@ -35,8 +35,8 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
         ));
     }
     let config = load_config(&args.data)?;
-    let ledger = campaign::open_for_reading(args.db.as_deref())?;
-    let learned = campaign::learned_recovery(ledger.as_ref(), &args.learning, &config)?;
+    let ledger = super::ledger_open::open_for_reading(args.db.as_deref())?;
+    let learned = super::ledger_open::learned_recovery(ledger.as_ref(), &args.learning, &config)?;
     let started = std::time::Instant::now();
     let mut lister = None;
     let (dataset, analysis) = if args.stream {
@@ -79,7 +79,7 @@ pub fn run_analyze(args: &AnalyzeArgs) -> Result<(), Failure> {
         }
         let (narratives, usage) = run_batch(args, &config, plan)?;
         if ledger.is_some() {
-            campaign::record_usage(args.db.as_deref(), "analyze", &usage);
+            super::ledger_open::record_usage(args.db.as_deref(), "analyze", &usage);
         }
         Some(narratives)
     } else {
@@ -335,8 +335,8 @@ fn success_metrics_section(
     config: &Config,
     analysis_ms: u64,
 ) -> Result<String, Failure> {
-    let metrics =
-        crate::outcome::metrics::from_ledger(ledger, config).map_err(campaign::ledger_failure)?;
+    let metrics = crate::outcome::metrics::from_ledger(ledger, config)
+        .map_err(super::ledger_open::ledger_failure)?;
     if metrics.measured_campaigns == 0 {
         return Ok(String::new());
     }

@@ -1,7 +1,7 @@
 //! `revgap campaign measure | simulate-outcome`: the CLI over `outcome` and the ledger.
 
 use super::args::{CampaignMeasureArgs, CampaignSimulateArgs, LedgerArgs, MeasureFormat};
-use super::campaign::{ledger_failure, open, open_campaigns, open_or_empty};
+use super::ledger_open::{ledger_failure, open, open_campaigns, open_or_empty};
 use super::{Failure, load_config, load_dataset, warn_skipped, write_output};
 use crate::ledger::{Arm, Campaign};
 use crate::outcome::estimate::{self, WindowEstimate};

@@ -6,6 +6,7 @@
 
 mod analyze;
 mod campaign;
+mod ledger_open;
 mod measure;
 mod model;
 mod segments;

@@ -3,7 +3,7 @@
 
 use super::Failure;
 use super::args::{CampaignFormat, LedgerArgs, SuppressCommand, SuppressImportArgs};
-use super::campaign::{ledger_failure, open, open_or_empty};
+use super::ledger_open::{ledger_failure, open, open_or_empty};
 use std::fmt::Write as _;
 
 pub fn run(command: &SuppressCommand) -> Result<(), Failure> {

@@ -221,11 +221,11 @@ fn control_check(
     base: &crate::config::Config,
 ) -> Result<Option<tune::ControlCheck>, Failure> {
     use std::collections::BTreeMap;
-    let Some(ledger) = super::campaign::open_for_reading(args.db.as_deref())? else {
+    let Some(ledger) = super::ledger_open::open_for_reading(args.db.as_deref())? else {
         return Ok(None);
     };
     let measured =
-        crate::outcome::metrics::measured(&ledger).map_err(super::campaign::ledger_failure)?;
+        crate::outcome::metrics::measured(&ledger).map_err(super::ledger_open::ledger_failure)?;
     if measured.is_empty() {
         return Ok(None);
     }

@@ -3,9 +3,9 @@
 //! reads and campaign making, and the terminal's own actions (suspend, clipboard). Every
 //! result comes back to the loop as a message.
 
-use super::app::{capture_mouse, release_mouse, suspend};
 use super::export;
 use super::state::{AppState, Loaded};
+use super::terminal::{capture_mouse, release_mouse, suspend};
 use super::update::{Command, LlmUpdate, Msg};
 use crate::config::Config;
 use crate::data;

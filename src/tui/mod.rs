@@ -18,6 +18,7 @@ mod narration;
 pub mod pivot;
 pub mod remember;
 pub mod state;
+mod terminal;
 pub mod tuning;
 pub mod update;
 pub mod user_config;

@@ -65,6 +65,14 @@ impl ExtraValues {
     }
 }
 
+/// One purchase (or return) after parsing; consecutive rows of one customer and day are one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Transaction {
+    pub customer: u32,
+    pub day: i32,
+    pub amount: f64,
+}
+
 /// Spend per customer per week, with attributes and what loading skipped.
 #[derive(Debug, Clone, Default)]
 pub struct Dataset {
@@ -94,7 +102,7 @@ pub struct Dataset {
     pub unit: crate::text::ValueUnit,
     /// Day-level purchases, kept when the spend came from a transaction log (the probability
     /// models work at day resolution); `None` for a weekly panel.
-    pub transactions: Option<Vec<super::transactions::Transaction>>,
+    pub transactions: Option<Vec<Transaction>>,
 }
 
 impl Dataset {

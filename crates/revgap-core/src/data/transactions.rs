@@ -39,13 +39,7 @@ impl Default for TransactionColumns {
 /// Below this magnitude a netted week is a rounding residue.
 const RESIDUE: f64 = 1e-9;
 
-/// One purchase (or return) after parsing; consecutive rows of one customer and day are one.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Transaction {
-    pub customer: u32,
-    pub day: i32,
-    pub amount: f64,
-}
+pub use super::dataset::Transaction;
 
 /// Loads a transaction log and aggregates it to weekly spend.
 pub fn load_transactions(
