@@ -50,8 +50,12 @@ impl Driver {
                     self.loaded.clone(),
                     self.state.orders.clone(),
                     self.latest.clone(),
-                    move |message| {
-                        let _ = sender.send(message);
+                    move |generation, list, complete| {
+                        let _ = sender.send(Msg::ListBuilt {
+                            generation,
+                            list,
+                            complete,
+                        });
                     },
                 );
             }

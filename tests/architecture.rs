@@ -3,9 +3,7 @@
 //!
 //! 1. A top-level module imports only modules on its own floor or below, by its crate's
 //!    layer list (`LAYERS`).
-//! 2. No import cycle between files, except the explorer's one listed in `KNOWN_CYCLES`, there
-//!    before the workspace and still to be broken (issue 29). A new cycle, or the known one
-//!    grown, fails.
+//! 2. No import cycle between files.
 //!
 //! Cargo keeps the floors between crates (`tests/layers.rs`); this keeps them inside.
 
@@ -45,31 +43,6 @@ const LAYERS: [(&str, &[&[&str]]); 4] = [
     ),
     ("src", &[&["front"], &["tui"], &["cli"]]),
 ];
-
-/// Import circles between files that predate the workspace, still to be broken (issue 29):
-/// the explorer's state, update and feature files with the view (`state` embeds the feature
-/// files' sub-states while they take `&mut AppState` back and return `update::Command`;
-/// `update` asks the view for sizes; `mouse` re-runs layout). The cycle may shrink; one that
-/// grows or any new one fails.
-const KNOWN_CYCLES: [&[&str]; 1] = [&[
-    "src/tui/campaigns",
-    "src/tui/cohorts",
-    "src/tui/columns",
-    "src/tui/field_help",
-    "src/tui/list_index",
-    "src/tui/mouse",
-    "src/tui/narration",
-    "src/tui/pivot",
-    "src/tui/remember",
-    "src/tui/state",
-    "src/tui/update",
-    "src/tui/view",
-    "src/tui/view/campaigns",
-    "src/tui/view/detail",
-    "src/tui/view/layout",
-    "src/tui/view/list",
-    "src/tui/view/overlays",
-]];
 
 fn repository() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -342,20 +315,14 @@ fn no_module_imports_one_above_it() {
 }
 
 #[test]
-fn no_import_cycle_but_the_known_ones() {
-    let known: Vec<BTreeSet<String>> = KNOWN_CYCLES
-        .iter()
-        .map(|cycle| cycle.iter().map(|m| m.to_string()).collect())
-        .collect();
+fn no_import_cycle_between_files() {
     let mut problems = Vec::new();
     for (root, _) in LAYERS {
         for cycle in cycles(&read_crate(root)) {
-            if !known.iter().any(|allowed| cycle.is_subset(allowed)) {
-                problems.push(format!(
-                    "import cycle: {}",
-                    cycle.into_iter().collect::<Vec<_>>().join(" → ")
-                ));
-            }
+            problems.push(format!(
+                "import cycle: {}",
+                cycle.into_iter().collect::<Vec<_>>().join(" → ")
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));

@@ -3,80 +3,11 @@
 //! and drafts. The work itself (the ledger, the assignment) runs in the app as commands; this
 //! module only changes state and asks for them.
 
+pub use super::basics::{CampaignDetail, CampaignsView, History};
 use super::keymap::{Key, KeyCodeKey};
+use super::msg::Command;
 use super::state::{AppState, Mode};
-use super::update::Command;
 use crate::ledger::{Campaign, Membership};
-
-/// The ledger's campaigns as the view shows them.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct CampaignsView {
-    pub campaigns: Vec<Campaign>,
-    /// Why they could not be read, if so.
-    pub error: Option<String>,
-    pub selected: usize,
-    /// The campaign opened with Enter, once read; `Some(Err)` when it could not be.
-    pub open: Option<Result<Box<CampaignDetail>, String>>,
-}
-
-/// One campaign opened from the campaigns view: every member with arm, channel, offer,
-/// delivery and draft verdict, and the measured result when there is one.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CampaignDetail {
-    pub campaign: Campaign,
-    pub roster: Vec<crate::ledger::RosterRow>,
-    pub result: Option<crate::outcome::metrics::CampaignResult>,
-    /// First member row shown.
-    pub scroll: usize,
-}
-
-impl CampaignDetail {
-    /// The measured result in one line, or how to get one.
-    pub fn result_line(&self) -> String {
-        self.result_lines().join("; ")
-    }
-
-    /// The measured result as the view shows it: when and the verdict, then the estimate with
-    /// its 95 % interval; or how to get one.
-    pub fn result_lines(&self) -> Vec<String> {
-        match &self.result {
-            Some(result) => {
-                let estimate = &result.incremental_revenue_per_treated;
-                vec![
-                    format!(
-                        "measured {}, {} weeks ({}): {}",
-                        result.measured_at.get(..10).unwrap_or(&result.measured_at),
-                        result.weeks,
-                        if result.estimator == "cuped" {
-                            "CUPED-adjusted"
-                        } else {
-                            "Welch"
-                        },
-                        result.verdict
-                    ),
-                    format!(
-                        "{} a week per treated member (95 % interval {} to {})",
-                        crate::text::money(estimate.estimate),
-                        crate::text::money(estimate.ci_low),
-                        crate::text::money(estimate.ci_high),
-                    ),
-                ]
-            }
-            None if self.campaign.measurable() => vec![format!(
-                "not measured yet: revgap campaign measure {} --weekly FOLLOW-UP",
-                self.campaign.campaign_id
-            )],
-            None => vec!["not measurable (made without a control group)".into()],
-        }
-    }
-}
-
-/// One customer's campaigns, as read from the ledger.
-#[derive(Debug, Clone, PartialEq)]
-pub struct History {
-    pub customer: usize,
-    pub memberships: Result<Vec<Membership>, String>,
-}
 
 /// Space: marks or unmarks the selected customer.
 pub fn toggle_mark(state: &mut AppState) {

@@ -2,24 +2,12 @@
 //! (columns), coloured by the share still buying or the revenue per member, with the number in
 //! every cell so it reads without colour. The table is computed off the UI thread.
 
+pub use super::basics::CohortView;
 use super::keymap::{Key, KeyCodeKey};
+use super::msg::Command;
 use super::state::{AppState, Mode};
-use super::update::Command;
 use crate::report::segments::CohortMetric;
 use crate::segment::cohort::{CohortTable, Period};
-
-/// The open cohort view.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CohortView {
-    pub period: Period,
-    pub metric: CohortMetric,
-    /// `None` while it is being computed.
-    pub table: Option<CohortTable>,
-    /// First period-since column shown (scrolls with ←/→).
-    pub first_column: usize,
-    /// First cohort row shown (scrolls with ↑/↓).
-    pub first_row: usize,
-}
 
 /// Opens the view (monthly, retention) and asks for the table.
 pub fn open(state: &mut AppState) -> Vec<Command> {

@@ -2,8 +2,104 @@
 //! how wide each is, and which sort column a header click picks. The view draws from this and
 //! mouse clicks are mapped through it, so a header means the same thing to both.
 
-use super::state::SortColumn;
 use serde::{Deserialize, Serialize};
+
+/// List columns the user can sort by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortColumn {
+    Rank,
+    Id,
+    GapType,
+    Severity,
+    GapAmount,
+    Churn,
+    Potential,
+    Revenue,
+    LastBuy,
+    ValueTier,
+    Lifecycle,
+}
+
+impl SortColumn {
+    pub const ORDER: [SortColumn; 11] = [
+        SortColumn::Rank,
+        SortColumn::Id,
+        SortColumn::GapType,
+        SortColumn::Severity,
+        SortColumn::GapAmount,
+        SortColumn::Churn,
+        SortColumn::Potential,
+        SortColumn::Revenue,
+        SortColumn::LastBuy,
+        SortColumn::ValueTier,
+        SortColumn::Lifecycle,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Rank => "rank",
+            Self::Id => "id",
+            Self::GapType => "gap type",
+            Self::Severity => "severity",
+            Self::GapAmount => "gap $",
+            Self::Churn => "churn",
+            Self::Potential => "potential",
+            Self::Revenue => "revenue",
+            Self::LastBuy => "last buy",
+            Self::ValueTier => "value tier",
+            Self::Lifecycle => "lifecycle",
+        }
+    }
+
+    /// Whether the column's own order puts the largest value first (the list index's
+    /// comparison does; the header's arrow says so).
+    pub fn largest_first(self) -> bool {
+        matches!(
+            self,
+            Self::Severity
+                | Self::GapAmount
+                | Self::Churn
+                | Self::Potential
+                | Self::Revenue
+                | Self::LastBuy
+        )
+    }
+
+    /// The arrow for this column sorted `reversed` or not: ↓ when values fall down the list.
+    pub fn arrow(self, reversed: bool) -> &'static str {
+        if self.largest_first() != reversed {
+            "↓"
+        } else {
+            "↑"
+        }
+    }
+
+    /// The name views are saved with.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Rank => "rank",
+            Self::Id => "id",
+            Self::GapType => "gap_type",
+            Self::Severity => "severity",
+            Self::GapAmount => "gap",
+            Self::Churn => "churn",
+            Self::Potential => "potential",
+            Self::Revenue => "revenue",
+            Self::LastBuy => "last_buy",
+            Self::ValueTier => "value_tier",
+            Self::Lifecycle => "lifecycle",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ORDER.into_iter().find(|column| column.key() == key)
+    }
+
+    pub fn next(self) -> Self {
+        let at = Self::ORDER.iter().position(|c| *c == self).unwrap_or(0);
+        Self::ORDER[(at + 1) % Self::ORDER.len()]
+    }
+}
 
 /// A column the list can show after the fixed rank and id columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

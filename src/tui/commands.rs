@@ -348,8 +348,12 @@ pub(super) fn run_command(
                 loaded,
                 state.orders.clone(),
                 services.list_latest.clone(),
-                move |message| {
-                    let _ = sender.send(message);
+                move |generation, list, complete| {
+                    let _ = sender.send(Msg::ListBuilt {
+                        generation,
+                        list,
+                        complete,
+                    });
                 },
             );
         }

@@ -2,66 +2,9 @@
 //! definitions (`report::definitions`), followed by how the selected customer's value came
 //! about (its factors, the model that produced it). `?` again shows every key.
 
-use super::state::{AppState, SortColumn};
+pub use super::basics::Field;
+use super::state::AppState;
 use crate::report::definitions;
-
-/// The fields that can be explained, in the order Tab / j walk them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
-    Score,
-    Gap,
-    GapPerWeek,
-    Churn,
-    Potential,
-    Averages,
-    Segments,
-}
-
-impl Field {
-    pub const ORDER: [Field; 7] = [
-        Field::Score,
-        Field::Gap,
-        Field::GapPerWeek,
-        Field::Churn,
-        Field::Potential,
-        Field::Averages,
-        Field::Segments,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Self::Score => "score",
-            Self::Gap => "gap and severity",
-            Self::GapPerWeek => "gap $/wk",
-            Self::Churn => "churn %",
-            Self::Potential => "potential",
-            Self::Averages => "baseline and recent",
-            Self::Segments => "segments",
-        }
-    }
-
-    /// The field the list is sorted by: where the user is looking.
-    pub fn of_sort(sort: SortColumn) -> Self {
-        match sort {
-            SortColumn::Rank | SortColumn::Id | SortColumn::Revenue => Self::Score,
-            SortColumn::GapType | SortColumn::Severity => Self::Gap,
-            SortColumn::GapAmount => Self::GapPerWeek,
-            SortColumn::Churn | SortColumn::LastBuy => Self::Churn,
-            SortColumn::Potential => Self::Potential,
-            SortColumn::ValueTier | SortColumn::Lifecycle => Self::Segments,
-        }
-    }
-
-    pub fn step(self, forward: bool) -> Self {
-        let at = Self::ORDER.iter().position(|f| *f == self).unwrap_or(0);
-        let count = Self::ORDER.len();
-        Self::ORDER[if forward {
-            (at + 1) % count
-        } else {
-            (at + count - 1) % count
-        }]
-    }
-}
 
 /// Markdown emphasis is for reports; the terminal shows plain text.
 fn plain(text: String) -> String {

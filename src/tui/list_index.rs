@@ -7,8 +7,8 @@
 //! rest runs on every core, and a newer request makes an unfinished walk stop at its next
 //! chunk. Small lists are built on the spot: the machinery costs more than the work.
 
+use super::basics::{Loaded, SortColumn};
 use super::changes::{Change, ChangeFilter, ChangeMarks};
-use super::state::{Loaded, SortColumn};
 use crate::data::Dataset;
 use crate::engine::filter::Filter;
 use crate::engine::{Analysis, CustomerScore, compare_ids};
@@ -217,13 +217,14 @@ pub fn serve(
 }
 
 /// Starts a list request on a thread of its own, as the newest: its first part and the whole
-/// go to `send` as `Msg::ListBuilt`, and an older walk still running stops.
+/// go to `send` (generation, list, whether it is whole), and an older walk still running
+/// stops.
 pub fn start(
-    request: super::state::ListRequest,
+    request: ListRequest,
     loaded: Loaded,
     orders: Arc<SortOrders>,
     latest: Arc<std::sync::atomic::AtomicU64>,
-    send: impl Fn(super::update::Msg) + Send + 'static,
+    send: impl Fn(u64, BuiltList, bool) + Send + 'static,
 ) {
     latest.store(request.generation, std::sync::atomic::Ordering::Relaxed);
     std::thread::spawn(move || {
@@ -234,13 +235,7 @@ pub fn start(
             &loaded,
             &orders,
             &latest,
-            &mut |list, complete| {
-                send(super::update::Msg::ListBuilt {
-                    generation,
-                    list,
-                    complete,
-                })
-            },
+            &mut |list, complete| send(generation, list, complete),
         );
     });
 }
@@ -328,4 +323,11 @@ mod tests {
         let spec = spec(&loaded, "", SortColumn::Rank, true);
         assert!(build(&loaded, &orders, &spec, &|| true, &mut |_| {}).is_none());
     }
+}
+
+/// A list for the app to build off the UI thread.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListRequest {
+    pub generation: u64,
+    pub spec: ListSpec,
 }

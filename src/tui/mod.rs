@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod app;
+pub mod basics;
 pub mod campaigns;
 pub mod changes;
 pub mod cohorts;
@@ -14,9 +15,11 @@ pub mod keymap;
 pub mod list_index;
 pub mod logging;
 pub mod mouse;
+pub mod msg;
 mod narration;
 pub mod pivot;
 pub mod remember;
+mod scrolling;
 pub mod state;
 mod terminal;
 pub mod tuning;

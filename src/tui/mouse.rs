@@ -4,8 +4,8 @@
 //! view draws with.
 
 use super::columns;
+use super::scrolling::scroll_detail_by;
 use super::state::{AppState, Mode, Pane};
-use super::update::scroll_detail_by;
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 

@@ -4,8 +4,8 @@
 //! themselves run in `commands`.
 
 use super::campaigns;
+use super::msg::{Command, LlmUpdate};
 use super::state::{AppState, BatchView, NarrativePhase, NarrativeView};
-use super::update::{Command, LlmUpdate};
 use crate::narrative::client::LlmEvent;
 use crate::narrative::generate::{Generated, Source};
 

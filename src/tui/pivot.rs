@@ -2,20 +2,10 @@
 //! risk per segment of one dimension; Enter shows that segment's customers in the list (as a
 //! `dimension:label` filter), Esc goes back. Its own small state; keys are handled here.
 
+pub use super::basics::PivotState;
 use super::keymap::{Key, KeyCodeKey};
 use super::state::{AppState, Mode};
-use crate::segment::summary::{SegmentRow, summarize};
-
-/// The open pivot table.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PivotState {
-    /// Index into the analysis's segment dimensions.
-    pub dimension: usize,
-    pub rows: Vec<SegmentRow>,
-    pub selected: usize,
-    /// All customers analysed (for the share column).
-    pub customers: usize,
-}
+use crate::segment::summary::summarize;
 
 impl PivotState {
     /// The dimension's machine name.

@@ -7,9 +7,10 @@
 //! (`~/.local/state/revgap/views`): `<key>.toml` per data source (the key a hash of its path,
 //! as for snapshots) and `named.toml`. Files are written atomically and owner-only.
 
-use super::columns::ListColumn;
+use super::basics::SortColumn;
+pub use super::basics::{NamedViews, ViewSettings, ViewsPopup, ViewsRequest};
 use super::keymap::{Key, KeyCodeKey};
-use super::state::{AppState, Mode, SortColumn};
+use super::state::{AppState, Mode};
 use crate::config::Config;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -18,36 +19,6 @@ use std::path::{Path, PathBuf};
 /// Where remembered views live: `views/` in the state directory.
 pub fn directory() -> Option<PathBuf> {
     crate::snapshot::state_directory().map(|(base, _)| base.join("views"))
-}
-
-/// How the list and panes look: what a named view saves and a data source remembers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ViewSettings {
-    pub sort: String,
-    pub reversed: bool,
-    pub filter: String,
-    /// The filter narrows the list (false: it finds rows in it).
-    pub narrow: bool,
-    pub show_all: bool,
-    pub columns: Vec<ListColumn>,
-    pub list_share: u16,
-    pub weekly_table: bool,
-}
-
-impl Default for ViewSettings {
-    fn default() -> Self {
-        Self {
-            sort: SortColumn::Rank.key().to_string(),
-            reversed: false,
-            filter: String::new(),
-            narrow: true,
-            show_all: false,
-            columns: ListColumn::DEFAULT.to_vec(),
-            list_share: super::state::DEFAULT_LIST_SHARE,
-            weekly_table: false,
-        }
-    }
 }
 
 impl ViewSettings {
@@ -72,7 +43,7 @@ impl ViewSettings {
         state.narrow = self.narrow;
         state.show_all = self.show_all;
         state.columns = self.columns.clone();
-        let (low, high) = super::state::LIST_SHARE_RANGE;
+        let (low, high) = super::basics::LIST_SHARE_RANGE;
         state.list_share = self.list_share.clamp(low, high);
         state.weekly_table = self.weekly_table;
         if state.loaded.is_some() {
@@ -165,62 +136,12 @@ pub fn save(dir: &Path, source: &str, remembered: &Remembered) -> Result<(), Str
     write_toml(&source_file(dir, source), remembered)
 }
 
-/// The named views file.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct NamedViews {
-    pub views: BTreeMap<String, ViewSettings>,
-}
-
 pub fn load_named(dir: &Path) -> Result<NamedViews, String> {
     read_toml(&dir.join("named.toml"))
 }
 
 pub fn save_named(dir: &Path, named: &NamedViews) -> Result<(), String> {
     write_toml(&dir.join("named.toml"), named)
-}
-
-/// What the views popup asks the app to do with the named views file.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ViewsRequest {
-    Read,
-    Save(String, ViewSettings),
-    Delete(String),
-}
-
-/// The named-views popup.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ViewsPopup {
-    /// Saved views, by name, with a summary line.
-    pub names: Vec<(String, String)>,
-    pub views: BTreeMap<String, ViewSettings>,
-    pub cursor: usize,
-    /// A name being typed to save the current view under.
-    pub typing: Option<String>,
-    pub problem: Option<String>,
-}
-
-impl ViewsPopup {
-    pub fn open() -> Self {
-        Self::default()
-    }
-
-    /// Shows the named views as read (or why they could not be).
-    pub fn show(&mut self, named: Result<NamedViews, String>) {
-        match named {
-            Ok(named) => {
-                self.names = named
-                    .views
-                    .iter()
-                    .map(|(name, view)| (name.clone(), view.summary()))
-                    .collect();
-                self.views = named.views;
-                self.cursor = self.cursor.min(self.names.len().saturating_sub(1));
-                self.problem = None;
-            }
-            Err(problem) => self.problem = Some(problem),
-        }
-    }
 }
 
 /// Keys in the views popup: s names and saves the current view, Enter recalls, d deletes.
@@ -294,6 +215,7 @@ pub fn run(dir: Option<&Path>, request: ViewsRequest) -> Result<NamedViews, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tui::columns::ListColumn;
 
     #[test]
     fn remembered_views_round_trip_and_tuning_is_checked() {

@@ -2,38 +2,19 @@
 //! `view` draws it. The customer list is a vector of customer indices (filtered, then
 //! sorted) so only the visible rows are ever formatted.
 
+use super::basics::{
+    CampaignsView, CohortView, Field, History, PivotState, ViewsPopup, ViewsRequest,
+};
+pub use super::basics::{DEFAULT_LIST_SHARE, LIST_SHARE_RANGE, Loaded, Pane, SortColumn};
 use super::keymap::Keymap;
+pub use super::list_index::ListRequest;
 use super::list_index::{BuiltList, ListSpec, SortOrders};
 use super::tuning::TuningForm;
 use crate::config::Config;
-use crate::data::Dataset;
-use crate::engine::Analysis;
 use crate::engine::filter::Filter;
 use crate::narrative::generate::Generated;
 use std::collections::HashMap;
 use std::sync::Arc;
-
-/// The panes that can have focus, in Tab order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pane {
-    List,
-    Detail,
-    Scores,
-    Rationale,
-}
-
-impl Pane {
-    pub const ORDER: [Pane; 4] = [Pane::List, Pane::Detail, Pane::Scores, Pane::Rationale];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Self::List => "Customers",
-            Self::Detail => "Gap detail",
-            Self::Scores => "Scores",
-            Self::Rationale => "Rationale",
-        }
-    }
-}
 
 /// What the keyboard is talking to.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,17 +27,17 @@ pub enum Mode {
     /// The key help, scrolled down this many rows.
     Help(u16),
     /// What a field means, and the selected customer's value explained.
-    FieldHelp(super::field_help::Field),
+    FieldHelp(Field),
     Tuning(Box<TuningForm>),
     Export,
     /// The pivot table of one segment dimension.
-    Pivot(Box<super::pivot::PivotState>),
+    Pivot(Box<PivotState>),
     /// The cohort heatmap.
-    Cohorts(Box<super::cohorts::CohortView>),
+    Cohorts(Box<CohortView>),
     /// Typing the name of a new campaign; the text so far.
     NewCampaign(String),
     /// The ledger's campaigns.
-    Campaigns(Box<super::campaigns::CampaignsView>),
+    Campaigns(Box<CampaignsView>),
     /// The selected customer's drafts, with the checker's verdict.
     DraftPreview,
     /// What changed since the results last changed, with the trend across runs.
@@ -64,7 +45,7 @@ pub enum Mode {
     /// Choosing the list's columns; the highlighted one.
     Columns(usize),
     /// Named views: the list, the highlighted one, and a name being typed.
-    Views(Box<super::remember::ViewsPopup>),
+    Views(Box<ViewsPopup>),
     /// Success metrics across measured campaigns; `None` while they are read.
     Metrics(Box<Option<Result<crate::outcome::metrics::Metrics, String>>>),
     /// Quitting would lose something (marked customers, a running narrative batch): what, asked
@@ -82,13 +63,6 @@ pub enum Phase {
     },
     Ready,
     Failed(String),
-}
-
-/// A finished analysis and its data.
-#[derive(Debug, Clone)]
-pub struct Loaded {
-    pub dataset: Arc<Dataset>,
-    pub analysis: Arc<Analysis>,
 }
 
 /// A generated narrative for one customer, as far as it has got.
@@ -112,108 +86,6 @@ pub struct NarrativeView {
     /// The request that produced it; updates for other requests are stale.
     pub request: u64,
     pub phase: NarrativePhase,
-}
-
-/// The list's share of the screen until the user resizes it.
-pub const DEFAULT_LIST_SHARE: u16 = 46;
-/// The list's share stays within these bounds.
-pub const LIST_SHARE_RANGE: (u16, u16) = (25, 75);
-
-/// List columns the user can sort by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortColumn {
-    Rank,
-    Id,
-    GapType,
-    Severity,
-    GapAmount,
-    Churn,
-    Potential,
-    Revenue,
-    LastBuy,
-    ValueTier,
-    Lifecycle,
-}
-
-impl SortColumn {
-    pub const ORDER: [SortColumn; 11] = [
-        SortColumn::Rank,
-        SortColumn::Id,
-        SortColumn::GapType,
-        SortColumn::Severity,
-        SortColumn::GapAmount,
-        SortColumn::Churn,
-        SortColumn::Potential,
-        SortColumn::Revenue,
-        SortColumn::LastBuy,
-        SortColumn::ValueTier,
-        SortColumn::Lifecycle,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Rank => "rank",
-            Self::Id => "id",
-            Self::GapType => "gap type",
-            Self::Severity => "severity",
-            Self::GapAmount => "gap $",
-            Self::Churn => "churn",
-            Self::Potential => "potential",
-            Self::Revenue => "revenue",
-            Self::LastBuy => "last buy",
-            Self::ValueTier => "value tier",
-            Self::Lifecycle => "lifecycle",
-        }
-    }
-
-    /// Whether the column's own order puts the largest value first (the list index's
-    /// comparison does; the header's arrow says so).
-    pub fn largest_first(self) -> bool {
-        matches!(
-            self,
-            Self::Severity
-                | Self::GapAmount
-                | Self::Churn
-                | Self::Potential
-                | Self::Revenue
-                | Self::LastBuy
-        )
-    }
-
-    /// The arrow for this column sorted `reversed` or not: ↓ when values fall down the list.
-    pub fn arrow(self, reversed: bool) -> &'static str {
-        if self.largest_first() != reversed {
-            "↓"
-        } else {
-            "↑"
-        }
-    }
-
-    /// The name views are saved with.
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::Rank => "rank",
-            Self::Id => "id",
-            Self::GapType => "gap_type",
-            Self::Severity => "severity",
-            Self::GapAmount => "gap",
-            Self::Churn => "churn",
-            Self::Potential => "potential",
-            Self::Revenue => "revenue",
-            Self::LastBuy => "last_buy",
-            Self::ValueTier => "value_tier",
-            Self::Lifecycle => "lifecycle",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ORDER.into_iter().find(|column| column.key() == key)
-    }
-
-    pub fn next(self) -> Self {
-        let at = Self::ORDER.iter().position(|c| *c == self).unwrap_or(0);
-        Self::ORDER[(at + 1) % Self::ORDER.len()]
-    }
 }
 
 /// The explorer's whole state.
@@ -252,7 +124,7 @@ pub struct AppState {
     /// The batch of generated narratives for marked customers, while it runs and after.
     pub batch: Option<BatchView>,
     /// A request on the named views file for the app to run.
-    pub pending_views: Option<super::remember::ViewsRequest>,
+    pub pending_views: Option<ViewsRequest>,
     /// Position of the selection in `view`.
     pub selected: usize,
     /// First visible position of the list.
@@ -295,7 +167,7 @@ pub struct AppState {
     /// Customers marked for a campaign (dataset indices).
     pub marked: std::collections::BTreeSet<u32>,
     /// The selected customer's campaigns from the ledger, once read.
-    pub history: Option<super::campaigns::History>,
+    pub history: Option<History>,
     /// A campaign is being made in the background.
     pub creating_campaign: bool,
 }
@@ -569,11 +441,4 @@ pub struct BatchView {
     pub failures: std::collections::BTreeMap<String, usize>,
     pub finished: bool,
     pub cancelled: bool,
-}
-
-/// A list for the app to build off the UI thread.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ListRequest {
-    pub generation: u64,
-    pub spec: ListSpec,
 }

@@ -4,136 +4,15 @@
 use super::action::Action;
 use super::keymap::{Key, KeyCodeKey};
 use super::state::NarrativePhase;
-use super::state::{AppState, Loaded, Mode, Pane, Phase};
+use super::state::{AppState, Mode, Pane, Phase};
 use super::tuning::TuningForm;
 use super::{campaigns, narration};
 use crate::config::Config;
-use crate::narrative::client::LlmEvent;
-use crate::narrative::generate::Generated;
 use crate::report::Format;
-use crossterm::event::KeyEvent;
 
-/// Something that happened.
-#[derive(Debug)]
-pub enum Msg {
-    Key(KeyEvent),
-    /// One customer's narrative from batch `request`.
-    BatchItem {
-        request: u64,
-        customer: usize,
-        generated: Box<Generated>,
-    },
-    /// Batch `request` has nothing more to send; `refused` were not sent (token budget).
-    BatchFinished {
-        request: u64,
-        refused: usize,
-    },
-    /// A click or a wheel turn (when the mouse is on).
-    Mouse(crossterm::event::MouseEvent),
-    Resize(u16, u16),
-    /// Loading/analysis progress of request `generation`.
-    Progress {
-        generation: u64,
-        progress: f64,
-        what: String,
-    },
-    /// The result of analysis request `generation`.
-    Analysed {
-        generation: u64,
-        result: Result<Loaded, String>,
-    },
-    /// An export finished: the path written, or why not.
-    Exported(Result<String, String>),
-    /// Progress of LLM request `request` for dataset customer `customer`.
-    Llm {
-        request: u64,
-        customer: usize,
-        update: LlmUpdate,
-    },
-    /// Time passes while something animates (a request streams).
-    Tick,
-    /// A cohort table was computed.
-    Cohorts(crate::segment::cohort::CohortTable),
-    /// A campaign was made (a one-line summary) or not (why).
-    CampaignCreated(Result<String, String>),
-    /// The ledger's campaigns, or why they could not be read.
-    Campaigns(Result<Vec<crate::ledger::Campaign>, String>),
-    Campaign(Result<Box<super::campaigns::CampaignDetail>, String>),
-    /// One customer's campaigns from the ledger.
-    History(super::campaigns::History),
-    /// The success metrics, or why they could not be read.
-    Metrics(Result<crate::outcome::metrics::Metrics, String>),
-    /// What changed, for analysis request `generation` (or why it could not be read).
-    Changes {
-        generation: u64,
-        result: Result<super::changes::ChangeMarks, String>,
-    },
-    /// The named views, as read or changed (or why not).
-    Views(Result<super::remember::NamedViews, String>),
-    /// List request `generation` built: all of it, or a first part when not `complete`.
-    ListBuilt {
-        generation: u64,
-        list: super::list_index::BuiltList,
-        complete: bool,
-    },
-}
-
-/// What an LLM request reports.
-#[derive(Debug)]
-pub enum LlmUpdate {
-    Event(LlmEvent),
-    Finished(Box<Generated>),
-}
-
-/// Something the app must do outside `update`.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Command {
-    /// Re-run the analysis on the loaded data with this configuration.
-    Analyze {
-        generation: u64,
-        config: Box<Config>,
-    },
-    /// Write the current view in this format.
-    Export(Format),
-    /// Start LLM request `request` for dataset customer `customer`.
-    Generate {
-        request: u64,
-        customer: usize,
-    },
-    /// Drop request `request` (its connection closes).
-    Cancel(u64),
-    /// Narratives for these customers, as batch `request`.
-    GenerateBatch {
-        request: u64,
-        customers: Vec<usize>,
-    },
-    Suspend,
-    /// Compute the cohort table for this period.
-    Cohorts(crate::segment::cohort::Period),
-    /// Put this text on the clipboard (OSC 52, so it works over SSH).
-    Copy(String),
-    /// Make a campaign of these customers (dataset indices, in order) in the ledger.
-    CreateCampaign {
-        name: String,
-        customers: Vec<u32>,
-    },
-    /// Read the ledger's campaigns.
-    LoadCampaigns,
-    /// One campaign's members and measured result, for the campaigns view.
-    LoadCampaign(i64),
-    /// Write the opened campaign as shown (CSV) into the working directory.
-    ExportCampaign(Box<super::campaigns::CampaignDetail>),
-    /// Read this customer's campaigns and drafts from the ledger.
-    LoadHistory(usize),
-    /// Read the success metrics from the ledger.
-    LoadMetrics,
-    /// Build the list off the UI thread (a newer request makes an unfinished one stop).
-    BuildList(super::state::ListRequest),
-    /// Make the list's sort orders for a new analysis, in the background.
-    PrepareOrders,
-    /// Read or change the named views file.
-    Views(super::remember::ViewsRequest),
-}
+pub use super::msg::{Command, LlmUpdate, Msg};
+use super::scrolling::scroll_detail;
+pub use super::scrolling::scroll_detail_by;
 
 /// Applies one message.
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {
@@ -521,36 +400,6 @@ pub fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
         },
     }
     Vec::new()
-}
-
-/// Movement keys scroll the focused gap detail; whether `action` was one.
-fn scroll_detail(state: &mut AppState, action: Action) -> bool {
-    let (room, page) = super::view::detail::scroll_room(state);
-    let page = i32::from(page.max(2) - 1);
-    let delta = match action {
-        Action::MoveUp => -1,
-        Action::MoveDown => 1,
-        Action::PageUp => -page,
-        Action::PageDown => page,
-        Action::HalfPageUp => -(page / 2).max(1),
-        Action::HalfPageDown => (page / 2).max(1),
-        Action::Top => -i32::from(room),
-        Action::Bottom => i32::from(room),
-        _ => return false,
-    };
-    scroll_detail_within(state, delta, room);
-    true
-}
-
-/// Scrolls the gap detail `delta` rows, by keys or the wheel, within its room.
-pub fn scroll_detail_by(state: &mut AppState, delta: i32) {
-    let (room, _) = super::view::detail::scroll_room(state);
-    scroll_detail_within(state, delta, room);
-}
-
-fn scroll_detail_within(state: &mut AppState, delta: i32, room: u16) {
-    let scrolled = (i32::from(state.detail_scroll.min(room)) + delta).clamp(0, i32::from(room));
-    state.detail_scroll = scrolled as u16;
 }
 
 /// What `y` (the id) and `Y` (the rationale shown) copy, cleaned of control characters.
