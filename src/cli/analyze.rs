@@ -4,7 +4,7 @@
 use super::args::AnalyzeArgs;
 use super::{
     EXIT_OUTPUT, Failure, check_config_fits, llm_client_and_runtime, load_config, load_dataset,
-    measure, refuse_output_over_input, stream_output, warn_skipped, write_output,
+    refuse_output_over_input, stream_output, warn_skipped, write_output,
 };
 use crate::config::Config;
 use crate::data::Dataset;
@@ -341,10 +341,10 @@ fn success_metrics_section(
         return Ok(String::new());
     }
     let mut section = String::from("\n");
-    section.push_str(&measure::metrics_markdown(
+    section.push_str(&crate::outcome::render::metrics_markdown(
         &metrics,
         &Err("`revgap metrics` runs the backtest".into()),
-        &measure::System {
+        &crate::outcome::render::System {
             timed: "this analysis",
             ms: analysis_ms,
         },

@@ -88,11 +88,7 @@ impl CampaignDetail {
                         "measured {}, {} weeks ({}): {}",
                         result.measured_at.get(..10).unwrap_or(&result.measured_at),
                         result.weeks,
-                        if result.estimator == "cuped" {
-                            "CUPED-adjusted"
-                        } else {
-                            "Welch"
-                        },
+                        crate::outcome::render::estimator_name(result.estimator),
                         result.verdict
                     ),
                     format!(

@@ -8,5 +8,6 @@ pub mod estimate;
 pub mod follow_up;
 pub mod learn;
 pub mod metrics;
+pub mod render;
 pub mod synthetic;
 pub mod thompson;
