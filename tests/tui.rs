@@ -517,6 +517,7 @@ fn export_writes_the_view_with_attributes_texts_and_a_settings_sidecar() {
             grounding: None,
             fallback_reason: None,
             completion: None,
+            stalled: false,
         },
     )]
     .into();
@@ -792,6 +793,7 @@ mod narratives {
             fallback_reason: (!grounded)
                 .then(|| format!("LLM text rejected: {}", problems.join("; "))),
             completion: None,
+            stalled: false,
         })
     }
 
@@ -1925,7 +1927,7 @@ mod campaigns_from_the_explorer {
 /// when none succeeded.
 #[test]
 fn a_batch_reports_its_outcomes_not_a_done_count() {
-    use revgap::narrative::generate::{Generated, Source};
+    use revgap::narrative::generate::Generated;
     use revgap::tui::state::BatchView;
     let mut state = ready(120, 40);
     state.batch = Some(BatchView {
@@ -1938,26 +1940,27 @@ fn a_batch_reports_its_outcomes_not_a_done_count() {
         finished: false,
         cancelled: false,
     });
-    let fallback = |reason: &str| {
+    let fallback = |reason: &str, stalled: bool| {
         Box::new(Generated {
-            text: None,
-            source: Source::RuleBased,
-            grounding: None,
-            fallback_reason: Some(reason.into()),
-            completion: None,
+            stalled,
+            ..Generated::fallback(reason.into(), None, None)
         })
     };
-    for (customer, reason) in [
-        (0, "the stream ended without a finish reason (truncated)"),
-        (1, "the stream stalled for 30 s"),
-        (2, "token budget of 100 exhausted"),
+    for (customer, reason, stalled) in [
+        (
+            0,
+            "the stream ended without a finish reason (truncated)",
+            true,
+        ),
+        (1, "the stream stalled for 30 s", true),
+        (2, "token budget of 100 exhausted", false),
     ] {
         update(
             &mut state,
             Msg::BatchItem {
                 request: 7,
                 customer,
-                generated: fallback(reason),
+                generated: fallback(reason, stalled),
             },
         );
     }

@@ -7,7 +7,7 @@ use super::campaigns;
 use super::msg::{Command, LlmUpdate};
 use super::state::{AppState, BatchView, NarrativePhase, NarrativeView};
 use crate::narrative::client::LlmEvent;
-use crate::narrative::generate::{Generated, Source};
+use crate::narrative::generate::Generated;
 
 /// Starts a request for the selected customer (one at a time: a running one is cancelled).
 pub(super) fn start_generation(state: &mut AppState) -> Vec<Command> {
@@ -17,13 +17,7 @@ pub(super) fn start_generation(state: &mut AppState) -> Vec<Command> {
     state.last_request += 1;
     let request = state.last_request;
     if let Some(reason) = state.llm_unavailable.clone() {
-        let fallback = Generated {
-            text: None,
-            source: Source::RuleBased,
-            grounding: None,
-            fallback_reason: Some(reason),
-            completion: None,
-        };
+        let fallback = Generated::fallback(reason, None, None);
         state.narratives.insert(
             customer,
             NarrativeView {
@@ -224,13 +218,10 @@ fn failure_kind(generated: &Generated) -> String {
         return "rejected by the grounding check".into();
     }
     let reason = generated.fallback_reason.as_deref().unwrap_or("no text");
-    if reason.contains("token budget") {
-        "refused by the token budget".into()
-    } else if reason.contains("truncated")
-        || reason.contains("stalled")
-        || reason.contains("no answer within")
-    {
+    if generated.stalled {
         "stalled".into()
+    } else if reason.contains("token budget") {
+        "refused by the token budget".into()
     } else if reason.contains("token limit") {
         "cut at the token limit".into()
     } else {

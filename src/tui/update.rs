@@ -12,7 +12,6 @@ use crate::report::Format;
 
 pub use super::msg::{Command, LlmUpdate, Msg};
 use super::scrolling::scroll_detail;
-pub use super::scrolling::scroll_detail_by;
 
 /// Applies one message.
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Command> {

@@ -52,6 +52,9 @@ pub struct Generated {
     /// Why the rule-based text is used instead, when it is.
     pub fallback_reason: Option<String>,
     pub completion: Option<Completion>,
+    /// No text because the model stalled, timed out or cut the stream (`NoAnswer::stalled`):
+    /// worth another try, where a rejected or refused text is not.
+    pub stalled: bool,
 }
 
 impl Generated {
@@ -66,6 +69,7 @@ impl Generated {
             grounding,
             fallback_reason: Some(reason),
             completion: None,
+            stalled: false,
         }
     }
 }
@@ -93,6 +97,7 @@ pub fn judge(
             grounding: Some(verdict),
             fallback_reason: None,
             completion,
+            stalled: false,
         }
     } else {
         let reason = format!("LLM text {}", verdict.summary());
@@ -123,6 +128,9 @@ pub struct NoAnswer {
 pub fn verdict(answer: Result<Answer, NoAnswer>, facts: &Facts) -> Generated {
     match answer {
         Ok(answer) => judge(&answer.text, facts, answer.source, answer.completion),
-        Err(none) => Generated::fallback(none.reason, none.partial, None),
+        Err(none) => Generated {
+            stalled: none.stalled,
+            ..Generated::fallback(none.reason, none.partial, None)
+        },
     }
 }

@@ -484,6 +484,7 @@ mod tests {
                     grounding: None,
                     fallback_reason: (!llm).then(|| "server said \u{7}no\u{202e}".into()),
                     completion: None,
+                    stalled: false,
                 },
             );
         }
