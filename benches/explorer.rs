@@ -64,10 +64,13 @@ impl Driver {
     }
 
     fn frame(&mut self) {
-        let state = &self.state;
+        let state = &mut self.state;
+        let mut measured = None;
         self.terminal
-            .draw(|frame| view::render(state, frame))
+            .draw(|frame| measured = Some(view::render(state, frame)))
             .unwrap();
+        // As the app does: the next input is judged against this frame.
+        state.measured = measured.unwrap_or_default();
     }
 
     /// Applies list results until `generation` has shown something (or all, with `whole`).

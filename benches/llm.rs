@@ -165,7 +165,11 @@ fn latency(c: &mut Criterion) {
                     },
                 );
             }
-            terminal.draw(|frame| view::render(&state, frame)).unwrap();
+            terminal
+                .draw(|frame| {
+                    view::render(&state, frame);
+                })
+                .unwrap();
         })
     });
 }

@@ -40,7 +40,11 @@ fn frames(c: &mut Criterion) {
                 &mut state,
                 Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)),
             );
-            terminal.draw(|frame| view::render(&state, frame)).unwrap();
+            terminal
+                .draw(|frame| {
+                    view::render(&state, frame);
+                })
+                .unwrap();
             started.elapsed()
         })
         .collect();
@@ -57,7 +61,11 @@ fn frames(c: &mut Criterion) {
     let mut group = c.benchmark_group("explorer_1m_customers_120x40");
     group.bench_function("frame", |b| {
         b.iter(|| {
-            terminal.draw(|frame| view::render(&state, frame)).unwrap();
+            terminal
+                .draw(|frame| {
+                    view::render(&state, frame);
+                })
+                .unwrap();
         })
     });
     group.bench_function("keypress_then_frame", |b| {
@@ -66,7 +74,11 @@ fn frames(c: &mut Criterion) {
                 &mut state,
                 Msg::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE)),
             );
-            terminal.draw(|frame| view::render(&state, frame)).unwrap();
+            terminal
+                .draw(|frame| {
+                    view::render(&state, frame);
+                })
+                .unwrap();
         })
     });
     group.finish();

@@ -226,9 +226,13 @@ fn defect_09_report_scope_is_the_portfolio() {
 
 #[test]
 fn defect_10_config_is_typed_and_rejects_unknown_keys() {
-    let error = Config::from_toml_str("[llm]\nllm_temperature = 0.3\n").unwrap_err();
+    let error = Config::from_toml_str("[llm]\nllm_temperature = 0.3\n")
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("llm"), "{error}");
-    let error = Config::from_toml_str("[scoring]\nrevenue_impact = \"high\"\n").unwrap_err();
+    let error = Config::from_toml_str("[scoring]\nrevenue_impact = \"high\"\n")
+        .unwrap_err()
+        .to_string();
     assert!(
         error.contains("revenue_impact") || error.contains("invalid type"),
         "{error}"

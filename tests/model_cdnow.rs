@@ -384,7 +384,9 @@ fn explorer_shows_p_alive_and_revenue_at_risk_for_the_selected_customer() {
     );
     let mut terminal = Terminal::new(TestBackend::new(140, 45)).unwrap();
     terminal
-        .draw(|frame| revgap::tui::view::render(&state, frame))
+        .draw(|frame| {
+            revgap::tui::view::render(&state, frame);
+        })
         .unwrap();
     let buffer = terminal.backend().buffer();
     let text: String = (0..buffer.area.height)

@@ -43,15 +43,34 @@ fn ready(width: u16, height: u16) -> AppState {
             result: Ok(sample_loaded(&config)),
         },
     );
+    settle(&mut state);
     state
 }
 
+/// Draws the frame the app would draw after a message and keeps what the view measured, as
+/// the app does (scrolling and clicks are judged against the screen last drawn).
+fn settle(state: &mut AppState) {
+    let mut terminal = Terminal::new(TestBackend::new(state.width, state.height)).unwrap();
+    let mut measured = None;
+    terminal
+        .draw(|frame| measured = Some(view::render(state, frame)))
+        .unwrap();
+    state.measured = measured.unwrap();
+}
+
+/// `update`, then the frame the app draws after it.
+fn step(state: &mut AppState, msg: Msg) -> Vec<Command> {
+    let commands = update(state, msg);
+    settle(state);
+    commands
+}
+
 fn key(state: &mut AppState, code: KeyCode) -> Vec<Command> {
-    update(state, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    step(state, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
 
 fn ctrl(state: &mut AppState, c: char) -> Vec<Command> {
-    update(
+    step(
         state,
         Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
     )
@@ -70,7 +89,11 @@ fn selected_id(state: &AppState) -> String {
 
 fn draw(state: &AppState, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|frame| view::render(state, frame)).unwrap();
+    terminal
+        .draw(|frame| {
+            view::render(state, frame);
+        })
+        .unwrap();
     terminal
 }
 
@@ -1448,6 +1471,11 @@ mod detail_pane {
             key(&mut state, KeyCode::Char('j'));
         }
         let (room, _) = revgap::tui::view::detail::scroll_room(&state);
+        assert!(room > 0);
+        assert_eq!(
+            state.measured.detail_room, room,
+            "what the last frame measured"
+        );
         assert_eq!(state.detail_scroll, room);
         key(&mut state, KeyCode::Char('g'));
         assert_eq!(state.detail_scroll, 0);
@@ -2110,4 +2138,72 @@ fn svg_of(buffer: &ratatui::buffer::Buffer) -> String {
     }
     svg.push_str("</svg>\n");
     svg
+}
+
+mod pointer {
+    use super::*;
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    use revgap::tui::mouse::{Pointer, pointer_action};
+
+    fn at(kind: MouseEventKind, column: u16, row: u16) -> MouseEvent {
+        MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        }
+    }
+
+    fn click(column: u16, row: u16) -> MouseEvent {
+        at(MouseEventKind::Down(MouseButton::Left), column, row)
+    }
+
+    #[test]
+    fn clicks_become_actions_that_update_applies() {
+        let mut state = ready(120, 40);
+        let areas = revgap::tui::layout::areas(120, 40, state.focus, state.list_share);
+        let list = areas.list;
+        // The third customer row (inside the border, below the header).
+        let row = click(list.x + 3, list.y + 4);
+        assert_eq!(
+            pointer_action(&state, row),
+            Some(Pointer::SelectRow(state.offset + 2))
+        );
+        step(&mut state, Msg::Mouse(row));
+        assert_eq!(state.selected, state.offset + 2);
+        // A header cell the last frame measured sorts by its column; again reverses.
+        let (sort, start, _) = *state
+            .measured
+            .sort_cells
+            .iter()
+            .find(|(sort, _, _)| *sort != state.sort)
+            .expect("a sortable column besides the current sort");
+        let header = click(list.x + 1 + start, list.y + 1);
+        assert_eq!(pointer_action(&state, header), Some(Pointer::SortBy(sort)));
+        step(&mut state, Msg::Mouse(header));
+        assert_eq!((state.sort, state.reversed), (sort, false));
+        step(&mut state, Msg::Mouse(header));
+        assert_eq!((state.sort, state.reversed), (sort, true));
+        // The wheel over the gap detail scrolls it, within the room the frame measured.
+        let (_, detail) = *areas
+            .panes
+            .iter()
+            .find(|(pane, _)| *pane == Pane::Detail)
+            .unwrap();
+        let wheel = at(MouseEventKind::ScrollDown, detail.x + 2, detail.y + 2);
+        assert_eq!(
+            pointer_action(&state, wheel),
+            Some(Pointer::ScrollDetail(3))
+        );
+        step(&mut state, Msg::Mouse(wheel));
+        assert_eq!(state.detail_scroll, 3.min(state.measured.detail_room));
+        // A click on a pane focuses it; nothing is asked outside normal mode.
+        let focus = click(detail.x + 2, detail.y + 2);
+        assert_eq!(
+            pointer_action(&state, focus),
+            Some(Pointer::Focus(Pane::Detail))
+        );
+        key(&mut state, KeyCode::Char('h'));
+        assert_eq!(pointer_action(&state, focus), None);
+    }
 }

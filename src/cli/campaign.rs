@@ -83,7 +83,9 @@ fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
     };
     let request_failure = |error: CreateError| match error {
         CreateError::Request(message) => Failure::new(2, message),
-        CreateError::Selection(message) => Failure::new(65, message),
+        error @ (CreateError::Selection(_) | CreateError::TooFewControls { .. }) => {
+            Failure::new(65, error)
+        }
         CreateError::Ledger(error) => ledger_failure(error),
     };
     // Checked before the data is loaded: a wrong flag fails at once.
@@ -94,16 +96,17 @@ fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
     warn_skipped(&dataset);
     let learned = learned_recovery(Some(&ledger), &args.learning, &config)?;
     let analysis = crate::engine::analyze_learned(&dataset, &config, learned);
-    let prepared = campaign::create::prepare(&ledger, &dataset, &analysis, &config, &request)
-        .map_err(request_failure)?;
-    let addressees = campaign::addressees(
-        &dataset,
-        &prepared.plan.members,
-        &contacts,
-        &config.outreach,
-    );
     let batch = &args.batch;
     if batch.llm_dry_run {
+        // A preview of what the model would be asked: planned, never stored.
+        let prepared = campaign::create::prepare(&ledger, &dataset, &analysis, &config, &request)
+            .map_err(request_failure)?;
+        let addressees = campaign::addressees(
+            &dataset,
+            &prepared.plan.members,
+            &contacts,
+            &config.outreach,
+        );
         let endpoint =
             crate::narrative::client::resolve_endpoint(&config.llm, &batch.llm_args.overrides());
         let text = campaign::writer::dry_run(
@@ -116,47 +119,53 @@ fn create(args: &CampaignCreateArgs) -> Result<(), Failure> {
         );
         return write_output(None, &text);
     }
-    let drafted = if batch.llm {
-        let (client, runtime) = super::llm_client_and_runtime(&config, batch)?;
-        let (drafted, report) = runtime.block_on(campaign::writer::write(
-            std::sync::Arc::new(client),
-            &config.llm,
-            batch.llm_args.cache(),
-            &batch.options(),
-            batch.llm_top,
-            &addressees,
-            &config.outreach,
-        ));
-        eprintln!(
-            "revgap: drafts: {} written by the model and passed, {} template after rejected or failed tries ({} tries kept with reasons), {} template without asking; about {} tokens reserved",
-            report.from_model,
-            report.fell_back,
-            drafted.rejected.len(),
-            report.not_asked,
-            report.tokens_reserved
-        );
-        ledger
-            .record_llm_usage("campaign create", &report.usage)
-            .map_err(ledger_failure)?;
-        drafted
-    } else {
-        // The addressees are at hand: template them without looking everyone up again.
-        campaign::create::Drafted {
-            drafts: campaign::templates(&addressees, &config.outreach),
-            ..Default::default()
-        }
-    };
-    drop(addressees);
-    let created = campaign::create::store(
+    let model = batch
+        .llm
+        .then(|| super::llm_client_and_runtime(&config, batch))
+        .transpose()?;
+    let mut usage = None;
+    let created = campaign::create::create_drafted(
         &mut ledger,
         &dataset,
         &analysis,
         &config,
         &request,
-        prepared,
-        &drafted,
-    )
-    .map_err(request_failure)?;
+        |addressees| {
+            let Some((client, runtime)) = model else {
+                // Template them from the addressees at hand, without looking anyone up again.
+                return Ok(campaign::create::Drafted {
+                    drafts: campaign::templates(addressees, &config.outreach),
+                    ..Default::default()
+                });
+            };
+            let (drafted, report) = runtime.block_on(campaign::writer::write(
+                std::sync::Arc::new(client),
+                &config.llm,
+                batch.llm_args.cache(),
+                &batch.options(),
+                batch.llm_top,
+                addressees,
+                &config.outreach,
+            ));
+            eprintln!(
+                "revgap: drafts: {} written by the model and passed, {} template after rejected or failed tries ({} tries kept with reasons), {} template without asking; about {} tokens reserved",
+                report.from_model,
+                report.fell_back,
+                drafted.rejected.len(),
+                report.not_asked,
+                report.tokens_reserved
+            );
+            usage = Some(report.usage);
+            Ok(drafted)
+        },
+    );
+    // The model's tokens were spent whether or not the campaign could be stored.
+    if let Some(usage) = &usage {
+        ledger
+            .record_llm_usage("campaign create", usage)
+            .map_err(ledger_failure)?;
+    }
+    let created = created.map_err(request_failure)?;
     let campaign::create::Created {
         campaign_id,
         plan,

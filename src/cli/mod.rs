@@ -33,7 +33,7 @@ use std::path::PathBuf;
 /// Loads the dataset the data flags name, with a progress bar (bytes read of the file, rate,
 /// time left) on an interactive stderr.
 pub fn load_dataset(args: &DataArgs) -> Result<Dataset, Failure> {
-    let mut options = args.load_options().map_err(|m| Failure::new(2, m))?;
+    let mut options = crate::front::load::options(args)?;
 
     let progress = std::sync::Arc::new(data::Progress::default());
     options.format.progress = data::ProgressHandle(Some(progress.clone()));
@@ -64,7 +64,7 @@ pub fn load_dataset(args: &DataArgs) -> Result<Dataset, Failure> {
                 }
             });
         }
-        let loaded = data::load(&options);
+        let loaded = crate::front::load::load(&options, None);
         drop(finished);
         loaded
     });
@@ -78,19 +78,9 @@ pub fn load_dataset(args: &DataArgs) -> Result<Dataset, Failure> {
 
 /// Tells stderr what a lenient load skipped (stdout stays the report alone).
 pub fn warn_skipped(dataset: &Dataset) {
-    let load = &dataset.load;
-    let skipped = load.skipped_rows + load.skipped_customer_rows;
-    if skipped == 0 {
-        return;
-    }
-    let reasons = load.reasons();
     let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(
-        stderr,
-        "revgap: warning: skipped {skipped} bad row(s) ({reasons}); use --strict to stop at the first"
-    );
-    for problem in &load.first_problems {
-        let _ = writeln!(stderr, "revgap: warning: {problem}");
+    for line in crate::front::load::skipped_lines(dataset) {
+        let _ = writeln!(stderr, "revgap: warning: {line}");
     }
 }
 

@@ -17,13 +17,12 @@ fn import(args: &SuppressImportArgs) -> Result<(), Failure> {
     let today = chrono::Local::now().date_naive().to_string();
     // Read whole first: a bad row adds nothing.
     let entries = crate::campaign::suppress::read_file(&args.file, &args.reason, &today).map_err(
-        |message| {
-            let code = if message.contains("cannot read:") {
-                66
-            } else {
-                65
+        |error| {
+            let code = match error {
+                crate::campaign::input_file::InputFileError::Read { .. } => 66,
+                _ => 65,
             };
-            Failure::new(code, message)
+            Failure::new(code, error)
         },
     )?;
     let mut ledger = open(&LedgerArgs {

@@ -36,10 +36,7 @@ pub fn run(tui_args: &TuiArgs) -> std::result::Result<(), Failure> {
     let args = &with_default_files(&tui_args.data, &user.data);
     // Fail on a bad command line or engine config before the screen changes.
     let base_config = load_config(args)?;
-    let mut options = args.load_options().map_err(|m| Failure {
-        code: 2,
-        message: m,
-    })?;
+    let mut options = crate::front::load::options(args)?;
     let progress = Arc::new(Progress::default());
     options.format.progress = ProgressHandle(Some(progress.clone()));
     let log_path = logging::init();
@@ -231,7 +228,7 @@ async fn event_loop(
     let result: Result<()> = loop {
         if dirty && last_frame.is_none_or(|t| t.elapsed() >= frame_time) {
             let frame_started = Instant::now();
-            if let Err(error) = draw(&mut terminal, &state) {
+            if let Err(error) = draw(&mut terminal, &mut state) {
                 break Err(error);
             }
             if last_frame.is_none() {
@@ -349,10 +346,12 @@ async fn next_message(
     }
 }
 
-fn draw(terminal: &mut ratatui::DefaultTerminal, state: &AppState) -> Result<()> {
+fn draw(terminal: &mut ratatui::DefaultTerminal, state: &mut AppState) -> Result<()> {
     let mut stdout = std::io::stdout();
     crossterm::queue!(stdout, BeginSynchronizedUpdate)?;
-    terminal.draw(|frame| view::render(state, frame))?;
+    let mut measured = None;
+    terminal.draw(|frame| measured = Some(view::render(state, frame)))?;
+    state.measured = measured.unwrap_or_default();
     crossterm::queue!(stdout, EndSynchronizedUpdate)?;
     stdout.flush()?;
     Ok(())
@@ -402,15 +401,13 @@ fn start_loading(
 ) {
     tokio::task::spawn_blocking(move || {
         let started = Instant::now();
-        let result = data::load(&options)
+        let result = crate::front::load::load(&options, Some(&config))
             .map_err(|e| e.to_string())
-            .and_then(|dataset| {
-                config
-                    .check_data_weeks(dataset.week_count())
-                    .map(|()| dataset)
-                    .map_err(|m| format!("invalid config: {m}"))
-            })
             .map(|dataset| {
+                // The status bar counts them; the log keeps the reasons and first places.
+                for line in crate::front::load::skipped_lines(&dataset) {
+                    tracing::warn!("{line}");
+                }
                 let analysis = analyze(&dataset, &config, learn_from.as_deref());
                 Loaded {
                     dataset: Arc::new(dataset),

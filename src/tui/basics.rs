@@ -276,3 +276,18 @@ impl Field {
         }]
     }
 }
+
+/// What the view measured when it last drew, for `update` and the mouse: how far the gap
+/// detail and the help can scroll, and where the list's sortable headers are. The app stores
+/// it after every frame, so input is judged against what is on the screen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Measured {
+    /// Rows the gap detail can scroll, and the rows it shows at once.
+    pub detail_room: u16,
+    pub detail_page: u16,
+    /// Rows the help overlay can scroll.
+    pub help_room: u16,
+    /// The list's sortable header cells: the column, its start inside the list's border, and
+    /// its width.
+    pub sort_cells: Vec<(SortColumn, u16, u16)>,
+}

@@ -417,8 +417,9 @@ fn read_ledger<T: Default>(
     }
 }
 
-/// Makes a campaign of `customers` as `campaign create --customers-file` would (template
-/// drafts, the default control share); the summary line, or why not.
+/// Makes a campaign of `customers` as `campaign create --customers-file` would, through the
+/// same orchestrator (template drafts, the default control share); the summary line, or why
+/// not.
 fn create_campaign(
     ledger: Option<std::path::PathBuf>,
     contacts: &std::path::Path,
@@ -429,7 +430,7 @@ fn create_campaign(
 ) -> std::result::Result<String, String> {
     use crate::campaign::{self, Selection, create};
     let path = ledger.ok_or("no data directory for the ledger; start with --db PATH")?;
-    let loaded_contacts = campaign::contacts::load(contacts)?;
+    let loaded_contacts = campaign::contacts::load(contacts).map_err(|e| e.to_string())?;
     for problem in &loaded_contacts.problems {
         tracing::warn!(%problem, "contact left out");
     }

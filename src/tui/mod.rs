@@ -12,6 +12,7 @@ mod commands;
 pub mod export;
 pub mod field_help;
 pub mod keymap;
+pub mod layout;
 pub mod list_index;
 pub mod logging;
 pub mod mouse;

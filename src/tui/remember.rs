@@ -96,7 +96,7 @@ impl Remembered {
                 return Err(format!("unknown tuned setting '{key}'"));
             }
         }
-        config.validated().map(Some)
+        config.validated().map(Some).map_err(|e| e.to_string())
     }
 }
 

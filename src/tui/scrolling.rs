@@ -1,12 +1,12 @@
-//! Scrolling the gap detail, by keys or the wheel, within the room the view measures for it.
-//! Shared by `update` (keys) and `mouse` (the wheel), above the view and below both.
+//! Scrolling the gap detail, by keys or the wheel, within the room the view measured for it
+//! when it last drew (`AppState::measured`). Shared by `update` for keys and the wheel.
 
 use super::action::Action;
 use super::state::AppState;
 
 /// Movement keys scroll the focused gap detail; whether `action` was one.
 pub fn scroll_detail(state: &mut AppState, action: Action) -> bool {
-    let (room, page) = super::view::detail::scroll_room(state);
+    let (room, page) = (state.measured.detail_room, state.measured.detail_page);
     let page = i32::from(page.max(2) - 1);
     let delta = match action {
         Action::MoveUp => -1,
@@ -25,7 +25,7 @@ pub fn scroll_detail(state: &mut AppState, action: Action) -> bool {
 
 /// Scrolls the gap detail `delta` rows, by keys or the wheel, within its room.
 pub fn scroll_detail_by(state: &mut AppState, delta: i32) {
-    let (room, _) = super::view::detail::scroll_room(state);
+    let room = state.measured.detail_room;
     scroll_detail_within(state, delta, room);
 }
 

@@ -115,6 +115,8 @@ pub struct AppState {
     pub changes: Option<Arc<super::changes::ChangeMarks>>,
     /// Rows the gap detail is scrolled down (reset for each customer).
     pub detail_scroll: u16,
+    /// What the view measured when it last drew (the app stores it after every frame).
+    pub measured: super::basics::Measured,
     /// The gap detail shows the table of weekly values instead of the chart.
     pub weekly_table: bool,
     /// The list's columns after rank and id, in order.
@@ -190,6 +192,7 @@ impl AppState {
             pending_list: None,
             keep_customer: None,
             detail_scroll: 0,
+            measured: Default::default(),
             weekly_table: false,
             columns: super::columns::ListColumn::DEFAULT.to_vec(),
             list_share: DEFAULT_LIST_SHARE,
@@ -255,7 +258,9 @@ impl AppState {
                     );
                 }
             };
-            Filter::parse(&rest, &loaded.dataset, &loaded.analysis).map(|f| (f, changed))
+            Filter::parse(&rest, &loaded.dataset, &loaded.analysis)
+                .map(|f| (f, changed))
+                .map_err(|e| e.to_string())
         });
         self.filter_error = parsed.as_ref().err().cloned();
         self.list_generation += 1;
@@ -345,7 +350,7 @@ impl AppState {
 
     /// Rows the list shows at the current size (matches the view's layout).
     pub fn list_rows(&self) -> usize {
-        super::view::layout::list_rows(self.width, self.height, self.list_share)
+        super::layout::list_rows(self.width, self.height, self.list_share)
     }
 
     /// Keeps the selection inside the visible window.

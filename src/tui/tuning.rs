@@ -176,6 +176,6 @@ impl TuningForm {
                 *weight /= total;
             }
         }
-        config.validated()
+        config.validated().map_err(|e| e.to_string())
     }
 }

@@ -41,7 +41,9 @@ fn apply(state: &mut AppState, msg: Msg) -> Vec<Command> {
         }
         Msg::Mouse(event) => {
             let before = state.selected_customer();
-            super::mouse::on_mouse(state, event);
+            if let Some(pointer) = super::mouse::pointer_action(state, event) {
+                on_pointer(state, pointer);
+            }
             if state.selected_customer() != before {
                 state.detail_scroll = 0;
                 return campaigns::history_command(state).into_iter().collect();
@@ -223,7 +225,7 @@ fn on_key(state: &mut AppState, key: Key) -> Vec<Command> {
         }
         Mode::Help(scroll) => {
             // Longer than the screen: movement keys scroll it; any other key closes it.
-            let room = super::view::overlays::help_scroll_room(state);
+            let room = state.measured.help_room;
             let moved = match key.code {
                 KeyCodeKey::Down | KeyCodeKey::Char('j') => Some(scroll.saturating_add(1)),
                 KeyCodeKey::Up | KeyCodeKey::Char('k') => Some(scroll.saturating_sub(1)),
@@ -520,4 +522,35 @@ fn on_export_key(key: Key) -> Vec<Command> {
         _ => return Vec::new(),
     };
     vec![Command::Export(format)]
+}
+
+/// Applies what a click or the wheel asked for (`mouse::pointer_action`).
+fn on_pointer(state: &mut AppState, pointer: super::mouse::Pointer) {
+    use super::mouse::Pointer;
+    match pointer {
+        Pointer::ScrollDetail(rows) => super::scrolling::scroll_detail_by(state, rows),
+        Pointer::MoveSelection(rows) => state.move_selection(rows),
+        Pointer::Focus(pane) => state.focus = pane,
+        Pointer::SelectRow(position) => {
+            state.focus = Pane::List;
+            state.selected = position;
+            state.keep_customer = None;
+            state.scroll_to_selection();
+        }
+        Pointer::SortBy(sort) => {
+            state.focus = Pane::List;
+            if state.sort == sort {
+                state.reversed = !state.reversed;
+            } else {
+                state.sort = sort;
+                state.reversed = false;
+            }
+            state.rebuild_view();
+            state.status = Some(format!(
+                "sorted by {}{}",
+                sort.label(),
+                if state.reversed { ", reversed" } else { "" }
+            ));
+        }
+    }
 }

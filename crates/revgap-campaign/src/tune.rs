@@ -89,20 +89,27 @@ pub struct Outcomes {
     pub in_search: Vec<bool>,
 }
 
+/// A cut without weeks on both sides (or not the first weeks of the data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the backtest needs weeks before and after the cut: {before} of {weeks} weeks before it")]
+pub struct CutError {
+    pub before: usize,
+    pub weeks: usize,
+}
+
 impl Outcomes {
     /// The outcomes of the customers of `cut` (the first weeks of `full`) who spent before
     /// the cut. `decline_pct` is the base configuration's declining-revenue threshold.
-    pub fn of(full: &Dataset, cut: &Dataset, decline_pct: f64) -> Result<Self, String> {
+    pub fn of(full: &Dataset, cut: &Dataset, decline_pct: f64) -> Result<Self, CutError> {
         let cut_weeks = cut.week_count();
         if cut_weeks == 0
             || cut_weeks >= full.week_count()
             || full.week_starts[..cut_weeks] != cut.week_starts[..]
         {
-            return Err(format!(
-                "the backtest needs weeks before and after the cut: {} of {} weeks before it",
-                cut_weeks,
-                full.week_count()
-            ));
+            return Err(CutError {
+                before: cut_weeks,
+                weeks: full.week_count(),
+            });
         }
         let holdout_weeks = (full.week_count() - cut_weeks) as f64;
         let index = revgap_core::data::CustomerIndex::of(&full.customer_ids);

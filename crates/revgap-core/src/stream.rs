@@ -241,7 +241,7 @@ pub fn analyze(
     };
     let summary = Summary {
         streamed: true,
-        ..partition::merge_summaries(&partials).map_err(DataError::Invalid)?
+        ..partition::merge_summaries(&partials).map_err(|e| DataError::Invalid(e.to_string()))?
     };
     let parts = partials.len();
     let mut standings = spilled.standings()?;

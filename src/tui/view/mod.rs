@@ -6,7 +6,7 @@ mod changes;
 mod chrome;
 mod cohorts;
 pub mod detail;
-pub mod layout;
+pub use super::layout;
 pub mod list;
 pub mod overlays;
 mod pivot;
@@ -14,6 +14,7 @@ mod rationale;
 mod scores;
 pub mod theme;
 
+use super::basics::Measured;
 use super::state::{AppState, Mode, Pane};
 use crate::engine::CustomerInsight;
 use ratatui::Frame;
@@ -21,13 +22,13 @@ use ratatui::layout::Rect;
 use ratatui::widgets::{Block, BorderType, Borders};
 use theme::Theme;
 
-/// Draws the whole screen.
-pub fn render(state: &AppState, frame: &mut Frame) {
+/// Draws the whole screen; returns what `update` and the mouse need to know of it.
+pub fn render(state: &AppState, frame: &mut Frame) -> Measured {
     let area = frame.area();
     let theme = Theme { color: state.color };
     if layout::too_small(area.width, area.height) {
         overlays::too_small(frame, area, theme);
-        return;
+        return Measured::default();
     }
     let areas = layout::areas(area.width, area.height, state.focus, state.list_share);
     chrome::header(state, frame, areas.header, theme);
@@ -72,6 +73,29 @@ pub fn render(state: &AppState, frame: &mut Frame) {
     }
     if !state.notices.is_empty() {
         overlays::notices(&state.notices, frame, area, theme);
+    }
+    measure(state, areas.list)
+}
+
+/// What this frame shows, measured for input: the gap detail's and the help's scroll room and
+/// the list's sortable header cells.
+fn measure(state: &AppState, list_area: Rect) -> Measured {
+    let (detail_room, detail_page) = detail::scroll_room(state);
+    let sort_cells = super::columns::layout(
+        &state.columns,
+        list::id_width(state),
+        list_area.width.saturating_sub(2),
+    )
+    .into_iter()
+    .filter_map(|(header, start, width)| {
+        super::columns::sort_of(header).map(|sort| (sort, start, width))
+    })
+    .collect();
+    Measured {
+        detail_room,
+        detail_page,
+        help_room: overlays::help_scroll_room(state),
+        sort_cells,
     }
 }
 

@@ -6,6 +6,7 @@
 //! number that is not E.164 once spaces and punctuation are taken out) is reported with its
 //! line and left out: the customer gets no channel on it.
 
+use super::input_file::InputFileError;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -81,7 +82,7 @@ pub fn email_problem(email: &str) -> Option<String> {
 
 /// `phone` as E.164 (`+` and 8 to 15 digits, the first not 0): spaces, dots, dashes and
 /// brackets taken out, a leading `00` read as `+`; `Err` says what is wrong.
-pub fn e164(phone: &str) -> Result<String, String> {
+pub fn e164(phone: &str) -> Result<String, PhoneError> {
     let compact: String = phone
         .chars()
         .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '\u{a0}'))
@@ -89,7 +90,7 @@ pub fn e164(phone: &str) -> Result<String, String> {
     let digits = match (compact.strip_prefix('+'), compact.strip_prefix("00")) {
         (Some(rest), _) | (None, Some(rest)) => rest,
         _ => {
-            return Err("expected an international number: + and the country code (E.164)".into());
+            return Err(PhoneError::NotInternational);
         }
     };
     let valid = (8..=15).contains(&digits.len())
@@ -98,29 +99,49 @@ pub fn e164(phone: &str) -> Result<String, String> {
     if valid {
         Ok(format!("+{digits}"))
     } else {
-        Err("expected an E.164 number: + and 8 to 15 digits".into())
+        Err(PhoneError::Digits)
     }
 }
 
+/// A phone number that is not E.164.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneError {
+    #[error("expected an international number: + and the country code (E.164)")]
+    NotInternational,
+    #[error("expected an E.164 number: + and 8 to 15 digits")]
+    Digits,
+}
+
 /// Loads a contacts file keyed by customer id.
-pub fn load(path: &Path) -> Result<Contacts, String> {
+pub fn load(path: &Path) -> Result<Contacts, InputFileError> {
     revgap_core::atomic::protect(path, "the contacts file");
-    let shown = path.display();
+    let shown = path.display().to_string();
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .from_path(path)
-        .map_err(|e| format!("{shown}: cannot read: {e}"))?;
+        .map_err(|source| InputFileError::Read {
+            path: shown.clone(),
+            source,
+        })?;
     let headers = reader
         .headers()
-        .map_err(|e| format!("{shown}:1: cannot read the header: {e}"))?
+        .map_err(|source| InputFileError::Header {
+            path: shown.clone(),
+            source,
+        })?
         .clone();
     let position = |name: &str| headers.iter().position(|h| h.trim() == name);
     let mut columns = [0usize; 7];
     for (slot, name) in columns.iter_mut().zip(REQUIRED) {
         *slot = position(name).ok_or_else(|| {
-            format!(
-                "{shown}:1: no '{name}' column; expected a header with {}",
-                REQUIRED.join(",")
+            InputFileError::at(
+                &shown,
+                1,
+                None,
+                format!(
+                    "no '{name}' column; expected a header with {}",
+                    REQUIRED.join(",")
+                ),
             )
         })?;
     }
@@ -129,22 +150,35 @@ pub fn load(path: &Path) -> Result<Contacts, String> {
     let mut problems = Vec::new();
     for (index, record) in reader.records().enumerate() {
         let line = index + 2;
-        let record = record.map_err(|e| format!("{shown}:{line}: {e}"))?;
+        let record = record.map_err(|source| InputFileError::Record {
+            path: shown.clone(),
+            line,
+            source,
+        })?;
         let field = |column: usize| record.get(columns[column]).unwrap_or("").trim();
-        let at_column =
-            |position: usize, name: &str| format!("{shown}:{line}:{} ({name})", position + 1);
-        let at = |column: usize| at_column(columns[column], REQUIRED[column]);
-        let text = |column: usize| -> Result<String, String> {
+        let problem_at = |position: usize, name: &str, problem: String| {
+            InputFileError::at(&shown, line, Some((position, name)), problem)
+        };
+        let problem =
+            |column: usize, problem: String| problem_at(columns[column], REQUIRED[column], problem);
+        let at = |column: usize| {
+            format!(
+                "{shown}:{line}:{} ({})",
+                columns[column] + 1,
+                REQUIRED[column]
+            )
+        };
+        let text = |column: usize| -> Result<String, InputFileError> {
             let value = field(column);
             if value.chars().any(revgap_core::text::is_unsafe_char) {
-                return Err(format!(
-                    "{}: control or bidi characters; expected plain text",
-                    at(column)
+                return Err(problem(
+                    column,
+                    "control or bidi characters; expected plain text".into(),
                 ));
             }
             Ok(value.to_string())
         };
-        let flag_at = |position: usize, name: &str| -> Result<bool, String> {
+        let flag_at = |position: usize, name: &str| -> Result<bool, InputFileError> {
             match record
                 .get(position)
                 .unwrap_or("")
@@ -154,17 +188,20 @@ pub fn load(path: &Path) -> Result<Contacts, String> {
             {
                 "true" | "yes" | "1" | "y" => Ok(true),
                 "false" | "no" | "0" | "n" | "" => Ok(false),
-                other => Err(format!(
-                    "{}: {:?}: expected true or false",
-                    at_column(position, name),
-                    revgap_core::text::one_line(other)
+                other => Err(problem_at(
+                    position,
+                    name,
+                    format!(
+                        "{:?}: expected true or false",
+                        revgap_core::text::one_line(other)
+                    ),
                 )),
             }
         };
         let flag = |column: usize| flag_at(columns[column], REQUIRED[column]);
         let id = text(0)?;
         if id.is_empty() {
-            return Err(format!("{}: empty; expected a customer id", at(0)));
+            return Err(problem(0, "empty; expected a customer id".into()));
         }
         let mut email = text(1)?;
         if !email.is_empty()
@@ -212,7 +249,7 @@ pub fn load(path: &Path) -> Result<Contacts, String> {
             extra,
         };
         if contacts.insert(id.clone(), contact).is_some() {
-            return Err(format!("{}: customer {id:?} appears twice", at(0)));
+            return Err(problem(0, format!("customer {id:?} appears twice")));
         }
     }
     Ok(Contacts {

@@ -52,8 +52,19 @@ pub enum CreateError {
     #[error("{0}")]
     Request(String),
     /// The data cannot make this campaign (an empty selection, no one contactable).
-    #[error("{0}")]
-    Selection(String),
+    #[error(transparent)]
+    Selection(#[from] super::PlanError),
+    /// Too few control members to measure anything (and `--no-control` not given).
+    #[error(
+        "{treated} treated and {controls} control: fewer than {minimum} control members (outcome.min_control), so {detectable}; select more customers, raise --control, or pass --no-control to make an unmeasurable campaign"
+    )]
+    TooFewControls {
+        treated: usize,
+        controls: usize,
+        minimum: usize,
+        /// What the campaign could still detect, in words.
+        detectable: String,
+    },
     #[error(transparent)]
     Ledger(#[from] LedgerError),
 }
@@ -208,9 +219,12 @@ pub fn prepare(
         } else {
             "it could detect no effect at all".to_string()
         };
-        return Err(CreateError::Selection(format!(
-            "{treated} treated and {controls} control: fewer than {minimum} control members (outcome.min_control), so {detectable}; select more customers, raise --control, or pass --no-control to make an unmeasurable campaign"
-        )));
+        return Err(CreateError::TooFewControls {
+            treated,
+            controls,
+            minimum,
+            detectable,
+        });
     }
     Ok(Prepared {
         plan,
@@ -286,16 +300,36 @@ pub fn create(
     config: &Config,
     request: &Request<'_>,
 ) -> Result<Created, CreateError> {
+    create_drafted(ledger, dataset, analysis, config, request, |addressees| {
+        Ok(Drafted {
+            drafts: super::templates(addressees, &config.outreach),
+            ..Drafted::default()
+        })
+    })
+}
+
+/// The one way a campaign is made, by the command line and the explorer alike: checks the
+/// request, plans the campaign against the ledger, has `draft` write the treated members'
+/// messages (templates, or the model's checked drafts), and stores plan and drafts in one
+/// transaction. Nothing is stored when any step fails.
+pub fn create_drafted(
+    ledger: &mut Ledger,
+    dataset: &Dataset,
+    analysis: &Analysis,
+    config: &Config,
+    request: &Request<'_>,
+    draft: impl FnOnce(&[super::Addressee<'_>]) -> Result<Drafted, CreateError>,
+) -> Result<Created, CreateError> {
+    check_request(request)?;
     let prepared = prepare(ledger, dataset, analysis, config, request)?;
-    let drafted = Drafted {
-        drafts: super::drafts(
-            dataset,
-            &prepared.plan.members,
-            request.contacts,
-            &config.outreach,
-        ),
-        ..Drafted::default()
-    };
+    let addressees = super::addressees(
+        dataset,
+        &prepared.plan.members,
+        request.contacts,
+        &config.outreach,
+    );
+    let drafted = draft(&addressees)?;
+    drop(addressees);
     store(
         ledger, dataset, analysis, config, request, prepared, &drafted,
     )

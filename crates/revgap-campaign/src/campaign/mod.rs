@@ -8,6 +8,7 @@ pub mod assign;
 pub mod contacts;
 pub mod create;
 pub mod draft;
+pub mod input_file;
 pub mod offer_claims;
 pub mod suppress;
 pub mod writer;
@@ -130,13 +131,37 @@ pub fn offers_for(
         .filter(move |offer| kind.is_some_and(|kind| offer.fits.iter().any(|f| f == kind)))
 }
 
+/// Why a campaign cannot be planned (one line each).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlanError {
+    #[error("customer {id:?} is not in the data")]
+    UnknownCustomer { id: String },
+    #[error("--filter {expression:?}: {source}")]
+    Filter {
+        expression: String,
+        source: revgap_core::engine::filter::FilterError,
+    },
+    #[error("the selection is empty: no customers to put in a campaign")]
+    EmptySelection,
+    /// Every selected customer is excluded; how many for each reason.
+    #[error(
+        "no selected customer can be contacted (excluded: {})",
+        excluded
+            .iter()
+            .map(|(reason, n)| format!("{reason} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )]
+    NoneContactable { excluded: BTreeMap<String, i64> },
+}
+
 /// Builds the campaign's plan. Errors are one line (an empty selection, unknown ids).
 pub fn plan(
     dataset: &Dataset,
     analysis: &Analysis,
     selection: &Selection,
     inputs: &Inputs<'_>,
-) -> Result<Plan, String> {
+) -> Result<Plan, PlanError> {
     let Inputs {
         contacts,
         suppressed,
@@ -160,7 +185,7 @@ pub fn plan(
             for id in ids {
                 let index = index_of
                     .find(id)
-                    .ok_or_else(|| format!("customer {id:?} is not in the data"))?;
+                    .ok_or_else(|| PlanError::UnknownCustomer { id: id.clone() })?;
                 if seen.insert(index) {
                     chosen.push(index);
                 }
@@ -169,7 +194,10 @@ pub fn plan(
         }
         Selection::Filter(expression) => {
             let filter = revgap_core::engine::filter::Filter::parse(expression, dataset, analysis)
-                .map_err(|e| format!("--filter {expression:?}: {e}"))?;
+                .map_err(|source| PlanError::Filter {
+                    expression: expression.clone(),
+                    source,
+                })?;
             analysis
                 .ranking
                 .iter()
@@ -179,7 +207,7 @@ pub fn plan(
         }
     };
     if chosen.is_empty() {
-        return Err("the selection is empty: no customers to put in a campaign".into());
+        return Err(PlanError::EmptySelection);
     }
     let weeks = dataset.week_count().max(1) as f64;
     let mut excluded: BTreeMap<String, i64> = BTreeMap::new();
@@ -228,14 +256,7 @@ pub fn plan(
         }
     }
     if eligible.is_empty() {
-        return Err(format!(
-            "no selected customer can be contacted (excluded: {})",
-            excluded
-                .iter()
-                .map(|(reason, n)| format!("{reason} {n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        return Err(PlanError::NoneContactable { excluded });
     }
     // Everything a member would get is settled before randomization, for both arms, so that
     // outcomes can later be compared within a channel, offer or segment.

@@ -5,6 +5,7 @@
 //! however the contacts file spells them.
 
 use super::contacts::{Contact, e164, email_problem};
+use super::input_file::InputFileError;
 use crate::ledger::{Ledger, LedgerError, Suppression};
 use std::collections::HashSet;
 use std::path::Path;
@@ -67,15 +68,25 @@ const IDENTIFIERS: [&str; 4] = ["customer_id", "email", "phone", "value"];
 /// `phone` or `value` (kind told by its shape), and optionally `reason` and `date`. Every row
 /// must read: the first bad value is an error naming file, line and column, and nothing is
 /// imported (a half-imported list would let someone be contacted).
-pub fn read_file(path: &Path, reason: &str, today: &str) -> Result<Vec<Suppression>, String> {
+pub fn read_file(
+    path: &Path,
+    reason: &str,
+    today: &str,
+) -> Result<Vec<Suppression>, InputFileError> {
     let shown = revgap_core::text::one_line(&path.display().to_string()).into_owned();
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .from_path(path)
-        .map_err(|e| format!("{shown}: cannot read: {e}"))?;
+        .map_err(|source| InputFileError::Read {
+            path: shown.clone(),
+            source,
+        })?;
     let headers = reader
         .headers()
-        .map_err(|e| format!("{shown}:1: cannot read the header: {e}"))?
+        .map_err(|source| InputFileError::Header {
+            path: shown.clone(),
+            source,
+        })?
         .clone();
     let column = |name: &str| {
         headers
@@ -87,15 +98,23 @@ pub fn read_file(path: &Path, reason: &str, today: &str) -> Result<Vec<Suppressi
         .filter_map(|name| column(name).map(|at| (at, *name)))
         .collect();
     if identifiers.is_empty() {
-        return Err(format!(
-            "{shown}:1: no identifier column; expected a header with customer_id, email, phone or value"
+        return Err(InputFileError::at(
+            &shown,
+            1,
+            None,
+            "no identifier column; expected a header with customer_id, email, phone or value"
+                .into(),
         ));
     }
     let (reason_column, date_column) = (column("reason"), column("date"));
     let mut entries = Vec::new();
     for (index, record) in reader.records().enumerate() {
         let line = index + 2;
-        let record = record.map_err(|e| format!("{shown}:{line}: {e}"))?;
+        let record = record.map_err(|source| InputFileError::Record {
+            path: shown.clone(),
+            line,
+            source,
+        })?;
         let cell = |at: usize| record.get(at).unwrap_or("").trim();
         let reason = reason_column
             .map(cell)
@@ -104,9 +123,11 @@ pub fn read_file(path: &Path, reason: &str, today: &str) -> Result<Vec<Suppressi
         let added_at = match date_column.map(cell).filter(|d| !d.is_empty()) {
             Some(date) => revgap_core::data::parse_date_arg(date)
                 .map_err(|e| {
-                    format!(
-                        "{shown}:{line}:{} (date): {e}",
-                        date_column.unwrap_or(0) + 1
+                    InputFileError::at(
+                        &shown,
+                        line,
+                        Some((date_column.unwrap_or(0), "date")),
+                        e.to_string(),
                     )
                 })?
                 .to_string(),
@@ -118,7 +139,7 @@ pub fn read_file(path: &Path, reason: &str, today: &str) -> Result<Vec<Suppressi
                 continue;
             }
             let (kind, value) = normalise(name, value)
-                .map_err(|e| format!("{shown}:{line}:{} ({name}): {e}", at + 1))?;
+                .map_err(|e| InputFileError::at(&shown, line, Some((*at, name)), e))?;
             entries.push(Suppression {
                 kind: kind.into(),
                 value,
@@ -202,13 +223,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dnc.csv");
         std::fs::write(&path, "email,phone\nann@example.com,\n,555-0100\n").unwrap();
-        let error = read_file(&path, "imported", "2026-12-07").unwrap_err();
+        let error = read_file(&path, "imported", "2026-12-07")
+            .unwrap_err()
+            .to_string();
         assert!(
             error.ends_with("dnc.csv:3:2 (phone): \"555-0100\": expected an international number: + and the country code (E.164)"),
             "{error}"
         );
         std::fs::write(&path, "name\nann\n").unwrap();
-        let error = read_file(&path, "imported", "2026-12-07").unwrap_err();
+        let error = read_file(&path, "imported", "2026-12-07")
+            .unwrap_err()
+            .to_string();
         assert!(error.contains(":1: no identifier column"), "{error}");
     }
 }

@@ -50,6 +50,35 @@ impl FollowUp {
     }
 }
 
+/// Follow-up data that cannot measure the campaign.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FollowUpError {
+    /// Fewer weeks than the longest window asks for.
+    #[error(
+        "{data}: the follow-up data has {found} of the {needed} weeks from {start} to {end} (data weeks {} to {}); measure shorter --windows or load later data",
+        data_weeks.0.map_or("-".into(), |d| d.to_string()),
+        data_weeks.1.map_or("-".into(), |d| d.to_string())
+    )]
+    TooShort {
+        /// The follow-up data's name.
+        data: String,
+        found: usize,
+        needed: usize,
+        start: NaiveDate,
+        end: NaiveDate,
+        /// The data's first and last week.
+        data_weeks: (Option<NaiveDate>, Option<NaiveDate>),
+    },
+    #[error(
+        "{data}: none of the campaign's {members} members is in the follow-up data; expected the spend of the campaign's customers after {start}"
+    )]
+    NoMembers {
+        data: String,
+        members: usize,
+        start: NaiveDate,
+    },
+}
+
 /// Reads windows of `windows` weeks starting on `start` (the day after the as-of date). An
 /// error (one line) when the data does not hold every week of the longest window.
 pub fn read(
@@ -57,7 +86,7 @@ pub fn read(
     members: &[Member],
     start: NaiveDate,
     windows: &[usize],
-) -> Result<FollowUp, String> {
+) -> Result<FollowUp, FollowUpError> {
     let longest = windows.iter().copied().max().unwrap_or(0);
     let end = start + Days::new(7 * longest as u64);
     // Week columns inside [start, start + 7 k), by window.
@@ -69,31 +98,28 @@ pub fn read(
         .map(|(column, _)| column)
         .collect();
     if columns.len() < longest {
-        return Err(format!(
-            "{}: the follow-up data has {} of the {longest} weeks from {start} to {} (data weeks {} to {}); measure shorter --windows or load later data",
-            dataset.source,
-            columns.len(),
-            end - Days::new(1),
-            dataset
-                .week_starts
-                .first()
-                .map_or("-".into(), |d| d.to_string()),
-            dataset
-                .week_starts
-                .last()
-                .map_or("-".into(), |d| d.to_string()),
-        ));
+        return Err(FollowUpError::TooShort {
+            data: dataset.source.clone(),
+            found: columns.len(),
+            needed: longest,
+            start,
+            end: end - Days::new(1),
+            data_weeks: (
+                dataset.week_starts.first().copied(),
+                dataset.week_starts.last().copied(),
+            ),
+        });
     }
     let index = revgap_core::data::CustomerIndex::of(&dataset.customer_ids);
     let positions: Vec<Option<usize>> =
         members.iter().map(|m| index.find(&m.customer_id)).collect();
     let missing_members = positions.iter().filter(|p| p.is_none()).count();
     if !members.is_empty() && missing_members == members.len() {
-        return Err(format!(
-            "{}: none of the campaign's {} members is in the follow-up data; expected the spend of the campaign's customers after {start}",
-            dataset.source,
-            members.len()
-        ));
+        return Err(FollowUpError::NoMembers {
+            data: dataset.source.clone(),
+            members: members.len(),
+            start,
+        });
     }
     let ignored_customers = dataset
         .customer_count()

@@ -1,7 +1,7 @@
 //! Checking a configuration for meaning: every value in its range, every relation the engine
 //! relies on; the first problem is one line naming the key, the value and what was expected.
 
-use super::Config;
+use super::{Config, InvalidValue};
 
 /// Longest window, horizon or opportunity span accepted (10 years of weeks).
 const MAX_WINDOW_WEEKS: usize = 520;
@@ -13,7 +13,7 @@ const MAX_TIMEOUT_S: f64 = 3600.0;
 impl Config {
     /// Checks every value for meaning (not only for type): the first problem is one line
     /// naming the key, the value and what was expected.
-    pub fn validated(self) -> Result<Self, String> {
+    pub fn validated(self) -> Result<Self, InvalidValue> {
         let mut check = Checks::default();
         let w = &self.windows;
         check.whole(
@@ -36,7 +36,7 @@ impl Config {
         if w.season_by != "none" {
             // Lifecycle, RFM and seasonality depend on the models or on the season itself.
             if ["lifecycle", "rfm", "seasonality"].contains(&w.season_by.as_str()) {
-                check.fail(format!(
+                check.fail("windows.season_by", format!(
                     "windows.season_by = {:?}: expected none, value_tier, age_band, household, loyalty, frequency_band or an extra dimension",
                     w.season_by
                 ));
@@ -75,10 +75,16 @@ impl Config {
             100.0,
         );
         if g.shortfall_sigmas_high < g.shortfall_sigmas {
-            check.fail("gaps.shortfall_sigmas_high must not be below gaps.shortfall_sigmas".into());
+            check.fail(
+                "gaps.shortfall_sigmas_high",
+                "gaps.shortfall_sigmas_high must not be below gaps.shortfall_sigmas".into(),
+            );
         }
         if g.high_severity_pct > g.medium_severity_pct {
-            check.fail("gaps.high_severity_pct must not be above gaps.medium_severity_pct".into());
+            check.fail(
+                "gaps.high_severity_pct",
+                "gaps.high_severity_pct must not be above gaps.medium_severity_pct".into(),
+            );
         }
         let c = &self.churn;
         check.open_open(
@@ -101,10 +107,16 @@ impl Config {
             check.whole(key, points as usize, 0, 100);
         }
         if c.risk_points > c.high_risk_points {
-            check.fail("churn.risk_points must not be above churn.high_risk_points".into());
+            check.fail(
+                "churn.risk_points",
+                "churn.risk_points must not be above churn.high_risk_points".into(),
+            );
         }
         if c.probability_bands.is_empty() {
-            check.fail("churn.probability_bands must not be empty".into());
+            check.fail(
+                "churn.probability_bands",
+                "churn.probability_bands must not be empty".into(),
+            );
         }
         for band in &c.probability_bands {
             check.range(
@@ -153,8 +165,10 @@ impl Config {
             check.range(key, weight, 0.0, 1e6);
         }
         if check.first.is_none() && self.weight_total() <= 0.0 {
-            check
-                .fail("scoring weights are all zero: expected at least one positive weight".into());
+            check.fail(
+                "scoring",
+                "scoring weights are all zero: expected at least one positive weight".into(),
+            );
         }
         let m = &self.model;
         check.open_closed(
@@ -175,14 +189,20 @@ impl Config {
             check.open_open("segments.value_tier_quantiles", quantile, 0.0, 1.0);
         }
         if g.value_tier_quantiles[0] > g.value_tier_quantiles[1] {
-            check.fail("segments.value_tier_quantiles must be in increasing order".into());
+            check.fail(
+                "segments.value_tier_quantiles",
+                "segments.value_tier_quantiles must be in increasing order".into(),
+            );
         }
         if let Some(amounts) = g.value_tier_amounts {
             for amount in amounts {
                 check.range("segments.value_tier_amounts", amount, 0.0, 1e15);
             }
             if amounts[0] > amounts[1] {
-                check.fail("segments.value_tier_amounts must be in increasing order".into());
+                check.fail(
+                    "segments.value_tier_amounts",
+                    "segments.value_tier_amounts must be in increasing order".into(),
+                );
             }
         }
         check.whole("segments.lapsed_weeks", g.lapsed_weeks, 1, MAX_WINDOW_WEEKS);
@@ -194,13 +214,19 @@ impl Config {
         );
         check.range("segments.at_risk_p_alive", g.at_risk_p_alive, 0.0, 1.0);
         if g.age_band_starts.is_empty() || !g.age_band_starts.windows(2).all(|w| w[0] < w[1]) {
-            check.fail("segments.age_band_starts must be a non-empty, increasing list".into());
+            check.fail(
+                "segments.age_band_starts",
+                "segments.age_band_starts must be a non-empty, increasing list".into(),
+            );
         }
         for share in g.frequency_band_shares {
             check.open_closed("segments.frequency_band_shares", share, 0.0, 1.0);
         }
         if !g.frequency_band_shares.windows(2).all(|w| w[0] > w[1]) {
-            check.fail("segments.frequency_band_shares must be decreasing".into());
+            check.fail(
+                "segments.frequency_band_shares",
+                "segments.frequency_band_shares must be decreasing".into(),
+            );
         }
         for rule in &g.rules {
             if let Some(pct) = rule.declining_revenue_pct {
@@ -221,7 +247,7 @@ impl Config {
                         .iter()
                         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_');
                 if !is_name {
-                    check.fail(format!(
+                    check.fail("segments.rules.actions", format!(
                         "segments.rules.actions: {:?}: expected a snake_case action name (a-z, 0-9, _; at most 40)",
                         crate::text::one_line(action)
                     ));
@@ -229,6 +255,7 @@ impl Config {
             }
             if rule.actions.as_ref().is_some_and(Vec::is_empty) {
                 check.fail(
+                    "segments.rules.actions",
                     "segments.rules.actions must not be empty (leave it out for the defaults)"
                         .into(),
                 );
@@ -244,7 +271,10 @@ impl Config {
             0.0,
         );
         if peers.high_severity_pct > peers.below_pct {
-            check.fail("peers.high_severity_pct must not be above peers.below_pct".into());
+            check.fail(
+                "peers.high_severity_pct",
+                "peers.high_severity_pct must not be above peers.below_pct".into(),
+            );
         }
         check.whole("peers.min_group", peers.min_group, 2, usize::MAX);
         check.whole(
@@ -261,20 +291,23 @@ impl Config {
             ("outreach.postal_address", &o.postal_address),
         ] {
             if value.trim().is_empty() || value.chars().any(crate::text::is_unsafe_char) {
-                check.fail(format!("{key}: expected printable, non-empty text"));
+                check.fail(key, format!("{key}: expected printable, non-empty text"));
             }
         }
         if o.link_domains.is_empty() {
-            check.fail("outreach.link_domains must name at least one domain".into());
+            check.fail(
+                "outreach.link_domains",
+                "outreach.link_domains must name at least one domain".into(),
+            );
         }
         if !crate::text::link_allowed(&o.shop_url, &o.link_domains) {
-            check.fail(format!(
+            check.fail("outreach.shop_url", format!(
                 "outreach.shop_url = {:?}: expected an https link on one of outreach.link_domains",
                 crate::text::one_line(&o.shop_url)
             ));
         }
         if !crate::text::is_mailbox(&o.from_address) {
-            check.fail(format!(
+            check.fail("outreach.from_address", format!(
                 "outreach.from_address = {:?}: expected an address like \"Shop <news@example.com>\"",
                 crate::text::one_line(&o.from_address)
             ));
@@ -282,7 +315,7 @@ impl Config {
         if !crate::text::link_allowed(&o.unsubscribe_url, &o.link_domains)
             || !o.unsubscribe_url.contains("{customer_id}")
         {
-            check.fail(format!(
+            check.fail("outreach.unsubscribe_url", format!(
                 "outreach.unsubscribe_url = {:?}: expected an https link on one of outreach.link_domains with {{customer_id}} in it",
                 crate::text::one_line(&o.unsubscribe_url)
             ));
@@ -295,7 +328,7 @@ impl Config {
         );
         let bands = self.outcome.risk_bands;
         if !(0.0 < bands[0] && bands[0] < bands[1] && bands[1] < 1.0) {
-            check.fail(format!(
+            check.fail("outcome.risk_bands", format!(
                 "outcome.risk_bands = {bands:?}: expected two increasing cut points between 0 and 1"
             ));
         }
@@ -316,14 +349,20 @@ impl Config {
         if self.outcome.windows.is_empty()
             || self.outcome.windows.iter().any(|w| !(1..=104).contains(w))
         {
-            check.fail("outcome.windows: expected one or more windows of 1 to 104 weeks".into());
+            check.fail(
+                "outcome.windows",
+                "outcome.windows: expected one or more windows of 1 to 104 weeks".into(),
+            );
         }
         for problem in o.channels.problems("outreach.channels") {
-            check.fail(problem);
+            check.fail("outreach.global_holdout", problem);
         }
         check.range("outreach.global_holdout", o.global_holdout, 0.0, 0.5);
         if o.global_holdout_salt.trim().is_empty() {
-            check.fail("outreach.global_holdout_salt: expected non-empty text".into());
+            check.fail(
+                "outreach.global_holdout_salt",
+                "outreach.global_holdout_salt: expected non-empty text".into(),
+            );
         }
         check.whole(
             "outcome.min_control",
@@ -333,23 +372,26 @@ impl Config {
         );
         for offer in &o.offers {
             if !["percent", "amount", "points"].contains(&offer.kind.as_str()) {
-                check.fail(format!(
-                    "outreach.offers {:?}: kind = {:?}: expected percent, amount or points",
-                    offer.id, offer.kind
-                ));
+                check.fail(
+                    "outreach.offers",
+                    format!(
+                        "outreach.offers {:?}: kind = {:?}: expected percent, amount or points",
+                        offer.id, offer.kind
+                    ),
+                );
             }
             check.open_closed("outreach.offers.value", offer.value, 0.0, 1e6);
             if offer.kind == "percent" && offer.value > 100.0 {
-                check.fail(format!(
-                    "outreach.offers {:?}: a percent offer above 100",
-                    offer.id
-                ));
+                check.fail(
+                    "outreach.offers",
+                    format!("outreach.offers {:?}: a percent offer above 100", offer.id),
+                );
             }
             check.range("outreach.offers.maximum", offer.maximum, 0.0, 1e6);
             check.range("outreach.offers.cost", offer.cost, 0.0, 1e6);
             for fit in &offer.fits {
                 if !["win_back", "retention", "re_engagement"].contains(&fit.as_str()) {
-                    check.fail(format!(
+                    check.fail("outreach.offers", format!(
                         "outreach.offers {:?}: fits {:?}: expected win_back, retention or re_engagement",
                         offer.id, fit
                     ));
@@ -361,10 +403,13 @@ impl Config {
             check.range("calendar.events.after_lift", event.after_lift, 0.0, 100.0);
             check.whole("calendar.events.after_weeks", event.after_weeks, 0, 52);
             if event.end < event.start {
-                check.fail(format!(
-                    "calendar event '{}' ends ({}) before it starts ({})",
-                    event.name, event.end, event.start
-                ));
+                check.fail(
+                    "calendar",
+                    format!(
+                        "calendar event '{}' ends ({}) before it starts ({})",
+                        event.name, event.end, event.start
+                    ),
+                );
             }
         }
         let l = &self.llm;
@@ -392,7 +437,7 @@ impl Config {
         if let Some(names) = &l.prompt_attributes
             && let Some(blank) = names.iter().find(|n| n.trim().is_empty())
         {
-            check.fail(format!(
+            check.fail("llm.prompt_attributes", format!(
                 "llm.prompt_attributes has {blank:?}: expected column names (age, household_size, loyalty_member, or a customers file column)"
             ));
         }
@@ -406,17 +451,20 @@ impl Config {
 /// Collects the first failed check of a configuration.
 #[derive(Default)]
 struct Checks {
-    first: Option<String>,
+    first: Option<InvalidValue>,
 }
 
 impl Checks {
-    fn fail(&mut self, message: String) {
-        self.first.get_or_insert(message);
+    fn fail(&mut self, key: &str, message: String) {
+        self.first.get_or_insert(InvalidValue {
+            key: key.to_string(),
+            message,
+        });
     }
 
     fn bounded(&mut self, key: &str, value: f64, ok: bool, expected: String) {
         if !(value.is_finite() && ok) {
-            self.fail(format!("{key} = {value}: expected {expected}"));
+            self.fail(key, format!("{key} = {value}: expected {expected}"));
         }
     }
 
@@ -448,7 +496,7 @@ impl Checks {
             .any(|d| d.key() == name);
         if !built_in && !segments.extra_dimensions.iter().any(|e| e == name) {
             let known: Vec<&str> = Dimension::BUILT_IN.iter().map(Dimension::key).collect();
-            self.fail(format!(
+            self.fail(key, format!(
                 "{key} = {:?}: expected a segment dimension ({}, seasonality, or one of segments.extra_dimensions)",
                 crate::text::one_line(name),
                 known.join(", ")
@@ -479,9 +527,10 @@ impl Checks {
 
     fn whole(&mut self, key: &str, value: usize, low: usize, high: usize) {
         if !(low..=high).contains(&value) {
-            self.fail(format!(
-                "{key} = {value}: expected a whole number from {low} to {high}"
-            ));
+            self.fail(
+                key,
+                format!("{key} = {value}: expected a whole number from {low} to {high}"),
+            );
         }
     }
 }

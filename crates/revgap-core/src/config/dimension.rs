@@ -48,7 +48,7 @@ impl Dimension {
 
     /// Parses a `--by` name: a built-in key, or one of `extra_columns` (the customers file's
     /// own columns).
-    pub fn parse_among(name: &str, extra_columns: &[String]) -> Result<Self, String> {
+    pub fn parse_among(name: &str, extra_columns: &[String]) -> Result<Self, UnknownDimension> {
         let name = name.trim();
         if let Some(found) = Self::BUILT_IN.iter().find(|d| d.key() == name) {
             return Ok(found.clone());
@@ -59,11 +59,20 @@ impl Dimension {
         if extra_columns.iter().any(|c| c == name) {
             return Ok(Self::Extra(name.to_string()));
         }
-        let mut known: Vec<&str> = Self::BUILT_IN.iter().map(Dimension::key).collect();
-        known.extend(extra_columns.iter().map(String::as_str));
-        Err(format!(
-            "unknown segment dimension '{name}'; expected one of {}",
-            known.join(", ")
-        ))
+        let mut known: Vec<String> = Self::BUILT_IN.iter().map(|d| d.key().to_string()).collect();
+        known.extend(extra_columns.iter().cloned());
+        Err(UnknownDimension {
+            name: name.to_string(),
+            known,
+        })
     }
+}
+
+/// A `--by` name that is no segment dimension of the data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown segment dimension '{name}'; expected one of {}", known.join(", "))]
+pub struct UnknownDimension {
+    pub name: String,
+    /// The dimensions there are: the built-in keys, then the data's own columns.
+    pub known: Vec<String>,
 }

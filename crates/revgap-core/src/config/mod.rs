@@ -6,7 +6,7 @@
 
 mod check;
 mod dimension;
-pub use dimension::Dimension;
+pub use dimension::{Dimension, UnknownDimension};
 mod outreach;
 
 pub use outreach::{CONSENT_CHANNELS, ChannelRules, Offer, OutreachSettings};
@@ -632,9 +632,34 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     #[error("{path}: invalid config: {message}")]
-    Parse { path: String, message: String },
+    Parse { path: String, message: TomlError },
     #[error("{path}: invalid config: {message}")]
-    Invalid { path: String, message: String },
+    Invalid { path: String, message: InvalidValue },
+}
+
+/// TOML that does not read as a configuration (a syntax error, an unknown key, a wrong
+/// type), in one line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TomlError(pub String);
+
+/// The first configured value without meaning: its key and one line naming the value and
+/// what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct InvalidValue {
+    pub key: String,
+    pub message: String,
+}
+
+/// Windows longer than the data they are to run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "windows.baseline_weeks + windows.recent_weeks = {needed} weeks, longer than the data's {weeks} weeks; expected at most {weeks}"
+)]
+pub struct WindowsTooLong {
+    pub needed: usize,
+    pub weeks: usize,
 }
 
 impl Config {
@@ -659,19 +684,18 @@ impl Config {
     }
 
     /// Parses TOML text; the error is a single line.
-    pub fn from_toml_str(text: &str) -> Result<Self, String> {
-        toml::from_str(text).map_err(|e| e.to_string().lines().collect::<Vec<_>>().join(" "))
+    pub fn from_toml_str(text: &str) -> Result<Self, TomlError> {
+        toml::from_str(text)
+            .map_err(|e| TomlError(e.to_string().lines().collect::<Vec<_>>().join(" ")))
     }
 
     /// Checks windows the user chose against the data they will run on (known only after
     /// loading). The default windows never fail: on data shorter than they need, every
     /// customer is reported as new instead.
-    pub fn check_data_weeks(&self, weeks: usize) -> Result<(), String> {
+    pub fn check_data_weeks(&self, weeks: usize) -> Result<(), WindowsTooLong> {
         let needed = self.windows.history_weeks_needed();
         if needed > weeks && self.windows != Windows::default() {
-            return Err(format!(
-                "windows.baseline_weeks + windows.recent_weeks = {needed} weeks, longer than the data's {weeks} weeks; expected at most {weeks}"
-            ));
+            return Err(WindowsTooLong { needed, weeks });
         }
         Ok(())
     }
@@ -697,7 +721,9 @@ mod tests {
 
     #[test]
     fn unknown_key_is_rejected_with_its_name() {
-        let err = Config::from_toml_str("[gaps]\ndeclining_threshold = -25.0\n").unwrap_err();
+        let err = Config::from_toml_str("[gaps]\ndeclining_threshold = -25.0\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("declining_threshold"), "{err}");
         assert!(!err.contains('\n'));
     }

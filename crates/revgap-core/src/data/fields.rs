@@ -14,6 +14,23 @@ pub enum Delimiter {
     Whitespace,
 }
 
+/// A flag's value (or a file's setting of the same kind) that does not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FlagValueError {
+    #[error("expected one ASCII character, 'tab' or 'whitespace', found '{found}'")]
+    Delimiter { found: String },
+    #[error("column numbers start at 1, found 0")]
+    ColumnZero,
+    #[error("expected a column name or number")]
+    ColumnEmpty,
+    #[error(
+        "{format:?}: expected a chrono date format with a day, a month and a year, such as %m/%d/%Y or %d.%m.%Y"
+    )]
+    DateFormat { format: String },
+    #[error("expected a date as YYYY-MM-DD or YYYYMMDD, found '{found}'")]
+    Date { found: String },
+}
+
 impl Default for Delimiter {
     fn default() -> Self {
         Self::Byte(b',')
@@ -22,7 +39,7 @@ impl Default for Delimiter {
 
 impl Delimiter {
     /// Parses a `--delimiter` value: a single character, `tab`, `whitespace`, `comma`, …
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, FlagValueError> {
         match text {
             "whitespace" | "ws" => Ok(Self::Whitespace),
             "tab" | "\\t" | "\t" => Ok(Self::Byte(b'\t')),
@@ -30,9 +47,9 @@ impl Delimiter {
             "semicolon" => Ok(Self::Byte(b';')),
             "pipe" => Ok(Self::Byte(b'|')),
             other if other.len() == 1 && other.is_ascii() => Ok(Self::Byte(other.as_bytes()[0])),
-            other => Err(format!(
-                "expected one ASCII character, 'tab' or 'whitespace', found '{other}'"
-            )),
+            other => Err(FlagValueError::Delimiter {
+                found: other.to_string(),
+            }),
         }
     }
 }
@@ -46,11 +63,11 @@ pub enum ColumnRef {
 
 impl ColumnRef {
     /// A flag value: all digits means a 1-based index, anything else a header name.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, FlagValueError> {
         match text.trim().parse::<usize>() {
-            Ok(0) => Err("column numbers start at 1, found 0".into()),
+            Ok(0) => Err(FlagValueError::ColumnZero),
             Ok(index) => Ok(Self::Index(index)),
-            Err(_) if text.trim().is_empty() => Err("expected a column name or number".into()),
+            Err(_) if text.trim().is_empty() => Err(FlagValueError::ColumnEmpty),
             Err(_) => Ok(Self::Name(text.to_string())),
         }
     }
@@ -375,7 +392,7 @@ pub fn parse_day_as(field: &[u8], format: &str) -> Option<i32> {
 
 /// Checks a `--date-format` for meaning: it must name a day, a month and a year, so that a
 /// date written with it reads back as itself.
-pub fn check_date_format(format: &str) -> Result<std::sync::Arc<str>, String> {
+pub fn check_date_format(format: &str) -> Result<std::sync::Arc<str>, FlagValueError> {
     use std::fmt::Write as _;
     let probe = NaiveDate::from_ymd_opt(2025, 11, 28).unwrap_or_default();
     let mut written = String::new();
@@ -384,9 +401,9 @@ pub fn check_date_format(format: &str) -> Result<std::sync::Arc<str>, String> {
     if round_trips {
         Ok(format.into())
     } else {
-        Err(format!(
-            "{format:?}: expected a chrono date format with a day, a month and a year, such as %m/%d/%Y or %d.%m.%Y"
-        ))
+        Err(FlagValueError::DateFormat {
+            format: format.to_string(),
+        })
     }
 }
 
@@ -402,10 +419,12 @@ pub fn date_of(day: i32) -> NaiveDate {
 }
 
 /// Parses a user-given date (flags such as `--as-of`).
-pub fn parse_date_arg(text: &str) -> Result<NaiveDate, String> {
+pub fn parse_date_arg(text: &str) -> Result<NaiveDate, FlagValueError> {
     parse_day(text.as_bytes())
         .map(date_of)
-        .ok_or_else(|| format!("expected a date as YYYY-MM-DD or YYYYMMDD, found '{text}'"))
+        .ok_or_else(|| FlagValueError::Date {
+            found: text.to_string(),
+        })
 }
 
 fn digits(bytes: &[u8]) -> Option<u32> {

@@ -27,7 +27,9 @@ mod weekly;
 pub use customers::{CustomersFile, attach_customers, read_customers};
 pub use dataset::{CustomerIndex, CustomerProfile, Dataset, ExtraValues, IdColumn};
 pub use error::{DataError, LoadReport, Location, RowError, RowPolicy, RowProblem};
-pub use fields::{ColumnRef, Delimiter, check_date_format, date_of, day_number, parse_date_arg};
+pub use fields::{
+    ColumnRef, Delimiter, FlagValueError, check_date_format, date_of, day_number, parse_date_arg,
+};
 use rows::RowChunk;
 pub use table::{Progress, ProgressHandle, TableFormat};
 pub use transactions::{Transaction, TransactionColumns, load_transactions};

@@ -68,9 +68,30 @@ pub struct Filter {
 
 const FIELDS: &str = "gap, churn, score, age, household, type, sev, member, a segment dimension or an attribute column";
 
+/// A filter term that does not read; one line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    #[error("filter: unknown field '{field}' before {symbol}; expected one of {FIELDS}")]
+    UnknownComparedField { field: String, symbol: &'static str },
+    #[error("filter: expected a number after {field}{symbol}, found '{value}'")]
+    NotANumber {
+        field: String,
+        symbol: &'static str,
+        value: String,
+    },
+    #[error("filter: expected a value after '{field}:'")]
+    MissingValue { field: String },
+    #[error("filter: expected a number or a range like {field}:30-45, found '{value}'")]
+    NotARange { field: String, value: String },
+    #[error("filter: expected member:yes or member:no, found '{value}'")]
+    NotYesOrNo { value: String },
+    #[error("filter: unknown field '{field}'; expected one of {FIELDS}")]
+    UnknownField { field: String },
+}
+
 impl Filter {
     /// Parses `text` against the loaded data's dimensions and columns; the error is one line.
-    pub fn parse(text: &str, dataset: &Dataset, analysis: &Analysis) -> Result<Self, String> {
+    pub fn parse(text: &str, dataset: &Dataset, analysis: &Analysis) -> Result<Self, FilterError> {
         let terms = text
             .split_whitespace()
             .map(|term| parse_term(&term.to_ascii_lowercase(), dataset, analysis))
@@ -90,7 +111,7 @@ impl Filter {
     }
 }
 
-fn parse_term(term: &str, dataset: &Dataset, analysis: &Analysis) -> Result<Term, String> {
+fn parse_term(term: &str, dataset: &Dataset, analysis: &Analysis) -> Result<Term, FilterError> {
     // Comparisons first: `>=` before `>`.
     for (symbol, op) in [
         (">=", Op::GreaterOrEqual),
@@ -100,11 +121,14 @@ fn parse_term(term: &str, dataset: &Dataset, analysis: &Analysis) -> Result<Term
         ("=", Op::Equal),
     ] {
         if let Some((field, value)) = term.split_once(symbol) {
-            let number = number_field(field).ok_or_else(|| {
-                format!("filter: unknown field '{field}' before {symbol}; expected one of {FIELDS}")
+            let number = number_field(field).ok_or_else(|| FilterError::UnknownComparedField {
+                field: field.to_string(),
+                symbol,
             })?;
-            let bound = number_value(number, value).ok_or_else(|| {
-                format!("filter: expected a number after {field}{symbol}, found '{value}'")
+            let bound = number_value(number, value).ok_or_else(|| FilterError::NotANumber {
+                field: field.to_string(),
+                symbol,
+                value: value.to_string(),
             })?;
             return Ok(Term::Compare(number, op, bound));
         }
@@ -113,15 +137,18 @@ fn parse_term(term: &str, dataset: &Dataset, analysis: &Analysis) -> Result<Term
         return Ok(Term::Text(term.to_string()));
     };
     if value.is_empty() {
-        return Err(format!("filter: expected a value after '{field}:'"));
+        return Err(FilterError::MissingValue {
+            field: field.to_string(),
+        });
     }
     if let Some(number) = number_field(field) {
         let (low, high) = value.split_once('-').unwrap_or((value, value));
         return match (number_value(number, low), number_value(number, high)) {
             (Some(low), Some(high)) => Ok(Term::Compare(number, Op::Between(high), low)),
-            _ => Err(format!(
-                "filter: expected a number or a range like {field}:30-45, found '{value}'"
-            )),
+            _ => Err(FilterError::NotARange {
+                field: field.to_string(),
+                value: value.to_string(),
+            }),
         };
     }
     match field {
@@ -130,9 +157,9 @@ fn parse_term(term: &str, dataset: &Dataset, analysis: &Analysis) -> Result<Term
         "member" | "loyalty" => match value {
             "yes" | "true" | "y" | "1" | "member" => Ok(Term::Member(true)),
             "no" | "false" | "n" | "0" | "non-member" => Ok(Term::Member(false)),
-            _ => Err(format!(
-                "filter: expected member:yes or member:no, found '{value}'"
-            )),
+            _ => Err(FilterError::NotYesOrNo {
+                value: value.to_string(),
+            }),
         },
         _ => {
             if let Some(index) = analysis
@@ -150,9 +177,9 @@ fn parse_term(term: &str, dataset: &Dataset, analysis: &Analysis) -> Result<Term
             {
                 return Ok(Term::Attribute(index, value.to_string()));
             }
-            Err(format!(
-                "filter: unknown field '{field}'; expected one of {FIELDS}"
-            ))
+            Err(FilterError::UnknownField {
+                field: field.to_string(),
+            })
         }
     }
 }

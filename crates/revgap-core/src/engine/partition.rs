@@ -238,9 +238,24 @@ pub fn merge_top(lists: Vec<Vec<Ranked>>, n: usize) -> Vec<Ranked> {
     all
 }
 
+/// Partitions that cannot be merged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MergeError {
+    /// Another churn model, baseline, unit or as-of date (the first partition's, then the
+    /// other's).
+    #[error(
+        "partitions were analysed differently: churn model {:?} against {:?}, as of {:?} against {:?}",
+        churn_models[1], churn_models[0], as_of[1], as_of[0]
+    )]
+    AnalysedDifferently {
+        churn_models: [String; 2],
+        as_of: [Option<chrono::NaiveDate>; 2],
+    },
+}
+
 /// The summary over every partition; partitions analysed differently (another churn model,
 /// baseline, unit or as-of date) cannot be merged.
-pub fn merge_summaries(partials: &[Partial]) -> Result<Summary, String> {
+pub fn merge_summaries(partials: &[Partial]) -> Result<Summary, MergeError> {
     let Some(first) = partials.first() else {
         return Ok(Summary::default());
     };
@@ -259,10 +274,10 @@ pub fn merge_summaries(partials: &[Partial]) -> Result<Summary, String> {
             merged.baseline_kind,
             merged.as_of,
         ) {
-            return Err(format!(
-                "partitions were analysed differently: churn model {:?} against {:?}, as of {:?} against {:?}",
-                other.churn_model, merged.churn_model, other.as_of, merged.as_of
-            ));
+            return Err(MergeError::AnalysedDifferently {
+                churn_models: [merged.churn_model.clone(), other.churn_model.clone()],
+                as_of: [merged.as_of, other.as_of],
+            });
         }
         merged.customers_analyzed += other.customers_analyzed;
         merged.new_customers += other.new_customers;
@@ -395,7 +410,7 @@ mod tests {
             Partial::of(&crate::engine::analyze(&dataset, &rules), 0),
             Partial::of(&crate::engine::analyze(&dataset, &seasonal), 0),
         ];
-        let error = merge_summaries(&partials).unwrap_err();
+        let error = merge_summaries(&partials).unwrap_err().to_string();
         assert!(
             error.starts_with("partitions were analysed differently"),
             "{error}"

@@ -16,7 +16,7 @@ pub use crate::config::Dimension;
 
 impl Dimension {
     /// Parses a `--by` name: a built-in key, or an extra column of `dataset`.
-    pub fn parse(name: &str, dataset: &Dataset) -> Result<Self, String> {
+    pub fn parse(name: &str, dataset: &Dataset) -> Result<Self, crate::config::UnknownDimension> {
         Self::parse_among(name, &dataset.extra_columns)
     }
 }

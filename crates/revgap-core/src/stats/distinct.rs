@@ -57,20 +57,34 @@ mod tests {
     use super::*;
     use std::hash::BuildHasher;
 
+    /// 4,096 registers: a standard error of 1.04 / 64 ≈ 1.6 %. Swept over fixed seeds (a
+    /// random hasher made this fail now and then at 5 %, three standard errors): the error is
+    /// about the standard one on average and never far beyond it; small counts are exact.
     #[test]
     fn estimates_are_within_a_few_percent_with_repeats_ignored() {
-        let hasher = std::hash::RandomState::new();
-        for distinct in [0u64, 1, 10, 1_000, 50_000, 1_000_000] {
-            let mut sketch = DistinctSketch::default();
-            // Every value three times, in three rounds: repeats change nothing.
-            for _ in 0..3 {
-                for value in 0..distinct {
-                    sketch.add(hasher.hash_one(value));
-                }
+        let hasher =
+            std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default();
+        for distinct in [0u64, 1, 10, 1_000, 50_000, 200_000] {
+            let errors: Vec<f64> = (0..12u64)
+                .map(|seed| {
+                    let mut sketch = DistinctSketch::default();
+                    // Every value three times, in three rounds: repeats change nothing.
+                    for _ in 0..3 {
+                        for value in 0..distinct {
+                            sketch.add(hasher.hash_one((seed, value)));
+                        }
+                    }
+                    let estimate = sketch.estimate() as f64;
+                    (estimate - distinct as f64).abs() / (distinct as f64).max(1.0)
+                })
+                .collect();
+            let mean = errors.iter().sum::<f64>() / errors.len() as f64;
+            let worst = errors.iter().copied().fold(0.0, f64::max);
+            if distinct <= 10 {
+                assert_eq!(worst, 0.0, "{distinct}: {errors:?}");
             }
-            let estimate = sketch.estimate() as f64;
-            let error = (estimate - distinct as f64).abs() / (distinct as f64).max(1.0);
-            assert!(error < 0.05, "{distinct}: estimated {estimate}");
+            assert!(mean < 0.025, "{distinct}: mean error {mean} ({errors:?})");
+            assert!(worst < 0.06, "{distinct}: worst error {worst} ({errors:?})");
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Where each pane goes at a given terminal size. Shared by `view` (drawing) and `state`
 //! (how many list rows a page holds), so scrolling and drawing always agree.
 
-use super::super::basics::{LIST_SHARE_RANGE, Pane};
+use super::basics::{LIST_SHARE_RANGE, Pane};
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 
 /// Below this the explorer shows a "terminal too small" screen.
