@@ -95,6 +95,23 @@ fn churn_probabilities_beat_the_base_rate_and_are_calibrated_at_every_horizon() 
                     0.05
                 };
                 assert!(error <= tolerance, "{at}: calibration error {error}");
+                // The product checked itself on a split inside the calibration period (or says
+                // why it could not) and recalibrated only where that was needed and lasting.
+                let recalibration = &report["recalibration"];
+                let method = recalibration["method"].as_str().unwrap();
+                assert!(["none", "platt"].contains(&method), "{at}: {recalibration}");
+                let note = recalibration["note"].as_str().unwrap();
+                match recalibration["error_before"].as_f64() {
+                    Some(before) if method == "none" => assert!(
+                        before <= 0.05 || note.contains("does not persist"),
+                        "{at}: {recalibration}"
+                    ),
+                    Some(_) => assert!(note.starts_with("recalibrated (Platt)"), "{at}"),
+                    None => assert!(
+                        recalibration["impossible"].is_string() && method == "none",
+                        "{at}: {recalibration}"
+                    ),
+                }
                 let bins = report["reliability"].as_array().unwrap();
                 assert_eq!(bins.len(), 10, "{at}");
                 let counted: u64 = bins.iter().map(|b| b["count"].as_u64().unwrap()).sum();
@@ -144,6 +161,12 @@ fn the_text_report_shows_brier_reliability_and_the_flags() {
         "{text}"
     );
     assert!(text.contains("calibrated: within 0.05"), "{text}");
+    assert!(
+        text.contains(
+            "recalibration: not recalibrated: calibration error 0.018 on the split at 1997-07-01 (2357 customers) is within 0.05"
+        ),
+        "{text}"
+    );
     let table = text
         .lines()
         .skip_while(|l| !l.starts_with("reliability"))

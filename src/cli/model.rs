@@ -51,6 +51,9 @@ pub fn run_fit(args: &FitArgs) -> Result<(), Failure> {
                 "calibration_end": args.calibration_end.to_string(),
                 "churn_model": decision.method.key(),
                 "churn_model_note": decision.note,
+                "recalibration": decision.recalibration.as_ref().map(|r| {
+                    crate::model::recalibrate::RecalibrationReport::of(r, config.model.recalibrate_above)
+                }),
                 "customers": summaries.len(),
                 "repeat_customers": repeat_customers,
                 "distinct_rows": rows.len(),
@@ -214,6 +217,9 @@ pub fn backtest_report(
     report.bgnbd_warning = bgnbd_warning;
     report.churn_model = analysis.churn_model.clone();
     report.churn_model_note = analysis.churn_model_note.clone();
+    report.recalibration = analysis.recalibration.as_ref().map(|r| {
+        crate::model::recalibrate::RecalibrationReport::of(r, config.model.recalibrate_above)
+    });
     Ok((report, config))
 }
 
@@ -240,6 +246,9 @@ fn calibration_text(report: &crate::model::backtest::Report) -> String {
             "MISCALIBRATED: more than 0.05 off on average"
         }
     );
+    if let Some(recalibration) = &report.recalibration {
+        let _ = writeln!(out, "recalibration: {}", recalibration.note);
+    }
     let _ = writeln!(out, "reliability (deciles of predicted probability):");
     let _ = writeln!(out, "  mean predicted  observed share  customers");
     for bin in &report.reliability {

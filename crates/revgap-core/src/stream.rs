@@ -418,6 +418,7 @@ fn whole_panel(kept: &Dataset, part: &Analysis, config: &Config) -> Analysis {
         learned_churn: None,
         churn_model: part.churn_model.clone(),
         churn_model_note: part.churn_model_note.clone(),
+        recalibration: None,
         segments: crate::segment::segment(kept, config, None, None)
             .without_population_wide(&config.segments),
         season: part.season.clone(),

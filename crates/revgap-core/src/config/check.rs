@@ -178,6 +178,7 @@ impl Config {
             MAX_WINDOW_WEEKS as f64,
         );
         check.open_open("model.interval", m.interval, 0.0, 1.0);
+        check.range("model.recalibrate_above", m.recalibrate_above, 0.0, 1.0);
         check.whole(
             "model.bootstrap_draws",
             m.bootstrap_draws as usize,

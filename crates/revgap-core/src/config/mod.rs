@@ -460,6 +460,9 @@ pub struct ModelSettings {
     /// With the model in use: declines are judged only for customers expected to buy at least
     /// this often in the recent window (fewer purchases cannot show a decline).
     pub min_expected_purchases: f64,
+    /// Churn probabilities are recalibrated (a Platt map learned on a split one horizon
+    /// before the data's end) when their decile calibration error there is above this.
+    pub recalibrate_above: f64,
 }
 
 impl Default for ModelSettings {
@@ -473,6 +476,7 @@ impl Default for ModelSettings {
             high_risk_probability: 0.7,
             medium_risk_probability: 0.4,
             min_expected_purchases: 2.0,
+            recalibrate_above: 0.05,
         }
     }
 }

@@ -121,6 +121,9 @@ pub struct Analysis {
     pub churn_model: String,
     /// Why, when it is a fallback or comes without intervals.
     pub churn_model_note: Option<String>,
+    /// The churn probability's check on a second temporal split, and whether it was
+    /// recalibrated (none under the rules).
+    pub recalibration: Option<crate::model::recalibrate::Recalibration>,
     /// Every customer's segments (value tier, lifecycle, RFM, bands, configured extras).
     pub segments: crate::segment::Segmentation,
     /// The baseline in use and the seasonal profile behind it.
@@ -452,6 +455,7 @@ pub fn analyze_learned(
         learned_churn: decision.learned.clone(),
         churn_model,
         churn_model_note: decision.note,
+        recalibration: decision.recalibration,
         segments,
         season,
         segment_rules,

@@ -10,8 +10,10 @@
 //!
 //! Owns the decision and the BG/NBD-free churn model; uses `model` and `data` only.
 
+use super::bgnbd;
 use super::churn::{self, Logistic};
 use super::predict::Models;
+use super::recalibrate::{Platt, Recalibration, recalibrate};
 use super::summary::{self, CustomerSummary};
 use crate::config::{ChurnModel, Config};
 use crate::data::Dataset;
@@ -54,18 +56,26 @@ pub struct LearnedChurn {
     pub logistic: Logistic,
     pub summaries: Vec<Option<CustomerSummary>>,
     pub horizon_weeks: f64,
+    /// The map learned on the second split, when needed (see `recalibrate`).
+    pub recalibration: Option<Platt>,
 }
 
 impl LearnedChurn {
     /// P(no purchase in the horizon) of a customer; none without a purchase in the data.
     pub fn probability(&self, customer: usize) -> Option<f64> {
         let summary = self.summaries.get(customer)?.as_ref()?;
-        Some(churn::at_horizon(
-            self.logistic.probability_of(summary),
-            self.logistic.label_weeks,
-            self.horizon_weeks,
-        ))
+        let p = plain_probability(&self.logistic, summary, self.horizon_weeks);
+        Some(self.recalibration.as_ref().map_or(p, |map| map.apply(p)))
     }
+}
+
+/// The BG/NBD-free model's P(no purchase in `horizon` weeks), before any recalibration.
+fn plain_probability(logistic: &Logistic, summary: &CustomerSummary, horizon: f64) -> f64 {
+    churn::at_horizon(
+        logistic.probability_of(summary),
+        logistic.label_weeks,
+        horizon,
+    )
 }
 
 /// The decision and what it decided with.
@@ -77,6 +87,8 @@ pub struct Decision {
     pub note: Option<String>,
     pub models: Option<Arc<Models>>,
     pub learned: Option<Arc<LearnedChurn>>,
+    /// The check on the second split and its map (none under the rules).
+    pub recalibration: Option<Recalibration>,
 }
 
 impl Decision {
@@ -86,6 +98,7 @@ impl Decision {
             note,
             models: None,
             learned: None,
+            recalibration: None,
         }
     }
 
@@ -100,65 +113,157 @@ impl Decision {
     }
 }
 
-/// Decides the churn probability of an analysis of `dataset` (see the module comment).
+/// Decides the churn probability of an analysis of `dataset` (see the module comment), and
+/// recalibrates it when the second split shows it needs it (see `recalibrate`).
 pub fn decide(dataset: &Dataset, config: &Config) -> Decision {
+    if config.model.churn_model == ChurnModel::Rules {
+        return Decision::rules(None);
+    }
+    let Some(end) = dataset.as_of.map(crate::data::day_number) else {
+        return Decision::rules(Some(
+            "the data have no dates to fit a churn model on: the original's rules".into(),
+        ));
+    };
+    let purchases = summary::Purchases::of(dataset);
+    let started = std::time::Instant::now();
+    let checked = super::recalibrate::check_sample(&purchases);
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "check sample");
     let horizon = config.model.horizon_weeks;
-    match config.model.churn_model {
-        ChurnModel::Rules => return Decision::rules(None),
-        ChurnModel::Logistic => {
-            return match learn_without_bgnbd(dataset, horizon) {
-                Some(learned) => Decision {
+    let threshold = config.model.recalibrate_above;
+    let learned_decision =
+        |note: Option<String>, fallback: String| match learned_on(&purchases, end, horizon) {
+            Some(mut learned) => {
+                let recalibration =
+                    recalibrate(&checked, end, horizon, threshold, |cut, summaries| {
+                        let at_cut = churn::train(
+                            &checked,
+                            summaries,
+                            cut,
+                            horizon,
+                            churn::Features::Plain,
+                        )?;
+                        Some(probabilities(summaries, |s| {
+                            plain_probability(&at_cut, s, horizon)
+                        }))
+                    });
+                learned.recalibration = recalibration.map().cloned();
+                Decision {
                     method: ChurnMethod::Logistic,
-                    note: None,
+                    note: with_recalibration(note, &recalibration, threshold),
                     models: None,
                     learned: Some(Arc::new(learned)),
-                },
-                None => Decision::rules(Some(
-                    "the data have too few customers who stop and who buy to train a churn model: the original's rules".into(),
-                )),
-            };
-        }
-        ChurnModel::Bgnbd => {}
+                    recalibration: Some(recalibration),
+                }
+            }
+            None => Decision::rules(Some(fallback)),
+        };
+    if config.model.churn_model == ChurnModel::Logistic {
+        return learned_decision(
+            None,
+            "the data have too few customers who stop and who buy to train a churn model: the original's rules".into(),
+        );
     }
-    let unusable = match super::predict::fit(dataset, horizon) {
-        Ok(models) => {
+    let unusable = match super::predict::fit_purchases(&purchases, end, horizon) {
+        Ok(mut models) => {
             let method = if models.logistic.is_some() {
                 ChurnMethod::BgnbdLogistic
             } else {
                 ChurnMethod::Bgnbd
             };
+            let recalibration = recalibrate(&checked, end, horizon, threshold, |cut, summaries| {
+                // The same method at the cut: BG/NBD fitted on a sample of the summaries there,
+                // started near the whole period's optimum, and the learned model if it has one.
+                let rows = summary::compress(
+                    summaries
+                        .iter()
+                        .flatten()
+                        .map(|s| (f64::from(s.x), s.t_x, s.t)),
+                );
+                let params =
+                    bgnbd::maximum(&bgnbd::sample(&rows), Some(models.bgnbd.params)).ok()?;
+                let logistic = match &models.logistic {
+                    Some(_) => Some(churn::train(
+                        &checked,
+                        summaries,
+                        cut,
+                        horizon,
+                        churn::Features::WithBgnbd(params),
+                    )?),
+                    None => None,
+                };
+                Some(probabilities(summaries, |s| {
+                    super::predict::churn_probability_of(&params, logistic.as_ref(), s, horizon)
+                }))
+            });
+            tracing::debug!(
+                ms = started.elapsed().as_millis() as u64,
+                "fitted and checked"
+            );
+            models.recalibration = recalibration.map().cloned();
             return Decision {
                 method,
-                note: super::bgnbd::without_intervals(&models.bgnbd),
+                note: with_recalibration(
+                    bgnbd::without_intervals(&models.bgnbd),
+                    &recalibration,
+                    threshold,
+                ),
                 models: Some(Arc::new(models)),
                 learned: None,
+                recalibration: Some(recalibration),
             };
         }
         Err(error) => error,
     };
-    match learn_without_bgnbd(dataset, horizon) {
-        Some(learned) => Decision {
-            method: ChurnMethod::Logistic,
-            note: Some(format!(
-                "BG/NBD cannot be used ({unusable}): a churn model trained on the data's own period from recency, frequency, customer age and spend"
-            )),
-            models: None,
-            learned: Some(Arc::new(learned)),
-        },
-        None => Decision::rules(Some(format!(
+    learned_decision(
+        Some(format!(
+            "BG/NBD cannot be used ({unusable}): a churn model trained on the data's own period from recency, frequency, customer age and spend"
+        )),
+        format!(
             "BG/NBD cannot be used ({unusable}) and the data have too few customers who stop and who buy to train a churn model: the original's rules"
-        ))),
+        ),
+    )
+}
+
+/// Each customer's probability from their summary at a cut.
+fn probabilities(
+    summaries: &[Option<CustomerSummary>],
+    of: impl Fn(&CustomerSummary) -> f64 + Sync,
+) -> Vec<Option<f64>> {
+    use rayon::prelude::*;
+    summaries.par_iter().map(|s| s.as_ref().map(&of)).collect()
+}
+
+/// The decision's note, with the recalibration said when a map is applied.
+fn with_recalibration(
+    note: Option<String>,
+    recalibration: &Recalibration,
+    threshold: f64,
+) -> Option<String> {
+    if recalibration.map().is_none() {
+        return note;
     }
+    let said = recalibration.describe(threshold);
+    Some(match note {
+        Some(note) => format!("{note}; {said}"),
+        None => said,
+    })
 }
 
 /// The churn model from recency, frequency, age and spend, trained on the temporal split of
 /// the data's own period; `None` when the split has too few customers to learn from.
 pub fn learn_without_bgnbd(dataset: &Dataset, horizon_weeks: f64) -> Option<LearnedChurn> {
     let end = dataset.as_of.map(crate::data::day_number)?;
-    let purchases = summary::Purchases::of(dataset);
+    learned_on(&summary::Purchases::of(dataset), end, horizon_weeks)
+}
+
+fn learned_on(
+    purchases: &summary::Purchases<'_>,
+    end: i32,
+    horizon_weeks: f64,
+) -> Option<LearnedChurn> {
     let summaries = purchases.summaries(end, end);
     let logistic = churn::train(
-        &purchases,
+        purchases,
         &summaries,
         end,
         horizon_weeks,
@@ -168,5 +273,6 @@ pub fn learn_without_bgnbd(dataset: &Dataset, horizon_weeks: f64) -> Option<Lear
         logistic,
         summaries,
         horizon_weeks,
+        recalibration: None,
     })
 }

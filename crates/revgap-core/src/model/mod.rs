@@ -4,6 +4,7 @@
 
 pub mod backtest;
 pub mod bgnbd;
+pub mod calibration;
 pub mod churn;
 pub mod decide;
 pub mod fit;
@@ -11,4 +12,5 @@ pub mod gamma_gamma;
 pub mod hyp2f1;
 pub mod linalg;
 pub mod predict;
+pub mod recalibrate;
 pub mod summary;

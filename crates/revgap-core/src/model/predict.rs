@@ -27,6 +27,9 @@ pub struct Models {
     pub horizon_weeks: f64,
     /// The churn model learned inside the data's own period (see `churn`), when trainable.
     pub logistic: Option<super::churn::Logistic>,
+    /// The map learned on the second split, when the probabilities needed one (see
+    /// `recalibrate`).
+    pub recalibration: Option<super::recalibrate::Platt>,
 }
 
 /// A customer's predictions.
@@ -52,10 +55,17 @@ pub fn fit(dataset: &Dataset, horizon_weeks: f64) -> Result<Models, super::fit::
         .as_of
         .map(crate::data::day_number)
         .ok_or_else(|| super::fit::FitError::TooFewData("no dates".into()))?;
+    fit_purchases(&summary::Purchases::of(dataset), end, horizon_weeks)
+}
+
+/// Fits BG/NBD (and Gamma-Gamma when possible) on `purchases` up to `end` (a day number).
+pub fn fit_purchases(
+    purchases: &summary::Purchases<'_>,
+    end: i32,
+    horizon_weeks: f64,
+) -> Result<Models, super::fit::FitError> {
     let started = std::time::Instant::now();
     let elapsed_ms = || started.elapsed().as_millis();
-    let purchases = summary::Purchases::of(dataset);
-    tracing::debug!(ms = elapsed_ms(), "purchases grouped");
     let summaries = purchases.summaries(end, end);
     let rows = summary::compress(
         summaries
@@ -79,7 +89,7 @@ pub fn fit(dataset: &Dataset, horizon_weeks: f64) -> Result<Models, super::fit::
             bgnbd::check_describes(&bgnbd)?;
             tracing::debug!(ms = elapsed_ms(), "BG/NBD fitted");
             let logistic = super::churn::train(
-                &purchases,
+                purchases,
                 &summaries,
                 end,
                 horizon_weeks,
@@ -97,7 +107,36 @@ pub fn fit(dataset: &Dataset, horizon_weeks: f64) -> Result<Models, super::fit::
         summaries,
         horizon_weeks,
         logistic,
+        recalibration: None,
     })
+}
+
+/// P(no purchase in `horizon` weeks) of a customer before any recalibration: the learned
+/// model's when there is one, else BG/NBD's.
+pub fn churn_probability_of(
+    bg: &bgnbd::Params,
+    logistic: Option<&super::churn::Logistic>,
+    s: &CustomerSummary,
+    horizon: f64,
+) -> f64 {
+    let x = f64::from(s.x);
+    match logistic {
+        // The learned P(no purchase in its label weeks), carried to the horizon by BG/NBD's
+        // own conditional chance of no purchase in the weeks between: dead customers stay
+        // quiet, so this bends where a constant rate would not.
+        Some(logistic) => {
+            let learned = logistic.probability_of(s);
+            let h = logistic.label_weeks;
+            let at_label = bg.p_no_purchase(h, x, s.t_x, s.t);
+            let at_horizon = bg.p_no_purchase(horizon, x, s.t_x, s.t);
+            if h > 0.0 && at_label > 1e-12 && at_horizon.is_finite() {
+                (learned * at_horizon / at_label).clamp(0.0, 1.0)
+            } else {
+                super::churn::at_horizon(learned, h, horizon)
+            }
+        }
+        None => bg.p_no_purchase(horizon, x, s.t_x, s.t),
+    }
 }
 
 impl Models {
@@ -105,25 +144,13 @@ impl Models {
     /// BG/NBD P(no purchase in the horizon). None without a purchase in the data.
     pub fn churn_probability(&self, customer: usize) -> Option<f64> {
         let s = self.summaries.get(customer)?.as_ref()?;
-        let bg = &self.bgnbd.params;
-        let x = f64::from(s.x);
-        Some(match &self.logistic {
-            // The learned P(no purchase in its label weeks), carried to the horizon by
-            // BG/NBD's own conditional chance of no purchase in the weeks between: dead
-            // customers stay quiet, so this bends where a constant rate would not.
-            Some(logistic) => {
-                let learned = logistic.probability_of(s);
-                let (h, horizon) = (logistic.label_weeks, self.horizon_weeks);
-                let at_label = bg.p_no_purchase(h, x, s.t_x, s.t);
-                let at_horizon = bg.p_no_purchase(horizon, x, s.t_x, s.t);
-                if h > 0.0 && at_label > 1e-12 && at_horizon.is_finite() {
-                    (learned * at_horizon / at_label).clamp(0.0, 1.0)
-                } else {
-                    super::churn::at_horizon(learned, h, horizon)
-                }
-            }
-            None => bg.p_no_purchase(self.horizon_weeks, x, s.t_x, s.t),
-        })
+        let p = churn_probability_of(
+            &self.bgnbd.params,
+            self.logistic.as_ref(),
+            s,
+            self.horizon_weeks,
+        );
+        Some(self.recalibration.as_ref().map_or(p, |map| map.apply(p)))
     }
 
     /// Whether the forecasts carry intervals (BG/NBD's standard errors could be estimated).

@@ -158,6 +158,19 @@ impl<'a> Purchases<'a> {
         }
     }
 
+    /// Every `step`-th customer's days (`step` ≥ 1), as a grouped copy: checks that need a
+    /// fair sample of the customers, not all of them.
+    pub fn every(&self, step: usize) -> Purchases<'static> {
+        let step = step.max(1);
+        let mut starts = vec![0];
+        let mut days = Vec::new();
+        for customer in (0..self.customers()).step_by(step) {
+            days.extend_from_slice(&self.of_customer(customer));
+            starts.push(days.len());
+        }
+        Purchases::Grouped { starts, days }
+    }
+
     pub fn customers(&self) -> usize {
         match self {
             Self::Grouped { starts, .. } => starts.len() - 1,
