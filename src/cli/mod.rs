@@ -9,6 +9,7 @@ mod campaign;
 mod ledger_open;
 mod measure;
 mod model;
+mod partition;
 mod segments;
 mod suppress;
 mod tune;
@@ -317,6 +318,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Learn(args::LearnCommand::Show(args))) => measure::learn_show(&args),
         Some(Command::Suppress(command)) => suppress::run(&command),
         Some(Command::Tune(args)) => tune::run(&args),
+        Some(Command::Partial(args)) => {
+            init_stderr_logging();
+            partition::run_partial(&args)
+        }
+        Some(Command::Merge(args)) => partition::run_merge(&args),
         Some(Command::Metrics(args)) => {
             init_stderr_logging();
             measure::metrics(&args)

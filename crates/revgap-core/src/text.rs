@@ -219,7 +219,7 @@ fn in_hundredths(value: f64, prefix: &str, suffix: &str) -> String {
 }
 
 /// What the spend values of a dataset count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ValueUnit {
     /// Money in the data's currency (shown as `$1,234.56`).

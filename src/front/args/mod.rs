@@ -56,6 +56,12 @@ pub enum Command {
     /// holdout) and print a suggested config with the measured gain; nothing changes unless
     /// the config is loaded.
     Tune(TuneArgs),
+    /// Analyse one partition of the customers (a file of theirs) and write its partial: what
+    /// `revgap merge` needs to give the whole run's summary and top list (docs/scaling.md).
+    Partial(PartialArgs),
+    /// Merge partial files (from `revgap partial` on each partition) into the whole run's
+    /// summary and top list, bit for bit what one `analyze` of all of them gives.
+    Merge(MergeArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -414,4 +420,36 @@ fn parse_horizon_weeks(text: &str) -> Result<f64, String> {
             "expected a number of weeks above 0 and at most 520, found '{text}'"
         )),
     }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PartialArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Where to write the partial (atomically).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// Partial files of one analysis, one per partition.
+    #[arg(value_name = "PARTIAL", required = true)]
+    pub partials: Vec<PathBuf>,
+    /// How many of the best customers with a gap to list.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub top: usize,
+    #[arg(long, value_enum, default_value_t = MergeFormat::Markdown)]
+    pub format: MergeFormat,
+    /// Write here instead of stdout (atomically).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// What `revgap merge` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MergeFormat {
+    Markdown,
+    Json,
+    Csv,
 }

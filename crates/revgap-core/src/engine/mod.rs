@@ -12,6 +12,7 @@ pub mod gaps;
 pub mod insight;
 pub mod learned;
 pub mod opportunity;
+pub mod partial_file;
 pub mod partition;
 pub mod peers;
 pub mod scoring;
@@ -34,7 +35,7 @@ use scoring::percentile_scores;
 use std::cmp::Ordering;
 
 /// What the analysis keeps about every customer.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct CustomerScore {
     pub total_revenue: f64,
     /// |primary gap| in weekly dollars (0 without a gap).

@@ -29,11 +29,11 @@ use std::cmp::Ordering;
 pub struct Partial {
     pub summary: Summary,
     /// Exact sums of the gap and the potential recovery of customers with a gap.
-    sums: [ExactSum; 2],
+    pub(crate) sums: [ExactSum; 2],
     /// |primary gap| of each customer with a gap, sorted.
-    gap_sizes: Vec<f64>,
+    pub(crate) gap_sizes: Vec<f64>,
     /// Total spend of every customer, sorted.
-    revenues: Vec<f64>,
+    pub(crate) revenues: Vec<f64>,
 }
 
 impl Partial {

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 /// The baseline an analysis used (named in every output).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BaselineKind {
     Original,

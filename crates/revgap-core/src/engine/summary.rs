@@ -9,13 +9,14 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// The summary block of every report (its field names are part of the JSON schema).
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, Default)]
 pub struct Summary {
     pub customers_analyzed: usize,
     /// Customers with less history than the windows need: reported, not judged.
     pub new_customers: usize,
     pub customers_with_gaps: usize,
     pub gaps_total: usize,
+    #[serde(deserialize_with = "gap_counts")]
     pub gaps_by_type: BTreeMap<&'static str, usize>,
     pub high_severity_gaps: usize,
     pub churn_risk_customers: usize,
@@ -37,6 +38,26 @@ pub struct Summary {
     /// holds only the customers it kept, and segments that rank each customer against
     /// everyone were not computed.
     pub streamed: bool,
+}
+
+/// Reads gap counts keyed by the gap types' names (a partial file's summary); an unknown name
+/// is an error.
+fn gap_counts<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<&'static str, usize>, D::Error> {
+    use serde::Deserialize;
+    let named = BTreeMap::<String, usize>::deserialize(deserializer)?;
+    named
+        .into_iter()
+        .map(|(name, count)| {
+            GapType::ALL
+                .iter()
+                .map(|kind| kind.key())
+                .find(|key| *key == name)
+                .map(|key| (key, count))
+                .ok_or_else(|| serde::de::Error::custom(format!("unknown gap type {name:?}")))
+        })
+        .collect()
 }
 
 impl Summary {

@@ -58,6 +58,12 @@ struct SummaryOut {
     baseline_kind: &'static str,
 }
 
+/// The report's `summary` object of `summary`, as `analyze --format json` writes it (for
+/// outputs that must carry the same object, such as `revgap merge`).
+pub fn summary_value(summary: &Summary) -> serde_json::Value {
+    serde_json::to_value(summary_out(summary)).unwrap_or_default()
+}
+
 fn summary_out(summary: &Summary) -> SummaryOut {
     SummaryOut {
         customers_analyzed: summary.customers_analyzed,

@@ -38,6 +38,11 @@ impl ExactSum {
     }
 
     /// The exact total, rounded once (half to even).
+    /// The non-overlapping partials (their exact sum is the total).
+    pub fn partials(&self) -> &[f64] {
+        &self.partials
+    }
+
     pub fn value(&self) -> f64 {
         let partials = &self.partials;
         let Some(mut index) = partials.len().checked_sub(1) else {
