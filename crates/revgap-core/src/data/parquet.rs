@@ -61,6 +61,127 @@ fn open(path: &str) -> Result<(Builder, Vec<String>), DataError> {
     Ok((builder, names))
 }
 
+/// Each of `wanted` among `names`: (1-based number, name), or the error a missing one is.
+fn find_columns(
+    path: &str,
+    names: &[String],
+    wanted: &[&ColumnRef],
+    expected: &str,
+) -> Result<Vec<(usize, String)>, DataError> {
+    wanted
+        .iter()
+        .map(|column| {
+            let found = match column {
+                ColumnRef::Name(name) => names.iter().position(|n| n == name),
+                ColumnRef::Index(number) => number.checked_sub(1).filter(|i| *i < names.len()),
+            };
+            found.map(|p| (p + 1, names[p].clone())).ok_or_else(|| {
+                let missing = match column {
+                    ColumnRef::Name(name) => format!("{name:?}"),
+                    ColumnRef::Index(number) => format!("number {number}"),
+                };
+                invalid(
+                    path,
+                    format!(
+                        "expected columns {expected}; column {missing} is missing (found {})",
+                        names.join(", ")
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Record batches handed over in memory (a Python reader's, a cluster partition's), with the
+/// column names of their schema; `name` stands for the file in messages.
+pub struct Batches<'a, I> {
+    pub name: &'a str,
+    pub names: Vec<String>,
+    pub batches: I,
+}
+
+/// A weekly panel from record batches, read as a Parquet file's batches are: the columns
+/// `format.weekly_columns` names, the same checks, the same bad-row policy and counts.
+pub fn weekly_from_batches<I>(
+    input: Batches<'_, I>,
+    format: &super::table::TableFormat,
+    policy: RowPolicy,
+    as_of: Option<NaiveDate>,
+) -> Result<Dataset, DataError>
+where
+    I: Iterator<Item = Result<RecordBatch, arrow_schema::ArrowError>>,
+{
+    let Batches {
+        name,
+        names,
+        batches,
+    } = input;
+    let wanted: Vec<&ColumnRef> = format.weekly_columns.iter().collect();
+    let columns = find_columns(name, &names, &wanted, EXPECTED_WEEKLY)?;
+    let fields = Fields {
+        id: &columns[0],
+        date: &columns[1],
+        value: Some(&columns[2]),
+        signed: false,
+    };
+    let mut first_row = 1u64;
+    let chunks = batches.map(|batch| {
+        let batch = batch.map_err(|e| invalid(name, format!("cannot read a batch ({e})")))?;
+        let chunk = chunk_of(name, &batch, &fields, first_row, policy)?;
+        first_row += batch.num_rows() as u64;
+        Ok(chunk)
+    });
+    panel_from_chunks(name, policy, as_of, 0, chunks)
+}
+
+/// A transaction log from record batches, read as a Parquet log is (id, date and an amount
+/// when there is one; a negative amount is a return).
+pub fn transactions_from_batches<I>(
+    input: Batches<'_, I>,
+    columns: &super::transactions::TransactionColumns,
+    policy: RowPolicy,
+    as_of: Option<NaiveDate>,
+) -> Result<Dataset, DataError>
+where
+    I: Iterator<Item = Result<RecordBatch, arrow_schema::ArrowError>>,
+{
+    let Batches {
+        name,
+        names,
+        batches,
+    } = input;
+    let expected = super::transactions::describe(columns);
+    let default_amount = ColumnRef::Name("amount".into());
+    let amount = if columns.count_only {
+        None
+    } else {
+        match &columns.amount {
+            Some(column) => Some(column),
+            None => names
+                .iter()
+                .any(|n| n == "amount")
+                .then_some(&default_amount),
+        }
+    };
+    let mut wanted = vec![&columns.id, &columns.date];
+    wanted.extend(amount);
+    let found = find_columns(name, &names, &wanted, &expected)?;
+    let fields = Fields {
+        id: &found[0],
+        date: &found[1],
+        value: found.get(2),
+        signed: true,
+    };
+    let mut sink = super::transactions::TransactionSink::new(as_of);
+    let mut first_row = 1u64;
+    for batch in batches {
+        let batch = batch.map_err(|e| invalid(name, format!("cannot read a batch ({e})")))?;
+        sink.absorb(&chunk_of(name, &batch, &fields, first_row, policy)?)?;
+        first_row += batch.num_rows() as u64;
+    }
+    sink.finish(name, &expected, amount.is_some())
+}
+
 /// The reader of only the `wanted` columns of an opened file.
 fn project(
     path: &str,
@@ -69,33 +190,8 @@ fn project(
     expected: &str,
 ) -> Result<Opened, DataError> {
     let rows = builder.metadata().file_metadata().num_rows().max(0) as usize;
-    let mut positions = Vec::new();
-    for column in wanted {
-        let found = match column {
-            ColumnRef::Name(name) => names.iter().position(|n| n == name),
-            ColumnRef::Index(number) => number.checked_sub(1).filter(|i| *i < names.len()),
-        };
-        match found {
-            Some(position) => positions.push(position),
-            None => {
-                let missing = match column {
-                    ColumnRef::Name(name) => format!("{name:?}"),
-                    ColumnRef::Index(number) => format!("number {number}"),
-                };
-                return Err(invalid(
-                    path,
-                    format!(
-                        "expected columns {expected}; column {missing} is missing (found {})",
-                        names.join(", ")
-                    ),
-                ));
-            }
-        }
-    }
-    let columns = positions
-        .iter()
-        .map(|p| (p + 1, names[*p].clone()))
-        .collect();
+    let columns = find_columns(path, &names, wanted, expected)?;
+    let positions: Vec<usize> = columns.iter().map(|(number, _)| number - 1).collect();
     let mask = ProjectionMask::roots(builder.parquet_schema(), positions);
     let reader = builder
         .with_projection(mask)

@@ -10,6 +10,7 @@ pub mod format;
 pub mod json;
 pub mod json_bytes;
 pub mod markdown;
+pub mod merged;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 #[cfg(not(feature = "parquet"))]
