@@ -1,7 +1,8 @@
 //! The workspace's floors, as the compiler and Cargo see them: `revgap-core` carries none of
 //! the terminal, the network, SQLite or the command line, even transitively; `revgap-llm`
 //! knows nothing of the ledger or the terminal; `revgap-campaign` nothing of the terminal or
-//! the command line; no library crate depends on the binary package.
+//! the command line; the Python package stands on the core alone; no library crate depends on
+//! the binary package.
 
 use std::process::Command;
 
@@ -93,4 +94,25 @@ fn the_campaign_crate_knows_no_terminal_or_command_line() {
         "revgap-campaign",
         &["ratatui", "crossterm", "clap", "revgap"],
     );
+}
+
+#[test]
+fn the_python_package_stands_on_the_core_alone() {
+    assert_without(
+        "revgap-py",
+        &[
+            "ratatui",
+            "crossterm",
+            "tokio",
+            "reqwest",
+            "async-openai",
+            "rusqlite",
+            "lettre",
+            "clap",
+            "revgap-llm",
+            "revgap-campaign",
+            "revgap",
+        ],
+    );
+    assert!(normal_dependencies("revgap-py").contains(&"revgap-core".to_string()));
 }
