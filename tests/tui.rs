@@ -2207,3 +2207,20 @@ mod pointer {
         assert_eq!(pointer_action(&state, focus), None);
     }
 }
+
+/// The churn field's help says, in plain words, whether the probabilities held up on the
+/// data's own earlier weeks (the recalibration check).
+#[test]
+fn churn_help_says_how_the_probability_held_up_on_this_data() {
+    let config = Config::default();
+    let loaded = sample_loaded(&config);
+    let text = revgap::report::definitions::churn(&config, &loaded.analysis);
+    assert!(
+        text.contains("This data's own check (the same model one horizon before the end, against what followed): not recalibrated: calibration error"),
+        "{text}"
+    );
+    let mut rules = config.clone();
+    rules.model.churn_model = revgap::config::ChurnModel::Rules;
+    let text = revgap::report::definitions::churn(&rules, &sample_loaded(&rules).analysis);
+    assert!(!text.contains("own check"), "{text}");
+}

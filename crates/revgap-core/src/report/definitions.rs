@@ -77,7 +77,17 @@ pub fn churn(config: &Config, analysis: &Analysis) -> String {
         f64::from(config.churn.high_risk_points) / 100.0
     );
     let horizon = config.model.horizon_weeks;
-    match analysis.churn_model.as_str() {
+    // In plain words: whether the probabilities held up on this data's own earlier weeks.
+    let checked = analysis
+        .recalibration
+        .as_ref()
+        .map_or(String::new(), |check| {
+            format!(
+                " This data's own check (the same model one horizon before the end, against what followed): {}.",
+                check.describe(config.model.recalibrate_above)
+            )
+        });
+    let text = match analysis.churn_model.as_str() {
         "bgnbd" => format!(
             "**Churn probability:** the chance of no purchase in the next {horizon} weeks, from the BG/NBD model fitted on this data; {rules} when the model is not used."
         ),
@@ -88,7 +98,8 @@ pub fn churn(config: &Config, analysis: &Analysis) -> String {
             "**Churn probability:** the chance of no purchase in the next {horizon} weeks, from a logistic model learned on this data's own earlier weeks (recency, frequency, customer age, spend), checked for calibration by `revgap backtest`; {rules} when the model is not used."
         ),
         _ => format!("**Churn probability:** from {rules}."),
-    }
+    };
+    format!("{text}{checked}")
 }
 
 /// The opportunity's potential revenue, with the weeks the configuration counts (the sizing
