@@ -102,6 +102,17 @@ def test_dask_local_cluster_equals_the_single_machine(data):
         result = revgap.dask.analyze(panel, config=EXACT, top=100, partitions=4)
         assert result.summary == data["panel_single"]["summary"]
         assert top_of(result.top, 100) == top_of(data["panel_single"]["customers"], 100)
+        # From Parquet the dates are Python dates (object dtype), not timestamps.
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+
+        parquet = data["panel"].parent / "panel.parquet"
+        pq.write_table(pacsv.read_csv(data["panel"], convert_options=pacsv.ConvertOptions(
+            column_types={"customer_id": "string"})), parquet)
+        result = revgap.dask.analyze(dd.read_parquet(str(parquet)), config=EXACT, top=100,
+                                     partitions=5)
+        assert result.summary == data["panel_single"]["summary"]
+        assert top_of(result.top, 100) == top_of(data["panel_single"]["customers"], 100)
         log = dd.read_csv(str(data["log"]), dtype={"customer_id": str},
                           parse_dates=["date"], blocksize="128KB")
         result = revgap.dask.analyze(log, kind="transactions", config=EXACT, top=50,

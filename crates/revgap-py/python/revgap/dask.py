@@ -16,7 +16,11 @@ def analyze(ddf, kind: str = "weekly", config=None, top: int = 100,
 
     id_column, date_column = column_names(kind, columns)
     if as_of is None:
-        as_of = as_of_text(kind, ddf[date_column].max().compute())
+        import dask.dataframe as dd
+
+        # Dates read from Parquet are Python dates (object dtype), which Dask's max cannot
+        # describe: compare them as timestamps.
+        as_of = as_of_text(kind, dd.to_datetime(ddf[date_column]).max().compute())
     shuffled = ddf.shuffle(on=id_column, npartitions=partitions or ddf.npartitions)
     options = dict(config=config, kind=kind, columns=columns, as_of=as_of)
 
