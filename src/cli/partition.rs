@@ -11,26 +11,18 @@ use crate::report::merged as merged_report;
 pub fn run_partial(args: &PartialArgs) -> Result<(), Failure> {
     let config = load_config(&args.data)?;
     // Only what depends on a customer's own weeks can be analysed apart.
-    crate::stream::check_config(&config).map_err(|error| {
-        Failure::new(
-            super::EXIT_CONFIG,
-            error.to_string().replacen("--stream", "partial", 1),
-        )
-    })?;
+    let refused = |needed| Failure::new(super::EXIT_CONFIG, format!("partial: {needed}"));
+    crate::engine::partition::check_config(&config).map_err(refused)?;
     let dataset = load_dataset(&args.data)?;
     check_config_fits(&config, &dataset)?;
     warn_skipped(&dataset);
     let analysis = crate::engine::analyze(&dataset, &config);
-    if analysis.season.kind() == crate::engine::season::BaselineKind::Seasonal {
-        return Err(Failure::new(
+    crate::engine::partition::check_season(&analysis, dataset.week_count()).map_err(|needed| {
+        Failure::new(
             super::EXIT_CONFIG,
-            format!(
-                "{}: partial: {} weeks take the seasonal baseline, whose profile is everyone's; expected --baseline original or trailing",
-                dataset.source,
-                dataset.week_count()
-            ),
-        ));
-    }
+            format!("{}: partial: {needed}", dataset.source),
+        )
+    })?;
     let file = PartialFile::of(&analysis, &dataset.customer_ids, dataset.load.skipped_rows);
     super::stream_output(Some(&args.out), |writer| file.write(writer))
 }

@@ -20,7 +20,7 @@
 mod rank;
 mod scales;
 
-use crate::config::{ChurnModel, Config};
+use crate::config::Config;
 use crate::data::{CheckedPanel, DataError, Dataset, LoadOptions, LoadReport};
 use crate::engine::partition::{self, Partial, Ranked, Standing};
 use crate::engine::{self, Analysis, CustomerScore, Summary};
@@ -36,7 +36,7 @@ pub enum StreamError {
     Data(#[from] DataError),
     /// The configuration needs every customer at once.
     #[error("--stream: {0}")]
-    NeedsWholePanel(String),
+    NeedsWholePanel(#[from] partition::NeedsEveryone),
 }
 
 /// A temporary file failed (exit 73, as an output that cannot be written).
@@ -124,17 +124,7 @@ fn in_turn<E: From<DataError>>(
 
 /// Refuses what a streamed analysis cannot give exactly.
 pub fn check_config(config: &Config) -> Result<(), StreamError> {
-    if config.model.churn_model != ChurnModel::Rules {
-        return Err(StreamError::NeedsWholePanel(
-            "the BG/NBD churn model is fitted on every customer at once; expected --churn-model rules".into(),
-        ));
-    }
-    if !config.segments.rules.is_empty() {
-        return Err(StreamError::NeedsWholePanel(
-            "segment rules rank every customer against everyone; expected a config without [[segments.rules]]".into(),
-        ));
-    }
-    Ok(())
+    Ok(partition::check_config(config)?)
 }
 
 /// One customer kept for the report: the score on the whole panel's scales, and the weeks.
@@ -187,13 +177,8 @@ pub fn analyze(
     let mut spilled = SpilledScales::new(part_customers);
     let checked = in_turn::<StreamError>(options, part_customers, None, |part| {
         let analysis = engine::analyze(&part, config);
-        if analysis.season.kind() == engine::season::BaselineKind::Seasonal {
-            return Err(DataError::Invalid(format!(
-                "{}: --stream: {} weeks take the seasonal baseline, whose profile is everyone's; expected --baseline original or trailing",
-                part.source,
-                part.week_count()
-            ))
-            .into());
+        if let Err(needed) = partition::check_season(&analysis, part.week_count()) {
+            return Err(DataError::Invalid(format!("{}: --stream: {needed}", part.source)).into());
         }
         spilled.add(customers as u64, &analysis.scores)?;
         partials.push(Partial::without_scales(&analysis, part.load.skipped_rows));

@@ -16,6 +16,7 @@ use pyo3::types::{PyBytes, PyDict, PyString};
 use revgap_core::config::Config;
 use revgap_core::data::{self, ColumnRef, DataError, Dataset, RowPolicy};
 use revgap_core::engine::partial_file::{self, PartialFile};
+use revgap_core::engine::partition;
 use std::collections::HashMap;
 
 /// The name a partition has in error messages (it is no file).
@@ -148,9 +149,8 @@ fn analyze_partition<'py>(
         )));
     }
     let config = config_of(config)?;
-    revgap_core::stream::check_config(&config).map_err(|e| {
-        PyValueError::new_err(e.to_string().replacen("--stream", "analyze_partition", 1))
-    })?;
+    partition::check_config(&config)
+        .map_err(|needed| PyValueError::new_err(format!("analyze_partition: {needed}")))?;
     let columns = columns.unwrap_or_default();
     let as_of = as_of
         .map(data::parse_date_arg)
@@ -164,12 +164,16 @@ fn analyze_partition<'py>(
             .check_data_weeks(dataset.week_count())
             .map_err(|e| PyValueError::new_err(format!("invalid config: {e}")))?;
         let analysis = revgap_core::engine::analyze(&dataset, &config);
-        if analysis.season.kind() == revgap_core::engine::season::BaselineKind::Seasonal {
-            return Err(PyValueError::new_err(format!(
-                "analyze_partition: {} weeks take the seasonal baseline, whose profile is everyone's; expected {{'windows': {{'baseline': 'original'}}}} or 'trailing'",
-                dataset.week_count()
-            )));
-        }
+        partition::check_season(&analysis, dataset.week_count()).map_err(|needed| {
+            // In Python the baseline is chosen in the config dict, not by a flag.
+            let why = match needed {
+                partition::NeedsEveryone::SeasonalBaseline { weeks } => format!(
+                    "{weeks} weeks take the seasonal baseline, whose profile is everyone's; expected {{'windows': {{'baseline': 'original'}}}} or 'trailing'"
+                ),
+                other => other.to_string(),
+            };
+            PyValueError::new_err(format!("analyze_partition: {why}"))
+        })?;
         let file = PartialFile::of(&analysis, &dataset.customer_ids, dataset.load.skipped_rows);
         let mut bytes = Vec::new();
         file.write(&mut bytes)

@@ -12,19 +12,7 @@ import sys
 
 import pytest
 
-BIN = os.environ.get("REVGAP_BIN", "target/release/revgap")
-EXACT_FLAGS = ["--churn-model", "rules", "--baseline", "original"]
-EXACT = {"model": {"churn_model": "rules"}, "windows": {"baseline": "original"}}
-
-
-def cli_json(*args):
-    done = subprocess.run([BIN, *args], capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
-
-
-def top_of(customers, n):
-    return [(c["customer_id"], c["priority_score"]) for c in customers[:n]]
+from helpers import BIN, EXACT, EXACT_FLAGS, cli_json, top_of
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,9 @@ bit; bad rows are counted as the CLI counts them; what cannot be analysed apart 
 The binary is $REVGAP_BIN (scripts/py-test.sh builds it)."""
 
 import datetime
-import json
-import os
 import random
 import subprocess
 import zlib
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -19,15 +16,7 @@ import pytest
 
 import revgap
 
-BIN = os.environ.get("REVGAP_BIN", "target/release/revgap")
-EXACT_FLAGS = ["--churn-model", "rules", "--baseline", "original"]
-EXACT = {"model": {"churn_model": "rules"}, "windows": {"baseline": "original"}}
-
-
-def cli_json(*args):
-    done = subprocess.run([BIN, *args], capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+from helpers import BIN, EXACT, EXACT_FLAGS, cli_json, top_of
 
 
 def partitions(table, k):
@@ -40,10 +29,6 @@ def partitions(table, k):
 def reader(table):
     # Small batches: a customer's rows span several, as Spark's 10,000-row batches do.
     return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=97))
-
-
-def top_of(customers, n):
-    return [(c["customer_id"], c["priority_score"]) for c in customers[:n]]
 
 
 @pytest.fixture(scope="module")

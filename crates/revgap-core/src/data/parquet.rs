@@ -117,20 +117,11 @@ where
         batches,
     } = input;
     let wanted: Vec<&ColumnRef> = format.weekly_columns.iter().collect();
-    let columns = find_columns(name, &names, &wanted, EXPECTED_WEEKLY)?;
     let fields = Fields {
-        id: &columns[0],
-        date: &columns[1],
-        value: Some(&columns[2]),
+        columns: find_columns(name, &names, &wanted, EXPECTED_WEEKLY)?,
         signed: false,
     };
-    let mut first_row = 1u64;
-    let chunks = batches.map(|batch| {
-        let batch = batch.map_err(|e| invalid(name, format!("cannot read a batch ({e})")))?;
-        let chunk = chunk_of(name, &batch, &fields, first_row, policy)?;
-        first_row += batch.num_rows() as u64;
-        Ok(chunk)
-    });
+    let chunks = chunks(name, batches, fields, policy, "a batch");
     panel_from_chunks(name, policy, as_of, 0, chunks)
 }
 
@@ -152,6 +143,26 @@ where
     } = input;
     let expected = super::transactions::describe(columns);
     let default_amount = ColumnRef::Name("amount".into());
+    let wanted = log_columns(columns, &names, &default_amount);
+    let fields = Fields {
+        columns: find_columns(name, &names, &wanted, &expected)?,
+        signed: true,
+    };
+    let amounts = fields.value().is_some();
+    let mut sink = super::transactions::TransactionSink::new(as_of);
+    for chunk in chunks(name, batches, fields, policy, "a batch") {
+        sink.absorb(&chunk?)?;
+    }
+    sink.finish(name, &expected, amounts)
+}
+
+/// The columns a log is read from among `names`: id, date, and the amount when it is asked
+/// for or the default one (`default_amount`) is there; without one every row counts one.
+fn log_columns<'c>(
+    columns: &'c super::transactions::TransactionColumns,
+    names: &[String],
+    default_amount: &'c ColumnRef,
+) -> Vec<&'c ColumnRef> {
     let amount = if columns.count_only {
         None
     } else {
@@ -160,26 +171,30 @@ where
             None => names
                 .iter()
                 .any(|n| n == "amount")
-                .then_some(&default_amount),
+                .then_some(default_amount),
         }
     };
     let mut wanted = vec![&columns.id, &columns.date];
     wanted.extend(amount);
-    let found = find_columns(name, &names, &wanted, &expected)?;
-    let fields = Fields {
-        id: &found[0],
-        date: &found[1],
-        value: found.get(2),
-        signed: true,
-    };
-    let mut sink = super::transactions::TransactionSink::new(as_of);
+    wanted
+}
+
+/// The chunks of rows of `batches` (a file's row groups or batches handed over: `unit` names
+/// them in errors), each checked as the policy says, rows numbered from 1 across them.
+fn chunks<'a, E: std::fmt::Display>(
+    name: &'a str,
+    batches: impl Iterator<Item = Result<RecordBatch, E>> + 'a,
+    fields: Fields,
+    policy: RowPolicy,
+    unit: &'static str,
+) -> impl Iterator<Item = Result<RowChunk, DataError>> + 'a {
     let mut first_row = 1u64;
-    for batch in batches {
-        let batch = batch.map_err(|e| invalid(name, format!("cannot read a batch ({e})")))?;
-        sink.absorb(&chunk_of(name, &batch, &fields, first_row, policy)?)?;
+    batches.map(move |batch| {
+        let batch = batch.map_err(|e| invalid(name, format!("cannot read {unit} ({e})")))?;
+        let chunk = chunk_of(name, &batch, &fields, first_row, policy)?;
         first_row += batch.num_rows() as u64;
-    }
-    sink.finish(name, &expected, amount.is_some())
+        Ok(chunk)
+    })
 }
 
 /// The reader of only the `wanted` columns of an opened file.
@@ -226,19 +241,11 @@ pub(super) fn weekly_chunks<'a>(
 > {
     let wanted: Vec<&ColumnRef> = format.weekly_columns.iter().collect();
     let (reader, columns, rows) = project(path, open(path)?, &wanted, EXPECTED_WEEKLY)?;
-    let mut first_row = 1u64;
-    let chunks = reader.map(move |batch| {
-        let fields = Fields {
-            id: &columns[0],
-            date: &columns[1],
-            value: Some(&columns[2]),
-            signed: false,
-        };
-        let batch = batch.map_err(|e| invalid(path, format!("cannot read a row group ({e})")))?;
-        let chunk = chunk_of(path, &batch, &fields, first_row, policy)?;
-        first_row += batch.num_rows() as u64;
-        Ok(chunk)
-    });
+    let fields = Fields {
+        columns,
+        signed: false,
+    };
+    let chunks = chunks(path, reader, fields, policy, "a row group");
     Ok((rows, chunks))
 }
 
@@ -267,44 +274,39 @@ pub(super) fn scan_log_parquet(
     let expected = super::transactions::describe(columns);
     let opened = open(path)?;
     let default_amount = ColumnRef::Name("amount".into());
-    let amount = if columns.count_only {
-        None
-    } else {
-        match &columns.amount {
-            Some(column) => Some(column),
-            // The default amount column, when the file has one.
-            None => opened
-                .1
-                .iter()
-                .any(|name| name == "amount")
-                .then_some(&default_amount),
-        }
-    };
-    let mut wanted = vec![&columns.id, &columns.date];
-    wanted.extend(amount);
+    let wanted = log_columns(columns, &opened.1, &default_amount);
     let (reader, found, _) = project(path, opened, &wanted, &expected)?;
     let fields = Fields {
-        id: &found[0],
-        date: &found[1],
-        value: found.get(2),
+        columns: found,
         signed: true,
     };
-    let mut first_row = 1u64;
-    for batch in reader {
-        let batch = batch.map_err(|e| invalid(path, format!("cannot read a row group ({e})")))?;
-        apply(&chunk_of(path, &batch, &fields, first_row, policy)?)?;
-        first_row += batch.num_rows() as u64;
+    let amounts = fields.value().is_some();
+    for chunk in chunks(path, reader, fields, policy, "a row group") {
+        apply(&chunk?)?;
     }
-    Ok((expected, amount.is_some()))
+    Ok((expected, amounts))
 }
 
-/// The columns a chunk is read from: (1-based number, name) each; without a value column
-/// every row counts one; `signed` lets values be negative (returns).
-struct Fields<'a> {
-    id: &'a (usize, String),
-    date: &'a (usize, String),
-    value: Option<&'a (usize, String)>,
+/// The columns a chunk is read from: (1-based number, name) each of the id, the date and,
+/// when there is one, the value (without one every row counts one); `signed` lets values be
+/// negative (returns).
+struct Fields {
+    columns: Vec<(usize, String)>,
     signed: bool,
+}
+
+impl Fields {
+    fn id(&self) -> &(usize, String) {
+        &self.columns[0]
+    }
+
+    fn date(&self) -> &(usize, String) {
+        &self.columns[1]
+    }
+
+    fn value(&self) -> Option<&(usize, String)> {
+        self.columns.get(2)
+    }
 }
 
 /// One batch as a chunk of dated rows; bad values are rejected as the policy says.
@@ -315,8 +317,8 @@ fn chunk_of(
     first_row: u64,
     policy: RowPolicy,
 ) -> Result<RowChunk, DataError> {
-    let (id_number, id_column) = fields.id;
-    let (week_number, week_column) = fields.date;
+    let (id_number, id_column) = fields.id();
+    let (week_number, week_column) = fields.date();
     // The projection keeps the file's column order: find each by name.
     let column = |name: &str| {
         batch
@@ -345,15 +347,15 @@ fn chunk_of(
         .map(|_| 1.0)
         .collect::<arrow_array::Float64Array>();
     let counted: std::sync::Arc<dyn Array> = std::sync::Arc::new(counted);
-    let (spend_number, spend_column) = match fields.value {
+    let (spend_number, spend_column) = match fields.value() {
         Some((number, name)) => (*number, name.as_str()),
         None => (0, ""),
     };
-    let original_values = match fields.value {
+    let original_values = match fields.value() {
         Some(_) => column(spend_column)?.clone(),
         None => counted.clone(),
     };
-    let values = match fields.value {
+    let values = match fields.value() {
         Some(_) => cast(spend_column, &DataType::Float64)?,
         None => counted,
     };

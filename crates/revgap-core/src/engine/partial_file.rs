@@ -200,30 +200,45 @@ pub fn merge(files: &[(String, PartialFile)], n: usize) -> Result<Merged, Partia
     };
     for (name, file) in &files[1..] {
         let (a, b) = (&first.identity, &file.identity);
-        let differs: [(&'static str, String, String); 6] = [
-            ("revgap version", a.revgap.clone(), b.revgap.clone()),
-            ("configuration", short(&a.config), short(&b.config)),
-            ("churn model", a.churn_model.clone(), b.churn_model.clone()),
+        let compared: [(&'static str, bool, String, String); 6] = [
+            (
+                "revgap version",
+                a.revgap == b.revgap,
+                a.revgap.clone(),
+                b.revgap.clone(),
+            ),
+            (
+                "configuration",
+                a.config == b.config,
+                short(&a.config),
+                short(&b.config),
+            ),
+            (
+                "churn model",
+                a.churn_model == b.churn_model,
+                a.churn_model.clone(),
+                b.churn_model.clone(),
+            ),
             (
                 "baseline",
+                a.baseline_kind == b.baseline_kind,
                 format!("{:?}", a.baseline_kind),
                 format!("{:?}", b.baseline_kind),
             ),
             (
                 "value unit",
+                a.value_unit == b.value_unit,
                 format!("{:?}", a.value_unit),
                 format!("{:?}", b.value_unit),
             ),
             (
                 "as-of date",
+                a.as_of == b.as_of,
                 format!("{:?}", a.as_of),
                 format!("{:?}", b.as_of),
             ),
         ];
-        let whole_config_differs = a.config != b.config;
-        if let Some((field, expected, found)) = differs
-            .into_iter()
-            .find(|(field, e, f)| e != f || (*field == "configuration" && whole_config_differs))
+        if let Some((field, _, expected, found)) = compared.into_iter().find(|(_, same, ..)| !same)
         {
             return Err(PartialFileError::Mismatch {
                 name: name.clone(),
@@ -283,24 +298,7 @@ fn short(config: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::Dataset;
-
-    fn split(dataset: &Dataset, k: usize) -> Vec<Dataset> {
-        (0..k)
-            .map(|part| {
-                let rows = (0..dataset.customer_count())
-                    .filter(|c| c % k == part)
-                    .map(|c| {
-                        (
-                            dataset.customer_ids[c].to_string(),
-                            dataset.weeks_of(c).to_vec(),
-                        )
-                    })
-                    .collect();
-                Dataset::from_rows(dataset.week_starts.clone(), rows)
-            })
-            .collect()
-    }
+    use crate::engine::partition::tests::{partitions, without_attributes};
 
     fn written(file: &PartialFile) -> PartialFile {
         let mut bytes = Vec::new();
@@ -316,22 +314,12 @@ mod tests {
             seed: 5,
             ..Default::default()
         });
-        let whole = Dataset::from_rows(
-            generated.week_starts.clone(),
-            (0..generated.customer_count())
-                .map(|c| {
-                    (
-                        generated.customer_ids[c].to_string(),
-                        generated.weeks_of(c).to_vec(),
-                    )
-                })
-                .collect(),
-        );
+        let whole = without_attributes(&generated);
         let mut config = Config::default();
         config.model.churn_model = crate::config::ChurnModel::Rules;
         config.windows.baseline = crate::config::BaselineChoice::Original;
         let single = crate::engine::analyze(&whole, &config);
-        let files: Vec<(String, PartialFile)> = split(&whole, 4)
+        let files: Vec<(String, PartialFile)> = partitions(&whole, 4)
             .iter()
             .enumerate()
             .map(|(i, part)| {

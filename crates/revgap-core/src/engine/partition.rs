@@ -24,6 +24,45 @@ use crate::config::Config;
 use crate::stats::exact_sum::ExactSum;
 use std::cmp::Ordering;
 
+/// Why an analysis of some of the customers would not be their part of everyone's: what
+/// is fitted, ranked or profiled over every customer at once. Callers name themselves in
+/// front of the message (`--stream`, `partial`, `analyze_partition`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NeedsEveryone {
+    #[error(
+        "the BG/NBD churn model is fitted on every customer at once; expected --churn-model rules"
+    )]
+    ChurnModel,
+    #[error(
+        "segment rules rank every customer against everyone; expected a config without [[segments.rules]]"
+    )]
+    SegmentRules,
+    #[error(
+        "{weeks} weeks take the seasonal baseline, whose profile is everyone's; expected --baseline original or trailing"
+    )]
+    SeasonalBaseline { weeks: usize },
+}
+
+/// Refuses a configuration whose analysis of a partition would not be exact.
+pub fn check_config(config: &Config) -> Result<(), NeedsEveryone> {
+    if config.model.churn_model != crate::config::ChurnModel::Rules {
+        return Err(NeedsEveryone::ChurnModel);
+    }
+    if !config.segments.rules.is_empty() {
+        return Err(NeedsEveryone::SegmentRules);
+    }
+    Ok(())
+}
+
+/// Refuses an analysis that took the seasonal baseline (chosen by the data's length under
+/// `baseline = "auto"`, so known only once analysed), of data `weeks` long.
+pub fn check_season(analysis: &Analysis, weeks: usize) -> Result<(), NeedsEveryone> {
+    if analysis.season.kind() == super::season::BaselineKind::Seasonal {
+        return Err(NeedsEveryone::SeasonalBaseline { weeks });
+    }
+    Ok(())
+}
+
 /// What one partition contributes before scoring.
 #[derive(Debug, Clone)]
 pub struct Partial {
@@ -300,12 +339,12 @@ pub fn merge_summaries(partials: &[Partial]) -> Result<Summary, MergeError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::data::Dataset;
 
     /// Customers split into `k` interleaved partitions, each a dataset of its own.
-    fn partitions(dataset: &Dataset, k: usize) -> Vec<Dataset> {
+    pub(crate) fn partitions(dataset: &Dataset, k: usize) -> Vec<Dataset> {
         (0..k)
             .map(|part| {
                 let rows = (0..dataset.customer_count())
@@ -322,6 +361,21 @@ mod tests {
             .collect()
     }
 
+    /// The same rows without attributes, as partitions of them have them.
+    pub(crate) fn without_attributes(dataset: &Dataset) -> Dataset {
+        Dataset::from_rows(
+            dataset.week_starts.clone(),
+            (0..dataset.customer_count())
+                .map(|c| {
+                    (
+                        dataset.customer_ids[c].to_string(),
+                        dataset.weeks_of(c).to_vec(),
+                    )
+                })
+                .collect(),
+        )
+    }
+
     #[test]
     fn partitions_merge_to_the_single_runs_summary_and_top_n() {
         let generated = crate::data::generate::in_memory(&crate::data::generate::GenerateOptions {
@@ -331,17 +385,7 @@ mod tests {
             ..Default::default()
         });
         // The same rows without attributes, as the partitions have them.
-        let whole = Dataset::from_rows(
-            generated.week_starts.clone(),
-            (0..generated.customer_count())
-                .map(|c| {
-                    (
-                        generated.customer_ids[c].to_string(),
-                        generated.weeks_of(c).to_vec(),
-                    )
-                })
-                .collect(),
-        );
+        let whole = without_attributes(&generated);
         let mut config = Config::default();
         config.model.churn_model = crate::config::ChurnModel::Rules;
         config.windows.baseline = crate::config::BaselineChoice::Original;
